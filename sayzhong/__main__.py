@@ -1,0 +1,5 @@
+import sys
+
+from sayzhong.cli import main
+
+sys.exit(main())
