@@ -1,0 +1,25 @@
+"""Imports every feature's table models so SQLModel.metadata (and Alembic) sees all tables.
+
+Add a line here when a feature gains a `models.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+FEATURE_MODEL_MODULES = (
+    "sayzhong.audit",
+    "sayzhong.accounts.models",
+    "sayzhong.notifications.models",
+    "sayzhong.practice.models",
+    "sayzhong.analytics.models",
+)
+
+
+def load_all_models() -> None:
+    for name in FEATURE_MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
