@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from sayzhong import settings as settings_mod
@@ -34,39 +34,41 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settin
 
 
 @pytest.fixture(scope="session")
-def _schema_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    load_all_models()
+def _pg_engine() -> Iterator[Engine | None]:
     url = os.environ.get("SAYZHONG_TEST_DATABASE_URL")
-    if url:
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        engine = create_engine(url)
-        SQLModel.metadata.drop_all(engine)
-    else:
-        path = tmp_path_factory.mktemp("db") / "schema.db"
-        engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
+    if not url:
+        yield None
+        return
+    load_all_models()
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     yield engine
-    if url:
-        SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.drop_all(engine)
     engine.dispose()
 
 
 @pytest.fixture
-def db_session(_schema_engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back after the test (services may call flush, not commit)."""
-    connection = _schema_engine.connect()
+def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
+    """A session on a clean schema. Services flush, never commit; the test's work is discarded.
+
+    SQLite: a fresh database file per test. PostgreSQL: one schema per run, each test inside a
+    transaction that is rolled back (session.commit() only releases a savepoint).
+    """
+    load_all_models()
+    if _pg_engine is None:
+        engine = create_engine(f"sqlite:///{tmp_path / 'unit.db'}", connect_args={"check_same_thread": False})
+        SQLModel.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+        engine.dispose()
+        return
+    connection = _pg_engine.connect()
     transaction = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    if _schema_engine.dialect.name == "sqlite":
-        # pysqlite needs explicit SAVEPOINT handling to nest transactions
-        @event.listens_for(connection, "begin")
-        def _do_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
-
     try:
         yield session
     finally:
         session.close()
-        if transaction.is_active:
-            transaction.rollback()
+        transaction.rollback()
         connection.close()
