@@ -1,0 +1,1 @@
+"""Pronunciation engine: expected syllables from text, audio intake, tone analysis and scoring."""
