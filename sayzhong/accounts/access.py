@@ -1,0 +1,71 @@
+"""Roles and the few access checks every staff route, event handler and service uses.
+
+Keep authorisation here, in small tested functions, rather than copying role comparisons into
+pages and handlers. Callers pass the `UserInfo` they resolved from the session cookie on this very
+request (`resolve_session` re-reads the role from the database each time).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol
+
+from sayzhong.errors import AuthenticationError, PermissionDeniedError, ValidationError
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    SUPPORT = "support"
+    MARKETING = "marketing"
+    ADMIN = "admin"
+
+
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
+STAFF_ROLES: frozenset[Role] = frozenset({Role.SUPPORT, Role.MARKETING, Role.ADMIN})
+
+
+class HasRole(Protocol):
+    @property
+    def role(self) -> str: ...
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        allowed = ", ".join(role.value for role in Role)
+        raise ValidationError(
+            f"Unknown role {value!r}. Choose one of: {allowed}.", code="unknown_role"
+        ) from None
+
+
+def has_role(user: HasRole | None, *roles: Role | str) -> bool:
+    return user is not None and user.role in {str(role) for role in roles}
+
+
+def is_staff(user: HasRole | None) -> bool:
+    return has_role(user, *STAFF_ROLES)
+
+
+def is_admin(user: HasRole | None) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+def require_signed_in(user: HasRole | None) -> None:
+    if user is None:
+        raise AuthenticationError()
+
+
+def require_role(user: HasRole | None, *roles: Role | str) -> None:
+    """Raise AuthenticationError when nobody is signed in, PermissionDeniedError (403) on a wrong role."""
+    require_signed_in(user)
+    if not has_role(user, *roles):
+        raise PermissionDeniedError("This page is only for SayZhong staff with the right role.")
+
+
+def require_staff(user: HasRole | None) -> None:
+    require_role(user, *STAFF_ROLES)
+
+
+def require_admin(user: HasRole | None) -> None:
+    require_role(user, Role.ADMIN)

@@ -1,0 +1,189 @@
+"""Server-side sessions: opaque random tokens in an HttpOnly cookie, SHA-256 digests in the DB.
+
+A session ends at the first of: sign-out (revoked_at), the idle timeout since last_seen_at, or the
+absolute timeout since sign-in (expires_at). `resolve_session` re-reads the user on every call, so
+role changes take effect on the next request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from sayzhong.accounts.models import User, UserSession
+from sayzhong.accounts.schemas import SessionInfo, UserInfo
+from sayzhong.db import as_utc, utcnow
+from sayzhong.settings import Settings, get_settings
+
+# Only bump last_seen_at when it is at least this stale, so every page view is not a DB write.
+_LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+_MAX_TOKEN_LENGTH = 256
+SESSION_RETENTION_AFTER_END = timedelta(days=30)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _idle_timeout(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.session_idle_timeout_minutes)
+
+
+def create_session(
+    *,
+    session: Session,
+    user_id: int,
+    ip: str | None,
+    user_agent: str | None,
+    auth_method: str = "password",
+    replaces_token: str | None = None,
+) -> str:
+    """Start a session and return the raw token for the cookie (shown nowhere else).
+
+    `replaces_token` is the cookie presented at sign-in, if any: it is revoked (session rotation).
+    """
+    settings = get_settings()
+    if replaces_token:
+        revoke_token(session=session, token=replaces_token)
+    token = new_token()
+    now = utcnow()
+    session.add(
+        UserSession(
+            user_id=user_id,
+            token_hash=hash_token(token),
+            auth_method=auth_method,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=settings.session_absolute_timeout_hours),
+            ip=ip[:64] if ip else None,
+            user_agent=user_agent[:512] if user_agent else None,
+        )
+    )
+    session.flush()
+    return token
+
+
+def _lookup(session: Session, token: str | None) -> UserSession | None:
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    return session.exec(select(UserSession).where(col(UserSession.token_hash) == hash_token(token))).first()
+
+
+def resolve_session(*, session: Session, token: str | None) -> SessionInfo | None:
+    """The live session for a cookie value, or None (unknown, tampered, revoked or timed out).
+
+    Slides last_seen_at forward, so the caller should commit.
+    """
+    row = _lookup(session, token)
+    if row is None or row.revoked_at is not None:
+        return None
+    settings = get_settings()
+    now = utcnow()
+    idle = _idle_timeout(settings)
+    if as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + idle <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None:
+        return None
+    if now - as_utc(row.last_seen_at) >= _LAST_SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.add(row)
+        session.flush()
+    return SessionInfo.from_row(
+        row, user=UserInfo.from_row(user), idle_timeout_s=idle.total_seconds(), is_current=True
+    )
+
+
+def revoke_token(*, session: Session, token: str | None) -> int | None:
+    """Revoke the session behind `token`; returns its user id (None if there was none)."""
+    row = _lookup(session, token)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+    return row.user_id
+
+
+def list_active_sessions(
+    *, session: Session, user_id: int, current_token: str | None = None
+) -> list[SessionInfo]:
+    settings = get_settings()
+    now = utcnow()
+    idle = _idle_timeout(settings)
+    user = session.get(User, user_id)
+    if user is None:
+        return []
+    info = UserInfo.from_row(user)
+    current_hash = hash_token(current_token) if current_token else None
+    rows = session.exec(
+        select(UserSession)
+        .where(
+            col(UserSession.user_id) == user_id,
+            col(UserSession.revoked_at).is_(None),
+            col(UserSession.expires_at) > now,
+            col(UserSession.last_seen_at) > now - idle,
+        )
+        .order_by(col(UserSession.last_seen_at).desc())
+    ).all()
+    return [
+        SessionInfo.from_row(
+            row, user=info, idle_timeout_s=idle.total_seconds(), is_current=row.token_hash == current_hash
+        )
+        for row in rows
+    ]
+
+
+def revoke_user_sessions(*, session: Session, user_id: int, keep_token: str | None = None) -> int:
+    """Revoke every live session of a user except the one behind `keep_token`; returns the count."""
+    keep_hash = hash_token(keep_token) if keep_token else None
+    now = utcnow()
+    rows = session.exec(
+        select(UserSession).where(col(UserSession.user_id) == user_id, col(UserSession.revoked_at).is_(None))
+    ).all()
+    count = 0
+    for row in rows:
+        if keep_hash is not None and row.token_hash == keep_hash:
+            continue
+        row.revoked_at = now
+        session.add(row)
+        count += 1
+    session.flush()
+    return count
+
+
+def revoke_session_by_id(*, session: Session, user_id: int, session_id: int) -> bool:
+    """Sign out one of the user's devices (from the account page). False if not theirs/unknown."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user_id:
+        return False
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+    return True
+
+
+def purge_ended_sessions(*, session: Session, older_than: timedelta = SESSION_RETENTION_AFTER_END) -> int:
+    """Delete sessions that ended (expired or revoked) more than `older_than` ago. For the jobs runner."""
+    cutoff = utcnow() - older_than
+    idle_cutoff = cutoff - _idle_timeout(get_settings())
+    result = session.execute(
+        delete(UserSession).where(
+            or_(
+                col(UserSession.expires_at) < cutoff,
+                col(UserSession.revoked_at) < cutoff,
+                col(UserSession.last_seen_at) < idle_cutoff,
+            )
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

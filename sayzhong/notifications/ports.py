@@ -1,0 +1,25 @@
+"""The mailer port: what the rest of SayZhong needs from an e-mail sender.
+
+Adapters: `OutboxMailer` (default, sayzhong.notifications.service) stores messages in the
+`outbox_email` table for the staff outbox page; `SmtpMailer` (sayzhong.integrations.smtp_mailer)
+sends through an SMTP relay when SMTP_HOST is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class EmailMessageData:
+    to: str
+    subject: str
+    text_body: str
+    html_body: str | None = None
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessageData) -> None:
+        """Deliver (or durably queue) one message; raise on failure."""
+        ...
