@@ -184,6 +184,7 @@ def purge_ended_sessions(*, session: Session, older_than: timedelta = SESSION_RE
                 col(UserSession.revoked_at) < cutoff,
                 col(UserSession.last_seen_at) < idle_cutoff,
             )
-        )
+        ),
+        execution_options={"synchronize_session": "fetch"},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -89,5 +89,8 @@ def record_sign_in_attempt(*, session: Session, email_key: str, ip: str | None, 
 
 def purge_sign_in_attempts(*, session: Session, older_than: timedelta = ATTEMPT_RETENTION) -> int:
     cutoff = utcnow() - older_than
-    result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.created_at) < cutoff))
+    result = session.execute(
+        delete(LoginAttempt).where(col(LoginAttempt.created_at) < cutoff),
+        execution_options={"synchronize_session": "fetch"},
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

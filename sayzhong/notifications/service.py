@@ -132,5 +132,8 @@ def latest_outbox_email_to(*, session: Session, to: str) -> OutboxEmailInfo | No
 def purge_outbox(*, session: Session, older_than: timedelta = OUTBOX_RETENTION) -> int:
     """Delete outbox rows past retention; returns how many. Meant for the jobs runner."""
     cutoff = utcnow() - older_than
-    result = session.execute(delete(OutboxEmail).where(col(OutboxEmail.created_at) < cutoff))
+    result = session.execute(
+        delete(OutboxEmail).where(col(OutboxEmail.created_at) < cutoff),
+        execution_options={"synchronize_session": "fetch"},
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

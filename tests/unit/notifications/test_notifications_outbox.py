@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session
+
+from sayzhong.accounts import service as accounts
+from sayzhong.accounts.access import Role
+from sayzhong.accounts.schemas import UserInfo
+from sayzhong.db import utcnow
+from sayzhong.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from sayzhong.integrations.smtp_mailer import SmtpMailer
+from sayzhong.notifications import service
+from sayzhong.notifications.models import OutboxEmail
+from sayzhong.notifications.ports import EmailMessageData
+from sayzhong.settings import Settings
+
+
+def _admin_and_learner(db_session: Session) -> tuple[UserInfo, UserInfo]:
+    admin = accounts.create_admin(session=db_session, email="admin@example.com", password=None).user
+    learner = accounts.sign_up(
+        session=db_session,
+        email="ana@example.com",
+        password="correct horse battery staple",
+        display_name="Ana",
+    )
+    return admin, learner
+
+
+def test_outbox_mailer_stores_the_message_for_admins(db_session: Session, settings: Settings) -> None:
+    admin, _ = _admin_and_learner(db_session)
+    mailer = service.get_mailer(settings, session=db_session)
+    assert isinstance(mailer, service.OutboxMailer)
+    mailer.send(
+        EmailMessageData(to="ana@example.com", subject="Hi", text_body="Plain", html_body="<p>Rich</p>")
+    )
+    page = service.list_outbox(session=db_session, actor=admin)
+    assert page.total == 1
+    mail = page.items[0]
+    assert (mail.to, mail.subject, mail.text_body, mail.html_body) == (
+        "ana@example.com",
+        "Hi",
+        "Plain",
+        "<p>Rich</p>",
+    )
+    assert mail.from_address == settings.mail_from and mail.sent_via == "outbox"
+    assert service.get_outbox_email(session=db_session, actor=admin, email_id=mail.id) == mail
+    latest = service.latest_outbox_email_to(session=db_session, to="ANA@example.com")
+    assert latest == mail
+
+
+def test_outbox_is_for_admins_only(db_session: Session, settings: Settings) -> None:
+    admin, learner = _admin_and_learner(db_session)
+    support = accounts.sign_up(
+        session=db_session,
+        email="help@example.com",
+        password="correct horse battery staple",
+        display_name="Help",
+    )
+    accounts.change_role(session=db_session, actor=admin, user_id=support.id, role=Role.SUPPORT)
+    support = accounts.get_user(session=db_session, user_id=support.id)
+    for actor in (learner, support):
+        with pytest.raises(PermissionDeniedError):
+            service.list_outbox(session=db_session, actor=actor)
+    with pytest.raises(AuthenticationError):
+        service.get_outbox_email(session=db_session, actor=None, email_id=1)
+    with pytest.raises(NotFoundError):
+        service.get_outbox_email(session=db_session, actor=admin, email_id=999)
+
+
+def test_smtp_is_chosen_when_a_host_is_configured(db_session: Session, settings: Settings) -> None:
+    settings.smtp_host = "127.0.0.1"
+    assert isinstance(service.get_mailer(settings, session=db_session), SmtpMailer)
+
+
+def test_purge_removes_only_old_outbox_mail(db_session: Session, settings: Settings) -> None:
+    mailer = service.OutboxMailer(db_session, mail_from=settings.mail_from)
+    mailer.send(EmailMessageData(to="old@example.com", subject="old", text_body="x"))
+    db_session.execute(update(OutboxEmail).values(created_at=utcnow() - timedelta(days=30)))
+    mailer.send(EmailMessageData(to="new@example.com", subject="new", text_body="y"))
+    assert service.purge_outbox(session=db_session) == 1
+    assert service.latest_outbox_email_to(session=db_session, to="new@example.com") is not None
+    assert service.latest_outbox_email_to(session=db_session, to="old@example.com") is None
