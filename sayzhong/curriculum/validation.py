@@ -336,14 +336,14 @@ def check_drills(curriculum: Curriculum, source: str) -> list[Problem]:
     drills = curriculum.drills
     problems: list[Problem] = []
     per_tone: Counter[int] = Counter()
-    for drill in drills.syllables:
+    for single in drills.syllables:
         try:
-            syllables = parse_numbered(drill.pinyin)
+            syllables = parse_numbered(single.pinyin)
         except PinyinSyntaxError:
             continue
         if len(syllables) != 1:
             problems.append(
-                Problem(f"{source} › {drill.id}", "a single-syllable drill must have one syllable")
+                Problem(f"{source} › {single.id}", "a single-syllable drill must have one syllable")
             )
             continue
         per_tone[syllables[0].tone] += 1
@@ -372,8 +372,8 @@ def check_drills(curriculum: Curriculum, source: str) -> list[Problem]:
     missing = [f"{a}+{b}" for a, b in ALL_TONE_PAIRS if (a, b) not in covered]
     if missing:
         problems.append(Problem(source, f"tone pairs without a drill word: {', '.join(missing)}"))
-    for drill in drills.sandhi:
-        _pair_tones(drill, source, problems, need_two=False)
+    for sandhi in drills.sandhi:
+        _pair_tones(sandhi, source, problems, need_two=False)
     return problems
 
 
