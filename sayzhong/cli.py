@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "sayzhong.accounts.cli",
     "sayzhong.pronunciation.cli",
     "sayzhong.curriculum.cli",
+    "sayzhong.ops.cli",
 )
 
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     secret_key: str = DEFAULT_SECRET
     """Signs tokens. Must be changed (>= 32 chars) in production."""
     log_level: str = "INFO"
+    trusted_proxy_hops: int = 0
+    """Number of reverse proxies in front of the app whose X-Forwarded-For may be trusted."""
 
     # --- database ---
     database_url: str = ""
@@ -61,7 +63,7 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = True
-    mail_from: str = "SayZhong <hello@sayzhong.local>"
+    mail_from: str = "SayZhong <hello@sayzhong.app>"
 
     # --- pronunciation ---
     azure_speech_key: str = ""
@@ -96,7 +98,9 @@ class Settings(BaseSettings):
     def _refuse_insecure_production(self) -> Settings:
         if self.env == "prod":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-                raise ValueError("SECRET_KEY must be set to a random value of at least 32 characters when ENV=prod")
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters when ENV=prod"
+                )
             if bool(self.azure_speech_key) != bool(self.azure_speech_region or self.azure_speech_host):
                 raise ValueError("AZURE_SPEECH_KEY needs AZURE_SPEECH_REGION (or AZURE_SPEECH_HOST)")
         return self

@@ -1,0 +1,131 @@
+"""Shared page chrome: navigation bar, footer and page container. Takes values and handlers only."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from sayzhong import routes
+
+
+def brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.image(src="/logo.svg", alt="", width="28px", height="28px"),
+            rx.text("SayZhong", weight="bold", size="5"),
+            rx.text("说中", color=rx.color("accent", 10), size="4", weight="medium"),
+            align="center",
+            spacing="2",
+        ),
+        href=routes.LANDING,
+        underline="none",
+        color="inherit",
+        aria_label="SayZhong home",
+    )
+
+
+def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    """A link that looks like a button (one interactive element, announced as a link)."""
+    return rx.button(rx.link(label, href=href, underline="none", color="inherit"), as_child=True, **props)
+
+
+def nav_link(label: str, href: str) -> rx.Component:
+    return rx.link(label, href=href, size="3", weight="medium", color=rx.color("gray", 12), underline="hover")
+
+
+def navbar(
+    *, signed_in: rx.Var, is_staff: rx.Var, display_name: rx.Var, on_sign_out: rx.EventHandler
+) -> rx.Component:
+    signed_in_links = rx.hstack(
+        nav_link("Home", routes.HOME),
+        rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
+        rx.menu.root(
+            rx.menu.trigger(
+                rx.button(
+                    rx.icon("circle-user", size=18),
+                    rx.text(display_name, display=["none", "none", "inline"]),
+                    variant="soft",
+                    aria_label="Account menu",
+                )
+            ),
+            rx.menu.content(
+                rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
+                rx.menu.separator(),
+                rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
+            ),
+        ),
+        spacing="4",
+        align="center",
+    )
+    signed_out_links = rx.hstack(
+        link_button("Sign in", routes.SIGN_IN, variant="ghost"),
+        link_button("Get started", routes.SIGN_UP),
+        spacing="3",
+        align="center",
+    )
+    return rx.box(
+        rx.hstack(
+            brand(),
+            rx.spacer(),
+            rx.cond(signed_in, signed_in_links, signed_out_links),
+            align="center",
+            width="100%",
+            max_width="1100px",
+            margin_x="auto",
+            padding_x="1em",
+            padding_y="0.75em",
+        ),
+        as_="header",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="10",
+        width="100%",
+    )
+
+
+def footer() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.text(
+                "© SayZhong — learn to speak Mandarin, tones first.", size="2", color=rx.color("gray", 10)
+            ),
+            rx.spacer(),
+            rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 10)),
+            width="100%",
+            max_width="1100px",
+            margin_x="auto",
+            padding="1em",
+            flex_wrap="wrap",
+        ),
+        as_="footer",
+        border_top=f"1px solid {rx.color('gray', 5)}",
+        width="100%",
+        margin_top="3em",
+    )
+
+
+def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Component:
+    return rx.box(
+        *children,
+        as_="main",
+        id="main",
+        width="100%",
+        max_width=max_width,
+        margin_x="auto",
+        padding_x="1em",
+        padding_y="2em",
+        flex="1",
+    )
+
+
+def shell(*, nav: rx.Component, content: rx.Component) -> rx.Component:
+    return rx.flex(
+        rx.link("Skip to content", href="#main", class_name="skip-link"),
+        nav,
+        content,
+        footer(),
+        direction="column",
+        min_height="100vh",
+        width="100%",
+    )

@@ -1,0 +1,233 @@
+"""End-to-end fixtures: the real app (production build, one port) on loopback with a fresh database,
+an OpenID Connect mock provider, and Playwright driving Debian's Chromium.
+
+On failure each test's browser console, page errors and a screenshot are saved under
+`test-results/e2e/<test name>/` and attached to the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+RESULTS = ROOT / "test-results" / "e2e"
+OIDC_USER = {
+    "sub": "sso-learner-1",
+    "email": "sso.learner@example.org",
+    "email_verified": True,
+    "name": "Sso Learner",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+def stop_group(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+@dataclass
+class RunningApp:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    oidc_issuer: str
+    admin_email: str = "admin@sayzhong.app"
+    admin_password: str = field(default="")
+
+    def cli(self, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sayzhong", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
+    def latest_email_to(self, address: str) -> str:
+        code = (
+            "import sys, json\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.notifications.service import latest_outbox_email_to\n"
+            "with session_scope() as s:\n"
+            "    e = latest_outbox_email_to(session=s, to=sys.argv[1])\n"
+            "    print(e.text_body if e else '')\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, address], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+        )
+        return out.stdout
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("oidc") / "oidc.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port),
+            "--require-nonce", "true", "--user-claims", json.dumps(OIDC_USER),
+        ],  # fmt: skip
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{issuer}/.well-known/openid-configuration", 30, proc)
+        yield issuer
+    finally:
+        stop_group(proc)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterator[RunningApp]:
+    data_dir = tmp_path_factory.mktemp("app-data")
+    port = free_port()
+    url = f"http://localhost:{port}"
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "APP_URL": url,
+        "API_URL": "",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": "",
+        "OIDC_ISSUER": oidc_provider,
+        "OIDC_CLIENT_ID": "sayzhong-e2e",
+        "OIDC_CLIENT_SECRET": "e2e-secret",
+        "OIDC_DISPLAY_NAME": "Test SSO",
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
+        "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+    }
+    subprocess.run(["alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
+    running = RunningApp(url=url, data_dir=data_dir, env=env, oidc_issuer=oidc_provider)
+    running.cli("seed")
+    running.admin_password = (data_dir / "dev-admin-password.txt").read_text().strip()
+    log_path = data_dir / "app.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                "reflex", "run", "--env", "prod", "--single-port",
+                "--frontend-port", str(port), "--backend-host", "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_http(f"{url}/readyz", 300, proc)
+            wait_http(f"{url}/", 60, proc)
+            yield running
+        except BaseException:
+            sys.stderr.write(log_path.read_text(errors="replace")[-5000:])
+            raise
+        finally:
+            stop_group(proc)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    ctx.set_default_timeout(20_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
+    pg = context.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+
+    def on_console(msg: ConsoleMessage) -> None:
+        console.append(f"[{msg.type}] {msg.text}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        out = RESULTS / request.node.name
+        out.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            pg.screenshot(path=str(out / "screenshot.png"), full_page=True)
+        (out / "console.log").write_text("\n".join(console) + "\n\nPAGE ERRORS:\n" + "\n".join(errors))
+        (out / "url.txt").write_text(pg.url)
+        sys.stderr.write(f"\n[e2e] artefacts saved in {out}\nconsole:\n" + "\n".join(console[-30:]) + "\n")
+    pg.close()

@@ -1,0 +1,158 @@
+"""Account journeys in a real browser: sign-up, sign-in/out, throttling, password reset, roles, OIDC."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from e2e.conftest import OIDC_USER, RunningApp
+from e2e.helpers import expect_home, sign_in, sign_out, sign_up, unique_email
+
+
+def test_landing_page_explains_the_product(page: Page, app: RunningApp) -> None:
+    page.goto(app.url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Say it right. Tone by tone.")
+    expect(page.get_by_role("link", name="Get started")).to_be_visible()
+    assert httpx.get(f"{app.url}/healthz").status_code == 200
+
+
+def test_sign_up_lands_on_home_and_session_cookie_is_http_only(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Mei")
+    expect_home(page, app.url, "Mei")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert cookies["sz_session"]["httpOnly"] is True
+    assert cookies["sz_session"]["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("sz_session") == -1
+
+
+def test_sign_out_then_sign_in_again(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Lan")
+    expect_home(page, app.url, "Lan")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    page.goto(f"{app.url}/home")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    sign_in(page, app.url, email=email)
+    expect_home(page, app.url, "Lan")
+
+
+def test_duplicate_email_and_weak_password_get_clear_messages(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Bo")
+    expect_home(page, app.url, "Bo")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    sign_up(page, app.url, email=email, name="Bo")
+    expect(page.get_by_role("alert")).to_contain_text("already")
+    sign_up(page, app.url, email=unique_email(), password="password123", name="Bo")
+    expect(page.get_by_role("alert")).to_contain_text("common")
+
+
+def test_wrong_password_shows_a_message(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Hua")
+    expect_home(page, app.url, "Hua")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    sign_in(page, app.url, email=email, password="not my password at all")
+    expect(page.get_by_role("alert")).to_contain_text("incorrect")
+    expect(page).to_have_url(re.compile(r"/signin"))
+
+
+def test_repeated_failures_are_throttled(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Jun")
+    expect_home(page, app.url, "Jun")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    for _ in range(3):  # the e2e app allows 3 failures per account
+        sign_in(page, app.url, email=email, password="wrong wrong wrong")
+        expect(page.get_by_role("alert")).to_be_visible()
+    sign_in(page, app.url, email=email)  # even the right password is refused while throttled
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("too many", re.IGNORECASE))
+
+
+def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: RunningApp) -> None:
+    email = unique_email()
+    sign_up(page, app.url, email=email, name="Ling")
+    expect_home(page, app.url, "Ling")
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    page.goto(f"{app.url}/forgot-password")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_role("button", name="Send reset link").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    body = app.latest_email_to(email)
+    match = re.search(r"https?://\S+/reset-password\?token=[\w\-%.~]+", body)
+    assert match, body
+    link = match.group(0)
+    page.goto(link)
+    new_password = "a brand new tone song"
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("Repeat new password").fill(new_password)
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    # The link is single use.
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill("yet another new one 42")
+    page.get_by_label("Repeat new password").fill("yet another new one 42")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("already been used|expired|no longer", re.I))
+    sign_in(page, app.url, email=email, password=new_password)
+    expect_home(page, app.url, "Ling")
+
+
+def test_learner_is_kept_out_of_the_staff_area(page: Page, app: RunningApp) -> None:
+    sign_up(page, app.url, email=unique_email(), name="Kai")
+    expect_home(page, app.url, "Kai")
+    page.goto(f"{app.url}/admin/users")
+    expect(page).to_have_url(re.compile(r"/forbidden"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("staff")
+    expect(page.get_by_role("link", name="Staff")).to_have_count(0)
+
+
+def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, browser) -> None:  # type: ignore[no-untyped-def]
+    learner_email = unique_email("future-support")
+    learner_ctx = browser.new_context()
+    learner_page = learner_ctx.new_page()
+    sign_up(learner_page, app.url, email=learner_email, name="Yu")
+    expect_home(learner_page, app.url, "Yu")
+
+    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    expect(page).to_have_url(re.compile(r"/home"))
+    page.goto(f"{app.url}/admin/users")
+    page.get_by_label("Search users").fill(learner_email)
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("cell", name=learner_email)).to_be_visible()
+    page.get_by_role("combobox", name=f"Role for {learner_email}").select_option("support")
+    expect(page.get_by_role("status")).to_contain_text(f"{learner_email} is now support")
+
+    page.goto(f"{app.url}/admin/audit")
+    expect(page.get_by_role("cell", name="role.change").first).to_be_visible()
+
+    # The promoted user now reaches the staff area (role re-read from the database on each page).
+    learner_page.goto(f"{app.url}/admin")
+    expect(learner_page.get_by_role("heading", name="Staff area")).to_be_visible()
+    learner_ctx.close()
+
+
+def test_sign_in_with_openid_connect(page: Page, app: RunningApp) -> None:
+    page.goto(f"{app.url}/signin")
+    page.get_by_role("button", name="Sign in with Test SSO").click()
+    expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
+    page.get_by_role("button", name=OIDC_USER["sub"]).click()
+    expect_home(page, app.url, OIDC_USER["name"])
+
+
+def test_tampered_session_cookie_signs_out_cleanly(page: Page, app: RunningApp) -> None:
+    sign_up(page, app.url, email=unique_email(), name="Tao")
+    expect_home(page, app.url, "Tao")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sz_session")
+    page.context.add_cookies([{**cookie, "value": cookie["value"][:-4] + "AAAA"}])
+    page.goto(f"{app.url}/home")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()

@@ -1,0 +1,228 @@
+"""Staff area: overview, users and roles, e-mail outbox, audit log."""
+
+import reflex as rx
+
+from pages.template import template
+from sayzhong import routes
+from state.admin import AdminUsersState, AuditState, OutboxState
+from state.session import SessionState
+
+
+def _staff_nav() -> rx.Component:
+    return rx.hstack(
+        rx.link("Overview", href=routes.ADMIN),
+        rx.link("Users", href=routes.ADMIN_USERS),
+        rx.cond(SessionState.is_admin, rx.link("E-mail outbox", href=routes.ADMIN_OUTBOX)),
+        rx.link("Audit log", href=routes.ADMIN_AUDIT),
+        spacing="5",
+        flex_wrap="wrap",
+        aria_label="Staff navigation",
+    )
+
+
+def _denied(message: rx.Var) -> rx.Component:
+    return rx.cond(message != "", rx.callout(message, icon="shield-alert", color_scheme="red", role="alert"))
+
+
+@template(routes.ADMIN, "Staff", access="staff")
+def admin_overview() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Staff area", size="8", as_="h1"),
+        _staff_nav(),
+        rx.text("Signed in as ", rx.text.strong(SessionState.email), " (", SessionState.role, ")."),
+        rx.grid(
+            rx.card(rx.link(rx.heading("Users and roles", size="4"), href=routes.ADMIN_USERS), size="3"),
+            rx.cond(
+                SessionState.is_admin,
+                rx.card(rx.link(rx.heading("E-mail outbox", size="4"), href=routes.ADMIN_OUTBOX), size="3"),
+            ),
+            rx.card(rx.link(rx.heading("Audit log", size="4"), href=routes.ADMIN_AUDIT), size="3"),
+            columns=rx.breakpoints(initial="1", sm="3"),
+            spacing="4",
+            width="100%",
+        ),
+        spacing="5",
+        width="100%",
+    )
+
+
+def _role_cell(user: rx.Var) -> rx.Component:
+    return rx.cond(
+        AdminUsersState.can_change_roles,
+        rx.el.select(
+            rx.foreach(AdminUsersState.roles, lambda role: rx.el.option(role, value=role)),
+            value=user["role"],
+            on_change=lambda role: AdminUsersState.change_role(user["id"], role),
+            aria_label="Role for " + user["email"],
+            style={"padding": "4px 8px", "borderRadius": "6px"},
+        ),
+        rx.badge(user["role"]),
+    )
+
+
+def _user_row(user: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(user["email"]),
+        rx.table.cell(user["name"]),
+        rx.table.cell(_role_cell(user)),
+        rx.table.cell(user["joined"]),
+    )
+
+
+@template(routes.ADMIN_USERS, "Users", access="staff", on_load=[AdminUsersState.load])
+def admin_users() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Users", size="8", as_="h1"),
+        _staff_nav(),
+        _denied(AdminUsersState.denied),
+        rx.cond(
+            AdminUsersState.message != "",
+            rx.callout(AdminUsersState.message, color_scheme="green", role="status"),
+        ),
+        rx.cond(
+            AdminUsersState.error != "", rx.callout(AdminUsersState.error, color_scheme="red", role="alert")
+        ),
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    placeholder="Search by e-mail or name",
+                    aria_label="Search users",
+                    width="320px",
+                ),
+                rx.button("Search", type="submit"),
+            ),
+            on_submit=AdminUsersState.run_search,
+            reset_on_submit=False,
+        ),
+        rx.text(AdminUsersState.total.to_string() + " users", size="2", color=rx.color("gray", 11)),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("E-mail"),
+                        rx.table.column_header_cell("Name"),
+                        rx.table.column_header_cell("Role"),
+                        rx.table.column_header_cell("Joined"),
+                    )
+                ),
+                rx.table.body(rx.foreach(AdminUsersState.users, _user_row)),
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                on_click=AdminUsersState.previous_page,
+                disabled=AdminUsersState.page <= 1,
+                variant="soft",
+            ),
+            rx.text("Page ", AdminUsersState.page, " of ", AdminUsersState.pages),
+            rx.button(
+                "Next",
+                on_click=AdminUsersState.next_page,
+                disabled=AdminUsersState.page >= AdminUsersState.pages,
+                variant="soft",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _email_row(email: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(email["sent"]),
+        rx.table.cell(email["to"]),
+        rx.table.cell(
+            rx.link(email["subject"], href="#message", on_click=OutboxState.open_email(email["id"]))
+        ),
+        rx.table.cell(email["via"]),
+    )
+
+
+@template(routes.ADMIN_OUTBOX, "E-mail outbox", access="staff", on_load=[OutboxState.load])
+def admin_outbox() -> rx.Component:
+    return rx.vstack(
+        rx.heading("E-mail outbox", size="8", as_="h1"),
+        _staff_nav(),
+        _denied(OutboxState.denied),
+        rx.text(
+            "Messages the app has sent. Without SMTP configured, this is where they are delivered.",
+            color=rx.color("gray", 11),
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Sent"),
+                        rx.table.column_header_cell("To"),
+                        rx.table.column_header_cell("Subject"),
+                        rx.table.column_header_cell("Via"),
+                    )
+                ),
+                rx.table.body(rx.foreach(OutboxState.emails, _email_row)),
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        rx.cond(
+            OutboxState.selected_body != "",
+            rx.card(
+                rx.vstack(
+                    rx.heading(OutboxState.selected_subject, size="4", as_="h2"),
+                    rx.text("To: ", OutboxState.selected_to, size="2"),
+                    rx.markdown(OutboxState.selected_body),
+                    spacing="2",
+                ),
+                id="message",
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _event_row(event: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(event["when"]),
+        rx.table.cell(rx.code(event["action"])),
+        rx.table.cell(event["actor"]),
+        rx.table.cell(event["target"]),
+        rx.table.cell(event["ip"]),
+    )
+
+
+@template(routes.ADMIN_AUDIT, "Audit log", access="staff", on_load=[AuditState.load])
+def admin_audit() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Audit log", size="8", as_="h1"),
+        _staff_nav(),
+        _denied(AuditState.denied),
+        rx.text("Security-relevant actions, newest first. Read-only.", color=rx.color("gray", 11)),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("When (UTC)"),
+                        rx.table.column_header_cell("Action"),
+                        rx.table.column_header_cell("Actor"),
+                        rx.table.column_header_cell("Target"),
+                        rx.table.column_header_cell("IP"),
+                    )
+                ),
+                rx.table.body(rx.foreach(AuditState.events, _event_row)),
+                width="100%",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )

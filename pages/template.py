@@ -1,0 +1,54 @@
+"""The `template` decorator: registers a page with the shared layout and its access rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import reflex as rx
+
+from components.layout import navbar, page_container, shell
+from state.session import SessionState
+
+Access = Literal["public", "guest", "user", "staff"]
+
+
+def _access_events(access: Access) -> list:
+    if access == "user":
+        return [SessionState.require_login]
+    if access == "staff":
+        return [SessionState.require_staff]
+    if access == "guest":
+        return [SessionState.redirect_if_signed_in]
+    return [SessionState.load]
+
+
+def template(
+    route: str,
+    title: str,
+    *,
+    access: Access = "public",
+    on_load: list | None = None,
+    max_width: str = "1100px",
+    description: str = "SayZhong — learn to speak Mandarin with honest feedback on every tone.",
+) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    def decorator(page_content: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        def page() -> rx.Component:
+            nav = navbar(
+                signed_in=SessionState.signed_in,
+                is_staff=SessionState.is_staff,
+                display_name=SessionState.display_name,
+                on_sign_out=SessionState.sign_out,
+            )
+            return shell(nav=nav, content=page_container(page_content(), max_width=max_width))
+
+        page.__name__ = page_content.__name__
+        rx.page(
+            route=route,
+            title=f"{title} · SayZhong" if title != "SayZhong" else title,
+            description=description,
+            on_load=_access_events(access) + list(on_load or []),
+        )(page)
+        return page
+
+    return decorator

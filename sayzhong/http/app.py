@@ -1,0 +1,193 @@
+"""Server routes mounted into Reflex's backend through `api_transformer`.
+
+Health and readiness probes, the session-cookie hand-off after sign-in, sign-out, and the OpenID
+Connect redirect/callback. Routes are thin: they call services and translate domain errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlencode
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from sayzhong import routes
+from sayzhong.db import get_engine, session_scope
+from sayzhong.errors import SayZhongError
+from sayzhong.http.security import SecurityHeadersMiddleware
+from sayzhong.http.session_cookie import (
+    clear_session_cookie,
+    read_ticket,
+    set_session_cookie,
+    token_from_cookie_header,
+)
+from sayzhong.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def _app_redirect(settings: Settings, path: str, **query: str) -> RedirectResponse:
+    url = settings.app_url.rstrip("/") + path
+    if query:
+        url += "?" + urlencode(query)
+    return RedirectResponse(url, status_code=303)
+
+
+def _same_origin(request: Request, settings: Settings) -> bool:
+    """Reject cross-site POSTs (login CSRF): browsers always send Origin on form POSTs."""
+    origin = request.headers.get("origin")
+    allowed = {settings.app_url.rstrip("/"), settings.backend_url.rstrip("/")}
+    return origin in allowed
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "0.0.0.0"  # noqa: S104 - placeholder, not a bind
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _db_ready() -> bool:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        log.exception("readiness check: database unreachable")
+        return False
+
+
+async def readyz(_request: Request) -> Response:
+    ok = await asyncio.to_thread(_db_ready)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "database": ok}, status_code=200 if ok else 503
+    )
+
+
+async def auth_session(request: Request) -> Response:
+    from sayzhong.accounts import service as accounts
+
+    settings = get_settings()
+    if not _same_origin(request, settings):
+        return JSONResponse({"code": "forbidden", "message": "Cross-site request refused."}, status_code=403)
+    form = await request.form()
+    ticket = str(form.get("ticket", ""))
+    next_path = routes.safe_next(str(form.get("next", "")) or None)
+    token = read_ticket(settings, ticket) if ticket else None
+
+    def _valid(tok: str) -> bool:
+        with session_scope() as session:
+            return accounts.resolve_session(session=session, token=tok) is not None
+
+    if token is None or not await asyncio.to_thread(_valid, token):
+        return _app_redirect(settings, routes.SIGN_IN, error="expired")
+    response = _app_redirect(settings, next_path)
+    set_session_cookie(response, settings, token)
+    return response
+
+
+async def auth_sign_out(request: Request) -> Response:
+    from sayzhong.accounts import service as accounts
+
+    settings = get_settings()
+    if not _same_origin(request, settings):
+        return JSONResponse({"code": "forbidden", "message": "Cross-site request refused."}, status_code=403)
+    token = token_from_cookie_header(settings, request.headers.get("cookie"))
+
+    def _sign_out(tok: str) -> None:
+        with session_scope() as session:
+            accounts.sign_out(session=session, token=tok)
+
+    if token:
+        await asyncio.to_thread(_sign_out, token)
+    response = _app_redirect(settings, routes.LANDING)
+    clear_session_cookie(response, settings)
+    return response
+
+
+def _oidc_redirect_uri(settings: Settings) -> str:
+    return settings.backend_url.rstrip("/") + routes.AUTH_OIDC_CALLBACK
+
+
+async def oidc_start(_request: Request) -> Response:
+    from sayzhong.accounts import oidc
+
+    settings = get_settings()
+    if not settings.oidc_issuer:
+        return _app_redirect(settings, routes.SIGN_IN, error="oidc_disabled")
+
+    def _begin() -> str:
+        with session_scope() as session:
+            return oidc.begin_oidc_login(
+                session=session, settings=settings, redirect_uri=_oidc_redirect_uri(settings)
+            )
+
+    try:
+        url = await asyncio.to_thread(_begin)
+    except SayZhongError as exc:
+        return _app_redirect(settings, routes.SIGN_IN, error=exc.code)
+    except Exception:
+        log.exception("OIDC start failed")
+        return _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
+    return RedirectResponse(url, status_code=302)
+
+
+async def oidc_callback(request: Request) -> Response:
+    from sayzhong.accounts import oidc
+
+    settings = get_settings()
+    params = dict(request.query_params)
+    ip = client_ip(request)
+    agent = request.headers.get("user-agent", "")[:300]
+
+    def _complete() -> str:
+        with session_scope() as session:
+            _user, token = oidc.complete_oidc_login(
+                session=session,
+                settings=settings,
+                redirect_uri=_oidc_redirect_uri(settings),
+                params=params,
+                ip=ip,
+                user_agent=agent,
+            )
+            return token
+
+    try:
+        token = await asyncio.to_thread(_complete)
+    except SayZhongError as exc:
+        return _app_redirect(settings, routes.SIGN_IN, error=exc.code)
+    except Exception:
+        log.exception("OIDC callback failed")
+        return _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
+    response = _app_redirect(settings, routes.HOME)
+    set_session_cookie(response, settings, token)
+    return response
+
+
+def create_http_app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
+            Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
+            Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),
+            Route(routes.AUTH_SIGN_OUT, auth_sign_out, methods=["POST"]),
+            Route(routes.AUTH_OIDC_START, oidc_start, methods=["GET"]),
+            Route(routes.AUTH_OIDC_CALLBACK, oidc_callback, methods=["GET"]),
+        ]
+    )
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    settings = get_settings()
+    return SecurityHeadersMiddleware(
+        app,
+        backend_origin=settings.backend_url.rstrip("/"),
+        hsts=settings.app_url.startswith("https://"),
+    )

@@ -1,0 +1,74 @@
+"""The HttpOnly session cookie and the one-minute sign-in ticket that hands a new session to it.
+
+Reflex event handlers run over a websocket and cannot set HttpOnly cookies. After a successful
+sign-in the handler asks the browser to POST a short-lived signed ticket to `/auth/session`; that
+server route sets the cookie and redirects. The ticket never appears in a URL.
+"""
+
+from __future__ import annotations
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.responses import Response
+
+from sayzhong.settings import Settings
+
+TICKET_MAX_AGE_S = 60
+
+
+def _serializer(settings: Settings) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings.secret_key, salt="sayzhong.sign-in-ticket")
+
+
+def make_ticket(settings: Settings, session_token: str) -> str:
+    return _serializer(settings).dumps(session_token)
+
+
+def read_ticket(settings: Settings, ticket: str) -> str | None:
+    try:
+        value = _serializer(settings).loads(ticket, max_age=TICKET_MAX_AGE_S)
+    except (BadSignature, SignatureExpired):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def cookie_is_secure(settings: Settings) -> bool:
+    return settings.app_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        settings.session_cookie_name,
+        token,
+        max_age=settings.session_absolute_timeout_hours * 3600,
+        httponly=True,
+        secure=cookie_is_secure(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        settings.session_cookie_name,
+        httponly=True,
+        secure=cookie_is_secure(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
+def token_from_cookie_header(settings: Settings, cookie_header: str | None) -> str | None:
+    """Parse the raw Cookie header (as Reflex exposes it to event handlers) for the session token."""
+    if not cookie_header:
+        return None
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(settings.session_cookie_name)
+    if morsel is None or not morsel.value or len(morsel.value) > 200:
+        return None
+    return morsel.value

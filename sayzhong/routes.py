@@ -1,0 +1,45 @@
+"""Route constants and URL builders shared by pages, states, e-mails and HTTP routes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+LANDING = "/"
+SIGN_UP = "/signup"
+SIGN_IN = "/signin"
+FORGOT_PASSWORD = "/forgot-password"
+RESET_PASSWORD = "/reset-password"
+HOME = "/home"
+ACCOUNT = "/account"
+FORBIDDEN = "/forbidden"
+ADMIN = "/admin"
+ADMIN_USERS = "/admin/users"
+ADMIN_OUTBOX = "/admin/outbox"
+ADMIN_AUDIT = "/admin/audit"
+
+# Server routes (Starlette, see sayzhong/http/app.py)
+HEALTHZ = "/healthz"
+READYZ = "/readyz"
+AUTH_SESSION = "/auth/session"
+AUTH_SIGN_OUT = "/auth/sign-out"
+AUTH_OIDC_START = "/auth/oidc/start"
+AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
+
+PUBLIC_PAGES = frozenset({LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, FORBIDDEN})
+
+
+def safe_next(path: str | None, default: str = HOME) -> str:
+    """Only same-site absolute paths may be used as a post-login destination (no open redirects)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return default
+    return path
+
+
+def sign_in_url(next_path: str | None = None) -> str:
+    if not next_path or next_path == HOME:
+        return SIGN_IN
+    return f"{SIGN_IN}?{urlencode({'next': safe_next(next_path)})}"
+
+
+def reset_password_url(app_url: str, token: str) -> str:
+    return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs every check. Exits non-zero on the first failing stage.
+#   scripts/test.sh            lint, unit, integration (SQLite, then PostgreSQL), e2e
+#   scripts/test.sh STAGE...   only those stages (lint unit integration postgres e2e)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+SAYZHONG_SKIP_SEED=1 "$ROOT/scripts/setup.sh"
+
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(lint unit integration postgres e2e)
+PYTEST=(python -m pytest -p no:cacheprovider)
+WORK="$(mktemp -d /tmp/sayzhong-test.XXXXXX)"
+chmod 755 "$WORK"
+cleanup() { "$ROOT/scripts/pg.sh" stop "$WORK/pg" || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+for stage in "${stages[@]}"; do
+  echo "==> $stage"
+  case "$stage" in
+    lint)
+      ruff check .
+      ruff format --check .
+      mypy
+      ;;
+    unit)
+      "${PYTEST[@]}" tests/unit -q
+      ;;
+    integration)
+      "${PYTEST[@]}" tests/integration -q
+      ;;
+    postgres)
+      url="$("$ROOT/scripts/pg.sh" start "$WORK/pg" "${PG_TEST_PORT:-55432}")"
+      SAYZHONG_TEST_DATABASE_URL="$url" "${PYTEST[@]}" tests -q -m db
+      "$ROOT/scripts/pg.sh" stop "$WORK/pg"
+      ;;
+    e2e)
+      "${PYTEST[@]}" e2e -q
+      ;;
+    *)
+      echo "unknown stage: $stage" >&2; exit 2 ;;
+  esac
+done
+echo "==> all checks passed"

@@ -1,0 +1,332 @@
+"""Sign-up, sign-in, password reset and the account settings page.
+
+Thin handlers: validate arguments, call accounts services in a worker thread, copy plain data into
+vars, show friendly messages. Passwords never stay in state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import reflex as rx
+
+from sayzhong import routes
+from sayzhong.accounts import service as accounts
+from sayzhong.db import session_scope
+from sayzhong.errors import SayZhongError
+from sayzhong.notifications.service import get_mailer
+from sayzhong.settings import get_settings
+from state.session import SessionState, hand_session_to_browser
+
+T = TypeVar("T")
+
+SIGN_IN_ERRORS = {
+    "expired": "Your sign-in took too long. Please sign in again.",
+    "oidc_disabled": "Single sign-on is not configured.",
+    "oidc_unavailable": (
+        "The single sign-on provider could not be reached. Please try again or use your password."
+    ),
+}
+
+
+def _text(form: dict[str, Any], key: str, limit: int = 320) -> str:
+    value = form.get(key, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+async def run_in_session(fn: Callable[..., T]) -> T:
+    """Run `fn(session)` in a worker thread inside one committed unit of work."""
+
+    def _work() -> T:
+        with session_scope() as session:
+            return fn(session)
+
+    return await asyncio.to_thread(_work)
+
+
+class SignUpState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.error = ""
+        email, password = _text(form, "email"), _text(form, "password", 1000)
+        display_name = _text(form, "display_name", 80).strip()
+        if _text(form, "password_confirm", 1000) != password:
+            self.error = "The two passwords do not match."
+            return
+        self.busy = True
+        yield
+        session_state = await self.get_state(SessionState)
+        ip, agent = session_state.client_ip(), session_state.user_agent()
+        try:
+
+            def _sign_up(session):  # type: ignore[no-untyped-def]
+                accounts.sign_up(
+                    session=session, email=email, password=password, display_name=display_name, ip=ip
+                )
+                return accounts.authenticate(
+                    session=session, email=email, password=password, ip=ip, user_agent=agent
+                )
+
+            result = await run_in_session(_sign_up)
+            _user, token = result.unwrap()
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            self.busy = False
+            return
+        self.busy = False
+        yield hand_session_to_browser(token, routes.HOME)
+
+
+class SignInState(rx.State):
+    error: str = ""
+    busy: bool = False
+
+    @rx.var
+    def next_path(self) -> str:
+        return routes.safe_next(self.router.url.query_parameters.get("next"))
+
+    @rx.event
+    async def load(self) -> None:
+        code = self.router.url.query_parameters.get("error", "")
+        self.error = SIGN_IN_ERRORS.get(code, "") if code else ""
+        if code and not self.error:
+            self.error = "Sign-in failed. Please try again."
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.error = ""
+        email, password = _text(form, "email"), _text(form, "password", 1000)
+        if not email or not password:
+            self.error = "Enter your e-mail address and password."
+            return
+        self.busy = True
+        yield
+        session_state = await self.get_state(SessionState)
+        ip, agent = session_state.client_ip(), session_state.user_agent()
+        result = await run_in_session(
+            lambda session: accounts.authenticate(
+                session=session,
+                email=email,
+                password=password,
+                ip=ip,
+                user_agent=agent,
+                current_token=session_state.session_token(),
+            )
+        )
+        self.busy = False
+        if not result.ok:
+            assert result.error is not None
+            self.error = result.error.user_message
+            return
+        _user, token = result.unwrap()
+        yield hand_session_to_browser(token, self.next_path)
+
+
+class ForgotPasswordState(rx.State):
+    sent: bool = False
+    error: str = ""
+    busy: bool = False
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.error = ""
+        email = _text(form, "email").strip()
+        if "@" not in email:
+            self.error = "Enter the e-mail address you signed up with."
+            return
+        self.busy = True
+        yield
+        session_state = await self.get_state(SessionState)
+        ip = session_state.client_ip()
+        settings = get_settings()
+        try:
+            await run_in_session(
+                lambda session: accounts.request_password_reset(
+                    session=session,
+                    email=email,
+                    mailer=get_mailer(settings, session=session),
+                    app_url=settings.app_url,
+                    ip=ip,
+                )
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            self.busy = False
+            return
+        # Same answer whether or not the address has an account (no account enumeration).
+        self.sent = True
+        self.busy = False
+
+    @rx.event
+    def reset_form(self) -> None:
+        self.sent = False
+        self.error = ""
+
+
+class ResetPasswordState(rx.State):
+    error: str = ""
+    done: bool = False
+    busy: bool = False
+
+    @rx.event
+    def load(self) -> None:
+        self.error = ""
+        self.done = False
+        if not self.router.url.query_parameters.get("token"):
+            self.error = "This reset link is incomplete. Request a new one."
+
+    @rx.event
+    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.error = ""
+        token = self.router.url.query_parameters.get("token", "")[:200]
+        password = _text(form, "password", 1000)
+        if _text(form, "password_confirm", 1000) != password:
+            self.error = "The two passwords do not match."
+            return
+        self.busy = True
+        yield
+        try:
+            await run_in_session(
+                lambda session: accounts.reset_password(session=session, token=token, new_password=password)
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            self.busy = False
+            return
+        self.busy = False
+        self.done = True
+
+
+class AccountState(rx.State):
+    """Profile, password and signed-in devices of the current user."""
+
+    display_name: str = ""
+    timezone: str = "UTC"
+    daily_goal_minutes: str = "10"
+    has_password: bool = True
+    profile_message: str = ""
+    profile_error: str = ""
+    password_message: str = ""
+    password_error: str = ""
+    sessions_message: str = ""
+    devices: list[dict[str, str]] = []
+
+    async def _user(self) -> accounts.UserInfo | None:
+        session_state = await self.get_state(SessionState)
+        return await session_state.current_user()
+
+    async def _refresh(self) -> None:
+        user = await self._user()
+        if user is None:
+            return
+        session_state = await self.get_state(SessionState)
+        token = session_state.session_token()
+        self.display_name = user.display_name
+        self.timezone = user.timezone
+        self.daily_goal_minutes = str(user.daily_goal_minutes)
+        self.has_password = user.has_password
+        infos = await run_in_session(
+            lambda session: accounts.list_sessions(session=session, user_id=user.id, current_token=token)
+        )
+        self.devices = [
+            {
+                "id": str(info.id),
+                "agent": (info.user_agent or "Unknown device")[:80],
+                "ip": info.ip or "",
+                "last_seen": info.last_seen_at.strftime("%Y-%m-%d %H:%M UTC"),
+                "current": "yes" if info.is_current else "",
+            }
+            for info in infos
+        ]
+
+    @rx.event
+    def set_timezone_choice(self, value: str) -> None:
+        if isinstance(value, str) and len(value) <= 64:
+            self.timezone = value
+
+    @rx.event
+    async def load(self) -> None:
+        self.profile_message = self.profile_error = ""
+        self.password_message = self.password_error = self.sessions_message = ""
+        await self._refresh()
+
+    @rx.event
+    async def save_profile(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.profile_message = self.profile_error = ""
+        user = await self._user()
+        if user is None:
+            return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
+        try:
+            goal = int(_text(form, "daily_goal_minutes", 4) or "0")
+        except ValueError:
+            self.profile_error = "The daily goal must be a whole number of minutes."
+            return None
+        try:
+            updated = await run_in_session(
+                lambda session: accounts.update_profile(
+                    session=session,
+                    user_id=user.id,
+                    display_name=_text(form, "display_name", 200),
+                    timezone=_text(form, "timezone", 64),
+                    daily_goal_minutes=goal,
+                )
+            )
+        except SayZhongError as exc:
+            self.profile_error = exc.user_message
+            return None
+        session_state = await self.get_state(SessionState)
+        session_state.display_name = updated.display_name
+        self.display_name = updated.display_name
+        self.timezone = updated.timezone
+        self.daily_goal_minutes = str(updated.daily_goal_minutes)
+        self.profile_message = "Saved."
+        return None
+
+    @rx.event
+    async def change_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.password_message = self.password_error = ""
+        user = await self._user()
+        if user is None:
+            return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
+        new = _text(form, "new_password", 1000)
+        if new != _text(form, "new_password_confirm", 1000):
+            self.password_error = "The two new passwords do not match."
+            return None
+        session_state = await self.get_state(SessionState)
+        token, ip = session_state.session_token(), session_state.client_ip()
+        try:
+            await run_in_session(
+                lambda session: accounts.change_password(
+                    session=session,
+                    user_id=user.id,
+                    current_password=_text(form, "current_password", 1000),
+                    new_password=new,
+                    keep_token=token,
+                    ip=ip,
+                )
+            )
+        except SayZhongError as exc:
+            self.password_error = exc.user_message
+            return None
+        self.password_message = "Password changed. Your other devices have been signed out."
+        await self._refresh()
+        return None
+
+    @rx.event
+    async def sign_out_others(self):  # type: ignore[no-untyped-def]
+        user = await self._user()
+        if user is None:
+            return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
+        session_state = await self.get_state(SessionState)
+        token = session_state.session_token()
+        count = await run_in_session(
+            lambda session: accounts.revoke_other_sessions(session=session, user_id=user.id, keep_token=token)
+        )
+        self.sessions_message = f"Signed out {count} other session{'s' if count != 1 else ''}."
+        await self._refresh()
+        return None

@@ -1,0 +1,196 @@
+"""Staff area: users and roles, the e-mail outbox, the audit log.
+
+Every handler re-resolves the caller from the session cookie and checks the role server-side; a
+learner calling these handlers directly gets a permission error and no data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from sayzhong import audit, routes
+from sayzhong.accounts import access
+from sayzhong.accounts import service as accounts
+from sayzhong.errors import PermissionDeniedError, SayZhongError
+from sayzhong.notifications import service as notifications
+from state.accounts import run_in_session
+from state.session import SessionState
+
+PAGE_SIZE = 20
+
+
+class StaffState(rx.State):
+    """Base for staff pages: `_staff()` returns the caller if they hold one of the roles."""
+
+    denied: str = ""
+
+    async def _staff(self, *roles: str) -> accounts.UserInfo | None:
+        session_state = await self.get_state(SessionState)
+        user = await session_state.current_user()
+        try:
+            access.require_role(user, *(roles or tuple(access.STAFF_ROLES)))
+        except SayZhongError as exc:
+            self.denied = exc.user_message
+            return None
+        self.denied = ""
+        return user
+
+
+class AdminUsersState(StaffState):
+    search: str = ""
+    page: int = 1
+    pages: int = 1
+    total: int = 0
+    users: list[dict[str, str]] = []
+    message: str = ""
+    error: str = ""
+    can_change_roles: bool = False
+    roles: list[str] = [role.value for role in access.ALL_ROLES]
+
+    async def _load_page(self) -> None:
+        user = await self._staff()
+        if user is None:
+            self.users = []
+            return
+        self.can_change_roles = access.is_admin(user)
+        result = await run_in_session(
+            lambda session: accounts.list_users(
+                session=session, actor=user, search=self.search, page=self.page, page_size=PAGE_SIZE
+            )
+        )
+        self.total, self.pages, self.page = result.total, result.pages, result.page
+        self.users = [
+            {
+                "id": str(u.id),
+                "email": u.email,
+                "name": u.display_name,
+                "role": u.role,
+                "joined": u.created_at.strftime("%Y-%m-%d"),
+            }
+            for u in result.items
+        ]
+
+    @rx.event
+    async def load(self) -> None:
+        self.message = self.error = ""
+        self.page = 1
+        await self._load_page()
+
+    @rx.event
+    async def run_search(self, form: dict[str, Any]) -> None:
+        value = form.get("search", "")
+        self.search = value[:200] if isinstance(value, str) else ""
+        self.page = 1
+        await self._load_page()
+
+    @rx.event
+    async def next_page(self) -> None:
+        if self.page < self.pages:
+            self.page += 1
+            await self._load_page()
+
+    @rx.event
+    async def previous_page(self) -> None:
+        if self.page > 1:
+            self.page -= 1
+            await self._load_page()
+
+    @rx.event
+    async def change_role(self, user_id: str, role: str) -> None:
+        self.message = self.error = ""
+        actor = await self._staff(access.Role.ADMIN)
+        if actor is None:
+            self.error = self.denied or str(PermissionDeniedError().user_message)
+            return
+        try:
+            target_id = int(user_id)
+        except (TypeError, ValueError):
+            self.error = "Unknown user."
+            return
+        session_state = await self.get_state(SessionState)
+        ip = session_state.client_ip()
+        try:
+            updated = await run_in_session(
+                lambda session: accounts.change_role(
+                    session=session, actor=actor, user_id=target_id, role=str(role)[:20], ip=ip
+                )
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.message = f"{updated.email} is now {updated.role}."
+        await self._load_page()
+
+
+class OutboxState(StaffState):
+    emails: list[dict[str, str]] = []
+    selected_subject: str = ""
+    selected_body: str = ""
+    selected_to: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        actor = await self._staff(access.Role.ADMIN)
+        if actor is None:
+            self.emails = []
+            return
+        result = await run_in_session(
+            lambda session: notifications.list_outbox(session=session, actor=actor, page_size=50)
+        )
+        self.emails = [
+            {
+                "id": str(e.id),
+                "to": e.to,
+                "subject": e.subject,
+                "sent": e.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "via": e.sent_via,
+            }
+            for e in result.items
+        ]
+
+    @rx.event
+    async def open_email(self, email_id: str) -> None:
+        actor = await self._staff(access.Role.ADMIN)
+        if actor is None:
+            return
+        try:
+            info = await run_in_session(
+                lambda session: notifications.get_outbox_email(
+                    session=session, actor=actor, email_id=int(email_id)
+                )
+            )
+        except (SayZhongError, ValueError):
+            self.selected_subject, self.selected_body, self.selected_to = (
+                "",
+                "That e-mail is no longer available.",
+                "",
+            )
+            return
+        self.selected_subject, self.selected_body, self.selected_to = info.subject, info.text_body, info.to
+
+
+class AuditState(StaffState):
+    events: list[dict[str, str]] = []
+
+    @rx.event
+    async def load(self) -> None:
+        actor = await self._staff(access.Role.ADMIN, access.Role.SUPPORT)
+        if actor is None:
+            self.events = []
+            return
+        result = await run_in_session(lambda session: audit.list_audit_events(session=session, page_size=100))
+        self.events = [
+            {
+                "when": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "action": e.action,
+                "actor": str(e.actor_id or ""),
+                "target": e.target or "",
+                "ip": e.ip or "",
+            }
+            for e in result.items
+        ]
+
+
+__all__ = ["AdminUsersState", "AuditState", "OutboxState", "routes"]

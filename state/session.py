@@ -1,0 +1,145 @@
+"""Who is signed in. Every page's on_load resolves the HttpOnly session cookie server-side.
+
+The cookie arrives with the websocket handshake (Reflex keeps it server-side, never sends it to the
+browser). Staff handlers re-check the role from the database through `current_user()`, so a revoked
+session or a changed role takes effect at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import reflex as rx
+
+from sayzhong import routes
+from sayzhong.accounts import service as accounts
+from sayzhong.accounts.access import STAFF_ROLES
+from sayzhong.db import session_scope
+from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
+from sayzhong.settings import get_settings
+
+
+def post_form_script(action: str, fields: dict[str, str]) -> str:
+    """JavaScript that submits a hidden POST form (top-level navigation, so Set-Cookie applies)."""
+    return (
+        "(() => { const f = document.createElement('form'); f.method = 'POST'; "
+        f"f.action = {json.dumps(action)}; "
+        f"for (const [k, v] of Object.entries({json.dumps(fields)})) {{ "
+        "const i = document.createElement('input'); "
+        "i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); } "
+        "document.body.appendChild(f); f.submit(); })()"
+    )
+
+
+def hand_session_to_browser(token: str, next_path: str) -> rx.event.EventSpec:
+    settings = get_settings()
+    action = settings.backend_url.rstrip("/") + routes.AUTH_SESSION
+    return rx.call_script(
+        post_form_script(
+            action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)}
+        )
+    )
+
+
+class SessionState(rx.State):
+    user_id: int = 0
+    email: str = ""
+    display_name: str = ""
+    role: str = ""
+    oidc_enabled: bool = False
+    oidc_label: str = ""
+    oidc_start_url: str = ""
+
+    @rx.var
+    def signed_in(self) -> bool:
+        return self.user_id > 0
+
+    @rx.var
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def session_token(self) -> str | None:
+        return token_from_cookie_header(get_settings(), self.router.headers.cookie)
+
+    def client_ip(self) -> str:
+        return self.router.session.client_ip or "0.0.0.0"  # noqa: S104 - unknown address marker
+
+    def user_agent(self) -> str:
+        return (self.router.headers.user_agent or "")[:300]
+
+    async def current_user(self) -> accounts.UserInfo | None:
+        """Resolve the cookie against the database (idle/absolute timeouts, revocation, role)."""
+        token = self.session_token()
+        if not token:
+            return None
+
+        def _resolve() -> accounts.UserInfo | None:
+            with session_scope() as session:
+                info = accounts.resolve_session(session=session, token=token)
+                return info.user if info else None
+
+        return await asyncio.to_thread(_resolve)
+
+    def _apply(self, user: accounts.UserInfo | None) -> None:
+        settings = get_settings()
+        self.oidc_enabled = bool(settings.oidc_issuer)
+        self.oidc_label = settings.oidc_display_name
+        self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
+        if user is None:
+            self.user_id, self.email, self.display_name, self.role = 0, "", "", ""
+        else:
+            self.user_id = user.id
+            self.email = user.email
+            self.display_name = user.display_name
+            self.role = user.role
+
+    @rx.event
+    async def load(self) -> None:
+        """on_load for public pages: show the right navigation."""
+        self._apply(await self.current_user())
+
+    @rx.event
+    async def require_login(self):  # type: ignore[no-untyped-def]
+        user = await self.current_user()
+        self._apply(user)
+        if user is None:
+            return rx.redirect(routes.sign_in_url(self.router.url.path))
+        return None
+
+    @rx.event
+    async def require_staff(self):  # type: ignore[no-untyped-def]
+        user = await self.current_user()
+        self._apply(user)
+        if user is None:
+            return rx.redirect(routes.sign_in_url(self.router.url.path))
+        if user.role not in STAFF_ROLES:
+            return rx.redirect(routes.FORBIDDEN)
+        return None
+
+    @rx.event
+    async def redirect_if_signed_in(self):  # type: ignore[no-untyped-def]
+        user = await self.current_user()
+        self._apply(user)
+        if user is not None:
+            return rx.redirect(routes.HOME)
+        return None
+
+    @rx.event
+    async def sign_out(self):  # type: ignore[no-untyped-def]
+        """Revoke server-side, then let the server route clear the HttpOnly cookie."""
+        token = self.session_token()
+        if token:
+
+            def _revoke() -> None:
+                with session_scope() as session:
+                    accounts.sign_out(session=session, token=token)
+
+            await asyncio.to_thread(_revoke)
+        self._apply(None)
+        action = get_settings().backend_url.rstrip("/") + routes.AUTH_SIGN_OUT
+        return rx.call_script(post_form_script(action, {}))
