@@ -116,12 +116,9 @@ def _describe_loc(raw: Any, loc: tuple[int | str, ...]) -> str:
                     label += f" ({node['id']})"
             parts.append(label)
         else:
-            if isinstance(node, dict):
-                node = node.get(key)
-            else:
-                node = None
-            if key in {"partner", "learner"}:  # discriminated-union tag, not a real field
-                continue
+            if key in {"partner", "learner"} and not (isinstance(node, dict) and key in node):
+                continue  # discriminated-union tag, not a real field
+            node = node.get(key) if isinstance(node, dict) else None
             parts.append(f".{key}" if parts else key)
     return "".join(parts) or "(top level)"
 
@@ -138,8 +135,16 @@ def _parse(path: Path, model: type[_M], relative: str, problems: list[Problem]) 
     try:
         return model.model_validate(raw)
     except pydantic.ValidationError as exc:
-        for error in exc.errors():
-            where = _describe_loc(raw, tuple(error["loc"]))
+        errors = exc.errors()
+        item_locs = [tuple(error["loc"]) for error in errors]
+        for error in errors:
+            loc = tuple(error["loc"])
+            # A list whose item failed also reports "too short"; the item's error says it all.
+            if error["type"] == "too_short" and any(
+                len(o) > len(loc) and o[: len(loc)] == loc for o in item_locs
+            ):
+                continue
+            where = _describe_loc(raw, loc)
             problems.append(Problem(relative, f"{where}: {error['msg']}"))
         return None
 
