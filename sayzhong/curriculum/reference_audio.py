@@ -167,3 +167,10 @@ def reference_audio_path(text: str, settings: Settings | None = None) -> Path:
     """WAV of the reference voice saying `text` (hanzi), rendered on first use."""
     path, _ = reference_audio_store(settings).ensure(text)
     return path
+
+
+def reference_audio_for_item(item_id: str, settings: Settings | None = None) -> Path:
+    """WAV of the reference voice for a phrase, drill or dialogue line id (NotFoundError if unknown)."""
+    from sayzhong.curriculum.service import get_item
+
+    return reference_audio_path(get_item(item_id).hanzi, settings)

@@ -73,3 +73,11 @@ def test_shipped_items_render_into_the_data_dir_cache_once(settings: Settings) -
     assert (first.rendered, first.failed) == (1, [])  # 你好 (phrase and drill) was already cached
     second = render_all(store, items)
     assert (second.rendered, second.cached) == (0, 3)
+
+
+def test_reference_audio_for_an_item_id(settings: Settings) -> None:
+    from sayzhong.curriculum.reference_audio import reference_audio_for_item
+
+    path = reference_audio_for_item("family-chat.p4", settings)
+    params, _ = _read(path)
+    assert params.framerate == 16_000 and path.parent == settings.data_dir / "reference-audio"

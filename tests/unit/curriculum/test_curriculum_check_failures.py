@@ -179,3 +179,27 @@ def test_cli_check_prints_a_summary_for_the_shipped_content(capsys: pytest.Captu
     out = capsys.readouterr().out
     assert out.startswith("Content check passed.")
     assert "units: 8" in out and "dialogues: 8" in out and "reviewed disagreements" in out
+
+
+def test_an_unreachable_turn_is_reported(content_copy: Any) -> None:
+    def orphan(data: dict[str, Any]) -> None:
+        data["turns"].append(
+            {"id": "p9", "speaker": "partner", "hanzi": "再见！", "pinyin": "zai4 jian4", "english": "Bye!"}
+        )
+
+    content_copy.edit("dialogues/family-chat.json", orphan)
+    messages = _messages(content_copy.root, engine=False)
+    assert messages == ["dialogues/family-chat.json › family-chat: turns never reached from the start: p9"]
+
+
+def test_cli_check_fails_when_the_engine_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sayzhong.curriculum import cli as content_cli
+
+    def missing() -> None:
+        raise ImportError("No module named 'sayzhong.pronunciation.text'")
+
+    monkeypatch.setattr(content_cli, "engine_reader", missing)
+    assert main(["content", "check"]) == 1
+    assert "cannot compare pinyin with the pronunciation engine" in capsys.readouterr().out
