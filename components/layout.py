@@ -37,6 +37,8 @@ def navbar(
 ) -> rx.Component:
     signed_in_links = rx.hstack(
         nav_link("Home", routes.HOME),
+        nav_link("Lessons", routes.LEARN),
+        nav_link("Review", routes.REVIEW),
         rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
         rx.menu.root(
             rx.menu.trigger(

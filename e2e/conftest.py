@@ -105,7 +105,12 @@ class RunningApp:
             "    print(e.text_body if e else '')\n"
         )
         out = subprocess.run(
-            [sys.executable, "-c", code, address], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code, address],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return out.stdout
 
@@ -116,9 +121,18 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = (tmp_path_factory.mktemp("oidc") / "oidc.log").open("wb")
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port),
-            "--require-nonce", "true", "--user-claims", json.dumps(OIDC_USER),
-        ],  # fmt: skip
+            sys.executable,
+            "-m",
+            "oidc_provider_mock",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--require-nonce",
+            "true",
+            "--user-claims",
+            json.dumps(OIDC_USER),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -161,15 +175,22 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
-                "reflex", "run", "--env", "prod", "--single-port",
-                "--frontend-port", str(port), "--backend-host", "127.0.0.1",
+                "reflex",
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-host",
+                "127.0.0.1",
             ],
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         try:
             wait_http(f"{url}/readyz", 300, proc)
             wait_http(f"{url}/", 60, proc)

@@ -14,7 +14,9 @@ def unique_email(prefix: str = "learner") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
 
 
-def sign_up(page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, name: str = "Mei") -> None:
+def sign_up(
+    page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, name: str = "Mei"
+) -> None:
     page.goto(f"{base_url}/signup")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail address").fill(email)

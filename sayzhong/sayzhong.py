@@ -9,9 +9,12 @@ import reflex as rx
 import pages.account
 import pages.admin
 import pages.auth
+import pages.dialogue
 import pages.errors
 import pages.home
-import pages.landing  # noqa: F401
+import pages.landing
+import pages.practice
+import pages.review  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
 
 app = rx.App(

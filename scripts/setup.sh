@@ -40,4 +40,6 @@ echo "==> Database migrations"
 
 if [ "${SAYZHONG_SKIP_SEED:-0}" != 1 ]; then
   .venv/bin/python -m sayzhong seed
+  echo "==> Reference audio (rendered once, cached in var/reference-audio)"
+  .venv/bin/python -m sayzhong content render-audio | tail -1
 fi

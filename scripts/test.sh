@@ -22,6 +22,7 @@ for stage in "${stages[@]}"; do
       ruff check .
       ruff format --check .
       mypy
+      python -m sayzhong content check
       ;;
     unit)
       "${PYTEST[@]}" tests/unit -q

@@ -80,7 +80,7 @@ def augment(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     cut_a = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
     cut_b = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
     v = v[cut_a : n - cut_b] if n - cut_a - cut_b >= 4 else v
-    new_n = max(4, int(round(v.size * rng.uniform(0.6, 1.5))))
+    new_n = max(4, round(v.size * rng.uniform(0.6, 1.5)))
     v = np.interp(np.linspace(0, 1, new_n), np.linspace(0, 1, v.size), v)
     return v + rng.normal(0, 0.3, v.size)
 
@@ -160,7 +160,9 @@ def main() -> int:
             lv = kind == "level"
             x, y = build_xy(tr_vals, fractions[tr], tones[tr], ref, span, level=lv, n_aug=N_AUG, seed=k)
             net = train_network(x, y, seed=k)
-            xt, yt = build_xy([values[i] for i in te], fractions[te], tones[te], ref, span, level=lv, n_aug=0, seed=0)
+            xt, yt = build_xy(
+                [values[i] for i in te], fractions[te], tones[te], ref, span, level=lv, n_aug=0, seed=0
+            )
             acc, conf = evaluate(net, xt, yt)
             results[kind].append(acc)
             confs[kind] += conf
@@ -169,7 +171,9 @@ def main() -> int:
     for kind in ("level", "shape"):
         acc = float(np.trace(confs[kind]) / confs[kind].sum())
         summary[kind] = {"heldout_accuracy": round(acc, 4), "confusion": confs[kind].tolist()}
-        print(f"{kind}: held-out accuracy {acc:.3f}\nconfusion (rows true 1-4, cols predicted):\n{confs[kind]}")
+        print(
+            f"{kind}: held-out accuracy {acc:.3f}\nconfusion (rows true 1-4, cols predicted):\n{confs[kind]}"
+        )
 
     ref, span = speaker_stats(values)
     nets = {}

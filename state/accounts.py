@@ -28,6 +28,18 @@ SIGN_IN_ERRORS = {
     "oidc_unavailable": (
         "The single sign-on provider could not be reached. Please try again or use your password."
     ),
+    "oidc_access_denied": "Single sign-on was cancelled.",
+    "oidc_state_invalid": "That single sign-on attempt is not valid any more. Please start again.",
+    "oidc_state_mismatch": "That single sign-on attempt was started in another browser. Please start again.",
+    "oidc_state_expired": "The single sign-on took too long. Please start again.",
+    "oidc_no_email": "Your provider did not share an e-mail address, so we cannot create an account.",
+    "oidc_email_unverified": "Your provider has not verified your e-mail address yet.",
+    "oidc_email_taken": (
+        "An account with that e-mail already exists. Sign in with your password, then link single "
+        "sign-on from your account page."
+    ),
+    "oidc_failed": "Signing in with your provider did not work. Please try again.",
+    "rate_limited": "Too many sign-in attempts. Please wait a few minutes and try again.",
 }
 
 

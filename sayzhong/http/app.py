@@ -112,6 +112,9 @@ async def auth_sign_out(request: Request) -> Response:
     return response
 
 
+OIDC_STATE_COOKIE = "sz_oidc_state"
+
+
 def _oidc_redirect_uri(settings: Settings) -> str:
     return settings.backend_url.rstrip("/") + routes.AUTH_OIDC_CALLBACK
 
@@ -123,57 +126,78 @@ async def oidc_start(_request: Request) -> Response:
     if not settings.oidc_issuer:
         return _app_redirect(settings, routes.SIGN_IN, error="oidc_disabled")
 
-    def _begin() -> str:
+    def _begin() -> oidc.OidcAuthorization:
         with session_scope() as session:
             return oidc.begin_oidc_login(
                 session=session, settings=settings, redirect_uri=_oidc_redirect_uri(settings)
             )
 
     try:
-        url = await asyncio.to_thread(_begin)
+        auth = await asyncio.to_thread(_begin)
     except SayZhongError as exc:
         return _app_redirect(settings, routes.SIGN_IN, error=exc.code)
     except Exception:
         log.exception("OIDC start failed")
         return _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
-    return RedirectResponse(url, status_code=302)
+    response = RedirectResponse(auth.url, status_code=302)
+    # Binds the flow to this browser: a callback carrying someone else's state is refused.
+    response.set_cookie(
+        OIDC_STATE_COOKIE,
+        auth.state,
+        max_age=600,
+        httponly=True,
+        secure=settings.app_url.startswith("https://"),
+        samesite="lax",
+        path="/auth/oidc",
+    )
+    return response
 
 
 async def oidc_callback(request: Request) -> Response:
     from sayzhong.accounts import oidc
 
     settings = get_settings()
-    params = dict(request.query_params)
+    params = {k: v[:2048] for k, v in request.query_params.items()}
     ip = client_ip(request)
     agent = request.headers.get("user-agent", "")[:300]
+    browser_state = request.cookies.get(OIDC_STATE_COOKIE)
+    current = token_from_cookie_header(settings, request.headers.get("cookie"))
 
     def _complete() -> str:
         with session_scope() as session:
-            _user, token = oidc.complete_oidc_login(
+            result = oidc.complete_oidc_login(
                 session=session,
                 settings=settings,
                 redirect_uri=_oidc_redirect_uri(settings),
                 params=params,
+                browser_state=browser_state,
                 ip=ip,
                 user_agent=agent,
+                current_token=current,
             )
-            return token
+        # Committed above (failed attempts and audit rows included); now raise or return.
+        return result.unwrap()[1]
 
     try:
         token = await asyncio.to_thread(_complete)
     except SayZhongError as exc:
-        return _app_redirect(settings, routes.SIGN_IN, error=exc.code)
+        response = _app_redirect(settings, routes.SIGN_IN, error=exc.code)
     except Exception:
         log.exception("OIDC callback failed")
-        return _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
-    response = _app_redirect(settings, routes.HOME)
-    set_session_cookie(response, settings, token)
+        response = _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
+    else:
+        response = _app_redirect(settings, routes.HOME)
+        set_session_cookie(response, settings, token)
+    response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
     return response
 
 
 def create_http_app() -> Starlette:
+    from sayzhong.http.practice import practice_routes
+
     return Starlette(
         routes=[
+            *practice_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),

@@ -31,7 +31,9 @@ def _signed_in_token(email: str = "mei@example.org") -> str:
     with session_scope() as session:
         accounts.sign_up(session=session, email=email, password=PASSWORD, display_name="Mei")
     with session_scope() as session:
-        result = accounts.authenticate(session=session, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="t")
+        result = accounts.authenticate(
+            session=session, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="t"
+        )
     return result.unwrap()[1]
 
 
@@ -75,7 +77,9 @@ def test_readyz_fails_when_the_database_is_unreachable(
     assert response.json()["database"] is False
 
 
-def test_ticket_sets_an_http_only_session_cookie_and_redirects(client: TestClient, settings: Settings) -> None:
+def test_ticket_sets_an_http_only_session_cookie_and_redirects(
+    client: TestClient, settings: Settings
+) -> None:
     token = _signed_in_token()
     response = client.post(
         routes.AUTH_SESSION,
@@ -102,9 +106,14 @@ def test_open_redirects_are_refused(client: TestClient, settings: Settings) -> N
 
 
 @pytest.mark.parametrize("ticket", ["", "garbage", "a" * 300])
-def test_bad_tickets_send_the_user_back_to_sign_in(client: TestClient, settings: Settings, ticket: str) -> None:
+def test_bad_tickets_send_the_user_back_to_sign_in(
+    client: TestClient, settings: Settings, ticket: str
+) -> None:
     response = client.post(
-        routes.AUTH_SESSION, data={"ticket": ticket}, headers={"origin": settings.app_url}, follow_redirects=False
+        routes.AUTH_SESSION,
+        data={"ticket": ticket},
+        headers={"origin": settings.app_url},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     assert "/signin?error=expired" in response.headers["location"]

@@ -1,0 +1,277 @@
+"""Practice building blocks: the phrase card, per-syllable feedback with pitch contours, mic help.
+
+Components take values and handlers only; the states decide what to show.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from components.recorder import recorder
+
+TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
+VERDICT_COLOURS = {"correct": "green", "wrong_tone": "red", "unclear": "amber", "neutral": "gray"}
+
+
+def tone_colour(tone: rx.Var) -> rx.Var:
+    return rx.match(
+        tone,
+        (1, rx.color("blue", 11)),
+        (2, rx.color("green", 11)),
+        (3, rx.color("amber", 11)),
+        (4, rx.color("red", 11)),
+        rx.color("gray", 11),
+    )
+
+
+def verdict_scheme(verdict: rx.Var) -> rx.Var:
+    return rx.match(verdict, ("correct", "green"), ("wrong_tone", "red"), ("unclear", "amber"), "gray")
+
+
+def pinyin_line(syllables: rx.Var) -> rx.Component:
+    """Pinyin coloured by tone; `syllables` is a list of {"text": "nǐ", "tone": 3}."""
+    return rx.hstack(
+        rx.foreach(
+            syllables,
+            lambda s: rx.text(s["text"], color=tone_colour(s["tone"]), size="5", weight="medium"),
+        ),
+        spacing="2",
+        flex_wrap="wrap",
+        aria_label="Pinyin",
+    )
+
+
+def phrase_card(
+    *, hanzi: rx.Var, syllables: rx.Var, english: rx.Var, note: rx.Var, reference_url: rx.Var
+) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(hanzi, size="9", weight="bold", lang="zh-Hans", class_name="hanzi"),
+            pinyin_line(syllables),
+            rx.text(english, size="4", color=rx.color("gray", 11)),
+            rx.cond(note != "", rx.text(note, size="2", color=rx.color("gray", 10), font_style="italic")),
+            rx.hstack(
+                rx.el.audio(
+                    src=reference_url,
+                    controls=True,
+                    preload="none",
+                    aria_label="Reference recording",
+                    style={"height": "36px"},
+                ),
+                align="center",
+                spacing="3",
+            ),
+            spacing="3",
+            align="start",
+        ),
+        size="4",
+        width="100%",
+    )
+
+
+def recorder_panel(
+    *,
+    upload_url: rx.Var,
+    item_id: rx.Var,
+    mode: str | rx.Var,
+    on_scored: rx.EventHandler,
+    on_error: rx.EventHandler,
+    on_status: rx.EventHandler,
+    label: str = "Record",
+) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text("Press record, say the phrase, then pause — recording stops by itself.", size="2"),
+            recorder(
+                upload_url=upload_url,
+                item_id=item_id,
+                mode=mode,
+                max_seconds=15,
+                silence_seconds=1.2,
+                label=label,
+                on_scored=on_scored,
+                on_error=on_error,
+                on_status=on_status,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def mic_help(code: rx.Var) -> rx.Component:
+    steps = rx.match(
+        code,
+        (
+            "mic_denied",
+            rx.vstack(
+                rx.text("SayZhong needs your microphone to hear you.", weight="bold"),
+                rx.el.ol(
+                    rx.el.li("Click the lock or microphone icon at the left of the address bar."),
+                    rx.el.li("Set Microphone to “Allow” for this site."),
+                    rx.el.li("Reload the page and press Record again."),
+                    style={"paddingLeft": "1.2em"},
+                ),
+                rx.text(
+                    "On a phone, also check that your browser may use the microphone in system settings.",
+                    size="2",
+                ),
+                spacing="2",
+            ),
+        ),
+        (
+            "mic_missing",
+            rx.vstack(
+                rx.text("We could not find a microphone.", weight="bold"),
+                rx.el.ol(
+                    rx.el.li("Plug in a headset or microphone, or enable the built-in one."),
+                    rx.el.li("Check your computer's sound settings for an input device."),
+                    rx.el.li("Reload the page and press Record again."),
+                    style={"paddingLeft": "1.2em"},
+                ),
+                spacing="2",
+            ),
+        ),
+        (
+            "mic_busy",
+            rx.text("Another app is using your microphone. Close it (video calls, recorders) and try again."),
+        ),
+        rx.text("Your browser could not start recording. Try a recent Chrome, Edge, Firefox or Safari."),
+    )
+    return rx.callout.root(
+        rx.callout.icon(rx.icon("mic-off")),
+        rx.callout.text(steps),
+        color_scheme="amber",
+        role="alert",
+        width="100%",
+    )
+
+
+def score_pill(label: str, value: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.text(value, size="7", weight="bold"),
+        rx.text(label, size="1", color=rx.color("gray", 11)),
+        align="center",
+        spacing="0",
+        min_width="72px",
+    )
+
+
+def contour_chart(points: rx.Var) -> rx.Component:
+    """Learner vs target pitch on the Chao scale (1 = lowest, 5 = highest)."""
+    return rx.recharts.line_chart(
+        rx.recharts.line(
+            data_key="target",
+            stroke=rx.color("gray", 9),
+            stroke_width=3,
+            dot=False,
+            name="Target",
+            type_="monotone",
+        ),
+        rx.recharts.line(
+            data_key="learner",
+            stroke=rx.color("accent", 9),
+            stroke_width=3,
+            dot=False,
+            name="You",
+            type_="monotone",
+            connect_nulls=True,
+        ),
+        rx.recharts.y_axis(domain=[1, 5], ticks=[1, 2, 3, 4, 5], width=24, tick_line=False),
+        rx.recharts.x_axis(data_key="x", hide=True),
+        data=points,
+        width="100%",
+        height=110,
+        margin={"top": 6, "right": 6, "bottom": 0, "left": 0},
+    )
+
+
+def syllable_card(syl: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(syl["grapheme"], size="7", weight="bold", lang="zh-Hans", class_name="hanzi"),
+                rx.vstack(
+                    rx.text(syl["pinyin"], size="3", weight="medium"),
+                    rx.badge(
+                        syl["verdict_label"], color_scheme=verdict_scheme(syl["verdict"]), variant="soft"
+                    ),
+                    spacing="1",
+                ),
+                align="center",
+                spacing="3",
+            ),
+            rx.text(
+                "Expected tone ",
+                rx.text.strong(syl["expected_label"]),
+                " · you said ",
+                rx.text.strong(syl["heard_label"]),
+                size="2",
+            ),
+            rx.box(
+                contour_chart(syl["points"]),
+                width="100%",
+                aria_label="Pitch contour: your voice over the target",
+            ),
+            rx.text(syl["hint"], size="2", color=rx.color("gray", 11)),
+            spacing="2",
+            width="100%",
+        ),
+        size="2",
+        border_top=rx.cond(
+            syl["verdict"] == "correct",
+            f"4px solid {rx.color('green', 9)}",
+            rx.cond(
+                syl["verdict"] == "wrong_tone",
+                f"4px solid {rx.color('red', 9)}",
+                f"4px solid {rx.color('amber', 9)}",
+            ),
+        ),
+        data_testid="syllable-result",
+    )
+
+
+def result_panel(
+    *,
+    pron: rx.Var,
+    accuracy: rx.Var,
+    fluency: rx.Var,
+    tone: rx.Var,
+    engine_note: rx.Var,
+    syllables: rx.Var,
+    attempt_audio_url: rx.Var,
+) -> rx.Component:
+    return rx.vstack(
+        rx.heading("Your result", size="5", as_="h2"),
+        rx.hstack(
+            score_pill("Overall", pron),
+            score_pill("Tones", tone),
+            score_pill("Accuracy", accuracy),
+            score_pill("Fluency", fluency),
+            spacing="5",
+            flex_wrap="wrap",
+            role="group",
+            aria_label="Scores out of 100",
+        ),
+        rx.grid(
+            rx.foreach(syllables, syllable_card),
+            columns=rx.breakpoints(initial="1", xs="2", md="4"),
+            spacing="3",
+            width="100%",
+            role="list",
+            aria_label="Feedback per syllable",
+        ),
+        rx.hstack(
+            rx.text("Your take:", size="2"),
+            rx.el.audio(src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"),
+            align="center",
+            spacing="2",
+        ),
+        rx.text(engine_note, size="1", color=rx.color("gray", 10)),
+        spacing="4",
+        width="100%",
+        role="region",
+        aria_label="Pronunciation result",
+    )

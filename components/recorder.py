@@ -1,0 +1,38 @@
+"""Reflex wrapper for the local React recorder (assets/components/Recorder.jsx).
+
+Events reach Reflex through ordinary event triggers — no server-sent scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+
+def _one_arg(value: rx.Var[str]) -> list[rx.Var[Any]]:
+    return [value]
+
+
+def _two_args(message: rx.Var[str], code: rx.Var[str]) -> list[rx.Var[Any]]:
+    return [message, code]
+
+
+class Recorder(rx.Component):
+    library = "$/public/components/Recorder.jsx"
+    tag = "Recorder"
+
+    upload_url: rx.Var[str]
+    item_id: rx.Var[str]
+    mode: rx.Var[str]
+    max_seconds: rx.Var[float]
+    silence_seconds: rx.Var[float]
+    label: rx.Var[str]
+    disabled: rx.Var[bool]
+
+    on_scored: rx.EventHandler[_one_arg]
+    on_error: rx.EventHandler[_two_args]
+    on_status: rx.EventHandler[_one_arg]
+
+
+recorder = Recorder.create

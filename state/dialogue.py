@@ -1,0 +1,157 @@
+"""Role-play dialogues: partner lines appear and play, the learner speaks their lines (scored like
+practice), chooses a branch where offered, and gets a summary with the weakest syllables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from sayzhong.curriculum import service as curriculum
+from sayzhong.curriculum.models import LearnerTurn, PartnerTurn
+from sayzhong.errors import SayZhongError
+from sayzhong.practice import service as practice
+from state.accounts import run_in_session
+from state.practice import ScoringState, pinyin_syllables, reference_url
+from state.session import SessionState
+
+MAX_TURNS = 40  # guards against a malformed graph looping forever
+
+
+class DialogueState(ScoringState):
+    dialogue_id: str = ""
+    title: str = ""
+    scenario: str = ""
+    not_found: bool = False
+    transcript: list[dict[str, Any]] = []
+    options: list[dict[str, Any]] = []
+    hint: str = ""
+    chosen: str = ""
+    chosen_hanzi: str = ""
+    chosen_english: str = ""
+    chosen_syllables: list[dict[str, Any]] = []
+    chosen_next: str = ""
+    finished: bool = False
+    attempt_ids: list[int] = []
+    summary_pron: int = 0
+    summary_tone: int = 0
+    weakest: list[dict[str, str]] = []
+
+    def _advance(self, turn_id: str | None) -> None:
+        """Show partner turns until the learner must speak, or the dialogue ends."""
+        dialogue = curriculum.get_dialogue(self.dialogue_id)
+        steps = 0
+        self.options, self.chosen, self.item_id = [], "", ""
+        while turn_id and steps < MAX_TURNS:
+            steps += 1
+            turn = curriculum.get_turn(dialogue.id, turn_id)
+            if isinstance(turn, PartnerTurn):
+                self.transcript.append(
+                    {
+                        "speaker": "partner",
+                        "hanzi": turn.hanzi,
+                        "english": turn.english,
+                        "syllables": pinyin_syllables(turn.pinyin),
+                        "audio": reference_url(f"{dialogue.id}.{turn.id}"),
+                        "score": "",
+                    }
+                )
+                turn_id = turn.next
+                continue
+            assert isinstance(turn, LearnerTurn)
+            self.hint = turn.hint
+            self.options = [
+                {
+                    "id": option.id,
+                    "item_id": f"{dialogue.id}.{option.id}",
+                    "hanzi": option.hanzi,
+                    "pinyin": option.pinyin,
+                    "english": option.english,
+                    "next": option.next or "",
+                }
+                for option in turn.options
+            ]
+            if len(self.options) == 1:
+                self._choose(self.options[0]["id"])
+            return
+        self.finished = True
+
+    def _choose(self, option_id: str) -> None:
+        option = next((o for o in self.options if o["id"] == option_id), None)
+        if option is None:
+            return
+        self.chosen = option["id"]
+        self.item_id = option["item_id"]
+        self.chosen_hanzi = option["hanzi"]
+        self.chosen_english = option["english"]
+        self.chosen_syllables = pinyin_syllables(option["pinyin"])
+        self.chosen_next = option["next"]
+        self.clear_result()
+
+    @rx.event
+    def load(self) -> None:
+        dialogue_id = str(self.router.url.query_parameters.get("id", ""))[:80]
+        self.transcript, self.attempt_ids, self.weakest = [], [], []
+        self.finished = False
+        self.clear_result()
+        try:
+            dialogue = curriculum.get_dialogue(dialogue_id)
+        except SayZhongError:
+            self.not_found = True
+            return
+        self.not_found = False
+        self.dialogue_id, self.title, self.scenario = dialogue.id, dialogue.title, dialogue.scenario
+        self._advance(dialogue.start)
+
+    @rx.event
+    def choose(self, option_id: str) -> None:
+        self._choose(str(option_id)[:80])
+
+    @rx.event
+    async def on_scored(self, attempt_id: str):  # type: ignore[no-untyped-def]
+        view = await self._load_attempt(attempt_id)
+        if view is None:
+            return
+        self.attempt_ids.append(view.id)
+        self.transcript.append(
+            {
+                "speaker": "learner",
+                "hanzi": self.chosen_hanzi,
+                "english": self.chosen_english,
+                "syllables": self.chosen_syllables,
+                "audio": "",
+                "score": str(round(view.pron_score)),
+            }
+        )
+        self._advance(self.chosen_next or None)
+        if self.finished:
+            await self._summarise()
+
+    async def _summarise(self) -> None:
+        session_state = await self.get_state(SessionState)
+        user = await session_state.current_user()
+        if user is None or not self.attempt_ids:
+            return
+        ids = list(self.attempt_ids)
+        summary = await run_in_session(
+            lambda session: practice.dialogue_summary(session=session, user_id=user.id, attempt_ids=ids)
+        )
+        self.summary_pron = round(summary.average_pron)
+        self.summary_tone = round(summary.average_tone)
+        self.weakest = [
+            {
+                "grapheme": w.grapheme,
+                "pinyin": w.pinyin,
+                "expected": str(w.expected_tone),
+                "heard": str(w.detected_tone) if w.detected_tone else "unclear",
+                "hint": w.hint,
+            }
+            for w in summary.weakest
+        ]
+
+    @rx.event
+    def restart(self) -> None:
+        self.transcript, self.attempt_ids, self.weakest = [], [], []
+        self.finished = False
+        self.clear_result()
+        self._advance(curriculum.get_dialogue(self.dialogue_id).start)

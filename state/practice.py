@@ -1,0 +1,315 @@
+"""Speaking practice: the lesson list, phrase practice and the shared scoring result handling.
+
+The browser uploads a take straight to the cookie-authenticated route `/practice/attempts`; the
+recorder then fires `on_scored(attempt_id)` and these handlers load the stored result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from sayzhong import routes
+from sayzhong.curriculum import service as curriculum
+from sayzhong.curriculum.pinyin import tones_of, with_tone_marks
+from sayzhong.errors import SayZhongError
+from sayzhong.http.practice import UPLOAD_ATTEMPT
+from sayzhong.practice import service as practice
+from sayzhong.settings import get_settings
+from state.accounts import run_in_session
+from state.session import SessionState
+
+MIC_CODES = frozenset({"mic_denied", "mic_missing", "mic_busy", "mic_unsupported", "mic_error"})
+TONE_NAMES = {1: "1 (high)", 2: "2 (rising)", 3: "3 (dipping)", 4: "4 (falling)", 5: "neutral"}
+VERDICT_LABELS = {
+    "correct": "Correct",
+    "wrong_tone": "Wrong tone",
+    "unclear": "Unclear",
+    "neutral": "Neutral",
+}
+
+
+def pinyin_syllables(pinyin: str) -> list[dict[str, Any]]:
+    marked = with_tone_marks(pinyin).split()
+    try:
+        tones = tones_of(pinyin)
+    except SayZhongError:
+        tones = []
+    if len(tones) != len(marked):
+        tones = [5] * len(marked)
+    return [{"text": text, "tone": tone} for text, tone in zip(marked, tones, strict=True)]
+
+
+def backend(path: str) -> str:
+    return get_settings().backend_url.rstrip("/") + path
+
+
+def reference_url(item_id: str) -> str:
+    return backend(f"/practice/reference/{item_id}") if item_id else ""
+
+
+def syllable_cards(view: practice.AttemptView) -> list[dict[str, Any]]:
+    cards = []
+    for syl in view.syllables:
+        learner, target = list(syl.learner_contour), list(syl.target_contour)
+        n = max(len(learner), len(target))
+        points = [
+            {
+                "x": i,
+                "learner": round(learner[i], 2) if i < len(learner) and learner[i] is not None else None,
+                "target": round(target[i], 2) if i < len(target) else None,
+            }
+            for i in range(n)
+        ]
+        cards.append(
+            {
+                "grapheme": syl.grapheme,
+                "pinyin": with_tone_marks(syl.pinyin) if syl.pinyin else "",
+                "verdict": syl.verdict,
+                "verdict_label": VERDICT_LABELS.get(syl.verdict, syl.verdict),
+                "expected_label": TONE_NAMES.get(syl.expected_tone, str(syl.expected_tone)),
+                "heard_label": TONE_NAMES.get(syl.detected_tone, "unclear")
+                if syl.detected_tone
+                else "unclear",
+                "hint": syl.hint,
+                "score": round(syl.tone_score),
+                "points": points,
+            }
+        )
+    return cards
+
+
+class ScoringState(rx.State):
+    """Result handling shared by practice, dialogues, review and onboarding."""
+
+    item_id: str = ""
+    status: str = "idle"
+    error: str = ""
+    mic_error: str = ""
+    has_result: bool = False
+    attempt_id: int = 0
+    pron: int = 0
+    accuracy: int = 0
+    fluency: int = 0
+    tone: int = 0
+    engine_note: str = ""
+    result_syllables: list[dict[str, Any]] = []
+
+    @rx.var
+    def upload_url(self) -> str:
+        return backend(UPLOAD_ATTEMPT)
+
+    @rx.var
+    def reference_audio_url(self) -> str:
+        return reference_url(self.item_id)
+
+    @rx.var
+    def attempt_audio_url(self) -> str:
+        return backend(f"/practice/attempts/{self.attempt_id}/audio") if self.attempt_id else ""
+
+    def clear_result(self) -> None:
+        self.has_result = False
+        self.error = ""
+        self.mic_error = ""
+        self.attempt_id = 0
+        self.result_syllables = []
+
+    async def _load_attempt(self, attempt_id: str) -> practice.AttemptView | None:
+        session_state = await self.get_state(SessionState)
+        user = await session_state.current_user()
+        if user is None:
+            self.error = "Your session has ended. Please sign in again."
+            return None
+        try:
+            ident = int(attempt_id)
+            view = await run_in_session(
+                lambda session: practice.get_attempt(session=session, user_id=user.id, attempt_id=ident)
+            )
+        except (ValueError, SayZhongError):
+            self.error = "We could not load that result. Please try again."
+            return None
+        self.attempt_id = view.id
+        self.pron, self.accuracy = round(view.pron_score), round(view.accuracy_score)
+        self.fluency, self.tone = round(view.fluency_score), round(view.tone_score)
+        self.result_syllables = syllable_cards(view)
+        notes = [f"Scored by the {view.engine} engine"]
+        notes.append(
+            "calibrated to your voice" if view.speaker_profile_used else "not yet calibrated to your voice"
+        )
+        self.engine_note = ", ".join(notes) + "."
+        self.has_result = True
+        self.error = ""
+        return view
+
+    @rx.event
+    async def on_scored(self, attempt_id: str) -> None:
+        await self._load_attempt(attempt_id)
+
+    @rx.event
+    def on_error(self, message: str, code: str) -> None:
+        code = str(code)[:40]
+        if code in MIC_CODES:
+            self.mic_error = code
+            self.error = ""
+            return
+        self.error = str(message)[:300] or "Something went wrong while scoring. Your take is kept; try again."
+
+    @rx.event
+    def on_status(self, status: str) -> None:
+        self.status = str(status)[:20]
+        if self.status == "recording":
+            self.error = ""
+            self.mic_error = ""
+
+
+class LearnState(rx.State):
+    units: list[dict[str, Any]] = []
+    dialogues: list[dict[str, Any]] = []
+
+    @rx.event
+    def load(self) -> None:
+        self.units = [
+            {
+                "id": unit.id,
+                "title": unit.title,
+                "description": unit.description,
+                "count": len(unit.phrases),
+                "href": f"{routes.PRACTICE}?unit={unit.id}",
+            }
+            for unit in curriculum.list_units()
+        ]
+        self.dialogues = [
+            {
+                "id": d.id,
+                "title": d.title,
+                "scenario": d.scenario,
+                "href": f"{routes.DIALOGUE}?id={d.id}",
+            }
+            for d in curriculum.list_dialogues()
+        ]
+
+
+DRILL_UNITS = {
+    "drills-syllables": ("Tone drills: single syllables", "Each of the four tones on its own."),
+    "drills-pairs": (
+        "Tone drills: two-syllable pairs",
+        "All 20 tone combinations, third-tone sandhi included.",
+    ),
+}
+
+
+def _unit_items(unit_id: str) -> tuple[str, list[dict[str, Any]]]:
+    drills = curriculum.tone_drills()
+    if unit_id == "drills-syllables":
+        items = [
+            {"id": d.id, "hanzi": d.hanzi, "pinyin": d.pinyin, "english": d.english, "note": ""}
+            for d in drills.syllables
+        ]
+        return DRILL_UNITS[unit_id][0], items
+    if unit_id == "drills-pairs":
+        items = [
+            {"id": d.id, "hanzi": d.hanzi, "pinyin": d.pinyin, "english": d.english, "note": d.note}
+            for d in (*drills.pairs, *drills.sandhi)
+        ]
+        return DRILL_UNITS[unit_id][0], items
+    unit = curriculum.get_unit(unit_id)
+    items = [
+        {"id": p.id, "hanzi": p.hanzi, "pinyin": p.pinyin, "english": p.english, "note": p.note}
+        for p in unit.phrases
+    ]
+    return unit.title, items
+
+
+class PracticeState(ScoringState):
+    unit_id: str = ""
+    unit_title: str = ""
+    items: list[dict[str, Any]] = []
+    index: int = 0
+    not_found: bool = False
+
+    @rx.var
+    def total(self) -> int:
+        return len(self.items)
+
+    @rx.var
+    def position(self) -> str:
+        return f"{self.index + 1} of {len(self.items)}" if self.items else ""
+
+    @rx.var
+    def hanzi(self) -> str:
+        return self.items[self.index]["hanzi"] if self.items else ""
+
+    @rx.var
+    def english(self) -> str:
+        return self.items[self.index]["english"] if self.items else ""
+
+    @rx.var
+    def note(self) -> str:
+        return self.items[self.index]["note"] if self.items else ""
+
+    @rx.var
+    def syllables(self) -> list[dict[str, Any]]:
+        return pinyin_syllables(self.items[self.index]["pinyin"]) if self.items else []
+
+    @rx.var
+    def is_last(self) -> bool:
+        return self.index >= len(self.items) - 1
+
+    def _show(self, index: int) -> None:
+        self.index = max(0, min(index, len(self.items) - 1))
+        self.item_id = self.items[self.index]["id"] if self.items else ""
+        self.clear_result()
+
+    @rx.event
+    def load(self) -> None:
+        params = self.router.url.query_parameters
+        unit_id = str(params.get("unit", ""))[:80]
+        try:
+            start = int(params.get("i", "0"))
+        except ValueError:
+            start = 0
+        try:
+            title, items = _unit_items(unit_id)
+        except SayZhongError:
+            self.not_found, self.items, self.unit_title = True, [], ""
+            return
+        self.not_found = False
+        self.unit_id, self.unit_title, self.items = unit_id, title, items
+        self._show(start)
+
+    @rx.event
+    def next_item(self) -> None:
+        self._show(self.index + 1)
+
+    @rx.event
+    def previous_item(self) -> None:
+        self._show(self.index - 1)
+
+    @rx.event
+    def retry(self) -> None:
+        self.clear_result()
+
+
+class ReviewState(PracticeState):
+    """The review queue, practised with the same panel as a lesson."""
+
+    empty: bool = False
+
+    @rx.event
+    async def load(self) -> None:  # type: ignore[override]
+        session_state = await self.get_state(SessionState)
+        user = await session_state.current_user()
+        if user is None:
+            return
+        queue = await run_in_session(
+            lambda session: practice.review_queue(session=session, user_id=user.id, limit=20)
+        )
+        self.unit_id, self.unit_title, self.not_found = "review", "Review", False
+        self.items = [
+            {"id": r.item_id, "hanzi": r.hanzi, "pinyin": r.pinyin, "english": r.english, "note": r.reason}
+            for r in queue
+        ]
+        self.empty = not self.items
+        if self.items:
+            self._show(0)
