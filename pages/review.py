@@ -26,7 +26,8 @@ def review_page() -> rx.Component:
             ReviewState.empty,
             rx.vstack(
                 rx.text(
-                    "Nothing is due right now. Practise a lesson and the phrases you find hard will come back here."
+                    "Nothing is due right now. Practise a lesson and the phrases you find hard "
+                    "will come back here."
                 ),
                 link_button("Go to lessons", routes.LEARN),
                 spacing="3",
