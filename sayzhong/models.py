@@ -13,6 +13,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.notifications.models",
     "sayzhong.practice.models",
     "sayzhong.analytics.models",
+    "sayzhong.api.models",
 )
 
 

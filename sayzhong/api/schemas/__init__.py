@@ -1,0 +1,1 @@
+"""Machine-readable descriptions of the JSON API (the OpenAPI document)."""
