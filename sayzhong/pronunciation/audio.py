@@ -1,0 +1,207 @@
+"""Audio intake: sniff the container from its bytes, decode to 16 kHz mono float32, check levels.
+
+Accepted: WAV, MP3, FLAC, Ogg (Opus/Vorbis), WebM/Matroska (Opus) and MP4/M4A (AAC). The file
+name and the browser's MIME type are never trusted. Every failure is an ``AudioError`` subclass
+with a stable ``code`` and a message a learner can act on.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sayzhong.errors import SayZhongError
+
+SAMPLE_RATE = 16_000
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_SECONDS = 30.0
+
+# Level thresholds on 20 ms frame RMS (dBFS) and on clipping.
+SILENT_DBFS = -60.0
+QUIET_DBFS = -45.0
+CLIP_LEVEL = 0.985
+CLIP_FRACTION = 0.002
+
+
+class AudioError(SayZhongError):
+    code = "audio_error"
+    http_status = 422
+    default_message = "We could not use that recording. Please record again."
+
+
+class AudioEmptyError(AudioError):
+    code = "audio_empty"
+    default_message = "The recording is empty. Please record again."
+
+
+class AudioUnsupportedError(AudioError):
+    code = "audio_unsupported"
+    http_status = 415
+    default_message = "That file is not a recording we can read. Use WAV, MP3, FLAC, Ogg, WebM or M4A audio."
+
+
+class AudioCorruptError(AudioError):
+    code = "audio_corrupt"
+    default_message = "The recording is damaged or incomplete. Please record again."
+
+
+class AudioTooLargeError(AudioError):
+    code = "audio_too_large"
+    http_status = 413
+    default_message = "The recording is too large. Please record a shorter phrase."
+
+
+class AudioTooLongError(AudioError):
+    code = "audio_too_long"
+    http_status = 413
+    default_message = "The recording is too long. Please record only the phrase."
+
+
+class AudioSilentError(AudioError):
+    code = "audio_silent"
+    default_message = (
+        "We did not hear any speech. Check that the right microphone is on and speak the phrase."
+    )
+
+
+class AudioTooQuietError(AudioError):
+    code = "audio_too_quiet"
+    default_message = "The recording is too quiet. Move closer to the microphone or speak a little louder."
+
+
+class AudioClippedError(AudioError):
+    code = "audio_clipped"
+    default_message = (
+        "The recording is distorted because it was too loud. Move a little away from the microphone "
+        "or lower its volume."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAudio:
+    samples: npt.NDArray[np.float32]
+    """Mono PCM in [-1, 1] at ``sample_rate``."""
+    sample_rate: int
+    duration_s: float
+    container: str
+    """Sniffed container: wav, mp3, flac, ogg, webm, mp4."""
+
+
+def sniff_container(data: bytes) -> str | None:
+    """Container name from magic bytes, or None if it is not audio we accept."""
+    head = data[:64]
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:3] == b"ID3":
+        return "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+        # MPEG audio frame sync; layer bits 00 mean ADTS AAC.
+        return "aac" if (head[1] & 0x06) == 0 else "mp3"
+    return None
+
+
+def decode_audio(
+    data: bytes, *, max_bytes: int | None = None, max_seconds: float | None = None
+) -> DecodedAudio:
+    """Decode any accepted recording to 16 kHz mono float32 and check that it is usable."""
+    max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    max_seconds = DEFAULT_MAX_SECONDS if max_seconds is None else max_seconds
+    if not data:
+        raise AudioEmptyError()
+    if len(data) > max_bytes:
+        raise AudioTooLargeError(
+            f"The recording is too large ({len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB). "
+            "Please record a shorter phrase."
+        )
+    container = sniff_container(data)
+    if container is None:
+        raise AudioUnsupportedError()
+    samples = _decode(data, max_seconds)
+    if samples.size == 0:
+        raise AudioCorruptError("The recording contains no sound we could decode. Please record again.")
+    check_levels(samples)
+    return DecodedAudio(samples, SAMPLE_RATE, samples.size / SAMPLE_RATE, container)
+
+
+def _too_long(max_seconds: float) -> AudioTooLongError:
+    return AudioTooLongError(
+        f"The recording is longer than {max_seconds:g} seconds. Please record only the phrase."
+    )
+
+
+def _decode(data: bytes, max_seconds: float) -> npt.NDArray[np.float32]:
+    import av
+
+    max_samples = int(max_seconds * SAMPLE_RATE)
+    chunks: list[npt.NDArray[Any]] = []
+    total = 0
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            streams = container.streams.audio
+            if not streams:
+                raise AudioUnsupportedError("That file has no audio in it. Please record again.")
+            stream = streams[0]
+            if container.duration is not None and container.duration / 1e6 > max_seconds + 1.0:
+                raise _too_long(max_seconds)
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    arr = out.to_ndarray().reshape(-1)
+                    chunks.append(arr)
+                    total += arr.size
+                if total > max_samples:
+                    raise _too_long(max_seconds)
+            for out in resampler.resample(None):
+                arr = out.to_ndarray().reshape(-1)
+                chunks.append(arr)
+                total += arr.size
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, ValueError, IndexError, EOFError, OSError) as exc:
+        if total > SAMPLE_RATE // 4:
+            # A truncated upload (browser stopped mid-chunk) still carries usable audio.
+            pass
+        else:
+            raise AudioCorruptError() from exc
+    if total > max_samples:
+        raise _too_long(max_seconds)
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    pcm = np.concatenate(chunks).astype(np.float32) / 32768.0
+    return pcm
+
+
+def frame_rms_dbfs(samples: npt.NDArray[np.float32], frame: int = 320) -> npt.NDArray[np.float64]:
+    n = samples.size // frame
+    if n == 0:
+        return np.array([-120.0])
+    frames = samples[: n * frame].astype(np.float64).reshape(n, frame)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    return np.asarray(20.0 * np.log10(np.maximum(rms, 1e-6)))
+
+
+def check_levels(samples: npt.NDArray[np.float32]) -> None:
+    """Raise for silence, a too-quiet recording or clipping."""
+    db = frame_rms_dbfs(samples)
+    loud = float(np.percentile(db, 95))
+    if loud < SILENT_DBFS:
+        raise AudioSilentError()
+    if loud < QUIET_DBFS:
+        raise AudioTooQuietError()
+    clipped = np.abs(samples) >= CLIP_LEVEL
+    # Count only samples that sit at full scale next to another one: single peaks are not clipping.
+    runs = clipped[1:] & clipped[:-1]
+    if runs.size and float(runs.mean()) > CLIP_FRACTION:
+        raise AudioClippedError()

@@ -1,0 +1,97 @@
+"""F0 and intensity tracks with Praat (parselmouth), cleaned of octave jumps and voicing blips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+STEP_S = 0.01
+PITCH_FLOOR_HZ = 60.0
+PITCH_CEILING_HZ = 600.0
+ST_REF_HZ = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class PitchTrack:
+    times: FloatArray
+    """Frame centres in seconds."""
+    f0_st: FloatArray
+    """F0 in semitones re 100 Hz; NaN where unvoiced."""
+    intensity_db: FloatArray
+    """Frame RMS in dBFS (25 ms window)."""
+    step: float = STEP_S
+
+    @property
+    def voiced(self) -> npt.NDArray[np.bool_]:
+        return np.asarray(~np.isnan(self.f0_st))
+
+
+def hz_to_st(hz: FloatArray | float) -> FloatArray:
+    return np.asarray(12.0 * np.log2(np.asarray(hz, dtype=np.float64) / ST_REF_HZ))
+
+
+def st_to_hz(st: FloatArray | float) -> FloatArray:
+    return np.asarray(ST_REF_HZ * 2.0 ** (np.asarray(st, dtype=np.float64) / 12.0))
+
+
+def track_pitch(samples: npt.NDArray[np.float32], sample_rate: int = 16_000) -> PitchTrack:
+    import parselmouth
+
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sample_rate)
+    pitch = sound.to_pitch_ac(
+        time_step=STEP_S,
+        pitch_floor=PITCH_FLOOR_HZ,
+        pitch_ceiling=PITCH_CEILING_HZ,
+        voicing_threshold=0.45,
+        octave_jump_cost=0.5,
+    )
+    times = np.asarray(pitch.xs(), dtype=np.float64)
+    f0 = np.asarray(pitch.selected_array["frequency"], dtype=np.float64)
+    st = np.where(f0 > 0, hz_to_st(np.maximum(f0, 1.0)), np.nan)
+    st = clean_contour(st)
+    return PitchTrack(times, st, frame_intensity(samples, sample_rate, times))
+
+
+def frame_intensity(samples: npt.NDArray[np.float32], sample_rate: int, times: FloatArray) -> FloatArray:
+    half = int(0.0125 * sample_rate)
+    x = samples.astype(np.float64)
+    csum = np.concatenate([[0.0], np.cumsum(x * x)])
+    centres = np.clip((times * sample_rate).astype(np.int64), 0, x.size)
+    lo = np.clip(centres - half, 0, x.size)
+    hi = np.clip(centres + half, 0, x.size)
+    energy = (csum[hi] - csum[lo]) / np.maximum(hi - lo, 1)
+    return np.asarray(10.0 * np.log10(np.maximum(energy, 1e-12)))
+
+
+def clean_contour(st: FloatArray) -> FloatArray:
+    """Fix octave jumps against a running median and drop voiced islands shorter than 30 ms."""
+    out = st.copy()
+    voiced = ~np.isnan(out)
+    if voiced.sum() < 3:
+        return np.full_like(out, np.nan)
+    idx = np.flatnonzero(voiced)
+    vals = out[idx]
+    # Running median over the voiced frames (window 9) as the local reference.
+    pad = 4
+    padded = np.concatenate([np.full(pad, vals[0]), vals, np.full(pad, vals[-1])])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
+    med = np.median(windows, axis=1)
+    diff = vals - med
+    for shift in (12.0, -12.0):
+        fix = np.abs(diff - shift) < 3.0
+        vals = np.where(fix, vals - shift, vals)
+        diff = np.where(fix, diff - shift, diff)
+    vals = np.where(np.abs(diff) > 7.0, np.nan, vals)
+    out[idx] = vals
+    # Remove short voiced islands (creak, noise).
+    voiced = ~np.isnan(out)
+    edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    for s, e in zip(starts, ends, strict=True):
+        if e - s < 3:
+            out[s:e] = np.nan
+    return out
