@@ -1,44 +1,144 @@
-"""Learner home."""
+"""Learner home: continue, reviews due, streak and goal, accuracy per tone over time."""
 
 import reflex as rx
 
+from components.layout import link_button
 from pages.template import template
 from sayzhong import routes
+from state.home import HomeState
 from state.session import SessionState
 
+TONE_LINES = (
+    ("t1", "Tone 1", "blue"),
+    ("t2", "Tone 2", "green"),
+    ("t3", "Tone 3", "amber"),
+    ("t4", "Tone 4", "red"),
+)
 
-@template(routes.HOME, "Home", access="user")
+
+def _stat(label: str, value: rx.Var, icon: str) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.icon(icon, size=22, color=rx.color("accent", 10)),
+            rx.vstack(rx.text(value, size="6", weight="bold"), rx.text(label, size="1"), spacing="0"),
+            align="center",
+            spacing="3",
+        ),
+        size="2",
+    )
+
+
+def _tone_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["tone"]), rx.table.cell(row["accuracy"]), rx.table.cell(row["count"])
+    )
+
+
+def _chart() -> rx.Component:
+    return rx.recharts.line_chart(
+        *[
+            rx.recharts.line(
+                data_key=key, name=name, stroke=rx.color(colour, 9), stroke_width=2, connect_nulls=True
+            )
+            for key, name, colour in TONE_LINES
+        ],
+        rx.recharts.x_axis(data_key="date"),
+        rx.recharts.y_axis(domain=[0, 100], unit="%", width=44),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=HomeState.chart,
+        width="100%",
+        height=260,
+    )
+
+
+@template(routes.HOME, "Home", access="user", on_load=[HomeState.load])
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("你好, " + SessionState.display_name + "!", size="8", as_="h1"),
-        rx.text("Ready for today's speaking practice?", size="4", color=rx.color("gray", 11)),
-        rx.grid(
-            rx.card(
+        rx.card(
+            rx.hstack(
                 rx.vstack(
-                    rx.icon("mic", size=24, color=rx.color("accent", 10)),
-                    rx.heading("Speak and get tone feedback", size="4", as_="h2"),
-                    rx.text(
-                        "Practise phrases and dialogues; every syllable is scored.",
-                        color=rx.color("gray", 11),
+                    rx.text("Continue where you left off", size="2", color=rx.color("gray", 11)),
+                    rx.heading(HomeState.continue_title, size="5", as_="h2"),
+                    rx.cond(
+                        HomeState.continue_hanzi != "",
+                        rx.text(HomeState.continue_hanzi, size="5", lang="zh-Hans"),
                     ),
-                    spacing="2",
+                    spacing="1",
                 ),
-                size="3",
-            ),
-            rx.card(
-                rx.vstack(
-                    rx.icon("settings", size=24, color=rx.color("accent", 10)),
-                    rx.heading("Your settings", size="4", as_="h2"),
-                    rx.text("Daily goal, time zone and signed-in devices.", color=rx.color("gray", 11)),
-                    rx.link("Open account settings", href=routes.ACCOUNT),
-                    spacing="2",
+                rx.spacer(),
+                rx.button(
+                    rx.link("Continue", href=HomeState.continue_href, color="inherit", underline="none"),
+                    as_child=True,
+                    size="3",
                 ),
-                size="3",
+                align="center",
+                width="100%",
+                flex_wrap="wrap",
+                spacing="3",
             ),
-            columns=rx.breakpoints(initial="1", sm="2"),
-            spacing="4",
+            size="3",
             width="100%",
         ),
-        spacing="5",
+        rx.grid(
+            _stat("reviews due", HomeState.reviews_due, "calendar-check"),
+            _stat("day streak", HomeState.streak_days, "flame"),
+            _stat("XP today", HomeState.xp_today, "star"),
+            _stat("XP in total", HomeState.xp_total, "trophy"),
+            columns=rx.breakpoints(initial="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.text("Today's goal", weight="bold"),
+                    rx.spacer(),
+                    rx.text(HomeState.minutes_today, " of ", HomeState.goal_minutes, " minutes"),
+                    width="100%",
+                ),
+                rx.progress(value=HomeState.goal_percent, aria_label="Daily goal progress"),
+                rx.cond(
+                    HomeState.reviews_due > 0, link_button("Start reviews", routes.REVIEW, variant="soft")
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            size="2",
+            width="100%",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("Accuracy per tone", size="4", as_="h2"),
+                rx.cond(
+                    HomeState.chart.length() > 0,
+                    rx.box(
+                        _chart(), width="100%", aria_label="Chart of accuracy per tone over the last 30 days"
+                    ),
+                    rx.text("Practise a few phrases and your tone accuracy will appear here."),
+                ),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Tone"),
+                            rx.table.column_header_cell("Accuracy"),
+                            rx.table.column_header_cell("Syllables judged"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(HomeState.tone_rows, _tone_row)),
+                    width="100%",
+                ),
+                rx.cond(
+                    HomeState.weakest_tone != "",
+                    rx.text("Focus next on ", rx.text.strong(HomeState.weakest_tone), "."),
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            size="3",
+            width="100%",
+        ),
+        spacing="4",
         width="100%",
     )

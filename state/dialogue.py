@@ -120,7 +120,7 @@ class DialogueState(ScoringState):
                 "english": self.chosen_english,
                 "syllables": self.chosen_syllables,
                 "audio": "",
-                "score": str(round(view.pron_score)),
+                "score": str(round(view.pron)),
             }
         )
         self._advance(self.chosen_next or None)

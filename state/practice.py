@@ -130,8 +130,8 @@ class ScoringState(rx.State):
             self.error = "We could not load that result. Please try again."
             return None
         self.attempt_id = view.id
-        self.pron, self.accuracy = round(view.pron_score), round(view.accuracy_score)
-        self.fluency, self.tone = round(view.fluency_score), round(view.tone_score)
+        self.pron, self.accuracy = round(view.pron), round(view.accuracy)
+        self.fluency, self.tone = round(view.fluency), round(view.tone or 0)
         self.result_syllables = syllable_cards(view)
         notes = [f"Scored by the {view.engine} engine"]
         notes.append(
