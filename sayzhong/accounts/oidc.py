@@ -32,12 +32,61 @@ from sayzhong.errors import NotFoundError, SayZhongError, ServiceUnavailableErro
 from sayzhong.settings import Settings
 
 STATE_TTL = timedelta(minutes=10)
+OIDC_STATE_COOKIE = "sz_oidc_state"
+"""Suggested name for the HttpOnly, SameSite=Lax cookie that carries `OidcAuthorization.state`."""
 _MAX_PARAM_LENGTH = 2048
+_AGAIN = "Please start signing in again."
+
+# Every failure has a stable code (safe to put in a redirect URL) and a message for the user;
+# `oidc_error_message(code, settings)` turns a code back into the message.
+OIDC_MESSAGES: dict[str, str] = {
+    "oidc_access_denied": "Signing in with {provider} was cancelled.",
+    "oidc_provider_error": "{provider} could not sign you in. " + _AGAIN,
+    "oidc_state_missing": "The sign-in response is missing its security check. " + _AGAIN,
+    "oidc_state_invalid": "This sign-in response is not valid or was already used. " + _AGAIN,
+    "oidc_state_mismatch": "This sign-in response was not started from this browser. " + _AGAIN,
+    "oidc_state_expired": "The sign-in took too long. " + _AGAIN,
+    "oidc_wrong_flow": "This sign-in response does not match what was started. " + _AGAIN,
+    "oidc_redirect_mismatch": "The sign-in response came back to the wrong address. " + _AGAIN,
+    "oidc_code_missing": "The sign-in response is incomplete. " + _AGAIN,
+    "oidc_token_invalid": "The sign-in response could not be verified. " + _AGAIN,
+    "oidc_token_refused": "{provider} did not accept this sign-in. " + _AGAIN,
+    "oidc_no_email": (
+        "{provider} did not share a usable e-mail address, so we cannot create your account. "
+        "Sign up with e-mail and password instead."
+    ),
+    "oidc_email_unverified": (
+        "{provider} has not verified your e-mail address, so we cannot create your account from it. "
+        "Verify it there, or sign up with e-mail and password."
+    ),
+    "oidc_email_taken": (
+        "An account with this e-mail address already exists. Sign in with your password first, "
+        "then link {provider} from your account page."
+    ),
+    "oidc_concurrent_sign_up": "This account was just created by another sign-in. Please try again.",
+    "oidc_link_wrong_user": (
+        "This link request belongs to another account. Please start again from your account page."
+    ),
+    "oidc_identity_taken": "This {provider} account is already linked to another SayZhong account.",
+    "oidc_disabled": "Signing in with {provider} is not set up on this server.",
+    "oidc_failed": "Signing in with {provider} did not work. " + _AGAIN,
+    "unavailable": "{provider} is not reachable right now. Please try again shortly.",
+}
+
+
+def oidc_error_message(code: str, settings: Settings) -> str:
+    """User-facing message for an OIDC error code (unknown codes get the generic message)."""
+    template = OIDC_MESSAGES.get(code, OIDC_MESSAGES["oidc_failed"])
+    return template.format(provider=settings.oidc_display_name)
 
 
 class OidcFlowError(SayZhongError):
     code = "oidc_failed"
     default_message = "Signing in with your provider did not work. Please try again."
+
+
+def _fail(code: str, settings: Settings) -> OidcFlowError:
+    return OidcFlowError(oidc_error_message(code, settings), code=code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +133,7 @@ def _provider(settings: Settings, provider: OidcProvider | None) -> OidcProvider
     if provider is not None:
         return provider
     if not oidc_enabled(settings):
-        raise ServiceUnavailableError(
-            f"Signing in with {settings.oidc_display_name} is not set up on this server."
-        )
+        raise ServiceUnavailableError(oidc_error_message("oidc_disabled", settings), code="oidc_disabled")
     from sayzhong.integrations.oidc_client import AuthlibOidcProvider
 
     return AuthlibOidcProvider.from_settings(settings)
@@ -182,7 +229,6 @@ def _consume(
     provider: OidcProvider | None,
 ) -> tuple[VerifiedIdentity, OidcLoginState]:
     """Check and delete the state, then redeem the code. Raises OidcFlowError/ServiceUnavailableError."""
-    start_again = "Please start signing in again."
     state = _param(params, "state")
     provider_error = _param(params, "error")
     if provider_error is not None:
@@ -193,34 +239,26 @@ def _consume(
                 execution_options={"synchronize_session": "fetch"},
             )
         if provider_error == "access_denied":
-            raise OidcFlowError(
-                f"Signing in with {settings.oidc_display_name} was cancelled.", code="oidc_access_denied"
-            )
-        raise OidcFlowError(f"{settings.oidc_display_name} could not sign you in. {start_again}")
+            raise _fail("oidc_access_denied", settings)
+        raise _fail("oidc_provider_error", settings)
     if state is None:
-        raise OidcFlowError(f"The sign-in response is missing its security check. {start_again}")
+        raise _fail("oidc_state_missing", settings)
     row = session.exec(select(OidcLoginState).where(col(OidcLoginState.state_hash) == _hash(state))).first()
     if row is None:
-        raise OidcFlowError(
-            f"This sign-in response is not valid or was already used. {start_again}",
-            code="oidc_state_invalid",
-        )
+        raise _fail("oidc_state_invalid", settings)
     session.delete(row)  # single use, whatever happens next
     session.flush()
     if not browser_state or not hmac.compare_digest(browser_state.encode(), state.encode()):
-        raise OidcFlowError(
-            f"This sign-in response was not started from this browser. {start_again}",
-            code="oidc_state_mismatch",
-        )
+        raise _fail("oidc_state_mismatch", settings)
     if as_utc(row.expires_at) <= utcnow():
-        raise OidcFlowError(f"The sign-in took too long. {start_again}", code="oidc_state_expired")
+        raise _fail("oidc_state_expired", settings)
     if row.purpose != purpose:
-        raise OidcFlowError(f"This sign-in response does not match what was started. {start_again}")
+        raise _fail("oidc_wrong_flow", settings)
     if row.redirect_uri != redirect_uri:
-        raise OidcFlowError(f"The sign-in response came back to the wrong address. {start_again}")
+        raise _fail("oidc_redirect_mismatch", settings)
     code = _param(params, "code")
     if code is None:
-        raise OidcFlowError(f"The sign-in response is incomplete. {start_again}")
+        raise _fail("oidc_code_missing", settings)
     idp = _provider(settings, provider)
     identity = idp.exchange_code(
         code=code, redirect_uri=row.redirect_uri, code_verifier=row.code_verifier, nonce=row.nonce
@@ -309,23 +347,11 @@ def complete_oidc_login(
 def _create_user_from_identity(session: Session, settings: Settings, identity: VerifiedIdentity) -> User:
     email = _normalised_email(identity)
     if email is None:
-        raise OidcFlowError(
-            f"{settings.oidc_display_name} did not share a usable e-mail address, so we cannot create "
-            "your account. Sign up with e-mail and password instead.",
-            code="oidc_no_email",
-        )
+        raise _fail("oidc_no_email", settings)
     if not identity.email_verified:
-        raise OidcFlowError(
-            f"{settings.oidc_display_name} has not verified your e-mail address, so we cannot create your "
-            "account from it. Verify it there, or sign up with e-mail and password.",
-            code="oidc_email_unverified",
-        )
+        raise _fail("oidc_email_unverified", settings)
     if session.exec(select(User.id).where(col(User.email) == email)).first() is not None:
-        raise OidcFlowError(
-            f"An account with the e-mail {email} already exists. Sign in with your password first, then "
-            f"link {settings.oidc_display_name} from your account page.",
-            code="oidc_email_taken",
-        )
+        raise _fail("oidc_email_taken", settings)
     display_name = (identity.name or email.split("@", 1)[0]).strip()[:80] or email.split("@", 1)[0][:80]
     user = User(
         email=email,
@@ -344,7 +370,7 @@ def _create_user_from_identity(session: Session, settings: Settings, identity: V
                 )
             )
     except IntegrityError:
-        raise OidcFlowError("This account was just created by another sign-in. Please try again.") from None
+        raise _fail("oidc_concurrent_sign_up", settings) from None
     record_audit(
         session=session,
         action="user.signed_up",
@@ -378,16 +404,13 @@ def complete_oidc_link(
             provider=provider,
         )
         if row.link_user_id != user_id:
-            raise OidcFlowError("This link request belongs to another account. Please start again.")
+            raise _fail("oidc_link_wrong_user", settings)
         user = session.get(User, user_id)
         if user is None:
             raise NotFoundError("We could not find that account.")
         owner = _identity_owner(session, identity)
         if owner is not None and owner.id != user_id:
-            raise OidcFlowError(
-                f"This {settings.oidc_display_name} account is already linked to another SayZhong account.",
-                code="oidc_identity_taken",
-            )
+            raise _fail("oidc_identity_taken", settings)
         if owner is None:
             session.add(
                 OidcIdentity(

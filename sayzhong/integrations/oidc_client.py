@@ -36,6 +36,10 @@ _LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 _ALLOWED_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 
 
+_UNVERIFIED = "The sign-in response could not be verified. Please start signing in again."
+_REFUSED = "Your provider did not accept this sign-in. Please start signing in again."
+
+
 class OidcError(SayZhongError):
     code = "oidc_failed"
     http_status = 400
@@ -84,7 +88,7 @@ def verify_id_token(
         raise
     except (JoseError, ValueError) as exc:
         logger.warning("ID token rejected: %s", exc.__class__.__name__)
-        raise OidcError("The sign-in response could not be verified. Please try again.") from exc
+        raise OidcError(_UNVERIFIED, code="oidc_token_invalid") from exc
     options: dict[str, Any] = {
         "iss": {"essential": True, "value": issuer},
         "aud": {"essential": True, "value": client_id},
@@ -99,10 +103,10 @@ def verify_id_token(
         claims.validate(now=now, leeway=leeway_s)
     except JoseError as exc:
         logger.warning("ID token claims rejected: %s", exc)
-        raise OidcError("The sign-in response could not be verified. Please try again.") from exc
+        raise OidcError(_UNVERIFIED, code="oidc_token_invalid") from exc
     # Belt and braces: constant-time nonce comparison even though the validator checked it.
     if not hmac.compare_digest(str(claims.get("nonce", "")).encode(), nonce.encode()):
-        raise OidcError("The sign-in response could not be verified. Please try again.")
+        raise OidcError(_UNVERIFIED, code="oidc_token_invalid")
     return dict(claims)
 
 
@@ -238,10 +242,10 @@ class AuthlibOidcProvider:
             ) from exc
         except Exception as exc:  # Authlib raises OAuthError subclasses for error responses
             logger.warning("OIDC token exchange failed: %s", exc)
-            raise OidcError("Your provider did not accept this sign-in. Please start again.") from exc
+            raise OidcError(_REFUSED, code="oidc_token_refused") from exc
         id_token = token.get("id_token") if isinstance(token, dict) else None
         if not id_token:
-            raise OidcError("Your provider did not send an ID token. Please start again.")
+            raise OidcError(_UNVERIFIED, code="oidc_token_invalid")
         access_token = token.get("access_token")
         try:
             claims = verify_id_token(
@@ -265,7 +269,7 @@ class AuthlibOidcProvider:
                     algorithms=meta.algorithms,
                 )
             except InvalidKeyIdError as exc:
-                raise OidcError("The sign-in response could not be verified. Please try again.") from exc
+                raise OidcError(_UNVERIFIED, code="oidc_token_invalid") from exc
         email = claims.get("email")
         name = claims.get("name") or claims.get("preferred_username")
         return VerifiedIdentity(

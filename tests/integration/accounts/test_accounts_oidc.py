@@ -18,6 +18,7 @@ from sayzhong.accounts import oidc, service
 from sayzhong.accounts.models import OidcIdentity, OidcLoginState, User, UserSession
 from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
+from sayzhong.errors import SayZhongError, ValidationError
 from sayzhong.integrations.oidc_client import clear_provider_cache
 from sayzhong.settings import Settings
 
@@ -281,5 +282,22 @@ def test_unlinking_the_only_sign_in_method_is_refused(
     _set_user(provider_url, "sub-only", email="only@example.com", email_verified=True)
     user, _ = _sign_in_as(db_session, oidc_settings, "sub-only").unwrap()
     (identity,) = oidc.list_linked_identities(session=db_session, user_id=user.id)
-    with pytest.raises(service.ValidationError):
+    with pytest.raises(ValidationError):
         oidc.unlink_oidc_identity(session=db_session, user_id=user.id, identity_id=identity.id)
+
+
+def test_error_codes_map_back_to_the_same_user_messages(oidc_settings: Settings) -> None:
+    for code in oidc.OIDC_MESSAGES:
+        message = oidc.oidc_error_message(code, oidc_settings)
+        assert message and "{" not in message
+    assert "link MockID from your account page" in oidc.oidc_error_message("oidc_email_taken", oidc_settings)
+    assert oidc.oidc_error_message("no-such-code", oidc_settings) == oidc.oidc_error_message(
+        "oidc_failed", oidc_settings
+    )
+
+
+def test_unconfigured_provider_is_a_clear_unavailable_error(db_session: Session, settings: Settings) -> None:
+    settings.oidc_issuer = ""
+    with pytest.raises(SayZhongError) as info:
+        oidc.begin_oidc_login(session=db_session, settings=settings, redirect_uri=REDIRECT_URI)
+    assert info.value.code == "oidc_disabled" and info.value.http_status == 503
