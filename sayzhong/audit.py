@@ -8,10 +8,10 @@ deliberately no update or delete function.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, func
+from sqlalchemy import JSON, Column, DateTime, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from sayzhong.db import as_utc, utcnow
@@ -118,3 +118,29 @@ def list_audit_events(
         for row in rows
     ]
     return AuditPage(items=items, total=int(total), page=page, page_size=page_size)
+
+
+AUDIT_RETENTION = timedelta(days=365)
+ERASED = "erased"
+
+
+def pseudonymise_audit_email(*, session: Session, email: str) -> int:
+    """For erasure requests: replace an e-mail used as audit target (failed sign-ins, reset requests).
+
+    The only change ever made to audit rows; actor ids stay (they point at nothing once the user row
+    is deleted). Returns the number of rows changed.
+    """
+    result = session.execute(
+        update(AuditEvent).where(col(AuditEvent.target) == email.strip().lower()).values(target=ERASED),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def purge_audit_events(*, session: Session, older_than: timedelta = AUDIT_RETENTION) -> int:
+    """Delete audit rows past retention (jobs runner)."""
+    result = session.execute(
+        delete(AuditEvent).where(col(AuditEvent.created_at) < utcnow() - older_than),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -577,7 +577,7 @@ def change_role(
         actor_id=actor_row.id,
         target=f"user:{target.id}",
         ip=ip,
-        detail={"from": old_role, "to": new_role.value, "email": target.email},
+        detail={"from": old_role, "to": new_role.value},
     )
     return UserInfo.from_row(target)
 
@@ -601,7 +601,7 @@ def create_admin(*, session: Session, email: str, password: str | None) -> Admin
                 session=session,
                 action="role.changed",
                 target=f"user:{row.id}",
-                detail={"from": old_role, "to": Role.ADMIN.value, "via": "cli", "email": row.email},
+                detail={"from": old_role, "to": Role.ADMIN.value, "via": "cli"},
             )
         return AdminBootstrapResult(user=UserInfo.from_row(row), created=False)
     if password is not None:
@@ -619,7 +619,7 @@ def create_admin(*, session: Session, email: str, password: str | None) -> Admin
         session=session,
         action="admin.created",
         target=f"user:{row.id}",
-        detail={"via": "cli", "email": row.email},
+        detail={"via": "cli"},
     )
     return AdminBootstrapResult(user=UserInfo.from_row(row), created=True)
 

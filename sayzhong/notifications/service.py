@@ -137,3 +137,12 @@ def purge_outbox(*, session: Session, older_than: timedelta = OUTBOX_RETENTION) 
         execution_options={"synchronize_session": "fetch"},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_outbox_mail_to(*, session: Session, to: str) -> int:
+    """For erasure requests: remove every outbox message addressed to `to`."""
+    result = session.execute(
+        delete(OutboxEmail).where(col(OutboxEmail.to_address) == to.strip().lower()),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
