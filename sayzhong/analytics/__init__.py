@@ -1,0 +1,1 @@
+"""Product analytics: funnel events through a small port (local table by default, PostHog later)."""

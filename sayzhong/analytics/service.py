@@ -1,0 +1,91 @@
+"""Track product events through the configured analytics sink.
+
+`track` is the one entry point for features. Funnel events (see `FUNNEL_EVENTS`) are emitted by
+the practice services exactly once per user; `signed_up` is emitted by whoever creates the
+account. Analytics never breaks the product: a failing sink is logged and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from sayzhong.analytics.models import AnalyticsEvent
+from sayzhong.analytics.ports import AnalyticsSink, DatabaseAnalyticsSink
+from sayzhong.db import as_utc
+from sayzhong.errors import ValidationError
+
+log = logging.getLogger(__name__)
+
+SIGNED_UP = "signed_up"
+ONBOARDING_STARTED = "onboarding_started"
+MIC_CHECK_PASSED = "mic_check_passed"
+ONBOARDING_FINISHED = "onboarding_finished"
+FIRST_ATTEMPT_SCORED = "first_attempt_scored"
+FUNNEL_EVENTS = (SIGNED_UP, ONBOARDING_STARTED, MIC_CHECK_PASSED, ONBOARDING_FINISHED, FIRST_ATTEMPT_SCORED)
+
+_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_DISTINCT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+SinkFactory = Callable[[Session], AnalyticsSink]
+_sink_factory: SinkFactory = DatabaseAnalyticsSink
+
+
+def configure_sink(factory: SinkFactory | None) -> None:
+    """Choose the sink (called by `sayzhong/wiring.py`); None restores the local database sink."""
+    global _sink_factory
+    _sink_factory = factory or DatabaseAnalyticsSink
+
+
+def track(
+    *,
+    session: Session,
+    user_id: int | None,
+    event: str,
+    properties: dict[str, Any] | None = None,
+    anonymous_id: str | None = None,
+) -> None:
+    """Record `event` for a user (or, before sign-up, for an anonymous id)."""
+    if not _EVENT_NAME.match(event):
+        raise ValidationError("Analytics event names are snake_case.", code="analytics_bad_event")
+    if user_id is not None:
+        distinct_id = str(user_id)
+    elif anonymous_id and _DISTINCT_ID.match(anonymous_id):
+        distinct_id = anonymous_id
+    else:
+        raise ValidationError("An analytics event needs a user or an anonymous id.", code="analytics_no_id")
+    try:
+        _sink_factory(session).capture(
+            event=event, distinct_id=distinct_id, properties=dict(properties or {})
+        )
+    except Exception:
+        log.exception("analytics sink failed for event %s", event)
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    event: str
+    distinct_id: str
+    properties: dict[str, Any]
+    created_at: datetime
+
+
+def list_events(
+    *, session: Session, distinct_id: str | None = None, event: str | None = None, limit: int = 100
+) -> list[EventView]:
+    """Events stored by the local sink, newest first."""
+    query = select(AnalyticsEvent)
+    if distinct_id is not None:
+        query = query.where(AnalyticsEvent.distinct_id == distinct_id)
+    if event is not None:
+        query = query.where(AnalyticsEvent.event == event)
+    rows = session.exec(query.order_by(col(AnalyticsEvent.id).desc()).limit(max(1, min(limit, 1000)))).all()
+    return [
+        EventView(row.event, row.distinct_id, dict(row.properties), as_utc(row.created_at)) for row in rows
+    ]

@@ -1,0 +1,1 @@
+"""Practice: scored attempts, tone statistics, FSRS review, XP/streak, onboarding and placement."""

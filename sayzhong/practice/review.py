@@ -1,0 +1,201 @@
+"""Review scheduling with FSRS: which items to say again, and when.
+
+Every practised item (phrase, dialogue line, drill) gets a review card per learner. Each scored
+attempt is one FSRS review whose rating comes from the scores: a missed tone is `Again`, which
+puts the item back in the learning steps (due within minutes). A missed tone also schedules the
+tone drill for that tone pair (or single tone), so weak syllables get practised on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fsrs import Card, Rating, Scheduler, State
+from sqlmodel import Session, col, func, select
+
+from sayzhong.curriculum import service as curriculum
+from sayzhong.curriculum.models import SpeakableItem
+from sayzhong.db import as_utc, utcnow
+from sayzhong.errors import NotFoundError
+from sayzhong.practice.models import ReviewCard
+from sayzhong.practice.results import ParsedResult, ParsedSyllable
+from sayzhong.practice.schemas import ReviewItemView
+
+# Fuzzing spreads intervals randomly; off so a learner's schedule is reproducible and testable.
+_SCHEDULER = Scheduler(enable_fuzzing=False)
+RECENT_ERROR_WINDOW = timedelta(days=7)
+MAX_DRILL_CARDS_PER_ATTEMPT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewUpdate:
+    item_id: str
+    rating: Rating
+    tone_error: str | None
+
+
+def rating_for(parsed: ParsedResult) -> Rating:
+    """FSRS rating of one take: tones first, then the overall pronunciation score."""
+    verdicts = [s.verdict for s in parsed.syllables]
+    if "wrong_tone" in verdicts or parsed.pron < 50:
+        return Rating.Again
+    if "unclear" in verdicts or parsed.pron < 70:
+        return Rating.Hard
+    if parsed.pron >= 90 and (parsed.tone is None or parsed.tone >= 90):
+        return Rating.Easy
+    return Rating.Good
+
+
+def describe_error(syl: ParsedSyllable) -> str:
+    heard = f"heard tone {syl.detected_tone}" if syl.detected_tone else "tone unclear"
+    label = f"{syl.grapheme} ({syl.pinyin})" if syl.grapheme and syl.pinyin else syl.grapheme or syl.pinyin
+    return f"{label}: expected tone {syl.expected_tone}, {heard}"[:200]
+
+
+def _drill_for(syl: ParsedSyllable, prev: ParsedSyllable | None) -> str | None:
+    drills = curriculum.tone_drills()
+    if prev is not None and 1 <= prev.expected_tone <= 4:
+        wanted = (prev.expected_tone, syl.expected_tone)
+        for pair in (*drills.pairs, *drills.sandhi):
+            if tuple(pair.surface_tones) == wanted:
+                return pair.id
+    same_tone = [d for d in drills.syllables if d.pinyin.endswith(str(syl.expected_tone))]
+    for drill in same_tone:
+        if drill.pinyin == syl.pinyin:
+            return drill.id
+    return same_tone[0].id if same_tone else None
+
+
+def updates_for(item: SpeakableItem, parsed: ParsedResult) -> list[ReviewUpdate]:
+    """The item's own review, plus `Again` for the drills matching each missed tone."""
+    errors = [s for s in parsed.syllables if s.verdict == "wrong_tone"]
+    updates = [ReviewUpdate(item.id, rating_for(parsed), describe_error(errors[0]) if errors else None)]
+    seen = {item.id}
+    for syl in errors:
+        prev = parsed.syllables[syl.position - 1] if syl.position > 0 else None
+        drill_id = _drill_for(syl, prev)
+        if drill_id is None or drill_id in seen:
+            continue
+        seen.add(drill_id)
+        updates.append(ReviewUpdate(drill_id, Rating.Again, describe_error(syl)))
+        if len(updates) > MAX_DRILL_CARDS_PER_ATTEMPT:
+            break
+    return updates
+
+
+def _card_of(row: ReviewCard) -> Card:
+    return Card(
+        card_id=row.id,
+        state=State(row.state),
+        step=row.step,
+        stability=row.stability,
+        difficulty=row.difficulty,
+        due=as_utc(row.due),
+        last_review=as_utc(row.last_review) if row.last_review else None,
+    )
+
+
+def apply_updates(*, session: Session, user_id: int, updates: Sequence[ReviewUpdate], now: datetime) -> None:
+    for update in updates:
+        row = session.exec(
+            select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == update.item_id)
+        ).first()
+        if row is None:
+            row = ReviewCard(user_id=user_id, item_id=update.item_id, due=now, created_at=now)
+            card = Card(due=now)
+        else:
+            card = _card_of(row)
+        was_review = card.state == State.Review
+        card, _log = _SCHEDULER.review_card(card, update.rating, review_datetime=now)
+        row.state = int(card.state)
+        row.step = card.step
+        row.stability = card.stability
+        row.difficulty = card.difficulty
+        row.due = card.due
+        row.last_review = card.last_review
+        row.reps += 1
+        if was_review and update.rating == Rating.Again:
+            row.lapses += 1
+        row.last_rating = int(update.rating)
+        if update.tone_error is not None:
+            row.last_tone_error = update.tone_error
+            row.last_tone_error_at = now
+        row.updated_at = now
+        session.add(row)
+
+
+def _item_or_none(item_id: str) -> SpeakableItem | None:
+    try:
+        return curriculum.get_item(item_id)
+    except NotFoundError:
+        return None  # content removed since the card was made
+
+
+def review_queue(
+    *, session: Session, user_id: int, now: datetime | None = None, limit: int = 20
+) -> list[ReviewItemView]:
+    """Due items (most overdue first), then items whose tone was missed in the last week."""
+    now = now or utcnow()
+    limit = max(1, min(limit, 100))
+    due_rows = session.exec(
+        select(ReviewCard)
+        .where(ReviewCard.user_id == user_id, col(ReviewCard.due) <= now)
+        .order_by(col(ReviewCard.due), col(ReviewCard.id))
+        .limit(limit * 2)
+    ).all()
+    recent_rows = session.exec(
+        select(ReviewCard)
+        .where(
+            ReviewCard.user_id == user_id,
+            col(ReviewCard.due) > now,
+            col(ReviewCard.last_tone_error_at) >= now - RECENT_ERROR_WINDOW,
+            ReviewCard.last_rating == int(Rating.Again),
+        )
+        .order_by(col(ReviewCard.last_tone_error_at).desc(), col(ReviewCard.id))
+        .limit(limit * 2)
+    ).all()
+    out: list[ReviewItemView] = []
+    for row in (*due_rows, *recent_rows):
+        item = _item_or_none(row.item_id)
+        if item is None:
+            continue
+        if row.last_rating == int(Rating.Again) and row.last_tone_error:
+            reason = f"Tone to fix — {row.last_tone_error}"
+        elif row.reps <= 1 or row.state != int(State.Review):
+            reason = "Still learning"
+        else:
+            reason = "Due for review"
+        out.append(
+            ReviewItemView(
+                item_id=item.id,
+                kind=item.kind,
+                hanzi=item.hanzi,
+                pinyin=item.pinyin,
+                english=item.english,
+                due=as_utc(row.due),
+                reason=reason,
+            )
+        )
+        if len(out) >= limit:
+            break
+    return out
+
+
+def reviews_due_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    count = session.exec(
+        select(func.count())
+        .select_from(ReviewCard)
+        .where(ReviewCard.user_id == user_id, col(ReviewCard.due) <= now)
+    ).one()
+    return int(count)
+
+
+def card_due(*, session: Session, user_id: int, item_id: str) -> datetime | None:
+    """When `item_id` is next due for this learner (None if never practised)."""
+    row = session.exec(
+        select(ReviewCard).where(ReviewCard.user_id == user_id, ReviewCard.item_id == item_id)
+    ).first()
+    return as_utc(row.due) if row else None

@@ -1,0 +1,334 @@
+"""Plain, frozen data the practice services hand to pages, the JSON API and jobs (never ORM objects).
+
+Every view has `to_dict()` giving JSON-ready values (ISO 8601 timestamps, lists for tuples).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+from sayzhong.db import as_utc
+from sayzhong.practice.hints import tone_hint
+from sayzhong.practice.models import Attempt
+from sayzhong.practice.results import ParsedSyllable, parse_result
+
+MODES = ("practice", "dialogue", "placement", "calibration", "review")
+GOALS = ("travel", "work", "heritage", "fun", "study")
+LEVELS = ("new", "some", "intermediate")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, _ToDict):
+        return value.to_dict()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class _ToDict:
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class SyllableView(_ToDict):
+    grapheme: str
+    pinyin: str
+    """Numbered pinyin with the dictionary tone, e.g. "hao3"."""
+    expected_tone: int
+    """Surface tone the learner should say: 1-4, or 5 for neutral (not judged)."""
+    detected_tone: int | None
+    tone_score: float
+    """0-100: how clearly the expected tone was heard."""
+    confidence: float
+    """0-1: how sure the engine is about `detected_tone`."""
+    verdict: str
+    """correct | wrong_tone | unclear | neutral"""
+    hint: str
+    learner_contour: tuple[float, ...]
+    """The learner's pitch on the Chao scale (1 low … 5 high)."""
+    target_contour: tuple[float, ...]
+    learner_times_ms: tuple[float, ...] = ()
+    """Time of each learner point from the start of the take (empty if the engine gave none)."""
+    target_times_ms: tuple[float, ...] = ()
+
+    @classmethod
+    def from_parsed(cls, syl: ParsedSyllable) -> SyllableView:
+        if syl.verdict == "correct":
+            hint = tone_hint(syl.expected_tone, syl.expected_tone)
+        elif syl.verdict == "wrong_tone" and syl.detected_tone not in (None, syl.expected_tone):
+            hint = tone_hint(syl.expected_tone, syl.detected_tone)
+        elif syl.verdict == "neutral":
+            hint = tone_hint(5, None)
+        else:
+            hint = tone_hint(syl.expected_tone, None)
+        return cls(
+            grapheme=syl.grapheme,
+            pinyin=syl.pinyin,
+            expected_tone=syl.expected_tone,
+            detected_tone=syl.detected_tone,
+            tone_score=syl.tone_score,
+            confidence=syl.confidence,
+            verdict=syl.verdict,
+            hint=hint,
+            learner_contour=syl.learner_contour,
+            target_contour=syl.target_contour,
+            learner_times_ms=syl.learner_times_ms,
+            target_times_ms=syl.target_times_ms,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptView(_ToDict):
+    id: int
+    item_id: str
+    text: str
+    mode: str
+    engine: str
+    created_at: datetime
+    accuracy: float
+    fluency: float
+    completeness: float
+    pron: float
+    tone: float | None
+    """Mean tone score of the judged syllables; None when nothing could be judged."""
+    speaker_profile_used: bool
+    syllables: tuple[SyllableView, ...]
+    has_audio: bool = False
+    duration_s: float | None = None
+    xp_awarded: int = 0
+    """XP this submission earned (0 when an idempotent retry returned an existing attempt)."""
+
+    @property
+    def wrong_tones(self) -> tuple[SyllableView, ...]:
+        return tuple(s for s in self.syllables if s.verdict == "wrong_tone")
+
+    @classmethod
+    def from_row(cls, row: Attempt, *, xp_awarded: int = 0) -> AttemptView:
+        assert row.id is not None
+        parsed = parse_result(row.result_json or {})
+        return cls(
+            id=row.id,
+            item_id=row.item_id,
+            text=row.text,
+            mode=row.mode,
+            engine=row.engine,
+            created_at=as_utc(row.created_at),
+            accuracy=row.accuracy_score,
+            fluency=row.fluency_score,
+            completeness=row.completeness_score,
+            pron=row.pron_score,
+            tone=row.tone_score,
+            speaker_profile_used=row.speaker_profile_used,
+            syllables=tuple(SyllableView.from_parsed(s) for s in parsed.syllables),
+            has_audio=row.audio_path is not None,
+            duration_s=row.duration_s,
+            xp_awarded=xp_awarded,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptSummary(_ToDict):
+    """One line of the attempt history (no syllables)."""
+
+    id: int
+    item_id: str
+    text: str
+    mode: str
+    engine: str
+    created_at: datetime
+    pron: float
+    tone: float | None
+
+    @classmethod
+    def from_row(cls, row: Attempt) -> AttemptSummary:
+        assert row.id is not None
+        return cls(
+            id=row.id,
+            item_id=row.item_id,
+            text=row.text,
+            mode=row.mode,
+            engine=row.engine,
+            created_at=as_utc(row.created_at),
+            pron=row.pron_score,
+            tone=row.tone_score,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ToneAccuracy(_ToDict):
+    tone: int
+    correct: int
+    total: int
+    """Syllables with a decision (correct or wrong tone); unclear ones are counted separately."""
+    unclear: int
+    accuracy: float | None
+    """correct / total, None without data."""
+
+
+@dataclass(frozen=True, slots=True)
+class TonePairAccuracy(_ToDict):
+    first: int
+    second: int
+    correct: int
+    """Pairs where both syllables were said in the right tone."""
+    total: int
+    accuracy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ToneStats(_ToDict):
+    tones: tuple[ToneAccuracy, ...]
+    """Tones 1-4, always all four."""
+    pairs: tuple[TonePairAccuracy, ...]
+    """Every pair seen at least once, ordered (first, second)."""
+    weakest_tones: tuple[ToneAccuracy, ...]
+    """Below-target tones with enough samples, weakest first."""
+    weakest_pairs: tuple[TonePairAccuracy, ...]
+    min_samples: int
+    total_syllables: int
+
+
+@dataclass(frozen=True, slots=True)
+class DailyTonePoint(_ToDict):
+    date: date
+    """Calendar day in the learner's time zone."""
+    tone: int
+    accuracy: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItemView(_ToDict):
+    item_id: str
+    kind: str
+    hanzi: str
+    pinyin: str
+    english: str
+    due: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContinueItem(_ToDict):
+    item_id: str
+    kind: str
+    hanzi: str
+    pinyin: str
+    english: str
+    unit_id: str | None
+    unit_title: str | None
+    dialogue_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HomeSummary(_ToDict):
+    continue_item: ContinueItem | None
+    """The next thing to practise: after the last phrase practised, else the recommended unit's first."""
+    last_item_id: str | None
+    recommended_unit_id: str | None
+    reviews_due: int
+    streak_days: int
+    """Current streak: 0 once a whole local day was missed."""
+    longest_streak_days: int
+    practised_today: bool
+    xp_today: int
+    xp_total: int
+    goal_minutes: int
+    minutes_today: float
+    attempts_today: int
+    goal_met: bool
+    weakest_tone: ToneAccuracy | None
+    onboarding_finished: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingState(_ToDict):
+    started: bool
+    goal: str | None
+    level: str | None
+    mic_check_passed: bool
+    placement_done: bool
+    recommended_unit_id: str | None
+    finished: bool
+    next_step: str
+    """questions | mic_check | placement | done"""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerProfileSummary(_ToDict):
+    median_hz: float
+    range_semitones: float
+    recordings: int
+    syllables: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationPrompt(_ToDict):
+    text: str
+    pinyin: str
+    english: str
+    tones: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRecommendation(_ToDict):
+    unit_id: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WeakSyllable(_ToDict):
+    attempt_id: int
+    item_id: str
+    grapheme: str
+    pinyin: str
+    expected_tone: int
+    detected_tone: int | None
+    tone_score: float
+    verdict: str
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialogueSummary(_ToDict):
+    attempts: int
+    accuracy: float
+    fluency: float
+    completeness: float
+    pron: float
+    tone: float | None
+    weakest_syllables: tuple[WeakSyllable, ...]
+
+
+__all__ = [
+    "GOALS",
+    "LEVELS",
+    "MODES",
+    "AttemptSummary",
+    "AttemptView",
+    "CalibrationPrompt",
+    "ContinueItem",
+    "DailyTonePoint",
+    "DialogueSummary",
+    "HomeSummary",
+    "OnboardingState",
+    "ReviewItemView",
+    "SpeakerProfileSummary",
+    "SyllableView",
+    "ToneAccuracy",
+    "TonePairAccuracy",
+    "ToneStats",
+    "UnitRecommendation",
+    "WeakSyllable",
+]
