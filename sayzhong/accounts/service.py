@@ -640,6 +640,11 @@ def list_audit_log(
 
 __all__ = [
     "WRONG_CREDENTIALS_MESSAGE",
+    "AdminBootstrapResult",
+    "SessionInfo",
+    "SignInResult",
+    "UserInfo",
+    "UserPage",
     "authenticate",
     "change_password",
     "change_role",
