@@ -1,0 +1,146 @@
+"""Azure Speech pronunciation assessment (zh-CN) with the real ``azure-cognitiveservices-speech`` SDK.
+
+Scripted assessment: HundredMark grading, Phoneme granularity, miscue on. The decoded 16 kHz
+mono PCM is pushed through a ``PushAudioInputStream``. Every failure — cancellation,
+connection failure, no match, the time budget running out, a result that is not the
+expected JSON — raises ``AssessorUnavailableError`` with a short ``reason``; the service
+then falls back to the offline engine and records that reason in the result.
+
+Keys and endpoint come only from settings (``AZURE_SPEECH_KEY`` + ``AZURE_SPEECH_REGION``,
+or ``AZURE_SPEECH_HOST`` such as ``ws://127.0.0.1:PORT`` for the local test server).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+
+from sayzhong.pronunciation.audio import DecodedAudio
+from sayzhong.pronunciation.ports import AssessorUnavailableError
+from sayzhong.pronunciation.profile import SpeakerProfile
+from sayzhong.pronunciation.text import ExpectedSyllable
+
+log = logging.getLogger(__name__)
+
+LANGUAGE = "zh-CN"
+
+
+class AzureSpeechAssessor:
+    name = "azure"
+
+    def __init__(self, *, key: str, region: str = "", host: str = "", timeout_s: float = 4.0) -> None:
+        if not key or not (region or host):
+            raise ValueError("Azure Speech needs a key and a region or host")
+        self._key = key
+        self._region = region
+        self._host = host
+        self.timeout_s = timeout_s
+
+    def __repr__(self) -> str:  # never show the key
+        return (
+            f"AzureSpeechAssessor(region={self._region!r}, host={self._host!r}, timeout_s={self.timeout_s})"
+        )
+
+    def _speech_config(self) -> Any:
+        import azure.cognitiveservices.speech as speechsdk
+
+        if self._host:
+            config = speechsdk.SpeechConfig(host=self._host, subscription=self._key)
+        else:
+            config = speechsdk.SpeechConfig(subscription=self._key, region=self._region)
+        config.speech_recognition_language = LANGUAGE
+        return config
+
+    def assess(
+        self,
+        *,
+        audio: DecodedAudio,
+        text: str,
+        expected: list[ExpectedSyllable],
+        profile: SpeakerProfile | None = None,
+    ) -> dict[str, Any]:
+        import azure.cognitiveservices.speech as speechsdk
+
+        reference = "".join(s.grapheme for s in expected)
+        try:
+            fmt = speechsdk.audio.AudioStreamFormat(
+                samples_per_second=audio.sample_rate, bits_per_sample=16, channels=1
+            )
+            stream = speechsdk.audio.PushAudioInputStream(stream_format=fmt)
+            recognizer = speechsdk.SpeechRecognizer(
+                speech_config=self._speech_config(),
+                audio_config=speechsdk.audio.AudioConfig(stream=stream),
+                language=LANGUAGE,
+            )
+            pa_config = speechsdk.PronunciationAssessmentConfig(
+                reference_text=reference,
+                grading_system=speechsdk.PronunciationAssessmentGradingSystem.HundredMark,
+                granularity=speechsdk.PronunciationAssessmentGranularity.Phoneme,
+                enable_miscue=True,
+            )
+            pa_config.apply_to(recognizer)
+            pcm = (np.clip(audio.samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+            stream.write(pcm)
+            stream.close()
+            future = recognizer.recognize_once_async()
+        except (RuntimeError, ValueError) as exc:
+            raise AssessorUnavailableError("sdk_error", str(exc)) from exc
+
+        # The SDK's future has no timeout: wait for it on a helper thread and give up after the
+        # budget. The helper ends when the SDK gives up on its side.
+        # The helper thread also owns the recognizer: destroying it blocks until the SDK has
+        # finished, which must not happen on the caller's thread after a timeout.
+        done = threading.Event()
+        box: dict[str, Any] = {}
+        owned = [recognizer, stream, future]
+        del recognizer, stream, future, pa_config
+
+        def wait_for_result() -> None:
+            try:
+                box["result"] = owned[2].get()
+            except Exception as exc:  # the SDK raises plain RuntimeError subclasses
+                box["error"] = exc
+            finally:
+                done.set()
+                owned.clear()
+
+        threading.Thread(target=wait_for_result, name="azure-speech-wait", daemon=True).start()
+        if not done.wait(self.timeout_s):
+            raise AssessorUnavailableError("timeout", f"no result within {self.timeout_s:g} s")
+        if "error" in box:
+            raise AssessorUnavailableError("sdk_error", str(box["error"]))
+        return parse_result(box["result"])
+
+
+def parse_result(result: Any) -> dict[str, Any]:
+    """The assessment JSON of a finished recognition, or AssessorUnavailableError saying why not."""
+    import azure.cognitiveservices.speech as speechsdk
+
+    if result.reason == speechsdk.ResultReason.Canceled:
+        details = speechsdk.CancellationDetails(result)
+        code = getattr(details.code, "name", str(details.code))
+        reason = "connection_failure" if code == "ConnectionFailure" else "canceled"
+        raise AssessorUnavailableError(reason, f"{code}: {details.error_details}")
+    if result.reason == speechsdk.ResultReason.NoMatch:
+        raise AssessorUnavailableError("no_match", "Azure recognised no speech")
+    if result.reason != speechsdk.ResultReason.RecognizedSpeech:
+        raise AssessorUnavailableError("unexpected_result", str(result.reason))
+    raw = result.properties.get(speechsdk.PropertyId.SpeechServiceResponse_JsonResult)
+    try:
+        data = json.loads(raw or "")
+        best = data["NBest"][0]
+        words = best["Words"]
+        if not isinstance(words, list) or not isinstance(best["PronunciationAssessment"], dict):
+            raise TypeError("Words/PronunciationAssessment")
+        for w in words:
+            float(w["PronunciationAssessment"]["AccuracyScore"])
+            str(w["Word"])
+    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise AssessorUnavailableError("malformed_result", f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise AssessorUnavailableError("malformed_result", "not an object")
+    return data

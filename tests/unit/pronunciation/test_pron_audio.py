@@ -1,0 +1,152 @@
+"""Audio intake: sniffing and every typed error, on audio built in memory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from pron_synth import SR, synth_samples, to_wav
+
+from sayzhong.pronunciation.audio import (
+    AudioClippedError,
+    AudioCorruptError,
+    AudioEmptyError,
+    AudioError,
+    AudioSilentError,
+    AudioTooLargeError,
+    AudioTooLongError,
+    AudioTooQuietError,
+    AudioUnsupportedError,
+    decode_audio,
+    sniff_container,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + os.urandom(200)
+
+
+def test_wav_decodes_to_16k_mono_float(synth_wav: Callable[..., bytes]) -> None:
+    audio = decode_audio(synth_wav([1, 4]))
+    assert audio.sample_rate == 16_000
+    assert audio.samples.dtype == np.float32
+    assert audio.samples.ndim == 1
+    assert audio.container == "wav"
+    assert audio.duration_s == pytest.approx(audio.samples.size / 16_000)
+    assert 0.8 < audio.duration_s < 1.2
+
+
+def test_other_sample_rates_are_resampled() -> None:
+    import io
+    import wave
+
+    samples = synth_samples([2])
+    stereo_44k = np.repeat(
+        np.interp(np.arange(0, samples.size, SR / 44_100), np.arange(samples.size), samples), 2
+    )
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44_100)
+        w.writeframes((stereo_44k * 32767).astype("<i2").tobytes())
+    audio = decode_audio(buf.getvalue())
+    assert audio.duration_s == pytest.approx(samples.size / SR, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("head", "name"),
+    [
+        (b"RIFF\x00\x00\x00\x00WAVEfmt ", "wav"),
+        (b"fLaC\x00", "flac"),
+        (b"OggS\x00", "ogg"),
+        (b"\x1a\x45\xdf\xa3\x01", "webm"),
+        (b"\x00\x00\x00\x20ftypM4A ", "mp4"),
+        (b"ID3\x04\x00", "mp3"),
+        (b"\xff\xfb\x90\x00", "mp3"),
+        (b"\xff\xf1\x50\x80", "aac"),
+        (PNG, None),
+        (b"%PDF-1.4", None),
+    ],
+)
+def test_container_is_sniffed_from_bytes(head: bytes, name: str | None) -> None:
+    assert sniff_container(head) == name
+
+
+def test_empty_bytes() -> None:
+    with pytest.raises(AudioEmptyError) as info:
+        decode_audio(b"")
+    assert info.value.code == "audio_empty"
+
+
+def test_random_bytes_are_unsupported() -> None:
+    rng = np.random.default_rng(0)
+    data = bytes([0x42]) + rng.integers(0, 256, 5000, dtype=np.uint8).tobytes()
+    with pytest.raises(AudioUnsupportedError) as info:
+        decode_audio(data)
+    assert info.value.code == "audio_unsupported"
+
+
+def test_png_renamed_to_wav_is_unsupported() -> None:
+    with pytest.raises(AudioUnsupportedError):
+        decode_audio(PNG)
+
+
+def test_wav_header_with_garbage_is_corrupt() -> None:
+    data = b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(300)
+    with pytest.raises(AudioCorruptError) as info:
+        decode_audio(data)
+    assert info.value.code == "audio_corrupt"
+
+
+def test_too_large_is_refused_before_decoding(synth_wav: Callable[..., bytes]) -> None:
+    data = synth_wav([1, 2, 3])
+    with pytest.raises(AudioTooLargeError) as info:
+        decode_audio(data, max_bytes=len(data) - 1)
+    assert info.value.code == "audio_too_large"
+    assert "MB" in info.value.user_message
+
+
+def test_too_long(synth_wav: Callable[..., bytes]) -> None:
+    with pytest.raises(AudioTooLongError) as info:
+        decode_audio(synth_wav([1, 2, 3, 4]), max_seconds=0.5)
+    assert info.value.code == "audio_too_long"
+
+
+def test_ten_minute_wav_is_refused() -> None:
+    ten_minutes = to_wav(np.zeros(SR * 600, dtype=np.float32))
+    with pytest.raises((AudioTooLargeError, AudioTooLongError)):
+        decode_audio(ten_minutes)
+    with pytest.raises(AudioTooLongError):
+        decode_audio(ten_minutes, max_bytes=len(ten_minutes))
+
+
+def test_pure_silence() -> None:
+    with pytest.raises(AudioSilentError) as info:
+        decode_audio(to_wav(np.zeros(SR * 2, dtype=np.float32)))
+    assert info.value.code == "audio_silent"
+
+
+def test_too_quiet() -> None:
+    with pytest.raises(AudioTooQuietError) as info:
+        decode_audio(to_wav(synth_samples([1, 4]) * 0.005))
+    assert info.value.code == "audio_too_quiet"
+
+
+def test_clipped() -> None:
+    loud = np.clip(synth_samples([1, 4]) * 20, -1, 1)
+    with pytest.raises(AudioClippedError) as info:
+        decode_audio(to_wav(loud))
+    assert info.value.code == "audio_clipped"
+
+
+def test_normal_level_is_accepted() -> None:
+    decode_audio(to_wav(synth_samples([1, 4]) * 2))
+
+
+def test_every_audio_error_has_a_plain_message() -> None:
+    for cls in AudioError.__subclasses__():
+        err = cls()
+        assert err.code.startswith("audio_")
+        assert len(err.user_message) > 20
+        assert "Exception" not in err.user_message

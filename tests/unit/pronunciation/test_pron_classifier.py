@@ -1,0 +1,100 @@
+"""Tone classification on known contours, speaker normalisation and the speaker profile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pron_synth import synth_samples, to_wav
+
+from sayzhong.pronunciation.analysis import analyse
+from sayzhong.pronunciation.audio import decode_audio
+from sayzhong.pronunciation.classifier import load_model, tone_features
+from sayzhong.pronunciation.pitch import hz_to_st
+from sayzhong.pronunciation.profile import ProfileError, SpeakerProfile, build_profile
+
+CONTOURS = {
+    1: np.full(25, 4.0),
+    2: np.linspace(-2.0, 4.0, 25),
+    3: np.concatenate([np.linspace(-3.0, -6.0, 15), np.linspace(-6.0, -2.0, 10)]),
+    4: np.linspace(5.0, -5.0, 25),
+}
+
+
+@pytest.mark.parametrize("level", [True, False])
+@pytest.mark.parametrize("tone", [1, 2, 3, 4])
+def test_model_recognises_textbook_contours(tone: int, level: bool) -> None:
+    ref = 20.0
+    feats = tone_features(CONTOURS[tone] + ref, ref_st=ref, range_st=10.0, voiced_fraction=0.9, level=level)
+    assert feats is not None
+    probs = load_model().predict(feats, level=level)
+    assert probs.shape == (4,)
+    assert probs.sum() == pytest.approx(1.0)
+    assert int(np.argmax(probs)) + 1 == tone
+
+
+def test_level_model_uses_pitch_relative_to_the_speaker() -> None:
+    # The same flat contour is a high tone 1 for a low voice and not for a voice that sits higher.
+    flat = np.full(25, 12.0)
+    low_speaker = tone_features(flat, ref_st=8.0, range_st=10.0, voiced_fraction=0.9, level=True)
+    high_speaker = tone_features(flat, ref_st=18.0, range_st=10.0, voiced_fraction=0.9, level=True)
+    assert low_speaker is not None and high_speaker is not None
+    model = load_model()
+    assert int(np.argmax(model.predict(low_speaker, level=True))) + 1 == 1
+    assert int(np.argmax(model.predict(high_speaker, level=True))) + 1 != 1
+
+
+def test_too_little_voicing_is_undecidable() -> None:
+    assert (
+        tone_features(np.array([10.0, 11.0]), ref_st=10, range_st=10, voiced_fraction=0.1, level=True) is None
+    )
+
+
+@pytest.mark.parametrize("median_hz", [220.0, 110.0])
+@pytest.mark.parametrize("tones", [[1], [2], [3], [4], [1, 2, 3, 4], [3, 1, 4, 2], [4, 4, 2, 1, 3]])
+def test_synthetic_voice_tones_are_detected(tones: list[int], median_hz: float) -> None:
+    audio = decode_audio(to_wav(synth_samples(tones, median_hz=median_hz)))
+    profile = SpeakerProfile(float(hz_to_st(median_hz)), 10.0, median_hz, 1, 1)
+    for prof in (None, profile):
+        result = analyse(audio, [True] * len(tones), prof)
+        assert [j.detected for j in result.judgements] == tones
+
+
+def test_normalisation_mode_depends_on_profile_and_length() -> None:
+    one = decode_audio(to_wav(synth_samples([2])))
+    four = decode_audio(to_wav(synth_samples([1, 2, 3, 4])))
+    prof = SpeakerProfile(float(hz_to_st(200.0)), 10.0, 200.0, 1, 1)
+    assert analyse(one, [True]).normalisation.mode == "shape-only"
+    assert analyse(four, [True] * 4).normalisation.mode == "utterance"
+    assert analyse(one, [True], prof).normalisation.mode == "profile"
+
+
+def test_build_profile_finds_the_speaker_pitch() -> None:
+    low = build_profile([(to_wav(synth_samples([1, 2, 3, 4], median_hz=110.0)), "ma1 ma2 ma3 ma4")])
+    high = build_profile([(to_wav(synth_samples([1, 2, 3, 4], median_hz=220.0)), "妈麻马骂")])
+    assert high.median_st - low.median_st == pytest.approx(12.0, abs=1.5)
+    assert 4.0 < low.range_st < 16.0
+    assert set(low.tone_stats) == {"1", "2", "3", "4"}
+    assert low.tone_stats["1"]["mean_level_st"] > low.tone_stats["3"]["mean_level_st"]
+    assert low.n_syllables == 4
+
+
+def test_profile_round_trips_through_json() -> None:
+    import json
+
+    prof = build_profile([(to_wav(synth_samples([1, 4])), "ma1 ma4")])
+    again = SpeakerProfile.from_dict(json.loads(json.dumps(prof.to_dict())))
+    assert again == prof
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{}, {"format": "other"}, {"format": "sayzhong-speaker-profile/1", "median_st": "x", "range_st": 9}],
+)
+def test_damaged_profile_is_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ProfileError):
+        SpeakerProfile.from_dict(bad)
+
+
+def test_profile_needs_recordings() -> None:
+    with pytest.raises(ProfileError):
+        build_profile([])
