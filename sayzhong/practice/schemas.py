@@ -303,12 +303,14 @@ class WeakSyllable(_ToDict):
 @dataclass(frozen=True, slots=True)
 class DialogueSummary(_ToDict):
     attempts: int
-    accuracy: float
-    fluency: float
-    completeness: float
-    pron: float
-    tone: float | None
-    weakest_syllables: tuple[WeakSyllable, ...]
+    average_accuracy: float
+    average_fluency: float
+    average_completeness: float
+    average_pron: float
+    average_tone: float | None
+    """None when no syllable of the dialogue could be judged."""
+    weakest: tuple[WeakSyllable, ...]
+    """Up to five syllables: missed tones first (lowest tone score first), then unclear ones."""
 
 
 __all__ = [

@@ -344,12 +344,12 @@ def dialogue_summary(*, session: Session, user_id: int, attempt_ids: list[int]) 
 
     return DialogueSummary(
         attempts=len(rows),
-        accuracy=mean([r.accuracy_score for r in rows]),
-        fluency=mean([r.fluency_score for r in rows]),
-        completeness=mean([r.completeness_score for r in rows]),
-        pron=mean([r.pron_score for r in rows]),
-        tone=mean(tones) if tones else None,
-        weakest_syllables=weakest,
+        average_accuracy=mean([r.accuracy_score for r in rows]),
+        average_fluency=mean([r.fluency_score for r in rows]),
+        average_completeness=mean([r.completeness_score for r in rows]),
+        average_pron=mean([r.pron_score for r in rows]),
+        average_tone=mean(tones) if tones else None,
+        weakest=weakest,
     )
 
 
@@ -381,7 +381,12 @@ def purge_orphan_audio(*, session: Session, older_than: timedelta = timedelta(ho
 
 
 __all__ = [
+    "MODES",
+    "Assessor",
     "AttemptConflictError",
+    "AttemptSummary",
+    "AttemptView",
+    "DialogueSummary",
     "accuracy_over_time",
     "attempt_audio_content_type",
     "attempt_audio_path",

@@ -244,11 +244,9 @@ def test_dialogue_summary_averages_and_lists_weakest_syllables(
         mode="dialogue",
     )
     summary = service.dialogue_summary(session=db_session, user_id=user, attempt_ids=[good.id, bad.id])
-    assert summary.attempts == 2 and summary.pron == 70.0
-    assert [(w.grapheme, w.expected_tone, w.detected_tone) for w in summary.weakest_syllables] == [
-        ("好", 3, 2)
-    ]
-    assert "you said tone 2" in summary.weakest_syllables[0].hint
+    assert summary.attempts == 2 and summary.average_pron == 70.0
+    assert [(w.grapheme, w.expected_tone, w.detected_tone) for w in summary.weakest] == [("好", 3, 2)]
+    assert "you said tone 2" in summary.weakest[0].hint
 
 
 def test_purge_orphan_audio_keeps_referenced_takes(
