@@ -19,6 +19,7 @@ HTTP_ERRORS: dict[int, tuple[str, str]] = {
     403: ("forbidden", "This access token is not allowed to do that."),
     404: ("not_found", "There is nothing at this address."),
     405: ("method_not_allowed", "This address does not accept that method."),
+    409: ("conflict", "The request conflicts with one still being processed. Try again in a moment."),
     413: ("payload_too_large", "The upload is too large."),
     415: ("unsupported_media_type", "Send the recording as audio (WAV, MP3, FLAC, Ogg, WebM or M4A)."),
     422: ("invalid_input", "Some of the information sent is not valid."),

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_DB_ID = 2**63 - 1
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # as the practice service requires
 ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
 # Media types accepted as a raw audio body (the decoder sniffs the bytes; this only rejects the obvious).
 RAW_AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "application/octet-stream")
@@ -247,8 +247,8 @@ def _check_idempotency_key(value: str | None) -> str | None:
     if not IDEMPOTENCY_KEY.match(value):
         raise ApiError(
             422,
-            "The Idempotency-Key header must be 1–128 letters, digits or . _ : -",
-            code="idempotency_key_invalid",
+            "The Idempotency-Key header must be 8–128 letters, digits or . _ : -",
+            code="invalid_idempotency_key",
         )
     return value
 
@@ -297,11 +297,27 @@ async def _multipart_upload(request: Request, limit: int) -> tuple[bytes, str, d
 def _score_attempt(
     *, user_id: int, item_id: str, audio: bytes, content_type: str, idempotency_key: str | None
 ) -> tuple[Any, bool]:
+    """Score and store the take; the flag says it was a replay of an already stored idempotency key."""
+    from sqlmodel import col, select
+
     from sayzhong.curriculum import service as curriculum
     from sayzhong.practice import service as practice
+    from sayzhong.practice.models import Attempt
 
     curriculum.get_item(item_id)
     with session_scope() as session:
+        replayed = False
+        if idempotency_key is not None:
+            # score_attempt returns the stored attempt for a known key; look first so the reply
+            # can say 200 (replay) rather than 201 (created).
+            replayed = (
+                session.exec(
+                    select(Attempt.id).where(
+                        col(Attempt.user_id) == user_id, col(Attempt.idempotency_key) == idempotency_key
+                    )
+                ).first()
+                is not None
+            )
         view = practice.score_attempt(
             session=session,
             user_id=user_id,
@@ -311,7 +327,6 @@ def _score_attempt(
             mode="practice",
             idempotency_key=idempotency_key,
         )
-        replayed = bool(getattr(view, "replayed", False))
         return jsonable(view), replayed
 
 
@@ -381,7 +396,7 @@ async def get_reviews(_request: Request, auth: tokens.TokenAuth) -> Response:
 
     def _get() -> Any:
         with session_scope() as session:
-            return jsonable(practice.review_queue(session=session, user_id=auth.user.id))
+            return {"items": jsonable(practice.review_queue(session=session, user_id=auth.user.id))}
 
     return _json(await asyncio.to_thread(_get))
 

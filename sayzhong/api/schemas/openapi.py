@@ -35,7 +35,7 @@ _ERROR_CODES: dict[int, list[str]] = {
     422: [
         "invalid_input",
         "item_id_missing",
-        "idempotency_key_invalid",
+        "invalid_idempotency_key",
         "multipart_invalid",
         "audio_missing",
         "audio_empty",
@@ -45,6 +45,7 @@ _ERROR_CODES: dict[int, list[str]] = {
         "audio_clipped",
         "audio_error",
     ],
+    409: ["attempt_conflict"],
     429: ["rate_limited"],
     500: ["internal_error"],
     503: ["unavailable", "reference_audio_unavailable"],
@@ -78,6 +79,7 @@ _RESPONSE_NAMES = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    409: "Conflict",
     413: "PayloadTooLarge",
     415: "UnsupportedMediaType",
     422: "UnprocessableContent",
@@ -192,8 +194,24 @@ _SCHEMAS: dict[str, Any] = {
         "description": "Per-tone and per-tone-pair statistics for the learner.",
         "additionalProperties": True,
     },
+    "ReviewItem": {
+        "type": "object",
+        "required": ["item_id", "kind", "hanzi", "pinyin", "english", "due", "reason"],
+        "properties": {
+            "item_id": {"type": "string"},
+            "kind": {"type": "string"},
+            "hanzi": {"type": "string"},
+            "pinyin": {"type": "string"},
+            "english": {"type": "string"},
+            "due": {"type": "string", "format": "date-time"},
+            "reason": {"type": "string"},
+        },
+    },
     "Reviews": {
-        "description": "The learner's review queue (items and syllables due, scheduled with FSRS).",
+        "type": "object",
+        "description": "Due items (most overdue first), then items whose tone was missed in the last week.",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/ReviewItem"}}},
     },
 }
 
@@ -284,7 +302,7 @@ def _paths() -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
                         "description": "Client-chosen unique key per take; retries with it never duplicate.",
                     },
                 ],
@@ -308,7 +326,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     **_json_ok("The new attempt, scored.", "Attempt", 201),
                     **_json_ok("A replay: the attempt already stored under this Idempotency-Key.", "Attempt"),
-                    **_refs(*_AUTHED, 400, 404, 413, 415, 422, 503),
+                    **_refs(*_AUTHED, 400, 404, 409, 413, 415, 422, 503),
                 },
             }
         },
