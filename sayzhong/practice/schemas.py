@@ -106,13 +106,15 @@ class AttemptView(_ToDict):
     duration_s: float | None = None
     xp_awarded: int = 0
     """XP this submission earned (0 when an idempotent retry returned an existing attempt)."""
+    replayed: bool = False
+    """True when `score_attempt` returned an attempt already stored under the idempotency key."""
 
     @property
     def wrong_tones(self) -> tuple[SyllableView, ...]:
         return tuple(s for s in self.syllables if s.verdict == "wrong_tone")
 
     @classmethod
-    def from_row(cls, row: Attempt, *, xp_awarded: int = 0) -> AttemptView:
+    def from_row(cls, row: Attempt, *, xp_awarded: int = 0, replayed: bool = False) -> AttemptView:
         assert row.id is not None
         parsed = parse_result(row.result_json or {})
         return cls(
@@ -132,6 +134,7 @@ class AttemptView(_ToDict):
             has_audio=row.audio_path is not None,
             duration_s=row.duration_s,
             xp_awarded=xp_awarded,
+            replayed=replayed,
         )
 
 

@@ -139,7 +139,7 @@ def score_attempt(
     if idempotency_key is not None:
         existing = _by_idempotency_key(session, user_id, idempotency_key)
         if existing is not None:
-            return AttemptView.from_row(existing)
+            return AttemptView.from_row(existing, replayed=True)
     user = session.get(User, user_id)
     if user is None:
         raise NotFoundError("That account does not exist.", code="user_not_found")

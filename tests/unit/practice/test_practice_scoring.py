@@ -122,7 +122,8 @@ def test_same_idempotency_key_returns_the_stored_attempt_without_rescoring(
     user = make_user()
     first = _score(db_session, user, fake_assessor, idempotency_key="take-0001-abcdef")
     again = _score(db_session, user, fake_assessor, idempotency_key="take-0001-abcdef")
-    assert again.id == first.id
+    assert again.id == first.id and again.syllables == first.syllables
+    assert again.replayed and not first.replayed
     assert again.xp_awarded == 0
     assert len(fake_assessor.calls) == 1
     assert _count(db_session, Attempt) == 1 and _count(db_session, SyllableResult) == 2
