@@ -1,0 +1,74 @@
+"""Session-cached audio fixtures made with espeak-ng, sox and ffmpeg in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pron_synth_i import synth_wav_bytes
+
+CODECS = {
+    "wav": [],
+    "mp3": ["-c:a", "libmp3lame", "-b:a", "64k"],
+    "flac": ["-c:a", "flac"],
+    "ogg": ["-c:a", "libopus", "-b:a", "32k"],
+    "webm": ["-c:a", "libopus", "-b:a", "32k"],
+    "m4a": ["-c:a", "aac", "-b:a", "64k"],
+}
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pron_audio")
+
+
+@pytest.fixture(scope="session")
+def synth_source(audio_dir: Path) -> Path:
+    path = audio_dir / "synth_2312.wav"
+    path.write_bytes(synth_wav_bytes([2, 3, 1, 2]))
+    return path
+
+
+@pytest.fixture(scope="session")
+def encode(audio_dir: Path, synth_source: Path) -> Callable[[str], Path]:
+    cache: dict[str, Path] = {}
+
+    def make(fmt: str) -> Path:
+        if fmt not in cache:
+            ffmpeg = _need("ffmpeg")
+            out = audio_dir / f"synth.{fmt}"
+            subprocess.run(
+                [ffmpeg, "-loglevel", "error", "-y", "-i", str(synth_source), *CODECS[fmt], str(out)],
+                check=True,
+            )
+            cache[fmt] = out
+        return cache[fmt]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def espeak_phrase(audio_dir: Path) -> Callable[[str], Path]:
+    cache: dict[str, Path] = {}
+
+    def make(text: str) -> Path:
+        if text not in cache:
+            espeak, sox = _need("espeak-ng"), _need("sox")
+            raw = audio_dir / f"espeak_{len(cache)}_22k.wav"
+            out = audio_dir / f"espeak_{len(cache)}.wav"
+            subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(raw), text], check=True)
+            subprocess.run([sox, str(raw), "-r", "16000", "-c", "1", str(out)], check=True)
+            cache[text] = out
+        return cache[text]
+
+    return make
