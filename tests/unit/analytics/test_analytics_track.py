@@ -1,0 +1,72 @@
+"""The analytics port: the local sink stores events; other sinks plug in; failures never propagate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlmodel import Session
+
+from sayzhong.analytics import service as analytics
+from sayzhong.errors import ValidationError
+from sayzhong.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _restore_sink(settings: Settings) -> Iterator[None]:
+    yield
+    analytics.configure_sink(None)
+
+
+def test_events_are_stored_locally_by_default(db_session: Session) -> None:
+    analytics.track(
+        session=db_session, user_id=None, event="signed_up", anonymous_id="anon-123", properties={}
+    )
+    analytics.track(session=db_session, user_id=42, event="signed_up", properties={"method": "password"})
+    db_session.flush()
+    events = analytics.list_events(session=db_session, event="signed_up")
+    assert [(e.distinct_id, e.properties) for e in events] == [
+        ("42", {"method": "password"}),
+        ("anon-123", {}),
+    ]
+    assert events[0].created_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("event", ["Signed Up", "", "x" * 65, "1st"])
+def test_event_names_are_snake_case(db_session: Session, event: str) -> None:
+    with pytest.raises(ValidationError):
+        analytics.track(session=db_session, user_id=1, event=event)
+
+
+def test_an_event_needs_someone(db_session: Session) -> None:
+    with pytest.raises(ValidationError):
+        analytics.track(session=db_session, user_id=None, event="signed_up")
+    with pytest.raises(ValidationError):
+        analytics.track(session=db_session, user_id=None, event="signed_up", anonymous_id="has spaces")
+
+
+def test_a_configured_sink_receives_events(db_session: Session) -> None:
+    captured: list[tuple[str, str, dict[str, Any]]] = []
+
+    class ListSink:
+        def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
+            captured.append((event, distinct_id, properties))
+
+    analytics.configure_sink(lambda _session: ListSink())
+    analytics.track(session=db_session, user_id=7, event="onboarding_started", properties={"a": 1})
+    assert captured == [("onboarding_started", "7", {"a": 1})]
+    db_session.flush()
+    assert analytics.list_events(session=db_session) == []
+
+
+def test_a_failing_sink_does_not_break_the_caller(
+    db_session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenSink:
+        def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
+            raise ConnectionError("posthog unreachable")
+
+    analytics.configure_sink(lambda _session: BrokenSink())
+    analytics.track(session=db_session, user_id=7, event="onboarding_started")
+    assert "analytics sink failed" in caplog.text

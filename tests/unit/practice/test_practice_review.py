@@ -1,0 +1,131 @@
+"""FSRS review scheduling: ratings from scores, failed items due sooner, the review queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from fsrs import Rating
+from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
+from sqlmodel import Session, select
+
+from sayzhong.curriculum import service as curriculum
+from sayzhong.db import as_utc
+from sayzhong.practice import review, service
+from sayzhong.practice.models import ReviewCard
+from sayzhong.practice.results import parse_result
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+GOOD = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
+MISSED = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], pron=80)
+
+
+def _score(
+    session: Session, user: int, res: dict, *, item: str = "greetings.hello", now: datetime = NOW
+) -> None:
+    service.score_attempt(
+        session=session,
+        user_id=user,
+        item_id=item,
+        audio=WAV_BYTES,
+        content_type="audio/wav",
+        assessor=FakeAssessor(res),
+        now=now,
+    )
+
+
+def _card(session: Session, user: int, item: str) -> ReviewCard:
+    return session.exec(
+        select(ReviewCard).where(ReviewCard.user_id == user, ReviewCard.item_id == item)
+    ).one()
+
+
+def test_rating_comes_from_tones_first_then_scores() -> None:
+    assert review.rating_for(parse_result(MISSED)) == Rating.Again
+    assert review.rating_for(parse_result(GOOD)) == Rating.Good
+    assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, 3)], pron=95))) == Rating.Easy
+    assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, None)], pron=95))) == Rating.Hard
+    assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, 3)], pron=40))) == Rating.Again
+
+
+def test_a_missed_tone_makes_the_item_due_much_sooner(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    passed, failed = make_user(), make_user()
+    for day in range(3):  # the same history, except the last take
+        for user in (passed, failed):
+            _score(db_session, user, GOOD, now=NOW + timedelta(days=day * 3))
+    last = NOW + timedelta(days=9)
+    _score(db_session, passed, GOOD, now=last)
+    _score(db_session, failed, MISSED, now=last)
+    passed_due = as_utc(_card(db_session, passed, "greetings.hello").due)
+    failed_due = as_utc(_card(db_session, failed, "greetings.hello").due)
+    assert failed_due <= last + timedelta(minutes=10)
+    assert passed_due >= last + timedelta(days=1)
+    assert _card(db_session, failed, "greetings.hello").lapses == 1
+
+
+def test_a_missed_tone_also_schedules_the_matching_tone_pair_drill(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    user = make_user()
+    _score(db_session, user, MISSED)
+    cards = db_session.exec(select(ReviewCard).where(ReviewCard.user_id == user)).all()
+    drills = [c for c in cards if c.item_id.startswith("drill.")]
+    assert len(drills) == 1
+    content = curriculum.tone_drills()
+    pair = next(p for p in (*content.pairs, *content.sandhi) if p.id == drills[0].item_id)
+    assert tuple(pair.surface_tones) == (2, 3)
+    assert drills[0].last_rating == int(Rating.Again)
+    assert drills[0].last_tone_error == "好 (hao3): expected tone 3, heard tone 2"
+
+
+def test_review_queue_lists_due_items_first_with_the_reason(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    user = make_user()
+    _score(db_session, user, GOOD, item="greetings.hello", now=NOW)
+    _score(db_session, user, MISSED, item="greetings.hello-polite", now=NOW)
+    queue = service.review_queue(session=db_session, user_id=user, now=NOW + timedelta(hours=1))
+    ids = [r.item_id for r in queue]
+    assert "greetings.hello-polite" in ids
+    missed = next(r for r in queue if r.item_id == "greetings.hello-polite")
+    assert missed.reason.startswith("Tone to fix — 好 (hao3): expected tone 3, heard tone 2")
+    assert missed.hanzi == "您好" and missed.english
+    assert ids == sorted(ids, key=lambda i: next(r.due for r in queue if r.item_id == i))
+
+
+def test_recent_tone_errors_are_included_even_before_they_are_due(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    user = make_user()
+    _score(db_session, user, MISSED, now=NOW)
+    # Right after the take nothing is due yet (FSRS's first step is a minute away) ...
+    assert service.reviews_due_count(session=db_session, user_id=user, now=NOW) == 0
+    # ... but the missed item is already offered for review.
+    queue = service.review_queue(session=db_session, user_id=user, now=NOW)
+    assert "greetings.hello" in [r.item_id for r in queue]
+
+
+def test_review_queue_is_per_user_and_limited(db_session: Session, make_user: Callable[..., int]) -> None:
+    user, other = make_user(), make_user()
+    for item in ("greetings.hello", "greetings.hello-polite", "greetings.how-are-you"):
+        _score(db_session, user, GOOD, item=item)
+    later = NOW + timedelta(days=30)
+    assert service.reviews_due_count(session=db_session, user_id=user, now=later) == 3
+    assert len(service.review_queue(session=db_session, user_id=user, now=later, limit=2)) == 2
+    assert service.review_queue(session=db_session, user_id=other, now=later) == []
+
+
+def test_calibration_takes_do_not_touch_reviews(db_session: Session, make_user: Callable[..., int]) -> None:
+    user = make_user()
+    service.score_attempt(
+        session=db_session,
+        user_id=user,
+        item_id="greetings.hello",
+        audio=WAV_BYTES,
+        content_type="audio/wav",
+        mode="calibration",
+        assessor=FakeAssessor(MISSED),
+    )
+    assert db_session.exec(select(ReviewCard)).all() == []
