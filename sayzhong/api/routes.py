@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from sayzhong.api import tokens
 from sayzhong.api.errors import NO_STORE, ApiError, error_response, response_for
 from sayzhong.api.ratelimit import TokenBucketLimiter
-from sayzhong.api.schemas.openapi import build_openapi
+from sayzhong.api.schemas.openapi import IDEMPOTENCY_KEY_PATTERN, ITEM_ID_PATTERN, build_openapi
 from sayzhong.db import session_scope
 from sayzhong.errors import AuthenticationError, RateLimitedError, SayZhongError
 from sayzhong.settings import get_settings
@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 MAX_DB_ID = 2**63 - 1
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")  # as the practice service requires
-ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)  # as the practice service requires
+ITEM_ID = re.compile(ITEM_ID_PATTERN)
 # Media types accepted as a raw audio body (the decoder sniffs the bytes; this only rejects the obvious).
 RAW_AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "application/octet-stream")
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -430,6 +430,18 @@ def create_api_app(limits: ApiLimits | None = None) -> Starlette:
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_exception})
 
 
+class _ApiMount(Mount):
+    """A Mount whose prefix also matches paths with control characters (e.g. an encoded newline).
+
+    Starlette's `.*` stops at a newline, which would hand such requests to the outer app's
+    plain-text 404; under /api/v1 every answer must be the API's JSON.
+    """
+
+    def __init__(self, path: str, app: Starlette) -> None:
+        super().__init__(path, app=app)
+        self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
+
+
 def api_routes(limits: ApiLimits | None = None) -> list[BaseRoute]:
     """Routes to add to the HTTP app: `routes=[..., *api_routes()]`."""
-    return [Mount(API_PREFIX, app=create_api_app(limits))]
+    return [_ApiMount(API_PREFIX, app=create_api_app(limits))]

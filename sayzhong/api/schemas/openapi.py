@@ -13,6 +13,8 @@ from typing import Any
 from sayzhong.api.errors import HTTP_ERRORS
 
 API_VERSION = "1.0.0"
+IDEMPOTENCY_KEY_PATTERN = "^[A-Za-z0-9._:-]{8,128}$"
+ITEM_ID_PATTERN = "^[a-z0-9][a-z0-9._-]{0,199}$"
 AUDIO_MEDIA_TYPES = (
     "audio/wav",
     "audio/x-wav",
@@ -295,14 +297,14 @@ def _paths() -> dict[str, Any]:
                         "name": "X-Item-Id",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string"},
+                        "schema": {"type": "string", "pattern": ITEM_ID_PATTERN},
                         "description": "Item practised (required unless sent as the form field `item_id`).",
                     },
                     {
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,128}$"},
+                        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
                         "description": "Client-chosen unique key per take; retries with it never duplicate.",
                     },
                 ],
@@ -314,10 +316,11 @@ def _paths() -> dict[str, Any]:
                             "schema": {
                                 "type": "object",
                                 "required": ["audio"],
+                                "additionalProperties": False,
                                 "properties": {
                                     "audio": {"type": "string", "format": "binary"},
-                                    "item_id": {"type": "string"},
-                                    "idempotency_key": {"type": "string"},
+                                    "item_id": {"type": "string", "pattern": ITEM_ID_PATTERN},
+                                    "idempotency_key": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN},
                                 },
                             }
                         },
