@@ -1,0 +1,62 @@
+"""Real takes for practice integration tests: espeak-ng speech converted with sox/ffmpeg."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from sayzhong.accounts.models import User
+from sayzhong.settings import Settings
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Settings) -> Settings:
+    return settings
+
+
+@pytest.fixture(scope="session")
+def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
+    """`speak("你好")` → 16 kHz mono WAV bytes; `speak("你好", fmt="webm")` → Opus in WebM."""
+    folder = tmp_path_factory.mktemp("practice_takes")
+    cache: dict[tuple[str, str, str], bytes] = {}
+
+    def make(text: str, *, fmt: str = "wav", voice: str = "cmn-latn-pinyin") -> bytes:
+        key = (text, fmt, voice)
+        if key not in cache:
+            stem = f"take{len(cache)}"
+            raw, wav = folder / f"{stem}.raw.wav", folder / f"{stem}.wav"
+            subprocess.run([_need("espeak-ng"), "-v", voice, "-w", str(raw), text], check=True)
+            subprocess.run([_need("sox"), str(raw), "-r", "16000", "-c", "1", str(wav)], check=True)
+            out: Path = wav
+            if fmt != "wav":
+                out = folder / f"{stem}.{fmt}"
+                codec = ["-c:a", "libopus", "-b:a", "32k"] if fmt == "webm" else []
+                subprocess.run(
+                    [_need("ffmpeg"), "-loglevel", "error", "-y", "-i", str(wav), *codec, str(out)],
+                    check=True,
+                )
+            cache[key] = out.read_bytes()
+        return cache[key]
+
+    return make
+
+
+@pytest.fixture
+def learner(db_session: Session) -> int:
+    row = User(email="speaker@example.com", display_name="Speaker", timezone="Europe/London")
+    db_session.add(row)
+    db_session.flush()
+    assert row.id is not None
+    return row.id
