@@ -11,14 +11,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from sayzhong.analytics.models import AnalyticsEvent
 from sayzhong.analytics.ports import AnalyticsSink, DatabaseAnalyticsSink
-from sayzhong.db import as_utc
+from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -89,3 +89,19 @@ def list_events(
     return [
         EventView(row.event, row.distinct_id, dict(row.properties), as_utc(row.created_at)) for row in rows
     ]
+
+
+EVENT_RETENTION = timedelta(days=395)
+
+
+def erase_user_events(*, session: Session, user_id: int) -> int:
+    """Delete a user's locally stored events (account erasure; events have no foreign key)."""
+    result = session.exec(delete(AnalyticsEvent).where(col(AnalyticsEvent.distinct_id) == str(user_id)))
+    return int(result.rowcount or 0)
+
+
+def purge_events(*, session: Session, older_than: timedelta = EVENT_RETENTION) -> int:
+    """Delete locally stored events older than the retention period (run by a job)."""
+    cutoff = utcnow() - older_than
+    result = session.exec(delete(AnalyticsEvent).where(col(AnalyticsEvent.created_at) < cutoff))
+    return int(result.rowcount or 0)

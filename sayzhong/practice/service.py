@@ -380,6 +380,32 @@ def purge_orphan_audio(*, session: Session, older_than: timedelta = timedelta(ho
     return removed
 
 
+AUDIO_RETENTION = timedelta(days=180)
+
+
+def purge_expired_audio(
+    *, session: Session, older_than: timedelta = AUDIO_RETENTION, batch: int = 500
+) -> int:
+    """Delete the recordings of attempts older than the retention period; scores and results stay.
+
+    Returns how many recordings were removed. Run it from a job, repeatedly until it returns 0.
+    """
+    cutoff = utcnow() - older_than
+    rows = session.exec(
+        select(Attempt)
+        .where(col(Attempt.audio_path).is_not(None), col(Attempt.created_at) < cutoff)
+        .order_by(col(Attempt.id))
+        .limit(max(1, batch))
+    ).all()
+    for row in rows:
+        if row.audio_path is not None:
+            storage.delete_take(row.audio_path)
+        row.audio_path = None
+        session.add(row)
+    session.flush()
+    return len(rows)
+
+
 __all__ = [
     "MODES",
     "Assessor",
@@ -399,6 +425,7 @@ __all__ = [
     "list_attempts",
     "onboarding_state",
     "placement_prompts",
+    "purge_expired_audio",
     "purge_orphan_audio",
     "recommend_unit",
     "review_queue",

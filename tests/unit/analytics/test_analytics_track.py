@@ -70,3 +70,20 @@ def test_a_failing_sink_does_not_break_the_caller(
     analytics.configure_sink(lambda _session: BrokenSink())
     analytics.track(session=db_session, user_id=7, event="onboarding_started")
     assert "analytics sink failed" in caplog.text
+
+
+def test_erasure_and_retention_delete_stored_events(db_session: Session) -> None:
+    from datetime import timedelta
+
+    from sayzhong.analytics.models import AnalyticsEvent
+    from sayzhong.db import utcnow
+
+    analytics.track(session=db_session, user_id=5, event="signed_up")
+    analytics.track(session=db_session, user_id=6, event="signed_up")
+    db_session.add(
+        AnalyticsEvent(event="signed_up", distinct_id="7", created_at=utcnow() - timedelta(days=400))
+    )
+    db_session.flush()
+    assert analytics.erase_user_events(session=db_session, user_id=5) == 1
+    assert analytics.purge_events(session=db_session) == 1
+    assert [e.distinct_id for e in analytics.list_events(session=db_session)] == ["6"]

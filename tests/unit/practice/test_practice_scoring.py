@@ -263,3 +263,55 @@ def test_purge_orphan_audio_keeps_referenced_takes(
     assert len(list(storage.iter_stored())) == 1
     with pytest.raises(NotFoundError):
         storage.path_of(orphan.relative_path)
+
+
+def test_a_racing_submission_with_the_same_key_is_a_conflict_and_keeps_no_file(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    user = make_user()
+
+    def racing_assessor(**kwargs: object) -> dict:
+        # Another request stores the same key while this one is being scored.
+        db_session.add(
+            Attempt(
+                user_id=user,
+                item_id="greetings.hello",
+                mode="practice",
+                text="你好",
+                engine="offline",
+                idempotency_key="race-key-0001",
+            )
+        )
+        db_session.flush()
+        return FakeAssessor()(**kwargs)  # type: ignore[arg-type]
+
+    with pytest.raises(service.AttemptConflictError) as err:
+        service.score_attempt(
+            session=db_session,
+            user_id=user,
+            item_id="greetings.hello",
+            audio=WAV_BYTES,
+            content_type="audio/wav",
+            idempotency_key="race-key-0001",
+            assessor=racing_assessor,  # type: ignore[arg-type]
+        )
+    assert err.value.http_status == 409
+    assert list(storage.iter_stored()) == []
+
+
+def test_expired_recordings_are_deleted_but_scores_stay(
+    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    user = make_user()
+    old = _score(db_session, user, fake_assessor, now=datetime.now(UTC) - timedelta(days=200))
+    new = _score(db_session, user, fake_assessor)
+    assert service.purge_expired_audio(session=db_session) == 1
+    assert service.purge_expired_audio(session=db_session) == 0
+    with pytest.raises(NotFoundError):
+        service.attempt_audio_path(session=db_session, user_id=user, attempt_id=old.id)
+    assert service.attempt_audio_path(session=db_session, user_id=user, attempt_id=new.id).is_file()
+    kept = service.get_attempt(session=db_session, user_id=user, attempt_id=old.id)
+    assert not kept.has_audio and kept.pron == old.pron and kept.syllables == old.syllables
+    assert len(list(storage.iter_stored())) == 1
