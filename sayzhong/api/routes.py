@@ -298,26 +298,11 @@ def _score_attempt(
     *, user_id: int, item_id: str, audio: bytes, content_type: str, idempotency_key: str | None
 ) -> tuple[Any, bool]:
     """Score and store the take; the flag says it was a replay of an already stored idempotency key."""
-    from sqlmodel import col, select
-
     from sayzhong.curriculum import service as curriculum
     from sayzhong.practice import service as practice
-    from sayzhong.practice.models import Attempt
 
     curriculum.get_item(item_id)
     with session_scope() as session:
-        replayed = False
-        if idempotency_key is not None:
-            # score_attempt returns the stored attempt for a known key; look first so the reply
-            # can say 200 (replay) rather than 201 (created).
-            replayed = (
-                session.exec(
-                    select(Attempt.id).where(
-                        col(Attempt.user_id) == user_id, col(Attempt.idempotency_key) == idempotency_key
-                    )
-                ).first()
-                is not None
-            )
         view = practice.score_attempt(
             session=session,
             user_id=user_id,
@@ -327,7 +312,7 @@ def _score_attempt(
             mode="practice",
             idempotency_key=idempotency_key,
         )
-        return jsonable(view), replayed
+        return jsonable(view), bool(view.replayed)
 
 
 async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:

@@ -272,17 +272,25 @@ def _submit_or_queue(
     from sayzhong.errors import SayZhongError
 
     try:
-        attempt = offline.score_offline(audio=audio, text=text, item_id=item_id)
+        attempt: dict[str, Any] | None = offline.score_offline(audio=audio, text=text, item_id=item_id)
     except SayZhongError as exc:
+        # The engine cannot use this audio (silent, clipped, unreadable): the server would refuse it
+        # too, so it is not queued; the learner records again.
         raise ClientError(exc.user_message, code=exc.code) from None
+    except Exception as exc:  # the take matters more than the local score: keep it either way
+        ctx.note(ctx.err_style.yellow(f"Could not score on this computer ({type(exc).__name__}: {exc})."))
+        attempt = None
+    summary = {k: attempt.get(k) for k in ("pron", "tone", "accuracy", "engine")} if attempt else {}
     OfflineQueue().add(
         item_id=item_id,
         audio=audio,
         content_type=content_type,
         idempotency_key=key,
         text=text,
-        offline_summary={k: attempt.get(k) for k in ("pron", "tone", "accuracy", "engine")},
+        offline_summary=summary,
     )
+    if attempt is None:
+        attempt = {"id": None, "item_id": item_id, "text": text, "syllables": [], "offline": True}
     return attempt, True, True, problem
 
 
@@ -542,6 +550,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         ctx.note("Stopped.")
         return 130
+    except Exception as exc:
+        if os.environ.get("SAYZHONG_DEBUG"):
+            raise
+        ctx.note(f"Unexpected error: {type(exc).__name__}: {exc} (set SAYZHONG_DEBUG=1 for details)")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

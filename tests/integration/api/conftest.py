@@ -3,44 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from liveserver import LiveServer
+from liveserver import LiveApi, LiveServer, make_learner
 from sqlmodel import SQLModel
 
-from sayzhong.accounts import service as accounts
-from sayzhong.api import tokens
-from sayzhong.db import get_engine, session_scope
+from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
-
-
-@dataclass
-class LiveApi:
-    server: LiveServer
-    token: str
-    user_id: int
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def make_learner(
-    email: str = "mei@example.org", scopes: str = "practice:read practice:write"
-) -> tuple[int, str]:
-    with session_scope() as session:
-        user = accounts.sign_up(
-            session=session, email=email, password="learning tones daily", display_name="Mei"
-        )
-        _info, raw = tokens.create_token(session=session, user_id=user.id, name="tests", scopes=scopes)
-    return user.id, raw
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,22 @@ def create_app() -> Any:
     return SecurityHeadersMiddleware(
         Starlette(routes=api_routes(generous)), backend_origin="http://127.0.0.1", hsts=False
     )
+
+
+def make_learner(
+    email: str = "mei@example.org", scopes: str = "practice:read practice:write"
+) -> tuple[int, str]:
+    """A learner and a token for them, written through the services (uses the current settings)."""
+    from sayzhong.accounts import service as accounts
+    from sayzhong.api import tokens
+    from sayzhong.db import session_scope
+
+    with session_scope() as session:
+        user = accounts.sign_up(
+            session=session, email=email, password="learning tones daily", display_name="Mei"
+        )
+        _info, raw = tokens.create_token(session=session, user_id=user.id, name="tests", scopes=scopes)
+    return user.id, raw
 
 
 def free_port() -> int:
@@ -224,6 +241,21 @@ class DroppingProxy:
         t.join(timeout=30)
         client.close()
         upstream.close()
+
+
+@dataclass
+class LiveApi:
+    server: LiveServer
+    token: str
+    user_id: int
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 if __name__ == "__main__":

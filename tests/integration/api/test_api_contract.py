@@ -8,8 +8,8 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from conftest import LiveApi
 from hypothesis import HealthCheck
+from liveserver import LiveApi
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 

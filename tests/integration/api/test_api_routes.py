@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from conftest import LiveApi, make_learner
+from liveserver import LiveApi, make_learner
 from sqlmodel import SQLModel, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
