@@ -79,10 +79,9 @@ def continue_item(last_item_id: str | None, recommended_unit_id: str | None) -> 
 
 def home_summary(*, session: Session, user_id: int, user_timezone: str | None = None) -> HomeSummary:
     """Everything the learner home shows, in the learner's time zone (default: their account's)."""
-    if user_timezone is None:
-        user = session.get(User, user_id)
-        user_timezone = user.timezone if user else "UTC"
     user_row = session.get(User, user_id)
+    if user_timezone is None:
+        user_timezone = user_row.timezone if user_row else "UTC"
     goal_minutes = user_row.daily_goal_minutes if user_row else 10
     tz = progress.zone(user_timezone)
     now = utcnow()

@@ -65,7 +65,7 @@ class Assessor(Protocol):
 
 
 class AttemptConflictError(SayZhongError):
-    """Two submissions with one idempotency key raced; the retry returns the stored attempt."""
+    """Two submissions raced (e.g. one idempotency key twice); roll back and retry."""
 
     code = "attempt_conflict"
     http_status = 409
@@ -170,10 +170,10 @@ def score_attempt(
             now=now,
         )
     except IntegrityError as exc:
+        # A concurrent submission won a unique key (the idempotency key, or the learner profile
+        # created by a first take). The caller rolls back; a retry then succeeds or replays.
         storage.delete_take(stored.relative_path)
-        if idempotency_key is not None:
-            raise AttemptConflictError() from exc
-        raise
+        raise AttemptConflictError() from exc
     except BaseException:
         storage.delete_take(stored.relative_path)
         raise
