@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Backend, Client, Speech
+from clientharness import Backend, Client, Speech
 from sqlmodel import select
 
 from sayzhong.api import tokens

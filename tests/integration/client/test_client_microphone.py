@@ -8,7 +8,7 @@ import re
 import wave
 
 import numpy as np
-from conftest import Backend, Client, Speech
+from clientharness import Backend, Client, Speech
 
 from sayzhong.db import session_scope
 from sayzhong.practice import service as practice

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import Backend, Client, Speech
-from liveserver import DroppingProxy
+from clientharness import Backend, Client, DroppingProxy, Speech
 
 
 def _practice_wav(client: Client, server_url: str, speech: Speech) -> dict:
