@@ -66,7 +66,7 @@ def test_server_5xx_falls_back_to_offline_scoring_and_queues(
 
     assert result.returncode == 0, result.stderr
     assert "The server had a problem (503: Maintenance in progress.)" in result.stderr
-    assert "Scoring on this computer instead" in result.stderr
+    assert "Working offline" in result.stderr
     assert "[offline: scored on this computer; queued to sync]" in result.stdout
     assert "hao3" in result.stdout
     assert len(client.queued()) == 1
