@@ -45,6 +45,8 @@ MAX_NAME_LENGTH = 60
 MAX_ACTIVE_TOKENS_PER_USER = 20
 # Writing last_used_at on every request would turn each read into a write; a minute is precise enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# Ended tokens stay listed (as expired/revoked) on the account page for a while, then are deleted.
+TOKEN_RETENTION_AFTER_END = timedelta(days=30)
 _RAW_TOKEN = re.compile(r"^szp_[A-Za-z0-9_-]{20,100}$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
@@ -269,6 +271,21 @@ def revoke_all_tokens(*, session: Session, user_id: int, ip: str | None = None) 
             ip=ip,
             detail={"count": len(rows)},
         )
+    return len(rows)
+
+
+def purge_ended_tokens(*, session: Session, older_than: timedelta = TOKEN_RETENTION_AFTER_END) -> int:
+    """Delete tokens that expired or were revoked more than `older_than` ago (retention job)."""
+    cutoff = utcnow() - older_than
+    rows = session.exec(
+        select(ApiToken).where(
+            (col(ApiToken.expires_at) < cutoff)
+            | (col(ApiToken.revoked_at).is_not(None) & (col(ApiToken.revoked_at) < cutoff))
+        )
+    ).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
     return len(rows)
 
 

@@ -142,6 +142,8 @@ def test_login_checks_the_token_and_stores_it_for_the_owner_only(backend: Backen
 
     status = client.run("status")  # the server given at login was saved
     assert backend.url in status.stdout and "mei@example.org" in status.stdout
+    review = client.run("review")
+    assert review.returncode == 0 and "Nothing to review right now." in review.stdout
 
     logout = client.run("logout")
     assert logout.returncode == 0 and not client.token_file.exists()

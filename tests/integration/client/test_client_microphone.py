@@ -21,7 +21,9 @@ def test_practice_records_the_microphone_and_the_server_scores_that_audio(
     client.save_token(backend.token)
     client.virtual_microphone(speech.raw)
 
-    result = client.run("--server", backend.url, "practice", "greetings", "--phrase", "1", "--json")
+    result = client.run(
+        "--server", backend.url, "practice", "greetings", "--phrase", "1", "--device", "0", "--json"
+    )
 
     assert result.returncode == 0, result.stderr
     reply = json.loads(result.stdout.strip().splitlines()[-1])

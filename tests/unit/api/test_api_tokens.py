@@ -157,3 +157,22 @@ def test_tokens_of_a_deleted_user_stop_working(db_session: Session, make_user: M
     db_session.flush()
     with pytest.raises(AuthenticationError):
         tokens.authenticate_token(session=db_session, token=raw)
+
+
+def test_tokens_ended_long_ago_are_purged(db_session: Session, make_user: MakeUser) -> None:
+    user = make_user()
+    live, _ = tokens.create_token(session=db_session, user_id=user.id, name="live")
+    old_expired, _ = tokens.create_token(session=db_session, user_id=user.id, name="old expired")
+    old_revoked, _ = tokens.create_token(session=db_session, user_id=user.id, name="old revoked")
+    fresh_revoked, _ = tokens.create_token(session=db_session, user_id=user.id, name="just revoked")
+    long_ago = tokens.utcnow() - timedelta(days=31)
+    for token_id, field in ((old_expired.id, "expires_at"), (old_revoked.id, "revoked_at")):
+        row = db_session.get(ApiToken, token_id)
+        assert row is not None
+        setattr(row, field, long_ago)
+        db_session.add(row)
+    tokens.revoke_token(session=db_session, user_id=user.id, token_id=fresh_revoked.id)
+    db_session.flush()
+    assert tokens.purge_ended_tokens(session=db_session) == 2
+    remaining = {t.id for t in tokens.list_tokens(session=db_session, user_id=user.id, include_revoked=True)}
+    assert remaining == {live.id, fresh_revoked.id}
