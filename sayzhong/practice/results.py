@@ -209,6 +209,24 @@ def _confidence(value: Any) -> float:
     return round(min(number, 1.0), 3)
 
 
+def json_safe(value: Any) -> Any:
+    """A copy that any JSON column accepts: numpy scalars unwrapped, NaN/inf as None."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return json_safe(item())
+    return str(value)
+
+
 def parse_result(result: dict[str, Any]) -> ParsedResult:
     nbest = _get(result, "NBest")
     best: dict[str, Any] = (

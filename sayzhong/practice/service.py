@@ -35,15 +35,30 @@ from sayzhong.practice.onboarding import (
     recommend_unit,
     save_onboarding_answers,
     save_speaker_profile,
+    speaker_profile_summary,
     start_onboarding,
 )
-from sayzhong.practice.results import ParsedResult, parse_result
+from sayzhong.practice.results import ParsedResult, json_safe, parse_result
 from sayzhong.practice.review import review_queue, reviews_due_count
 from sayzhong.practice.schemas import (
+    GOALS,
+    LEVELS,
     MODES,
     AttemptSummary,
     AttemptView,
+    CalibrationPrompt,
+    ContinueItem,
+    DailyTonePoint,
     DialogueSummary,
+    HomeSummary,
+    OnboardingState,
+    ReviewItemView,
+    SpeakerProfileSummary,
+    SyllableView,
+    ToneAccuracy,
+    TonePairAccuracy,
+    ToneStats,
+    UnitRecommendation,
     WeakSyllable,
 )
 from sayzhong.practice.stats import accuracy_over_time, tone_stats
@@ -147,7 +162,7 @@ def score_attempt(
     profile = get_speaker_profile(session=session, user_id=user_id)
     text = item.hanzi
 
-    result = assessor(audio=audio, text=text, profile=profile, engine=engine)
+    result = json_safe(assessor(audio=audio, text=text, profile=profile, engine=engine))
     parsed = parse_result(result)
     now = now or utcnow()
 
@@ -407,12 +422,27 @@ def purge_expired_audio(
 
 
 __all__ = [
+    "GOALS",
+    "LEVELS",
     "MODES",
     "Assessor",
     "AttemptConflictError",
     "AttemptSummary",
     "AttemptView",
+    "CalibrationPrompt",
+    "ContinueItem",
+    "DailyTonePoint",
     "DialogueSummary",
+    "HomeSummary",
+    "OnboardingState",
+    "ReviewItemView",
+    "SpeakerProfileSummary",
+    "SyllableView",
+    "ToneAccuracy",
+    "TonePairAccuracy",
+    "ToneStats",
+    "UnitRecommendation",
+    "WeakSyllable",
     "accuracy_over_time",
     "attempt_audio_content_type",
     "attempt_audio_path",
@@ -433,6 +463,7 @@ __all__ = [
     "save_onboarding_answers",
     "save_speaker_profile",
     "score_attempt",
+    "speaker_profile_summary",
     "start_onboarding",
     "tone_stats",
 ]

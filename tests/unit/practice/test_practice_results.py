@@ -40,3 +40,12 @@ def test_syllables_without_an_expected_tone_are_skipped_and_positions_stay_dense
     raw["NBest"][0]["Words"][0]["Syllables"][0]["ExpectedTone"] = None
     parsed = parse_result(raw)
     assert [(s.position, s.grapheme) for s in parsed.syllables] == [(0, "好")]
+
+
+def test_results_are_made_json_safe_before_storing() -> None:
+    import numpy as np
+
+    from sayzhong.practice.results import json_safe
+
+    raw = {"a": np.int64(3), "b": [np.float32(0.5), float("nan")], "c": (1, True), "d": {"e": np.bool_(True)}}
+    assert json_safe(raw) == {"a": 3, "b": [0.5, None], "c": [1, True], "d": {"e": True}}
