@@ -89,6 +89,7 @@ def recorder_panel(
                 max_seconds=15,
                 silence_seconds=1.2,
                 label=label,
+                disabled=item_id == "",
                 on_scored=on_scored,
                 on_error=on_error,
                 on_status=on_status,

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,7 +171,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
     running = RunningApp(url=url, data_dir=data_dir, env=env, oidc_issuer=oidc_provider)
     running.cli("seed")
     running.admin_password = (data_dir / "dev-admin-password.txt").read_text().strip()
-    log_path = data_dir / "app.log"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    log_path = RESULTS / "app.log"  # kept after the run for post-mortems
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
@@ -215,6 +216,55 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
+@pytest.fixture
+def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) -> Iterator[MicPageFactory]:
+    """`mic_page(wav)` opens a page in a Chromium whose fake microphone plays `wav` once.
+
+    `mic_page(None, allow=False)` opens one where microphone permission is denied."""
+    opened: list[tuple[Browser, BrowserContext, Page, list[str], list[str]]] = []
+
+    def factory(wav: Path | None, *, allow: bool = True) -> Page:
+        args = list(CHROMIUM_ARGS)
+        if wav is not None:
+            args += [
+                "--use-fake-ui-for-media-stream" if allow else "--deny-permission-prompts",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}%noloop",
+            ]
+        browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+        ctx = browser.new_context(
+            viewport={"width": 1280, "height": 900}, permissions=["microphone"] if allow else []
+        )
+        ctx.set_default_timeout(30_000)
+        pg = ctx.new_page()
+        console: list[str] = []
+        errors: list[str] = []
+        pg.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        opened.append((browser, ctx, pg, console, errors))
+        return pg
+
+    yield factory
+    rep = getattr(request.node, "rep_call", None)
+    for n, (browser, _ctx, pg, console, errors) in enumerate(opened):
+        if rep is not None and rep.failed:
+            _save_artefacts(f"{request.node.name}-{n}", pg, console, errors)
+        browser.close()
+
+
+MicPageFactory = Callable[..., Page]
+
+
+def _save_artefacts(name: str, pg: Page, console: list[str], errors: list[str]) -> None:
+    out = RESULTS / name
+    out.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(Exception):
+        pg.screenshot(path=str(out / "screenshot.png"), full_page=True)
+    (out / "console.log").write_text("\n".join(console) + "\n\nPAGE ERRORS:\n" + "\n".join(errors))
+    (out / "url.txt").write_text(pg.url)
+    sys.stderr.write(f"\n[e2e] artefacts saved in {out}\nconsole:\n" + "\n".join(console[-30:]) + "\n")
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
@@ -244,11 +294,5 @@ def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Pa
     yield pg
     rep = getattr(request.node, "rep_call", None)
     if rep is not None and rep.failed:
-        out = RESULTS / request.node.name
-        out.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(Exception):
-            pg.screenshot(path=str(out / "screenshot.png"), full_page=True)
-        (out / "console.log").write_text("\n".join(console) + "\n\nPAGE ERRORS:\n" + "\n".join(errors))
-        (out / "url.txt").write_text(pg.url)
-        sys.stderr.write(f"\n[e2e] artefacts saved in {out}\nconsole:\n" + "\n".join(console[-30:]) + "\n")
+        _save_artefacts(request.node.name, pg, console, errors)
     pg.close()

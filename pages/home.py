@@ -56,6 +56,20 @@ def _chart() -> rx.Component:
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("你好, " + SessionState.display_name + "!", size="8", as_="h1"),
+        rx.cond(
+            ~HomeState.onboarding_finished,
+            rx.callout(
+                rx.hstack(
+                    rx.text("Finish setting up: a one-minute microphone check tunes scoring to your voice."),
+                    link_button("Set up my voice", routes.ONBOARDING, size="2"),
+                    align="center",
+                    spacing="3",
+                    flex_wrap="wrap",
+                ),
+                icon="mic",
+                width="100%",
+            ),
+        ),
         rx.card(
             rx.hstack(
                 rx.vstack(

@@ -34,6 +34,11 @@ if [ "$(cat .venv/.deps-hash 2>/dev/null || true)" != "$deps_hash" ]; then
   echo "$deps_hash" > .venv/.deps-hash
 fi
 
+if [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+  echo "==> Installing browser test tooling (npm, e2e/)"
+  (cd e2e && npm ci --no-fund --no-audit --loglevel=error)
+fi
+
 mkdir -p var
 echo "==> Database migrations"
 .venv/bin/alembic upgrade head >/dev/null

@@ -23,6 +23,9 @@ for stage in "${stages[@]}"; do
       ruff format --check .
       mypy
       python -m sayzhong content check
+      # Migrations must produce exactly the tables the models declare.
+      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic upgrade head
+      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic check
       ;;
     unit)
       "${PYTEST[@]}" tests/unit -q

@@ -8,7 +8,9 @@ features are computed with augmentation that imitates other speakers and conditi
 - range mismatch (a speaker with a narrower/wider tone range than the profile says): ×0.7–1.35;
 - speaking rate: voiced duration ×0.6–1.5 (time-resampled contour);
 - alignment error: 0–20 % cut from either end of the voiced part;
-- F0 jitter: 0.3 st frame noise.
+- F0 jitter: 0.3 st frame noise;
+- half-third tone: 35 % of 3rd-tone copies lose the final rise (21 instead of 214), as a 3rd
+  tone sounds before another syllable.
 
 Pitch shifts (and Praat "Change gender") move everything by a constant in semitones, which the
 speaker normalisation removes; they are evaluated, not trained on (bench/tone_bench.py).
@@ -31,9 +33,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sayzhong.pronunciation.analysis import syllable_contours  # noqa: E402
+from sayzhong.pronunciation.analysis import syllable_contours, utterance_normalisation  # noqa: E402
 from sayzhong.pronunciation.audio import decode_audio  # noqa: E402
 from sayzhong.pronunciation.classifier import (  # noqa: E402
+    KINDS,
     MODEL_PATH,
     Network,
     ToneModel,
@@ -75,7 +78,12 @@ def speaker_stats(values: list[np.ndarray]) -> tuple[float, float]:
     return float(np.median(allv)), float(np.percentile(allv, 95) - np.percentile(allv, 5))
 
 
-def augment(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def augment(v: np.ndarray, tone: int, rng: np.random.Generator) -> np.ndarray:
+    if tone == 3 and rng.random() < 0.35:
+        # Non-final 3rd tones are "half third" (21): keep the fall to the minimum, drop the rise.
+        low = int(np.argmin(v[: max(4, int(v.size * 0.8))]))
+        if low + 2 >= 6:
+            v = v[: low + 2]
     n = v.size
     cut_a = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
     cut_b = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
@@ -92,21 +100,32 @@ def build_xy(
     ref: float,
     span: float,
     *,
-    level: bool,
+    kind: str,
     n_aug: int,
     seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Features for network ``kind`` (level / utterance / shape) with ``n_aug`` augmented copies.
+
+    For ``utterance`` each copy is put in a pretend utterance with 1-4 other recordings of the
+    training set, and the reference comes from that utterance as at run time.
+    """
     rng = np.random.default_rng(seed)
     xs, ys = [], []
+    level = kind != "shape"
     for v, frac, tone in zip(values, fractions, tones, strict=True):
         for k in range(n_aug + 1):
-            if k == 0:
+            if k == 0 and kind != "utterance":
                 vv, r, s = v, ref, span
             else:
                 scale = rng.uniform(0.7, 1.35)
-                vv = ref + (augment(v, rng) - ref) * scale
+                vv = ref + (augment(v, int(tone), rng) - ref) * scale
                 r = ref + rng.normal(0, 1.0 if level else 0.0)
                 s = span * rng.uniform(0.85, 1.15)
+                if kind == "utterance":
+                    partners = [values[int(i)] for i in rng.integers(0, len(values), rng.integers(1, 5))]
+                    partners = [ref + (augment(p, 0, rng) - ref) * scale for p in partners]
+                    norm = utterance_normalisation([vv, *partners])
+                    r, s = norm.ref_st, norm.range_st
             f = tone_features(vv, ref_st=r, range_st=s, voiced_fraction=float(frac), level=level)
             if f is not None:
                 xs.append(f)
@@ -150,25 +169,24 @@ def main() -> int:
     rng = np.random.default_rng(42)
     fold_of_base = {b: int(i) % args.folds for i, b in enumerate(rng.permutation(uniq))}
     fold = np.array([fold_of_base[b] for b in bases])
-    results: dict[str, list[float]] = {"level": [], "shape": []}
-    confs = {"level": np.zeros((4, 4), dtype=np.int64), "shape": np.zeros((4, 4), dtype=np.int64)}
+    results: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    confs = {kind: np.zeros((4, 4), dtype=np.int64) for kind in KINDS}
     for k in range(args.folds):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         tr_vals = [values[i] for i in tr]
         ref, span = speaker_stats(tr_vals)  # the "profile" comes from training recordings only
-        for kind in ("level", "shape"):
-            lv = kind == "level"
-            x, y = build_xy(tr_vals, fractions[tr], tones[tr], ref, span, level=lv, n_aug=N_AUG, seed=k)
+        for kind in KINDS:
+            x, y = build_xy(tr_vals, fractions[tr], tones[tr], ref, span, kind=kind, n_aug=N_AUG, seed=k)
             net = train_network(x, y, seed=k)
             xt, yt = build_xy(
-                [values[i] for i in te], fractions[te], tones[te], ref, span, level=lv, n_aug=0, seed=0
+                [values[i] for i in te], fractions[te], tones[te], ref, span, kind=kind, n_aug=0, seed=0
             )
             acc, conf = evaluate(net, xt, yt)
             results[kind].append(acc)
             confs[kind] += conf
             print(f"fold {k} {kind}: held-out accuracy {acc:.3f} (n={len(yt)})")
     summary = {}
-    for kind in ("level", "shape"):
+    for kind in KINDS:
         acc = float(np.trace(confs[kind]) / confs[kind].sum())
         summary[kind] = {"heldout_accuracy": round(acc, 4), "confusion": confs[kind].tolist()}
         print(
@@ -177,11 +195,12 @@ def main() -> int:
 
     ref, span = speaker_stats(values)
     nets = {}
-    for kind in ("level", "shape"):
-        x, y = build_xy(values, fractions, tones, ref, span, level=kind == "level", n_aug=N_AUG, seed=99)
+    for kind in KINDS:
+        x, y = build_xy(values, fractions, tones, ref, span, kind=kind, n_aug=N_AUG, seed=99)
         nets[kind] = train_network(x, y, seed=99)
     model = ToneModel(
         nets["level"],
+        nets["utterance"],
         nets["shape"],
         {
             "data": "syllables-davinfifield (1 female speaker, public domain), isolated syllables",

@@ -28,17 +28,6 @@ SIGN_IN_ERRORS = {
     "oidc_unavailable": (
         "The single sign-on provider could not be reached. Please try again or use your password."
     ),
-    "oidc_access_denied": "Single sign-on was cancelled.",
-    "oidc_state_invalid": "That single sign-on attempt is not valid any more. Please start again.",
-    "oidc_state_mismatch": "That single sign-on attempt was started in another browser. Please start again.",
-    "oidc_state_expired": "The single sign-on took too long. Please start again.",
-    "oidc_no_email": "Your provider did not share an e-mail address, so we cannot create an account.",
-    "oidc_email_unverified": "Your provider has not verified your e-mail address yet.",
-    "oidc_email_taken": (
-        "An account with that e-mail already exists. Sign in with your password, then link single "
-        "sign-on from your account page."
-    ),
-    "oidc_failed": "Signing in with your provider did not work. Please try again.",
     "rate_limited": "Too many sign-in attempts. Please wait a few minutes and try again.",
 }
 
@@ -104,7 +93,12 @@ class SignInState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        code = self.router.url.query_parameters.get("error", "")
+        code = str(self.router.url.query_parameters.get("error", ""))[:60]
+        if code.startswith("oidc_") and code not in SIGN_IN_ERRORS:
+            from sayzhong.accounts.oidc import oidc_error_message
+
+            self.error = oidc_error_message(code, get_settings())
+            return
         self.error = SIGN_IN_ERRORS.get(code, "") if code else ""
         if code and not self.error:
             self.error = "Sign-in failed. Please try again."

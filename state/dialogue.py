@@ -3,6 +3,7 @@ practice), chooses a branch where offered, and gets a summary with the weakest s
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import reflex as rx
@@ -12,10 +13,29 @@ from sayzhong.curriculum.models import LearnerTurn, PartnerTurn
 from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
 from state.accounts import run_in_session
-from state.practice import ScoringState, pinyin_syllables, reference_url
+from state.practice import PinyinSyllable, ScoringState, pinyin_syllables, reference_url
 from state.session import SessionState
 
 MAX_TURNS = 40  # guards against a malformed graph looping forever
+
+
+@dataclasses.dataclass
+class TranscriptLine:
+    speaker: str
+    hanzi: str
+    english: str
+    syllables: list[PinyinSyllable]
+    audio: str
+    score: str
+
+
+@dataclasses.dataclass
+class WeakSyllable:
+    grapheme: str
+    pinyin: str
+    expected: str
+    heard: str
+    hint: str
 
 
 class DialogueState(ScoringState):
@@ -23,19 +43,19 @@ class DialogueState(ScoringState):
     title: str = ""
     scenario: str = ""
     not_found: bool = False
-    transcript: list[dict[str, Any]] = []
+    transcript: list[TranscriptLine] = []
     options: list[dict[str, Any]] = []
     hint: str = ""
     chosen: str = ""
     chosen_hanzi: str = ""
     chosen_english: str = ""
-    chosen_syllables: list[dict[str, Any]] = []
+    chosen_syllables: list[PinyinSyllable] = []
     chosen_next: str = ""
     finished: bool = False
     attempt_ids: list[int] = []
     summary_pron: int = 0
     summary_tone: int = 0
-    weakest: list[dict[str, str]] = []
+    weakest: list[WeakSyllable] = []
 
     def _advance(self, turn_id: str | None) -> None:
         """Show partner turns until the learner must speak, or the dialogue ends."""
@@ -47,14 +67,14 @@ class DialogueState(ScoringState):
             turn = curriculum.get_turn(dialogue.id, turn_id)
             if isinstance(turn, PartnerTurn):
                 self.transcript.append(
-                    {
-                        "speaker": "partner",
-                        "hanzi": turn.hanzi,
-                        "english": turn.english,
-                        "syllables": pinyin_syllables(turn.pinyin),
-                        "audio": reference_url(f"{dialogue.id}.{turn.id}"),
-                        "score": "",
-                    }
+                    TranscriptLine(
+                        speaker="partner",
+                        hanzi=turn.hanzi,
+                        english=turn.english,
+                        syllables=pinyin_syllables(turn.pinyin),
+                        audio=reference_url(f"{dialogue.id}.{turn.id}"),
+                        score="",
+                    )
                 )
                 turn_id = turn.next
                 continue
@@ -114,14 +134,14 @@ class DialogueState(ScoringState):
             return
         self.attempt_ids.append(view.id)
         self.transcript.append(
-            {
-                "speaker": "learner",
-                "hanzi": self.chosen_hanzi,
-                "english": self.chosen_english,
-                "syllables": self.chosen_syllables,
-                "audio": "",
-                "score": str(round(view.pron)),
-            }
+            TranscriptLine(
+                speaker="learner",
+                hanzi=self.chosen_hanzi,
+                english=self.chosen_english,
+                syllables=list(self.chosen_syllables),
+                audio="",
+                score=str(round(view.pron)),
+            )
         )
         self._advance(self.chosen_next or None)
         if self.finished:
@@ -139,13 +159,13 @@ class DialogueState(ScoringState):
         self.summary_pron = round(summary.average_pron)
         self.summary_tone = round(summary.average_tone)
         self.weakest = [
-            {
-                "grapheme": w.grapheme,
-                "pinyin": w.pinyin,
-                "expected": str(w.expected_tone),
-                "heard": str(w.detected_tone) if w.detected_tone else "unclear",
-                "hint": w.hint,
-            }
+            WeakSyllable(
+                grapheme=w.grapheme,
+                pinyin=w.pinyin,
+                expected=str(w.expected_tone),
+                heard=str(w.detected_tone) if w.detected_tone else "unclear",
+                hint=w.hint,
+            )
             for w in summary.weakest
         ]
 

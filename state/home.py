@@ -44,8 +44,6 @@ class HomeState(rx.State):
 
         summary, stats, points = await run_in_session(_load)
         self.onboarding_finished = summary.onboarding_finished
-        if not summary.onboarding_finished:
-            return rx.redirect(routes.ONBOARDING)
         item = summary.continue_item
         if item is not None:
             self.continue_hanzi = item.hanzi

@@ -6,6 +6,7 @@ recorder then fires `on_scored(attempt_id)` and these handlers load the stored r
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import reflex as rx
@@ -30,7 +31,27 @@ VERDICT_LABELS = {
 }
 
 
-def pinyin_syllables(pinyin: str) -> list[dict[str, Any]]:
+@dataclasses.dataclass
+class PinyinSyllable:
+    text: str
+    tone: int
+
+
+@dataclasses.dataclass
+class SyllableCard:
+    grapheme: str
+    pinyin: str
+    verdict: str
+    verdict_label: str
+    expected_label: str
+    heard_label: str
+    hint: str
+    score: int
+    points: list[dict[str, float | None]]
+    """Chart rows {"x", "learner", "target"} on the Chao scale."""
+
+
+def pinyin_syllables(pinyin: str) -> list[PinyinSyllable]:
     marked = with_tone_marks(pinyin).split()
     try:
         tones = tones_of(pinyin)
@@ -38,7 +59,7 @@ def pinyin_syllables(pinyin: str) -> list[dict[str, Any]]:
         tones = []
     if len(tones) != len(marked):
         tones = [5] * len(marked)
-    return [{"text": text, "tone": tone} for text, tone in zip(marked, tones, strict=True)]
+    return [PinyinSyllable(text=text, tone=tone) for text, tone in zip(marked, tones, strict=True)]
 
 
 def backend(path: str) -> str:
@@ -49,7 +70,7 @@ def reference_url(item_id: str) -> str:
     return backend(f"/practice/reference/{item_id}") if item_id else ""
 
 
-def syllable_cards(view: practice.AttemptView) -> list[dict[str, Any]]:
+def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
     cards = []
     for syl in view.syllables:
         learner, target = list(syl.learner_contour), list(syl.target_contour)
@@ -94,7 +115,7 @@ class ScoringState(rx.State):
     fluency: int = 0
     tone: int = 0
     engine_note: str = ""
-    result_syllables: list[dict[str, Any]] = []
+    result_syllables: list[SyllableCard] = []
 
     @rx.var
     def upload_url(self) -> str:
@@ -249,7 +270,7 @@ class PracticeState(ScoringState):
         return self.items[self.index]["note"] if self.items else ""
 
     @rx.var
-    def syllables(self) -> list[dict[str, Any]]:
+    def syllables(self) -> list[PinyinSyllable]:
         return pinyin_syllables(self.items[self.index]["pinyin"]) if self.items else []
 
     @rx.var
@@ -276,6 +297,9 @@ class PracticeState(ScoringState):
             return
         self.not_found = False
         self.unit_id, self.unit_title, self.items = unit_id, title, items
+        wanted = str(params.get("item", ""))
+        if wanted:
+            start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
         self._show(start)
 
     @rx.event

@@ -1,0 +1,115 @@
+"""Speaking practice in a real browser with a fake microphone fed espeak-ng speech (and a copy
+where Praat imposed a wrong tone on one syllable)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.audio import impose_tone, speech_wav
+from e2e.conftest import MicPageFactory, RunningApp
+from e2e.helpers import sign_up, unique_email
+
+ITEM = "drill.t1-1.jintian"  # 今天 jīn tiān: tone 1 + tone 1
+PRACTICE = "/practice?unit=drills-pairs&item=" + ITEM
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(scope="module")
+def correct_take(audio_dir: Path) -> Path:
+    return speech_wav("今天", audio_dir / "jintian.wav")
+
+
+@pytest.fixture(scope="module")
+def wrong_take(audio_dir: Path, correct_take: Path) -> Path:
+    # Second syllable 天 (tone 1) re-pitched as a falling tone 4.
+    return impose_tone(correct_take, audio_dir / "jintian-t4.wav", syllable=1, syllables=2, tone=4)
+
+
+def _signed_up(page: Page, app: RunningApp, name: str) -> None:
+    sign_up(page, app.url, email=unique_email(), name=name)
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
+def _record(page: Page) -> None:
+    expect(page.get_by_text("今天", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
+
+
+def test_correct_take_gets_tone_verdicts_and_contours_for_every_syllable(
+    mic_page: MicPageFactory, app: RunningApp, correct_take: Path
+) -> None:
+    page = mic_page(correct_take)
+    _signed_up(page, app, "Ana")
+    page.goto(app.url + PRACTICE)
+    expect(page.get_by_text("今天", exact=True)).to_be_visible()
+    _record(page)
+    cards = page.get_by_test_id("syllable-result")
+    expect(cards).to_have_count(2)
+    for i in range(2):
+        expect(cards.nth(i)).to_contain_text("Expected tone 1")
+        expect(cards.nth(i)).to_contain_text("Correct")
+    # Learner vs target contour charts are drawn (two lines per syllable).
+    expect(page.locator(".recharts-surface")).to_have_count(2)
+    expect(page.locator(".recharts-line")).to_have_count(4)
+    overall = page.get_by_role("group", name="Scores out of 100").get_by_text(re.compile(r"^\d+$")).first
+    assert int(overall.inner_text()) >= 60
+
+
+def test_wrong_tone_is_flagged_with_expected_and_heard_tone_and_comes_back_for_review(
+    mic_page: MicPageFactory, app: RunningApp, wrong_take: Path
+) -> None:
+    page = mic_page(wrong_take)
+    _signed_up(page, app, "Ben")
+    page.goto(app.url + PRACTICE)
+    _record(page)
+    cards = page.get_by_test_id("syllable-result")
+    expect(cards).to_have_count(2)
+    expect(cards.nth(0)).to_contain_text("Correct")
+    expect(cards.nth(1)).to_contain_text("Wrong tone")
+    expect(cards.nth(1)).to_contain_text("Expected tone 1 (high)")
+    expect(cards.nth(1)).to_contain_text("you said 4 (falling)")
+    # The missed item is in the review queue.
+    page.goto(app.url + "/review")
+    expect(page.get_by_role("table", name="Review queue")).to_contain_text("今天")
+
+
+def test_denied_microphone_shows_how_to_fix_it(mic_page: MicPageFactory, app: RunningApp, correct_take: Path) -> None:
+    page = mic_page(correct_take, allow=False)
+    _signed_up(page, app, "Cai")
+    page.goto(app.url + PRACTICE)
+    expect(page.get_by_text("今天", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Record").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("needs your microphone")
+    expect(alert).to_contain_text("Allow")
+
+
+def test_undecodable_upload_gets_a_friendly_error_and_the_take_is_kept(
+    mic_page: MicPageFactory, app: RunningApp, correct_take: Path
+) -> None:
+    page = mic_page(correct_take)
+    _signed_up(page, app, "Dai")
+    page.goto(app.url + PRACTICE)
+
+    # The first upload is corrupted in flight; the server must answer with a friendly message.
+    def corrupt(route):  # type: ignore[no-untyped-def]
+        route.continue_(post_data=b"this is not audio at all" * 10)
+
+    page.route("**/practice/attempts", corrupt)
+    expect(page.get_by_text("今天", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("could not|not .*audio|recording", re.I))
+    page.unroute("**/practice/attempts")
+    # Nothing lost: the same take is re-sent without recording again.
+    page.get_by_role("button", name="Try scoring again").click()
+    expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
+    expect(page.get_by_test_id("syllable-result")).to_have_count(2)
