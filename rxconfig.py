@@ -21,7 +21,7 @@ config = rx.Config(
     plugins=[
         rx.plugins.SitemapPlugin(),
         rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(accent_color="crimson", gray_color="sand", radius="large", has_background=True)
+            theme=rx.theme(accent_color="indigo", gray_color="slate", radius="large", has_background=True)
         ),
     ],
 )

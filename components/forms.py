@@ -32,7 +32,7 @@ def field(
             size="3",
             width="100%",
         ),
-        rx.cond(hint != "", rx.text(hint, size="1", color=rx.color("gray", 10))),
+        rx.cond(hint != "", rx.text(hint, size="1", color=rx.color("gray", 11))),
         spacing="1",
         width="100%",
     )

@@ -12,7 +12,7 @@ def brand() -> rx.Component:
         rx.hstack(
             rx.image(src="/logo.svg", alt="", width="28px", height="28px"),
             rx.text("SayZhong", weight="bold", size="5"),
-            rx.text("说中", color=rx.color("accent", 10), size="4", weight="medium"),
+            rx.text("说中", color=rx.color("accent", 11), size="4", weight="medium"),
             align="center",
             spacing="2",
         ),
@@ -25,7 +25,11 @@ def brand() -> rx.Component:
 
 def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
     """A link that looks like a button (one interactive element, announced as a link)."""
-    return rx.button(rx.link(label, href=href, underline="none", color="inherit"), as_child=True, **props)
+    # The anchor takes over the button's classes (as_child); give it the button's text colour.
+    colour = "var(--accent-contrast)" if props.get("variant", "solid") == "solid" else "var(--accent-a11)"
+    return rx.button(
+        rx.link(label, href=href, underline="none", style={"color": colour}), as_child=True, **props
+    )
 
 
 def nav_link(label: str, href: str) -> rx.Component:
@@ -64,7 +68,7 @@ def navbar(
         spacing="3",
         align="center",
     )
-    return rx.box(
+    return rx.el.header(
         rx.hstack(
             brand(),
             rx.spacer(),
@@ -76,13 +80,14 @@ def navbar(
             padding_x="1em",
             padding_y="0.75em",
         ),
-        as_="header",
-        border_bottom=f"1px solid {rx.color('gray', 5)}",
-        background=rx.color("gray", 1),
-        position="sticky",
-        top="0",
-        z_index="10",
-        width="100%",
+        style={
+            "borderBottom": f"1px solid {rx.color('gray', 5)}",
+            "background": rx.color("gray", 1),
+            "position": "sticky",
+            "top": "0",
+            "zIndex": "10",
+            "width": "100%",
+        },
     )
 
 
@@ -90,34 +95,32 @@ def footer() -> rx.Component:
     return rx.box(
         rx.hstack(
             rx.text(
-                "© SayZhong — learn to speak Mandarin, tones first.", size="2", color=rx.color("gray", 10)
+                "© SayZhong — learn to speak Mandarin, tones first.", size="2", color=rx.color("gray", 11)
             ),
             rx.spacer(),
-            rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 10)),
+            rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 11)),
             width="100%",
             max_width="1100px",
             margin_x="auto",
             padding="1em",
             flex_wrap="wrap",
         ),
-        as_="footer",
-        border_top=f"1px solid {rx.color('gray', 5)}",
-        width="100%",
-        margin_top="3em",
+        style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
 
 
 def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Component:
-    return rx.box(
+    return rx.el.main(
         *children,
-        as_="main",
         id="main",
-        width="100%",
-        max_width=max_width,
-        margin_x="auto",
-        padding_x="1em",
-        padding_y="2em",
-        flex="1",
+        style={
+            "width": "100%",
+            "maxWidth": max_width,
+            "marginLeft": "auto",
+            "marginRight": "auto",
+            "padding": "2em 1em",
+            "flex": "1",
+        },
     )
 
 

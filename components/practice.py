@@ -49,7 +49,7 @@ def phrase_card(
             rx.text(hanzi, size="9", weight="bold", lang="zh-Hans", class_name="hanzi"),
             pinyin_line(syllables),
             rx.text(english, size="4", color=rx.color("gray", 11)),
-            rx.cond(note != "", rx.text(note, size="2", color=rx.color("gray", 10), font_style="italic")),
+            rx.cond(note != "", rx.text(note, size="2", color=rx.color("gray", 11), font_style="italic")),
             rx.hstack(
                 rx.el.audio(
                     src=reference_url,
@@ -270,7 +270,7 @@ def result_panel(
             align="center",
             spacing="2",
         ),
-        rx.text(engine_note, size="1", color=rx.color("gray", 10)),
+        rx.text(engine_note, size="1", color=rx.color("gray", 11)),
         spacing="4",
         width="100%",
         role="region",

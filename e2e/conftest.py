@@ -220,16 +220,17 @@ def browser(playwright_instance: Playwright) -> Iterator[Browser]:
 def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) -> Iterator[MicPageFactory]:
     """`mic_page(wav)` opens a page in a Chromium whose fake microphone plays `wav` once.
 
-    `mic_page(None, allow=False)` opens one where microphone permission is denied."""
+    `mic_page(wav, allow=False)` opens one where microphone permission is denied; `loop=True` repeats
+    the file forever (speech, then its trailing silence), for journeys that record several takes."""
     opened: list[tuple[Browser, BrowserContext, Page, list[str], list[str]]] = []
 
-    def factory(wav: Path | None, *, allow: bool = True) -> Page:
+    def factory(wav: Path | None, *, allow: bool = True, loop: bool = False) -> Page:
         args = list(CHROMIUM_ARGS)
         if wav is not None:
             args += [
                 "--use-fake-ui-for-media-stream" if allow else "--deny-permission-prompts",
                 "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}%noloop",
+                f"--use-file-for-fake-audio-capture={wav}" + ("" if loop else "%noloop"),
             ]
         browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         ctx = browser.new_context(

@@ -40,3 +40,9 @@ def expect_home(page: Page, base_url: str, name: str) -> None:
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Account menu").click()
     page.get_by_role("menuitem", name="Sign out").click()
+
+
+def expect_onboarding(page: Page, base_url: str, name: str) -> None:
+    """A new account lands on onboarding, greeted by name."""
+    expect(page).to_have_url(re.compile(re.escape(base_url) + r"/onboarding/?$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(name)

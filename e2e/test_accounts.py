@@ -8,7 +8,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import OIDC_USER, RunningApp
-from e2e.helpers import expect_home, sign_in, sign_out, sign_up, unique_email
+from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email
 
 
 def test_landing_page_explains_the_product(page: Page, app: RunningApp) -> None:
@@ -18,10 +18,10 @@ def test_landing_page_explains_the_product(page: Page, app: RunningApp) -> None:
     assert httpx.get(f"{app.url}/healthz").status_code == 200
 
 
-def test_sign_up_lands_on_home_and_session_cookie_is_http_only(page: Page, app: RunningApp) -> None:
+def test_sign_up_starts_onboarding_and_session_cookie_is_http_only(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Mei")
-    expect_home(page, app.url, "Mei")
+    expect_onboarding(page, app.url, "Mei")
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["sz_session"]["httpOnly"] is True
     assert cookies["sz_session"]["sameSite"] == "Lax"
@@ -31,7 +31,7 @@ def test_sign_up_lands_on_home_and_session_cookie_is_http_only(page: Page, app: 
 def test_sign_out_then_sign_in_again(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Lan")
-    expect_home(page, app.url, "Lan")
+    expect_onboarding(page, app.url, "Lan")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
     page.goto(f"{app.url}/home")
@@ -43,7 +43,7 @@ def test_sign_out_then_sign_in_again(page: Page, app: RunningApp) -> None:
 def test_duplicate_email_and_weak_password_get_clear_messages(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Bo")
-    expect_home(page, app.url, "Bo")
+    expect_onboarding(page, app.url, "Bo")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
     sign_up(page, app.url, email=email, name="Bo")
@@ -55,7 +55,7 @@ def test_duplicate_email_and_weak_password_get_clear_messages(page: Page, app: R
 def test_wrong_password_shows_a_message(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Hua")
-    expect_home(page, app.url, "Hua")
+    expect_onboarding(page, app.url, "Hua")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
     sign_in(page, app.url, email=email, password="not my password at all")
@@ -66,7 +66,7 @@ def test_wrong_password_shows_a_message(page: Page, app: RunningApp) -> None:
 def test_repeated_failures_are_throttled(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Jun")
-    expect_home(page, app.url, "Jun")
+    expect_onboarding(page, app.url, "Jun")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
     for _ in range(3):  # the e2e app allows 3 failures per account
@@ -79,7 +79,7 @@ def test_repeated_failures_are_throttled(page: Page, app: RunningApp) -> None:
 def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: RunningApp) -> None:
     email = unique_email()
     sign_up(page, app.url, email=email, name="Ling")
-    expect_home(page, app.url, "Ling")
+    expect_onboarding(page, app.url, "Ling")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
     page.goto(f"{app.url}/forgot-password")
@@ -108,7 +108,7 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
 
 def test_learner_is_kept_out_of_the_staff_area(page: Page, app: RunningApp) -> None:
     sign_up(page, app.url, email=unique_email(), name="Kai")
-    expect_home(page, app.url, "Kai")
+    expect_onboarding(page, app.url, "Kai")
     page.goto(f"{app.url}/admin/users")
     expect(page).to_have_url(re.compile(r"/forbidden"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("staff")
@@ -120,7 +120,7 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     learner_ctx = browser.new_context()
     learner_page = learner_ctx.new_page()
     sign_up(learner_page, app.url, email=learner_email, name="Yu")
-    expect_home(learner_page, app.url, "Yu")
+    expect_onboarding(learner_page, app.url, "Yu")
 
     sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
     expect(page).to_have_url(re.compile(r"/home"))
@@ -150,7 +150,7 @@ def test_sign_in_with_openid_connect(page: Page, app: RunningApp) -> None:
 
 def test_tampered_session_cookie_signs_out_cleanly(page: Page, app: RunningApp) -> None:
     sign_up(page, app.url, email=unique_email(), name="Tao")
-    expect_home(page, app.url, "Tao")
+    expect_onboarding(page, app.url, "Tao")
     cookie = next(c for c in page.context.cookies() if c["name"] == "sz_session")
     page.context.add_cookies([{**cookie, "value": cookie["value"][:-4] + "AAAA"}])
     page.goto(f"{app.url}/home")

@@ -16,7 +16,7 @@ def _bubble(line: rx.Var) -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.text(
-                    rx.cond(is_partner, "Partner", "You"), size="1", weight="bold", color=rx.color("gray", 10)
+                    rx.cond(is_partner, "Partner", "You"), size="1", weight="bold", color=rx.color("gray", 11)
                 ),
                 rx.text(line["hanzi"], size="6", lang="zh-Hans", class_name="hanzi"),
                 pinyin_line(line["syllables"]),
@@ -73,7 +73,7 @@ def _learner_turn() -> rx.Component:
             rx.vstack(
                 rx.card(
                     rx.vstack(
-                        rx.text("Your line", size="1", weight="bold", color=rx.color("gray", 10)),
+                        rx.text("Your line", size="1", weight="bold", color=rx.color("gray", 11)),
                         rx.text(DialogueState.chosen_hanzi, size="7", lang="zh-Hans", class_name="hanzi"),
                         pinyin_line(DialogueState.chosen_syllables),
                         rx.text(DialogueState.chosen_english, size="2", color=rx.color("gray", 11)),

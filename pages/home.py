@@ -19,7 +19,7 @@ TONE_LINES = (
 def _stat(label: str, value: rx.Var, icon: str) -> rx.Component:
     return rx.card(
         rx.hstack(
-            rx.icon(icon, size=22, color=rx.color("accent", 10)),
+            rx.icon(icon, size=22, color=rx.color("accent", 11)),
             rx.vstack(rx.text(value, size="6", weight="bold"), rx.text(label, size="1"), spacing="0"),
             align="center",
             spacing="3",
@@ -83,7 +83,12 @@ def home() -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.button(
-                    rx.link("Continue", href=HomeState.continue_href, color="inherit", underline="none"),
+                    rx.link(
+                        "Continue",
+                        href=HomeState.continue_href,
+                        underline="none",
+                        style={"color": "var(--accent-contrast)"},
+                    ),
                     as_child=True,
                     size="3",
                 ),

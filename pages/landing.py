@@ -11,8 +11,8 @@ from state.session import SessionState
 def _feature(icon: str, title: str, body: str) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.icon(icon, size=28, color=rx.color("accent", 10)),
-            rx.heading(title, size="4", as_="h3"),
+            rx.icon(icon, size=28, color=rx.color("accent", 11)),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(body, color=rx.color("gray", 11)),
             spacing="2",
         ),
@@ -22,9 +22,9 @@ def _feature(icon: str, title: str, body: str) -> rx.Component:
 
 def _tone(number: str, mark: str, name: str, colour: str) -> rx.Component:
     return rx.vstack(
-        rx.text(mark, size="8", weight="bold", color=rx.color(colour, 10), lang="zh-Hans"),
+        rx.text(mark, size="8", weight="bold", color=rx.color(colour, 11), lang="zh-Hans"),
         rx.text(f"Tone {number}", size="2", weight="medium"),
-        rx.text(name, size="1", color=rx.color("gray", 10)),
+        rx.text(name, size="1", color=rx.color("gray", 11)),
         align="center",
         spacing="1",
     )

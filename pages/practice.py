@@ -15,7 +15,7 @@ def _unit_card(unit: rx.Var) -> rx.Component:
             rx.heading(unit["title"], size="4", as_="h3"),
             rx.text(unit["description"], size="2", color=rx.color("gray", 11)),
             rx.hstack(
-                rx.text(unit["count"].to_string() + " phrases", size="1", color=rx.color("gray", 10)),
+                rx.text(unit["count"].to_string() + " phrases", size="1", color=rx.color("gray", 11)),
                 rx.spacer(),
                 rx.link("Practise", href=unit["href"], aria_label="Practise " + unit["title"].to(str)),
                 width="100%",

@@ -14,6 +14,7 @@ import reflex as rx
 
 from sayzhong import routes
 from sayzhong.accounts import service as accounts
+from sayzhong.analytics import service as analytics
 from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
 from sayzhong.notifications.service import get_mailer
@@ -66,9 +67,10 @@ class SignUpState(rx.State):
         try:
 
             def _sign_up(session):  # type: ignore[no-untyped-def]
-                accounts.sign_up(
+                user = accounts.sign_up(
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
+                analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
                 return accounts.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )
@@ -80,7 +82,7 @@ class SignUpState(rx.State):
             self.busy = False
             return
         self.busy = False
-        yield hand_session_to_browser(token, routes.HOME)
+        yield hand_session_to_browser(token, routes.ONBOARDING)
 
 
 class SignInState(rx.State):

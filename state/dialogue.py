@@ -156,8 +156,8 @@ class DialogueState(ScoringState):
         summary = await run_in_session(
             lambda session: practice.dialogue_summary(session=session, user_id=user.id, attempt_ids=ids)
         )
-        self.summary_pron = round(summary.average_pron)
-        self.summary_tone = round(summary.average_tone)
+        self.summary_pron = round(summary.average_pron or 0)
+        self.summary_tone = round(summary.average_tone or 0)
         self.weakest = [
             WeakSyllable(
                 grapheme=w.grapheme,

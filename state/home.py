@@ -39,7 +39,9 @@ class HomeState(rx.State):
         def _load(session):  # type: ignore[no-untyped-def]
             summary = practice.home_summary(session=session, user_id=user.id, user_timezone=user.timezone)
             stats = practice.tone_stats(session=session, user_id=user.id)
-            points = practice.accuracy_over_time(session=session, user_id=user.id, days=30)
+            points = practice.accuracy_over_time(
+                session=session, user_id=user.id, days=30, user_timezone=user.timezone
+            )
             return summary, stats, points
 
         summary, stats, points = await run_in_session(_load)

@@ -24,6 +24,7 @@ from sayzhong.settings import get_settings
 log = logging.getLogger(__name__)
 
 UPLOAD_ATTEMPT = "/practice/attempts"
+CALIBRATION_TAKE = "/practice/calibration"
 REFERENCE_AUDIO = "/practice/reference/{item_id:str}"
 ATTEMPT_AUDIO = "/practice/attempts/{attempt_id:int}/audio"
 MODES = frozenset({"practice", "dialogue", "placement", "calibration", "review"})
@@ -94,6 +95,49 @@ async def upload_attempt(request: Request) -> Response:
     return JSONResponse({"attempt_id": attempt_id}, status_code=201)
 
 
+def calibration_dir(user_id: int) -> Path:
+    """Where the mic check keeps a learner's takes until the speaker profile is built from them."""
+    return get_settings().data_dir / "calibration" / str(user_id)
+
+
+async def calibration_take(request: Request) -> Response:
+    """Store one microphone-check take (validated by decoding it) for the onboarding profile."""
+    from sayzhong.practice import service as practice
+    from sayzhong.pronunciation.audio import decode_audio
+
+    settings = get_settings()
+    try:
+        if not _same_origin(request):
+            raise SayZhongError("Cross-site request refused.", code="forbidden")
+        user = await asyncio.to_thread(_current_user, request)
+        check_audio_content_type(request.headers.get("content-type"))
+        try:
+            index = int(request.headers.get("x-item-id", ""))
+        except ValueError:
+            index = -1
+        if not 0 <= index < len(practice.calibration_prompts()):
+            raise NotFoundError("Unknown microphone-check prompt. Reload the page and try again.")
+        audio = await read_limited_body(request, settings.max_audio_bytes)
+        await asyncio.to_thread(decode_audio, audio, max_bytes=settings.max_audio_bytes, max_seconds=15)
+
+        def _store() -> None:
+            folder = calibration_dir(user.id)
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f"{index}.take.tmp"
+            tmp.write_bytes(audio)
+            tmp.replace(folder / f"{index}.take")
+
+        await asyncio.to_thread(_store)
+    except SayZhongError as exc:
+        return error_response(exc)
+    except Exception:
+        log.exception("calibration take failed")
+        return error_response(
+            SayZhongError("We could not save that take. Please try again.", code="calibration_failed")
+        )
+    return JSONResponse({"attempt_id": str(index)}, status_code=201)
+
+
 def _reference_path(item_id: str) -> Path:
     from sayzhong.curriculum import service as curriculum
     from sayzhong.curriculum.reference_audio import reference_audio_path
@@ -136,6 +180,7 @@ async def attempt_audio(request: Request) -> Response:
 def practice_routes() -> list[Route]:
     return [
         Route(UPLOAD_ATTEMPT, upload_attempt, methods=["POST"]),
+        Route(CALIBRATION_TAKE, calibration_take, methods=["POST"]),
         Route(REFERENCE_AUDIO, reference_audio, methods=["GET"]),
         Route(ATTEMPT_AUDIO, attempt_audio, methods=["GET"]),
     ]

@@ -1,0 +1,112 @@
+"""Longer learner journeys: onboarding with mic check and placement, a role-play with a branch, and
+an accessibility scan of the learner pages. The fake microphone loops one utterance with trailing
+silence, so every take records one utterance and stops on silence."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from e2e.audio import speech_wav
+from e2e.conftest import ROOT, MicPageFactory, RunningApp
+from e2e.helpers import expect_onboarding, sign_up, unique_email
+
+AXE = ROOT / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="module")
+def four_tones(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Every calibration prompt has the tone pattern 1-2-3-4 (妈麻马骂, 八拔把爸, …).
+    return speech_wav("妈麻马骂", tmp_path_factory.mktemp("audio") / "four-tones.wav", tail_s=2.0)
+
+
+@pytest.fixture(scope="module")
+def greeting(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return speech_wav("你好", tmp_path_factory.mktemp("audio") / "nihao.wav", tail_s=2.0)
+
+
+def _record_and_wait(page: Page, done: re.Pattern[str] | str, timeout: int = 45_000) -> None:
+    page.get_by_role("button", name=re.compile(r"^Record")).click()
+    expect(page.get_by_text(done).first).to_be_visible(timeout=timeout)
+
+
+def test_onboarding_with_mic_check_and_placement(mic_page: MicPageFactory, app: RunningApp, four_tones: Path) -> None:
+    page = mic_page(four_tones, loop=True)
+    sign_up(page, app.url, email=unique_email("onboard"), name="Olu")
+    expect_onboarding(page, app.url, "Olu")
+    page.get_by_label("Travel and getting around").check()
+    page.get_by_label("I'm brand new to Mandarin").check()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Microphone check")).to_be_visible()
+    for n in range(2, 5):
+        _record_and_wait(page, f"Prompt {n} of 4")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("heading", name="Microphone check passed")).to_be_visible(timeout=45_000)
+    expect(page.get_by_role("status")).to_contain_text(re.compile(r"\d+ Hz"))
+
+    page.get_by_role("button", name="Start the placement").click()
+    for n in range(1, 6):
+        expect(page.get_by_text(f"Prompt {n} of 5")).to_be_visible()
+        page.get_by_role("button", name="Record").click()
+        expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
+        if n < 5:
+            page.get_by_role("button", name="Next phrase").click()
+    page.get_by_role("button", name="See my recommendation").click()
+    expect(page.get_by_role("heading", name="You're all set")).to_be_visible()
+    page.get_by_role("button", name="Start learning").click()
+    expect(page).to_have_url(re.compile(r"/practice\?unit="))
+
+    # Home now shows progress and no longer asks to finish onboarding; the scores were calibrated.
+    page.goto(app.url + "/home")
+    expect(page.get_by_text("Finish setting up")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Accuracy per tone")).to_be_visible()
+
+
+def test_role_play_through_a_branch_to_the_summary(mic_page: MicPageFactory, app: RunningApp, greeting: Path) -> None:
+    page = mic_page(greeting, loop=True)
+    sign_up(page, app.url, email=unique_email("roleplay"), name="Rin")
+    expect_onboarding(page, app.url, "Rin")
+    page.goto(app.url + "/dialogue?id=family-chat")
+    expect(page.get_by_role("heading", name="Talking about family")).to_be_visible()
+    expect(page.get_by_role("list").get_by_text("你家有几口人？")).to_be_visible()
+    # Take the second branch: "三口人：爸爸、妈妈和我。" leads to a different partner turn.
+    page.get_by_role("button", name=re.compile("三口人")).click()
+    turns = 0
+    while turns < 12 and page.get_by_role("region", name="Conversation summary").count() == 0:
+        turns += 1
+        choices = page.get_by_role("button", name=re.compile("[\u4e00-\u9fff]"))
+        if page.get_by_text("Choose what to say:").count() and choices.count():
+            choices.first.click()
+        page.get_by_role("button", name="Record my line").click()
+        expect(page.get_by_text(re.compile(r"^Score \d+"))).to_have_count(turns, timeout=45_000)
+    summary = page.get_by_role("region", name="Conversation summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("Average score")
+    transcript = page.get_by_role("list")
+    expect(transcript).to_contain_text("三口人")
+    expect(transcript).to_contain_text("那你没有兄弟姐妹吧？")  # the partner line only on that branch
+
+
+LEARNER_PAGES = ["/", "/signin", "/signup", "/home", "/learn", "/practice?unit=greetings", "/review", "/account"]
+
+
+def test_learner_pages_have_no_serious_accessibility_violations(page: Page, app: RunningApp) -> None:
+    sign_up(page, app.url, email=unique_email("a11y"), name="Ada")
+    expect_onboarding(page, app.url, "Ada")
+    pages = [*LEARNER_PAGES, "/onboarding", "/dialogue?id=family-chat"]
+    problems: list[str] = []
+    for path in pages:
+        page.goto(app.url + path)
+        page.wait_for_load_state("networkidle")
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                targets = [n["target"] for n in violation["nodes"]][:3]
+                problems.append(f"{path}: {violation['id']} ({violation['impact']}) {targets}")
+    assert not problems, "\n".join(problems)
