@@ -20,9 +20,24 @@ def speech_wav(text: str, out: Path, *, speed: int = 120, lead_s: float = 0.5, t
     silence around it so the recorder's trailing-silence stop fires."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-s", str(speed), "-w", str(raw), text], check=True)
         subprocess.run(
-            ["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(out), "pad", str(lead_s), str(tail_s)],
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", str(speed), "-w", str(raw), text], check=True
+        )
+        subprocess.run(
+            [
+                "sox",
+                str(raw),
+                "-r",
+                "48000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(out),
+                "pad",
+                str(lead_s),
+                str(tail_s),
+            ],
             check=True,
         )
     return out

@@ -82,7 +82,9 @@ def test_wrong_tone_is_flagged_with_expected_and_heard_tone_and_comes_back_for_r
     expect(page.get_by_role("table", name="Review queue")).to_contain_text("今天")
 
 
-def test_denied_microphone_shows_how_to_fix_it(mic_page: MicPageFactory, app: RunningApp, correct_take: Path) -> None:
+def test_denied_microphone_shows_how_to_fix_it(
+    mic_page: MicPageFactory, app: RunningApp, correct_take: Path
+) -> None:
     page = mic_page(correct_take, allow=False)
     _signed_up(page, app, "Cai")
     page.goto(app.url + PRACTICE)

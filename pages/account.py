@@ -5,6 +5,7 @@ import zoneinfo
 import reflex as rx
 
 from components.forms import error_message, field, success_message
+from components.layout import link_button
 from pages.template import template
 from sayzhong import routes
 from state.accounts import AccountState
@@ -25,6 +26,110 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
         rx.vstack(rx.heading(title, size="5", as_="h2"), *children, spacing="4", width="100%"),
         size="3",
         width="100%",
+    )
+
+
+def _token_row(token: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(token["name"]),
+        rx.table.cell(rx.code(token["prefix"])),
+        rx.table.cell(token["scopes"]),
+        rx.table.cell(token["expires"]),
+        rx.table.cell(token["last_used"]),
+        rx.table.cell(
+            rx.cond(
+                token["status"] == "active",
+                rx.button(
+                    "Revoke",
+                    size="1",
+                    variant="outline",
+                    color_scheme="red",
+                    on_click=AccountState.revoke_token(token["id"]),
+                    aria_label="Revoke token " + token["name"],
+                ),
+                rx.badge(token["status"]),
+            )
+        ),
+    )
+
+
+def _tokens_section() -> rx.Component:
+    return _section(
+        "Terminal client and API tokens",
+        rx.text(
+            "Create a personal access token to practise from the terminal with ",
+            rx.code("sayzhong-client login"),
+            ". Tokens are stored hashed; copy a new token now — it is shown only once.",
+            size="2",
+        ),
+        rx.cond(
+            AccountState.token_error != "",
+            rx.callout(AccountState.token_error, color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            AccountState.new_token != "",
+            rx.callout(
+                rx.vstack(
+                    rx.text("Your new token (shown once):", weight="bold"),
+                    rx.code(AccountState.new_token, size="3", style={"wordBreak": "break-all"}),
+                    rx.button("I have copied it", size="1", on_click=AccountState.forget_new_token),
+                    spacing="2",
+                ),
+                color_scheme="green",
+                role="status",
+                width="100%",
+            ),
+        ),
+        rx.form(
+            rx.vstack(
+                field("Token name", "token_name", placeholder="Laptop terminal", max_length=80),
+                rx.hstack(
+                    rx.el.label(
+                        rx.el.input(type="checkbox", name="scope_practice:read", default_checked=True),
+                        " Read lessons and progress",
+                        style={"display": "flex", "gap": "6px"},
+                    ),
+                    rx.el.label(
+                        rx.el.input(type="checkbox", name="scope_practice:write", default_checked=True),
+                        " Submit recordings",
+                        style={"display": "flex", "gap": "6px"},
+                    ),
+                    spacing="4",
+                    flex_wrap="wrap",
+                ),
+                field(
+                    "Expires after (days)",
+                    "expires_in_days",
+                    type_="number",
+                    default_value="90",
+                    max_length=3,
+                ),
+                rx.button("Create token", type="submit"),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=AccountState.create_token,
+            reset_on_submit=True,
+        ),
+        rx.box(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Name"),
+                        rx.table.column_header_cell("Token"),
+                        rx.table.column_header_cell("Scopes"),
+                        rx.table.column_header_cell("Expires"),
+                        rx.table.column_header_cell("Last used"),
+                        rx.table.column_header_cell(""),
+                    )
+                ),
+                rx.table.body(rx.foreach(AccountState.tokens, _token_row)),
+                width="100%",
+                aria_label="Your tokens",
+            ),
+            overflow_x="auto",
+            width="100%",
+        ),
     )
 
 
@@ -122,6 +227,12 @@ def account() -> rx.Component:
                 ),
             ),
         ),
+        _section(
+            "Microphone and voice calibration",
+            rx.text("Redo the microphone check if you changed microphones or scores feel off.", size="2"),
+            link_button("Redo microphone check", routes.ONBOARDING + "?step=mic", variant="outline"),
+        ),
+        _tokens_section(),
         _section(
             "Signed-in devices",
             success_message(AccountState.sessions_message),

@@ -151,28 +151,40 @@ def reset_password() -> rx.Component:
                 max_width="440px",
                 size="4",
             ),
-            card_form(
-                "Choose a new password",
-                "This link works once.",
-                error_message(ResetPasswordState.error),
-                field(
-                    "New password",
-                    "password",
-                    type_="password",
-                    autocomplete="new-password",
-                    hint=PASSWORD_HINT,
-                    max_length=128,
+            rx.cond(
+                ResetPasswordState.link_ok,
+                card_form(
+                    "Choose a new password",
+                    "This link works once.",
+                    error_message(ResetPasswordState.error),
+                    field(
+                        "New password",
+                        "password",
+                        type_="password",
+                        autocomplete="new-password",
+                        hint=PASSWORD_HINT,
+                        max_length=128,
+                    ),
+                    field(
+                        "Repeat new password",
+                        "password_confirm",
+                        type_="password",
+                        autocomplete="new-password",
+                        max_length=128,
+                    ),
+                    submit_button("Change password", busy=ResetPasswordState.busy),
+                    on_submit=ResetPasswordState.submit,
                 ),
-                field(
-                    "Repeat new password",
-                    "password_confirm",
-                    type_="password",
-                    autocomplete="new-password",
-                    max_length=128,
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Reset link not valid", size="6", as_="h1"),
+                        error_message(ResetPasswordState.error),
+                        link_button("Request a new link", routes.FORGOT_PASSWORD),
+                        spacing="4",
+                    ),
+                    max_width="440px",
+                    size="4",
                 ),
-                submit_button("Change password", busy=ResetPasswordState.busy),
-                rx.link("Request a new link", href=routes.FORGOT_PASSWORD, size="2"),
-                on_submit=ResetPasswordState.submit,
             ),
         )
     )

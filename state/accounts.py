@@ -15,6 +15,7 @@ import reflex as rx
 from sayzhong import routes
 from sayzhong.accounts import service as accounts
 from sayzhong.analytics import service as analytics
+from sayzhong.api import tokens as api_tokens
 from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
 from sayzhong.notifications.service import get_mailer
@@ -180,13 +181,22 @@ class ResetPasswordState(rx.State):
     error: str = ""
     done: bool = False
     busy: bool = False
+    link_ok: bool = False
 
     @rx.event
-    def load(self) -> None:
-        self.error = ""
-        self.done = False
-        if not self.router.url.query_parameters.get("token"):
+    async def load(self) -> None:
+        """Check the link before the learner types a new password."""
+        self.error, self.done, self.link_ok = "", False, False
+        token = str(self.router.url.query_parameters.get("token", ""))[:200]
+        if not token:
             self.error = "This reset link is incomplete. Request a new one."
+            return
+        try:
+            await run_in_session(lambda session: accounts.check_reset_token(session=session, token=token))
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.link_ok = True
 
     @rx.event
     async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -223,6 +233,9 @@ class AccountState(rx.State):
     password_error: str = ""
     sessions_message: str = ""
     devices: list[dict[str, str]] = []
+    tokens: list[dict[str, str]] = []
+    new_token: str = ""
+    token_error: str = ""
 
     async def _user(self) -> accounts.UserInfo | None:
         session_state = await self.get_state(SessionState)
@@ -241,6 +254,21 @@ class AccountState(rx.State):
         infos = await run_in_session(
             lambda session: accounts.list_sessions(session=session, user_id=user.id, current_token=token)
         )
+        token_infos = await run_in_session(
+            lambda session: api_tokens.list_tokens(session=session, user_id=user.id)
+        )
+        self.tokens = [
+            {
+                "id": str(t.id),
+                "name": t.name,
+                "prefix": t.prefix,
+                "scopes": ", ".join(t.scopes),
+                "expires": t.expires_at.strftime("%Y-%m-%d"),
+                "last_used": t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never",
+                "status": t.status,
+            }
+            for t in token_infos
+        ]
         self.devices = [
             {
                 "id": str(info.id),
@@ -261,6 +289,7 @@ class AccountState(rx.State):
     async def load(self) -> None:
         self.profile_message = self.profile_error = ""
         self.password_message = self.password_error = self.sessions_message = ""
+        self.token_error = self.new_token = ""
         await self._refresh()
 
     @rx.event
@@ -324,6 +353,63 @@ class AccountState(rx.State):
         self.password_message = "Password changed. Your other devices have been signed out."
         await self._refresh()
         return None
+
+    @rx.event
+    async def create_token(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        self.token_error, self.new_token = "", ""
+        user = await self._user()
+        if user is None:
+            return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
+        scopes = [scope for scope in api_tokens.SCOPES if form.get(f"scope_{scope}") in ("on", True, "true")]
+        try:
+            days = int(_text(form, "expires_in_days", 4) or "90")
+        except ValueError:
+            self.token_error = "Choose how many days the token should last."
+            return None
+        session_state = await self.get_state(SessionState)
+        ip = session_state.client_ip()
+        try:
+            _info, raw = await run_in_session(
+                lambda session: api_tokens.create_token(
+                    session=session,
+                    user_id=user.id,
+                    name=_text(form, "token_name", 80),
+                    scopes=scopes or api_tokens.DEFAULT_SCOPES,
+                    expires_in_days=days,
+                    ip=ip,
+                )
+            )
+        except SayZhongError as exc:
+            self.token_error = exc.user_message
+            return None
+        self.new_token = raw  # shown once; never stored in plain text
+        await self._refresh()
+        return None
+
+    @rx.event
+    async def revoke_token(self, token_id: str):  # type: ignore[no-untyped-def]
+        user = await self._user()
+        if user is None:
+            return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
+        session_state = await self.get_state(SessionState)
+        ip = session_state.client_ip()
+        try:
+            ident = int(token_id)
+            await run_in_session(
+                lambda session: api_tokens.revoke_token(
+                    session=session, user_id=user.id, token_id=ident, ip=ip
+                )
+            )
+        except (ValueError, SayZhongError) as exc:
+            self.token_error = exc.user_message if isinstance(exc, SayZhongError) else "Unknown token."
+            return None
+        self.new_token = ""
+        await self._refresh()
+        return None
+
+    @rx.event
+    def forget_new_token(self) -> None:
+        self.new_token = ""
 
     @rx.event
     async def sign_out_others(self):  # type: ignore[no-untyped-def]

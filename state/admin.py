@@ -10,7 +10,7 @@ from typing import Any
 
 import reflex as rx
 
-from sayzhong import audit, routes
+from sayzhong import routes
 from sayzhong.accounts import access
 from sayzhong.accounts import service as accounts
 from sayzhong.errors import PermissionDeniedError, SayZhongError
@@ -180,7 +180,9 @@ class AuditState(StaffState):
         if actor is None:
             self.events = []
             return
-        result = await run_in_session(lambda session: audit.list_audit_events(session=session, page_size=100))
+        result = await run_in_session(
+            lambda session: accounts.list_audit_log(session=session, actor=actor, page_size=100)
+        )
         self.events = [
             {
                 "when": e.created_at.strftime("%Y-%m-%d %H:%M:%S"),

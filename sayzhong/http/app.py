@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 from sayzhong import routes
 from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import SayZhongError
-from sayzhong.http.security import SecurityHeadersMiddleware
+from sayzhong.http.security import SecurityHeadersMiddleware, origin_of
 from sayzhong.http.session_cookie import (
     clear_session_cookie,
     read_ticket,
@@ -193,10 +193,12 @@ async def oidc_callback(request: Request) -> Response:
 
 
 def create_http_app() -> Starlette:
+    from sayzhong.api.routes import api_routes
     from sayzhong.http.practice import practice_routes
 
     return Starlette(
         routes=[
+            *api_routes(),
             *practice_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
@@ -214,4 +216,5 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         app,
         backend_origin=settings.backend_url.rstrip("/"),
         hsts=settings.app_url.startswith("https://"),
+        extra_form_targets=tuple(o for o in (origin_of(settings.oidc_issuer),) if o),
     )

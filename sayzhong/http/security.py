@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-def content_security_policy(*, backend_origin: str) -> str:
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(*, backend_origin: str, extra_form_targets: tuple[str, ...] = ()) -> str:
     ws_origin = backend_origin.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
     connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin]))
     return "; ".join(
@@ -20,7 +27,8 @@ def content_security_policy(*, backend_origin: str) -> str:
             "media-src 'self' data: blob:",
             "font-src 'self' data:",
             f"connect-src {connect}",
-            f"form-action 'self' {backend_origin}",
+            # Chrome applies form-action to the redirects a form submission follows (OIDC provider).
+            "form-action " + " ".join(dict.fromkeys(["'self'", backend_origin, *extra_form_targets])),
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "object-src 'none'",
@@ -31,7 +39,9 @@ def content_security_policy(*, backend_origin: str) -> str:
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware (no body buffering, websocket-transparent)."""
 
-    def __init__(self, app: ASGIApp, *, backend_origin: str, hsts: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, backend_origin: str, hsts: bool, extra_form_targets: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.headers: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
@@ -39,7 +49,12 @@ class SecurityHeadersMiddleware:
             (b"x-frame-options", b"DENY"),
             (b"permissions-policy", b"microphone=(self), camera=(), geolocation=()"),
             (b"cross-origin-opener-policy", b"same-origin"),
-            (b"content-security-policy", content_security_policy(backend_origin=backend_origin).encode()),
+            (
+                b"content-security-policy",
+                content_security_policy(
+                    backend_origin=backend_origin, extra_form_targets=extra_form_targets
+                ).encode(),
+            ),
         ]
         if hsts:
             self.headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
