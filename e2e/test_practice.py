@@ -79,7 +79,7 @@ def test_wrong_tone_is_flagged_with_expected_and_heard_tone_and_comes_back_for_r
     expect(cards.nth(1)).to_contain_text("you said 4 (falling)")
     # The missed item is in the review queue.
     page.goto(app.url + "/review")
-    expect(page.get_by_role("table", name="Review queue")).to_contain_text("今天")
+    expect(page.get_by_role("region", name="Review queue")).to_contain_text("今天")
 
 
 def test_denied_microphone_shows_how_to_fix_it(

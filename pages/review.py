@@ -69,17 +69,21 @@ def review_page() -> rx.Component:
                     width="100%",
                 ),
                 rx.heading("Due now", size="4", as_="h2"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Phrase"),
-                            rx.table.column_header_cell("Meaning"),
-                            rx.table.column_header_cell("Why"),
-                        )
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Phrase"),
+                                rx.table.column_header_cell("Meaning"),
+                                rx.table.column_header_cell("Why"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(ReviewState.items, _queue_item)),
+                        width="100%",
                     ),
-                    rx.table.body(rx.foreach(ReviewState.items, _queue_item)),
-                    width="100%",
+                    role="region",
                     aria_label="Review queue",
+                    width="100%",
                 ),
                 spacing="4",
                 width="100%",
