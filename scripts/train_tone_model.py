@@ -4,13 +4,16 @@ Data: ../shared/data/syllables-davinfifield/mp3/<pinyin><tone>.mp3 (one speaker,
 Each recording goes through the same pipeline as at run time (decode → Praat F0 → segment), then
 features are computed with augmentation that imitates other speakers and conditions:
 
-- reference-pitch error (profile drift, per-utterance estimates): ±2 st offsets;
+- reference-pitch error (profile drift): 1 st standard deviation (level network);
 - range mismatch (a speaker with a narrower/wider tone range than the profile says): ×0.7–1.35;
 - speaking rate: voiced duration ×0.6–1.5 (time-resampled contour);
 - alignment error: 0–20 % cut from either end of the voiced part;
 - F0 jitter: 0.3 st frame noise;
-- half-third tone: 35 % of 3rd-tone copies lose the final rise (21 instead of 214), as a 3rd
-  tone sounds before another syllable.
+- for the utterance network: each copy sits in a pretend utterance with 1-4 other recordings,
+  and the reference and range are computed from that utterance as at run time.
+
+"Half-third" copies of 3rd tones (the final rise cut off, as before another syllable) were
+tried and dropped: they made the networks call clear high-to-low falls 3rd tones.
 
 Pitch shifts (and Praat "Change gender") move everything by a constant in semitones, which the
 speaker normalisation removes; they are evaluated, not trained on (bench/tone_bench.py).
@@ -23,10 +26,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
 from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: threads only add overhead
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -78,12 +85,7 @@ def speaker_stats(values: list[np.ndarray]) -> tuple[float, float]:
     return float(np.median(allv)), float(np.percentile(allv, 95) - np.percentile(allv, 5))
 
 
-def augment(v: np.ndarray, tone: int, rng: np.random.Generator) -> np.ndarray:
-    if tone == 3 and rng.random() < 0.35:
-        # Non-final 3rd tones are "half third" (21): keep the fall to the minimum, drop the rise.
-        low = int(np.argmin(v[: max(4, int(v.size * 0.8))]))
-        if low + 2 >= 6:
-            v = v[: low + 2]
+def augment(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = v.size
     cut_a = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
     cut_b = int(n * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0
@@ -118,12 +120,12 @@ def build_xy(
                 vv, r, s = v, ref, span
             else:
                 scale = rng.uniform(0.7, 1.35)
-                vv = ref + (augment(v, int(tone), rng) - ref) * scale
+                vv = ref + (augment(v, rng) - ref) * scale
                 r = ref + rng.normal(0, 1.0 if level else 0.0)
                 s = span * rng.uniform(0.85, 1.15)
                 if kind == "utterance":
                     partners = [values[int(i)] for i in rng.integers(0, len(values), rng.integers(1, 5))]
-                    partners = [ref + (augment(p, 0, rng) - ref) * scale for p in partners]
+                    partners = [ref + (augment(p, rng) - ref) * scale for p in partners]
                     norm = utterance_normalisation([vv, *partners])
                     r, s = norm.ref_st, norm.range_st
             f = tone_features(vv, ref_st=r, range_st=s, voiced_fraction=float(frac), level=level)

@@ -52,12 +52,63 @@ def _smooth(x: FloatArray, width: int = 5) -> FloatArray:
     return np.convolve(padded, kernel, mode="valid")
 
 
+PAUSE_FRAMES = 12  # 120 ms of quiet, unvoiced signal separates speech chunks
+
+
+def speech_chunks(track: PitchTrack, start: int, end: int) -> list[tuple[int, int]]:
+    """Stretches of speech inside [start, end) separated by pauses of at least PAUSE_FRAMES."""
+    db = track.intensity_db[start:end]
+    peak = float(np.percentile(track.intensity_db, 98))
+    quiet = (db < peak - 28.0) & ~track.voiced[start:end]
+    edges = np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]]))
+    q_starts, q_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    chunks: list[tuple[int, int]] = []
+    cursor = 0
+    for qs, qe in zip(q_starts, q_ends, strict=True):
+        if qe - qs >= PAUSE_FRAMES and qs > cursor:
+            chunks.append((start + cursor, start + int(qs)))
+            cursor = int(qe)
+    if cursor < end - start:
+        chunks.append((start + cursor, end))
+    return [c for c in chunks if c[1] - c[0] >= 3] or [(start, end)]
+
+
+def _allocate(lengths: list[int], n: int) -> list[int]:
+    """Syllables per chunk, proportional to chunk length, at least one each (largest remainder)."""
+    total = sum(lengths)
+    raw = [n * ln / total for ln in lengths]
+    counts = [max(1, int(r)) for r in raw]
+    while sum(counts) > n:
+        i = max(range(len(counts)), key=lambda k: (counts[k] - raw[k]) if counts[k] > 1 else -1e9)
+        counts[i] -= 1
+    while sum(counts) < n:
+        i = max(range(len(counts)), key=lambda k: raw[k] - counts[k])
+        counts[i] += 1
+    return counts
+
+
 def segment_syllables(track: PitchTrack, n: int) -> list[Segment] | None:
-    """Split the speech region into ``n`` syllable segments, or None if there is no speech."""
+    """Split the speech into ``n`` syllable segments, or None if there is no speech.
+
+    Pauses split the speech into chunks first (so a pause never shifts later syllables);
+    syllables are shared among chunks by duration and each chunk is split on its own.
+    """
     region = speech_region(track)
     if region is None or n <= 0:
         return None
-    start, end = region
+    chunks = speech_chunks(track, *region)
+    while len(chunks) > n:  # more pauses than syllables: close the shortest pause
+        gaps = [chunks[i + 1][0] - chunks[i][1] for i in range(len(chunks) - 1)]
+        i = int(np.argmin(gaps))
+        chunks[i : i + 2] = [(chunks[i][0], chunks[i + 1][1])]
+    counts = _allocate([e - s for s, e in chunks], n)
+    segments: list[Segment] = []
+    for (s, e), k in zip(chunks, counts, strict=True):
+        segments.extend(_split_chunk(track, s, e, k))
+    return segments
+
+
+def _split_chunk(track: PitchTrack, start: int, end: int, n: int) -> list[Segment]:
     length = end - start
     if n == 1 or length < 2 * n:
         step = length / n
@@ -100,7 +151,8 @@ def segment_syllables(track: PitchTrack, n: int) -> list[Segment] | None:
             best[k, j] = score[i]
             back[k, j] = i
     if best[n, m - 1] <= neg / 2:
-        return None
+        step = length / n
+        return [Segment(start + round(i * step), start + round((i + 1) * step)) for i in range(n)]
     cuts = [m - 1]
     for k in range(n, 0, -1):
         cuts.append(int(back[k, cuts[-1]]))

@@ -17,7 +17,7 @@ FloatArray = npt.NDArray[np.float64]
 
 # Below this many judged syllables an utterance says too little about the speaker's pitch
 # level, so without a profile only the contour's shape is used.
-MIN_SYLLABLES_FOR_UTTERANCE_LEVEL = 3
+MIN_SYLLABLES_FOR_UTTERANCE_LEVEL = 2
 UNDECIDABLE_CONFIDENCE = 0.4
 
 
@@ -41,6 +41,10 @@ class Normalisation:
     @property
     def uses_level(self) -> bool:
         return self.mode != "shape-only"
+
+    @property
+    def model_kind(self) -> str:
+        return {"profile": "level", "utterance": "utterance"}.get(self.mode, "shape")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +101,19 @@ def choose_normalisation(
 ) -> Normalisation:
     if profile is not None:
         return Normalisation(profile.median_st, profile.range_st, "profile")
-    means = [
-        float(np.median(c.values_st))
-        for c, j in zip(contours, judged, strict=True)
-        if j and c.values_st.size >= 4
-    ]
-    if len(means) >= MIN_SYLLABLES_FOR_UTTERANCE_LEVEL:
-        return Normalisation(float(np.median(means)), NOMINAL_RANGE_ST, "utterance")
+    usable = [c.values_st for c, j in zip(contours, judged, strict=True) if j and c.values_st.size >= 4]
+    if len(usable) >= MIN_SYLLABLES_FOR_UTTERANCE_LEVEL:
+        return utterance_normalisation(usable)
     voiced = np.concatenate([c.values_st for c in contours]) if contours else np.zeros(0)
     ref = float(np.median(voiced)) if voiced.size else 0.0
     return Normalisation(ref, NOMINAL_RANGE_ST, "shape-only")
+
+
+def utterance_normalisation(values: list[FloatArray]) -> Normalisation:
+    """The statistics a profile keeps (median, 5-95 % span), taken from one utterance's syllables."""
+    allv = np.concatenate(values)
+    span = float(np.percentile(allv, 95) - np.percentile(allv, 5))
+    return Normalisation(float(np.median(allv)), min(max(span, 4.0), 20.0), "utterance")
 
 
 def judge(contour: SyllableContour, norm: Normalisation, model: ToneModel) -> ToneJudgement:
@@ -119,7 +126,7 @@ def judge(contour: SyllableContour, norm: Normalisation, model: ToneModel) -> To
     )
     if feats is None:
         return ToneJudgement(None)
-    return ToneJudgement(model.predict(feats, level=norm.uses_level))
+    return ToneJudgement(model.predict(feats, kind=norm.model_kind))
 
 
 def analyse(

@@ -1,13 +1,16 @@
 """Tone classifier: speaker-normalised contour features → P(tone 1..4), numpy only.
 
-Two small networks (one hidden tanh layer, softmax over the four tones) share one feature
+Three small networks (one hidden tanh layer, softmax over the four tones) share one feature
 layout:
 
-- ``level`` sees the contour in semitones relative to the speaker's reference pitch (from a
-  speaker profile, or from the utterance when it is long enough), divided by the speaker's
-  range, so it knows whether a syllable is high or low *for this speaker*;
-- ``shape`` sees the same contour with its own mean removed: it is used when nothing tells
-  how high this speaker's voice is (a single syllable without a profile).
+- ``level`` sees the contour in semitones relative to the speaker's reference pitch from a
+  speaker profile, divided by the speaker's range, so it knows whether a syllable is high or
+  low *for this speaker*;
+- ``utterance`` sees the same features, but the reference and range come from the utterance
+  itself (median and 5-95 % span of its voiced F0); it is trained on utterances made of 2-5
+  recordings, so it has learnt how unreliable such a reference is;
+- ``shape`` sees the contour with its own mean removed: it is used when nothing tells how
+  high this speaker's voice is (a single syllable without a profile).
 
 Parameters are trained by ``scripts/train_tone_model.py`` and stored in
 ``model/tone_model.json``; training helpers live here so inference and training share code.
@@ -118,32 +121,37 @@ class Network:
         return cls(**arrays)
 
 
+KINDS = ("level", "utterance", "shape")
+
+
 @dataclass(frozen=True)
 class ToneModel:
     level: Network
+    utterance: Network
     shape: Network
     info: dict[str, Any]
 
-    def predict(self, features: FloatArray, *, level: bool) -> FloatArray:
-        """P(tone 1..4) as an array of 4 probabilities."""
-        return (self.level if level else self.shape).predict_proba(features)
+    def predict(self, features: FloatArray, *, kind: str) -> FloatArray:
+        """P(tone 1..4) as an array of 4 probabilities, from the network for ``kind``."""
+        net: Network = getattr(self, kind) if kind in KINDS else self.shape
+        return net.predict_proba(features)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "format": "sayzhong-tone-model/1",
+            "format": "sayzhong-tone-model/2",
             "feature_names": FEATURE_NAMES,
             "n_points": N_POINTS,
             "nominal_range_st": NOMINAL_RANGE_ST,
             "info": self.info,
-            "level": self.level.to_dict(),
-            "shape": self.shape.to_dict(),
+            **{kind: getattr(self, kind).to_dict() for kind in KINDS},
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ToneModel:
-        if d.get("format") != "sayzhong-tone-model/1" or d.get("feature_names") != FEATURE_NAMES:
+        if d.get("format") != "sayzhong-tone-model/2" or d.get("feature_names") != FEATURE_NAMES:
             raise ValueError("tone model file does not match this version of the feature extractor")
-        return cls(Network.from_dict(d["level"]), Network.from_dict(d["shape"]), dict(d.get("info", {})))
+        nets = {kind: Network.from_dict(d[kind]) for kind in KINDS}
+        return cls(nets["level"], nets["utterance"], nets["shape"], dict(d.get("info", {})))
 
 
 _load_lock = threading.Lock()

@@ -10,7 +10,7 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 
 STEP_S = 0.01
-PITCH_FLOOR_HZ = 60.0
+PITCH_FLOOR_HZ = 70.0
 PITCH_CEILING_HZ = 600.0
 ST_REF_HZ = 100.0
 
@@ -87,6 +87,7 @@ def clean_contour(st: FloatArray) -> FloatArray:
         diff = np.where(fix, diff - shift, diff)
     vals = np.where(np.abs(diff) > 7.0, np.nan, vals)
     out[idx] = vals
+    _drop_jumps(out)
     # Remove short voiced islands (creak, noise).
     voiced = ~np.isnan(out)
     edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
@@ -95,3 +96,37 @@ def clean_contour(st: FloatArray) -> FloatArray:
         if e - s < 3:
             out[s:e] = np.nan
     return out
+
+
+JUMP_ST = 4.0
+
+
+def _drop_jumps(out: FloatArray) -> None:
+    """Inside each voiced island, pieces split off by a jump of > JUMP_ST that sit away from the
+    island's longest piece are octave or sub-harmonic errors (typical at creaky or nasal ends):
+    move them by an octave if that fits, else drop them. Works in place."""
+    voiced = ~np.isnan(out)
+    edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
+    for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        seg = out[s:e]
+        cuts = np.flatnonzero(np.abs(np.diff(seg)) > JUMP_ST) + 1
+        if cuts.size == 0:
+            continue
+        bounds = [0, *cuts.tolist(), seg.size]
+        pieces = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+        main_a, main_b = max(pieces, key=lambda p: p[1] - p[0])
+        main_level = float(np.median(seg[main_a:main_b]))
+        for a, b in pieces:
+            if (a, b) == (main_a, main_b):
+                continue
+            level = float(np.median(seg[a:b]))
+            if abs(level - main_level) <= JUMP_ST:
+                continue
+            shifted = False
+            for octave in (12.0, -12.0):
+                if abs(level - octave - main_level) <= JUMP_ST:
+                    seg[a:b] -= octave
+                    shifted = True
+                    break
+            if not shifted:
+                seg[a:b] = np.nan

@@ -20,13 +20,14 @@ CONTOURS = {
 }
 
 
-@pytest.mark.parametrize("level", [True, False])
+@pytest.mark.parametrize("kind", ["level", "utterance", "shape"])
 @pytest.mark.parametrize("tone", [1, 2, 3, 4])
-def test_model_recognises_textbook_contours(tone: int, level: bool) -> None:
+def test_model_recognises_textbook_contours(tone: int, kind: str) -> None:
     ref = 20.0
+    level = kind != "shape"
     feats = tone_features(CONTOURS[tone] + ref, ref_st=ref, range_st=10.0, voiced_fraction=0.9, level=level)
     assert feats is not None
-    probs = load_model().predict(feats, level=level)
+    probs = load_model().predict(feats, kind=kind)
     assert probs.shape == (4,)
     assert probs.sum() == pytest.approx(1.0)
     assert int(np.argmax(probs)) + 1 == tone
@@ -39,8 +40,8 @@ def test_level_model_uses_pitch_relative_to_the_speaker() -> None:
     high_speaker = tone_features(flat, ref_st=18.0, range_st=10.0, voiced_fraction=0.9, level=True)
     assert low_speaker is not None and high_speaker is not None
     model = load_model()
-    assert int(np.argmax(model.predict(low_speaker, level=True))) + 1 == 1
-    assert int(np.argmax(model.predict(high_speaker, level=True))) + 1 != 1
+    assert int(np.argmax(model.predict(low_speaker, kind="level"))) + 1 == 1
+    assert int(np.argmax(model.predict(high_speaker, kind="level"))) + 1 != 1
 
 
 def test_too_little_voicing_is_undecidable() -> None:
@@ -64,6 +65,9 @@ def test_normalisation_mode_depends_on_profile_and_length() -> None:
     four = decode_audio(to_wav(synth_samples([1, 2, 3, 4])))
     prof = SpeakerProfile(float(hz_to_st(200.0)), 10.0, 200.0, 1, 1)
     assert analyse(one, [True]).normalisation.mode == "shape-only"
+    assert (
+        analyse(decode_audio(to_wav(synth_samples([2, 4]))), [True, True]).normalisation.mode == "utterance"
+    )
     assert analyse(four, [True] * 4).normalisation.mode == "utterance"
     assert analyse(one, [True], prof).normalisation.mode == "profile"
 

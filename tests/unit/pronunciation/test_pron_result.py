@@ -120,3 +120,23 @@ def test_score_formulas() -> None:
     assert scoring.is_tone_error(0.1) and not scoring.is_tone_error(0.5)
     assert scoring.pron_score(80, 100, 100) == 88
     assert scoring.fluency_score(4, 1.0, 2) == 70
+
+
+def test_concurrent_calls_give_the_same_results(offline_settings: Settings) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pron_synth import synth_samples, to_wav
+
+    jobs = [
+        (to_wav(synth_samples([2, 3, 1, 2], median_hz=hz)), text)
+        for hz in (120.0, 180.0, 240.0)
+        for text in ("我想喝茶", "wo3 xiang3 he1 cha2")
+    ]
+
+    def run(job: tuple[bytes, str]) -> dict[str, Any]:
+        return assess_pronunciation(audio=job[0], text=job[1], settings=offline_settings)
+
+    sequential = [run(j) for j in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(run, jobs * 2))
+    assert parallel == sequential * 2
