@@ -1,4 +1,8 @@
-"""docs/data-inventory.md lists every personal-data column of the accounts, audit and outbox tables."""
+"""docs/data-inventory.md lists every personal-data column of every table.
+
+A column is either inventoried or declared non-personal below; a new table or column that is neither
+fails the test, so personal data cannot be added without saying why it is kept and how it is erased.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlmodel import SQLModel
 
 from sayzhong.models import load_all_models
 
-INVENTORY = Path(__file__).resolve().parents[3] / "docs" / "data-inventory.md"
+INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "data-inventory.md"
 
 # Columns that say nothing about a person. Everything else in these tables must be inventoried.
 NOT_PERSONAL: dict[str, set[str]] = {
@@ -30,6 +34,12 @@ NOT_PERSONAL: dict[str, set[str]] = {
     },
     "audit_event": {"id", "created_at", "action"},
     "outbox_email": {"id", "created_at", "sent_via"},
+    "analytics_event": {"id"},
+    "api_token": {"id"},
+    "learner_profile": {"id"},
+    "practice_attempt": {"id"},
+    "practice_review_card": {"id"},
+    "practice_syllable_result": {"id"},
 }
 
 
@@ -48,8 +58,10 @@ def test_every_personal_column_is_in_the_inventory() -> None:
     load_all_models()
     documented = _documented()
     missing = []
-    for table_name, not_personal in NOT_PERSONAL.items():
-        table = SQLModel.metadata.tables[table_name]
+    for table_name, table in SQLModel.metadata.tables.items():
+        if table_name == "alembic_version":
+            continue
+        not_personal = NOT_PERSONAL.get(table_name, set())
         for column in table.columns:
             if column.name not in not_personal and (table_name, column.name) not in documented:
                 missing.append(f"{table_name}.{column.name}")
@@ -58,8 +70,9 @@ def test_every_personal_column_is_in_the_inventory() -> None:
 
 def test_inventory_rows_name_real_columns() -> None:
     load_all_models()
-    for table_name, column in _documented():
-        if table_name in NOT_PERSONAL:
-            assert column in SQLModel.metadata.tables[table_name].columns, (
-                f"{table_name}.{column} does not exist"
-            )
+    stale = [
+        f"{table_name}.{column}"
+        for table_name, column in _documented()
+        if table_name not in SQLModel.metadata.tables or column not in SQLModel.metadata.tables[table_name].columns
+    ]
+    assert not stale, f"the inventory names columns that do not exist: {stale}"
