@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from sayzhong.pronunciation.audio import decode_audio  # noqa: E402
 from sayzhong.pronunciation.service import assess_pronunciation  # noqa: E402
 from sayzhong.settings import Settings  # noqa: E402
 
@@ -46,24 +48,15 @@ def main() -> int:
         subprocess.run(
             ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "200", "-w", str(d / "raw.wav"), TEXT], check=True
         )
-        subprocess.run(
-            [
-                "sox",
-                str(d / "raw.wav"),
-                "-r",
-                "16000",
-                "-c",
-                "1",
-                str(d / "u.wav"),
-                "pad",
-                "0",
-                "3",
-                "trim",
-                "0",
-                "3",
-            ],
-            check=True,
-        )
+        subprocess.run(["sox", str(d / "raw.wav"), "-r", "16000", "-c", "1", str(d / "s.wav")], check=True)
+        speech = decode_audio((d / "s.wav").read_bytes()).samples
+        exact = np.zeros(3 * 16000, dtype=np.float32)
+        exact[: min(speech.size, exact.size)] = speech[: exact.size]
+        with wave.open(str(d / "u.wav"), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes((exact * 32767).astype("<i2").tobytes())
         subprocess.run(
             [
                 "ffmpeg",
@@ -88,6 +81,7 @@ def main() -> int:
     print("| input | median | p95 | max |")
     print("|---|---:|---:|---:|")
     for name, data in files.items():
+        assert abs(decode_audio(data).duration_s - 3.0) < 0.05, "the utterance must last 3 s"
         for _ in range(20):
             assess_pronunciation(audio=data, text=TEXT, engine="offline", settings=settings)
         times = []

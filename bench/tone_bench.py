@@ -160,11 +160,15 @@ def main() -> int:
                 )
                 track = track_pitch(joined)
                 cs2 = syllable_contours(track, 2)
-                for mode in ("profile", "none"):
+                for mode in ("profile", "none", "none, level network"):
                     for j, idx in enumerate((a, b)):
                         probs = None
                         if cs2 is not None:
                             norm = prof if mode == "profile" else _utterance_norm(*cs2)
+                            if (
+                                mode == "none, level network"
+                            ):  # ablation: utterance reference, profile network
+                                norm = Normalisation(norm.ref_st, norm.range_st, "profile")
                             probs = judge(cs2[j], norm, model).probabilities
                         record((voice, mode, "two-syllable"), int(tones[idx]), probs)
         print(f"fold {k} done ({time.time() - t0:.0f} s)")
@@ -174,8 +178,9 @@ def main() -> int:
     print("|---|---|---|---:|---:|---:|---:|")
     for (voice, mode, material), s in stats.items():
         true, pred = np.array(s["true"]), np.array(s["pred"])
+        shown = "yes" if mode == "profile" else mode.replace("none", "no")
         print(
-            f"| {voice} | {'yes' if mode == 'profile' else 'no'} | {material} | {true.size} | "
+            f"| {voice} | {shown} | {material} | {true.size} | "
             f"{100 * (true == pred).mean():.1f} % | {100 * np.mean(s['fa']):.1f} % | "
             f"{100 * np.mean(s['miss']):.1f} % |"
         )
@@ -187,7 +192,7 @@ def main() -> int:
         s = stats[key]
         conf = np.zeros((4, 5), dtype=int)
         for t, p in zip(s["true"], s["pred"], strict=True):
-            conf[t - 1, p if p else 4] += 1
+            conf[t - 1, p - 1 if p else 4] += 1
         print(f"\nconfusion {key} (rows: true tone 1-4; cols: predicted 1-4, undecided)")
         for t in range(4):
             print(f"  tone {t + 1}: " + " ".join(f"{v:4d}" for v in conf[t]))

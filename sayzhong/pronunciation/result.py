@@ -168,7 +168,12 @@ def _syllable_entry(
         detected = judgement.detected
         conf = round(judgement.confidence, 3)
         wrong = scoring.is_tone_error(p)
-        verdict = "wrong" if wrong else "correct"
+        if wrong:
+            verdict = "wrong"
+        elif detected is not None and detected != syl.surface_tone:
+            verdict = "uncertain"  # not flagged, but another tone was more likely
+        else:
+            verdict = "correct"
         accuracy, error = tone_score, ("Mispronunciation" if wrong else "None")
     return {
         "Syllable": syl.pinyin,
