@@ -8,29 +8,42 @@ scripts/test.sh for the PostgreSQL pass). Each test runs inside a transaction th
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
 from sayzhong import settings as settings_mod
+from sayzhong.db import dispose_engines
 from sayzhong.models import load_all_models
 
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settings_mod.Settings]:
+    """Test settings on an empty database of their own: a SQLite file, or a fresh PostgreSQL schema."""
     monkeypatch.setenv("ENV", "test")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     db_url = os.environ.get("SAYZHONG_TEST_DATABASE_URL")
+    schema = None
     if db_url:
-        monkeypatch.setenv("DATABASE_URL", db_url)
+        schema = f"t_{uuid.uuid4().hex[:16]}"
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+        sep = "&" if "?" in db_url else "?"
+        monkeypatch.setenv("DATABASE_URL", f"{db_url}{sep}options=-csearch_path%3D{schema}")
     else:
         monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'test.db'}")
     settings_mod.reset_settings_cache()
     yield settings_mod.get_settings()
     settings_mod.reset_settings_cache()
+    dispose_engines()
+    if db_url and schema:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="session")
@@ -72,3 +85,12 @@ def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that touch the database are marked `db` so the PostgreSQL pass can select them."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        in_integration = "/tests/integration/" in str(getattr(item, "path", ""))
+        if "db_session" in names or (in_integration and "settings" in names):
+            item.add_marker(pytest.mark.db)

@@ -37,7 +37,7 @@ from sayzhong.settings import get_settings
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-MAX_DB_ID = 2**63 - 1
+MAX_DB_ID = 2**31 - 1  # primary keys are 32-bit INTEGER on PostgreSQL
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)  # as the practice service requires
 ITEM_ID = re.compile(ITEM_ID_PATTERN)
 # Media types accepted as a raw audio body (the decoder sniffs the bytes; this only rejects the obvious).

@@ -27,6 +27,7 @@ UPLOAD_ATTEMPT = "/practice/attempts"
 CALIBRATION_TAKE = "/practice/calibration"
 REFERENCE_AUDIO = "/practice/reference/{item_id:str}"
 ATTEMPT_AUDIO = "/practice/attempts/{attempt_id:int}/audio"
+MAX_DB_ID = 2**31 - 1
 MODES = frozenset({"practice", "dialogue", "placement", "calibration", "review"})
 
 
@@ -164,6 +165,8 @@ async def attempt_audio(request: Request) -> Response:
     from sayzhong.practice import service as practice
 
     attempt_id = int(request.path_params["attempt_id"])
+    if attempt_id > MAX_DB_ID:  # 32-bit INTEGER keys on PostgreSQL
+        return error_response(NotFoundError("That recording does not exist."))
 
     def _path() -> Path:
         user = _current_user(request)
