@@ -70,9 +70,10 @@ def test_every_personal_column_is_in_the_inventory() -> None:
 
 def test_inventory_rows_name_real_columns() -> None:
     load_all_models()
+    tables = SQLModel.metadata.tables
     stale = [
         f"{table_name}.{column}"
         for table_name, column in _documented()
-        if table_name not in SQLModel.metadata.tables or column not in SQLModel.metadata.tables[table_name].columns
+        if table_name not in tables or column not in tables[table_name].columns
     ]
     assert not stale, f"the inventory names columns that do not exist: {stale}"
