@@ -121,6 +121,8 @@ def merge_azure(offline: dict[str, Any], azure: dict[str, Any]) -> dict[str, Any
     for w in a_words:
         word = str(w.get("Word", ""))
         wpa = w.get("PronunciationAssessment") or {}
+        if wpa.get("ErrorType") == "Insertion":
+            continue  # said but not in the reference text (miscue): no syllable of ours
         for _ch in word:
             char_scores.append((float(wpa.get("AccuracyScore", 0.0)), str(wpa.get("ErrorType", "None")), w))
     syllables = [s for word in best["Words"] for s in word["Syllables"]]

@@ -140,3 +140,48 @@ def test_concurrent_calls_give_the_same_results(offline_settings: Settings) -> N
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(run, jobs * 2))
     assert parallel == sequential * 2
+
+
+def _azure(words: list[tuple[str, float, str]]) -> dict[str, Any]:
+    return {
+        "NBest": [
+            {
+                "Lexical": "x",
+                "PronunciationAssessment": {"AccuracyScore": 70, "FluencyScore": 80, "CompletenessScore": 75},
+                "Words": [
+                    {"Word": w, "PronunciationAssessment": {"AccuracyScore": acc, "ErrorType": err}}
+                    for w, acc, err in words
+                ],
+            }
+        ]
+    }
+
+
+def test_azure_merge_skips_insertions_and_keeps_omissions(
+    synth_wav: Callable[..., bytes], offline_settings: Settings
+) -> None:
+    from sayzhong.pronunciation.service import merge_azure
+
+    offline = assess_pronunciation(audio=synth_wav([3, 1, 4, 2]), text="我想喝茶", settings=offline_settings)
+    merged = merge_azure(
+        offline,
+        _azure([("我", 90, "None"), ("啊", 50, "Insertion"), ("想", 0, "Omission"), ("喝茶", 60, "None")]),
+    )
+    syls = syllables(merged)
+    assert merged["Engine"] == "azure+offline"
+    assert [s["AzureAccuracyScore"] for s in syls] == [90, 0, 60, 60]
+    assert syls[1]["PronunciationAssessment"]["ErrorType"] == "Omission"
+    assert syls[0]["PronunciationAssessment"]["AccuracyScore"] == round(0.5 * 90 + 0.5 * syls[0]["ToneScore"])
+    pa = merged["NBest"][0]["PronunciationAssessment"]
+    assert (pa["FluencyScore"], pa["CompletenessScore"]) == (80, 75)
+
+
+def test_azure_merge_of_a_broken_result_keeps_offline(
+    synth_wav: Callable[..., bytes], offline_settings: Settings
+) -> None:
+    from sayzhong.pronunciation.service import merge_azure
+
+    offline = assess_pronunciation(audio=synth_wav([2, 3]), text="你好", settings=offline_settings)
+    merged = merge_azure(offline, {"NBest": []})
+    assert merged["Engine"] == "offline"
+    assert merged["AzureFallbackReason"] == "malformed_result"
