@@ -95,6 +95,29 @@ class RunningApp:
             check=True,
         )
 
+    def python(self, code: str, *args: str) -> str:
+        """Run a snippet against the app's database (operator's view) and return what it prints."""
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return out.stdout.strip()
+
+    def role_of(self, email: str) -> str:
+        return self.python(
+            "import sys\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.service import find_user_by_email\n"
+            "with session_scope() as s:\n"
+            "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+            "    print(f'{u.id} {u.role}')\n",
+            email,
+        )
+
     def latest_email_to(self, address: str) -> str:
         code = (
             "import sys, json\n"

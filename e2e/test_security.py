@@ -1,0 +1,80 @@
+"""Attacks a signed-in learner can try from their own browser."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from playwright.sync_api import Browser, Page, expect
+
+from e2e.conftest import RunningApp
+from e2e.helpers import expect_onboarding, sign_in, sign_up, unique_email
+
+# Keep a handle on the page's websockets and the frames it sends.
+CAPTURE_WEBSOCKETS = """
+(() => {
+  const Original = window.WebSocket;
+  window.__sockets = [];
+  window.__frames = [];
+  class Capturing extends Original {
+    constructor(...args) {
+      super(...args);
+      window.__sockets.push(this);
+    }
+    send(data) {
+      if (typeof data === "string") window.__frames.push(data);
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Capturing;
+})();
+"""
+
+
+def _send_change_role(page: Page, user_id: str, role: str) -> None:
+    from state.admin import AdminUsersState
+
+    # Wait until the app's socket.io namespace is connected on this page.
+    page.wait_for_function("() => (window.__frames || []).some(f => f.startsWith('40/_event,'))")
+    page.wait_for_timeout(500)
+    event = {
+        "name": f"{AdminUsersState.get_full_name()}.change_role",
+        "payload": {"user_id": user_id, "role": role},
+        "router_data": {"pathname": "/admin/users/", "asPath": "/admin/users/"},
+    }
+    sent = page.evaluate(
+        "(frame) => window.__sockets.filter(s => s.readyState === 1).map(s => s.send(frame)).length",
+        "42/_event," + json.dumps(["event", event]),
+    )
+    assert sent >= 1
+    page.wait_for_timeout(1500)
+
+
+def test_learner_calling_a_staff_event_handler_directly_is_refused(
+    page: Page, app: RunningApp, browser: Browser
+) -> None:
+    email = unique_email("mallory")
+    page.add_init_script(CAPTURE_WEBSOCKETS)
+    sign_up(page, app.url, email=email, name="Mallory")
+    expect_onboarding(page, app.url, "Mallory")
+    user_id, role = app.role_of(email).split()
+    assert role == "learner"
+
+    page.goto(app.url + "/home")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Mallory")
+    # On the learner's own connection: call the admin-only handler to promote myself.
+    _send_change_role(page, user_id, "admin")
+    assert app.role_of(email).split()[1] == "learner"
+    page.goto(app.url + "/admin")
+    expect(page).to_have_url(re.compile(r"/forbidden"))
+
+    # Control: the very same frame from an admin's browser does change the role, so the refusal
+    # above is the server's access check and not a malformed message.
+    admin_ctx = browser.new_context()
+    admin = admin_ctx.new_page()
+    admin.add_init_script(CAPTURE_WEBSOCKETS)
+    sign_in(admin, app.url, email=app.admin_email, password=app.admin_password)
+    expect(admin).to_have_url(re.compile(r"/home"))
+    _send_change_role(admin, user_id, "support")
+    assert app.role_of(email).split()[1] == "support"
+    admin_ctx.close()
