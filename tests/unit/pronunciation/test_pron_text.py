@@ -27,6 +27,9 @@ def dictionary(text: str) -> list[int]:
         ("我想喝茶", [2, 3, 1, 2]),
         ("可以", [2, 3]),
         ("水果", [2, 3]),
+        ("老鼠", [2, 3]),
+        ("我也很好", [2, 2, 2, 3]),
+        ("我买了五本书", [2, 3, 5, 2, 3, 1]),
     ],
 )
 def test_third_tone_sandhi_follows_word_structure(text: str, tones: list[int]) -> None:
@@ -62,6 +65,10 @@ def test_third_tone_before_neutral_keeps_its_tone() -> None:
         ("不吃", [4, 1]),
         ("好不好", [3, 5, 3]),
         ("是不是", [4, 5, 4]),
+        ("一百", [4, 3]),
+        ("第一课", [4, 1, 4]),
+        ("好久不见", [2, 3, 2, 4]),
+        ("不客气", [2, 4, 5]),
     ],
 )
 def test_yi_and_bu_change_tone_by_context(text: str, tones: list[int]) -> None:
