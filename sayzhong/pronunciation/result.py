@@ -163,14 +163,15 @@ def _syllable_entry(
         verdict, tone_score, detected, conf = "undecidable", 0, None, 0.0
         accuracy, error = 0, "Mispronunciation"
     else:
-        p = judgement.probability_of(syl.surface_tone)
+        # Optional sandhi: every accepted tone counts as right.
+        p = min(1.0, sum(judgement.probability_of(t) for t in syl.accepted_tones))
         tone_score = scoring.tone_score(p)
         detected = judgement.detected
         conf = round(judgement.confidence, 3)
         wrong = scoring.is_tone_error(p)
         if wrong:
             verdict = "wrong"
-        elif detected is not None and detected != syl.surface_tone:
+        elif detected is not None and detected not in syl.accepted_tones:
             verdict = "uncertain"  # not flagged, but another tone was more likely
         else:
             verdict = "correct"
@@ -182,6 +183,7 @@ def _syllable_entry(
         "Duration": _ticks(dur_s),
         "PronunciationAssessment": {"AccuracyScore": accuracy, "ErrorType": error},
         "ExpectedTone": syl.surface_tone,
+        "AcceptedTones": list(syl.accepted_tones) if syl.judged else [],
         "DictionaryTone": syl.dictionary_tone,
         "DetectedTone": detected,
         "ToneScore": tone_score,

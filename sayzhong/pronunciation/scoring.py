@@ -1,7 +1,8 @@
 """Score formulas (documented in docs/pronunciation.md; keep the two in step).
 
-- ToneScore (syllable) = round(100 · P(expected tone)); a judged syllable is a tone error when
-  P(expected tone) < TONE_ERROR_THRESHOLD.
+- ToneScore (syllable) = round(100 · P(accepted)), where P(accepted) sums the probabilities of
+  the expected tone and its optional-sandhi alternatives; a judged syllable is a tone error
+  when P(accepted) < TONE_ERROR_THRESHOLD.
 - AccuracyScore (syllable, offline) = ToneScore for judged syllables; 100 for a voiced neutral
   syllable; 0 for an omitted syllable (no voicing where it should be). With Azure:
   round(0.5 · Azure accuracy of the word + 0.5 · ToneScore) for judged syllables.

@@ -11,7 +11,10 @@ surface-tone rules a learner is judged against:
 - 不: 2 before a 4th tone (不要, 不对), otherwise 4;
 - third-tone sandhi: applied cyclically inside each lexical word (展览|馆 → 2 2 3,
   小|老虎 → 3 2 3), then left to right across the words of a phrase (我很好 → 2 2 3),
-  never across punctuation. A 3rd tone before a neutral syllable keeps its tone.
+  never across punctuation. Inside a prosodic word (a one-syllable word leaning on a short
+  following word: 很|好) the change is expected; across prosodic words it is what fluent speech
+  does, and tone 3 is accepted as an alternative. A 3rd tone before a neutral syllable keeps
+  its tone.
 
 The 一/不 rules need characters, so they apply to hanzi only: in pinyin ``yi1`` may be 衣 and
 ``bu4`` may be 部. Third-tone sandhi is purely phonological and applies to pinyin too.
@@ -52,6 +55,12 @@ class ExpectedSyllable:
     final: str
     word_index: int
     """Index of the word this syllable belongs to (0-based, across the whole text)."""
+    alternative_tones: tuple[int, ...] = ()
+    """Other surface tones a native speaker may also use here (optional sandhi), also accepted."""
+
+    @property
+    def accepted_tones(self) -> tuple[int, ...]:
+        return (self.surface_tone, *self.alternative_tones)
 
     @property
     def judged(self) -> bool:
@@ -174,6 +183,7 @@ class _Syl:
     surface: int
     word: int  # global word index
     phrase: int
+    alternatives: tuple[int, ...] = ()
 
 
 def _from_hanzi(text: str) -> list[ExpectedSyllable]:
@@ -294,11 +304,49 @@ def _sandhi_in_word(syls: list[_Syl], start: int, n: int, word: str | None) -> N
         _sandhi_pair(syls, i)
 
 
+def _prosodic_groups(syls: list[_Syl]) -> list[int]:
+    """Prosodic word id per syllable. Right to left, a one-syllable word leans on the following
+    word when that word has one or two syllables and has not taken another word yet
+    (很|好, 给|我, 打|电话): 我|很好, 我也|很好, 请你|给我|打电话."""
+    words: list[list[int]] = []
+    for i, syl in enumerate(syls):
+        if words and syls[words[-1][0]].word == syl.word:
+            words[-1].append(i)
+        else:
+            words.append([i])
+    groups: list[list[int]] = []
+    absorbed = False
+    for w in reversed(words):
+        nxt = groups[-1] if groups else None
+        if (
+            nxt is not None
+            and len(w) == 1
+            and not absorbed
+            and len(nxt) <= 2
+            and syls[nxt[0]].phrase == syls[w[0]].phrase
+        ):
+            groups[-1] = w + nxt
+            absorbed = True
+        else:
+            groups.append(list(w))
+            absorbed = False
+    group = [0] * len(syls)
+    for gid, members in enumerate(groups):
+        for i in members:
+            group[i] = gid
+    return group
+
+
 def _sandhi_across_words(syls: list[_Syl]) -> None:
+    """Left to right across word boundaries in a phrase. Inside a prosodic word the change is
+    expected; across prosodic words it is what fluent speech does, but tone 3 is accepted too."""
+    group = _prosodic_groups(syls)
     for i in range(len(syls) - 1):
         a, b = syls[i], syls[i + 1]
-        if a.word != b.word and a.phrase == b.phrase:
-            _sandhi_pair(syls, i)
+        if a.word != b.word and a.phrase == b.phrase and a.surface == 3 and b.surface == 3:
+            a.surface = 2
+            if group[i] != group[i + 1]:
+                a.alternatives = (3,)
 
 
 def _finish(s: _Syl) -> ExpectedSyllable:
@@ -312,6 +360,7 @@ def _finish(s: _Syl) -> ExpectedSyllable:
         initial=str(to_initials(s.base, strict=True) or ""),
         final=str(to_finals(s.base.replace("v", "ü"), strict=True) or "").replace("ü", "v"),
         word_index=s.word,
+        alternative_tones=s.alternatives,
     )
 
 

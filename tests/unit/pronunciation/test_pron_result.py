@@ -41,6 +41,7 @@ def test_result_follows_the_azure_shape_with_tone_extension(
     syls = syllables(result)
     assert [s["Syllable"] for s in syls] == ["wo3", "xiang3", "he1", "cha2"]
     assert [s["ExpectedTone"] for s in syls] == [2, 3, 1, 2]
+    assert [s["AcceptedTones"] for s in syls] == [[2, 3], [3], [1], [2]]
     offsets = [s["Offset"] for s in syls]
     assert offsets == sorted(offsets)
     assert all(isinstance(s["Offset"], int) and s["Duration"] > 1_000_000 for s in syls)  # 100-ns ticks

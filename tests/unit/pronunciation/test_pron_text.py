@@ -36,6 +36,25 @@ def test_third_tone_sandhi_follows_word_structure(text: str, tones: list[int]) -
     assert surface(text) == tones
 
 
+@pytest.mark.parametrize(
+    ("text", "alternatives"),
+    [
+        ("很好", [(), ()]),
+        ("你好", [(), ()]),
+        ("展览馆", [(), (), ()]),
+        ("我很好", [(3,), (), ()]),
+        ("我也很好", [(), (3,), (), ()]),
+        ("请你给我打电话", [(), (3,), (), (3,), (), (), ()]),
+    ],
+)
+def test_sandhi_across_prosodic_words_also_accepts_tone_3(
+    text: str, alternatives: list[tuple[int, ...]]
+) -> None:
+    syls = expected_syllables(text)
+    assert [s.alternative_tones for s in syls] == alternatives
+    assert all(s.accepted_tones[0] == s.surface_tone for s in syls)
+
+
 def test_third_tone_sandhi_stops_at_punctuation() -> None:
     assert surface("好，好") == [3, 3]
 
@@ -108,7 +127,14 @@ def test_neutral_syllables_are_not_judged() -> None:
 def test_syllable_fields_for_hanzi() -> None:
     first = expected_syllables("我想喝茶")[0]
     assert first == ExpectedSyllable(
-        grapheme="我", pinyin="wo3", dictionary_tone=3, surface_tone=2, initial="", final="uo", word_index=0
+        grapheme="我",
+        pinyin="wo3",
+        dictionary_tone=3,
+        surface_tone=2,
+        initial="",
+        final="uo",
+        word_index=0,
+        alternative_tones=(3,),
     )
     syls = expected_syllables("我想喝茶")
     assert [s.initial for s in syls] == ["", "x", "h", "ch"]
