@@ -12,9 +12,16 @@ def brand() -> rx.Component:
         rx.hstack(
             rx.image(src="/logo.svg", alt="", width="28px", height="28px"),
             rx.text("SayZhong", weight="bold", size="5"),
-            rx.text("说中", color=rx.color("accent", 11), size="4", weight="medium"),
+            rx.text(
+                "说中",
+                color=rx.color("accent", 11),
+                size="4",
+                weight="medium",
+                display=["none", "inline", "inline"],
+            ),
             align="center",
             spacing="2",
+            white_space="nowrap",
         ),
         href=routes.LANDING,
         underline="none",
@@ -40,10 +47,14 @@ def navbar(
     *, signed_in: rx.Var, is_staff: rx.Var, display_name: rx.Var, on_sign_out: rx.EventHandler
 ) -> rx.Component:
     signed_in_links = rx.hstack(
-        nav_link("Home", routes.HOME),
-        nav_link("Lessons", routes.LEARN),
-        nav_link("Review", routes.REVIEW),
-        rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
+        rx.hstack(
+            nav_link("Home", routes.HOME),
+            nav_link("Lessons", routes.LEARN),
+            nav_link("Review", routes.REVIEW),
+            rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
+            spacing="4",
+            display=["none", "none", "flex"],
+        ),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -54,6 +65,22 @@ def navbar(
                 )
             ),
             rx.menu.content(
+                # On phones the page links live in this menu (the bar shows them from tablet size up).
+                *[
+                    rx.menu.item(label, on_select=rx.redirect(href), display=["flex", "flex", "none"])
+                    for label, href in (
+                        ("Home", routes.HOME),
+                        ("Lessons", routes.LEARN),
+                        ("Review", routes.REVIEW),
+                    )
+                ],
+                rx.cond(
+                    is_staff,
+                    rx.menu.item(
+                        "Staff area", on_select=rx.redirect(routes.ADMIN), display=["flex", "flex", "none"]
+                    ),
+                ),
+                rx.menu.separator(display=["block", "block", "none"]),
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
