@@ -116,4 +116,4 @@ def reset_settings_cache() -> None:
     get_settings.cache_clear()
 
 
-__all__ = ["Settings", "get_settings", "reset_settings_cache", "Field", "REPO_ROOT"]
+__all__ = ["REPO_ROOT", "Field", "Settings", "get_settings", "reset_settings_cache"]
