@@ -1,0 +1,1 @@
+"""Scheduled jobs. `python -m jobs` runs them all in ONE process (never inside web workers)."""

@@ -1,0 +1,20 @@
+"""Registers every job. One scheduler process per deployment (see docs/operations.md)."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from jobs.retention import run_retention
+
+
+def build_scheduler() -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(
+        run_retention,
+        CronTrigger(hour=3, minute=17),
+        id="retention",
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    return scheduler
