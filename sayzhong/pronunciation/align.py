@@ -34,7 +34,7 @@ def speech_region(track: PitchTrack) -> tuple[int, int] | None:
         return None
     peak = float(np.percentile(db, 98))
     loud = db > peak - 30.0
-    voiced = track.voiced & loud
+    voiced = track.voiced & (db > peak - 25.0)  # steady hum or far-off voices are quieter
     if voiced.sum() < 3:
         return None
     v_idx = np.flatnonzero(voiced)

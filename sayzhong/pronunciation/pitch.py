@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,8 @@ def st_to_hz(st: FloatArray | float) -> FloatArray:
 def track_pitch(samples: npt.NDArray[np.float32], sample_rate: int = 16_000) -> PitchTrack:
     import parselmouth
 
-    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=sample_rate)
+    x = _highpass(samples.astype(np.float64), sample_rate)
+    sound = parselmouth.Sound(x, sampling_frequency=sample_rate)
     pitch = sound.to_pitch_ac(
         time_step=STEP_S,
         pitch_floor=PITCH_FLOOR_HZ,
@@ -53,7 +55,23 @@ def track_pitch(samples: npt.NDArray[np.float32], sample_rate: int = 16_000) -> 
     f0 = np.asarray(pitch.selected_array["frequency"], dtype=np.float64)
     st = np.where(f0 > 0, hz_to_st(np.maximum(f0, 1.0)), np.nan)
     st = clean_contour(st)
-    return PitchTrack(times, st, frame_intensity(samples, sample_rate, times))
+    return PitchTrack(times, st, frame_intensity(x.astype(np.float32), sample_rate, times))
+
+
+@lru_cache(maxsize=4)
+def _highpass_sos(sample_rate: int) -> FloatArray:
+    from scipy.signal import butter
+
+    return np.asarray(butter(4, 65.0, btype="highpass", fs=sample_rate, output="sos"))
+
+
+def _highpass(x: FloatArray, sample_rate: int) -> FloatArray:
+    """Remove DC, rumble and mains hum (50/60 Hz) that Praat could take for voicing."""
+    from scipy.signal import sosfiltfilt
+
+    if x.size < 64:
+        return x
+    return np.asarray(sosfiltfilt(_highpass_sos(sample_rate), x))
 
 
 def frame_intensity(samples: npt.NDArray[np.float32], sample_rate: int, times: FloatArray) -> FloatArray:

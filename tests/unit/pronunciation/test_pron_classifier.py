@@ -102,3 +102,19 @@ def test_damaged_profile_is_refused(bad: dict[str, object]) -> None:
 def test_profile_needs_recordings() -> None:
     with pytest.raises(ProfileError):
         build_profile([])
+
+
+@pytest.mark.parametrize("snr_db", [40.0, 20.0, 10.0])
+@pytest.mark.parametrize("median_hz", [200.0, 110.0])
+def test_tones_survive_noise_and_mains_hum(snr_db: float, median_hz: float) -> None:
+    from pron_synth import SR
+
+    tones = [3, 1, 4, 2]
+    speech = synth_samples(tones, median_hz=median_hz)
+    x = np.concatenate([np.zeros(SR // 2, np.float32), speech, np.zeros(SR // 2, np.float32)])
+    rng = np.random.default_rng(0)
+    power = float(np.mean(speech[np.abs(speech) > 0.01] ** 2))
+    noise = rng.normal(0, np.sqrt(power / 10 ** (snr_db / 10)), x.size)
+    hum = 0.01 * np.sin(2 * np.pi * 50 * np.arange(x.size) / SR)
+    audio = decode_audio(to_wav((x + noise + hum).astype(np.float32)))
+    assert [j.detected for j in analyse(audio, [True] * 4).judgements] == tones
