@@ -12,9 +12,9 @@ Shape (see docs/pronunciation.md for every field)::
                            "PronunciationAssessment": {AccuracyScore, ErrorType},
                            "Syllables": [{"Syllable", "Grapheme", "Offset", "Duration",
                                           "PronunciationAssessment": {AccuracyScore, ErrorType},
-                                          "ExpectedTone", "DetectedTone", "ToneScore",
+                                          "ExpectedTone", "AcceptedTones", "DetectedTone", "ToneScore",
                                           "ToneConfidence", "ToneVerdict", "Contour"}],
-                           "Phonemes": [...] (Azure only)}]}]}
+                           "Phonemes": [...] (empty unless Azure scored too)}]}]}
 
 Offsets and durations are in 100-ns ticks, like Azure's.
 """
@@ -226,6 +226,7 @@ def _group_words(expected: list[ExpectedSyllable], syllables: list[dict[str, Any
                     "ErrorType": error,
                 },
                 "Syllables": entries,
+                "Phonemes": [],  # filled from Azure when it also scored the attempt
             }
         )
     return words

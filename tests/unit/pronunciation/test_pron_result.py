@@ -38,6 +38,7 @@ def test_result_follows_the_azure_shape_with_tone_extension(
     for key in ("AccuracyScore", "FluencyScore", "CompletenessScore", "PronScore", "ToneScore"):
         assert isinstance(pa[key], int) and 0 <= pa[key] <= 100
     assert [w["Word"] for w in best["Words"]] == ["我", "想", "喝茶"]
+    assert all(w["Phonemes"] == [] for w in best["Words"])
     syls = syllables(result)
     assert [s["Syllable"] for s in syls] == ["wo3", "xiang3", "he1", "cha2"]
     assert [s["ExpectedTone"] for s in syls] == [2, 3, 1, 2]
