@@ -73,6 +73,24 @@ def _progress_text() -> rx.Component:
     )
 
 
+def _recorder(upload_url: rx.Var, *, mode: str, max_seconds: int) -> rx.Component:
+    return rx.card(
+        recorder(
+            upload_url=upload_url,
+            item_id=OnboardingState.item_id,
+            mode=mode,
+            max_seconds=max_seconds,
+            silence_seconds=1.2,
+            label="Record",
+            disabled=OnboardingState.item_id == "",
+            on_scored=OnboardingState.on_scored,
+            on_error=OnboardingState.on_error,
+            on_status=OnboardingState.on_status,
+        ),
+        width="100%",
+    )
+
+
 def _mic_check() -> rx.Component:
     return rx.vstack(
         rx.heading("Microphone check", size="7", as_="h1"),
@@ -83,21 +101,7 @@ def _mic_check() -> rx.Component:
         ),
         _progress_text(),
         _prompt_card(),
-        rx.card(
-            recorder(
-                upload_url=OnboardingState.calibration_url,
-                item_id=OnboardingState.item_id,
-                mode="calibration",
-                max_seconds=10,
-                silence_seconds=1.2,
-                label="Record",
-                disabled=OnboardingState.item_id == "",
-                on_scored=OnboardingState.on_scored,
-                on_error=OnboardingState.on_error,
-                on_status=OnboardingState.on_status,
-            ),
-            width="100%",
-        ),
+        _recorder(OnboardingState.calibration_url, mode="calibration", max_seconds=10),
         scoring_feedback(OnboardingState),
         rx.button(
             "Skip the microphone check for now", variant="ghost", on_click=OnboardingState.skip_mic_check
@@ -129,21 +133,7 @@ def _placement() -> rx.Component:
             preload="none",
             aria_label="Reference recording",
         ),
-        rx.card(
-            recorder(
-                upload_url=OnboardingState.upload_url,
-                item_id=OnboardingState.item_id,
-                mode="placement",
-                max_seconds=15,
-                silence_seconds=1.2,
-                label="Record",
-                disabled=OnboardingState.item_id == "",
-                on_scored=OnboardingState.on_scored,
-                on_error=OnboardingState.on_error,
-                on_status=OnboardingState.on_status,
-            ),
-            width="100%",
-        ),
+        _recorder(OnboardingState.upload_url, mode="placement", max_seconds=15),
         scoring_feedback(OnboardingState),
         rx.cond(
             OnboardingState.has_result,

@@ -108,6 +108,28 @@ def scoring_feedback(state: type[PracticeState]) -> rx.Component:
     )
 
 
+def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
+    """Phrase card, recorder and result for the current item of a practice-like state."""
+    return rx.fragment(
+        phrase_card(
+            hanzi=state.hanzi,
+            syllables=state.syllables,
+            english=state.english,
+            note=state.note,
+            reference_url=state.reference_audio_url,
+        ),
+        recorder_panel(
+            upload_url=state.upload_url,
+            item_id=state.item_id,
+            mode=mode,
+            on_scored=state.on_scored,
+            on_error=state.on_error,
+            on_status=state.on_status,
+        ),
+        scoring_feedback(state),
+    )
+
+
 @template(routes.PRACTICE, "Practice", access="user", on_load=[PracticeState.load], max_width="960px")
 def practice_page() -> rx.Component:
     return rx.cond(
@@ -125,22 +147,7 @@ def practice_page() -> rx.Component:
                 width="100%",
             ),
             rx.heading(PracticeState.unit_title, size="6", as_="h1"),
-            phrase_card(
-                hanzi=PracticeState.hanzi,
-                syllables=PracticeState.syllables,
-                english=PracticeState.english,
-                note=PracticeState.note,
-                reference_url=PracticeState.reference_audio_url,
-            ),
-            recorder_panel(
-                upload_url=PracticeState.upload_url,
-                item_id=PracticeState.item_id,
-                mode="practice",
-                on_scored=PracticeState.on_scored,
-                on_error=PracticeState.on_error,
-                on_status=PracticeState.on_status,
-            ),
-            scoring_feedback(PracticeState),
+            practice_panel(PracticeState, mode="practice"),
             rx.hstack(
                 rx.button(
                     "Previous",

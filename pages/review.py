@@ -3,8 +3,7 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import phrase_card, recorder_panel
-from pages.practice import scoring_feedback
+from pages.practice import practice_panel
 from pages.template import template
 from sayzhong import routes
 from state.practice import ReviewState
@@ -37,22 +36,7 @@ def review_page() -> rx.Component:
                     ReviewState.total.to_string() + " items due · " + ReviewState.position,
                     color=rx.color("gray", 11),
                 ),
-                phrase_card(
-                    hanzi=ReviewState.hanzi,
-                    syllables=ReviewState.syllables,
-                    english=ReviewState.english,
-                    note=ReviewState.note,
-                    reference_url=ReviewState.reference_audio_url,
-                ),
-                recorder_panel(
-                    upload_url=ReviewState.upload_url,
-                    item_id=ReviewState.item_id,
-                    mode="review",
-                    on_scored=ReviewState.on_scored,
-                    on_error=ReviewState.on_error,
-                    on_status=ReviewState.on_status,
-                ),
-                scoring_feedback(ReviewState),
+                practice_panel(ReviewState, mode="review"),
                 rx.hstack(
                     rx.button(
                         "Previous",
