@@ -39,6 +39,13 @@ if [ ! -f e2e/node_modules/.package-lock.json ] || [ e2e/package-lock.json -nt e
   (cd e2e && npm ci --no-fund --no-audit --loglevel=error)
 fi
 
+# Fail fast, in plain words, on settings that would be refused (e.g. ENV=prod with the default SECRET_KEY).
+if ! problem="$(.venv/bin/python -c 'from sayzhong.settings import get_settings; get_settings()' 2>&1)"; then
+  echo "Configuration error:" >&2
+  echo "$problem" | grep -E "^  Value error|^  [A-Za-z_]+$|Input should" | sed 's/ \[type=.*//' >&2
+  exit 2
+fi
+
 mkdir -p var
 echo "==> Database migrations"
 .venv/bin/alembic upgrade head >/dev/null
