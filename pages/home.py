@@ -34,6 +34,12 @@ def _tone_row(row: rx.Var) -> rx.Component:
     )
 
 
+def _pair_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["pair"]), rx.table.cell(row["accuracy"]), rx.table.cell(row["count"])
+    )
+
+
 def _chart() -> rx.Component:
     return rx.recharts.line_chart(
         *[
@@ -147,6 +153,24 @@ def home() -> rx.Component:
                     ),
                     rx.table.body(rx.foreach(HomeState.tone_rows, _tone_row)),
                     width="100%",
+                ),
+                rx.cond(
+                    HomeState.pair_rows.length() > 0,
+                    rx.vstack(
+                        rx.heading("Tone pairs to work on", size="3", as_="h3"),
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell("Pair"),
+                                    rx.table.column_header_cell("Accuracy"),
+                                    rx.table.column_header_cell("Times said"),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(HomeState.pair_rows, _pair_row)),
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
                 ),
                 rx.cond(
                     HomeState.weakest_tone != "",

@@ -27,6 +27,7 @@ class HomeState(rx.State):
     goal_percent: int = 0
     weakest_tone: str = ""
     tone_rows: list[dict[str, Any]] = []
+    pair_rows: list[dict[str, str]] = []
     chart: list[dict[str, Any]] = []
 
     @rx.event
@@ -81,6 +82,14 @@ class HomeState(rx.State):
                 "count": str(t.total),
             }
             for t in stats.tones
+        ]
+        self.pair_rows = [
+            {
+                "pair": f"Tone {p.first} → tone {p.second}",
+                "accuracy": "–" if p.accuracy is None else f"{round(100 * p.accuracy)}%",
+                "count": str(p.total),
+            }
+            for p in stats.weakest_pairs
         ]
         by_day: dict[str, dict[str, Any]] = {}
         for p in points:
