@@ -74,9 +74,12 @@ def build_profile(samples: list[tuple[bytes, str]]) -> SpeakerProfile:
     voiced_all: list[np.ndarray] = []
     per_tone: dict[int, list[tuple[float, float]]] = {}
     n_syllables = 0
-    for data, text in samples:
-        expected = expected_syllables(text)
-        audio = decode_audio(data)
+    for number, (data, text) in enumerate(samples, start=1):
+        try:
+            expected = expected_syllables(text)
+            audio = decode_audio(data)
+        except SayZhongError as exc:  # say which recording of the set is unusable
+            raise type(exc)(f"Recording {number}: {exc.user_message}", code=exc.code) from exc
         track = track_pitch(audio.samples, audio.sample_rate)
         voiced = track.f0_st[track.voiced]
         if voiced.size:

@@ -118,3 +118,14 @@ def test_tones_survive_noise_and_mains_hum(snr_db: float, median_hz: float) -> N
     hum = 0.01 * np.sin(2 * np.pi * 50 * np.arange(x.size) / SR)
     audio = decode_audio(to_wav((x + noise + hum).astype(np.float32)))
     assert [j.detected for j in analyse(audio, [True] * 4).judgements] == tones
+
+
+def test_profile_error_names_the_bad_recording() -> None:
+    from sayzhong.pronunciation.audio import AudioSilentError
+
+    good = to_wav(synth_samples([1, 4]))
+    silent = to_wav(np.zeros(16_000, np.float32))
+    with pytest.raises(AudioSilentError) as info:
+        build_profile([(good, "ma1 ma4"), (silent, "ma1")])
+    assert info.value.user_message.startswith("Recording 2:")
+    assert info.value.code == "audio_silent"
