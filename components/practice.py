@@ -161,15 +161,17 @@ def score_pill(label: str, value: rx.Var) -> rx.Component:
 
 
 def contour_chart(points: rx.Var) -> rx.Component:
-    """Learner vs target pitch on the Chao scale (1 = lowest, 5 = highest)."""
+    """Learner vs target pitch on the Chao scale (1 = lowest, 5 = highest of the speaker's range)."""
     return rx.recharts.line_chart(
         rx.recharts.line(
             data_key="target",
-            stroke=rx.color("gray", 9),
+            stroke=rx.color("gray", 10),
             stroke_width=3,
+            stroke_dasharray="6 4",
             dot=False,
             name="Target",
             type_="monotone",
+            is_animation_active=False,
         ),
         rx.recharts.line(
             data_key="learner",
@@ -179,13 +181,17 @@ def contour_chart(points: rx.Var) -> rx.Component:
             name="You",
             type_="monotone",
             connect_nulls=True,
+            is_animation_active=False,
         ),
-        rx.recharts.y_axis(domain=[1, 5], ticks=[1, 2, 3, 4, 5], width=24, tick_line=False),
+        rx.recharts.y_axis(
+            domain=[0.5, 5.5], ticks=[1, 3, 5], width=24, tick_line=False, allow_data_overflow=True
+        ),
         rx.recharts.x_axis(data_key="x", hide=True),
+        rx.recharts.legend(vertical_align="top", height=20, icon_size=10),
         data=points,
         width="100%",
-        height=110,
-        margin={"top": 6, "right": 6, "bottom": 0, "left": 0},
+        height=130,
+        margin={"top": 4, "right": 6, "bottom": 0, "left": 0},
     )
 
 

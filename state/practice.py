@@ -70,33 +70,51 @@ def reference_url(item_id: str) -> str:
     return backend(f"/practice/reference/{item_id}") if item_id else ""
 
 
+CHART_POINTS = 24
+
+
+def resample(values: list[float | None], n: int = CHART_POINTS) -> list[float | None]:
+    """Spread a contour over `n` points across the syllable (linear; gaps stay gaps)."""
+    if not values:
+        return [None] * n
+    if len(values) == 1:
+        return [values[0]] * n
+    out: list[float | None] = []
+    last = len(values) - 1
+    for i in range(n):
+        pos = i * last / (n - 1)
+        lo = int(pos)
+        hi = min(lo + 1, last)
+        a, b = values[lo], values[hi]
+        if a is None or b is None:
+            out.append(a if b is None else b if a is None else None)
+            continue
+        out.append(round(a + (b - a) * (pos - lo), 2))
+    return out
+
+
 def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
     cards = []
     for syl in view.syllables:
-        learner, target = list(syl.learner_contour), list(syl.target_contour)
-        n = max(len(learner), len(target))
-        points = [
-            {
-                "x": i,
-                "learner": round(learner[i], 2) if i < len(learner) and learner[i] is not None else None,
-                "target": round(target[i], 2) if i < len(target) else None,
-            }
-            for i in range(n)
+        # Both contours cover the syllable from start to end; put them on one time axis.
+        learner = resample(list(syl.learner_contour))
+        target = resample(list(syl.target_contour))
+        points: list[dict[str, float | None]] = [
+            {"x": float(i), "learner": learner[i], "target": target[i]} for i in range(CHART_POINTS)
         ]
+        heard = TONE_NAMES.get(syl.detected_tone, "unclear") if syl.detected_tone else "unclear"
         cards.append(
-            {
-                "grapheme": syl.grapheme,
-                "pinyin": with_tone_marks(syl.pinyin) if syl.pinyin else "",
-                "verdict": syl.verdict,
-                "verdict_label": VERDICT_LABELS.get(syl.verdict, syl.verdict),
-                "expected_label": TONE_NAMES.get(syl.expected_tone, str(syl.expected_tone)),
-                "heard_label": TONE_NAMES.get(syl.detected_tone, "unclear")
-                if syl.detected_tone
-                else "unclear",
-                "hint": syl.hint,
-                "score": round(syl.tone_score),
-                "points": points,
-            }
+            SyllableCard(
+                grapheme=syl.grapheme,
+                pinyin=with_tone_marks(syl.pinyin) if syl.pinyin else "",
+                verdict=syl.verdict,
+                verdict_label=VERDICT_LABELS.get(syl.verdict, syl.verdict),
+                expected_label=TONE_NAMES.get(syl.expected_tone, str(syl.expected_tone)),
+                heard_label=heard,
+                hint=syl.hint,
+                score=round(syl.tone_score),
+                points=points,
+            )
         )
     return cards
 
