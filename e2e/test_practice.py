@@ -58,7 +58,7 @@ def test_correct_take_gets_tone_verdicts_and_contours_for_every_syllable(
         expect(cards.nth(i)).to_contain_text("Expected tone 1")
         expect(cards.nth(i)).to_contain_text("Correct")
     # Learner vs target contour charts are drawn (two lines per syllable).
-    expect(page.locator(".recharts-surface")).to_have_count(2)
+    expect(page.locator(".recharts-wrapper")).to_have_count(2)
     expect(page.locator(".recharts-line")).to_have_count(4)
     overall = page.get_by_role("group", name="Scores out of 100").get_by_text(re.compile(r"^\d+$")).first
     assert int(overall.inner_text()) >= 60
