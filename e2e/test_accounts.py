@@ -82,6 +82,17 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
     expect_onboarding(page, app.url, "Ling")
     sign_out(page)
     expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+    token_id = app.python(
+        "import sys\n"
+        "from sayzhong.db import session_scope\n"
+        "from sayzhong.accounts.service import find_user_by_email\n"
+        "from sayzhong.api.tokens import create_token\n"
+        "with session_scope() as s:\n"
+        "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+        "    info, _raw = create_token(session=s, user_id=u.id, name='laptop')\n"
+        "    print(info.id)\n",
+        email,
+    )
     page.goto(f"{app.url}/forgot-password")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_role("button", name="Send reset link").click()
@@ -97,6 +108,16 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
     page.get_by_label("Repeat new password").fill(new_password)
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    # API tokens minted with the old password stop working too.
+    status = app.python(
+        "import sys\n"
+        "from sayzhong.db import session_scope\n"
+        "from sayzhong.api.models import ApiToken\n"
+        "with session_scope() as s:\n"
+        "    print('revoked' if s.get(ApiToken, int(sys.argv[1])).revoked_at else 'active')\n",
+        token_id,
+    )
+    assert status == "revoked"
     # The link is single use: it is refused before anything is typed.
     page.goto(link)
     expect(page.get_by_role("alert")).to_contain_text(re.compile("already been used|expired|no longer", re.I))

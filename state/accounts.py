@@ -209,9 +209,13 @@ class ResetPasswordState(rx.State):
         self.busy = True
         yield
         try:
-            await run_in_session(
-                lambda session: accounts.reset_password(session=session, token=token, new_password=password)
-            )
+
+            def _reset(session):  # type: ignore[no-untyped-def]
+                user = accounts.reset_password(session=session, token=token, new_password=password)
+                # Whoever had the old password may have minted API tokens: revoke them too.
+                api_tokens.revoke_all_tokens(session=session, user_id=user.id)
+
+            await run_in_session(_reset)
         except SayZhongError as exc:
             self.error = exc.user_message
             self.busy = False
