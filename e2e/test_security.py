@@ -10,16 +10,18 @@ from playwright.sync_api import Browser, Page, expect
 from e2e.conftest import RunningApp
 from e2e.helpers import expect_onboarding, sign_in, sign_up, unique_email
 
-# Keep a handle on the page's websockets and the frames it sends.
+# Keep a handle on the page's websockets, the frames it sends and the frames it receives.
 CAPTURE_WEBSOCKETS = """
 (() => {
   const Original = window.WebSocket;
   window.__sockets = [];
   window.__frames = [];
+  window.__received = [];
   class Capturing extends Original {
     constructor(...args) {
       super(...args);
       window.__sockets.push(this);
+      this.addEventListener("message", (e) => window.__received.push(String(e.data)));
     }
     send(data) {
       if (typeof data === "string") window.__frames.push(data);
@@ -34,11 +36,15 @@ CAPTURE_WEBSOCKETS = """
 def _send_change_role(page: Page, user_id: str, role: str) -> None:
     from state.admin import AdminUsersState
 
-    # Wait until the app's socket.io namespace is connected on this page.
-    page.wait_for_function("() => (window.__frames || []).some(f => f.startsWith('40/_event,'))")
-    page.wait_for_timeout(500)
+    # Wait until the app's socket.io namespace is connected and has answered the page's hydrate.
+    page.wait_for_function(
+        "() => (window.__frames || []).some(f => f.startsWith('40/_event,'))"
+        " && (window.__received || []).some(f => f.startsWith('42/_event,'))"
+    )
+    substate = AdminUsersState.get_full_name()
+    seen = page.evaluate("window.__received.length")
     event = {
-        "name": f"{AdminUsersState.get_full_name()}.change_role",
+        "name": f"{substate}.change_role",
         "payload": {"user_id": user_id, "role": role},
         "router_data": {"pathname": "/admin/users/", "asPath": "/admin/users/"},
     }
@@ -47,7 +53,12 @@ def _send_change_role(page: Page, user_id: str, role: str) -> None:
         "42/_event," + json.dumps(["event", event]),
     )
     assert sent >= 1
-    page.wait_for_timeout(1500)
+    # The handler has run when the server sends that state's update back (no sleeping on the clock).
+    page.wait_for_function(
+        "([seen, name]) => window.__received.slice(seen)"
+        ".some(f => f.startsWith('42/_event,') && f.includes(name))",
+        arg=[seen, substate],
+    )
 
 
 def test_learner_calling_a_staff_event_handler_directly_is_refused(
