@@ -20,7 +20,7 @@ from starlette.types import ASGIApp
 from sayzhong import routes
 from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import SayZhongError
-from sayzhong.http.security import SecurityHeadersMiddleware, origin_of
+from sayzhong.http.security import SecurityHeadersMiddleware, is_same_origin, origin_of
 from sayzhong.http.session_cookie import (
     clear_session_cookie,
     read_ticket,
@@ -37,13 +37,6 @@ def _app_redirect(settings: Settings, path: str, **query: str) -> RedirectRespon
     if query:
         url += "?" + urlencode(query)
     return RedirectResponse(url, status_code=303)
-
-
-def _same_origin(request: Request, settings: Settings) -> bool:
-    """Reject cross-site POSTs (login CSRF): browsers always send Origin on form POSTs."""
-    origin = request.headers.get("origin")
-    allowed = {settings.app_url.rstrip("/"), settings.backend_url.rstrip("/")}
-    return origin in allowed
 
 
 def client_ip(request: Request) -> str:
@@ -75,7 +68,7 @@ async def auth_session(request: Request) -> Response:
     from sayzhong.accounts import service as accounts
 
     settings = get_settings()
-    if not _same_origin(request, settings):
+    if not is_same_origin(request.headers.get("origin"), settings):
         return JSONResponse({"code": "forbidden", "message": "Cross-site request refused."}, status_code=403)
     form = await request.form()
     ticket = str(form.get("ticket", ""))
@@ -97,7 +90,7 @@ async def auth_sign_out(request: Request) -> Response:
     from sayzhong.accounts import service as accounts
 
     settings = get_settings()
-    if not _same_origin(request, settings):
+    if not is_same_origin(request.headers.get("origin"), settings):
         return JSONResponse({"code": "forbidden", "message": "Cross-site request refused."}, status_code=403)
     token = token_from_cookie_header(settings, request.headers.get("cookie"))
 

@@ -17,6 +17,7 @@ from sayzhong.accounts import service as accounts
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.db import session_scope
 from sayzhong.errors import AuthenticationError, NotFoundError, SayZhongError
+from sayzhong.http.security import is_same_origin
 from sayzhong.http.session_cookie import token_from_cookie_header
 from sayzhong.http.uploads import check_audio_content_type, read_limited_body
 from sayzhong.settings import get_settings
@@ -46,18 +47,12 @@ def _current_user(request: Request) -> UserInfo:
     return info.user
 
 
-def _same_origin(request: Request) -> bool:
-    settings = get_settings()
-    origin = request.headers.get("origin")
-    return origin is None or origin in {settings.app_url.rstrip("/"), settings.backend_url.rstrip("/")}
-
-
 async def upload_attempt(request: Request) -> Response:
     from sayzhong.practice import service as practice
 
     settings = get_settings()
     try:
-        if not _same_origin(request):
+        if not is_same_origin(request.headers.get("origin"), settings):
             raise SayZhongError("Cross-site request refused.", code="forbidden")
         user = await asyncio.to_thread(_current_user, request)
         content_type = check_audio_content_type(request.headers.get("content-type"))
@@ -108,7 +103,7 @@ async def calibration_take(request: Request) -> Response:
 
     settings = get_settings()
     try:
-        if not _same_origin(request):
+        if not is_same_origin(request.headers.get("origin"), settings):
             raise SayZhongError("Cross-site request refused.", code="forbidden")
         user = await asyncio.to_thread(_current_user, request)
         check_audio_content_type(request.headers.get("content-type"))

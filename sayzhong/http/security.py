@@ -6,10 +6,20 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sayzhong.settings import Settings
+
 
 def origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def is_same_origin(origin: str | None, settings: Settings) -> bool:
+    """Cookie-authenticated POSTs must come from our own pages (CSRF, login CSRF).
+
+    Browsers send `Origin` on every POST, form or fetch; a missing one is refused too.
+    """
+    return origin in {settings.app_url.rstrip("/"), settings.backend_url.rstrip("/")}
 
 
 def content_security_policy(*, backend_origin: str, extra_form_targets: tuple[str, ...] = ()) -> str:
