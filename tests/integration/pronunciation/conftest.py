@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pron_synth_i import synth_wav_bytes
+
+from tests.support.pron_synth import synth_wav_bytes
 
 CODECS = {
     "wav": [],

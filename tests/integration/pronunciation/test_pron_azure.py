@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from azure_fake import FakeAzure, azure_result
-from pron_synth_i import synth_wav_bytes
 
 from sayzhong.integrations.azure_speech import AzureSpeechAssessor
 from sayzhong.pronunciation.audio import decode_audio
@@ -15,6 +14,7 @@ from sayzhong.pronunciation.ports import AssessorUnavailableError
 from sayzhong.pronunciation.service import assess_pronunciation
 from sayzhong.pronunciation.text import expected_syllables
 from sayzhong.settings import Settings
+from tests.support.pron_synth import synth_wav_bytes
 
 pytest.importorskip("azure.cognitiveservices.speech")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
-from pron_synth import synth_samples, to_wav
+
+from tests.support.pron_synth import synth_samples, to_wav
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pron_synth import SR, synth_samples
 
 from sayzhong.pronunciation.align import segment_syllables
 from sayzhong.pronunciation.pitch import track_pitch
+from tests.support.pron_synth import SR, synth_samples
 
 
 def syllable_centres(n: int, syllable_s: float, gap_s: float) -> list[float]:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from pron_synth import SR, synth_samples, to_wav
 
 from sayzhong.pronunciation.audio import (
     AudioClippedError,
@@ -22,6 +21,7 @@ from sayzhong.pronunciation.audio import (
     decode_audio,
     sniff_container,
 )
+from tests.support.pron_synth import SR, synth_samples, to_wav
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + os.urandom(200)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pron_synth import synth_samples, to_wav
 
 from sayzhong.pronunciation.analysis import analyse
 from sayzhong.pronunciation.audio import decode_audio
 from sayzhong.pronunciation.classifier import load_model, tone_features
 from sayzhong.pronunciation.pitch import hz_to_st
 from sayzhong.pronunciation.profile import ProfileError, SpeakerProfile, build_profile
+from tests.support.pron_synth import synth_samples, to_wav
 
 CONTOURS = {
     1: np.full(25, 4.0),
@@ -107,7 +107,7 @@ def test_profile_needs_recordings() -> None:
 @pytest.mark.parametrize("snr_db", [40.0, 20.0, 10.0])
 @pytest.mark.parametrize("median_hz", [200.0, 110.0])
 def test_tones_survive_noise_and_mains_hum(snr_db: float, median_hz: float) -> None:
-    from pron_synth import SR
+    from tests.support.pron_synth import SR
 
     tones = [3, 1, 4, 2]
     speech = synth_samples(tones, median_hz=median_hz)

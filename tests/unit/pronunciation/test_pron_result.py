@@ -127,7 +127,7 @@ def test_score_formulas() -> None:
 def test_concurrent_calls_give_the_same_results(offline_settings: Settings) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from pron_synth import synth_samples, to_wav
+    from tests.support.pron_synth import synth_samples, to_wav
 
     jobs = [
         (to_wav(synth_samples([2, 3, 1, 2], median_hz=hz)), text)

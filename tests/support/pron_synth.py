@@ -1,4 +1,4 @@
-"""Synthetic voiced speech with a known F0 contour per syllable (no external tools needed)."""
+"""Synthetic voiced speech with a known F0 contour per syllable, shared by unit and integration tests."""
 
 from __future__ import annotations
 
@@ -47,3 +47,7 @@ def to_wav(samples: np.ndarray) -> bytes:
         w.setframerate(SR)
         w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return buf.getvalue()
+
+
+def synth_wav_bytes(tones: Sequence[int], median_hz: float = 200.0) -> bytes:
+    return to_wav(synth_samples(tones, median_hz=median_hz))
