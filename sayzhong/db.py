@@ -7,6 +7,7 @@ work through `session_scope()`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,12 +30,15 @@ def as_utc(value: datetime) -> datetime:
 
 
 _engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def _engine_for(url: str) -> Engine:
-    if url not in _engines:
-        _engines[url] = _create_engine(url)
-    return _engines[url]
+    # Handlers run in worker threads: create each pool exactly once.
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = _create_engine(url)
+        return _engines[url]
 
 
 def _create_engine(url: str) -> Engine:
@@ -55,9 +59,10 @@ def _create_engine(url: str) -> Engine:
 
 def dispose_engines() -> None:
     """Close every pooled connection (tests switch databases; jobs fork)."""
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
 
 
 def get_engine() -> Engine:
