@@ -47,6 +47,9 @@ class SessionState(rx.State):
     email: str = ""
     display_name: str = ""
     role: str = ""
+    oidc_enabled: bool = False
+    oidc_label: str = ""
+    oidc_start_url: str = ""
 
     @rx.var
     def signed_in(self) -> bool:
@@ -55,18 +58,6 @@ class SessionState(rx.State):
     @rx.var
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
-
-    @rx.var
-    def oidc_enabled(self) -> bool:
-        return bool(get_settings().oidc_issuer)
-
-    @rx.var
-    def oidc_label(self) -> str:
-        return get_settings().oidc_display_name
-
-    @rx.var
-    def oidc_start_url(self) -> str:
-        return get_settings().backend_url.rstrip("/") + routes.AUTH_OIDC_START
 
     @rx.var
     def is_admin(self) -> bool:
@@ -95,6 +86,10 @@ class SessionState(rx.State):
         return await asyncio.to_thread(_resolve)
 
     def _apply(self, user: accounts.UserInfo | None) -> None:
+        settings = get_settings()
+        self.oidc_enabled = bool(settings.oidc_issuer)
+        self.oidc_label = settings.oidc_display_name
+        self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
         if user is None:
             self.user_id, self.email, self.display_name, self.role = 0, "", "", ""
         else:
