@@ -80,6 +80,9 @@ def test_role_play_through_a_branch_to_the_summary(
     expect(transcript.get_by_text("你家有几口人？")).to_be_visible()
     # Take the second branch: "三口人：爸爸、妈妈和我。" leads to a different partner turn.
     page.get_by_role("button", name=re.compile("三口人")).click()
+    # Wait until the server has taken the choice before recording anything.
+    expect(page.get_by_text("三口人：爸爸、妈妈和我。", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Your line", exact=True)).to_be_visible()
     turns = 0
     while turns < 12 and page.get_by_role("region", name="Conversation summary").count() == 0:
         turns += 1
