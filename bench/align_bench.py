@@ -6,9 +6,9 @@ training) align only recordings of their held-out speakers. Calibration is neste
 presence calibration used on fold k is fitted on the other three folds' held-out results.
 
 Reports:
-1. boundary error at word junctions of synthetic phrases (3-4 held-out dspspeech words, energy-
-   trimmed, joined with no gap or a random 0-400 ms gap, low background noise, 0.3-1 s of
-   leading/trailing noise);
+1. boundary error at word junctions of synthetic phrases (3-4 held-out dspspeech words cut to
+   their voiced region + unvoiced onset, joined with no gap or a random 0-400 ms gap, low
+   background noise, 0.3-1 s of leading/trailing noise);
 2. "said" rate of correctly spoken syllables (aishell sentences, dspspeech words);
 3. "said" rate and status against another text of similar length;
 4. partial takes (first word of a two-word text; aishell sentence cut after half its syllables);
@@ -39,6 +39,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import train_aligner as T  # noqa: E402
 
 from sayzhong.pronunciation import acoustic  # noqa: E402
+from sayzhong.pronunciation.align import speech_region  # noqa: E402
 from sayzhong.pronunciation.aligner import (  # noqa: E402
     DEFAULT_CONFIG,
     AcousticModel,
@@ -47,15 +48,23 @@ from sayzhong.pronunciation.aligner import (  # noqa: E402
     load_aligner,
     raw_align,
 )
+from sayzhong.pronunciation.pitch import track_pitch  # noqa: E402
 
 SR = acoustic.SAMPLE_RATE
 
 
 def speech_bounds(samples: np.ndarray) -> tuple[int, int]:
-    """Sample range of the speech: frames within 35 dB of the loud end."""
-    db = acoustic.frame_db(samples)
-    loud = np.flatnonzero(db > np.percentile(db, 99) - 35.0)
-    return int(loud[0]) * acoustic.HOP, min(samples.size, int(loud[-1]) * acoustic.HOP + acoustic.WIN)
+    """Sample range of the speech, independent of the aligner: the voiced region (Praat F0)
+    extended over a loud unvoiced onset, as the old energy/voicing segmentation finds it."""
+    track = track_pitch(samples, SR)
+    region = speech_region(track)
+    if region is None:
+        return 0, samples.size
+    a, b = region
+    hop = float(track.times[1] - track.times[0])
+    start = max(0, int((float(track.times[a]) - hop / 2) * SR))
+    end = min(samples.size, int((float(track.times[b - 1]) + hop / 2) * SR))
+    return start, end
 
 
 def phrase_case(

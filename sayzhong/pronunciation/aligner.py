@@ -17,11 +17,22 @@ How it works
   silence or "garbage" (the best speech state of that frame minus a per-frame penalty), so noise
   and *extra words* before/after the expected text go to the edges instead of being swallowed
   by the first/last syllable; the garbage frames are reported as ``extra_speech_s``.
+- Every syllable also has a "filler" alternative (garbage, entered at a fixed cost): a syllable
+  that was not said takes a frame or a few there instead of squeezing its states into its
+  neighbours' speech (a cut-off take otherwise drags the said syllables out of place).
 - Free phone loop: any unit may follow any unit (with an insertion penalty). Goodness of
   pronunciation (GOP) of a syllable = (forced log-likelihood − free-loop log-likelihood) per
-  frame over the syllable's frames. Its presence probability comes from a logistic calibration
-  of [GOP, share of its frames the free loop calls silence, log duration, loudness relative to
-  the utterance], fitted on held-out speakers by ``scripts/train_aligner.py``.
+  frame over the syllable's frames. A logistic regression over [GOP, worst unit's GOP, aligned
+  to its filler, share of frames the free loop calls silence, log duration, loudness relative
+  to the utterance] gives a per-syllable log-likelihood ratio "said vs not said".
+- Presence is then *structured*: people say the whole text, none of it, one contiguous part of
+  it, or all of it but one skipped part; they do not say every other syllable. The posterior
+  over those hypotheses (``structured_posteriors``) turns the ratios into P(said) per syllable
+  and P(whole text) (= ``utterance_presence``), so chance matches of single syllables in another
+  sentence do not count as "said". Weights and priors are fitted on held-out speakers by
+  ``scripts/train_aligner.py`` (see bench/RESULTS-align.md for what they achieve).
+- Status: no_speech (energy), ok / extra_speech (all said; extra_speech when ≥ 0.4 s of garbage
+  speech sits at the edges), partial (some said), different_text (none said).
 - "No speech" is decided from the energy envelope alone (loud end vs noise floor), not from the
   models: after per-utterance normalisation, steady room noise looks as much like speech as
   anything else.
@@ -52,6 +63,7 @@ IntArray = npt.NDArray[np.int64]
 
 MODEL_PATH = Path(__file__).with_name("model") / "aligner_model.npz"
 PRESENCE_THRESHOLD = 0.5
+MIN_VOICED_SPEECH_S = 0.12
 NEG = -1e30
 
 STATUS_OK = "ok"
@@ -253,6 +265,7 @@ def _unit_nodes(model: AcousticModel, unit: str) -> list[tuple[int, list[int]]]:
 N_FEATURES = 6
 SIL_COL = 0  # offsets into the special columns appended after the model states
 EDGE_COL = 1
+FILLER_COL = 2  # garbage only: a syllable not said may not hide in a pause, pauses are free
 
 
 def forced_graph(
@@ -262,7 +275,7 @@ def forced_graph(
 ) -> Graph:
     """``[edge] syl1 [pause] syl2 … [edge]``; syllables are (initial units, final units).
 
-    Every syllable has an alternative "filler" node (silence or garbage, entered at a cost of
+    Every syllable has an alternative "filler" node (garbage, entered at a cost of
     ``delete_penalty``): a syllable that was not said then takes a frame or a few of whatever is
     there instead of squeezing its states into the neighbours' speech.
     """
@@ -306,7 +319,7 @@ def forced_graph(
                 first_node = False
             last = len(cols) - 1
             n_units += 1
-        fill = add(s + EDGE_COL, [], i, False, True)
+        fill = add(s + FILLER_COL, [], i, False, True)
         preds[fill] = [(fill, 0.0), *((e, -delete_penalty) for e in entry_from)]
         if i == 0:
             start_nodes.append(fill)
@@ -425,7 +438,7 @@ def node_emissions(model: AcousticModel, ll: FloatArray, graph: Graph) -> tuple[
     sil = ll[:, model.sil_states()].max(axis=1)
     speech = np.delete(ll, model.sil_states(), axis=1).max(axis=1)
     garbage = speech - float(model.config.get("garbage_penalty", DEFAULT_CONFIG["garbage_penalty"]))
-    ext = np.concatenate([ll, sil[:, None], np.maximum(sil, garbage)[:, None]], axis=1)
+    ext = np.concatenate([ll, sil[:, None], np.maximum(sil, garbage)[:, None], garbage[:, None]], axis=1)
     return ext[:, graph.column], garbage
 
 
@@ -459,6 +472,8 @@ def raw_align(
     model: AcousticModel,
     samples: npt.NDArray[np.floating],
     units: Sequence[tuple[Sequence[str], Sequence[str]]],
+    *,
+    voiced_s: float | None = None,
 ) -> RawAlignment:
     static = acoustic.mfcc_static(samples)
     x = acoustic.normalise(static)
@@ -466,6 +481,10 @@ def raw_align(
     loud = float(np.percentile(db, 99))
     floor = float(np.percentile(db, 10))
     has_speech = loud - floor >= float(model.config["min_range_db"]) and loud > -65.0
+    # A take trimmed tight around the voice has no quiet floor to compare with; voicing (from the
+    # pitch tracker, when the caller has it) still tells speech from steady noise.
+    if voiced_s is not None and voiced_s >= MIN_VOICED_SPEECH_S and loud > -65.0:
+        has_speech = True
     graph = forced_graph(model, units)
     min_len = len(units) + 2
     if x.shape[0] < min_len:  # too short for the text: pad with the quietest frame
@@ -596,12 +615,18 @@ def decide(model: AcousticModel, raw: RawAlignment) -> Alignment:
     return Alignment(sylls, t(start), t(end), float(whole), status, float(extra_s))
 
 
-def align_text(samples: np.ndarray, sample_rate: int, syllables: Sequence[ExpectedSyllable]) -> Alignment:
+def align_text(
+    samples: np.ndarray,
+    sample_rate: int,
+    syllables: Sequence[ExpectedSyllable],
+    *,
+    voiced_s: float | None = None,
+) -> Alignment:
     """Align the expected syllables to a recording (16 kHz mono) and judge what was said."""
     if sample_rate != acoustic.SAMPLE_RATE:
         raise ValueError(f"align_text needs {acoustic.SAMPLE_RATE} Hz audio, got {sample_rate}")
     if not syllables:
         raise ValueError("align_text needs at least one expected syllable")
     model = load_aligner()
-    raw = raw_align(model, samples, syllable_unit_lists(syllables))
+    raw = raw_align(model, samples, syllable_unit_lists(syllables), voiced_s=voiced_s)
     return decide(model, raw)
