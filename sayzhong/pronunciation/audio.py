@@ -24,7 +24,10 @@ DEFAULT_MAX_SECONDS = 30.0
 SILENT_DBFS = -60.0
 QUIET_DBFS = -45.0
 CLIP_LEVEL = 0.985
-CLIP_FRACTION = 0.002
+# Share of samples in clipped runs: above MILD the take is scored with a warning; above SEVERE
+# so much of the voice is flattened that its pitch cannot be trusted, and the take is refused.
+CLIP_FRACTION_MILD = 0.002
+CLIP_FRACTION_SEVERE = 0.05
 
 
 class AudioError(SayZhongError):
@@ -89,6 +92,8 @@ class DecodedAudio:
     duration_s: float
     container: str
     """Sniffed container: wav, mp3, flac, ogg, webm, mp4."""
+    warnings: tuple[str, ...] = ()
+    """Problems that did not stop scoring, e.g. ``clipped`` (too loud, but still judged)."""
 
 
 def sniff_container(data: bytes) -> str | None:
@@ -131,8 +136,8 @@ def decode_audio(
     samples = _decode(data, max_seconds)
     if samples.size == 0:
         raise AudioCorruptError("The recording contains no sound we could decode. Please record again.")
-    check_levels(samples)
-    return DecodedAudio(samples, SAMPLE_RATE, samples.size / SAMPLE_RATE, container)
+    warnings = check_levels(samples)
+    return DecodedAudio(samples, SAMPLE_RATE, samples.size / SAMPLE_RATE, container, warnings)
 
 
 def _too_long(max_seconds: float) -> AudioTooLongError:
@@ -192,16 +197,22 @@ def frame_rms_dbfs(samples: npt.NDArray[np.float32], frame: int = 320) -> npt.ND
     return np.asarray(20.0 * np.log10(np.maximum(rms, 1e-6)))
 
 
-def check_levels(samples: npt.NDArray[np.float32]) -> None:
-    """Raise for silence, a too-quiet recording or clipping."""
+def clipped_fraction(samples: npt.NDArray[np.float32]) -> float:
+    """Share of samples at full scale next to another one (single peaks are not clipping)."""
+    clipped = np.abs(samples) >= CLIP_LEVEL
+    runs = clipped[1:] & clipped[:-1]
+    return float(runs.mean()) if runs.size else 0.0
+
+
+def check_levels(samples: npt.NDArray[np.float32]) -> tuple[str, ...]:
+    """Raise for silence, a too-quiet recording or heavy clipping; return warnings for mild clipping."""
     db = frame_rms_dbfs(samples)
     loud = float(np.percentile(db, 95))
     if loud < SILENT_DBFS:
         raise AudioSilentError()
     if loud < QUIET_DBFS:
         raise AudioTooQuietError()
-    clipped = np.abs(samples) >= CLIP_LEVEL
-    # Count only samples that sit at full scale next to another one: single peaks are not clipping.
-    runs = clipped[1:] & clipped[:-1]
-    if runs.size and float(runs.mean()) > CLIP_FRACTION:
+    clipped = clipped_fraction(samples)
+    if clipped > CLIP_FRACTION_SEVERE:
         raise AudioClippedError()
+    return ("clipped",) if clipped > CLIP_FRACTION_MILD else ()

@@ -119,7 +119,7 @@ def format_table(result: dict[str, Any]) -> str:
     best = result["NBest"][0]
     lines = [f"{'syllable':<10}{'pinyin':<10}{'expected':<12}{'heard':<12}{'tone score':>10}  verdict"]
     for word in best["Words"]:
-        for s in word["Syllables"]:
+        for s in word["Syllables"] or []:
             heard = TONE_NAMES.get(s["DetectedTone"], "?") if s["DetectedTone"] else "-"
             score = "-" if s["ToneScore"] is None else str(s["ToneScore"])
             lines.append(
@@ -127,6 +127,10 @@ def format_table(result: dict[str, Any]) -> str:
                 f"{score:>10}  {s['ToneVerdict']}"
             )
     pa = best["PronunciationAssessment"]
+    utterance = result.get("Utterance") or {}
+    if utterance.get("Message"):
+        lines.append("")
+        lines.append(str(utterance["Message"]))
     lines.append("")
     lines.append(
         f"Pron {pa['PronScore']}  Accuracy {pa['AccuracyScore']}  Fluency {pa['FluencyScore']}  "

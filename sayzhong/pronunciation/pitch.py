@@ -106,6 +106,7 @@ def clean_contour(st: FloatArray) -> FloatArray:
     vals = np.where(np.abs(diff) > 7.0, np.nan, vals)
     out[idx] = vals
     _drop_jumps(out)
+    _drop_far_from_voice(out)
     # Remove short voiced islands (creak, noise).
     voiced = ~np.isnan(out)
     edges = np.diff(np.concatenate([[0], voiced.astype(np.int8), [0]]))
@@ -117,6 +118,25 @@ def clean_contour(st: FloatArray) -> FloatArray:
 
 
 JUMP_ST = 4.0
+VOICE_SPAN_ST = 13.0
+
+
+def _drop_far_from_voice(out: FloatArray) -> None:
+    """Frames more than VOICE_SPAN_ST from the recording's median voice are octave or creak
+    errors (a separate creaky island at a syllable's end halves the pitch): move them by an
+    octave when that lands them in the voice's range, else drop them. Works in place."""
+    voiced = ~np.isnan(out)
+    if voiced.sum() < 10:
+        return
+    med = float(np.median(out[voiced]))
+    far = voiced & (np.abs(out - med) > VOICE_SPAN_ST)
+    for i in np.flatnonzero(far):
+        for octave in (12.0, -12.0):
+            if abs(out[i] + octave - med) <= VOICE_SPAN_ST / 2:
+                out[i] += octave
+                break
+        else:
+            out[i] = np.nan
 
 
 def _drop_jumps(out: FloatArray) -> None:

@@ -64,7 +64,7 @@ class SpeakerProfile:
 
 def build_profile(samples: list[tuple[bytes, str]]) -> SpeakerProfile:
     """Profile from (audio bytes, known text) pairs; raises AudioError/TextError/ProfileError."""
-    from sayzhong.pronunciation.analysis import syllable_contours
+    from sayzhong.pronunciation.analysis import locate_syllables, span_contour
     from sayzhong.pronunciation.audio import decode_audio
     from sayzhong.pronunciation.pitch import track_pitch
     from sayzhong.pronunciation.text import expected_syllables
@@ -84,11 +84,12 @@ def build_profile(samples: list[tuple[bytes, str]]) -> SpeakerProfile:
         voiced = track.f0_st[track.voiced]
         if voiced.size:
             voiced_all.append(voiced)
-        contours = syllable_contours(track, len(expected))
-        if contours is None:
-            continue
-        for syl, c in zip(expected, contours, strict=True):
-            if syl.judged and c.values_st.size >= 4:
+        location = locate_syllables(audio, track, expected)
+        if location.status in ("no_speech", "different_text"):
+            continue  # its voice still tells the pitch range; its syllables cannot be placed
+        for syl, located in zip(expected, location.spans, strict=True):
+            c = span_contour(track, located)
+            if syl.judged and located.said and c.values_st.size >= 4:
                 slope = float(np.polyfit(np.linspace(0, 1, c.values_st.size), c.values_st, 1)[0])
                 per_tone.setdefault(syl.surface_tone, []).append((float(np.mean(c.values_st)), slope))
                 n_syllables += 1

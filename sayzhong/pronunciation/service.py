@@ -44,7 +44,7 @@ class OfflineAssessor:
         expected: list[ExpectedSyllable],
         profile: SpeakerProfile | None = None,
     ) -> dict[str, Any]:
-        analysis = analyse(audio, [s.judged for s in expected], profile)
+        analysis = analyse(audio, expected, profile)
         return build_offline_result(
             text=text, expected=expected, audio=audio, analysis=analysis, profile_used=profile is not None
         )
@@ -131,6 +131,9 @@ def merge_azure(offline: dict[str, Any], azure: dict[str, Any]) -> dict[str, Any
             break
         acc, err, _a_word = char_scores[i]
         pa = syl["PronunciationAssessment"]
+        if syl.get("ToneVerdict") == "not_said":
+            syl["AzureAccuracyScore"] = round(acc)
+            continue  # the offline aligner found no trace of it: it stays an omission
         syl["AzureAccuracyScore"] = round(acc)
         if err == "Omission":
             pa["AccuracyScore"], pa["ErrorType"] = 0, "Omission"
