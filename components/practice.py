@@ -10,7 +10,13 @@ import reflex as rx
 from components.recorder import recorder
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
-VERDICT_COLOURS = {"correct": "green", "wrong_tone": "red", "unclear": "amber", "neutral": "gray"}
+VERDICT_COLOURS = {
+    "correct": "green",
+    "wrong_tone": "red",
+    "unclear": "amber",
+    "neutral": "gray",
+    "not_said": "gray",
+}
 
 
 def tone_colour(tone: rx.Var) -> rx.Var:
@@ -25,7 +31,14 @@ def tone_colour(tone: rx.Var) -> rx.Var:
 
 
 def verdict_scheme(verdict: rx.Var) -> rx.Var:
-    return rx.match(verdict, ("correct", "green"), ("wrong_tone", "red"), ("unclear", "amber"), "gray")
+    return rx.match(
+        verdict,
+        ("correct", "green"),
+        ("wrong_tone", "red"),
+        ("unclear", "amber"),
+        ("not_said", "gray"),
+        "gray",
+    )
 
 
 def pinyin_line(syllables: rx.Var) -> rx.Component:
@@ -249,27 +262,42 @@ def result_panel(
     engine_note: rx.Var,
     syllables: rx.Var,
     attempt_audio_url: rx.Var,
+    said_message: rx.Var | str = "",
+    not_said: rx.Var | bool = False,
 ) -> rx.Component:
+    scores = rx.hstack(
+        score_pill("Overall", pron),
+        score_pill("Tones", tone),
+        score_pill("Accuracy", accuracy),
+        score_pill("Fluency", fluency),
+        spacing="5",
+        flex_wrap="wrap",
+        role="group",
+        aria_label="Scores out of 100",
+    )
+    cards = rx.grid(
+        rx.foreach(syllables, syllable_card),
+        columns=rx.breakpoints(initial="1", xs="2", md="4"),
+        spacing="3",
+        width="100%",
+        role="list",
+        aria_label="Feedback per syllable",
+    )
     return rx.vstack(
         rx.heading("Your result", size="5", as_="h2"),
-        rx.hstack(
-            score_pill("Overall", pron),
-            score_pill("Tones", tone),
-            score_pill("Accuracy", accuracy),
-            score_pill("Fluency", fluency),
-            spacing="5",
-            flex_wrap="wrap",
-            role="group",
-            aria_label="Scores out of 100",
+        rx.cond(
+            said_message != "",
+            rx.callout(
+                said_message,
+                icon="ear",
+                color_scheme=rx.cond(not_said, "red", "amber"),
+                role="status",
+                data_testid="said-message",
+                width="100%",
+            ),
         ),
-        rx.grid(
-            rx.foreach(syllables, syllable_card),
-            columns=rx.breakpoints(initial="1", xs="2", md="4"),
-            spacing="3",
-            width="100%",
-            role="list",
-            aria_label="Feedback per syllable",
-        ),
+        # A take of something else gets no scores or tone verdicts, only the message and replay.
+        rx.cond(not_said, rx.fragment(), rx.fragment(scores, cards)),
         rx.hstack(
             rx.text("Your take:", size="2"),
             rx.el.audio(src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"),

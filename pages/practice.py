@@ -103,6 +103,8 @@ def scoring_feedback(state: type[PracticeState]) -> rx.Component:
                 engine_note=state.engine_note,
                 syllables=state.result_syllables,
                 attempt_audio_url=state.attempt_audio_url,
+                said_message=state.said_message,
+                not_said=state.not_said,
             ),
         ),
     )

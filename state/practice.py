@@ -26,8 +26,13 @@ TONE_NAMES = {1: "1 (high)", 2: "2 (rising)", 3: "3 (dipping)", 4: "4 (falling)"
 VERDICT_LABELS = {
     "correct": "Correct",
     "wrong_tone": "Wrong tone",
-    "unclear": "Unclear",
+    "unclear": "Not sure",
     "neutral": "Neutral",
+    "not_said": "Not heard",
+}
+WARNING_TEXT = {
+    "clipped": "Your take was a little too loud (distorted), so some pitch may be off. "
+    "Move back from the microphone a bit.",
 }
 
 
@@ -102,7 +107,12 @@ def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
         points: list[dict[str, float | None]] = [
             {"x": float(i), "learner": learner[i], "target": target[i]} for i in range(CHART_POINTS)
         ]
-        heard = TONE_NAMES.get(syl.detected_tone, "unclear") if syl.detected_tone else "unclear"
+        if syl.verdict == "not_said":
+            heard = "nothing"
+        elif syl.detected_tone:
+            heard = TONE_NAMES.get(syl.detected_tone, "unclear")
+        else:
+            heard = "the expected tone" if syl.verdict == "correct" else "unclear"
         cards.append(
             SyllableCard(
                 grapheme=syl.grapheme,
@@ -133,6 +143,9 @@ class ScoringState(rx.State):
     fluency: int = 0
     tone: int = 0
     engine_note: str = ""
+    said_message: str = ""
+    """Set when the phrase was not (fully) said: shown above the result in plain words."""
+    not_said: bool = False
     result_syllables: list[SyllableCard] = []
 
     @rx.var
@@ -153,6 +166,8 @@ class ScoringState(rx.State):
         self.mic_error = ""
         self.attempt_id = 0
         self.result_syllables = []
+        self.said_message = ""
+        self.not_said = False
 
     async def _load_attempt(self, attempt_id: str) -> practice.AttemptView | None:
         session_state = await self.get_state(SessionState)
@@ -177,6 +192,9 @@ class ScoringState(rx.State):
             "calibrated to your voice" if view.speaker_profile_used else "not yet calibrated to your voice"
         )
         self.engine_note = ", ".join(notes) + "."
+        self.not_said = not view.counted
+        extra = [WARNING_TEXT[w] for w in view.warnings if w in WARNING_TEXT]
+        self.said_message = " ".join([*([view.said_message] if view.said_message else []), *extra])
         self.has_result = True
         self.error = ""
         return view

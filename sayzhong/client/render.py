@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 WIDTH = 80
 SPARK = "▁▂▃▄▅▆▇█"
-VERDICT_MARK = {"correct": "✓", "wrong_tone": "✗", "unclear": "?", "neutral": "·"}
-VERDICT_ASCII = {"correct": "ok", "wrong_tone": "XX", "unclear": "??", "neutral": "--"}
+VERDICT_MARK = {"correct": "✓", "wrong_tone": "✗", "unclear": "?", "neutral": "·", "not_said": "∅"}
+VERDICT_ASCII = {"correct": "ok", "wrong_tone": "XX", "unclear": "??", "neutral": "--", "not_said": "00"}
 
 
 def wants_color(stream: TextIO) -> bool:
@@ -143,6 +143,12 @@ def render_attempt(
             ("completeness", "completeness"),
         )
     )
+    message = attempt.get("said_message")
+    if isinstance(message, str) and message:
+        lines.append(style.red(message) if attempt.get("counted") is False else style.yellow(message))
+    if attempt.get("counted") is False:
+        lines.append(style.dim("Not counted in your statistics or reviews. Try the phrase again."))
+        return "\n".join(lines)
     lines.append(scores)
     syllables = attempt.get("syllables") or []
     if not syllables:
@@ -160,23 +166,23 @@ def render_attempt(
         mark = marks.get(verdict, "?")
         expected = syl.get("expected_tone")
         heard = syl.get("detected_tone")
-        heard_label = "—" if verdict == "neutral" else _tone_label(heard)
+        heard_label = "—" if verdict in ("neutral", "not_said") else _tone_label(heard)
         row = (
             pad(mark, 4)
             + pad(str(syl.get("grapheme", "")), 4)
             + pad(str(syl.get("pinyin", "")), 8)
             + pad(_tone_label(expected), 8)
             + pad(heard_label if style.unicode else heard_label.replace("—", "-"), 8)
-            + pad(_score(syl.get("tone_score")) if verdict != "neutral" else "", 7)
+            + pad(_score(syl.get("tone_score")) if verdict not in ("neutral", "not_said") else "", 7)
             + pad(contour(syl.get("learner_contour") or (), style=style), 10)
             + contour(syl.get("target_contour") or (), style=style)
         )
         lines.append(style.verdict(verdict, row.rstrip()))
         hint = str(syl.get("hint") or "")
-        if hint and verdict in ("wrong_tone", "unclear"):
+        if hint and verdict in ("wrong_tone", "unclear", "not_said"):
             lines.extend(textwrap.wrap(hint, width=WIDTH, initial_indent=" " * 8, subsequent_indent=" " * 8))
     wrong = sum(1 for s in syllables if s.get("verdict") == "wrong_tone")
-    judged = sum(1 for s in syllables if s.get("verdict") in ("correct", "wrong_tone", "unclear"))
+    judged = sum(1 for s in syllables if s.get("verdict") in ("correct", "wrong_tone"))
     if judged:
         summary = "All tones right — well done!" if wrong == 0 else f"{wrong} of {judged} tones to work on."
         lines.append(style.green(summary) if wrong == 0 else style.yellow(summary))

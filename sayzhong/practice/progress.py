@@ -57,7 +57,7 @@ def get_or_create_profile(session: Session, user_id: int) -> LearnerProfile:
 def xp_for(parsed: ParsedResult, mode: str) -> int:
     if mode == "calibration":
         return 0
-    judged = [s for s in parsed.syllables if s.judged]
+    judged = [s for s in parsed.syllables if s.judged and s.verdict != "unclear"]
     all_tones = bool(judged) and all(s.verdict == "correct" for s in judged)
     return XP_BASE + round(parsed.pron / 20) + (XP_ALL_TONES if all_tones else 0)
 

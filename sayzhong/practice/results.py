@@ -15,7 +15,11 @@ from typing import Any
 
 from sayzhong.practice.hints import NEUTRAL
 
-VERDICTS = ("correct", "wrong_tone", "unclear", "neutral")
+VERDICTS = ("correct", "wrong_tone", "unclear", "neutral", "not_said")
+DECIDED = ("correct", "wrong_tone")
+"""Only confident verdicts count: statistics, review scheduling and progress read these."""
+NOT_SAID_STATUSES = ("no_speech", "different_text")
+"""Utterance statuses meaning the expected phrase was not said: the take is kept, never counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,16 @@ class ParsedResult:
     speaker_profile_used: bool | None
     """What the result says about calibration; None when it does not say."""
     syllables: tuple[ParsedSyllable, ...]
+    said_status: str = "ok"
+    """``ok``, ``no_speech``, ``different_text``, ``partial`` or ``extra_speech`` (engine's check
+    that the expected phrase was said); old results without the check read as ``ok``."""
+    said_message: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def counted(self) -> bool:
+        """False when the phrase was not said: such a take is stored but feeds nothing."""
+        return self.said_status not in NOT_SAID_STATUSES
 
 
 # The engine's own ToneVerdict wins: it flags an error from the probability of the *expected*
@@ -60,12 +74,16 @@ _ENGINE_VERDICTS = {
     "wrong_tone": "wrong_tone",
     "undecidable": "unclear",
     "unclear": "unclear",
+    "uncertain": "unclear",
     "not_judged": "neutral",
     "neutral": "neutral",
+    "not_said": "not_said",
 }
 
 
 def verdict_for(expected: int, detected: int | None, engine_verdict: Any = None) -> str:
+    if str(engine_verdict).lower() == "not_said":
+        return "not_said"
     if expected == NEUTRAL:
         return "neutral"
     mapped = _ENGINE_VERDICTS.get(str(engine_verdict).lower()) if engine_verdict is not None else None
@@ -250,6 +268,10 @@ def parse_result(result: dict[str, Any]) -> ParsedResult:
     except (TypeError, ValueError):
         duration_s = None
     profile_flag = _get(result, "SpeakerProfileUsed")
+    utterance = _get(result, "Utterance")
+    status = _get(utterance, "Status") if isinstance(utterance, dict) else None
+    message = _get(utterance, "Message") if isinstance(utterance, dict) else None
+    warnings = _get(result, "Warnings")
     return ParsedResult(
         engine=str(_get(result, "Engine") or "unknown")[:40],
         accuracy=_score(_get(assessment, "AccuracyScore")),
@@ -260,4 +282,10 @@ def parse_result(result: dict[str, Any]) -> ParsedResult:
         duration_s=duration_s,
         speaker_profile_used=profile_flag if isinstance(profile_flag, bool) else None,
         syllables=syllables,
+        said_status=str(status) if status in _SAID_STATUSES else "ok",
+        said_message=str(message)[:300] if isinstance(message, str) else None,
+        warnings=tuple(str(w)[:40] for w in warnings) if isinstance(warnings, list) else (),
     )
+
+
+_SAID_STATUSES = ("ok", "no_speech", "different_text", "partial", "extra_speech")

@@ -20,7 +20,7 @@ from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice.models import ReviewCard
-from sayzhong.practice.results import ParsedResult, ParsedSyllable
+from sayzhong.practice.results import DECIDED, ParsedResult, ParsedSyllable
 from sayzhong.practice.schemas import ReviewItemView
 
 # Fuzzing spreads intervals randomly; off so a learner's schedule is reproducible and testable.
@@ -37,11 +37,15 @@ class ReviewUpdate:
 
 
 def rating_for(parsed: ParsedResult) -> Rating:
-    """FSRS rating of one take: tones first, then the overall pronunciation score."""
+    """FSRS rating of one take: confident tone verdicts first, then the pronunciation score.
+
+    "Unclear" verdicts (the engine was not sure) say nothing about the learner and do not lower
+    the rating; a partly said phrase is at most Hard.
+    """
     verdicts = [s.verdict for s in parsed.syllables]
     if "wrong_tone" in verdicts or parsed.pron < 50:
         return Rating.Again
-    if "unclear" in verdicts or parsed.pron < 70:
+    if "not_said" in verdicts or parsed.pron < 70:
         return Rating.Hard
     if parsed.pron >= 90 and (parsed.tone is None or parsed.tone >= 90):
         return Rating.Easy
@@ -69,7 +73,10 @@ def _drill_for(syl: ParsedSyllable, prev: ParsedSyllable | None) -> str | None:
 
 
 def updates_for(item: SpeakableItem, parsed: ParsedResult) -> list[ReviewUpdate]:
-    """The item's own review, plus `Again` for the drills matching each missed tone."""
+    """The item's own review, plus `Again` for the drills matching each missed tone; nothing at
+    all when the phrase was not said or no syllable got a confident verdict."""
+    if not parsed.counted or not any(s.verdict in DECIDED for s in parsed.syllables):
+        return []
     errors = [s for s in parsed.syllables if s.verdict == "wrong_tone"]
     updates = [ReviewUpdate(item.id, rating_for(parsed), describe_error(errors[0]) if errors else None)]
     seen = {item.id}

@@ -51,7 +51,7 @@ class SyllableView(_ToDict):
     confidence: float
     """0-1: how sure the engine is about `detected_tone`."""
     verdict: str
-    """correct | wrong_tone | unclear | neutral"""
+    """correct | wrong_tone | unclear | neutral | not_said"""
     hint: str
     learner_contour: tuple[float, ...]
     """The learner's pitch on the Chao scale (1 low … 5 high)."""
@@ -68,6 +68,8 @@ class SyllableView(_ToDict):
             hint = tone_hint(syl.expected_tone, syl.detected_tone)
         elif syl.verdict == "neutral":
             hint = tone_hint(5, None)
+        elif syl.verdict == "not_said":
+            hint = "We didn't hear this syllable. Say the whole phrase."
         else:
             hint = tone_hint(syl.expected_tone, None)
         return cls(
@@ -108,6 +110,14 @@ class AttemptView(_ToDict):
     """XP this submission earned (0 when an idempotent retry returned an existing attempt)."""
     replayed: bool = False
     """True when `score_attempt` returned an attempt already stored under the idempotency key."""
+    said_status: str = "ok"
+    """Whether the phrase was said: ok | no_speech | different_text | partial | extra_speech."""
+    said_message: str | None = None
+    """A plain sentence when it was not (or only partly) said, e.g. "We didn't hear 你好 — try again"."""
+    counted: bool = True
+    """False when the phrase was not said: kept for replay, not counted in statistics or review."""
+    warnings: tuple[str, ...] = ()
+    """Problems that did not stop scoring, e.g. "clipped"."""
 
     @property
     def wrong_tones(self) -> tuple[SyllableView, ...]:
@@ -135,6 +145,10 @@ class AttemptView(_ToDict):
             duration_s=row.duration_s,
             xp_awarded=xp_awarded,
             replayed=replayed,
+            said_status=parsed.said_status,
+            said_message=parsed.said_message,
+            counted=parsed.counted,
+            warnings=parsed.warnings,
         )
 
 

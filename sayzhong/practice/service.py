@@ -235,7 +235,9 @@ def _persist(
     session.flush()
     assert row.id is not None
     prev = None
-    for syl in parsed.syllables:
+    # A take of something other than the phrase is kept (the learner can replay it) but counts
+    # for nothing: no syllable results, review, XP or streak.
+    for syl in parsed.syllables if parsed.counted else ():
         session.add(
             SyllableResult(
                 attempt_id=row.id,
@@ -257,7 +259,7 @@ def _persist(
         prev = syl
 
     xp = 0
-    if mode != "calibration":
+    if mode != "calibration" and parsed.counted:
         item = curriculum.get_item(item_id)
         review.apply_updates(
             session=session, user_id=user.id, updates=review.updates_for(item, parsed), now=now

@@ -17,10 +17,10 @@ from sqlmodel import Session, col, func, select
 from sayzhong.db import as_utc, utcnow
 from sayzhong.practice.models import SyllableResult
 from sayzhong.practice.progress import local_date, zone
+from sayzhong.practice.results import DECIDED
 from sayzhong.practice.schemas import DailyTonePoint, ToneAccuracy, TonePairAccuracy, ToneStats
 
 TONES = (1, 2, 3, 4)
-DECIDED = ("correct", "wrong_tone")
 MIN_SAMPLES = 5
 WEAK_BELOW = 0.9
 MAX_WEAKEST = 3
