@@ -1,21 +1,24 @@
-"""Tone accuracy and tone-error detection on real human speech, held out by syllable.
+"""Tone judgement on voices the model has never heard: speaker-disjoint benchmarks.
 
-Data: ../shared/data/syllables-davinfifield/mp3 (1 female speaker, 1,632 isolated syllables).
-The shipped model was trained on all of these, so this benchmark retrains one model per fold
-(5 folds grouped by base syllable, same recipe as scripts/train_tone_model.py) and scores each
-held-out recording through the full run-time pipeline (decode → Praat F0 → segmentation →
-features → classifier) with the fold's model. Conditions:
+Every figure comes from networks trained with the evaluated speakers held out (5 folds of whole
+speakers, ``corpora.speaker_folds``), through the run-time pipeline (decode → Praat F0 → forced
+alignment → phrase features → networks). Verdict thresholds for a fold are calibrated on the
+*other* folds' held-out predictions, never on the evaluated speakers.
 
-- female (original) and male (Praat "Change gender": pitch median halved, formants ×0.85);
-- with a speaker profile (built from 30 calibration recordings of the same voice, taken from
-  the training folds) and without one (shape-only normalisation);
-- isolated syllables and two-syllable sequences made by joining two held-out recordings.
+Sections:
+1. dspspeech20-train (24 speakers, two-syllable words): with a profile (12 recordings of the
+   speaker) and without; per tone, per tone pair, male vs female; folds by speaker, and by
+   speaker *and* word (the set has only 12 words: a model could learn words instead of tones).
+2. Minimal pairs: each dspspeech word scored against the text of the word with the other tones
+   (北京 ↔ 背景): wrong tones accepted.
+3. aishell1-sample (native read sentences): toned syllables accepted / judged wrong; the same
+   sentences with one syllable's tone replaced by Praat (PSOLA): misses; each sentence scored
+   against another sentence's text: syllables judged correct, utterances recognised as not said.
+4. davinfifield isolated syllables (the one speaker held out), with and without a profile.
+5. Ablation: forced aligner vs energy segmentation, context features on/off, augmentation on/off.
+6. Speed: p95 per 3 s utterance on one core, decoding included.
 
-Detection: a syllable is flagged when P(expected tone) < scoring.TONE_ERROR_THRESHOLD.
-False alarm = flagged although the expected tone is the spoken one; miss = accepted when the
-expected tone is one of the three other tones.
-
-Run: .venv/bin/python bench/tone_bench.py [--limit N]   (needs ../shared; ~5-8 minutes)
+Run: .venv/bin/python bench/tone_bench.py [--quick]   (needs ../shared; ~15 min, --quick ~5 min)
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import re
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -36,189 +40,388 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sayzhong.pronunciation.analysis import (  # noqa: E402
-    Normalisation,
-    SyllableContour,
-    judge,
-    syllable_contours,
-    utterance_normalisation,
-)
-from sayzhong.pronunciation.audio import decode_audio  # noqa: E402
-from sayzhong.pronunciation.classifier import KINDS, NOMINAL_RANGE_ST, ToneModel, train_network  # noqa: E402
-from sayzhong.pronunciation.pitch import track_pitch  # noqa: E402
-from sayzhong.pronunciation.scoring import TONE_ERROR_THRESHOLD  # noqa: E402
-
-DATA = REPO.parent / "shared" / "data" / "syllables-davinfifield" / "mp3"
-MALE_CACHE = Path("/tmp/sayzhong_bench_male.npz")
-N_CALIBRATION = 30
+from sayzhong.pronunciation import corpora  # noqa: E402
+from sayzhong.pronunciation.classifier import KINDS, Thresholds, ToneModel, length_class  # noqa: E402
 
 
-def _load_train_module():  # type: ignore[no-untyped-def]
+def _load_train() -> Any:
     spec = importlib.util.spec_from_file_location(
         "train_tone_model", REPO / "scripts" / "train_tone_model.py"
     )
     assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["train_tone_model"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def change_gender(samples: np.ndarray) -> np.ndarray:
+T = _load_train()
+FOLDS = T.N_FOLDS
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def fold_of_speaker() -> dict[str, int]:
+    return {s: k for k, held in corpora.speaker_folds(corpora.all_corpora(), FOLDS) for s in held}
+
+
+def cross_calibrated(cv: Any) -> tuple[np.ndarray, np.ndarray, list[Thresholds]]:
+    """P(accepted), P(each wrong tone) and per-row thresholds calibrated on the other folds."""
+    fold = fold_of_speaker()
+    folds = np.array([fold[s] for s in cv.speaker])
+    classes = np.array([length_class(len(t)) for t in cv.tones])
+    pa = T.p_accepted(cv.x, cv.accepted)
+    ths: list[Thresholds] = [Thresholds()] * pa.size
+    for k in range(FOLDS):
+        for cls in ("short", "long"):
+            rows = np.flatnonzero((folds == k) & (classes == cls))
+            calib = (folds != k) & (classes == cls)
+            if rows.size == 0 or not calib.any():
+                continue
+            part = T.subset(cv, calib)
+            th = T.calibrate(T.p_accepted(part.x, part.accepted), T.wrong_expectation_p(part.x, part.y), cls)
+            for i in rows:
+                ths[i] = th
+    return pa, folds, ths
+
+
+def verdict_rates(pa: np.ndarray, ths: list[Thresholds], mask: np.ndarray) -> tuple[float, float, float]:
+    idx = np.flatnonzero(mask)
+    if idx.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    wrong = np.mean([pa[i] < ths[i].wrong for i in idx])
+    correct = np.mean([pa[i] >= ths[i].correct for i in idx])
+    acc = 0.0
+    return float(correct), float(wrong), acc
+
+
+def section_words(records: list[Any], out: list[str], *, hold_words: bool = False) -> None:
+    title = "speaker and word held out" if hold_words else "speaker held out"
+    out.append(f"\n## dspspeech20-train, two-syllable words, 24 speakers ({title})\n")
+    out.append("| condition | top-1 tone accuracy | correct accepted | correct judged wrong | n |")
+    out.append("|---|---:|---:|---:|---:|")
+    for kind, label in (("level", "with profile (12 recordings)"), ("utterance", "without profile")):
+        cv = T.cross_validate(records, kind, hold_words=hold_words)
+        pa, _, ths = cross_calibrated(cv)
+        pred = cv.x.argmax(axis=1)
+        for sub, m in (
+            ("all", cv.corpus == "dspspeech"),
+            ("male", (cv.corpus == "dspspeech") & (cv.sex == "m")),
+            ("female", (cv.corpus == "dspspeech") & (cv.sex == "f")),
+        ):
+            acc = float((pred[m] == cv.y[m]).mean())
+            c, w, _ = verdict_rates(pa, ths, m)
+            out.append(f"| {label}, {sub} | {pct(acc)} | {pct(c)} | {pct(w)} | {int(m.sum())} |")
+        if hold_words:
+            continue
+        if kind == "utterance":
+            m = cv.corpus == "dspspeech"
+            per_tone = " · ".join(
+                f"T{t}: {pct(float((pred[m & (cv.y == t - 1)] == t - 1).mean()))}" for t in (1, 2, 3, 4)
+            )
+            out.append(f"\nPer tone (without profile): {per_tone}\n")
+            pairs: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for i in np.flatnonzero(m):
+                key = "-".join(str(t) for t in cv.tones[i])
+                pairs[key][0] += int(pred[i] == cv.y[i])
+                pairs[key][1] += 1
+            out.append(
+                "Per tone pair (without profile): "
+                + " · ".join(f"{k}: {pct(v[0] / v[1])}" for k, v in sorted(pairs.items()))
+                + "\n"
+            )
+            _minimal_pairs(cv, pa, ths, out)
+
+
+# Words of the set that share syllables but differ in tones (the text read against the audio).
+MINIMAL = {"北京": "背景", "背景": "北京"}
+
+
+def _minimal_pairs(cv: Any, pa: np.ndarray, ths: list[Thresholds], out: list[str]) -> None:
+    """Held-out probabilities of 北京 audio scored as 背景 (and back): P(the other word's tone)."""
+    from sayzhong.pronunciation.text import expected_syllables
+
+    other_tones = {w: [s.surface_tone for s in expected_syllables(o)] for w, o in MINIMAL.items()}
+    accepted = uncertain = total = 0
+    for i in range(cv.y.size):
+        if cv.text[i] not in MINIMAL:
+            continue
+        wrong_tone = other_tones[cv.text[i]][cv.position[i]]
+        if wrong_tone == cv.y[i] + 1:
+            continue
+        p = float(cv.x[i][wrong_tone - 1])
+        accepted += int(p >= ths[i].correct)
+        uncertain += int(ths[i].wrong <= p < ths[i].correct)
+        total += 1
+    out.append(
+        f"Minimal pairs (北京 read against 背景's text and back, held-out speakers): wrong tones "
+        f"accepted {pct(accepted / total)}, uncertain {pct(uncertain / total)}, flagged "
+        f"{pct((total - accepted - uncertain) / total)} (n={total})\n"
+    )
+
+
+def section_isolated(records: list[Any], out: list[str]) -> None:
+    out.append("\n## davinfifield isolated syllables (the speaker held out)\n")
+    out.append("| condition | top-1 tone accuracy | correct accepted | correct judged wrong | n |")
+    out.append("|---|---:|---:|---:|---:|")
+    for kind, label in (("level", "with profile"), ("shape", "without profile")):
+        cv = T.cross_validate(records, kind)
+        pa, _, ths = cross_calibrated(cv)
+        m = cv.corpus == "davinfifield"
+        acc = float((cv.x.argmax(axis=1)[m] == cv.y[m]).mean())
+        c, w, _ = verdict_rates(pa, ths, m)
+        out.append(f"| {label} | {pct(acc)} | {pct(c)} | {pct(w)} | {int(m.sum())} |")
+
+
+def section_sentences(records: list[Any], out: list[str], quick: bool) -> None:
+    out.append("\n## aishell1-sample, native read sentences (speaker held out)\n")
+    out.append("| condition | toned syllables accepted | judged wrong | uncertain | n |")
+    out.append("|---|---:|---:|---:|---:|")
+    for kind, label in (("utterance", "without profile"), ("level", "with profile")):
+        cv = T.cross_validate(records, kind)
+        pa, _, ths = cross_calibrated(cv)
+        m = cv.corpus == "aishell"
+        c, w, _ = verdict_rates(pa, ths, m)
+        out.append(f"| {label} | {pct(c)} | {pct(w)} | {pct(1 - c - w)} | {int(m.sum())} |")
+    end_to_end_sentences(records, out, quick)
+
+
+def fold_models(records: list[Any], *, context: bool = True) -> dict[int, ToneModel]:
+    """One full ToneModel per fold (trained without that fold's speakers), thresholds from the
+    other folds' held-out predictions."""
+    utts = corpora.all_corpora()
+    profiles = T.speaker_profiles(records)
+    cvs = {kind: T.cross_validate(records, kind, context=context) for kind in KINDS}
+    models = {}
+    for k, held in corpora.speaker_folds(utts, FOLDS):
+        train_recs = [r for r in records if r.speaker not in held]
+        nets = {}
+        thresholds = {}
+        for kind in KINDS:
+            data = T.build_dataset(train_recs, kind, profiles, jitter_copies=1, seed=k, context=context)
+            nets[kind] = T.train_ensemble(data, members=1, seed=k)
+            cv = cvs[kind]
+            for cls in ("short", "long"):
+                calib = ~np.isin(cv.speaker, list(held)) & np.array(
+                    [length_class(len(t)) == cls for t in cv.tones]
+                )
+                if calib.any():
+                    part = T.subset(cv, calib)
+                    thresholds[f"{kind}/{cls}"] = T.calibrate(
+                        T.p_accepted(part.x, part.accepted), T.wrong_expectation_p(part.x, part.y), cls
+                    )
+        models[k] = ToneModel(nets, {}, thresholds)
+    return models
+
+
+def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> None:
+    """Whole pipeline on held-out speakers' sentences: correct, one tone replaced, wrong text."""
+    from sayzhong.pronunciation.analysis import analyse
+    from sayzhong.pronunciation.audio import DecodedAudio
+    from sayzhong.pronunciation.result import build_offline_result
+    from sayzhong.pronunciation.text import expected_syllables
+
+    models = fold_models(records)
+    fold = fold_of_speaker()
+    sentences = [u for u in corpora.aishell()]
+    if quick:
+        sentences = sentences[::3]
+    rng = np.random.default_rng(5)
+    counts: dict[str, int] = defaultdict(int)
+    for n, utt in enumerate(sentences):
+        model = models[fold[utt.speaker]]
+        samples = corpora.load_samples(utt)
+        audio = DecodedAudio(samples, 16_000, samples.size / 16_000, "flac")
+        expected = expected_syllables(utt.text)
+        res = build_offline_result(
+            text=utt.text,
+            expected=expected,
+            audio=audio,
+            analysis=analyse(audio, expected, None, model),
+            profile_used=False,
+        )
+        syls = [s for w in res["NBest"][0]["Words"] for s in w["Syllables"]]
+        toned = [s for s in syls if s["ExpectedTone"] in (1, 2, 3, 4)]
+        counts["e2e_toned"] += len(toned)
+        counts["e2e_correct"] += sum(s["ToneVerdict"] == "correct" for s in toned)
+        counts["e2e_wrong"] += sum(s["ToneVerdict"] == "wrong" for s in toned)
+        counts["e2e_not_said"] += sum(s["ToneVerdict"] == "not_said" for s in toned)
+        counts["sentences"] += 1
+        counts["sentences_ok"] += int(res["Utterance"]["Status"] in ("ok", "extra_speech"))
+        # Another sentence's text (same speaker, different words).
+        other = sentences[(n + 7) % len(sentences)]
+        wrong_expected = expected_syllables(other.text)
+        res2 = build_offline_result(
+            text=other.text,
+            expected=wrong_expected,
+            audio=audio,
+            analysis=analyse(audio, wrong_expected, None, model),
+            profile_used=False,
+        )
+        syls2 = [s for w in res2["NBest"][0]["Words"] for s in w["Syllables"]]
+        counts["other_syllables"] += len(syls2)
+        counts["other_correct"] += sum(s["ToneVerdict"] == "correct" for s in syls2)
+        counts["other_not_said"] += int(res2["Utterance"]["Status"] in ("different_text", "no_speech"))
+        # One syllable's tone replaced (Praat PSOLA).
+        analysis = analyse(audio, expected, None, model)
+        if analysis.contours is None:
+            continue
+        candidates = [
+            i
+            for i, s in enumerate(expected)
+            if s.judged and analysis.contours[i].span.said and analysis.contours[i].values_st.size >= 8
+        ]
+        if not candidates:
+            continue
+        i = int(rng.choice(candidates))
+        target = int(rng.choice([t for t in (1, 2, 3, 4) if t not in expected[i].accepted_tones]))
+        altered = impose_tone(samples, analysis, i, target)
+        audio2 = DecodedAudio(altered, 16_000, altered.size / 16_000, "wav")
+        res3 = build_offline_result(
+            text=utt.text,
+            expected=expected,
+            audio=audio2,
+            analysis=analyse(audio2, expected, None, model),
+            profile_used=False,
+        )
+        syls3 = [s for w in res3["NBest"][0]["Words"] for s in w["Syllables"]]
+        counts["imposed"] += 1
+        counts["imposed_flagged"] += int(syls3[i]["ToneVerdict"] == "wrong")
+        counts["imposed_uncertain"] += int(syls3[i]["ToneVerdict"] == "uncertain")
+    t = counts["e2e_toned"]
+    out.append(
+        f"\nEnd to end (full result JSON, no profile, {counts['sentences']} sentences): toned syllables "
+        f"judged correct {pct(counts['e2e_correct'] / t)}, wrong {pct(counts['e2e_wrong'] / t)}, "
+        f"not said {pct(counts['e2e_not_said'] / t)}; sentences recognised as said "
+        f"{pct(counts['sentences_ok'] / counts['sentences'])}.\n"
+    )
+    out.append(
+        f"Against another sentence's text: syllables judged correct "
+        f"{pct(counts['other_correct'] / counts['other_syllables'])}; takes reported as not said "
+        f"{pct(counts['other_not_said'] / counts['sentences'])}.\n"
+    )
+    if counts["imposed"]:
+        out.append(
+            "One syllable's tone replaced by Praat (PSOLA): flagged wrong "
+            f"{pct(counts['imposed_flagged'] / counts['imposed'])}, "
+            f"uncertain {pct(counts['imposed_uncertain'] / counts['imposed'])}, missed "
+            f"{pct(1 - (counts['imposed_flagged'] + counts['imposed_uncertain']) / counts['imposed'])} "
+            f"(n={counts['imposed']}).\n"
+        )
+
+
+# Target shapes (semitones relative to the speaker's median) for an imposed tone.
+IMPOSED = {1: (3.0, 3.0), 2: (-2.0, 4.0), 3: (-3.0, -7.0), 4: (5.0, -5.0)}
+
+
+def impose_tone(samples: np.ndarray, analysis: Any, i: int, tone: int) -> np.ndarray:
     import parselmouth
     from parselmouth.praat import call
 
-    sound = parselmouth.Sound(samples.astype(np.float64), 16000)
-    pitch = sound.to_pitch_ac(pitch_floor=75, pitch_ceiling=600)
-    median = call(pitch, "Get quantile", 0, 0, 0.5, "Hertz")
-    if not np.isfinite(median) or median <= 0:
-        median = 250.0
-    male = call(sound, "Change gender", 75, 600, 0.85, median / 2.0, 1.0, 1.0)
-    out = np.asarray(male.values[0], dtype=np.float32)
-    return out
+    span = analysis.contours[i].span
+    ref = analysis.normalisation.ref_st
+    sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=16_000)
+    manipulation = call(sound, "To Manipulation", 0.01, 60, 600)
+    tier = call(manipulation, "Extract pitch tier")
+    call(tier, "Remove points between", span.final_start_s, span.end_s)
+    a, b = IMPOSED[tone]
+    for r in np.linspace(0, 1, 6):
+        st = ref + a + (b - a) * r
+        call(
+            tier,
+            "Add point",
+            span.final_start_s + r * (span.end_s - span.final_start_s),
+            100 * 2 ** (st / 12),
+        )
+    call([tier, manipulation], "Replace pitch tier")
+    out = call(manipulation, "Get resynthesis (overlap-add)")
+    return np.asarray(out.values[0], dtype=np.float32)
+
+
+def section_ablation(records_aug: list[Any], out: list[str]) -> None:
+    out.append("\n## Ablation (speaker-disjoint top-1 accuracy / correct judged wrong, no profile)\n")
+    out.append("| variant | words (dspspeech) | sentences (aishell) |")
+    out.append("|---|---:|---:|")
+
+    def row(label: str, records: list[Any], **kw: Any) -> None:
+        cv = T.cross_validate(records, "utterance", **kw)
+        pa, _, ths = cross_calibrated(cv)
+        cells = []
+        for c in ("dspspeech", "aishell"):
+            m = cv.corpus == c
+            acc = float((cv.x.argmax(axis=1)[m] == cv.y[m]).mean())
+            _, w, _ = verdict_rates(pa, ths, m)
+            cells.append(f"{pct(acc)} / {pct(w)}")
+        out.append(f"| {label} | {cells[0]} | {cells[1]} |")
+
+    row("full engine (aligner, context, augmentation)", records_aug)
+    row("context features off", records_aug, context=False)
+    row("augmentation off", records_aug, train_versions={"orig"})
+    os.environ["SAYZHONG_TRAIN_ALIGNER"] = "0"
+    T.USE_ALIGNER = False
+    row("energy segmentation instead of the aligner", T.load_records())
+    T.USE_ALIGNER = True
+
+
+def section_speed(out: list[str]) -> None:
+    import io
+    import wave
+
+    from sayzhong.pronunciation.corpora import opus_roundtrip
+    from sayzhong.pronunciation.service import assess_pronunciation
+
+    utts = [u for u in corpora.aishell() if 2.5 < corpora.load_samples(u).size / 16_000 < 4.5][:8]
+    times = []
+    for utt in utts:
+        samples = corpora.load_samples(utt)[: 3 * 16_000]
+        # The browser sends WebM/Opus: decode it as at run time.
+        pcm = opus_roundtrip(samples, 24_000)
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16_000)
+            w.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+        data = buf.getvalue()
+        assess_pronunciation(audio=data, text=utt.text, engine="offline")  # warm caches
+        for _ in range(5):
+            t0 = time.perf_counter()
+            assess_pronunciation(audio=data, text=utt.text, engine="offline")
+            times.append((time.perf_counter() - t0) * 1000)
+    out.append(
+        f"\n## Speed\n\n3 s sentences (WAV of Opus-decoded audio) through `assess_pronunciation`, one core: "
+        f"median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms (n={len(times)}).\n"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=int, default=0, help="use only every k-th recording (quick run)")
-    parser.add_argument("--pairs", type=int, default=400, help="two-syllable sequences per fold and voice")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer sentences in the end-to-end checks")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS-tones.md")
+    parser.add_argument("--skip-ablation", action="store_true")
     args = parser.parse_args()
-    if not DATA.is_dir():
-        print(f"DATA MISSING: {DATA} not found; this benchmark needs ../shared/data/syllables-davinfifield")
-        return 2
-    train = _load_train_module()
-    files = []
-    for f in sorted(DATA.glob("*.mp3")):
-        m = re.fullmatch(r"([a-zü:v]+)([1-4])", f.stem)
-        if m:
-            files.append((f, m.group(1), int(m.group(2))))
-    if args.limit:
-        files = files[:: args.limit]
     t0 = time.time()
-    female = [decode_audio(f.read_bytes()).samples for f, _, _ in files]
-    if MALE_CACHE.exists() and not args.limit:
-        male = list(np.load(MALE_CACHE, allow_pickle=True)["male"])
-    else:
-        male = [change_gender(s) for s in female]
-        if not args.limit:
-            np.savez(MALE_CACHE, male=np.array(male, dtype=object))
-    print(f"{len(files)} recordings decoded, male copies made ({time.time() - t0:.0f} s)")
-
-    voices = {"female": female, "male (Change gender)": male}
-    tracks = {v: [track_pitch(s) for s in samples] for v, samples in voices.items()}
-    contours = {v: [syllable_contours(t, 1) for t in ts] for v, ts in tracks.items()}
-    tones = np.array([t for _, _, t in files])
-    bases = [b for _, b, _ in files]
-    rng = np.random.default_rng(42)
-    uniq = sorted(set(bases))
-    fold_of_base = {b: int(i) % 5 for i, b in enumerate(rng.permutation(uniq))}
-    fold = np.array([fold_of_base[b] for b in bases])
-
-    stats: dict[tuple[str, str, str], dict[str, list[int]]] = {}
-
-    def record(key: tuple[str, str, str], true: int, probs: np.ndarray | None) -> None:
-        s = stats.setdefault(key, {"true": [], "pred": [], "fa": [], "miss": []})
-        pred = 0 if probs is None else int(np.argmax(probs)) + 1
-        s["true"].append(true)
-        s["pred"].append(pred)
-        p = np.zeros(4) if probs is None else probs
-        s["fa"].append(int(p[true - 1] < TONE_ERROR_THRESHOLD))
-        for other in range(1, 5):
-            if other != true:
-                s["miss"].append(int(p[other - 1] >= TONE_ERROR_THRESHOLD))
-
-    for k in range(5):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        tr_ok = [i for i in tr if contours["female"][i] and contours["female"][i][0].values_st.size >= 4]
-        vals = [contours["female"][i][0].values_st for i in tr_ok]
-        fracs = np.array([contours["female"][i][0].voiced_fraction for i in tr_ok])
-        ref, span = train.speaker_stats(vals)
-        nets = {}
-        for kind in KINDS:
-            x, y = train.build_xy(vals, fracs, tones[tr_ok], ref, span, kind=kind, n_aug=train.N_AUG, seed=k)
-            nets[kind] = train_network(x, y, seed=k)
-        model = ToneModel(nets["level"], nets["utterance"], nets["shape"], {})
-        calib = rng.choice(tr, size=min(N_CALIBRATION, tr.size), replace=False)
-        for voice in voices:
-            allv = np.concatenate([tracks[voice][i].f0_st[tracks[voice][i].voiced] for i in calib])
-            prof = Normalisation(
-                float(np.median(allv)), float(np.percentile(allv, 95) - np.percentile(allv, 5)), "profile"
-            )
-            for i in te:
-                cs = contours[voice][i]
-                c = cs[0] if cs else None
-                for mode in ("profile", "none"):
-                    probs = None
-                    if c is not None:
-                        norm = prof if mode == "profile" else _shape_norm(c)
-                        probs = judge(c, norm, model).probabilities
-                    record((voice, mode, "isolated"), int(tones[i]), probs)
-            # Two-syllable sequences from held-out recordings of this voice.
-            for _ in range(args.pairs):
-                a, b = rng.choice(te, size=2, replace=False)
-                joined = np.concatenate(
-                    [_trim(voices[voice][a]), np.zeros(320, np.float32), _trim(voices[voice][b])]
-                )
-                track = track_pitch(joined)
-                cs2 = syllable_contours(track, 2)
-                for mode in ("profile", "none", "none, level network"):
-                    for j, idx in enumerate((a, b)):
-                        probs = None
-                        if cs2 is not None:
-                            norm = prof if mode == "profile" else _utterance_norm(*cs2)
-                            if (
-                                mode == "none, level network"
-                            ):  # ablation: utterance reference, profile network
-                                norm = Normalisation(norm.ref_st, norm.range_st, "profile")
-                            probs = judge(cs2[j], norm, model).probabilities
-                        record((voice, mode, "two-syllable"), int(tones[idx]), probs)
-        print(f"fold {k} done ({time.time() - t0:.0f} s)")
-
-    print()
-    print("| voice | profile | material | n | accuracy | false alarm | miss |")
-    print("|---|---|---|---:|---:|---:|---:|")
-    for (voice, mode, material), s in stats.items():
-        true, pred = np.array(s["true"]), np.array(s["pred"])
-        shown = "yes" if mode == "profile" else mode.replace("none", "no")
-        print(
-            f"| {voice} | {shown} | {material} | {true.size} | "
-            f"{100 * (true == pred).mean():.1f} % | {100 * np.mean(s['fa']):.1f} % | "
-            f"{100 * np.mean(s['miss']):.1f} % |"
-        )
-    for key in (
-        ("female", "profile", "isolated"),
-        ("female", "none", "isolated"),
-        ("male (Change gender)", "profile", "isolated"),
-    ):
-        s = stats[key]
-        conf = np.zeros((4, 5), dtype=int)
-        for t, p in zip(s["true"], s["pred"], strict=True):
-            conf[t - 1, p - 1 if p else 4] += 1
-        print(f"\nconfusion {key} (rows: true tone 1-4; cols: predicted 1-4, undecided)")
-        for t in range(4):
-            print(f"  tone {t + 1}: " + " ".join(f"{v:4d}" for v in conf[t]))
-    print(f"\ntotal {time.time() - t0:.0f} s")
+    records = T.load_records()
+    out = [
+        "# Tone engine benchmark (speaker-disjoint)",
+        "",
+        f"Produced by `bench/tone_bench.py` on {time.strftime('%Y-%m-%d')}; "
+        f"{len(records)} recordings and augmented copies from ../shared/data.",
+    ]
+    section_words(records, out)
+    section_words(records, out, hold_words=True)
+    section_isolated(records, out)
+    section_sentences(records, out, args.quick)
+    section_speed(out)
+    if not args.skip_ablation:
+        section_ablation(records, out)
+    out.append(f"\n(benchmark ran {time.time() - t0:.0f} s)\n")
+    text = "\n".join(out)
+    print(text)
+    args.out.write_text(text + "\n", encoding="utf-8")
     return 0
-
-
-def _shape_norm(*cs: SyllableContour) -> Normalisation:
-    v = np.concatenate([c.values_st for c in cs])
-    return Normalisation(float(np.median(v)) if v.size else 0.0, NOMINAL_RANGE_ST, "shape-only")
-
-
-def _utterance_norm(*cs: SyllableContour) -> Normalisation:
-    usable = [c.values_st for c in cs if c.values_st.size >= 4]
-    return utterance_normalisation(usable) if len(usable) >= 2 else _shape_norm(*cs)
-
-
-def _trim(samples: np.ndarray) -> np.ndarray:
-    """Cut leading/trailing silence (below -35 dB of the peak frame) so joined syllables abut."""
-    frame = 160
-    n = samples.size // frame
-    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(20 * np.log10(rms / rms.max()) > -35)
-    if loud.size == 0:
-        return samples
-    return samples[loud[0] * frame : (loud[-1] + 1) * frame]
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Audio fixtures made during the test run: espeak-ng Mandarin speech, and copies where Praat
-imposes a different tone on one syllable (a labelled "wrong tone" take)."""
+"""Audio fixtures made during the test run: real human recordings joined into phrases, espeak-ng
+Mandarin speech, and copies where Praat imposes a different tone on one syllable."""
 
 from __future__ import annotations
 
@@ -41,6 +41,26 @@ def speech_wav(text: str, out: Path, *, speed: int = 120, lead_s: float = 0.5, t
             check=True,
         )
     return out
+
+
+def human_wav(pinyin: str, out: Path, *, lead_s: float = 0.5, tail_s: float = 2.5) -> Path:
+    """Real human speech: numbered pinyin syllables ("jin1 tian1"), each from the public-domain
+    recordings of one native speaker in ../shared/data/syllables-davinfifield, joined with short
+    gaps, as 48 kHz mono 16-bit with silence around it."""
+    from tests.support.human_speech import syllable_samples
+
+    samples = syllable_samples(pinyin, lead_s=lead_s, tail_s=tail_s)
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        raw.write_bytes(_wav16k(samples))
+        subprocess.run(["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(out)], check=True)
+    return out
+
+
+def _wav16k(samples: np.ndarray) -> bytes:
+    from tests.support.human_speech import to_wav
+
+    return to_wav(samples)
 
 
 def voiced_spans(path: Path, *, min_gap_s: float = 0.025) -> list[tuple[float, float]]:

@@ -1,5 +1,5 @@
-"""Speaking practice in a real browser with a fake microphone fed espeak-ng speech (and a copy
-where Praat imposed a wrong tone on one syllable)."""
+"""Speaking practice in a real browser with a fake microphone fed real human speech: the phrase
+said right, said with a wrong tone, and a different phrase altogether."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e.audio import impose_tone, speech_wav
+from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
 from e2e.helpers import sign_up, unique_email
 
@@ -24,13 +24,19 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def correct_take(audio_dir: Path) -> Path:
-    return speech_wav("今天", audio_dir / "jintian.wav")
+    return human_wav("jin1 tian1", audio_dir / "jintian.wav")
 
 
 @pytest.fixture(scope="module")
-def wrong_take(audio_dir: Path, correct_take: Path) -> Path:
-    # Second syllable 天 (tone 1) re-pitched as a falling tone 4.
-    return impose_tone(correct_take, audio_dir / "jintian-t4.wav", syllable=1, syllables=2, tone=4)
+def wrong_take(audio_dir: Path) -> Path:
+    # A native speaker's 天 said with a falling tone 4 (tiān → tiàn).
+    return human_wav("jin1 tian4", audio_dir / "jintian-t4.wav")
+
+
+@pytest.fixture(scope="module")
+def other_phrase_take(audio_dir: Path) -> Path:
+    # 你好 said where the phrase is 今天.
+    return human_wav("ni2 hao3 ma", audio_dir / "nihaoma.wav")
 
 
 def _signed_up(page: Page, app: RunningApp, name: str) -> None:
@@ -115,3 +121,19 @@ def test_undecodable_upload_gets_a_friendly_error_and_the_take_is_kept(
     page.get_by_role("button", name="Try scoring again").click()
     expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
     expect(page.get_by_test_id("syllable-result")).to_have_count(2)
+
+
+def test_a_different_phrase_is_not_scored_and_creates_no_review(
+    mic_page: MicPageFactory, app: RunningApp, other_phrase_take: Path
+) -> None:
+    page = mic_page(other_phrase_take)
+    _signed_up(page, app, "Eli")
+    page.goto(app.url + PRACTICE)
+    _record(page)
+    expect(page.get_by_test_id("said-message")).to_contain_text("We didn't hear “今天” — try again")
+    # No tone verdicts on syllables that were not said, no scores; the take can still be replayed.
+    expect(page.get_by_test_id("syllable-result")).to_have_count(0)
+    expect(page.get_by_role("group", name="Scores out of 100")).to_have_count(0)
+    expect(page.get_by_label("Your recording")).to_be_visible()
+    page.goto(app.url + "/review")
+    expect(page.get_by_text("Nothing is due right now", exact=False)).to_be_visible()

@@ -14,9 +14,18 @@ WAV_BYTES = b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64
 
 
 def syllable(
-    grapheme: str, pinyin: str, expected: int, detected: int | None, *, score: float | None = None
+    grapheme: str,
+    pinyin: str,
+    expected: int,
+    detected: int | None,
+    *,
+    score: float | None = None,
+    verdict: str | None = None,
 ) -> dict[str, Any]:
-    if expected == 5:
+    if verdict in ("not_said", "uncertain"):
+        tone_score = None if verdict == "not_said" else 55
+        conf = None if verdict == "not_said" else 0.5
+    elif expected == 5:
         verdict, tone_score, conf = "not_judged", None, None
     elif detected is None:
         verdict, tone_score, conf = "undecidable", 0, 0.0
@@ -51,9 +60,14 @@ def result(
     pron: float = 85,
     engine: str = "offline",
     profile_used: bool = False,
+    status: str | None = None,
 ) -> dict[str, Any]:
     judged = [s["ToneScore"] for s in syllables if s["ToneScore"] is not None]
+    extra: dict[str, Any] = {}
+    if status is not None:  # the engine's check that the phrase was said (schema 2)
+        extra["Utterance"] = {"Status": status, "Message": f"status {status}", "MissingSyllables": []}
     return {
+        **extra,
         "SchemaVersion": 1,
         "RecognitionStatus": "Success",
         "Engine": engine,

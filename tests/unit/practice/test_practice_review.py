@@ -44,7 +44,10 @@ def test_rating_comes_from_tones_first_then_scores() -> None:
     assert review.rating_for(parse_result(MISSED)) == Rating.Again
     assert review.rating_for(parse_result(GOOD)) == Rating.Good
     assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, 3)], pron=95))) == Rating.Easy
-    assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, None)], pron=95))) == Rating.Hard
+    # An undecidable syllable says nothing about the learner: it does not lower the rating.
+    assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, None)], pron=95))) == Rating.Good
+    part = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, None, verdict="not_said")], pron=95)
+    assert review.rating_for(parse_result(part)) == Rating.Hard
     assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, 3)], pron=40))) == Rating.Again
 
 
@@ -129,3 +132,55 @@ def test_calibration_takes_do_not_touch_reviews(db_session: Session, make_user: 
         assessor=FakeAssessor(MISSED),
     )
     assert db_session.exec(select(ReviewCard)).all() == []
+
+
+def test_only_confident_verdicts_feed_review() -> None:
+    item = curriculum.get_item("greetings.hello")
+    uncertain = result(
+        [
+            syllable("你", "ni3", 2, 3, verdict="uncertain"),
+            syllable("好", "hao3", 3, None, verdict="uncertain"),
+        ]
+    )
+    assert review.updates_for(item, parse_result(uncertain)) == []
+    other = result(
+        [
+            syllable("你", "ni3", 2, None, verdict="not_said"),
+            syllable("好", "hao3", 3, None, verdict="not_said"),
+        ],
+        pron=20,
+        status="different_text",
+    )
+    assert review.updates_for(item, parse_result(other)) == []
+    assert review.updates_for(item, parse_result(MISSED))[0].rating == Rating.Again
+
+
+def test_a_take_of_another_phrase_is_kept_but_not_counted(
+    db_session: Session, make_user: Callable[..., int]
+) -> None:
+    from sayzhong.practice.models import SyllableResult
+    from sayzhong.practice.progress import get_or_create_profile
+
+    user = make_user()
+    other = result(
+        [
+            syllable("你", "ni3", 2, None, verdict="not_said"),
+            syllable("好", "hao3", 3, None, verdict="not_said"),
+        ],
+        pron=20,
+        status="different_text",
+    )
+    view = service.score_attempt(
+        session=db_session,
+        user_id=user,
+        item_id="greetings.hello",
+        audio=WAV_BYTES,
+        content_type="audio/wav",
+        assessor=FakeAssessor(other),
+        now=NOW,
+    )
+    assert view.counted is False and view.said_status == "different_text" and view.has_audio
+    assert view.xp_awarded == 0
+    assert db_session.exec(select(SyllableResult).where(SyllableResult.user_id == user)).all() == []
+    assert db_session.exec(select(ReviewCard).where(ReviewCard.user_id == user)).all() == []
+    assert get_or_create_profile(db_session, user).today_attempts == 0
