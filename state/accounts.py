@@ -18,7 +18,6 @@ from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
-from sayzhong.notifications.service import get_mailer
 from sayzhong.settings import get_settings
 from state.session import SessionState, hand_session_to_browser
 
@@ -158,7 +157,6 @@ class ForgotPasswordState(rx.State):
                 lambda session: accounts.request_password_reset(
                     session=session,
                     email=email,
-                    mailer=get_mailer(settings, session=session),
                     app_url=settings.app_url,
                     ip=ip,
                 )

@@ -12,7 +12,7 @@ import json
 
 import reflex as rx
 
-from sayzhong import routes
+from sayzhong import routes, wiring
 from sayzhong.accounts import service as accounts
 from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
@@ -87,7 +87,7 @@ class SessionState(rx.State):
 
     def _apply(self, user: accounts.UserInfo | None) -> None:
         settings = get_settings()
-        self.oidc_enabled = bool(settings.oidc_issuer)
+        self.oidc_enabled = wiring.oidc_configured(settings)
         self.oidc_label = settings.oidc_display_name
         self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
         if user is None:

@@ -1,4 +1,6 @@
-"""E-mail sending: the offline outbox adapter, adapter choice, and the staff outbox queries.
+"""The staff outbox: queries over the mail the offline `OutboxMailer` stored, and its retention.
+
+The adapter itself lives in `notifications/offline.py`; `sayzhong.wiring.get_mailer` chooses it.
 
 The outbox holds working password-reset links, so only admins may read it (see
 `list_outbox`); rows older than the retention period are removed by `purge_outbox`.
@@ -16,40 +18,8 @@ from sayzhong.accounts.access import HasRole, require_admin
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.notifications.models import OutboxEmail
-from sayzhong.notifications.ports import EmailMessageData, Mailer
-from sayzhong.settings import Settings
 
 OUTBOX_RETENTION = timedelta(days=14)
-
-
-class OutboxMailer:
-    """Default mailer: stores each message in the caller's unit of work (committed with it)."""
-
-    def __init__(self, session: Session, *, mail_from: str) -> None:
-        self._session = session
-        self._mail_from = mail_from
-
-    def send(self, message: EmailMessageData) -> None:
-        self._session.add(
-            OutboxEmail(
-                to_address=message.to,
-                from_address=self._mail_from,
-                subject=message.subject,
-                text_body=message.text_body,
-                html_body=message.html_body,
-                sent_via="outbox",
-            )
-        )
-        self._session.flush()
-
-
-def get_mailer(settings: Settings, *, session: Session) -> Mailer:
-    """SMTP when SMTP_HOST is configured, else the local outbox bound to `session`."""
-    if settings.smtp_host:
-        from sayzhong.integrations.smtp_mailer import SmtpMailer
-
-        return SmtpMailer.from_settings(settings)
-    return OutboxMailer(session, mail_from=settings.mail_from)
 
 
 @dataclass(frozen=True, slots=True)

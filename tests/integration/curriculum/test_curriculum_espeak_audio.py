@@ -10,12 +10,8 @@ import numpy as np
 import parselmouth
 import pytest
 
-from sayzhong.curriculum.reference_audio import (
-    EspeakReferenceVoice,
-    ReferenceAudioStore,
-    reference_audio_path,
-    render_all,
-)
+from sayzhong.curriculum.offline import EspeakReferenceVoice
+from sayzhong.curriculum.reference_audio import ReferenceAudioStore, reference_audio_path, render_all
 from sayzhong.curriculum.service import get_item
 from sayzhong.settings import Settings
 

@@ -17,8 +17,8 @@ from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
 from sayzhong.errors import AuthenticationError, ValidationError
 from sayzhong.notifications.models import OutboxEmail
+from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
-from sayzhong.notifications.service import OutboxMailer
 from sayzhong.settings import Settings
 
 GOOD_PASSWORD = "correct horse battery staple"

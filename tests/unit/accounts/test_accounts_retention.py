@@ -12,8 +12,9 @@ from sayzhong.accounts.models import LoginAttempt, OidcLoginState, PasswordReset
 from sayzhong.accounts.retention import purge_expired_account_records
 from sayzhong.audit import AuditEvent, pseudonymise_audit_email, purge_audit_events, record_audit
 from sayzhong.db import utcnow
+from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
-from sayzhong.notifications.service import OutboxMailer, delete_outbox_mail_to, latest_outbox_email_to
+from sayzhong.notifications.service import delete_outbox_mail_to, latest_outbox_email_to
 from sayzhong.settings import Settings
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session
 
+from sayzhong import wiring
 from sayzhong.accounts import service as accounts
 from sayzhong.accounts.access import Role
 from sayzhong.accounts.schemas import UserInfo
@@ -14,6 +15,7 @@ from sayzhong.errors import AuthenticationError, NotFoundError, PermissionDenied
 from sayzhong.integrations.smtp_mailer import SmtpMailer
 from sayzhong.notifications import service
 from sayzhong.notifications.models import OutboxEmail
+from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
 from sayzhong.settings import Settings
 
@@ -31,8 +33,8 @@ def _admin_and_learner(db_session: Session) -> tuple[UserInfo, UserInfo]:
 
 def test_outbox_mailer_stores_the_message_for_admins(db_session: Session, settings: Settings) -> None:
     admin, _ = _admin_and_learner(db_session)
-    mailer = service.get_mailer(settings, session=db_session)
-    assert isinstance(mailer, service.OutboxMailer)
+    mailer = wiring.get_mailer(settings, session=db_session)
+    assert isinstance(mailer, OutboxMailer)
     mailer.send(
         EmailMessageData(to="ana@example.com", subject="Hi", text_body="Plain", html_body="<p>Rich</p>")
     )
@@ -72,11 +74,11 @@ def test_outbox_is_for_admins_only(db_session: Session, settings: Settings) -> N
 
 def test_smtp_is_chosen_when_a_host_is_configured(db_session: Session, settings: Settings) -> None:
     settings.smtp_host = "127.0.0.1"
-    assert isinstance(service.get_mailer(settings, session=db_session), SmtpMailer)
+    assert isinstance(wiring.get_mailer(settings, session=db_session), SmtpMailer)
 
 
 def test_purge_removes_only_old_outbox_mail(db_session: Session, settings: Settings) -> None:
-    mailer = service.OutboxMailer(db_session, mail_from=settings.mail_from)
+    mailer = OutboxMailer(db_session, mail_from=settings.mail_from)
     mailer.send(EmailMessageData(to="old@example.com", subject="old", text_body="x"))
     db_session.execute(update(OutboxEmail).values(created_at=utcnow() - timedelta(days=30)))
     mailer.send(EmailMessageData(to="new@example.com", subject="new", text_body="y"))
