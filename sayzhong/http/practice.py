@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from sayzhong.accounts import service as accounts
 from sayzhong.accounts.schemas import UserInfo
-from sayzhong.db import session_scope
+from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import AuthenticationError, NotFoundError, SayZhongError
 from sayzhong.http.security import is_same_origin
 from sayzhong.http.session_cookie import token_from_cookie_header
@@ -28,8 +28,6 @@ UPLOAD_ATTEMPT = "/practice/attempts"
 CALIBRATION_TAKE = "/practice/calibration"
 REFERENCE_AUDIO = "/practice/reference/{item_id:str}"
 ATTEMPT_AUDIO = "/practice/attempts/{attempt_id:int}/audio"
-MAX_DB_ID = 2**31 - 1
-MODES = frozenset({"practice", "dialogue", "placement", "calibration", "review"})
 
 
 def error_response(exc: SayZhongError) -> JSONResponse:
@@ -58,9 +56,9 @@ async def upload_attempt(request: Request) -> Response:
         content_type = check_audio_content_type(request.headers.get("content-type"))
         item_id = request.headers.get("x-item-id", "")[:120]
         mode = request.headers.get("x-mode", "practice")
-        if mode not in MODES:
+        if mode not in practice.MODES:
             mode = "practice"
-        key = request.headers.get("idempotency-key", "")[:80] or None
+        key = practice.check_idempotency_key(request.headers.get("idempotency-key"))
         if not item_id:
             raise NotFoundError("Which phrase was this take for? Reload the page and try again.")
         audio = await read_limited_body(request, settings.max_audio_bytes)
