@@ -85,3 +85,46 @@ def test_purge_removes_only_old_outbox_mail(db_session: Session, settings: Setti
     assert service.purge_outbox(session=db_session) == 1
     assert service.latest_outbox_email_to(session=db_session, to="new@example.com") is not None
     assert service.latest_outbox_email_to(session=db_session, to="old@example.com") is None
+
+
+RESET_BODY = "Open this link:\n\nhttp://localhost:3000/reset-password?token=s3cr3t-Token_value\n\nBye"
+
+
+def _outbox_with_a_reset_link(db_session: Session, settings: Settings) -> UserInfo:
+    admin, _ = _admin_and_learner(db_session)
+    OutboxMailer(db_session, mail_from=settings.mail_from).send(
+        EmailMessageData(
+            to="ana@example.com",
+            subject="Reset",
+            text_body=RESET_BODY,
+            html_body='<a href="http://localhost:3000/verify-email?token=s3cr3t-Token_value&x=1">go</a>',
+        )
+    )
+    return admin
+
+
+@pytest.mark.parametrize("env", ["test", "prod"])
+def test_outbox_redacts_live_links_outside_development(
+    db_session: Session, settings: Settings, env: str
+) -> None:
+    admin = _outbox_with_a_reset_link(db_session, settings)
+    mail = service.list_outbox(session=db_session, actor=admin, env=env).items[0]
+    opened = service.get_outbox_email(session=db_session, actor=admin, email_id=mail.id, env=env)
+    for shown in (mail, opened):
+        assert "s3cr3t" not in shown.text_body and "s3cr3t" not in (shown.html_body or "")
+        assert "/reset-password?token=[redacted]" in shown.text_body
+        assert "verify-email?token=[redacted]&x=1" in (shown.html_body or "")
+
+
+def test_outbox_shows_live_links_to_an_admin_in_development(db_session: Session, settings: Settings) -> None:
+    admin = _outbox_with_a_reset_link(db_session, settings)
+    mail = service.list_outbox(session=db_session, actor=admin, env="dev").items[0]
+    assert mail.text_body == RESET_BODY
+    opened = service.get_outbox_email(session=db_session, actor=admin, email_id=mail.id, env="dev")
+    assert opened.text_body == RESET_BODY
+
+
+def test_outbox_redaction_follows_the_configured_environment(db_session: Session, settings: Settings) -> None:
+    """Without an explicit env the settings decide (tests run with ENV=test: redacted)."""
+    admin = _outbox_with_a_reset_link(db_session, settings)
+    assert "s3cr3t" not in service.list_outbox(session=db_session, actor=admin).items[0].text_body
