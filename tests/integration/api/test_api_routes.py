@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import socket
 import subprocess
 import wave
@@ -26,6 +25,7 @@ from sayzhong.http.security import SecurityHeadersMiddleware
 from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
 from sayzhong.settings import Settings
+from tests.support.tools import require_tool
 
 ITEM = "greetings.hello"
 
@@ -49,12 +49,11 @@ def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
 @pytest.fixture(scope="module")
 def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """你好 said by espeak-ng, 16 kHz mono WAV."""
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        pytest.fail("espeak-ng and sox are needed (scripts/setup.sh installs them)")
+    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
     folder = tmp_path_factory.mktemp("speech")
-    subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
+    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
     subprocess.run(
-        ["sox", str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
+        [sox, str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
         check=True,
     )
     return (folder / "b.wav").read_bytes()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,20 +13,20 @@ from sqlmodel import SQLModel
 from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
+from tests.support.tools import require_tool
 
 
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
     """你好 (greetings.hello) said by espeak-ng: a 16 kHz WAV and the same samples as raw s16le."""
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        pytest.fail("espeak-ng and sox are needed (scripts/setup.sh installs them)")
+    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
     folder = tmp_path_factory.mktemp("speech")
     source = folder / "espeak.wav"
-    subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(source), "你好"], check=True)
+    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(source), "你好"], check=True)
     wav, raw = folder / "nihao.wav", folder / "nihao.raw"
     common = ["-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"]
-    subprocess.run(["sox", str(source), *common, str(wav)], check=True)
-    subprocess.run(["sox", str(source), *common, "-t", "raw", str(raw)], check=True)
+    subprocess.run([sox, str(source), *common, str(wav)], check=True)
+    subprocess.run([sox, str(source), *common, "-t", "raw", str(raw)], check=True)
     return Speech(wav=wav, raw=raw)
 
 

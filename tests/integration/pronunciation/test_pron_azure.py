@@ -16,8 +16,6 @@ from sayzhong.pronunciation.text import expected_syllables
 from sayzhong.settings import Settings
 from tests.support.pron_synth import synth_wav_bytes
 
-pytest.importorskip("azure.cognitiveservices.speech")
-
 TEXT = "我想喝茶"
 
 
