@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clientharness import Backend, Client, Speech, make_learner
+from clientharness import Backend, Client, Speech
 from sqlmodel import SQLModel
 
 from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
+from tests.factories import learner_with_api_token
 from tests.support.tools import require_tool
 
 
@@ -34,7 +35,7 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
 def backend(settings: Settings, tmp_path: Path) -> Iterator[Backend]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = make_learner()
+    user_id, raw = learner_with_api_token()
     env = {"ENV": "test", "DATABASE_URL": settings.effective_database_url, "DATA_DIR": str(settings.data_dir)}
     backend = Backend(env=env, token=raw, user_id=user_id, log=tmp_path / "server.log")
     try:

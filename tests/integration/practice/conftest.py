@@ -7,10 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from sayzhong.accounts.models import User
 from sayzhong.settings import Settings
+from tests.factories import UserFactory
 from tests.support.tools import require_tool
 
 
@@ -47,9 +46,5 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
 
 
 @pytest.fixture
-def learner(db_session: Session) -> int:
-    row = User(email="speaker@example.com", display_name="Speaker", timezone="Europe/London")
-    db_session.add(row)
-    db_session.flush()
-    assert row.id is not None
-    return row.id
+def learner(make_user: UserFactory) -> int:
+    return make_user("speaker@example.com", name="Speaker", timezone="Europe/London").id
