@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import reflex as rx
 
@@ -18,6 +20,18 @@ from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
 from sayzhong.settings import get_settings
+
+T = TypeVar("T")
+
+
+async def run_in_session(fn: Callable[..., T]) -> T:
+    """Run `fn(session)` in a worker thread inside one committed unit of work (for every state)."""
+
+    def _work() -> T:
+        with session_scope() as session:
+            return fn(session)
+
+    return await asyncio.to_thread(_work)
 
 
 def post_form_script(action: str, fields: dict[str, str]) -> str:
