@@ -16,6 +16,30 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from sayzhong.db import as_utc, utcnow
 
+# Every action the log records, with what it means: the one list. docs/operations.md repeats it
+# for operators, and a test holds the two equal; `record_audit` refuses a name not listed here.
+AUDIT_ACTIONS: dict[str, str] = {
+    "user.signed_up": "an account was created (password or OpenID Connect)",
+    "admin.created": "an admin account was created from the command line",
+    "sign_in.succeeded": "a sign-in succeeded (password or OpenID Connect)",
+    "sign_in.failed": "a sign-in failed (wrong password, unknown e-mail, refused provider answer)",
+    "sign_in.throttled": "a sign-in was refused because of too many recent failures",
+    "sign_out": "a user signed out",
+    "sessions.revoked_one": "a user ended one of their other sessions",
+    "sessions.revoked_others": "a user ended all their other sessions",
+    "password.changed": "a user changed their password",
+    "password.reset_requested": "a reset link was asked for (known or unknown address)",
+    "password.reset_throttled": "a reset e-mail was not sent: too many in the window",
+    "password.reset": "a password was set through a reset link (all sessions ended)",
+    "role.changed": "an admin changed a user's role",
+    "oidc.linked": "a provider identity was linked to an account",
+    "oidc.link_failed": "linking a provider identity failed",
+    "oidc.unlinked": "a provider identity was unlinked",
+    "api_token.created": "an API access token was created",
+    "api_token.revoked": "an API access token was revoked",
+    "api_token.revoked_all": "all of a user's API access tokens were revoked",
+}
+
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
@@ -66,6 +90,8 @@ def record_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append one audit row to the caller's unit of work (flushed, not committed)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}: list it in AUDIT_ACTIONS and docs/operations.md")
     session.add(
         AuditEvent(
             action=action,

@@ -18,6 +18,9 @@ from sqlmodel import Session, create_engine
 
 from sayzhong.settings import get_settings
 
+MAX_DB_ID = 2**31 - 1
+"""Largest primary key: ids are 32-bit INTEGER on PostgreSQL, so a larger one in a URL is simply absent."""
+
 
 def utcnow() -> datetime:
     """Timezone-aware UTC now. All timestamps in SayZhong are aware UTC."""

@@ -58,3 +58,11 @@ class ServiceUnavailableError(SayZhongError):
     code = "unavailable"
     http_status = 503
     default_message = "This service is temporarily unavailable. Please try again shortly."
+
+
+class InternalError(SayZhongError):
+    """A fault on our side: answered 5xx (so monitoring counts it) with a calm message, details logged."""
+
+    code = "internal_error"
+    http_status = 500
+    default_message = "Something went wrong on our side. Please try again."

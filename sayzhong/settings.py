@@ -2,7 +2,7 @@
 
 Every field can be set from the environment (or a `.env` file) under its upper-case name.
 Defaults are the embedded, offline configuration: SQLite, offline scorer, local outbox.
-Production mode (`ENV=prod`) refuses default secrets.
+Production mode (`ENV=prod`) refuses default secrets and the local e-mail outbox.
 """
 
 from __future__ import annotations
@@ -103,6 +103,12 @@ class Settings(BaseSettings):
                 )
             if bool(self.azure_speech_key) != bool(self.azure_speech_region or self.azure_speech_host):
                 raise ValueError("AZURE_SPEECH_KEY needs AZURE_SPEECH_REGION (or AZURE_SPEECH_HOST)")
+            if not self.smtp_host:
+                # The outbox holds working password-reset links; in production they must reach the user.
+                raise ValueError(
+                    "ENV=prod needs a real mail server: set SMTP_HOST (and SMTP_USERNAME / SMTP_PASSWORD). "
+                    "Without it, password-reset e-mails would stay in a local outbox and never reach users."
+                )
         return self
 
 

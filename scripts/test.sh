@@ -40,6 +40,14 @@ for stage in "${stages[@]}"; do
       ;;
     e2e)
       "${PYTEST[@]}" e2e -q
+      # The journeys ran the app the way `make run` does; it must leave the checkout as it found
+      # it. reflex.lock/ holds exactly what Reflex writes there (key order included).
+      if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+        && [ -n "$(git -C "$ROOT" status --porcelain -- reflex.lock)" ]; then
+        echo "Running the app rewrote reflex.lock/; commit what Reflex wrote there:" >&2
+        git -C "$ROOT" diff --stat -- reflex.lock >&2
+        exit 1
+      fi
       ;;
     *)
       echo "unknown stage: $stage" >&2; exit 2 ;;

@@ -6,9 +6,7 @@ vars, show friendly messages. Passwords never stay in state.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import reflex as rx
 
@@ -16,13 +14,9 @@ from sayzhong import routes
 from sayzhong.accounts import service as accounts
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
-from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
-from sayzhong.notifications.service import get_mailer
 from sayzhong.settings import get_settings
-from state.session import SessionState, hand_session_to_browser
-
-T = TypeVar("T")
+from state.session import SessionState, hand_session_to_browser, run_in_session
 
 SIGN_IN_ERRORS = {
     "expired": "Your sign-in took too long. Please sign in again.",
@@ -37,16 +31,6 @@ SIGN_IN_ERRORS = {
 def _text(form: dict[str, Any], key: str, limit: int = 320) -> str:
     value = form.get(key, "")
     return value[:limit] if isinstance(value, str) else ""
-
-
-async def run_in_session(fn: Callable[..., T]) -> T:
-    """Run `fn(session)` in a worker thread inside one committed unit of work."""
-
-    def _work() -> T:
-        with session_scope() as session:
-            return fn(session)
-
-    return await asyncio.to_thread(_work)
 
 
 class SignUpState(rx.State):
@@ -158,7 +142,6 @@ class ForgotPasswordState(rx.State):
                 lambda session: accounts.request_password_reset(
                     session=session,
                     email=email,
-                    mailer=get_mailer(settings, session=session),
                     app_url=settings.app_url,
                     ip=ip,
                 )

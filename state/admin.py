@@ -15,8 +15,7 @@ from sayzhong.accounts import access
 from sayzhong.accounts import service as accounts
 from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.notifications import service as notifications
-from state.accounts import run_in_session
-from state.session import SessionState
+from state.session import SessionState, run_in_session
 
 PAGE_SIZE = 20
 

@@ -12,9 +12,8 @@ from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import LearnerTurn, PartnerTurn
 from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
-from state.accounts import run_in_session
 from state.practice import PinyinSyllable, ScoringState, pinyin_syllables, reference_url
-from state.session import SessionState
+from state.session import SessionState, run_in_session
 
 MAX_TURNS = 40  # guards against a malformed graph looping forever
 

@@ -8,8 +8,7 @@ import reflex as rx
 
 from sayzhong import routes
 from sayzhong.practice import service as practice
-from state.accounts import run_in_session
-from state.session import SessionState
+from state.session import SessionState, run_in_session
 
 
 class HomeState(rx.State):

@@ -14,9 +14,8 @@ from sayzhong.errors import SayZhongError
 from sayzhong.http.practice import CALIBRATION_TAKE, calibration_dir
 from sayzhong.practice import service as practice
 from sayzhong.practice.schemas import GOALS, LEVELS
-from state.accounts import run_in_session
 from state.practice import PinyinSyllable, ScoringState, backend, pinyin_syllables
-from state.session import SessionState
+from state.session import SessionState, run_in_session
 
 GOAL_LABELS = {
     "travel": "Travel and getting around",

@@ -18,8 +18,7 @@ from sayzhong.errors import SayZhongError
 from sayzhong.http.practice import UPLOAD_ATTEMPT
 from sayzhong.practice import service as practice
 from sayzhong.settings import get_settings
-from state.accounts import run_in_session
-from state.session import SessionState
+from state.session import SessionState, run_in_session
 
 MIC_CODES = frozenset({"mic_denied", "mic_missing", "mic_busy", "mic_unsupported", "mic_error"})
 TONE_NAMES = {1: "1 (high)", 2: "2 (rising)", 3: "3 (dipping)", 4: "4 (falling)", 5: "neutral"}

@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import reflex as rx
 
-from sayzhong import routes
+from sayzhong import routes, wiring
 from sayzhong.accounts import service as accounts
 from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
 from sayzhong.settings import get_settings
+
+T = TypeVar("T")
+
+
+async def run_in_session(fn: Callable[..., T]) -> T:
+    """Run `fn(session)` in a worker thread inside one committed unit of work (for every state)."""
+
+    def _work() -> T:
+        with session_scope() as session:
+            return fn(session)
+
+    return await asyncio.to_thread(_work)
 
 
 def post_form_script(action: str, fields: dict[str, str]) -> str:
@@ -87,7 +101,7 @@ class SessionState(rx.State):
 
     def _apply(self, user: accounts.UserInfo | None) -> None:
         settings = get_settings()
-        self.oidc_enabled = bool(settings.oidc_issuer)
+        self.oidc_enabled = wiring.oidc_configured(settings)
         self.oidc_label = settings.oidc_display_name
         self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
         if user is None:

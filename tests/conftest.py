@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from sayzhong import settings as settings_mod
 from sayzhong.db import dispose_engines
 from sayzhong.models import load_all_models
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -85,6 +86,12 @@ def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def make_user(db_session: Session) -> UserFactory:
+    """Users built through the accounts service in this test's session (see tests/factories.py)."""
+    return UserFactory(db_session)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

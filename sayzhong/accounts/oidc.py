@@ -125,18 +125,14 @@ class LinkedIdentityInfo:
     created_at: datetime
 
 
-def oidc_enabled(settings: Settings) -> bool:
-    return bool(settings.oidc_issuer and settings.oidc_client_id)
-
-
 def _provider(settings: Settings, provider: OidcProvider | None) -> OidcProvider:
-    if provider is not None:
-        return provider
-    if not oidc_enabled(settings):
-        raise ServiceUnavailableError(oidc_error_message("oidc_disabled", settings), code="oidc_disabled")
-    from sayzhong.integrations.oidc_client import AuthlibOidcProvider
+    """The provider passed in (tests), else the one `sayzhong.wiring` configures from settings."""
+    from sayzhong import wiring
 
-    return AuthlibOidcProvider.from_settings(settings)
+    provider = provider or wiring.get_oidc_provider(settings)
+    if provider is None:
+        raise ServiceUnavailableError(oidc_error_message("oidc_disabled", settings), code="oidc_disabled")
+    return provider
 
 
 def _hash(value: str) -> str:

@@ -330,14 +330,23 @@ def reset_link(app_url: str, token: str) -> str:
 
 
 def request_password_reset(
-    *, session: Session, email: str, mailer: Mailer, app_url: str, ip: str | None = None
+    *,
+    session: Session,
+    email: str,
+    app_url: str,
+    ip: str | None = None,
+    mailer: Mailer | None = None,
 ) -> None:
     """E-mail a single-use reset link if the account exists. Same outcome either way (no enumeration).
 
-    Raises ValidationError only for a malformed address (that reveals nothing about accounts).
+    `mailer` defaults to the one `sayzhong.wiring` picks from settings. Raises ValidationError only
+    for a malformed address (that reveals nothing about accounts).
     """
+    from sayzhong import wiring
+
     normalized = normalize_email(email)
     settings = get_settings()
+    mailer = mailer or wiring.get_mailer(settings, session=session)
     row = _by_email(session, normalized)
     if row is None or row.id is None:
         record_audit(

@@ -1,15 +1,15 @@
 """Track product events through the configured analytics sink.
 
-`track` is the one entry point for features. Funnel events (see `FUNNEL_EVENTS`) are emitted by
-the practice services exactly once per user; `signed_up` is emitted by whoever creates the
-account. Analytics never breaks the product: a failing sink is logged and ignored.
+`track` is the one entry point for features; the sink defaults to the one `sayzhong.wiring`
+picks. Funnel events (see `FUNNEL_EVENTS`) are emitted by the practice services exactly once per
+user; `signed_up` is emitted by whoever creates the account.
+Analytics never breaks the product: a failing sink is logged and ignored.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session, col, delete, select
 
 from sayzhong.analytics.models import AnalyticsEvent
-from sayzhong.analytics.ports import AnalyticsSink, DatabaseAnalyticsSink
+from sayzhong.analytics.ports import AnalyticsSink
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import ValidationError
 
@@ -33,15 +33,6 @@ FUNNEL_EVENTS = (SIGNED_UP, ONBOARDING_STARTED, MIC_CHECK_PASSED, ONBOARDING_FIN
 _EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DISTINCT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
-SinkFactory = Callable[[Session], AnalyticsSink]
-_sink_factory: SinkFactory = DatabaseAnalyticsSink
-
-
-def configure_sink(factory: SinkFactory | None) -> None:
-    """Choose the sink (called by `sayzhong/wiring.py`); None restores the local database sink."""
-    global _sink_factory
-    _sink_factory = factory or DatabaseAnalyticsSink
-
 
 def track(
     *,
@@ -50,6 +41,7 @@ def track(
     event: str,
     properties: dict[str, Any] | None = None,
     anonymous_id: str | None = None,
+    sink: AnalyticsSink | None = None,
 ) -> None:
     """Record `event` for a user (or, before sign-up, for an anonymous id)."""
     if not _EVENT_NAME.match(event):
@@ -61,9 +53,12 @@ def track(
     else:
         raise ValidationError("An analytics event needs a user or an anonymous id.", code="analytics_no_id")
     try:
-        _sink_factory(session).capture(
-            event=event, distinct_id=distinct_id, properties=dict(properties or {})
-        )
+        if sink is None:
+            from sayzhong import wiring
+            from sayzhong.settings import get_settings
+
+            sink = wiring.get_analytics_sink(get_settings(), session=session)
+        sink.capture(event=event, distinct_id=distinct_id, properties=dict(properties or {}))
     except Exception:
         log.exception("analytics sink failed for event %s", event)
 

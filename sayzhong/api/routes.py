@@ -29,19 +29,23 @@ from starlette.routing import BaseRoute, Mount, Route
 from sayzhong.api import tokens
 from sayzhong.api.errors import NO_STORE, ApiError, error_response, response_for
 from sayzhong.api.ratelimit import TokenBucketLimiter
-from sayzhong.api.schemas.openapi import IDEMPOTENCY_KEY_PATTERN, ITEM_ID_PATTERN, build_openapi
-from sayzhong.db import session_scope
+from sayzhong.api.schemas.openapi import build_openapi
+from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import AuthenticationError, RateLimitedError, SayZhongError
+from sayzhong.http.uploads import (
+    UnsupportedMediaTypeError,
+    audio_too_large,
+    check_audio_content_type,
+    media_type,
+    read_limited_body,
+)
+from sayzhong.practice.schemas import ITEM_ID_PATTERN
 from sayzhong.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-MAX_DB_ID = 2**31 - 1  # primary keys are 32-bit INTEGER on PostgreSQL
-IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)  # as the practice service requires
 ITEM_ID = re.compile(ITEM_ID_PATTERN)
-# Media types accepted as a raw audio body (the decoder sniffs the bytes; this only rejects the obvious).
-RAW_AUDIO_TYPES = ("audio/", "video/webm", "video/mp4", "application/octet-stream")
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 # Scoring costs far more than a read, so it spends more of the token's budget.
 ATTEMPT_COST = 5.0
@@ -215,44 +219,6 @@ async def get_reference_audio(request: Request, _auth: tokens.TokenAuth) -> Resp
     return FileResponse(path, media_type="audio/wav", headers={"Cache-Control": "private, max-age=86400"})
 
 
-async def _read_body_limited(request: Request, limit: int) -> bytes:
-    """Read the body, refusing (413) as soon as it is known to exceed `limit` bytes."""
-    too_large = ApiError(
-        413,
-        f"The recording is too large (the limit is {limit // (1024 * 1024)} MB). "
-        "Please record a shorter phrase.",
-        code="audio_too_large",
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            declared_size = int(declared)
-        except ValueError:
-            raise ApiError(
-                400, "The Content-Length header is not a number.", code="bad_content_length"
-            ) from None
-        if declared_size > limit:
-            raise too_large
-    received = bytearray()
-    async for chunk in request.stream():
-        received += chunk
-        if len(received) > limit:
-            raise too_large
-    return bytes(received)
-
-
-def _check_idempotency_key(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
-    if not IDEMPOTENCY_KEY.match(value):
-        raise ApiError(
-            422,
-            "The Idempotency-Key header must be 8–128 letters, digits or . _ : -",
-            code="invalid_idempotency_key",
-        )
-    return value
-
-
 def _check_item_id(value: str | None) -> str:
     if not value:
         raise ApiError(422, "Say which item was practised (X-Item-Id header).", code="item_id_missing")
@@ -262,7 +228,7 @@ def _check_item_id(value: str | None) -> str:
 
 
 async def _multipart_upload(request: Request, limit: int) -> tuple[bytes, str, dict[str, str]]:
-    body = await _read_body_limited(request, limit + MULTIPART_OVERHEAD_BYTES)
+    body = await read_limited_body(request, limit + MULTIPART_OVERHEAD_BYTES)
 
     async def replay() -> AsyncGenerator[bytes, None]:
         yield body
@@ -287,9 +253,9 @@ async def _multipart_upload(request: Request, limit: int) -> tuple[bytes, str, d
             raise ApiError(422, "Put the recording in a form field named “audio”.", code="audio_missing")
         audio = await upload.read()
         if len(audio) > limit:
-            raise ApiError(413, "The recording is too large.", code="audio_too_large")
+            raise audio_too_large(limit)
         fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
-        return audio, upload.content_type or "application/octet-stream", fields
+        return audio, check_audio_content_type(upload.content_type), fields
     finally:
         await form.close()
 
@@ -316,24 +282,24 @@ def _score_attempt(
 
 
 async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
+    from sayzhong.practice.service import check_idempotency_key
+
     limit = get_settings().max_audio_bytes
     content_type = request.headers.get("content-type", "").strip()
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    key = _check_idempotency_key(request.headers.get("idempotency-key"))
-    if media_type == "multipart/form-data":
+    key = check_idempotency_key(request.headers.get("idempotency-key"))
+    if media_type(content_type) == "multipart/form-data":
         audio, audio_type, fields = await _multipart_upload(request, limit)
         item_id = _check_item_id(request.headers.get("x-item-id") or fields.get("item_id"))
-        key = key or _check_idempotency_key(fields.get("idempotency_key"))
+        key = key or check_idempotency_key(fields.get("idempotency_key"))
     else:
-        if not media_type or not media_type.startswith(RAW_AUDIO_TYPES):
-            raise ApiError(
-                415,
+        if not content_type:
+            raise UnsupportedMediaTypeError(
                 "Send the recording as an audio body (e.g. Content-Type: audio/wav) "
-                "or as multipart/form-data.",
+                "or as multipart/form-data."
             )
+        audio_type = check_audio_content_type(content_type)
         item_id = _check_item_id(request.headers.get("x-item-id"))
-        audio = await _read_body_limited(request, limit)
-        audio_type = media_type
+        audio = await read_limited_body(request, limit)
     if not audio:
         raise ApiError(422, "The recording is empty. Please record again.", code="audio_empty")
     attempt, replayed = await asyncio.to_thread(

@@ -1,9 +1,18 @@
-"""Ports the curriculum depends on; adapters live in `reference_audio` and `sayzhong.integrations`."""
+"""Ports the curriculum depends on; adapters live in `curriculum/offline.py` and `sayzhong.integrations`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Protocol
+
+from sayzhong.errors import ServiceUnavailableError
+
+
+class ReferenceAudioError(ServiceUnavailableError):
+    """No reference audio can be made (tools missing, the voice failed); practice goes on without it."""
+
+    code = "reference_audio_unavailable"
+    default_message = "The example recording is not available right now. You can still practise."
 
 
 class ReferenceVoice(Protocol):

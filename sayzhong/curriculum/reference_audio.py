@@ -1,82 +1,25 @@
-"""Reference audio: the default espeak-ng voice, the on-disk cache, and pre-rendering.
+"""Reference audio: the on-disk cache of the reference voice's recordings, and pre-rendering.
 
 Audio is cached under `DATA_DIR/reference-audio/<hash of voice id + text>.wav` (never committed).
 `content render-audio` fills the cache at setup time; `reference_audio_path` renders on a miss.
+Which voice speaks is chosen by `sayzhong.wiring.get_reference_voice` (espeak-ng offline, in
+`curriculum/offline.py`; Azure's neural voice when configured).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sayzhong.curriculum.models import SpeakableItem
-from sayzhong.curriculum.ports import ReferenceVoice
-from sayzhong.errors import ServiceUnavailableError
+from sayzhong.curriculum.ports import ReferenceAudioError, ReferenceVoice
 from sayzhong.settings import Settings, get_settings
 
-logger = logging.getLogger(__name__)
-
-SAMPLE_RATE = 16_000
 CACHE_FOLDER = "reference-audio"
-
-
-class ReferenceAudioError(ServiceUnavailableError):
-    code = "reference_audio_unavailable"
-    default_message = "The example recording is not available right now. You can still practise."
-
-
-class EspeakReferenceVoice:
-    """espeak-ng's Mandarin voice. Only `cmn-latn-pinyin` works (plain `cmn` reads tone digits)."""
-
-    def __init__(self, *, voice: str = "cmn-latn-pinyin", variant: str = "", speed_wpm: int = 130) -> None:
-        self.voice = f"{voice}+{variant}" if variant else voice
-        self.speed_wpm = speed_wpm
-
-    @property
-    def voice_id(self) -> str:
-        return f"espeak-ng:{self.voice}:s{self.speed_wpm}"
-
-    def render(self, text: str, out_path: Path) -> str:
-        espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
-        if espeak is None or sox is None:
-            raise ReferenceAudioError(user_message=None, code="reference_audio_tools_missing")
-        with tempfile.TemporaryDirectory(prefix="sz-espeak-") as tmp:
-            raw = Path(tmp) / "raw.wav"
-            self._run([espeak, "-v", self.voice, "-s", str(self.speed_wpm), "-w", str(raw), text])
-            self._run(
-                [
-                    sox,
-                    str(raw),
-                    "-r",
-                    str(SAMPLE_RATE),
-                    "-c",
-                    "1",
-                    "-b",
-                    "16",
-                    "-e",
-                    "signed-integer",
-                    str(out_path),
-                ]
-            )
-        return self.voice_id
-
-    @staticmethod
-    def _run(command: list[str]) -> None:
-        try:
-            subprocess.run(command, check=True, capture_output=True, timeout=60)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            stderr = getattr(exc, "stderr", b"") or b""
-            logger.warning(
-                "reference audio command failed: %s: %s", command[0], stderr.decode(errors="replace")
-            )
-            raise ReferenceAudioError() from exc
 
 
 def cache_key(voice_id: str, text: str) -> str:
@@ -147,30 +90,30 @@ def render_all(
     return summary
 
 
-def get_reference_voice(settings: Settings | None = None) -> ReferenceVoice:
-    """Azure's neural voice when Azure Speech is configured (falling back to espeak-ng), else espeak-ng."""
+def reference_audio_store(
+    settings: Settings | None = None, *, voice: ReferenceVoice | None = None
+) -> ReferenceAudioStore:
+    """The cache under DATA_DIR, spoken by `voice` (default: the one wiring picks from settings)."""
+    from sayzhong import wiring
+
     settings = settings or get_settings()
-    offline = EspeakReferenceVoice()
-    if settings.azure_speech_key:
-        from sayzhong.integrations.azure_tts import AzureReferenceVoice
-
-        return AzureReferenceVoice.from_settings(settings, fallback=offline)
-    return offline
+    return ReferenceAudioStore(
+        settings.data_dir / CACHE_FOLDER, voice or wiring.get_reference_voice(settings)
+    )
 
 
-def reference_audio_store(settings: Settings | None = None) -> ReferenceAudioStore:
-    settings = settings or get_settings()
-    return ReferenceAudioStore(settings.data_dir / CACHE_FOLDER, get_reference_voice(settings))
-
-
-def reference_audio_path(text: str, settings: Settings | None = None) -> Path:
+def reference_audio_path(
+    text: str, settings: Settings | None = None, *, voice: ReferenceVoice | None = None
+) -> Path:
     """WAV of the reference voice saying `text` (hanzi), rendered on first use."""
-    path, _ = reference_audio_store(settings).ensure(text)
+    path, _ = reference_audio_store(settings, voice=voice).ensure(text)
     return path
 
 
-def reference_audio_for_item(item_id: str, settings: Settings | None = None) -> Path:
+def reference_audio_for_item(
+    item_id: str, settings: Settings | None = None, *, voice: ReferenceVoice | None = None
+) -> Path:
     """WAV of the reference voice for a phrase, drill or dialogue line id (NotFoundError if unknown)."""
     from sayzhong.curriculum.service import get_item
 
-    return reference_audio_path(get_item(item_id).hanzi, settings)
+    return reference_audio_path(get_item(item_id).hanzi, settings, voice=voice)

@@ -3,7 +3,8 @@
 Scripted assessment: HundredMark grading, Phoneme granularity, miscue on. The decoded 16 kHz
 mono PCM is pushed through a ``PushAudioInputStream``. Every failure — cancellation,
 connection failure, no match, the time budget running out, a result that is not the
-expected JSON — raises ``AssessorUnavailableError`` with a short ``reason``; the service
+expected JSON or carries a score that is not a number from 0 to 100 — raises
+``AssessorUnavailableError`` with a short ``reason``; the service
 then falls back to the offline engine and records that reason in the result.
 
 Keys and endpoint come only from settings (``AZURE_SPEECH_KEY`` + ``AZURE_SPEECH_REGION``,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from typing import Any
 
@@ -132,15 +134,67 @@ def parse_result(result: Any) -> dict[str, Any]:
     raw = result.properties.get(speechsdk.PropertyId.SpeechServiceResponse_JsonResult)
     try:
         data = json.loads(raw or "")
-        best = data["NBest"][0]
-        words = best["Words"]
-        if not isinstance(words, list) or not isinstance(best["PronunciationAssessment"], dict):
-            raise TypeError("Words/PronunciationAssessment")
-        for w in words:
-            float(w["PronunciationAssessment"]["AccuracyScore"])
-            str(w["Word"])
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as exc:
-        raise AssessorUnavailableError("malformed_result", f"{type(exc).__name__}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise AssessorUnavailableError("malformed_result", f"not JSON: {exc}") from exc
+    problem = result_problem(data)
+    if problem is not None:
+        raise AssessorUnavailableError("malformed_result", problem)
+    return data  # type: ignore[no-any-return]
+
+
+def _score_problem(value: Any, where: str, *, required: bool) -> str | None:
+    """Why `value` is not a 0–100 score (None when it is, or when it may be absent and is)."""
+    if value is None and not required:
+        return None
+    # bool is an int in Python, but `true` is no score; strings are refused, not parsed.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{where} is not a number: {value!r}"
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        return f"{where} is outside 0-100: {value!r}"
+    return None
+
+
+def result_problem(data: Any) -> str | None:
+    """What makes an assessment JSON unusable, or None when every field we read has the right type.
+
+    Checked field by field, before any of it is merged with the offline result: Azure's answer is
+    input from outside, and a bad score must become a fallback, never an exception.
+    """
     if not isinstance(data, dict):
-        raise AssessorUnavailableError("malformed_result", "not an object")
-    return data
+        return "result is not an object"
+    nbest = data.get("NBest")
+    if not isinstance(nbest, list) or not nbest or not isinstance(nbest[0], dict):
+        return "NBest is missing or empty"
+    best = nbest[0]
+    overall = best.get("PronunciationAssessment")
+    if not isinstance(overall, dict):
+        return "NBest[0].PronunciationAssessment is not an object"
+    for key in ("AccuracyScore", "FluencyScore", "CompletenessScore", "PronScore"):
+        if problem := _score_problem(overall.get(key), f"overall {key}", required=False):
+            return problem
+    if not isinstance(best.get("Lexical", ""), str):
+        return "Lexical is not text"
+    words = best.get("Words")
+    if not isinstance(words, list):
+        return "Words is not a list"
+    for i, word in enumerate(words):
+        if not isinstance(word, dict) or not isinstance(word.get("Word"), str):
+            return f"word {i} has no text"
+        assessment = word.get("PronunciationAssessment")
+        if not isinstance(assessment, dict):
+            return f"word {i} has no assessment"
+        if problem := _score_problem(assessment.get("AccuracyScore"), f"word {i} accuracy", required=True):
+            return problem
+        if not isinstance(assessment.get("ErrorType", "None"), str):
+            return f"word {i} ErrorType is not text"
+        phonemes = word.get("Phonemes", [])
+        if not isinstance(phonemes, list):
+            return f"word {i} Phonemes is not a list"
+        for j, phoneme in enumerate(phonemes):
+            score = phoneme.get("PronunciationAssessment", {}) if isinstance(phoneme, dict) else None
+            if not isinstance(score, dict):
+                return f"word {i} phoneme {j} is not an object"
+            where = f"word {i} phoneme {j} accuracy"
+            if problem := _score_problem(score.get("AccuracyScore"), where, required=False):
+                return problem
+    return None

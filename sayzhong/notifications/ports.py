@@ -1,8 +1,8 @@
 """The mailer port: what the rest of SayZhong needs from an e-mail sender.
 
-Adapters: `OutboxMailer` (default, sayzhong.notifications.service) stores messages in the
+Adapters: `OutboxMailer` (offline default, sayzhong.notifications.offline) stores messages in the
 `outbox_email` table for the staff outbox page; `SmtpMailer` (sayzhong.integrations.smtp_mailer)
-sends through an SMTP relay when SMTP_HOST is set.
+sends through an SMTP relay when SMTP_HOST is set. `sayzhong.wiring.get_mailer` chooses.
 """
 
 from __future__ import annotations

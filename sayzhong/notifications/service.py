@@ -1,11 +1,18 @@
-"""E-mail sending: the offline outbox adapter, adapter choice, and the staff outbox queries.
+"""The staff outbox: queries over the mail the offline `OutboxMailer` stored, and its retention.
 
-The outbox holds working password-reset links, so only admins may read it (see
-`list_outbox`); rows older than the retention period are removed by `purge_outbox`.
+The adapter itself lives in `notifications/offline.py`; `sayzhong.wiring.get_mailer` chooses it.
+
+The outbox holds working password-reset and verification links, so only admins may read it, and
+only an admin in `ENV=dev` sees those links intact: everywhere else the token in them is redacted,
+so no staff member can take over an account from this page. Production refuses to start without
+SMTP, so there the outbox is empty. Rows older than the retention period are removed by
+`purge_outbox`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,40 +23,12 @@ from sayzhong.accounts.access import HasRole, require_admin
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.notifications.models import OutboxEmail
-from sayzhong.notifications.ports import EmailMessageData, Mailer
-from sayzhong.settings import Settings
+from sayzhong.settings import get_settings
 
 OUTBOX_RETENTION = timedelta(days=14)
-
-
-class OutboxMailer:
-    """Default mailer: stores each message in the caller's unit of work (committed with it)."""
-
-    def __init__(self, session: Session, *, mail_from: str) -> None:
-        self._session = session
-        self._mail_from = mail_from
-
-    def send(self, message: EmailMessageData) -> None:
-        self._session.add(
-            OutboxEmail(
-                to_address=message.to,
-                from_address=self._mail_from,
-                subject=message.subject,
-                text_body=message.text_body,
-                html_body=message.html_body,
-                sent_via="outbox",
-            )
-        )
-        self._session.flush()
-
-
-def get_mailer(settings: Settings, *, session: Session) -> Mailer:
-    """SMTP when SMTP_HOST is configured, else the local outbox bound to `session`."""
-    if settings.smtp_host:
-        from sayzhong.integrations.smtp_mailer import SmtpMailer
-
-        return SmtpMailer.from_settings(settings)
-    return OutboxMailer(session, mail_from=settings.mail_from)
+# The secret part of every e-mailed link (reset, verification): the value of a `token` parameter.
+_LINK_TOKEN = re.compile(r"([?&](?:amp;)?token=)[^\s&\"'<>]+")
+REDACTED = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +55,26 @@ class OutboxPage:
         return max(1, -(-self.total // self.page_size))
 
 
+def redact_links(text: str) -> str:
+    """`text` with the token of every link replaced, so the link can be seen but not used."""
+    return _LINK_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def _reveals_links(env: str | None) -> bool:
+    """Live links are shown only in development (the caller has already been checked to be an admin)."""
+    return (env or get_settings().env) == "dev"
+
+
+def _for_staff(info: OutboxEmailInfo, env: str | None) -> OutboxEmailInfo:
+    if _reveals_links(env):
+        return info
+    return dataclasses.replace(
+        info,
+        text_body=redact_links(info.text_body),
+        html_body=redact_links(info.html_body) if info.html_body is not None else None,
+    )
+
+
 def _info(row: OutboxEmail) -> OutboxEmailInfo:
     return OutboxEmailInfo(
         id=row.id or 0,
@@ -90,9 +89,15 @@ def _info(row: OutboxEmail) -> OutboxEmailInfo:
 
 
 def list_outbox(
-    *, session: Session, actor: HasRole | None, to: str | None = None, page: int = 1, page_size: int = 20
+    *,
+    session: Session,
+    actor: HasRole | None,
+    to: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    env: str | None = None,
 ) -> OutboxPage:
-    """Newest first; admins only (messages contain live reset links)."""
+    """Newest first; admins only. Link tokens are redacted unless `env` (default: ENV) is dev."""
     require_admin(actor)
     page = max(1, page)
     page_size = min(max(1, page_size), 100)
@@ -107,15 +112,19 @@ def list_outbox(
         .offset((page - 1) * page_size)
         .limit(page_size)
     ).all()
-    return OutboxPage(items=[_info(r) for r in rows], total=int(total), page=page, page_size=page_size)
+    items = [_for_staff(_info(r), env) for r in rows]
+    return OutboxPage(items=items, total=int(total), page=page, page_size=page_size)
 
 
-def get_outbox_email(*, session: Session, actor: HasRole | None, email_id: int) -> OutboxEmailInfo:
+def get_outbox_email(
+    *, session: Session, actor: HasRole | None, email_id: int, env: str | None = None
+) -> OutboxEmailInfo:
+    """One message for the outbox page; admins only, links redacted as in `list_outbox`."""
     require_admin(actor)
     row = session.get(OutboxEmail, email_id)
     if row is None:
         raise NotFoundError("That e-mail is no longer in the outbox.")
-    return _info(row)
+    return _for_staff(_info(row), env)
 
 
 def latest_outbox_email_to(*, session: Session, to: str) -> OutboxEmailInfo | None:

@@ -15,6 +15,9 @@ from sayzhong.practice.models import Attempt
 from sayzhong.practice.results import ParsedSyllable, parse_result
 
 MODES = ("practice", "dialogue", "placement", "calibration", "review")
+IDEMPOTENCY_KEY_PATTERN = "^[A-Za-z0-9._:-]{8,128}$"
+"""A client-chosen key that makes resubmitting the same take return the stored attempt."""
+ITEM_ID_PATTERN = "^[a-z0-9][a-z0-9._-]{0,199}$"
 GOALS = ("travel", "work", "heritage", "fun", "study")
 LEVELS = ("new", "some", "intermediate")
 
@@ -332,6 +335,8 @@ class DialogueSummary(_ToDict):
 
 __all__ = [
     "GOALS",
+    "IDEMPOTENCY_KEY_PATTERN",
+    "ITEM_ID_PATTERN",
     "LEVELS",
     "MODES",
     "AttemptSummary",

@@ -42,6 +42,7 @@ from sayzhong.practice.results import ParsedResult, json_safe, parse_result
 from sayzhong.practice.review import review_queue, reviews_due_count
 from sayzhong.practice.schemas import (
     GOALS,
+    IDEMPOTENCY_KEY_PATTERN,
     LEVELS,
     MODES,
     AttemptSummary,
@@ -67,7 +68,7 @@ from sayzhong.pronunciation.profile import SpeakerProfile
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "offline", "azure")
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 _CONTENT_TYPE = re.compile(r"^audio/[a-z0-9.+-]{1,40}$")
 
 
@@ -112,15 +113,27 @@ def _by_idempotency_key(session: Session, user_id: int, key: str) -> Attempt | N
     ).first()
 
 
+class InvalidIdempotencyKeyError(ValidationError):
+    code = "invalid_idempotency_key"
+    http_status = 422
+    default_message = "The Idempotency-Key must be 8–128 letters, digits or . _ : -"
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    """The key as given (None when absent or empty); InvalidIdempotencyKeyError when malformed."""
+    if not value:
+        return None
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise InvalidIdempotencyKeyError()
+    return value
+
+
 def _check_arguments(mode: str, engine: str, idempotency_key: str | None) -> None:
     if mode not in MODES:
         raise ValidationError("Unknown practice mode.", code="invalid_mode")
     if engine not in ENGINES:
         raise ValidationError("Unknown scoring engine.", code="invalid_engine")
-    if idempotency_key is not None and not _IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ValidationError(
-            "The idempotency key must be 8-128 letters, digits or . _ : -", code="invalid_idempotency_key"
-        )
+    check_idempotency_key(idempotency_key)
 
 
 def _content_type(sniffed: str, declared: str) -> str:
@@ -425,6 +438,7 @@ def purge_expired_audio(
 
 __all__ = [
     "GOALS",
+    "IDEMPOTENCY_KEY_PATTERN",
     "LEVELS",
     "MODES",
     "Assessor",
@@ -436,6 +450,7 @@ __all__ = [
     "DailyTonePoint",
     "DialogueSummary",
     "HomeSummary",
+    "InvalidIdempotencyKeyError",
     "OnboardingState",
     "ReviewItemView",
     "SpeakerProfileSummary",
@@ -449,6 +464,7 @@ __all__ = [
     "attempt_audio_content_type",
     "attempt_audio_path",
     "calibration_prompts",
+    "check_idempotency_key",
     "dialogue_summary",
     "finish_onboarding",
     "get_attempt",

@@ -11,20 +11,10 @@ from functools import lru_cache
 from typing import Any
 
 from sayzhong.api.errors import HTTP_ERRORS
+from sayzhong.http.uploads import ACCEPTED_AUDIO_TYPES
+from sayzhong.practice.schemas import IDEMPOTENCY_KEY_PATTERN, ITEM_ID_PATTERN
 
 API_VERSION = "1.0.0"
-IDEMPOTENCY_KEY_PATTERN = "^[A-Za-z0-9._:-]{8,128}$"
-ITEM_ID_PATTERN = "^[a-z0-9][a-z0-9._-]{0,199}$"
-AUDIO_MEDIA_TYPES = (
-    "audio/wav",
-    "audio/x-wav",
-    "audio/webm",
-    "audio/ogg",
-    "audio/mpeg",
-    "audio/mp4",
-    "audio/flac",
-    "application/octet-stream",
-)
 
 _ERROR_CODES: dict[int, list[str]] = {
     400: ["bad_request", "bad_content_length"],
@@ -311,7 +301,7 @@ def _paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        **{media: deepcopy(binary) for media in AUDIO_MEDIA_TYPES},
+                        **{media: deepcopy(binary) for media in ACCEPTED_AUDIO_TYPES},
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",

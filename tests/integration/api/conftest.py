@@ -6,19 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from liveserver import LiveApi, LiveServer, make_learner
+from liveserver import LiveApi, LiveServer
 from sqlmodel import SQLModel
 
 from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
+from tests.factories import learner_with_api_token
 
 
 @pytest.fixture
 def live_api(settings: Settings, tmp_path: Path) -> Iterator[LiveApi]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = make_learner()
+    user_id, raw = learner_with_api_token()
     server = LiveServer(
         env={
             "ENV": "test",

@@ -47,22 +47,6 @@ def create_app() -> Any:
     )
 
 
-def make_learner(
-    email: str = "mei@example.org", scopes: str = "practice:read practice:write"
-) -> tuple[int, str]:
-    """A learner and a token for them, written through the services (uses the current settings)."""
-    from sayzhong.accounts import service as accounts
-    from sayzhong.api import tokens
-    from sayzhong.db import session_scope
-
-    with session_scope() as session:
-        user = accounts.sign_up(
-            session=session, email=email, password="learning tones daily", display_name="Mei"
-        )
-        _info, raw = tokens.create_token(session=session, user_id=user.id, name="tests", scopes=scopes)
-    return user.id, raw
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import socket
 import subprocess
 import wave
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from liveserver import LiveApi, make_learner
+from liveserver import LiveApi
 from sqlmodel import SQLModel, func, select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -26,6 +25,8 @@ from sayzhong.http.security import SecurityHeadersMiddleware
 from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
 from sayzhong.settings import Settings
+from tests.factories import learner_with_api_token
+from tests.support.tools import require_tool
 
 ITEM = "greetings.hello"
 
@@ -41,7 +42,7 @@ def _client(limits: ApiLimits | None = None) -> TestClient:
 def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = make_learner()
+    user_id, raw = learner_with_api_token()
     with _client() as client:
         yield client, {"Authorization": f"Bearer {raw}"}, user_id
 
@@ -49,12 +50,11 @@ def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
 @pytest.fixture(scope="module")
 def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """你好 said by espeak-ng, 16 kHz mono WAV."""
-    if not (shutil.which("espeak-ng") and shutil.which("sox")):
-        pytest.fail("espeak-ng and sox are needed (scripts/setup.sh installs them)")
+    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
     folder = tmp_path_factory.mktemp("speech")
-    subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
+    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
     subprocess.run(
-        ["sox", str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
+        [sox, str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
         check=True,
     )
     return (folder / "b.wav").read_bytes()
@@ -197,7 +197,7 @@ def test_another_learner_cannot_read_an_attempt(
         content=spoken_wav,
         headers={**auth, "Content-Type": "audio/wav", "X-Item-Id": ITEM},
     ).json()
-    _other_id, other = make_learner("li@example.org")
+    _other_id, other = learner_with_api_token("li@example.org")
     response = client.get(f"/api/v1/attempts/{created['id']}", headers={"Authorization": f"Bearer {other}"})
     assert _error(response) == (404, "attempt_not_found")
 
@@ -248,7 +248,7 @@ def test_an_upload_over_the_limit_is_refused_without_reading_it_all(settings: Se
 
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    _user_id, raw = make_learner()
+    _user_id, raw = learner_with_api_token()
     app = Starlette(routes=api_routes())
     chunk = b"\x00" * 65536
     total_chunks = 50 * 1024 * 1024 // len(chunk)
@@ -320,7 +320,7 @@ def test_a_declared_50_mb_upload_gets_413_from_the_live_server(live_api: LiveApi
 def test_each_token_has_a_request_budget(settings: Settings) -> None:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = make_learner()
+    user_id, raw = learner_with_api_token()
     with session_scope() as session:
         _info, other = tokens.create_token(session=session, user_id=user_id, name="other")
     limits = ApiLimits(

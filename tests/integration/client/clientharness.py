@@ -17,7 +17,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
 
-from liveserver import REPO, DroppingProxy, LiveServer, free_port, make_learner
+from liveserver import REPO, DroppingProxy, LiveServer, free_port
 
 from sayzhong.db import session_scope
 
@@ -109,4 +109,4 @@ class Speech:
     raw: Path
 
 
-__all__ = ["REPO", "Backend", "Client", "DroppingProxy", "Speech", "make_learner"]
+__all__ = ["REPO", "Backend", "Client", "DroppingProxy", "Speech"]

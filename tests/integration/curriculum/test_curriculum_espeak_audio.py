@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import wave
 from pathlib import Path
 
@@ -10,18 +9,17 @@ import numpy as np
 import parselmouth
 import pytest
 
-from sayzhong.curriculum.reference_audio import (
-    EspeakReferenceVoice,
-    ReferenceAudioStore,
-    reference_audio_path,
-    render_all,
-)
+from sayzhong.curriculum.offline import EspeakReferenceVoice
+from sayzhong.curriculum.reference_audio import ReferenceAudioStore, reference_audio_path, render_all
 from sayzhong.curriculum.service import get_item
 from sayzhong.settings import Settings
+from tests.support.tools import require_tool
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng and sox"
-)
+
+@pytest.fixture(autouse=True)
+def _tools() -> None:
+    require_tool("espeak-ng")
+    require_tool("sox")
 
 
 def _read(path: Path) -> tuple[wave._wave_params, np.ndarray]:

@@ -15,8 +15,7 @@ from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.http.session_cookie import make_ticket
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
-
-PASSWORD = "learning tones daily"
+from tests.factories import signed_in_learner
 
 
 @pytest.fixture
@@ -25,16 +24,6 @@ def client(settings: Settings) -> Iterator[TestClient]:
     SQLModel.metadata.create_all(get_engine())
     with TestClient(security_headers(create_http_app()), base_url=settings.app_url) as c:
         yield c
-
-
-def _signed_in_token(email: str = "mei@example.org") -> str:
-    with session_scope() as session:
-        accounts.sign_up(session=session, email=email, password=PASSWORD, display_name="Mei")
-    with session_scope() as session:
-        result = accounts.authenticate(
-            session=session, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="t"
-        )
-    return result.unwrap()[1]
 
 
 def test_healthz_answers_ok_with_security_headers(client: TestClient) -> None:
@@ -80,7 +69,7 @@ def test_readyz_fails_when_the_database_is_unreachable(
 def test_ticket_sets_an_http_only_session_cookie_and_redirects(
     client: TestClient, settings: Settings
 ) -> None:
-    token = _signed_in_token()
+    token = signed_in_learner()
     response = client.post(
         routes.AUTH_SESSION,
         data={"ticket": make_ticket(settings, token), "next": "/account"},
@@ -95,7 +84,7 @@ def test_ticket_sets_an_http_only_session_cookie_and_redirects(
 
 
 def test_open_redirects_are_refused(client: TestClient, settings: Settings) -> None:
-    token = _signed_in_token()
+    token = signed_in_learner()
     response = client.post(
         routes.AUTH_SESSION,
         data={"ticket": make_ticket(settings, token), "next": "//evil.example/steal"},
@@ -121,7 +110,7 @@ def test_bad_tickets_send_the_user_back_to_sign_in(
 
 
 def test_ticket_for_a_revoked_session_is_refused(client: TestClient, settings: Settings) -> None:
-    token = _signed_in_token()
+    token = signed_in_learner()
     with session_scope() as session:
         accounts.sign_out(session=session, token=token)
     response = client.post(
@@ -134,7 +123,7 @@ def test_ticket_for_a_revoked_session_is_refused(client: TestClient, settings: S
 
 
 def test_cross_site_posts_are_refused(client: TestClient, settings: Settings) -> None:
-    token = _signed_in_token()
+    token = signed_in_learner()
     response = client.post(
         routes.AUTH_SESSION,
         data={"ticket": make_ticket(settings, token)},
@@ -146,7 +135,7 @@ def test_cross_site_posts_are_refused(client: TestClient, settings: Settings) ->
 
 
 def test_sign_out_revokes_the_session_and_clears_the_cookie(client: TestClient, settings: Settings) -> None:
-    token = _signed_in_token()
+    token = signed_in_learner()
     client.cookies.set(settings.session_cookie_name, token)
     response = client.post(routes.AUTH_SIGN_OUT, headers={"origin": settings.app_url}, follow_redirects=False)
     assert response.status_code == 303

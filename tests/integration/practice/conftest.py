@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
 
-from sayzhong.accounts.models import User
 from sayzhong.settings import Settings
-
-
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed")
-    return path
+from tests.factories import UserFactory
+from tests.support.tools import require_tool
 
 
 @pytest.fixture(autouse=True)
@@ -37,14 +29,14 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
         if key not in cache:
             stem = f"take{len(cache)}"
             raw, wav = folder / f"{stem}.raw.wav", folder / f"{stem}.wav"
-            subprocess.run([_need("espeak-ng"), "-v", voice, "-w", str(raw), text], check=True)
-            subprocess.run([_need("sox"), str(raw), "-r", "16000", "-c", "1", str(wav)], check=True)
+            subprocess.run([require_tool("espeak-ng"), "-v", voice, "-w", str(raw), text], check=True)
+            subprocess.run([require_tool("sox"), str(raw), "-r", "16000", "-c", "1", str(wav)], check=True)
             out: Path = wav
             if fmt != "wav":
                 out = folder / f"{stem}.{fmt}"
                 codec = ["-c:a", "libopus", "-b:a", "32k"] if fmt == "webm" else []
                 subprocess.run(
-                    [_need("ffmpeg"), "-loglevel", "error", "-y", "-i", str(wav), *codec, str(out)],
+                    [require_tool("ffmpeg"), "-loglevel", "error", "-y", "-i", str(wav), *codec, str(out)],
                     check=True,
                 )
             cache[key] = out.read_bytes()
@@ -54,9 +46,5 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
 
 
 @pytest.fixture
-def learner(db_session: Session) -> int:
-    row = User(email="speaker@example.com", display_name="Speaker", timezone="Europe/London")
-    db_session.add(row)
-    db_session.flush()
-    assert row.id is not None
-    return row.id
+def learner(make_user: UserFactory) -> int:
+    return make_user("speaker@example.com", name="Speaker", timezone="Europe/London").id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.pron_synth import synth_wav_bytes
+from tests.support.tools import require_tool
 
 CODECS = {
     "wav": [],
@@ -19,13 +19,6 @@ CODECS = {
     "webm": ["-c:a", "libopus", "-b:a", "32k"],
     "m4a": ["-c:a", "aac", "-b:a", "64k"],
 }
-
-
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +39,7 @@ def encode(audio_dir: Path, synth_source: Path) -> Callable[[str], Path]:
 
     def make(fmt: str) -> Path:
         if fmt not in cache:
-            ffmpeg = _need("ffmpeg")
+            ffmpeg = require_tool("ffmpeg")
             out = audio_dir / f"synth.{fmt}"
             subprocess.run(
                 [ffmpeg, "-loglevel", "error", "-y", "-i", str(synth_source), *CODECS[fmt], str(out)],
@@ -64,7 +57,7 @@ def espeak_phrase(audio_dir: Path) -> Callable[[str], Path]:
 
     def make(text: str) -> Path:
         if text not in cache:
-            espeak, sox = _need("espeak-ng"), _need("sox")
+            espeak, sox = require_tool("espeak-ng"), require_tool("sox")
             raw = audio_dir / f"espeak_{len(cache)}_22k.wav"
             out = audio_dir / f"espeak_{len(cache)}.wav"
             subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(raw), text], check=True)

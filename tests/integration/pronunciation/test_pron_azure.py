@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,8 +15,6 @@ from sayzhong.pronunciation.service import assess_pronunciation
 from sayzhong.pronunciation.text import expected_syllables
 from sayzhong.settings import Settings
 from tests.support.pron_synth import synth_wav_bytes
-
-pytest.importorskip("azure.cognitiveservices.speech")
 
 TEXT = "我想喝茶"
 
@@ -82,6 +80,53 @@ def test_slow_server_hits_the_time_budget(fake: FakeAzure) -> None:
 @pytest.mark.parametrize("fake", ["malformed"], indirect=True)
 def test_malformed_json_falls_back(fake: FakeAzure) -> None:
     result = assess_pronunciation(audio=synth_wav_bytes([2, 3, 1, 2]), text=TEXT, settings=settings_for(fake))
+    assert result["Engine"] == "offline"
+    assert result["AzureFallbackReason"] == "malformed_result"
+
+
+def _best(result: dict[str, Any]) -> dict[str, Any]:
+    return result["NBest"][0]  # type: ignore[no-any-return]
+
+
+def _word(result: dict[str, Any]) -> dict[str, Any]:
+    return _best(result)["Words"][1]  # type: ignore[no-any-return]
+
+
+CORRUPTIONS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "fluency_not_a_number": lambda r: _best(r)["PronunciationAssessment"].update(FluencyScore="excellent"),
+    "pron_score_not_a_number": lambda r: _best(r)["PronunciationAssessment"].update(PronScore="85"),
+    "word_score_nan_string": lambda r: _word(r)["PronunciationAssessment"].update(AccuracyScore="NaN"),
+    "word_score_null": lambda r: _word(r)["PronunciationAssessment"].update(AccuracyScore=None),
+    "word_score_boolean": lambda r: _word(r)["PronunciationAssessment"].update(AccuracyScore=True),
+    "word_score_out_of_range": lambda r: _word(r)["PronunciationAssessment"].update(AccuracyScore=250),
+    "word_is_not_text": lambda r: _word(r).update(Word=["想"]),
+    "phonemes_not_a_list": lambda r: _word(r).update(Phonemes=5),
+    "phoneme_score_not_a_number": lambda r: _word(r)["Phonemes"][0]["PronunciationAssessment"].update(
+        AccuracyScore="good"
+    ),
+    "error_type_not_text": lambda r: _word(r)["PronunciationAssessment"].update(ErrorType=3),
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_malformed_scores_fall_back_to_offline_instead_of_raising(corruption: str) -> None:
+    broken = azure_result([("我", 90.0), ("想", 70.0), ("喝茶", 40.0)], display=TEXT)
+    CORRUPTIONS[corruption](broken)
+    server = FakeAzure(result=broken).start()
+    try:
+        assessor = AzureSpeechAssessor(key="test-key", host=server.host)
+        with pytest.raises(AssessorUnavailableError) as refused:
+            assessor.assess(
+                audio=decode_audio(synth_wav_bytes([2, 3, 1, 2])),
+                text=TEXT,
+                expected=expected_syllables(TEXT),
+            )
+        assert refused.value.reason == "malformed_result"
+        result = assess_pronunciation(
+            audio=synth_wav_bytes([2, 3, 1, 2]), text=TEXT, settings=settings_for(server)
+        )
+    finally:
+        server.stop()
     assert result["Engine"] == "offline"
     assert result["AzureFallbackReason"] == "malformed_result"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,16 +11,15 @@ from sqlmodel import Session, select
 
 from sayzhong.accounts import service
 from sayzhong.accounts.models import PasswordResetToken
-from sayzhong.accounts.schemas import UserInfo
 from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
 from sayzhong.errors import AuthenticationError, ValidationError
 from sayzhong.notifications.models import OutboxEmail
+from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
-from sayzhong.notifications.service import OutboxMailer
 from sayzhong.settings import Settings
+from tests.factories import GOOD_PASSWORD, UserFactory
 
-GOOD_PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "lanterns over the river 88"
 APP_URL = "http://localhost:3000"
 
@@ -54,9 +52,7 @@ def _can_sign_in(db_session: Session, email: str, password: str) -> bool:
     ).ok
 
 
-def test_change_password_needs_the_current_password(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_change_password_needs_the_current_password(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     with pytest.raises(AuthenticationError, match="current password is not correct"):
         service.change_password(
@@ -68,7 +64,7 @@ def test_change_password_needs_the_current_password(
         )
 
 
-def test_change_password_applies_policy(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_change_password_applies_policy(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     with pytest.raises(ValidationError) as info:
         service.change_password(
@@ -82,7 +78,7 @@ def test_change_password_applies_policy(db_session: Session, make_user: Callable
 
 
 def test_change_password_signs_out_other_sessions_and_is_audited(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user("ana@example.com")
     keep = service.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
@@ -113,7 +109,7 @@ def test_reset_request_for_malformed_email_explains(db_session: Session) -> None
 
 
 def test_reset_link_sets_a_new_password_and_signs_out_everywhere(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user("ana@example.com")
     old_session = service.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
@@ -129,7 +125,7 @@ def test_reset_link_sets_a_new_password_and_signs_out_everywhere(
     assert service.resolve_session(session=db_session, token=old_session) is None
 
 
-def test_reset_token_cannot_be_used_twice(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_reset_token_cannot_be_used_twice(db_session: Session, make_user: UserFactory) -> None:
     make_user("ana@example.com")
     token = _token_from(_request(db_session, "ana@example.com").sent[0])
     service.reset_password(session=db_session, token=token, new_password=NEW_PASSWORD)
@@ -140,7 +136,7 @@ def test_reset_token_cannot_be_used_twice(db_session: Session, make_user: Callab
 
 
 def test_expired_reset_token_is_refused(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     token = _token_from(_request(db_session, "ana@example.com").sent[0])
@@ -158,9 +154,7 @@ def test_tampered_reset_token_is_refused(db_session: Session, bad: str | None) -
     assert info.value.code == "reset_token_invalid"
 
 
-def test_weak_new_password_keeps_the_reset_token_usable(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_weak_new_password_keeps_the_reset_token_usable(db_session: Session, make_user: UserFactory) -> None:
     make_user("ana@example.com")
     token = _token_from(_request(db_session, "ana@example.com").sent[0])
     with pytest.raises(ValidationError):
@@ -168,9 +162,7 @@ def test_weak_new_password_keeps_the_reset_token_usable(
     service.reset_password(session=db_session, token=token, new_password=NEW_PASSWORD)
 
 
-def test_a_newer_reset_invalidates_older_links_once_used(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_a_newer_reset_invalidates_older_links_once_used(db_session: Session, make_user: UserFactory) -> None:
     make_user("ana@example.com")
     first = _token_from(_request(db_session, "ana@example.com").sent[0])
     second = _token_from(_request(db_session, "ana@example.com").sent[0])
@@ -179,14 +171,14 @@ def test_a_newer_reset_invalidates_older_links_once_used(
         service.reset_password(session=db_session, token=first, new_password="another fine phrase 9")
 
 
-def test_reset_emails_are_capped_per_window(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_reset_emails_are_capped_per_window(db_session: Session, make_user: UserFactory) -> None:
     make_user("ana@example.com")
     sent = sum(len(_request(db_session, "ana@example.com").sent) for _ in range(6))
     assert sent == service.MAX_RESET_EMAILS_PER_WINDOW
 
 
 def test_reset_mail_goes_to_the_outbox_table_with_the_default_mailer(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     mailer = OutboxMailer(db_session, mail_from=settings.mail_from)

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlmodel import Session
 
 from sayzhong.accounts import service
-from sayzhong.accounts.schemas import UserInfo
 from sayzhong.errors import NotFoundError, ValidationError
+from tests.factories import UserFactory
 
 
-def test_profile_fields_update(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_profile_fields_update(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     updated = service.update_profile(
         session=db_session,
@@ -27,7 +25,7 @@ def test_profile_fields_update(db_session: Session, make_user: Callable[..., Use
     assert service.get_user(session=db_session, user_id=user.id) == updated
 
 
-def test_omitted_fields_are_left_alone(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_omitted_fields_are_left_alone(db_session: Session, make_user: UserFactory) -> None:
     user = make_user(name="Keep Me")
     updated = service.update_profile(session=db_session, user_id=user.id, daily_goal_minutes=5)
     assert updated.display_name == "Keep Me" and updated.timezone == "UTC"
@@ -44,7 +42,7 @@ def test_omitted_fields_are_left_alone(db_session: Session, make_user: Callable[
     ],
 )
 def test_invalid_profile_values_are_refused(
-    db_session: Session, make_user: Callable[..., UserInfo], fields: dict[str, object], code: str
+    db_session: Session, make_user: UserFactory, fields: dict[str, object], code: str
 ) -> None:
     user = make_user()
     with pytest.raises(ValidationError) as info:
@@ -53,7 +51,7 @@ def test_invalid_profile_values_are_refused(
 
 
 def test_control_characters_are_stripped_from_display_names(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user()
     updated = service.update_profile(session=db_session, user_id=user.id, display_name="Mei\u202e\x00 Lin")

@@ -12,8 +12,9 @@ from sayzhong.accounts.models import LoginAttempt, OidcLoginState, PasswordReset
 from sayzhong.accounts.retention import purge_expired_account_records
 from sayzhong.audit import AuditEvent, pseudonymise_audit_email, purge_audit_events, record_audit
 from sayzhong.db import utcnow
+from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
-from sayzhong.notifications.service import OutboxMailer, delete_outbox_mail_to, latest_outbox_email_to
+from sayzhong.notifications.service import delete_outbox_mail_to, latest_outbox_email_to
 from sayzhong.settings import Settings
 
 
@@ -76,7 +77,7 @@ def test_erasure_helpers_remove_the_email_from_audit_and_outbox(
     db_session: Session, settings: Settings
 ) -> None:
     service.authenticate(session=db_session, email="Gone@Example.com", password="x", ip=None, user_agent=None)
-    record_audit(session=db_session, action="other", target="keep@example.com")
+    record_audit(session=db_session, action="sign_in.failed", target="keep@example.com")
     OutboxMailer(db_session, mail_from=settings.mail_from).send(
         EmailMessageData(to="gone@example.com", subject="s", text_body="t")
     )
@@ -88,8 +89,8 @@ def test_erasure_helpers_remove_the_email_from_audit_and_outbox(
 
 
 def test_audit_purge_keeps_the_last_year(db_session: Session) -> None:
-    record_audit(session=db_session, action="old")
+    record_audit(session=db_session, action="sign_out")
     db_session.execute(update(AuditEvent).values(created_at=utcnow() - timedelta(days=400)))
-    record_audit(session=db_session, action="new")
+    record_audit(session=db_session, action="password.changed")
     assert purge_audit_events(session=db_session) == 1
-    assert [e.action for e in db_session.exec(select(AuditEvent)).all()] == ["new"]
+    assert [e.action for e in db_session.exec(select(AuditEvent)).all()] == ["password.changed"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -10,19 +9,19 @@ from sqlmodel import Session, select
 
 from sayzhong.accounts import access, service
 from sayzhong.accounts.access import Role
-from sayzhong.accounts.schemas import UserInfo
 from sayzhong.audit import AuditEvent
 from sayzhong.errors import AuthenticationError, PermissionDeniedError, ValidationError
+from tests.factories import UserFactory
 
 
-def test_staff_roles_and_learners(make_user: Callable[..., UserInfo]) -> None:
+def test_staff_roles_and_learners(make_user: UserFactory) -> None:
     learner = make_user()
     assert not access.is_staff(learner) and not access.is_staff(None)
     for role in ("support", "marketing", "admin"):
         assert access.is_staff(make_user(role=role))
 
 
-def test_require_role_distinguishes_anonymous_from_forbidden(make_user: Callable[..., UserInfo]) -> None:
+def test_require_role_distinguishes_anonymous_from_forbidden(make_user: UserFactory) -> None:
     with pytest.raises(AuthenticationError):
         access.require_role(None, Role.ADMIN)
     with pytest.raises(PermissionDeniedError) as info:
@@ -31,9 +30,7 @@ def test_require_role_distinguishes_anonymous_from_forbidden(make_user: Callable
     access.require_role(make_user(role="support"), Role.ADMIN, Role.SUPPORT)
 
 
-def test_admin_changes_a_role_and_it_is_audited(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_admin_changes_a_role_and_it_is_audited(db_session: Session, make_user: UserFactory) -> None:
     admin = make_user(role="admin")
     learner = make_user("ana@example.com")
     changed = service.change_role(
@@ -47,9 +44,7 @@ def test_admin_changes_a_role_and_it_is_audited(
 
 
 @pytest.mark.parametrize("role", ["learner", "support", "marketing"])
-def test_non_admins_cannot_change_roles(
-    db_session: Session, make_user: Callable[..., UserInfo], role: str
-) -> None:
+def test_non_admins_cannot_change_roles(db_session: Session, make_user: UserFactory, role: str) -> None:
     actor = make_user(role=role)
     victim = make_user()
     with pytest.raises(PermissionDeniedError):
@@ -61,7 +56,7 @@ def test_non_admins_cannot_change_roles(
 
 
 def test_a_forged_admin_dataclass_is_checked_against_the_database(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     learner = make_user()
     forged = replace(learner, role="admin")
@@ -69,7 +64,7 @@ def test_a_forged_admin_dataclass_is_checked_against_the_database(
         service.change_role(session=db_session, actor=forged, user_id=learner.id, role="admin")
 
 
-def test_the_last_admin_cannot_be_demoted(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_the_last_admin_cannot_be_demoted(db_session: Session, make_user: UserFactory) -> None:
     admin = make_user(role="admin")
     with pytest.raises(ValidationError) as info:
         service.change_role(session=db_session, actor=admin, user_id=admin.id, role="learner")
@@ -77,24 +72,20 @@ def test_the_last_admin_cannot_be_demoted(db_session: Session, make_user: Callab
     assert service.get_user(session=db_session, user_id=admin.id).role == "admin"
 
 
-def test_an_admin_can_be_demoted_while_another_remains(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_an_admin_can_be_demoted_while_another_remains(db_session: Session, make_user: UserFactory) -> None:
     first, second = make_user(role="admin"), make_user(role="admin")
     service.change_role(session=db_session, actor=first, user_id=second.id, role="marketing")
     with pytest.raises(ValidationError):
         service.change_role(session=db_session, actor=first, user_id=first.id, role="learner")
 
 
-def test_unknown_role_is_refused(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_unknown_role_is_refused(db_session: Session, make_user: UserFactory) -> None:
     admin, learner = make_user(role="admin"), make_user()
     with pytest.raises(ValidationError, match="Unknown role"):
         service.change_role(session=db_session, actor=admin, user_id=learner.id, role="superuser")
 
 
-def test_user_list_searches_and_paginates_for_support(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_user_list_searches_and_paginates_for_support(db_session: Session, make_user: UserFactory) -> None:
     support = make_user("support@example.com", role="support")
     for i in range(7):
         make_user(f"pupil{i}@example.com", name=f"Pupil {i}")
@@ -111,9 +102,7 @@ def test_user_list_searches_and_paginates_for_support(
     assert service.list_users(session=db_session, actor=support, role="support").total == 1
 
 
-def test_learners_and_marketing_cannot_list_users(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_learners_and_marketing_cannot_list_users(db_session: Session, make_user: UserFactory) -> None:
     for role in ("learner", "marketing"):
         with pytest.raises(PermissionDeniedError):
             service.list_users(session=db_session, actor=make_user(role=role))
@@ -121,7 +110,7 @@ def test_learners_and_marketing_cannot_list_users(
         service.list_users(session=db_session, actor=None)
 
 
-def test_create_admin_creates_then_promotes(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_create_admin_creates_then_promotes(db_session: Session, make_user: UserFactory) -> None:
     created = service.create_admin(
         session=db_session, email="Boss@Example.com", password="a long admin phrase 7"
     )
@@ -139,9 +128,7 @@ def test_create_admin_without_password_makes_a_passwordless_account(db_session: 
     assert result.created and not result.user.has_password
 
 
-def test_audit_log_is_readable_by_support_not_learners(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_audit_log_is_readable_by_support_not_learners(db_session: Session, make_user: UserFactory) -> None:
     support, learner = make_user(role="support"), make_user()
     page = service.list_audit_log(session=db_session, actor=support, action="user.signed_up")
     assert page.total == 2 and page.items[0].id > page.items[1].id

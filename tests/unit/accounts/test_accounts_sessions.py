@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from sayzhong.audit import AuditEvent
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.settings import Settings
+from tests.factories import UserFactory
 
 
 def _token_for(db_session: Session, user: UserInfo, ip: str = "203.0.113.9") -> str:
@@ -25,14 +25,14 @@ def _row(db_session: Session, token: str) -> UserSession:
     return db_session.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).one()
 
 
-def test_only_a_hash_of_the_token_is_stored(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_only_a_hash_of_the_token_is_stored(db_session: Session, make_user: UserFactory) -> None:
     token = _token_for(db_session, make_user())
     stored = db_session.exec(select(UserSession)).one()
     assert stored.token_hash == hash_token(token) and token not in stored.token_hash
 
 
 def test_tampered_unknown_empty_or_oversized_tokens_resolve_to_nothing(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     token = _token_for(db_session, make_user())
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
@@ -42,7 +42,7 @@ def test_tampered_unknown_empty_or_oversized_tokens_resolve_to_nothing(
 
 
 def test_session_ends_after_the_idle_timeout(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     token = _token_for(db_session, make_user())
     row = _row(db_session, token)
@@ -53,7 +53,7 @@ def test_session_ends_after_the_idle_timeout(
 
 
 def test_session_ends_at_the_absolute_timeout_even_when_active(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     token = _token_for(db_session, make_user())
     info = service.resolve_session(session=db_session, token=token)
@@ -67,7 +67,7 @@ def test_session_ends_at_the_absolute_timeout_even_when_active(
     assert service.resolve_session(session=db_session, token=token) is None
 
 
-def test_activity_slides_last_seen_forward(db_session: Session, make_user: Callable[..., UserInfo]) -> None:
+def test_activity_slides_last_seen_forward(db_session: Session, make_user: UserFactory) -> None:
     token = _token_for(db_session, make_user())
     row = _row(db_session, token)
     earlier = utcnow() - timedelta(minutes=30)
@@ -79,9 +79,7 @@ def test_activity_slides_last_seen_forward(db_session: Session, make_user: Calla
     assert as_utc(_row(db_session, token).last_seen_at) > earlier + timedelta(minutes=29)
 
 
-def test_sign_out_revokes_server_side_and_is_audited(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_sign_out_revokes_server_side_and_is_audited(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     token = _token_for(db_session, user)
     service.sign_out(session=db_session, token=token, ip="203.0.113.9")
@@ -97,7 +95,7 @@ def test_sign_out_with_an_unknown_token_is_harmless(db_session: Session) -> None
 
 
 def test_list_sessions_marks_the_current_one_and_hides_ended_ones(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user()
     current = _token_for(db_session, user, ip="203.0.113.1")
@@ -111,7 +109,7 @@ def test_list_sessions_marks_the_current_one_and_hides_ended_ones(
 
 
 def test_revoke_other_sessions_keeps_only_the_current_one(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user()
     someone_else = make_user()
@@ -125,7 +123,7 @@ def test_revoke_other_sessions_keeps_only_the_current_one(
 
 
 def test_revoking_one_session_by_id_only_works_for_its_owner(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     owner, intruder = make_user(), make_user()
     token = _token_for(db_session, owner)
@@ -138,9 +136,7 @@ def test_revoking_one_session_by_id_only_works_for_its_owner(
     assert service.resolve_session(session=db_session, token=token) is None
 
 
-def test_role_changes_show_up_on_the_next_resolve(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_role_changes_show_up_on_the_next_resolve(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     token = _token_for(db_session, user)
     db_session.execute(update(User).where(col(User.id) == user.id).values(role="support"))
@@ -148,9 +144,7 @@ def test_role_changes_show_up_on_the_next_resolve(
     assert info is not None and info.user.role == "support" and info.user.is_staff
 
 
-def test_purge_removes_long_ended_sessions_only(
-    db_session: Session, make_user: Callable[..., UserInfo]
-) -> None:
+def test_purge_removes_long_ended_sessions_only(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
     live = _token_for(db_session, user)
     old = _token_for(db_session, user)

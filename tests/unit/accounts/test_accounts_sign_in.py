@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -9,13 +8,11 @@ from sqlmodel import Session, col, select
 
 from sayzhong.accounts import service
 from sayzhong.accounts.models import LoginAttempt, User
-from sayzhong.accounts.schemas import UserInfo
 from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
 from sayzhong.errors import AuthenticationError, RateLimitedError, ValidationError
 from sayzhong.settings import Settings
-
-GOOD_PASSWORD = "correct horse battery staple"
+from tests.factories import GOOD_PASSWORD, UserFactory
 
 
 def _sign_in(db_session: Session, email: str, password: str = GOOD_PASSWORD, ip: str | None = "203.0.113.7"):
@@ -87,7 +84,7 @@ def test_sign_up_without_display_name_uses_the_email_local_part(db_session: Sess
 
 
 def test_correct_password_signs_in_and_returns_a_resolvable_token(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user("ana@example.com")
     result = _sign_in(db_session, "Ana@Example.com")
@@ -100,7 +97,7 @@ def test_correct_password_signs_in_and_returns_a_resolvable_token(
 
 
 def test_wrong_password_gets_a_generic_message_and_is_audited(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user("ana@example.com")
     result = _sign_in(db_session, "ana@example.com", "wrong password here")
@@ -112,7 +109,7 @@ def test_wrong_password_gets_a_generic_message_and_is_audited(
 
 
 def test_unknown_email_gets_the_same_message_as_a_wrong_password(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     make_user("ana@example.com")
     unknown = _sign_in(db_session, "nobody@example.com", "wrong password here").error
@@ -129,7 +126,7 @@ def test_account_without_password_cannot_sign_in_with_any_password(db_session: S
 
 
 def test_sign_in_rotates_the_session_presented_at_sign_in(
-    db_session: Session, make_user: Callable[..., UserInfo]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     make_user("ana@example.com")
     _, first = _sign_in(db_session, "ana@example.com").unwrap()
@@ -148,7 +145,7 @@ def test_sign_in_rotates_the_session_presented_at_sign_in(
 
 
 def test_account_is_throttled_after_max_failures_even_with_the_right_password(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     for i in range(settings.login_max_failures_per_account):
@@ -163,7 +160,7 @@ def test_account_is_throttled_after_max_failures_even_with_the_right_password(
 
 
 def test_throttle_on_one_account_does_not_block_another_account(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     make_user("bo@example.com")
@@ -173,7 +170,7 @@ def test_throttle_on_one_account_does_not_block_another_account(
 
 
 def test_ip_is_throttled_after_failures_across_many_accounts(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     for i in range(settings.login_max_failures_per_ip):
@@ -185,7 +182,7 @@ def test_ip_is_throttled_after_failures_across_many_accounts(
 
 
 def test_success_clears_the_account_counter_but_not_the_ip_counter(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     limit = settings.login_max_failures_per_account
@@ -198,7 +195,7 @@ def test_success_clears_the_account_counter_but_not_the_ip_counter(
 
 
 def test_throttle_lifts_once_failures_leave_the_window(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     for _ in range(settings.login_max_failures_per_account):
@@ -210,7 +207,7 @@ def test_throttle_lifts_once_failures_leave_the_window(
 
 
 def test_throttled_attempts_are_not_counted(
-    db_session: Session, make_user: Callable[..., UserInfo], settings: Settings
+    db_session: Session, make_user: UserFactory, settings: Settings
 ) -> None:
     make_user("ana@example.com")
     for _ in range(settings.login_max_failures_per_account + 3):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,9 +13,8 @@ from sayzhong.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def _restore_sink(settings: Settings) -> Iterator[None]:
-    yield
-    analytics.configure_sink(None)
+def _settings(settings: Settings) -> Settings:
+    return settings
 
 
 def test_events_are_stored_locally_by_default(db_session: Session) -> None:
@@ -53,8 +51,9 @@ def test_a_configured_sink_receives_events(db_session: Session) -> None:
         def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
             captured.append((event, distinct_id, properties))
 
-    analytics.configure_sink(lambda _session: ListSink())
-    analytics.track(session=db_session, user_id=7, event="onboarding_started", properties={"a": 1})
+    analytics.track(
+        session=db_session, user_id=7, event="onboarding_started", properties={"a": 1}, sink=ListSink()
+    )
     assert captured == [("onboarding_started", "7", {"a": 1})]
     db_session.flush()
     assert analytics.list_events(session=db_session) == []
@@ -67,8 +66,7 @@ def test_a_failing_sink_does_not_break_the_caller(
         def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
             raise ConnectionError("posthog unreachable")
 
-    analytics.configure_sink(lambda _session: BrokenSink())
-    analytics.track(session=db_session, user_id=7, event="onboarding_started")
+    analytics.track(session=db_session, user_id=7, event="onboarding_started", sink=BrokenSink())
     assert "analytics sink failed" in caplog.text
 
 

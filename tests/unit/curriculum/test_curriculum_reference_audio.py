@@ -10,17 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from sayzhong.curriculum import reference_audio
+from sayzhong import wiring
 from sayzhong.curriculum.cli import run_render_audio
 from sayzhong.curriculum.models import SpeakableItem
-from sayzhong.curriculum.reference_audio import (
-    EspeakReferenceVoice,
-    ReferenceAudioStore,
-    get_reference_voice,
-    render_all,
-)
+from sayzhong.curriculum.offline import EspeakReferenceVoice
+from sayzhong.curriculum.ports import ReferenceAudioError
+from sayzhong.curriculum.reference_audio import ReferenceAudioStore, render_all
 from sayzhong.integrations.azure_tts import AzureReferenceVoice
 from sayzhong.settings import Settings
+from sayzhong.wiring import get_reference_voice
 
 
 def _tiny_wav() -> bytes:
@@ -94,7 +92,7 @@ def test_render_all_reports_failures_and_carries_on(tmp_path: Path) -> None:
     class Broken(FakeVoice):
         def render(self, text: str, out_path: Path) -> str:
             if text == "坏":
-                raise reference_audio.ReferenceAudioError()
+                raise ReferenceAudioError()
             return super().render(text, out_path)
 
     summary = render_all(ReferenceAudioStore(tmp_path, Broken()), [_item("bad", "坏"), _item("ok", "好")])
@@ -106,7 +104,7 @@ def test_render_audio_command_uses_the_data_dir_and_skips_cached(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     voice = FakeVoice()
-    monkeypatch.setattr(reference_audio, "get_reference_voice", lambda _settings=None: voice)
+    monkeypatch.setattr(wiring, "get_reference_voice", lambda _settings: voice)
     assert run_render_audio(argparse.Namespace(force=False)) == 0
     first = capsys.readouterr().out
     assert run_render_audio(argparse.Namespace(force=False)) == 0

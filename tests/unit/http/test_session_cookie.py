@@ -55,4 +55,19 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings()
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
     assert Settings().is_prod
+
+
+def test_production_refuses_to_start_without_a_real_mail_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without SMTP, reset links would land in an outbox staff can read instead of reaching users."""
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ENV", "prod")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    with pytest.raises(ValidationError, match="SMTP_HOST") as refused:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "e-mail" in str(refused.value)
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    assert Settings(_env_file=None).is_prod  # type: ignore[call-arg]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session
@@ -16,6 +14,7 @@ from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.progress import get_profile
 from sayzhong.pronunciation.profile import SpeakerProfile
 from sayzhong.pronunciation.text import expected_syllables
+from tests.factories import UserFactory
 
 PROFILE = SpeakerProfile(median_st=14.0, range_st=9.0, median_hz=224.5, n_recordings=4, n_syllables=16)
 
@@ -30,8 +29,8 @@ def _events(session: Session, user: int) -> list[str]:
     return sorted(e.event for e in analytics.list_events(session=session, distinct_id=str(user)))
 
 
-def test_onboarding_steps_in_order(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_onboarding_steps_in_order(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     assert service.onboarding_state(session=db_session, user_id=user).next_step == "questions"
     state = service.start_onboarding(session=db_session, user_id=user)
     assert state.started and state.next_step == "questions"
@@ -49,8 +48,8 @@ def test_onboarding_steps_in_order(db_session: Session, make_user: Callable[...,
     assert state.finished and state.mic_check_passed and state.placement_done
 
 
-def test_funnel_events_are_emitted_once_each(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_funnel_events_are_emitted_once_each(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     for _ in range(2):
         service.start_onboarding(session=db_session, user_id=user)
         service.save_onboarding_answers(session=db_session, user_id=user, goal="work", level="new")
@@ -61,8 +60,8 @@ def test_funnel_events_are_emitted_once_each(db_session: Session, make_user: Cal
     assert _events(db_session, user) == ["mic_check_passed", "onboarding_finished", "onboarding_started"]
 
 
-def test_answers_are_validated(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_answers_are_validated(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     with pytest.raises(ValidationError):
         service.save_onboarding_answers(
             session=db_session, user_id=user, goal="world domination", level="new"
@@ -74,17 +73,17 @@ def test_answers_are_validated(db_session: Session, make_user: Callable[..., int
 
 
 def test_finishing_without_mic_check_recommends_a_unit_by_level(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     service.save_onboarding_answers(session=db_session, user_id=user, goal="heritage", level="intermediate")
     state = service.finish_onboarding(session=db_session, user_id=user)
     assert state.finished and not state.mic_check_passed
     assert state.recommended_unit_id == curriculum.list_units()[2].id
 
 
-def test_speaker_profile_round_trip_and_redo(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_speaker_profile_round_trip_and_redo(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     assert service.get_speaker_profile(session=db_session, user_id=user) is None
     service.save_speaker_profile(
         session=db_session, user_id=user, samples=[(WAV_BYTES, "妈")], builder=_fake_builder
@@ -97,17 +96,17 @@ def test_speaker_profile_round_trip_and_redo(db_session: Session, make_user: Cal
     assert service.get_speaker_profile(session=db_session, user_id=user) == lower
 
 
-def test_damaged_speaker_profile_is_ignored(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_damaged_speaker_profile_is_ignored(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     db_session.add(LearnerProfile(user_id=user, speaker_profile_json={"format": "something else"}))
     db_session.flush()
     assert service.get_speaker_profile(session=db_session, user_id=user) is None
 
 
-def test_calibration_requires_samples(db_session: Session, make_user: Callable[..., int]) -> None:
+def test_calibration_requires_samples(db_session: Session, make_user: UserFactory) -> None:
     with pytest.raises(ValidationError):
         service.save_speaker_profile(
-            session=db_session, user_id=make_user(), samples=[], builder=_fake_builder
+            session=db_session, user_id=make_user().id, samples=[], builder=_fake_builder
         )
 
 
@@ -157,9 +156,9 @@ def _placement(session: Session, user: int, outcomes: list[dict]) -> list[int]:
     ],
 )
 def test_recommendation_follows_phrases_passed_in_order(
-    db_session: Session, make_user: Callable[..., int], level: str, outcomes: list[dict], unit_index: int
+    db_session: Session, make_user: UserFactory, level: str, outcomes: list[dict], unit_index: int
 ) -> None:
-    user = make_user()
+    user = make_user().id
     service.save_onboarding_answers(session=db_session, user_id=user, goal="fun", level=level)
     ids = _placement(db_session, user, outcomes)
     rec = service.recommend_unit(session=db_session, user_id=user, placement_attempt_ids=ids)
@@ -170,10 +169,8 @@ def test_recommendation_follows_phrases_passed_in_order(
     assert profile is not None and profile.recommended_unit_id == unit.id
 
 
-def test_recommendation_refuses_someone_elses_attempts(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    owner, other = make_user(), make_user()
+def test_recommendation_refuses_someone_elses_attempts(db_session: Session, make_user: UserFactory) -> None:
+    owner, other = make_user().id, make_user().id
     ids = _placement(db_session, owner, [GOOD])
     with pytest.raises(NotFoundError):
         service.recommend_unit(session=db_session, user_id=other, placement_attempt_ids=ids)

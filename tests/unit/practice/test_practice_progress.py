@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from sqlmodel import Session, select
 from sayzhong.practice import progress, service
 from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.results import parse_result
+from tests.factories import UserFactory
 
 ALL_RIGHT = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
 ONE_WRONG = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], pron=60)
@@ -85,10 +85,8 @@ def test_today_counters_and_active_time_reset_on_a_new_local_day() -> None:
     assert profile.today_attempts == 1 and profile.xp_total == 40
 
 
-def test_scored_attempts_update_xp_streak_and_last_item(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user = make_user(timezone="Asia/Shanghai")
+def test_scored_attempts_update_xp_streak_and_last_item(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user(timezone="Asia/Shanghai").id
     for item, res in (("greetings.hello", ALL_RIGHT), ("greetings.hello-polite", ONE_WRONG)):
         service.score_attempt(
             session=db_session,
@@ -106,9 +104,9 @@ def test_scored_attempts_update_xp_streak_and_last_item(
 
 
 def test_placement_takes_do_not_move_continue_where_you_left_off(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     for item, mode in (("greetings.hello", "practice"), ("directions.take-me-here", "placement")):
         service.score_attempt(
             session=db_session,
@@ -123,8 +121,8 @@ def test_placement_takes_do_not_move_continue_where_you_left_off(
     assert profile.last_item_id == "greetings.hello"
 
 
-def test_home_summary_for_a_new_learner(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user(goal_minutes=15)
+def test_home_summary_for_a_new_learner(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user(goal_minutes=15).id
     home = service.home_summary(session=db_session, user_id=user, user_timezone="Europe/Berlin")
     assert home.continue_item is not None and home.continue_item.item_id == "greetings.hello"
     assert home.continue_item.unit_id == "greetings"
@@ -132,8 +130,8 @@ def test_home_summary_for_a_new_learner(db_session: Session, make_user: Callable
     assert not home.onboarding_finished and home.weakest_tone is None
 
 
-def test_home_summary_after_practice(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user(goal_minutes=1)
+def test_home_summary_after_practice(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user(goal_minutes=1).id
     for _ in range(2):
         service.score_attempt(
             session=db_session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from fsrs import Rating
@@ -14,6 +13,7 @@ from sayzhong.db import as_utc
 from sayzhong.practice import review, service
 from sayzhong.practice.models import ReviewCard
 from sayzhong.practice.results import parse_result
+from tests.factories import UserFactory
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 GOOD = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
@@ -51,10 +51,8 @@ def test_rating_comes_from_tones_first_then_scores() -> None:
     assert review.rating_for(parse_result(result([syllable("好", "hao3", 3, 3)], pron=40))) == Rating.Again
 
 
-def test_a_missed_tone_makes_the_item_due_much_sooner(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    passed, failed = make_user(), make_user()
+def test_a_missed_tone_makes_the_item_due_much_sooner(db_session: Session, make_user: UserFactory) -> None:
+    passed, failed = make_user().id, make_user().id
     for day in range(3):  # the same history, except the last take
         for user in (passed, failed):
             _score(db_session, user, GOOD, now=NOW + timedelta(days=day * 3))
@@ -69,9 +67,9 @@ def test_a_missed_tone_makes_the_item_due_much_sooner(
 
 
 def test_a_missed_tone_also_schedules_the_matching_tone_pair_drill(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     _score(db_session, user, MISSED)
     cards = db_session.exec(select(ReviewCard).where(ReviewCard.user_id == user)).all()
     drills = [c for c in cards if c.item_id.startswith("drill.")]
@@ -84,9 +82,9 @@ def test_a_missed_tone_also_schedules_the_matching_tone_pair_drill(
 
 
 def test_review_queue_lists_due_items_first_with_the_reason(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     _score(db_session, user, GOOD, item="greetings.hello", now=NOW)
     _score(db_session, user, MISSED, item="greetings.hello-polite", now=NOW)
     queue = service.review_queue(session=db_session, user_id=user, now=NOW + timedelta(hours=1))
@@ -99,9 +97,9 @@ def test_review_queue_lists_due_items_first_with_the_reason(
 
 
 def test_recent_tone_errors_are_included_even_before_they_are_due(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     _score(db_session, user, MISSED, now=NOW)
     # Right after the take nothing is due yet (FSRS's first step is a minute away) ...
     assert service.reviews_due_count(session=db_session, user_id=user, now=NOW) == 0
@@ -110,8 +108,8 @@ def test_recent_tone_errors_are_included_even_before_they_are_due(
     assert "greetings.hello" in [r.item_id for r in queue]
 
 
-def test_review_queue_is_per_user_and_limited(db_session: Session, make_user: Callable[..., int]) -> None:
-    user, other = make_user(), make_user()
+def test_review_queue_is_per_user_and_limited(db_session: Session, make_user: UserFactory) -> None:
+    user, other = make_user().id, make_user().id
     for item in ("greetings.hello", "greetings.hello-polite", "greetings.how-are-you"):
         _score(db_session, user, GOOD, item=item)
     later = NOW + timedelta(days=30)
@@ -120,8 +118,8 @@ def test_review_queue_is_per_user_and_limited(db_session: Session, make_user: Ca
     assert service.review_queue(session=db_session, user_id=other, now=later) == []
 
 
-def test_calibration_takes_do_not_touch_reviews(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_calibration_takes_do_not_touch_reviews(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     service.score_attempt(
         session=db_session,
         user_id=user,

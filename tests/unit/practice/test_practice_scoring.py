@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, func, select
@@ -14,6 +12,7 @@ from sayzhong.practice import service, storage
 from sayzhong.practice.models import Attempt, LearnerProfile, SyllableResult
 from sayzhong.pronunciation.audio import AudioCorruptError
 from sayzhong.settings import Settings
+from tests.factories import UserFactory
 
 
 def _count(session: Session, model: type) -> int:
@@ -27,9 +26,9 @@ def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: obj
 
 
 def test_scored_attempt_is_stored_with_syllables_audio_and_view(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor, settings: Settings
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor, settings: Settings
 ) -> None:
-    user = make_user()
+    user = make_user().id
     view = _score(db_session, user, fake_assessor)
 
     assert fake_assessor.calls[0]["text"] == "你好"
@@ -55,19 +54,19 @@ def test_scored_attempt_is_stored_with_syllables_audio_and_view(
 
 
 def test_view_to_dict_is_json_ready(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    data = _score(db_session, make_user(), fake_assessor).to_dict()
+    data = _score(db_session, make_user().id, fake_assessor).to_dict()
     assert isinstance(data["created_at"], str)
     assert data["syllables"][1]["hint"].startswith("Tone 3")
     assert data["syllables"][1]["learner_contour"] == [3.0, 3.5, 4.1]
 
 
 def test_wrong_tone_is_flagged_with_expected_and_heard_tone(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     assessor = FakeAssessor(result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], pron=60))
-    view = _score(db_session, make_user(), assessor)
+    view = _score(db_session, make_user().id, assessor)
     bad = view.syllables[1]
     assert bad.verdict == "wrong_tone" and bad.expected_tone == 3 and bad.detected_tone == 2
     assert bad.hint == "Expected tone 3 — you said tone 2: start lower and dip before rising."
@@ -75,38 +74,38 @@ def test_wrong_tone_is_flagged_with_expected_and_heard_tone(
 
 
 def test_engine_verdict_wins_over_a_differing_detected_tone(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     lenient = syllable("好", "hao3", 3, 2)
     lenient["ToneVerdict"] = "correct"  # expected tone still likely enough: not an error
-    view = _score(db_session, make_user(), FakeAssessor(result([lenient])))
+    view = _score(db_session, make_user().id, FakeAssessor(result([lenient])))
     assert view.syllables[0].verdict == "correct"
     assert view.syllables[0].hint.startswith("Tone 3 — well done")
 
 
-def test_neutral_and_undecidable_syllables(db_session: Session, make_user: Callable[..., int]) -> None:
+def test_neutral_and_undecidable_syllables(db_session: Session, make_user: UserFactory) -> None:
     assessor = FakeAssessor(
         result([syllable("你", "ni3", 3, None), syllable("好", "hao3", 3, 3), syllable("吗", "ma5", 5, None)])
     )
-    view = _score(db_session, make_user(), assessor, item_id="greetings.how-are-you")
+    view = _score(db_session, make_user().id, assessor, item_id="greetings.how-are-you")
     assert [s.verdict for s in view.syllables] == ["unclear", "correct", "neutral"]
     assert "couldn't hear" in view.syllables[0].hint
     assert view.syllables[2].hint.startswith("Neutral tone: keep it light and short")
 
 
 def test_unknown_item_raises_not_found_before_scoring(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
     with pytest.raises(NotFoundError) as err:
-        _score(db_session, make_user(), fake_assessor, item_id="no.such-item")
+        _score(db_session, make_user().id, fake_assessor, item_id="no.such-item")
     assert err.value.code == "item_not_found"
     assert fake_assessor.calls == []
 
 
 def test_invalid_mode_and_key_are_rejected(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    user = make_user()
+    user = make_user().id
     with pytest.raises(ValidationError):
         _score(db_session, user, fake_assessor, mode="cheat")
     with pytest.raises(ValidationError):
@@ -117,9 +116,9 @@ def test_invalid_mode_and_key_are_rejected(
 
 
 def test_same_idempotency_key_returns_the_stored_attempt_without_rescoring(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    user = make_user()
+    user = make_user().id
     first = _score(db_session, user, fake_assessor, idempotency_key="take-0001-abcdef")
     again = _score(db_session, user, fake_assessor, idempotency_key="take-0001-abcdef")
     assert again.id == first.id and again.syllables == first.syllables
@@ -133,18 +132,16 @@ def test_same_idempotency_key_returns_the_stored_attempt_without_rescoring(
 
 
 def test_idempotency_keys_are_per_user(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    a = _score(db_session, make_user(), fake_assessor, idempotency_key="shared-key-123")
-    b = _score(db_session, make_user(), fake_assessor, idempotency_key="shared-key-123")
+    a = _score(db_session, make_user().id, fake_assessor, idempotency_key="shared-key-123")
+    b = _score(db_session, make_user().id, fake_assessor, idempotency_key="shared-key-123")
     assert a.id != b.id
     assert len(fake_assessor.calls) == 2
 
 
-def test_audio_error_propagates_and_nothing_is_stored(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user = make_user()
+def test_audio_error_propagates_and_nothing_is_stored(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     with pytest.raises(AudioCorruptError):
         _score(db_session, user, FakeAssessor(error=AudioCorruptError()))
     assert _count(db_session, Attempt) == 0
@@ -153,7 +150,7 @@ def test_audio_error_propagates_and_nothing_is_stored(
 
 
 def test_failure_while_saving_removes_the_stored_take(
-    db_session: Session, make_user: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+    db_session: Session, make_user: UserFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sayzhong.practice import review
 
@@ -162,14 +159,14 @@ def test_failure_while_saving_removes_the_stored_take(
 
     monkeypatch.setattr(review, "apply_updates", broken)
     with pytest.raises(RuntimeError):
-        _score(db_session, make_user(), FakeAssessor())
+        _score(db_session, make_user().id, FakeAssessor())
     assert list(storage.iter_stored()) == []
 
 
 def test_file_name_is_random_and_content_type_sniffed(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    user = make_user()
+    user = make_user().id
     webm = b"\x1a\x45\xdf\xa3" + b"\x00" * 40
     a = _score(db_session, user, fake_assessor, audio=webm, content_type="text/html")
     b = _score(db_session, user, fake_assessor, audio=webm, content_type="audio/webm;codecs=opus")
@@ -181,9 +178,9 @@ def test_file_name_is_random_and_content_type_sniffed(
 
 
 def test_other_users_cannot_read_an_attempt_or_its_audio(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    owner, other = make_user(), make_user()
+    owner, other = make_user().id, make_user().id
     view = _score(db_session, owner, fake_assessor)
     with pytest.raises(NotFoundError):
         service.get_attempt(session=db_session, user_id=other, attempt_id=view.id)
@@ -195,9 +192,9 @@ def test_other_users_cannot_read_an_attempt_or_its_audio(
 
 
 def test_list_attempts_pages_newest_first(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    user = make_user()
+    user = make_user().id
     ids = [_score(db_session, user, fake_assessor).id for _ in range(5)]
     page1 = service.list_attempts(session=db_session, user_id=user, limit=3)
     page2 = service.list_attempts(session=db_session, user_id=user, limit=3, before=page1[-1].id)
@@ -205,9 +202,9 @@ def test_list_attempts_pages_newest_first(
 
 
 def test_first_attempt_scored_is_emitted_once(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
-    user = make_user()
+    user = make_user().id
     for _ in range(3):
         _score(db_session, user, fake_assessor)
     db_session.flush()
@@ -217,11 +214,11 @@ def test_first_attempt_scored_is_emitted_once(
 
 
 def test_saved_speaker_profile_is_passed_to_the_engine(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
     from sayzhong.pronunciation.profile import SpeakerProfile
 
-    user = make_user()
+    user = make_user().id
     profile = SpeakerProfile(median_st=10.0, range_st=8.0, median_hz=178.0, n_recordings=2, n_syllables=8)
     service.save_speaker_profile(
         session=db_session, user_id=user, samples=[(WAV_BYTES, "妈麻马骂")], builder=lambda _s: profile
@@ -232,9 +229,9 @@ def test_saved_speaker_profile_is_passed_to_the_engine(
 
 
 def test_dialogue_summary_averages_and_lists_weakest_syllables(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
     good = _score(db_session, user, FakeAssessor(result([syllable("你", "ni3", 2, 2)], pron=90)))
     bad = _score(
         db_session,
@@ -251,11 +248,11 @@ def test_dialogue_summary_averages_and_lists_weakest_syllables(
 
 
 def test_purge_orphan_audio_keeps_referenced_takes(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
     from datetime import timedelta
 
-    user = make_user()
+    user = make_user().id
     _score(db_session, user, fake_assessor)
     orphan = storage.save_take(user_id=user, data=WAV_BYTES)
     removed = service.purge_orphan_audio(session=db_session, older_than=timedelta(0))
@@ -266,9 +263,9 @@ def test_purge_orphan_audio_keeps_referenced_takes(
 
 
 def test_a_racing_submission_with_the_same_key_is_a_conflict_and_keeps_no_file(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
-    user = make_user()
+    user = make_user().id
 
     def racing_assessor(**kwargs: object) -> dict:
         # Another request stores the same key while this one is being scored.
@@ -300,11 +297,11 @@ def test_a_racing_submission_with_the_same_key_is_a_conflict_and_keeps_no_file(
 
 
 def test_expired_recordings_are_deleted_but_scores_stay(
-    db_session: Session, make_user: Callable[..., int], fake_assessor: FakeAssessor
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    user = make_user()
+    user = make_user().id
     old = _score(db_session, user, fake_assessor, now=datetime.now(UTC) - timedelta(days=200))
     new = _score(db_session, user, fake_assessor)
     assert service.purge_expired_audio(session=db_session) == 1

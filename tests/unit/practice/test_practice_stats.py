@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session
 
 from sayzhong.practice import service
+from tests.factories import UserFactory
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -34,10 +34,8 @@ def _history(session: Session, user: int) -> None:
     _take(session, user, [syllable("你", "ni3", 3, 3), syllable("的", "de5", 5, None)])
 
 
-def test_accuracy_per_tone_counts_decided_syllables(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user = make_user()
+def test_accuracy_per_tone_counts_decided_syllables(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     _history(db_session, user)
     stats = service.tone_stats(session=db_session, user_id=user)
     by_tone = {t.tone: (t.correct, t.total, t.unclear, t.accuracy) for t in stats.tones}
@@ -46,8 +44,8 @@ def test_accuracy_per_tone_counts_decided_syllables(
     assert [t.tone for t in stats.weakest_tones] == [4]
 
 
-def test_tone_pairs_need_both_tones_right(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_tone_pairs_need_both_tones_right(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     _history(db_session, user)
     stats = service.tone_stats(session=db_session, user_id=user)
     pairs = {(p.first, p.second): (p.correct, p.total) for p in stats.pairs}
@@ -56,29 +54,23 @@ def test_tone_pairs_need_both_tones_right(db_session: Session, make_user: Callab
     assert [(p.first, p.second) for p in stats.weakest_pairs] == [(1, 4)]
 
 
-def test_weakest_lists_need_the_minimum_sample_size(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user = make_user()
+def test_weakest_lists_need_the_minimum_sample_size(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     _history(db_session, user)
     stats = service.tone_stats(session=db_session, user_id=user, min_samples=6)
     assert stats.weakest_tones == () and stats.weakest_pairs == ()
 
 
-def test_stats_are_per_user_and_empty_without_data(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user, other = make_user(), make_user()
+def test_stats_are_per_user_and_empty_without_data(db_session: Session, make_user: UserFactory) -> None:
+    user, other = make_user().id, make_user().id
     _history(db_session, user)
     stats = service.tone_stats(session=db_session, user_id=other)
     assert [t.accuracy for t in stats.tones] == [None, None, None, None]
     assert stats.pairs == () and stats.total_syllables == 0
 
 
-def test_accuracy_over_time_groups_by_the_learners_day(
-    db_session: Session, make_user: Callable[..., int]
-) -> None:
-    user = make_user()
+def test_accuracy_over_time_groups_by_the_learners_day(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     _take(db_session, user, [syllable("飞", "fei1", 1, 3)], now=datetime(2026, 11, 20, 10, 0, tzinfo=UTC))
     _take(db_session, user, [syllable("飞", "fei1", 1, 1)], now=datetime(2026, 11, 20, 23, 30, tzinfo=UTC))
 
@@ -94,8 +86,8 @@ def test_accuracy_over_time_groups_by_the_learners_day(
     ]
 
 
-def test_accuracy_over_time_leaves_out_older_days(db_session: Session, make_user: Callable[..., int]) -> None:
-    user = make_user()
+def test_accuracy_over_time_leaves_out_older_days(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
     _take(db_session, user, [syllable("飞", "fei1", 1, 1)], now=datetime(2026, 10, 1, 10, 0, tzinfo=UTC))
     _take(db_session, user, [syllable("飞", "fei1", 1, 1)], now=datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
     points = service.accuracy_over_time(session=db_session, user_id=user, days=7, now=NOW)

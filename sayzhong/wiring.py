@@ -1,0 +1,90 @@
+"""The composition root for adapters: the one place that reads settings and picks real vs offline.
+
+Every port a feature depends on (``<feature>/ports.py``) gets its adapter here: the offline one from
+``<feature>/offline.py`` by default, the vendor one from ``sayzhong/integrations/`` when settings
+ask for it. Services take the adapter as a keyword argument and fall back to these functions when
+the caller passes none, so tests hand in fakes and production code never chooses for itself.
+Adapters are built per call from the settings given; nothing here keeps module-level state.
+Vendor modules are imported inside the functions so an unconfigured install never loads their SDKs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from sayzhong.accounts.ports import OidcProvider
+    from sayzhong.analytics.ports import AnalyticsSink
+    from sayzhong.curriculum.ports import ReferenceVoice
+    from sayzhong.notifications.ports import Mailer
+    from sayzhong.pronunciation.ports import PronunciationAssessor
+    from sayzhong.settings import Settings
+
+
+def azure_configured(settings: Settings) -> bool:
+    """Azure Speech is usable: a key and somewhere to send it (a region or an explicit host)."""
+    return bool(settings.azure_speech_key and (settings.azure_speech_region or settings.azure_speech_host))
+
+
+def smtp_configured(settings: Settings) -> bool:
+    return bool(settings.smtp_host)
+
+
+def oidc_configured(settings: Settings) -> bool:
+    """The "Sign in with …" button shows only when an issuer and a client id are both set."""
+    return bool(settings.oidc_issuer and settings.oidc_client_id)
+
+
+def get_assessor(settings: Settings) -> PronunciationAssessor:
+    """Azure Speech when configured, else the offline tone engine.
+
+    The choice is still made by ``sayzhong.pronunciation.service``; that package moves its adapter
+    choice in here when the tone-engine rewrite is merged. Callers already go through this function.
+    """
+    from sayzhong.pronunciation.service import get_assessor as _get
+
+    return _get(settings)
+
+
+def get_reference_voice(settings: Settings) -> ReferenceVoice:
+    """Azure's neural voice when Azure is configured (espeak-ng per failed render), else espeak-ng."""
+    from sayzhong.curriculum.offline import EspeakReferenceVoice
+
+    offline = EspeakReferenceVoice()
+    if azure_configured(settings):
+        from sayzhong.integrations.azure_tts import AzureReferenceVoice
+
+        return AzureReferenceVoice.from_settings(settings, fallback=offline)
+    return offline
+
+
+def get_mailer(settings: Settings, *, session: Session) -> Mailer:
+    """SMTP when SMTP_HOST is set, else the outbox table written in `session`'s unit of work.
+
+    Production settings refuse to load without SMTP, so the outbox is a development and test tool.
+    """
+    if smtp_configured(settings):
+        from sayzhong.integrations.smtp_mailer import SmtpMailer
+
+        return SmtpMailer.from_settings(settings)
+    from sayzhong.notifications.offline import OutboxMailer
+
+    return OutboxMailer(session, mail_from=settings.mail_from)
+
+
+def get_oidc_provider(settings: Settings) -> OidcProvider | None:
+    """The configured OpenID Connect provider, or None when sign-in through a provider is off."""
+    if not oidc_configured(settings):
+        return None
+    from sayzhong.integrations.oidc_client import AuthlibOidcProvider
+
+    return AuthlibOidcProvider.from_settings(settings)
+
+
+def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink:
+    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here)."""
+    from sayzhong.analytics.offline import DatabaseAnalyticsSink
+
+    return DatabaseAnalyticsSink(session)
