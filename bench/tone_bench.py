@@ -16,7 +16,8 @@ Sections:
    against another sentence's text: syllables judged correct, utterances recognised as not said.
 4. davinfifield isolated syllables (the one speaker held out), with and without a profile.
 5. Ablation: forced aligner vs energy segmentation, context features on/off, augmentation on/off.
-6. Speed: p95 per 3 s utterance on one core, decoding included.
+
+Speed is measured by bench/pron_speed_bench.py (one pinned core, decoding included).
 
 Run: .venv/bin/python bench/tone_bench.py [--quick]   (needs ../shared; ~15 min, --quick ~5 min)
 """
@@ -77,7 +78,7 @@ def cross_calibrated(cv: Any) -> tuple[np.ndarray, np.ndarray, list[Thresholds]]
     for k in range(FOLDS):
         for cls in ("short", "long"):
             rows = np.flatnonzero((folds == k) & (classes == cls))
-            calib = (folds != k) & (classes == cls)
+            calib = (folds != k) & (classes == cls) & (cv.corpus != "syllable-phrases")
             if rows.size == 0 or not calib.any():
                 continue
             part = T.subset(cv, calib)
@@ -204,8 +205,10 @@ def fold_models(records: list[Any], *, context: bool = True) -> dict[int, ToneMo
             nets[kind] = T.train_ensemble(data, members=1, seed=k)
             cv = cvs[kind]
             for cls in ("short", "long"):
-                calib = ~np.isin(cv.speaker, list(held)) & np.array(
-                    [length_class(len(t)) == cls for t in cv.tones]
+                calib = (
+                    ~np.isin(cv.speaker, list(held))
+                    & np.array([length_class(len(t)) == cls for t in cv.tones])
+                    & (cv.corpus != "syllable-phrases")
                 )
                 if calib.any():
                     part = T.subset(cv, calib)
@@ -225,42 +228,37 @@ def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> Non
 
     models = fold_models(records)
     fold = fold_of_speaker()
-    sentences = [u for u in corpora.aishell()]
+    sentences = list(corpora.aishell())
     if quick:
         sentences = sentences[::3]
     rng = np.random.default_rng(5)
     counts: dict[str, int] = defaultdict(int)
+
+    def scored(
+        audio: DecodedAudio, text: str, model: ToneModel
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        expected = expected_syllables(text)
+        analysis = analyse(audio, expected, None, model)
+        res = build_offline_result(
+            text=text, expected=expected, audio=audio, analysis=analysis, profile_used=False
+        )
+        return res, [s for w in res["NBest"][0]["Words"] for s in w["Syllables"]]
+
     for n, utt in enumerate(sentences):
         model = models[fold[utt.speaker]]
         samples = corpora.load_samples(utt)
         audio = DecodedAudio(samples, 16_000, samples.size / 16_000, "flac")
         expected = expected_syllables(utt.text)
-        res = build_offline_result(
-            text=utt.text,
-            expected=expected,
-            audio=audio,
-            analysis=analyse(audio, expected, None, model),
-            profile_used=False,
-        )
-        syls = [s for w in res["NBest"][0]["Words"] for s in w["Syllables"]]
+        res, syls = scored(audio, utt.text, model)
         toned = [s for s in syls if s["ExpectedTone"] in (1, 2, 3, 4)]
         counts["e2e_toned"] += len(toned)
-        counts["e2e_correct"] += sum(s["ToneVerdict"] == "correct" for s in toned)
-        counts["e2e_wrong"] += sum(s["ToneVerdict"] == "wrong" for s in toned)
-        counts["e2e_not_said"] += sum(s["ToneVerdict"] == "not_said" for s in toned)
+        for verdict in ("correct", "wrong", "not_said"):
+            counts[f"e2e_{verdict}"] += sum(s["ToneVerdict"] == verdict for s in toned)
         counts["sentences"] += 1
         counts["sentences_ok"] += int(res["Utterance"]["Status"] in ("ok", "extra_speech"))
         # Another sentence's text (same speaker, different words).
         other = sentences[(n + 7) % len(sentences)]
-        wrong_expected = expected_syllables(other.text)
-        res2 = build_offline_result(
-            text=other.text,
-            expected=wrong_expected,
-            audio=audio,
-            analysis=analyse(audio, wrong_expected, None, model),
-            profile_used=False,
-        )
-        syls2 = [s for w in res2["NBest"][0]["Words"] for s in w["Syllables"]]
+        res2, syls2 = scored(audio, other.text, model)
         counts["other_syllables"] += len(syls2)
         counts["other_correct"] += sum(s["ToneVerdict"] == "correct" for s in syls2)
         counts["other_not_said"] += int(res2["Utterance"]["Status"] in ("different_text", "no_speech"))
@@ -278,15 +276,7 @@ def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> Non
         i = int(rng.choice(candidates))
         target = int(rng.choice([t for t in (1, 2, 3, 4) if t not in expected[i].accepted_tones]))
         altered = impose_tone(samples, analysis, i, target)
-        audio2 = DecodedAudio(altered, 16_000, altered.size / 16_000, "wav")
-        res3 = build_offline_result(
-            text=utt.text,
-            expected=expected,
-            audio=audio2,
-            analysis=analyse(audio2, expected, None, model),
-            profile_used=False,
-        )
-        syls3 = [s for w in res3["NBest"][0]["Words"] for s in w["Syllables"]]
+        _, syls3 = scored(DecodedAudio(altered, 16_000, altered.size / 16_000, "wav"), utt.text, model)
         counts["imposed"] += 1
         counts["imposed_flagged"] += int(syls3[i]["ToneVerdict"] == "wrong")
         counts["imposed_uncertain"] += int(syls3[i]["ToneVerdict"] == "uncertain")
@@ -365,37 +355,6 @@ def section_ablation(records_aug: list[Any], out: list[str]) -> None:
     T.USE_ALIGNER = True
 
 
-def section_speed(out: list[str]) -> None:
-    import io
-    import wave
-
-    from sayzhong.pronunciation.corpora import opus_roundtrip
-    from sayzhong.pronunciation.service import assess_pronunciation
-
-    utts = [u for u in corpora.aishell() if 2.5 < corpora.load_samples(u).size / 16_000 < 4.5][:8]
-    times = []
-    for utt in utts:
-        samples = corpora.load_samples(utt)[: 3 * 16_000]
-        # The browser sends WebM/Opus: decode it as at run time.
-        pcm = opus_roundtrip(samples, 24_000)
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(16_000)
-            w.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
-        data = buf.getvalue()
-        assess_pronunciation(audio=data, text=utt.text, engine="offline")  # warm caches
-        for _ in range(5):
-            t0 = time.perf_counter()
-            assess_pronunciation(audio=data, text=utt.text, engine="offline")
-            times.append((time.perf_counter() - t0) * 1000)
-    out.append(
-        f"\n## Speed\n\n3 s sentences (WAV of Opus-decoded audio) through `assess_pronunciation`, one core: "
-        f"median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms (n={len(times)}).\n"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer sentences in the end-to-end checks")
@@ -414,7 +373,6 @@ def main() -> int:
     section_words(records, out, hold_words=True)
     section_isolated(records, out)
     section_sentences(records, out, args.quick)
-    section_speed(out)
     if not args.skip_ablation:
         section_ablation(records, out)
     out.append(f"\n(benchmark ran {time.time() - t0:.0f} s)\n")

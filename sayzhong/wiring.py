@@ -38,14 +38,20 @@ def oidc_configured(settings: Settings) -> bool:
 
 
 def get_assessor(settings: Settings) -> PronunciationAssessor:
-    """Azure Speech when configured, else the offline tone engine.
+    """Azure Speech when configured, else the offline tone engine (which runs in any case: the
+    service merges Azure's phoneme scores with the offline tone verdicts)."""
+    if azure_configured(settings):
+        from sayzhong.integrations.azure_speech import AzureSpeechAssessor
 
-    The choice is still made by ``sayzhong.pronunciation.service``; that package moves its adapter
-    choice in here when the tone-engine rewrite is merged. Callers already go through this function.
-    """
-    from sayzhong.pronunciation.service import get_assessor as _get
+        return AzureSpeechAssessor(
+            key=settings.azure_speech_key,
+            region=settings.azure_speech_region,
+            host=settings.azure_speech_host,
+            timeout_s=settings.azure_timeout_s,
+        )
+    from sayzhong.pronunciation.offline import OfflineAssessor
 
-    return _get(settings)
+    return OfflineAssessor()
 
 
 def get_reference_voice(settings: Settings) -> ReferenceVoice:

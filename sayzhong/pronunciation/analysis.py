@@ -29,6 +29,7 @@ FloatArray = npt.NDArray[np.float64]
 MIN_SYLLABLES_FOR_UTTERANCE_LEVEL = 2
 UNDECIDABLE_CONFIDENCE = 0.4
 EXTRA_SPEECH_S = 0.25
+MIN_SAID_S = 0.06
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,14 @@ def locate_syllables(
     if result.status == "no_speech" or not result.syllables:
         return Location([], "no_speech", 0.0, "hmm")
     spans = [
-        Span(s.start_s, s.end_s, min(s.final_start_s, s.end_s - 0.02), s.presence, s.said)
+        # A syllable squeezed into a few frames was not said, whatever its score.
+        Span(
+            s.start_s,
+            s.end_s,
+            min(s.final_start_s, s.end_s - 0.02),
+            s.presence,
+            s.said and s.end_s - s.start_s >= MIN_SAID_S,
+        )
         for s in result.syllables
     ]
     extra = []
@@ -163,7 +171,10 @@ def locate_syllables(
             extra.append((result.speech_start_s, spans[0].start_s))
         if result.speech_end_s - spans[-1].end_s > EXTRA_SPEECH_S:
             extra.append((spans[-1].end_s, result.speech_end_s))
-    return Location(spans, result.status, result.utterance_presence, "hmm", extra)
+    status = result.status
+    if status == "ok" and not all(s.said for s in spans):
+        status = "partial"
+    return Location(spans, status, result.utterance_presence, "hmm", extra)
 
 
 def span_contour(track: PitchTrack, span: Span) -> SyllableContour:

@@ -68,12 +68,15 @@ class Network:
 
 
 KINDS = ("level", "utterance", "shape")
-LONG_PHRASE = 4
+SHORT_PHRASE = 3
+LONG_PHRASE = 10
 MIX_LEVEL = 0.5
 
 
 def length_class(n_syllables: int) -> str:
-    return "long" if n_syllables >= LONG_PHRASE else "short"
+    """Calibration classes: words and short phrases (the corpora's 1-4 syllables) vs read
+    sentences (the corpora's have 8 or more); at run time phrases in between are blended."""
+    return "long" if n_syllables >= 5 else "short"
 
 
 MODEL_FORMAT = "sayzhong-tone-model/3"
@@ -115,10 +118,21 @@ class ToneModel:
         return np.asarray(MIX_LEVEL * p_level + (1.0 - MIX_LEVEL) * p_shape)
 
     def thresholds_for(self, kind: str, n_syllables: int) -> Thresholds:
-        """Connected speech (LONG_PHRASE syllables or more) blurs tones more than words do, so it
-        has thresholds of its own."""
-        key = f"{kind}/{length_class(n_syllables)}"
-        return self.thresholds.get(key) or self.thresholds.get(kind) or Thresholds()
+        """Thresholds calibrated on words (up to SHORT_PHRASE syllables) and on read sentences
+        (LONG_PHRASE and more, where tones blur into each other); phrases in between get a
+        log-linear blend, more lenient the longer (the more connected) the phrase."""
+        short = self.thresholds.get(f"{kind}/short") or self.thresholds.get(kind) or Thresholds()
+        long = self.thresholds.get(f"{kind}/long") or short
+        if n_syllables <= SHORT_PHRASE:
+            return short
+        if n_syllables >= LONG_PHRASE:
+            return long
+        w = (n_syllables - SHORT_PHRASE) / (LONG_PHRASE - SHORT_PHRASE)
+
+        def blend(a: float, b: float) -> float:
+            return float(np.exp((1 - w) * np.log(max(a, 1e-6)) + w * np.log(max(b, 1e-6))))
+
+        return Thresholds(blend(short.wrong, long.wrong), blend(short.correct, long.correct))
 
     def to_dict(self) -> dict[str, Any]:
         return {

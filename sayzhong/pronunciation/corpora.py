@@ -41,9 +41,13 @@ class Utterance:
     sex: str
     """``f``/``m`` (estimated from pitch by the corpus notes)."""
     flags: tuple[str, ...] = ()
+    parts: tuple[Path, ...] = ()
+    """For a phrase joined from isolated recordings: the recordings, in order."""
 
     @property
     def key(self) -> str:
+        if self.parts:
+            return f"{self.corpus}/" + "+".join(p.stem for p in self.parts)
         return f"{self.corpus}/{self.path.name}"
 
 
@@ -97,8 +101,37 @@ def aishell(data: Path = SHARED_DATA) -> list[Utterance]:
     return out
 
 
+def syllable_phrases(data: Path = SHARED_DATA, *, count: int = 600, seed: int = 3) -> list[Utterance]:
+    """Phrases of 2-4 isolated syllables of the davinfifield speaker joined with short gaps: what
+    a learner who reads syllable by syllable produces (citation tones in a row). No two 3rd tones
+    meet, so the expected tones (after sandhi) are the tones spoken."""
+    singles = davinfifield(data)
+    rng = np.random.default_rng(seed)
+    out: list[Utterance] = []
+    while len(out) < count and singles:
+        picks: list[Utterance] = []
+        for _ in range(int(rng.integers(2, 5))):
+            u = singles[int(rng.integers(len(singles)))]
+            if picks and picks[-1].text.endswith("3") and u.text.endswith("3"):
+                continue
+            picks.append(u)
+        if len(picks) < 2:
+            continue
+        out.append(
+            Utterance(
+                "syllable-phrases",
+                picks[0].path,
+                " ".join(p.text for p in picks),
+                "davinfifield",
+                "f",
+                parts=tuple(p.path for p in picks),
+            )
+        )
+    return out
+
+
 def all_corpora(data: Path = SHARED_DATA) -> list[Utterance]:
-    found = [*davinfifield(data), *dspspeech(data), *aishell(data)]
+    found = [*davinfifield(data), *dspspeech(data), *aishell(data), *syllable_phrases(data)]
     if not found:
         raise FileNotFoundError(f"no shared corpora under {data}")
     return found
@@ -109,7 +142,29 @@ def load_samples(utt: Utterance) -> FloatArray:
     may clip; the engine's own handling of clipping is evaluated separately)."""
     from sayzhong.pronunciation.audio import _decode
 
-    return _decode(utt.path.read_bytes(), 60.0)
+    if not utt.parts:
+        return _decode(utt.path.read_bytes(), 60.0)
+    rng = np.random.default_rng(int.from_bytes(utt.key.encode()[-8:], "little"))
+    pieces = [np.zeros(int(0.25 * SAMPLE_RATE), np.float32)]
+    for part in utt.parts:
+        pieces.append(trim_silence(_decode(part.read_bytes(), 60.0)))
+        pieces.append(np.zeros(int(rng.uniform(0.03, 0.3) * SAMPLE_RATE), np.float32))
+    pieces.append(np.zeros(int(0.25 * SAMPLE_RATE), np.float32))
+    return np.concatenate(pieces)
+
+
+def trim_silence(x: FloatArray, margin_s: float = 0.05) -> FloatArray:
+    """Cut leading/trailing silence (isolated recordings carry long, uneven pauses)."""
+    frame = 160
+    n = x.size // frame
+    if n == 0:
+        return x
+    rms = np.sqrt(np.mean(x[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1))
+    loud = np.flatnonzero(rms > rms.max() * 0.05)
+    if loud.size == 0:
+        return x
+    pad = int(margin_s * SAMPLE_RATE)
+    return x[max(0, int(loud[0]) * frame - pad) : min(x.size, (int(loud[-1]) + 1) * frame + pad)]
 
 
 # --- augmentation ------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Pronunciation assessment service: text + audio → Azure-shaped result with tone verdicts.
 
 ``assess_pronunciation`` is the one entry point callers use (run it with ``asyncio.to_thread``;
-it holds no shared mutable state). ``get_assessor(settings)`` picks the adapter: Azure Speech
-when a key and a region/host are configured, else the offline engine. The offline engine
+it holds no shared mutable state). ``sayzhong.wiring.get_assessor(settings)`` picks the adapter:
+Azure Speech when a key and a region/host are configured, else the offline engine
+(``offline.OfflineAssessor``). The offline engine
 always runs, because Azure gives no tone result for zh-CN; when Azure also answers, its
 word/phoneme accuracy is merged with the offline tone verdicts (``Engine: azure+offline``).
 If Azure fails, the offline result is returned and ``AzureFallbackReason`` says why.
@@ -16,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sayzhong.pronunciation import scoring
-from sayzhong.pronunciation.analysis import analyse
-from sayzhong.pronunciation.audio import DecodedAudio, decode_audio
-from sayzhong.pronunciation.ports import AssessorUnavailableError, PronunciationAssessor
+from sayzhong.pronunciation.audio import decode_audio
+from sayzhong.pronunciation.offline import OfflineAssessor
+from sayzhong.pronunciation.ports import AssessorUnavailableError
 from sayzhong.pronunciation.profile import SpeakerProfile
-from sayzhong.pronunciation.result import build_offline_result
-from sayzhong.pronunciation.text import ExpectedSyllable, expected_syllables
+from sayzhong.pronunciation.text import expected_syllables
 
 if TYPE_CHECKING:
     from sayzhong.settings import Settings
@@ -29,43 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINES = ("auto", "offline", "azure")
-
-
-class OfflineAssessor:
-    """The embedded engine: Praat F0, syllable segmentation and the trained tone classifier."""
-
-    name = "offline"
-
-    def assess(
-        self,
-        *,
-        audio: DecodedAudio,
-        text: str,
-        expected: list[ExpectedSyllable],
-        profile: SpeakerProfile | None = None,
-    ) -> dict[str, Any]:
-        analysis = analyse(audio, expected, profile)
-        return build_offline_result(
-            text=text, expected=expected, audio=audio, analysis=analysis, profile_used=profile is not None
-        )
-
-
-def azure_configured(settings: Settings) -> bool:
-    return bool(settings.azure_speech_key and (settings.azure_speech_region or settings.azure_speech_host))
-
-
-def get_assessor(settings: Settings) -> PronunciationAssessor:
-    """Azure Speech if configured in settings, else the offline engine (the composition root calls this)."""
-    if azure_configured(settings):
-        from sayzhong.integrations.azure_speech import AzureSpeechAssessor
-
-        return AzureSpeechAssessor(
-            key=settings.azure_speech_key,
-            region=settings.azure_speech_region,
-            host=settings.azure_speech_host,
-            timeout_s=settings.azure_timeout_s,
-        )
-    return OfflineAssessor()
 
 
 def assess_pronunciation(
@@ -77,6 +40,7 @@ def assess_pronunciation(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Score ``audio`` read against ``text``; raises TextError / AudioError for unusable input."""
+    from sayzhong import wiring
     from sayzhong.errors import ValidationError
     from sayzhong.settings import get_settings
 
@@ -88,15 +52,15 @@ def assess_pronunciation(
     offline = OfflineAssessor().assess(audio=decoded, text=text, expected=expected, profile=profile)
     if engine == "offline":
         return offline
-    if engine == "auto" and not azure_configured(settings):
+    if engine == "auto" and not wiring.azure_configured(settings):
         return offline
-    if not azure_configured(settings):
+    if not wiring.azure_configured(settings):
         offline["AzureFallbackReason"] = "not_configured"
         return offline
     if not any(len(s.grapheme) == 1 and "\u3400" <= s.grapheme <= "\u9fff" for s in expected):
         offline["AzureFallbackReason"] = "pinyin_text"  # Azure needs characters as reference text
         return offline
-    assessor = get_assessor(settings)
+    assessor = wiring.get_assessor(settings)
     try:
         azure = assessor.assess(audio=decoded, text=text, expected=expected, profile=profile)
     except AssessorUnavailableError as exc:

@@ -8,14 +8,16 @@ fails the test (the suite never skips what it cannot check).
 
 from __future__ import annotations
 
-import io
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
 
 from sayzhong.pronunciation.audio import _decode
+from sayzhong.pronunciation.corpora import trim_silence
+from tests.support.pron_synth import to_wav
+
+__all__ = ["SR", "sentence", "syllable_samples", "syllable_take", "to_wav", "word_path", "word_take"]
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 SR = 16_000
@@ -31,28 +33,6 @@ def samples_of(path: Path) -> np.ndarray:
     return _decode(_require(path).read_bytes(), 60.0)
 
 
-def _trim(x: np.ndarray, margin_s: float = 0.05) -> np.ndarray:
-    """Cut leading/trailing silence (the isolated recordings carry long, uneven pauses)."""
-    frame = 160
-    n = x.size // frame
-    rms = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1))
-    loud = np.flatnonzero(rms > rms.max() * 0.05)
-    if loud.size == 0:
-        return x
-    pad = int(margin_s * SR)
-    return x[max(0, loud[0] * frame - pad) : min(x.size, (loud[-1] + 1) * frame + pad)]
-
-
-def to_wav(samples: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return buf.getvalue()
-
-
 def syllable_samples(
     pinyin: str, *, gap_s: float = 0.12, lead_s: float = 0.3, tail_s: float = 0.4
 ) -> np.ndarray:
@@ -60,7 +40,9 @@ def syllable_samples(
     parts = [np.zeros(int(lead_s * SR), np.float32)]
     for syl in pinyin.split():
         parts.append(
-            _trim(samples_of(DATA / "syllables-davinfifield" / "mp3" / f"{syl.replace('v', 'uu')}.mp3"))
+            trim_silence(
+                samples_of(DATA / "syllables-davinfifield" / "mp3" / f"{syl.replace('v', 'uu')}.mp3")
+            )
         )
         parts.append(np.zeros(int(gap_s * SR), np.float32))
     parts.append(np.zeros(int(tail_s * SR), np.float32))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.pron_synth import synth_wav_bytes
+from tests.support.human_speech import syllable_take
 from tests.support.tools import require_tool
 
 CODECS = {
@@ -27,22 +27,23 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def synth_source(audio_dir: Path) -> Path:
-    path = audio_dir / "synth_2312.wav"
-    path.write_bytes(synth_wav_bytes([2, 3, 1, 2]))
+def speech_source(audio_dir: Path) -> Path:
+    """我想喝茶 (wo2 xiang3 he1 cha2) said by a native speaker, syllable by syllable."""
+    path = audio_dir / "wo_xiang_he_cha.wav"
+    path.write_bytes(syllable_take("wo2 xiang3 he1 cha2"))
     return path
 
 
 @pytest.fixture(scope="session")
-def encode(audio_dir: Path, synth_source: Path) -> Callable[[str], Path]:
+def encode(audio_dir: Path, speech_source: Path) -> Callable[[str], Path]:
     cache: dict[str, Path] = {}
 
     def make(fmt: str) -> Path:
         if fmt not in cache:
             ffmpeg = require_tool("ffmpeg")
-            out = audio_dir / f"synth.{fmt}"
+            out = audio_dir / f"speech.{fmt}"
             subprocess.run(
-                [ffmpeg, "-loglevel", "error", "-y", "-i", str(synth_source), *CODECS[fmt], str(out)],
+                [ffmpeg, "-loglevel", "error", "-y", "-i", str(speech_source), *CODECS[fmt], str(out)],
                 check=True,
             )
             cache[fmt] = out

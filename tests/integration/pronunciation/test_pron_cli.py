@@ -26,8 +26,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_score_prints_a_table(synth_source: Path) -> None:
-    proc = run("score", str(synth_source), "--text", "我想喝茶")
+def test_score_prints_a_table(speech_source: Path) -> None:
+    proc = run("score", str(speech_source), "--text", "我想喝茶")
     assert proc.returncode == 0, proc.stderr
     assert "expected" in proc.stdout and "heard" in proc.stdout
     assert "喝" in proc.stdout and "1 high" in proc.stdout
@@ -35,8 +35,8 @@ def test_score_prints_a_table(synth_source: Path) -> None:
     assert "engine offline" in proc.stdout
 
 
-def test_score_json_with_pinyin_text(synth_source: Path) -> None:
-    proc = run("score", str(synth_source), "--text", "wǒ xiǎng hē chá", "--engine", "offline", "--json")
+def test_score_json_with_pinyin_text(speech_source: Path) -> None:
+    proc = run("score", str(speech_source), "--text", "wǒ xiǎng hē chá", "--engine", "offline", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["Engine"] == "offline"
@@ -53,11 +53,11 @@ def test_score_reports_unusable_audio_plainly(tmp_path: Path) -> None:
 
 
 def test_batch_writes_one_json_line_per_input(
-    synth_source: Path, encode: Callable[[str], Path], tmp_path: Path
+    speech_source: Path, encode: Callable[[str], Path], tmp_path: Path
 ) -> None:
     batch = tmp_path / "batch.jsonl"
     lines = [
-        {"audio": str(synth_source), "text": "我想喝茶"},
+        {"audio": str(speech_source), "text": "我想喝茶"},
         {"audio": str(encode("mp3")), "text": "wo3 xiang3 he1 cha2"},
         {"audio": str(tmp_path / "missing.wav"), "text": "你好"},
     ]
@@ -65,7 +65,7 @@ def test_batch_writes_one_json_line_per_input(
     proc = run("score", "--batch", str(batch))
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == 4
-    assert out[0]["Engine"] == "offline" and out[0]["audio"] == str(synth_source)
+    assert out[0]["Engine"] == "offline" and out[0]["audio"] == str(speech_source)
     assert out[1]["NBest"][0]["PronunciationAssessment"]["ToneScore"] > 50
     assert out[2]["error"]["code"] == "file_unreadable"
     assert out[3]["error"]["code"] == "bad_line"
@@ -73,7 +73,7 @@ def test_batch_writes_one_json_line_per_input(
 
 
 def test_calibrate_then_score_with_profile(
-    espeak_phrase: Callable[[str], Path], synth_source: Path, tmp_path: Path
+    espeak_phrase: Callable[[str], Path], speech_source: Path, tmp_path: Path
 ) -> None:
     batch = tmp_path / "calib.jsonl"
     texts = ["我想喝茶", "你好", "谢谢"]
@@ -87,7 +87,7 @@ def test_calibrate_then_score_with_profile(
     assert 80 < profile["median_hz"] < 300
     path = tmp_path / "profile.json"
     path.write_text(proc.stdout)
-    scored = run("score", str(synth_source), "--text", "我想喝茶", "--profile", str(path), "--json")
+    scored = run("score", str(speech_source), "--text", "我想喝茶", "--profile", str(path), "--json")
     assert scored.returncode == 0, scored.stderr
     result = json.loads(scored.stdout)
     assert result["SpeakerProfileUsed"] is True and result["Normalisation"] == "profile"

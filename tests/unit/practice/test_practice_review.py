@@ -154,12 +154,13 @@ def test_only_confident_verdicts_feed_review() -> None:
 
 
 def test_a_take_of_another_phrase_is_kept_but_not_counted(
-    db_session: Session, make_user: Callable[..., int]
+    db_session: Session, make_user: UserFactory
 ) -> None:
     from sayzhong.practice.models import SyllableResult
     from sayzhong.practice.progress import get_or_create_profile
 
-    user = make_user()
+    user = make_user().id
+    assert user is not None
     other = result(
         [
             syllable("你", "ni3", 2, None, verdict="not_said"),

@@ -7,8 +7,10 @@ import pytest
 
 from sayzhong.pronunciation import scoring
 from sayzhong.pronunciation.classifier import Thresholds
-from sayzhong.pronunciation.service import OfflineAssessor, assess_pronunciation, get_assessor
+from sayzhong.pronunciation.offline import OfflineAssessor
+from sayzhong.pronunciation.service import assess_pronunciation
 from sayzhong.settings import Settings
+from sayzhong.wiring import get_assessor
 
 
 @pytest.fixture
