@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from clientharness import Backend, Client, Speech
 from sqlmodel import SQLModel
@@ -14,20 +14,18 @@ from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
-from tests.support.tools import require_tool
+from tests.support.human_speech import syllable_samples, to_wav
 
 
 @pytest.fixture(scope="session")
 def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
-    """你好 (greetings.hello) said by espeak-ng: a 16 kHz WAV and the same samples as raw s16le."""
-    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
+    """你好 (greetings.hello) said by a native speaker (ni2 hao3 from the shared recordings):
+    a 16 kHz WAV and the same samples as raw s16le."""
     folder = tmp_path_factory.mktemp("speech")
-    source = folder / "espeak.wav"
-    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(source), "你好"], check=True)
+    samples = syllable_samples("ni2 hao3", lead_s=0.4, tail_s=0.2)
     wav, raw = folder / "nihao.wav", folder / "nihao.raw"
-    common = ["-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer"]
-    subprocess.run([sox, str(source), *common, str(wav)], check=True)
-    subprocess.run([sox, str(source), *common, "-t", "raw", str(raw)], check=True)
+    wav.write_bytes(to_wav(samples))
+    raw.write_bytes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return Speech(wav=wav, raw=raw)
 
 
