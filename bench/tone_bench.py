@@ -88,14 +88,14 @@ def cross_calibrated(cv: Any) -> tuple[np.ndarray, np.ndarray, list[Thresholds]]
     return pa, folds, ths
 
 
-def verdict_rates(pa: np.ndarray, ths: list[Thresholds], mask: np.ndarray) -> tuple[float, float, float]:
+def verdict_rates(pa: np.ndarray, ths: list[Thresholds], mask: np.ndarray) -> tuple[float, float]:
+    """(share judged correct, share judged wrong) of the rows in ``mask``."""
     idx = np.flatnonzero(mask)
     if idx.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    wrong = np.mean([pa[i] < ths[i].wrong for i in idx])
+        return float("nan"), float("nan")
     correct = np.mean([pa[i] >= ths[i].correct for i in idx])
-    acc = 0.0
-    return float(correct), float(wrong), acc
+    wrong = np.mean([pa[i] < ths[i].wrong for i in idx])
+    return float(correct), float(wrong)
 
 
 def section_words(records: list[Any], out: list[str], *, hold_words: bool = False) -> None:
@@ -113,7 +113,7 @@ def section_words(records: list[Any], out: list[str], *, hold_words: bool = Fals
             ("female", (cv.corpus == "dspspeech") & (cv.sex == "f")),
         ):
             acc = float((pred[m] == cv.y[m]).mean())
-            c, w, _ = verdict_rates(pa, ths, m)
+            c, w = verdict_rates(pa, ths, m)
             out.append(f"| {label}, {sub} | {pct(acc)} | {pct(c)} | {pct(w)} | {int(m.sum())} |")
         if hold_words:
             continue
@@ -172,7 +172,7 @@ def section_isolated(records: list[Any], out: list[str]) -> None:
         pa, _, ths = cross_calibrated(cv)
         m = cv.corpus == "davinfifield"
         acc = float((cv.x.argmax(axis=1)[m] == cv.y[m]).mean())
-        c, w, _ = verdict_rates(pa, ths, m)
+        c, w = verdict_rates(pa, ths, m)
         out.append(f"| {label} | {pct(acc)} | {pct(c)} | {pct(w)} | {int(m.sum())} |")
 
 
@@ -184,7 +184,7 @@ def section_sentences(records: list[Any], out: list[str], quick: bool) -> None:
         cv = T.cross_validate(records, kind)
         pa, _, ths = cross_calibrated(cv)
         m = cv.corpus == "aishell"
-        c, w, _ = verdict_rates(pa, ths, m)
+        c, w = verdict_rates(pa, ths, m)
         out.append(f"| {label} | {pct(c)} | {pct(w)} | {pct(1 - c - w)} | {int(m.sum())} |")
     end_to_end_sentences(records, out, quick)
 
@@ -236,20 +236,20 @@ def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> Non
 
     def scored(
         audio: DecodedAudio, text: str, model: ToneModel
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    ) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
         expected = expected_syllables(text)
         analysis = analyse(audio, expected, None, model)
         res = build_offline_result(
             text=text, expected=expected, audio=audio, analysis=analysis, profile_used=False
         )
-        return res, [s for w in res["NBest"][0]["Words"] for s in w["Syllables"]]
+        return analysis, res, [s for w in res["NBest"][0]["Words"] for s in w["Syllables"]]
 
     for n, utt in enumerate(sentences):
         model = models[fold[utt.speaker]]
         samples = corpora.load_samples(utt)
         audio = DecodedAudio(samples, 16_000, samples.size / 16_000, "flac")
         expected = expected_syllables(utt.text)
-        res, syls = scored(audio, utt.text, model)
+        analysis, res, syls = scored(audio, utt.text, model)
         toned = [s for s in syls if s["ExpectedTone"] in (1, 2, 3, 4)]
         counts["e2e_toned"] += len(toned)
         for verdict in ("correct", "wrong", "not_said"):
@@ -258,12 +258,11 @@ def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> Non
         counts["sentences_ok"] += int(res["Utterance"]["Status"] in ("ok", "extra_speech"))
         # Another sentence's text (same speaker, different words).
         other = sentences[(n + 7) % len(sentences)]
-        res2, syls2 = scored(audio, other.text, model)
+        _, res2, syls2 = scored(audio, other.text, model)
         counts["other_syllables"] += len(syls2)
         counts["other_correct"] += sum(s["ToneVerdict"] == "correct" for s in syls2)
         counts["other_not_said"] += int(res2["Utterance"]["Status"] in ("different_text", "no_speech"))
         # One syllable's tone replaced (Praat PSOLA).
-        analysis = analyse(audio, expected, None, model)
         if analysis.contours is None:
             continue
         candidates = [
@@ -276,7 +275,7 @@ def end_to_end_sentences(records: list[Any], out: list[str], quick: bool) -> Non
         i = int(rng.choice(candidates))
         target = int(rng.choice([t for t in (1, 2, 3, 4) if t not in expected[i].accepted_tones]))
         altered = impose_tone(samples, analysis, i, target)
-        _, syls3 = scored(DecodedAudio(altered, 16_000, altered.size / 16_000, "wav"), utt.text, model)
+        _, _, syls3 = scored(DecodedAudio(altered, 16_000, altered.size / 16_000, "wav"), utt.text, model)
         counts["imposed"] += 1
         counts["imposed_flagged"] += int(syls3[i]["ToneVerdict"] == "wrong")
         counts["imposed_uncertain"] += int(syls3[i]["ToneVerdict"] == "uncertain")
@@ -342,7 +341,7 @@ def section_ablation(records_aug: list[Any], out: list[str]) -> None:
         for c in ("dspspeech", "aishell"):
             m = cv.corpus == c
             acc = float((cv.x.argmax(axis=1)[m] == cv.y[m]).mean())
-            _, w, _ = verdict_rates(pa, ths, m)
+            _, w = verdict_rates(pa, ths, m)
             cells.append(f"{pct(acc)} / {pct(w)}")
         out.append(f"| {label} | {cells[0]} | {cells[1]} |")
 

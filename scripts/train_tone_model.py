@@ -88,7 +88,6 @@ PIPELINE_FILES = [
     "sayzhong/pronunciation/acoustic.py",
     "sayzhong/pronunciation/phones.py",
     "sayzhong/pronunciation/model/aligner_model.npz",
-    "sayzhong/pronunciation/model/aligner_model.json",
     "sayzhong/pronunciation/text.py",
 ]
 

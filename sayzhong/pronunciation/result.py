@@ -178,7 +178,7 @@ def build_offline_result(
                 said[i],
                 thresholds,
                 last=i + 1 == len(expected),
-                neutral_ratio=_neutral_ratio(contours, expected, i) if said[i] else None,
+                neutral_ratio=_neutral_ratio(contours, i) if said[i] else None,
             )
         )
     words = _group_words(expected, syllables)
@@ -249,9 +249,7 @@ def _insertions(analysis: Analysis, status: str) -> list[dict[str, Any]]:
     ]
 
 
-def _neutral_ratio(
-    contours: list[SyllableContour] | None, expected: list[ExpectedSyllable], i: int
-) -> float | None:
+def _neutral_ratio(contours: list[SyllableContour] | None, i: int) -> float | None:
     """Length of syllable ``i`` relative to the median of the phrase's other syllables."""
     if contours is None or len(contours) < 2:
         return None
