@@ -111,7 +111,7 @@ class RunningApp:
         return self.python(
             "import sys\n"
             "from sayzhong.db import session_scope\n"
-            "from sayzhong.accounts.service import find_user_by_email\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
             "with session_scope() as s:\n"
             "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
             "    print(f'{u.id} {u.role}')\n",

@@ -85,7 +85,7 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
     token_id = app.python(
         "import sys\n"
         "from sayzhong.db import session_scope\n"
-        "from sayzhong.accounts.service import find_user_by_email\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
         "from sayzhong.api.tokens import create_token\n"
         "with session_scope() as s:\n"
         "    u = find_user_by_email(session=s, email=sys.argv[1])\n"

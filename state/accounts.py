@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import password_reset, schemas, sign_in, users
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
@@ -52,11 +52,11 @@ class SignUpState(rx.State):
         try:
 
             def _sign_up(session):  # type: ignore[no-untyped-def]
-                user = accounts.sign_up(
+                user = users.sign_up(
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
                 analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
-                return accounts.authenticate(
+                return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )
 
@@ -102,7 +102,7 @@ class SignInState(rx.State):
         session_state = await self.get_state(SessionState)
         ip, agent = session_state.client_ip(), session_state.user_agent()
         result = await run_in_session(
-            lambda session: accounts.authenticate(
+            lambda session: sign_in.authenticate(
                 session=session,
                 email=email,
                 password=password,
@@ -139,7 +139,7 @@ class ForgotPasswordState(rx.State):
         settings = get_settings()
         try:
             await run_in_session(
-                lambda session: accounts.request_password_reset(
+                lambda session: password_reset.request_password_reset(
                     session=session,
                     email=email,
                     app_url=settings.app_url,
@@ -175,7 +175,9 @@ class ResetPasswordState(rx.State):
             self.error = "This reset link is incomplete. Request a new one."
             return
         try:
-            await run_in_session(lambda session: accounts.check_reset_token(session=session, token=token))
+            await run_in_session(
+                lambda session: password_reset.check_reset_token(session=session, token=token)
+            )
         except SayZhongError as exc:
             self.error = exc.user_message
             return
@@ -194,7 +196,7 @@ class ResetPasswordState(rx.State):
         try:
 
             def _reset(session):  # type: ignore[no-untyped-def]
-                user = accounts.reset_password(session=session, token=token, new_password=password)
+                user = password_reset.reset_password(session=session, token=token, new_password=password)
                 # Whoever had the old password may have minted API tokens: revoke them too.
                 api_tokens.revoke_all_tokens(session=session, user_id=user.id)
 
@@ -224,7 +226,7 @@ class AccountState(rx.State):
     new_token: str = ""
     token_error: str = ""
 
-    async def _user(self) -> accounts.UserInfo | None:
+    async def _user(self) -> schemas.UserInfo | None:
         session_state = await self.get_state(SessionState)
         return await session_state.current_user()
 
@@ -239,7 +241,7 @@ class AccountState(rx.State):
         self.daily_goal_minutes = str(user.daily_goal_minutes)
         self.has_password = user.has_password
         infos = await run_in_session(
-            lambda session: accounts.list_sessions(session=session, user_id=user.id, current_token=token)
+            lambda session: sign_in.list_sessions(session=session, user_id=user.id, current_token=token)
         )
         token_infos = await run_in_session(
             lambda session: api_tokens.list_tokens(session=session, user_id=user.id)
@@ -292,7 +294,7 @@ class AccountState(rx.State):
             return None
         try:
             updated = await run_in_session(
-                lambda session: accounts.update_profile(
+                lambda session: users.update_profile(
                     session=session,
                     user_id=user.id,
                     display_name=_text(form, "display_name", 200),
@@ -325,7 +327,7 @@ class AccountState(rx.State):
         token, ip = session_state.session_token(), session_state.client_ip()
         try:
             await run_in_session(
-                lambda session: accounts.change_password(
+                lambda session: password_reset.change_password(
                     session=session,
                     user_id=user.id,
                     current_password=_text(form, "current_password", 1000),
@@ -406,7 +408,7 @@ class AccountState(rx.State):
         session_state = await self.get_state(SessionState)
         token = session_state.session_token()
         count = await run_in_session(
-            lambda session: accounts.revoke_other_sessions(session=session, user_id=user.id, keep_token=token)
+            lambda session: sign_in.revoke_other_sessions(session=session, user_id=user.id, keep_token=token)
         )
         self.sessions_message = f"Signed out {count} other session{'s' if count != 1 else ''}."
         await self._refresh()

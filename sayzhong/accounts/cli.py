@@ -14,7 +14,8 @@ import sys
 from typing import Any
 
 from sayzhong.accounts.passwords import check_password_policy
-from sayzhong.accounts.service import create_admin, find_user_by_email, normalize_email
+from sayzhong.accounts.staff import create_admin
+from sayzhong.accounts.users import find_user_by_email, normalize_email
 from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
 

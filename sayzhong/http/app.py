@@ -65,7 +65,7 @@ async def readyz(_request: Request) -> Response:
 
 
 async def auth_session(request: Request) -> Response:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -77,7 +77,7 @@ async def auth_session(request: Request) -> Response:
 
     def _valid(tok: str) -> bool:
         with session_scope() as session:
-            return accounts.resolve_session(session=session, token=tok) is not None
+            return sign_in.resolve_session(session=session, token=tok) is not None
 
     if token is None or not await asyncio.to_thread(_valid, token):
         return _app_redirect(settings, routes.SIGN_IN, error="expired")
@@ -87,7 +87,7 @@ async def auth_session(request: Request) -> Response:
 
 
 async def auth_sign_out(request: Request) -> Response:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -96,7 +96,7 @@ async def auth_sign_out(request: Request) -> Response:
 
     def _sign_out(tok: str) -> None:
         with session_scope() as session:
-            accounts.sign_out(session=session, token=tok)
+            sign_in.sign_out(session=session, token=tok)
 
     if token:
         await asyncio.to_thread(_sign_out, token)
