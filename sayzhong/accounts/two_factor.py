@@ -434,7 +434,10 @@ def complete_two_factor_sign_in(
             detail={"retry_after_s": exc.retry_after_s, "step": "two_factor"},
         )
         return SignInResult(error=exc)
-    kind = _use_code(session, settings, user_id, code, now or utcnow())
+    try:
+        kind = _use_code(session, settings, user_id, code, now or utcnow())
+    except ValidationError as exc:  # the stored secret cannot be read (SECRET_KEY changed)
+        return SignInResult(error=exc)
     record_sign_in_attempt(
         session=session, email_key=_throttle_key(user_id), ip=ip, succeeded=kind is not None
     )
