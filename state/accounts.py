@@ -11,11 +11,13 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
-from sayzhong.accounts import password_reset, schemas, sign_in, users
+from sayzhong.accounts import password_reset, schemas, sign_in, two_factor, users
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
+from sayzhong.http.session_cookie import two_factor_cookie
 from sayzhong.settings import get_settings
+from state.account_security import send_verification_quietly
 from state.session import SessionState, hand_session_to_browser, run_in_session
 
 SIGN_IN_ERRORS = {
@@ -61,11 +63,14 @@ class SignUpState(rx.State):
                 )
 
             result = await run_in_session(_sign_up)
-            _user, token = result.unwrap()
+            user, token = result.unwrap()
         except SayZhongError as exc:
             self.error = exc.user_message
             self.busy = False
             return
+        # Its own unit of work, after the account is committed: a mail failure must not undo the
+        # sign-up (the banner offers "resend").
+        await send_verification_quietly(user.id, ip)
         self.busy = False
         yield hand_session_to_browser(token, routes.ONBOARDING)
 
@@ -73,6 +78,9 @@ class SignUpState(rx.State):
 class SignInState(rx.State):
     error: str = ""
     busy: bool = False
+    step: str = "password"
+    """"password", then "code" when the account uses two-factor sign-in."""
+    _challenge: str = ""
 
     @rx.var
     def next_path(self) -> str:
@@ -80,6 +88,13 @@ class SignInState(rx.State):
 
     @rx.event
     async def load(self) -> None:
+        self.step, self._challenge = "password", ""
+        if self.router.url.query_parameters.get("step") == "code":
+            # Back from "Sign in with …" for an account with 2FA: the challenge is in a cookie.
+            session_state = await self.get_state(SessionState)
+            challenge = two_factor_cookie(session_state.router.headers.cookie)
+            if challenge:
+                self._challenge, self.step = challenge, "code"
         code = str(self.router.url.query_parameters.get("error", ""))[:60]
         if code.startswith("oidc_") and code not in SIGN_IN_ERRORS:
             from sayzhong.accounts.oidc import oidc_error_message
@@ -116,8 +131,53 @@ class SignInState(rx.State):
             assert result.error is not None
             self.error = result.error.user_message
             return
+        if result.needs_second_factor:
+            assert result.two_factor_challenge is not None
+            self._challenge, self.step = result.two_factor_challenge, "code"
+            return
         _user, token = result.unwrap()
         yield hand_session_to_browser(token, self.next_path)
+
+    @rx.event
+    async def submit_code(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Second step: a code from the authenticator app, or a recovery code."""
+        self.error = ""
+        code = _text(form, "code", 40).strip()
+        if not code:
+            self.error = "Enter the 6-digit code from your authenticator app, or a recovery code."
+            return
+        if not self._challenge:
+            self.step, self.error = "password", "Please sign in again."
+            return
+        self.busy = True
+        yield
+        session_state = await self.get_state(SessionState)
+        ip, agent = session_state.client_ip(), session_state.user_agent()
+        challenge = self._challenge
+        result = await run_in_session(
+            lambda session: two_factor.complete_two_factor_sign_in(
+                session=session,
+                challenge=challenge,
+                code=code,
+                ip=ip,
+                user_agent=agent,
+                current_token=session_state.session_token(),
+            )
+        )
+        self.busy = False
+        if not result.ok:
+            assert result.error is not None
+            self.error = result.error.user_message
+            if result.error.code == "two_factor_challenge_expired":
+                self.step, self._challenge = "password", ""
+            return
+        self._challenge = ""
+        _user, token = result.unwrap()
+        yield hand_session_to_browser(token, self.next_path)
+
+    @rx.event
+    def start_over(self) -> None:
+        self.step, self._challenge, self.error = "password", "", ""
 
 
 class ForgotPasswordState(rx.State):

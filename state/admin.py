@@ -32,6 +32,9 @@ class StaffState(rx.State):
         except SayZhongError as exc:
             self.denied = exc.user_message
             return None
+        if user is None or not user.two_factor_enabled:
+            self.denied = "Turn on two-factor sign-in (Account → Two-factor sign-in) to use the staff area."
+            return None
         self.denied = ""
         return user
 

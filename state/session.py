@@ -61,6 +61,8 @@ class SessionState(rx.State):
     email: str = ""
     display_name: str = ""
     role: str = ""
+    email_verified: bool = True
+    two_factor_enabled: bool = False
     oidc_enabled: bool = False
     oidc_label: str = ""
     oidc_start_url: str = ""
@@ -106,11 +108,14 @@ class SessionState(rx.State):
         self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
         if user is None:
             self.user_id, self.email, self.display_name, self.role = 0, "", "", ""
+            self.email_verified, self.two_factor_enabled = True, False
         else:
             self.user_id = user.id
             self.email = user.email
             self.display_name = user.display_name
             self.role = user.role
+            self.email_verified = user.email_verified
+            self.two_factor_enabled = user.two_factor_enabled
 
     @rx.event
     async def load(self) -> None:
@@ -133,6 +138,9 @@ class SessionState(rx.State):
             return rx.redirect(routes.sign_in_url(self.router.url.path))
         if user.role not in STAFF_ROLES:
             return rx.redirect(routes.FORBIDDEN)
+        if not user.two_factor_enabled:
+            # Every staff role needs two-factor sign-in before any staff page opens.
+            return rx.redirect(routes.TWO_FACTOR)
         return None
 
     @rx.event

@@ -25,6 +25,7 @@ from sayzhong.http.session_cookie import (
     clear_session_cookie,
     read_ticket,
     set_session_cookie,
+    set_two_factor_cookie,
     token_from_cookie_header,
 )
 from sayzhong.settings import Settings, get_settings
@@ -156,7 +157,8 @@ async def oidc_callback(request: Request) -> Response:
     browser_state = request.cookies.get(OIDC_STATE_COOKIE)
     current = token_from_cookie_header(settings, request.headers.get("cookie"))
 
-    def _complete() -> str:
+    def _complete() -> tuple[str, bool]:
+        """(session token, False), or (2FA challenge, True) when the account asks for a code."""
         with session_scope() as session:
             result = oidc.complete_oidc_login(
                 session=session,
@@ -169,18 +171,25 @@ async def oidc_callback(request: Request) -> Response:
                 current_token=current,
             )
         # Committed above (failed attempts and audit rows included); now raise or return.
-        return result.unwrap()[1]
+        if result.needs_second_factor:
+            assert result.two_factor_challenge is not None
+            return result.two_factor_challenge, True
+        return result.unwrap()[1], False
 
     try:
-        token = await asyncio.to_thread(_complete)
+        token, needs_code = await asyncio.to_thread(_complete)
     except SayZhongError as exc:
         response = _app_redirect(settings, routes.SIGN_IN, error=exc.code)
     except Exception:
         log.exception("OIDC callback failed")
         response = _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
     else:
-        response = _app_redirect(settings, routes.HOME)
-        set_session_cookie(response, settings, token)
+        if needs_code:
+            response = _app_redirect(settings, routes.SIGN_IN, step="code")
+            set_two_factor_cookie(response, settings, token)
+        else:
+            response = _app_redirect(settings, routes.HOME)
+            set_session_cookie(response, settings, token)
     response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
     return response
 

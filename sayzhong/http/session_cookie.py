@@ -72,3 +72,38 @@ def token_from_cookie_header(settings: Settings, cookie_header: str | None) -> s
     if morsel is None or not morsel.value or len(morsel.value) > 200:
         return None
     return morsel.value
+
+
+# --- the pending second sign-in step after "Sign in with …" (issue 9) ----------------------------
+
+TWO_FACTOR_COOKIE = "sz_2fa"
+TWO_FACTOR_COOKIE_MAX_AGE_S = 300
+
+
+def set_two_factor_cookie(response: Response, settings: Settings, challenge: str) -> None:
+    """The provider said yes but the account uses 2FA: the sign-in page reads this challenge."""
+    response.set_cookie(
+        TWO_FACTOR_COOKIE,
+        challenge,
+        max_age=TWO_FACTOR_COOKIE_MAX_AGE_S,
+        httponly=True,
+        secure=cookie_is_secure(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
+def two_factor_cookie(cookie_header: str | None) -> str | None:
+    if not cookie_header:
+        return None
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except CookieError:
+        return None
+    morsel = jar.get(TWO_FACTOR_COOKIE)
+    if morsel is None or not morsel.value or len(morsel.value) > 200:
+        return None
+    return morsel.value

@@ -107,3 +107,34 @@ def test_create_admin_rejects_a_weak_password_and_a_bad_email(
     assert code == 1 and "valid e-mail" in err
     with session_scope() as session:
         assert users.find_user_by_email(session=session, email="boss@example.com") is None
+
+
+def test_reset_two_factor_removes_the_authenticator_and_ends_sessions(
+    cli_db: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pyotp
+
+    from sayzhong.accounts import two_factor
+
+    with session_scope() as session:
+        user = users.sign_up(
+            session=session, email="lost@example.com", password="a long admin phrase 7", display_name="L"
+        )
+        secret = two_factor.begin_enrolment(session=session, user_id=user.id).secret
+        two_factor.confirm_enrolment(session=session, user_id=user.id, code=pyotp.TOTP(secret).now())
+        token = sign_in.start_session(session=session, user_id=user.id, ip=None, user_agent=None)
+
+    with pytest.raises(SystemExit) as missing:  # the reason is required
+        main(["reset-two-factor", "lost@example.com"])
+    assert missing.value.code == 2 and "--reason" in capsys.readouterr().err
+
+    code, out, _ = _run(monkeypatch, capsys, ["reset-two-factor", "lost@example.com", "--reason", "ticket 7"])
+    assert code == 0 and "reset for lost@example.com" in out
+    with session_scope() as session:
+        assert not two_factor.two_factor_status(session=session, user_id=user.id).enabled
+        assert sign_in.resolve_session(session=session, token=token) is None
+
+    code, out, _ = _run(monkeypatch, capsys, ["reset-two-factor", "lost@example.com", "--reason", "again"])
+    assert code == 0 and "nothing to reset" in out
+    code, _, err = _run(monkeypatch, capsys, ["reset-two-factor", "nobody@example.com", "--reason", "x"])
+    assert code == 1 and "No account" in err
