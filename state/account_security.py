@@ -67,7 +67,8 @@ class VerificationBannerState(rx.State):
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         if user is None:
-            return rx.redirect(routes.sign_in_url(self.router.url.path))
+            yield rx.redirect(routes.sign_in_url(self.router.url.path))
+            return
         self.busy = True
         yield
         ip, app_url = session_state.client_ip(), get_settings().app_url
@@ -87,7 +88,6 @@ class VerificationBannerState(rx.State):
             self.message = f"We sent a new link to {user.email}. It works once."
         else:
             session_state.email_verified = True
-        return None
 
 
 class VerifyEmailState(rx.State):
@@ -172,7 +172,8 @@ class TwoFactorState(rx.State):
         self.error = ""
         user_id = await self._user_id()
         if user_id is None:
-            return rx.redirect(routes.sign_in_url(routes.TWO_FACTOR))
+            yield rx.redirect(routes.sign_in_url(routes.TWO_FACTOR))
+            return
         code = _code(form)
         session_state = await self.get_state(SessionState)
         ip = session_state.client_ip()
