@@ -20,6 +20,11 @@ from e2e.helpers import (
 )
 
 
+def _sign_out(page: Page, app: RunningApp) -> None:
+    sign_out(page)
+    expect(page).to_have_url(re.compile(re.escape(app.url) + "/?$"))
+
+
 def _enrol_on_the_page(page: Page, app: RunningApp) -> tuple[str, list[str]]:
     """Open the settings page, scan (read) the shown key, type the app's code: (secret, recovery codes)."""
     page.goto(f"{app.url}/account/two-factor")
@@ -45,7 +50,7 @@ def test_learner_enrols_signs_out_and_signs_in_with_a_code(page: Page, app: Runn
     expect_onboarding(page, app.url, "Jun")
     secret, _codes = _enrol_on_the_page(page, app)
 
-    sign_out(page)
+    _sign_out(page, app)
     sign_in(page, app.url, email=email)
     # The password alone does not sign in: the page asks for the code.
     expect(page.get_by_label("Authentication code")).to_be_visible()
@@ -63,13 +68,13 @@ def test_a_recovery_code_signs_in_once(page: Page, app: RunningApp) -> None:
     sign_up(page, app.url, email=email, name="Rui")
     expect_onboarding(page, app.url, "Rui")
     _secret, codes = _enrol_on_the_page(page, app)
-    sign_out(page)
+    _sign_out(page, app)
 
     sign_in(page, app.url, email=email)
     page.get_by_label("Authentication code").fill(codes[0])
     page.get_by_role("button", name="Verify and sign in").click()
     expect_home(page, app.url, "Rui")
-    sign_out(page)
+    _sign_out(page, app)
 
     sign_in(page, app.url, email=email)
     page.get_by_label("Authentication code").fill(codes[0])
@@ -100,7 +105,7 @@ def test_staff_without_two_factor_are_sent_to_enrolment_before_any_staff_page(
     expect(page.get_by_role("button", name="Turn off")).to_have_count(0)
 
     # Next time, the staff sign-in has the second step before the staff area opens.
-    sign_out(page)
+    _sign_out(page, app)
     sign_in(page, app.url, email=email, totp_secret=secret)
     expect(page).to_have_url(re.compile(r"/home"))
     page.goto(f"{app.url}/admin")

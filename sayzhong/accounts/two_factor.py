@@ -120,7 +120,7 @@ def _matching_step(secret: str, code: str, *, now: datetime, last_used_step: int
     totp = pyotp.TOTP(secret, digits=TOTP_DIGITS, interval=TOTP_INTERVAL_S)
     current = _step(now)
     found = None
-    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+    for step in range(max(0, current - TOTP_VALID_WINDOW), current + TOTP_VALID_WINDOW + 1):
         # Compare every candidate (no early exit) so timing does not say which step matched.
         if hmac.compare_digest(totp.generate_otp(step), code):
             found = step
