@@ -22,6 +22,7 @@ from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import SayZhongError
 from sayzhong.http.security import SecurityHeadersMiddleware, is_same_origin, origin_of
 from sayzhong.http.session_cookie import (
+    TWO_FACTOR_COOKIE,
     clear_session_cookie,
     read_ticket,
     set_session_cookie,
@@ -84,6 +85,7 @@ async def auth_session(request: Request) -> Response:
         return _app_redirect(settings, routes.SIGN_IN, error="expired")
     response = _app_redirect(settings, next_path)
     set_session_cookie(response, settings, token)
+    response.delete_cookie(TWO_FACTOR_COOKIE, path="/")  # a finished second step leaves no challenge
     return response
 
 
