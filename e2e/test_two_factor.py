@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import RunningApp
 from e2e.helpers import (
+    axe_problems,
     expect_home,
     expect_onboarding,
     sign_in,
@@ -31,6 +32,7 @@ def _enrol_on_the_page(page: Page, app: RunningApp) -> tuple[str, list[str]]:
     expect(page.get_by_role("heading", name="Two-factor sign-in", level=1)).to_be_visible()
     page.get_by_role("button", name="Set up two-factor sign-in").click()
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    assert not axe_problems(page, "enrolment")
     secret = page.locator("#totp-secret").inner_text().strip()
     assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
     page.get_by_label("Code from your authenticator app").fill(totp_code(secret))
@@ -38,6 +40,7 @@ def _enrol_on_the_page(page: Page, app: RunningApp) -> tuple[str, list[str]]:
     codes_list = page.get_by_role("list", name="Recovery codes")
     expect(codes_list.get_by_role("listitem")).to_have_count(10)
     codes = [c.strip() for c in codes_list.get_by_role("listitem").all_inner_texts()]
+    assert not axe_problems(page, "recovery codes")
     expect(page.get_by_role("status")).to_contain_text("Two-factor sign-in is on")
     page.get_by_role("button", name="I have saved them").click()
     expect(codes_list).to_have_count(0)  # shown once
@@ -95,6 +98,7 @@ def test_staff_without_two_factor_are_sent_to_enrolment_before_any_staff_page(
         expect(page).to_have_url(re.compile(r"/account/two-factor"))
         expect(page.get_by_role("alert")).to_contain_text("Staff accounts must use two-factor sign-in")
         expect(page.get_by_role("heading", name="Staff area")).to_have_count(0)
+    assert not axe_problems(page, "staff enrolment notice")
 
     secret, _ = _enrol_on_the_page(page, app)
     page.get_by_role("link", name="Open the staff area").click()

@@ -97,6 +97,7 @@ def _recovery_codes() -> rx.Component:
                 ),
             ),
             color_scheme="amber",
+            high_contrast=True,
             role="region",
             aria_label="Recovery codes",
             width="100%",
@@ -118,7 +119,12 @@ def _enrolment() -> rx.Component:
             style={"imageRendering": "pixelated", "background": "white"},
         ),
         rx.text("Cannot scan? Type this key into the app instead:", size="2"),
-        rx.code(TwoFactorState.secret, size="3", id="totp-secret", style={"letterSpacing": "0.08em"}),
+        rx.code(
+            TwoFactorState.secret,
+            size="3",
+            id="totp-secret",
+            style={"letterSpacing": "0.08em", "wordBreak": "break-all"},
+        ),
         rx.text("2. Enter the 6-digit code the app now shows."),
         rx.form(
             rx.vstack(
@@ -159,6 +165,7 @@ def two_factor_settings() -> rx.Component:
                     "Staff accounts must use two-factor sign-in. Turn it on here to open the staff area.",
                     icon="shield-alert",
                     color_scheme="amber",
+                    high_contrast=True,
                     role="alert",
                     width="100%",
                 ),
