@@ -11,10 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.audio import human_wav, speech_wav
-from e2e.conftest import ROOT, MicPageFactory, RunningApp
-from e2e.helpers import expect_onboarding, sign_up, unique_email
-
-AXE = ROOT / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+from e2e.conftest import MicPageFactory, RunningApp
+from e2e.helpers import axe_problems, expect_onboarding, sign_up, unique_email
 
 
 @pytest.fixture(scope="module")
@@ -130,10 +128,5 @@ def test_learner_pages_have_no_serious_accessibility_violations(page: Page, app:
         page.goto(app.url + path)
         page.wait_for_load_state("networkidle")
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        for violation in result["violations"]:
-            if violation["impact"] in ("serious", "critical"):
-                targets = [n["target"] for n in violation["nodes"]][:3]
-                problems.append(f"{path}: {violation['id']} ({violation['impact']}) {targets}")
+        problems += axe_problems(page, path)
     assert not problems, "\n".join(problems)
