@@ -30,8 +30,9 @@ def create_app() -> Any:
     from sqlmodel import SQLModel
     from starlette.applications import Starlette
 
+    from sayzhong.api.app import api_routes
+    from sayzhong.api.operations import ApiLimits
     from sayzhong.api.ratelimit import TokenBucketLimiter
-    from sayzhong.api.routes import ApiLimits, api_routes
     from sayzhong.db import get_engine
     from sayzhong.http.security import SecurityHeadersMiddleware
     from sayzhong.models import load_all_models

@@ -17,9 +17,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from sayzhong.api import tokens
+from sayzhong.api.app import api_routes
 from sayzhong.api.models import ApiToken
+from sayzhong.api.operations import ApiLimits
 from sayzhong.api.ratelimit import TokenBucketLimiter
-from sayzhong.api.routes import ApiLimits, api_routes
 from sayzhong.db import get_engine, session_scope
 from sayzhong.http.security import SecurityHeadersMiddleware
 from sayzhong.models import load_all_models
