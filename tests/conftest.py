@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from sayzhong import settings as settings_mod
 from sayzhong.db import dispose_engines
 from sayzhong.models import load_all_models
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, ProfileFactory, UserFactory
 
 
 @pytest.fixture
@@ -92,6 +92,18 @@ def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
 def make_user(db_session: Session) -> UserFactory:
     """Users built through the accounts service in this test's session (see tests/factories.py)."""
     return UserFactory(db_session)
+
+
+@pytest.fixture
+def make_attempt(db_session: Session) -> AttemptFactory:
+    """Attempts scored through the practice service in this test's session (see tests/factories.py)."""
+    return AttemptFactory(db_session)
+
+
+@pytest.fixture
+def make_profile(db_session: Session) -> ProfileFactory:
+    """Speaker profiles stored through the practice service in this test's session."""
+    return ProfileFactory(db_session)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

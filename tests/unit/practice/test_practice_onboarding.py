@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session
 
 from sayzhong.analytics import service as analytics
@@ -15,6 +14,7 @@ from sayzhong.practice.progress import get_profile
 from sayzhong.pronunciation.profile import SpeakerProfile
 from sayzhong.pronunciation.text import expected_syllables
 from tests.factories import UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 PROFILE = SpeakerProfile(median_st=14.0, range_st=9.0, median_hz=224.5, n_recordings=4, n_syllables=16)
 

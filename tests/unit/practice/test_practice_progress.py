@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, select
 
 from sayzhong.practice import progress, service
 from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.results import parse_result
 from tests.factories import UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 ALL_RIGHT = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
 ONE_WRONG = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], pron=60)

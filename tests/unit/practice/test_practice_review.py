@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fsrs import Rating
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, select
 
 from sayzhong.curriculum import service as curriculum
@@ -13,7 +12,8 @@ from sayzhong.db import as_utc
 from sayzhong.practice import review, service
 from sayzhong.practice.models import ReviewCard
 from sayzhong.practice.results import parse_result
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 GOOD = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
@@ -23,15 +23,7 @@ MISSED = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], p
 def _score(
     session: Session, user: int, res: dict, *, item: str = "greetings.hello", now: datetime = NOW
 ) -> None:
-    service.score_attempt(
-        session=session,
-        user_id=user,
-        item_id=item,
-        audio=WAV_BYTES,
-        content_type="audio/wav",
-        assessor=FakeAssessor(res),
-        now=now,
-    )
+    AttemptFactory(session)(user, res, item_id=item, now=now)
 
 
 def _card(session: Session, user: int, item: str) -> ReviewCard:
