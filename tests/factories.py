@@ -153,6 +153,11 @@ def signed_in_learner(email: str = "mei@example.org", *, password: str = PASSWOR
     """Sign up a learner in the configured database (committed) and return a live session token."""
     with session_scope() as session:
         accounts.sign_up(session=session, email=email, password=password, display_name="Mei")
+    return session_token(email, password=password)
+
+
+def session_token(email: str, *, password: str = PASSWORD) -> str:
+    """Sign an existing learner in (committed) and return the session token a browser would hold."""
     with session_scope() as session:
         result = accounts.authenticate(
             session=session, email=email, password=password, ip="127.0.0.1", user_agent="tests"
