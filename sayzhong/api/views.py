@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from sayzhong.accounts.schemas import UserInfo
+from sayzhong.api.tokens import TokenInfo
 from sayzhong.curriculum import models as curriculum
 from sayzhong.practice.schemas import AttemptView, ReviewItemView, ToneStats
 
@@ -58,7 +59,7 @@ class Me(_View):
     token: TokenSummary
 
     @classmethod
-    def of(cls, user: UserInfo, token: Any) -> Me:
+    def of(cls, user: UserInfo, token: TokenInfo) -> Me:
         return cls(
             id=user.id,
             email=user.email,
