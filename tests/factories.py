@@ -132,7 +132,7 @@ class ProfileFactory:
         return practice.save_speaker_profile(
             session=self._session,
             user_id=user_id,
-            samples=samples or [(WAV_BYTES, "妈麻马骂")],
+            samples=[(WAV_BYTES, "妈麻马骂")] if samples is None else samples,
             builder=lambda _samples: profile,
         )
 
