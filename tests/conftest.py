@@ -24,13 +24,20 @@ from tests.factories import AttemptFactory, ProfileFactory, UserFactory
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settings_mod.Settings]:
-    """Test settings on an empty database of their own: a SQLite file, or a fresh PostgreSQL schema."""
+def settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[settings_mod.Settings]:
+    """Test settings on an empty database of their own: a SQLite file, or a fresh PostgreSQL schema.
+
+    A unit test not marked `db` gets a database that cannot be opened, so "unit = pure" is checked.
+    """
     monkeypatch.setenv("ENV", "test")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     db_url = os.environ.get("SAYZHONG_TEST_DATABASE_URL")
     schema = None
-    if db_url:
+    if _is_pure_unit_test(request.node):
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no-database-in-unit-tests' / 'x.db'}")
+    elif db_url:
         schema = f"t_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -45,6 +52,10 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settin
     if db_url and schema:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _is_pure_unit_test(item: pytest.Item) -> bool:
+    return "/tests/unit/" in str(getattr(item, "path", "")) and item.get_closest_marker("db") is None
 
 
 @pytest.fixture(scope="session")
