@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from sayzhong.api.errors import error_response, protocol_error
-from sayzhong.api.openapi import DOCUMENT_PATH, build_openapi
+from sayzhong.api.errors import MethodNotAllowedError, UnknownPathError, error_response, protocol_error
+from sayzhong.api.openapi import DOCUMENT_PATH, build_openapi, error_codes
 from sayzhong.api.operations import ApiLimits, Operation, authenticated
 from sayzhong.api.resources import account, attempts, lessons, progress
 
@@ -32,6 +32,15 @@ OPERATIONS: tuple[Operation, ...] = (
     *attempts.OPERATIONS,
     *progress.OPERATIONS,
 )
+
+
+ROUTER_ERRORS = (UnknownPathError, MethodNotAllowedError)
+"""What the router itself answers for a path no operation matches, or a method it does not take."""
+
+
+def all_error_codes() -> dict[int, list[str]]:
+    """Every code the API can answer with, by HTTP status (docs/api.md lists exactly these)."""
+    return error_codes([*(cls for op in OPERATIONS for cls in op.all_errors), *ROUTER_ERRORS])
 
 
 @lru_cache(maxsize=1)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 
 from sayzhong.api import views
-from sayzhong.api.app import OPERATIONS, openapi_document
+from sayzhong.api.app import OPERATIONS, all_error_codes, openapi_document
 from sayzhong.api.openapi import error_codes
 from sayzhong.practice.schemas import AttemptView, SyllableView, ToneStats
 
@@ -112,3 +114,13 @@ def test_error_codes_per_status_come_from_each_operations_error_classes() -> Non
         "token_expired",
         "token_revoked",
     ]
+
+
+def test_the_error_table_in_docs_api_lists_exactly_the_codes_the_api_answers_with() -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "api.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| status | codes |") :].split("\n\n", 1)[0]
+    listed = {
+        int(status): re.findall(r"`([a-z_]+)`", codes)
+        for status, codes in re.findall(r"^\| (\d{3}) \| (.+) \|$", table, flags=re.MULTILINE)
+    }
+    assert listed == all_error_codes()
