@@ -28,10 +28,12 @@ for stage in "${stages[@]}"; do
       DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic check
       ;;
     unit)
-      "${PYTEST[@]}" tests/unit -q
+      # Pure tests only: service tests that use a database are marked `db` (tests/conftest.py).
+      "${PYTEST[@]}" tests/unit -q -m "not db"
       ;;
     integration)
       "${PYTEST[@]}" tests/integration -q
+      "${PYTEST[@]}" tests/unit -q -m db
       ;;
     postgres)
       url="$("$ROOT/scripts/pg.sh" start "$WORK/pg" "${PG_TEST_PORT:-55432}")"

@@ -197,7 +197,7 @@ async def oidc_callback(request: Request) -> Response:
 
 
 def create_http_app() -> Starlette:
-    from sayzhong.api.routes import api_routes
+    from sayzhong.api.app import api_routes
     from sayzhong.http.practice import practice_routes
 
     return Starlette(

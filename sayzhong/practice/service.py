@@ -99,11 +99,16 @@ def assess_pronunciation(
     return result
 
 
+class AttemptNotFoundError(NotFoundError):
+    code = "attempt_not_found"
+    default_message = "That attempt does not exist."
+
+
 def _attempt_row(session: Session, user_id: int, attempt_id: int) -> Attempt:
     # One access check for every read: another learner's attempt is indistinguishable from none.
     row = session.exec(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
     if row is None:
-        raise NotFoundError("That attempt does not exist.", code="attempt_not_found")
+        raise AttemptNotFoundError()
     return row
 
 
@@ -447,6 +452,7 @@ __all__ = [
     "MODES",
     "Assessor",
     "AttemptConflictError",
+    "AttemptNotFoundError",
     "AttemptSummary",
     "AttemptView",
     "CalibrationPrompt",

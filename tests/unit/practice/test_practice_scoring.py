@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, func, select
 
 from sayzhong.analytics import service as analytics
@@ -12,17 +13,16 @@ from sayzhong.practice import service, storage
 from sayzhong.practice.models import Attempt, LearnerProfile, SyllableResult
 from sayzhong.pronunciation.audio import AudioCorruptError
 from sayzhong.settings import Settings
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 
 def _count(session: Session, model: type) -> int:
     return int(session.exec(select(func.count()).select_from(model)).one())
 
 
-def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: object) -> service.AttemptView:
-    args: dict[str, object] = {"item_id": "greetings.hello", "audio": WAV_BYTES, "content_type": "audio/wav"}
-    args.update(kwargs)
-    return service.score_attempt(session=session, user_id=user_id, assessor=assessor, **args)  # type: ignore[arg-type]
+def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: Any) -> service.AttemptView:
+    return AttemptFactory(session)(user_id, assessor=assessor, **kwargs)
 
 
 def test_scored_attempt_is_stored_with_syllables_audio_and_view(
