@@ -2,7 +2,8 @@
 
 Run as a script, `python liveserver.py PORT`, with DATABASE_URL, DATA_DIR and ENV=test in the
 environment; it serves `api_routes()` behind the security-headers middleware, with a budget large
-enough that property-based runs are not throttled (the limiter has its own tests).
+enough that property-based runs are not throttled (the limiter has its own tests) — or, with
+LIVESERVER_LIMITS=wiring, the budgets production chooses (`wiring.get_api_limits`).
 
 Client tests import this module by path (tests/ is not a package).
 """
@@ -38,12 +39,17 @@ def create_app() -> Any:
 
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    generous = ApiLimits(
+    limits = ApiLimits(
         per_token=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
         auth_failures=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
     )
+    if os.environ.get("LIVESERVER_LIMITS") == "wiring":  # the production choice (Redis or in-process)
+        from sayzhong import wiring
+        from sayzhong.settings import get_settings
+
+        limits = wiring.get_api_limits(get_settings())
     return SecurityHeadersMiddleware(
-        Starlette(routes=api_routes(generous)), backend_origin="http://127.0.0.1", hsts=False
+        Starlette(routes=api_routes(limits)), backend_origin="http://127.0.0.1", hsts=False
     )
 
 
