@@ -8,7 +8,8 @@ from typing import Literal
 import reflex as rx
 
 from components.layout import navbar, page_container, shell
-from state.session import SessionState
+from components.session_handoff import session_handoff
+from state.session import HANDOFF_ID, SessionState
 
 Access = Literal["public", "guest", "user", "staff"]
 
@@ -40,7 +41,11 @@ def template(
                 display_name=SessionState.display_name,
                 on_sign_out=SessionState.sign_out,
             )
-            return shell(nav=nav, content=page_container(page_content(), max_width=max_width))
+            return shell(
+                nav=nav,
+                content=page_container(page_content(), max_width=max_width),
+                extra=session_handoff(handoff_id=HANDOFF_ID),
+            )
 
         page.__name__ = page_content.__name__
         rx.page(
