@@ -3,14 +3,14 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import pinyin_line, recorder_panel
-from pages.practice import scoring_feedback
+from components.practice import pinyin_line, recorder_panel, scoring_feedback
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.dialogue import DialogueState
 
 
-def _bubble(line: rx.Var) -> rx.Component:
+def _bubble(line: Row) -> rx.Component:
     is_partner = line["speaker"] == "partner"
     return rx.hstack(
         rx.card(
@@ -41,7 +41,7 @@ def _bubble(line: rx.Var) -> rx.Component:
     )
 
 
-def _option(option: rx.Var) -> rx.Component:
+def _option(option: Row) -> rx.Component:
     return rx.button(
         rx.vstack(
             rx.text(option["hanzi"], size="4", lang="zh-Hans"),
@@ -49,7 +49,7 @@ def _option(option: rx.Var) -> rx.Component:
             spacing="0",
             align="start",
         ),
-        on_click=DialogueState.choose(option["id"]),
+        on_click=DialogueState.choose(option["id"]),  # type: ignore[operator]  # see components/props.py
         variant=rx.cond(DialogueState.chosen == option["id"], "solid", "outline"),
         height="auto",
         padding="10px 14px",
@@ -106,7 +106,7 @@ def _learner_turn() -> rx.Component:
     )
 
 
-def _weak(item: rx.Var) -> rx.Component:
+def _weak(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["grapheme"], lang="zh-Hans", size="4")),
         rx.table.cell(item["pinyin"]),

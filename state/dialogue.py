@@ -43,7 +43,7 @@ class DialogueState(ScoringState):
     scenario: str = ""
     not_found: bool = False
     transcript: list[TranscriptLine] = []
-    options: list[dict[str, Any]] = []
+    options: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     hint: str = ""
     chosen: str = ""
     chosen_hanzi: str = ""
@@ -54,7 +54,7 @@ class DialogueState(ScoringState):
     attempt_ids: list[int] = []
     summary_pron: int = 0
     summary_tone: int = 0
-    weakest: list[WeakSyllable] = []
+    weakest: rx.Field[list[WeakSyllable]] = rx.field(default_factory=list)
 
     def _advance(self, turn_id: str | None) -> None:
         """Show partner turns until the learner must speak, or the dialogue ends."""
@@ -127,7 +127,7 @@ class DialogueState(ScoringState):
         self._choose(str(option_id)[:80])
 
     @rx.event
-    async def on_scored(self, attempt_id: str):  # type: ignore[no-untyped-def]
+    async def on_scored(self, attempt_id: str):
         view = await self._load_attempt(attempt_id)
         if view is None:
             return
