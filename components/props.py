@@ -10,14 +10,16 @@ a plain `str`. `Row` is one element of `rx.foreach` over a list of dicts (indexa
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import reflex as rx
-from reflex.event import EventNamespace
 from reflex.vars import ObjectVar
+
+if TYPE_CHECKING:  # `rx.event` is this class at run time; the module path only resolves for mypy
+    from reflex_base.event import EventNamespace
 
 T = TypeVar("T")
 
 VarOr: TypeAlias = rx.Var[T] | T
 Row: TypeAlias = ObjectVar[dict[str, Any]]
-Handler: TypeAlias = rx.EventHandler | EventNamespace | Callable[..., Any]
+Handler: TypeAlias = "rx.EventHandler | EventNamespace | Callable[..., Any]"
