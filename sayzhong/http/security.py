@@ -33,6 +33,8 @@ def is_same_origin(origin: str | None, settings: Settings) -> bool:
 _INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
 MAX_HTML_BYTES = 4 * 1024 * 1024
 """Larger HTML documents are not hashed (they get no inline-script allowance)."""
+MAX_CACHED_POLICIES = 1024
+"""Policies remembered per document (the prerendered pages are a few dozen, twice with gzip)."""
 
 
 def inline_script_hashes(html: bytes) -> list[str]:
@@ -119,7 +121,7 @@ class SecurityHeadersMiddleware:
         except (OSError, EOFError):
             html = b""
         policy = self.policy(inline_script_hashes(html))
-        if len(self._policies) < 512:  # the prerendered pages: a few dozen documents
+        if len(self._policies) < MAX_CACHED_POLICIES:
             self._policies[key] = policy
         return policy
 
@@ -133,7 +135,8 @@ class SecurityHeadersMiddleware:
             if cached is None:
                 body = await asyncio.to_thread(Path(path).read_bytes)
                 cached = self._policy_for_html(body, encoding)
-                self._policies[key] = cached
+                if len(self._policies) < MAX_CACHED_POLICIES:
+                    self._policies[key] = cached
             return cached
         except OSError:
             return self.default_csp
