@@ -5,9 +5,16 @@ Components take values and handlers only; the states decide what to show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import reflex as rx
 
+from components.props import Handler, Row, VarOr
 from components.recorder import recorder
+
+if TYPE_CHECKING:  # states are passed in by pages; components never import them at run time
+    from state.practice import PracticeState, ScoringState
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
 VERDICT_COLOURS = {
@@ -41,7 +48,7 @@ def verdict_scheme(verdict: rx.Var) -> rx.Var:
     )
 
 
-def pinyin_line(syllables: rx.Var) -> rx.Component:
+def pinyin_line(syllables: VarOr[Sequence[Any]]) -> rx.Component:
     """Pinyin coloured by tone; `syllables` is a list of {"text": "nǐ", "tone": 3}."""
     return rx.hstack(
         rx.foreach(
@@ -55,7 +62,12 @@ def pinyin_line(syllables: rx.Var) -> rx.Component:
 
 
 def phrase_card(
-    *, hanzi: rx.Var, syllables: rx.Var, english: rx.Var, note: rx.Var, reference_url: rx.Var
+    *,
+    hanzi: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    english: VarOr[str],
+    note: VarOr[str],
+    reference_url: VarOr[str],
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -84,12 +96,12 @@ def phrase_card(
 
 def recorder_panel(
     *,
-    upload_url: rx.Var,
-    item_id: rx.Var,
-    mode: str | rx.Var,
-    on_scored: rx.EventHandler,
-    on_error: rx.EventHandler,
-    on_status: rx.EventHandler,
+    upload_url: VarOr[str],
+    item_id: VarOr[str],
+    mode: VarOr[str],
+    on_scored: Handler,
+    on_error: Handler,
+    on_status: Handler,
     label: str = "Record",
 ) -> rx.Component:
     return rx.card(
@@ -115,7 +127,7 @@ def recorder_panel(
     )
 
 
-def mic_help(code: rx.Var) -> rx.Component:
+def mic_help(code: VarOr[str]) -> rx.Component:
     steps = rx.match(
         code,
         (
@@ -163,7 +175,7 @@ def mic_help(code: rx.Var) -> rx.Component:
     )
 
 
-def score_pill(label: str, value: rx.Var) -> rx.Component:
+def score_pill(label: str, value: VarOr[int]) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="7", weight="bold"),
         rx.text(label, size="1", color=rx.color("gray", 11)),
@@ -208,7 +220,7 @@ def contour_chart(points: rx.Var) -> rx.Component:
     )
 
 
-def syllable_card(syl: rx.Var) -> rx.Component:
+def syllable_card(syl: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -255,15 +267,15 @@ def syllable_card(syl: rx.Var) -> rx.Component:
 
 def result_panel(
     *,
-    pron: rx.Var,
-    accuracy: rx.Var,
-    fluency: rx.Var,
-    tone: rx.Var,
-    engine_note: rx.Var,
-    syllables: rx.Var,
-    attempt_audio_url: rx.Var,
-    said_message: rx.Var | str = "",
-    not_said: rx.Var | bool = False,
+    pron: VarOr[int],
+    accuracy: VarOr[int],
+    fluency: VarOr[int],
+    tone: VarOr[int],
+    engine_note: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    attempt_audio_url: VarOr[str],
+    said_message: VarOr[str] = "",
+    not_said: VarOr[bool] = False,
 ) -> rx.Component:
     scores = rx.hstack(
         score_pill("Overall", pron),
@@ -309,4 +321,52 @@ def result_panel(
         width="100%",
         role="region",
         aria_label="Pronunciation result",
+    )
+
+
+def scoring_feedback(state: type[ScoringState]) -> rx.Component:
+    """Mic help, error and the result panel of any scoring state (practice, review, dialogue,
+    onboarding): the state class is read for its vars only."""
+    return rx.fragment(
+        rx.cond(state.mic_error != "", mic_help(state.mic_error)),
+        rx.cond(
+            state.error != "",
+            rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            state.has_result,
+            result_panel(
+                pron=state.pron,
+                accuracy=state.accuracy,
+                fluency=state.fluency,
+                tone=state.tone,
+                engine_note=state.engine_note,
+                syllables=state.result_syllables,
+                attempt_audio_url=state.attempt_audio_url,
+                said_message=state.said_message,
+                not_said=state.not_said,
+            ),
+        ),
+    )
+
+
+def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
+    """Phrase card, recorder and result for the current item of a practice-like state."""
+    return rx.fragment(
+        phrase_card(
+            hanzi=state.hanzi,
+            syllables=state.syllables,
+            english=state.english,
+            note=state.note,
+            reference_url=state.reference_audio_url,
+        ),
+        recorder_panel(
+            upload_url=state.upload_url,
+            item_id=state.item_id,
+            mode=mode,
+            on_scored=state.on_scored,
+            on_error=state.on_error,
+            on_status=state.on_status,
+        ),
+        scoring_feedback(state),
     )

@@ -83,7 +83,8 @@ def expect_onboarding(page: Page, base_url: str, name: str) -> None:
 
 def axe_problems(page: Page, label: str) -> list[str]:
     """Serious or critical axe-core violations on the page as it is now (label names it in messages)."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated by the test driver, not added as an inline <script>: the page's CSP would block that.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{label}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"

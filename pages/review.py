@@ -3,13 +3,14 @@
 import reflex as rx
 
 from components.layout import link_button
-from pages.practice import practice_panel
+from components.practice import practice_panel
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.practice import ReviewState
 
 
-def _queue_item(item: rx.Var) -> rx.Component:
+def _queue_item(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["hanzi"], lang="zh-Hans")),
         rx.table.cell(item["english"]),

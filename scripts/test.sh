@@ -24,8 +24,7 @@ for stage in "${stages[@]}"; do
       mypy
       python -m sayzhong content check
       # Migrations must produce exactly the tables the models declare.
-      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic upgrade head
-      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic check
+      "$ROOT/scripts/check_migrations.sh"
       ;;
     unit)
       # Pure tests only: service tests that use a database are marked `db` (tests/conftest.py).

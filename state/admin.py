@@ -43,7 +43,7 @@ class AdminUsersState(StaffState):
     search: str = ""
     page: int = 1
     pages: int = 1
-    total: int = 0
+    total: rx.Field[int] = rx.field(0)
     users: list[dict[str, str]] = []
     message: str = ""
     error: str = ""

@@ -356,7 +356,7 @@ class ReviewState(PracticeState):
     empty: bool = False
 
     @rx.event
-    async def load(self) -> None:  # type: ignore[override]
+    async def load(self) -> None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         if user is None:

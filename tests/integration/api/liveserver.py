@@ -5,7 +5,8 @@ environment. It serves what `reflex run --env prod` serves as its backend: the R
 `sayzhong/sayzhong.py` with every route mounted by `create_http_app()` (the API among them) and
 the security-headers middleware, pages compiled beforehand (REFLEX_SKIP_COMPILE, as Reflex's own
 production backend does). One thing differs: the API's request budget is large enough that
-property-based runs are not throttled (the limiter has its own tests).
+property-based runs are not throttled (the limiter has its own tests) — unless
+LIVESERVER_LIMITS=wiring asks for the budgets production chooses (`wiring.get_api_limits`).
 
 Client tests import this module by path (tests/ is not a package).
 """
@@ -44,7 +45,8 @@ def create_app() -> Any:
         per_token=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
         auth_failures=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
     )
-    ApiLimits.default = classmethod(lambda _cls: generous)  # type: ignore[assignment,method-assign]
+    if os.environ.get("LIVESERVER_LIMITS") != "wiring":  # else the production choice (Redis or in-process)
+        ApiLimits.default = classmethod(lambda _cls: generous)  # type: ignore[assignment,method-assign]
     environment.REFLEX_SKIP_COMPILE.set(True)
     from sayzhong.sayzhong import app
 

@@ -329,3 +329,11 @@ def test_expired_recordings_are_deleted_but_scores_stay(
     kept = service.get_attempt(session=db_session, user_id=user, attempt_id=old.id)
     assert not kept.has_audio and kept.pron == old.pron and kept.syllables == old.syllables
     assert len(list(storage.iter_stored())) == 1
+
+
+def test_content_is_scored_against_its_reviewed_pinyin(
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
+) -> None:
+    _score(db_session, make_user().id, fake_assessor, item_id="greetings.good-morning")
+    assert fake_assessor.calls[0]["text"] == "早上好！"
+    assert fake_assessor.calls[0]["reading"] == "zao3 shang5 hao3"
