@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.consent import legal_links, mounted_consent_banner
 from sayzhong import routes
 
 
@@ -132,6 +133,7 @@ def footer() -> rx.Component:
             padding="1em",
             flex_wrap="wrap",
         ),
+        legal_links(),  # issue 11: terms, privacy, cookie settings on every page
         style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
 
@@ -154,6 +156,7 @@ def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Com
 def shell(*, nav: rx.Component, content: rx.Component) -> rx.Component:
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
+        mounted_consent_banner(),  # issue 11: cookie consent (gates analytics) and privacy notice
         nav,
         content,
         footer(),

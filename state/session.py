@@ -117,12 +117,20 @@ class SessionState(rx.State):
         """on_load for public pages: show the right navigation."""
         self._apply(await self.current_user())
 
+    async def _privacy_gate(self, user: accounts.UserInfo) -> str | None:
+        """Issue 11: a locked account (pending deletion) or a material terms change comes first."""
+        from sayzhong.privacy.gate import page_gate
+
+        return await run_in_session(lambda session: page_gate(session=session, user_id=user.id))
+
     @rx.event
     async def require_login(self):  # type: ignore[no-untyped-def]
         user = await self.current_user()
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
+        if gate := await self._privacy_gate(user):
+            return rx.redirect(gate)
         return None
 
     @rx.event
@@ -133,6 +141,8 @@ class SessionState(rx.State):
             return rx.redirect(routes.sign_in_url(self.router.url.path))
         if user.role not in STAFF_ROLES:
             return rx.redirect(routes.FORBIDDEN)
+        if gate := await self._privacy_gate(user):
+            return rx.redirect(gate)
         return None
 
     @rx.event

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from http.cookies import SimpleCookie
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -22,20 +21,6 @@ from sayzhong.http.session_cookie import token_from_cookie_header
 from sayzhong.settings import get_settings
 
 MAX_BEACON_BYTES = 2048
-
-
-def visitor_from_cookie_header(header: str | None) -> str | None:
-    from sayzhong.privacy.consent import COOKIE_NAME, valid_visitor_id
-
-    if not header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:
-        return None
-    morsel = jar.get(COOKIE_NAME)
-    return valid_visitor_id(morsel.value) if morsel else None
 
 
 @answers_errors(InternalError("The event could not be recorded.", code="analytics_failed"))
@@ -54,7 +39,7 @@ async def analytics_capture(request: Request) -> Response:
     except (ValueError, AttributeError):
         raise ValidationError("Events are JSON objects.", code="analytics_bad_event") from None
     cookie = request.headers.get("cookie")
-    visitor = visitor_from_cookie_header(cookie)
+    visitor = consent.visitor_from_cookie_header(cookie)
     token = token_from_cookie_header(get_settings(), cookie)
 
     def _record() -> bool:

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -61,6 +62,28 @@ def new_visitor_id() -> str:
 
 def valid_visitor_id(value: str | None) -> str | None:
     return value if value and _VISITOR.match(value) else None
+
+
+def visitor_from_cookie_header(header: str | None) -> str | None:
+    """The visitor id from the necessary `sz_consent` cookie, if well-formed."""
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE_NAME)
+    return valid_visitor_id(morsel.value) if morsel else None
+
+
+def record_sign_up(*, session: Session, user_id: int, visitor_id: str | None) -> None:
+    """Sign-up form: accept the current terms and privacy policy, and carry this browser's cookie
+    choice over to the new account (so its first events follow that choice)."""
+    from sayzhong.legal import service as legal
+
+    legal.record_sign_up_acceptance(session=session, user_id=user_id)
+    link_visitor_to_user(session=session, visitor_id=visitor_id, user_id=user_id)
 
 
 def _view(row: ConsentRecord) -> ConsentView:

@@ -440,3 +440,31 @@ def cancel_inactivity_on_sign_in(*, session: Session, user_id: int) -> bool:
         return False
     cancel_erasure(session=session, user_id=user_id, reason="signed_in")
     return True
+
+
+REAUTH_WINDOW = timedelta(minutes=10)
+
+
+def reauthenticate(
+    *, session: Session, user_id: int, password: str | None, session_token: str | None
+) -> bool:
+    """Fresh proof that the account holder is here: the password, or (provider-only accounts) a
+    provider sign-in less than 10 minutes old."""
+    from sayzhong.accounts.passwords import verify_password
+
+    user = session.get(User, user_id)
+    if user is None:
+        return False
+    if user.password_hash:
+        return (
+            bool(password)
+            and len(password or "") <= 1024
+            and verify_password(user.password_hash, password or "")
+        )
+    info = sessions_mod.resolve_session(session=session, token=session_token)
+    return (
+        info is not None
+        and info.user.id == user_id
+        and info.auth_method == "oidc"
+        and utcnow() - info.created_at <= REAUTH_WINDOW
+    )
