@@ -17,6 +17,7 @@ from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens
 from sayzhong.db import session_scope
 from sayzhong.notifications import service as notifications
+from sayzhong.ops import jobs as ops_jobs
 from sayzhong.ops.jobs import run_recorded
 from sayzhong.practice import service as practice
 from sayzhong.privacy import erasure, export
@@ -36,6 +37,8 @@ PURGES: dict[str, Callable[[Session], object]] = {
     "finished_exports": lambda s: export.purge_finished_exports(session=s),
     "unverified_accounts": lambda s: erasure.schedule_unverified_accounts(session=s),
     "inactive_accounts": lambda s: erasure.warn_inactive_accounts(session=s),
+    "privacy_records": lambda s: privacy_retention.purge_privacy_records(session=s),
+    "job_runs": lambda s: ops_jobs.purge_job_runs(session=s),
 }
 
 

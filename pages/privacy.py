@@ -462,8 +462,7 @@ def admin_jobs() -> rx.Component:
         rx.cond(
             AdminJobsState.failures > 0,
             rx.callout(
-                AdminJobsState.failures,
-                " of the last runs failed — see the error column.",
+                rx.text(AdminJobsState.failures, " of the last runs failed — see the error column."),
                 icon="triangle-alert",
                 color_scheme="red",
                 role="alert",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -78,3 +78,16 @@ def list_runs(*, session: Session, limit: int = 100, failed_only: bool = False) 
         )
         for r in rows
     ]
+
+
+JOB_RUN_RETENTION = timedelta(days=90)
+
+
+def purge_job_runs(*, session: Session, older_than: timedelta = JOB_RUN_RETENTION) -> int:
+    from sqlalchemy import delete
+
+    result = session.execute(
+        delete(JobRun).where(col(JobRun.started_at) < utcnow() - older_than),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

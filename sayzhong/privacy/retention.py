@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -50,3 +51,35 @@ def purge_all_expired_audio(*, session: Session, batch: int = 500) -> int:
         total += removed
         if removed < batch:
             return total
+
+
+TOMBSTONE_RETENTION = timedelta(days=730)
+ERASURE_RECORD_RETENTION = timedelta(days=365)
+DSR_RETENTION = timedelta(days=3 * 365)
+
+
+def purge_privacy_records(*, session: Session) -> dict[str, int]:
+    """Tombstones after 24 months, finished erasure records after a year, closed DSRs after 3 years."""
+    from sqlalchemy import delete
+    from sqlmodel import col
+
+    from sayzhong.privacy.models import DsrRequest, EmailTombstone, ErasureRequest
+
+    now = utcnow()
+
+    def run(statement: Any) -> int:
+        result = session.execute(statement, execution_options={"synchronize_session": "fetch"})
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    return {
+        "email_tombstone": run(
+            delete(EmailTombstone).where(col(EmailTombstone.created_at) < now - TOMBSTONE_RETENTION)
+        ),
+        "erasure_request": run(
+            delete(ErasureRequest).where(
+                col(ErasureRequest.status).in_(("done", "cancelled")),
+                col(ErasureRequest.finished_at) < now - ERASURE_RECORD_RETENTION,
+            )
+        ),
+        "dsr_request": run(delete(DsrRequest).where(col(DsrRequest.closed_at) < now - DSR_RETENTION)),
+    }
