@@ -218,14 +218,15 @@ def cancel_erasure(
 
 
 def _secure_delete_pass(session: Session) -> None:
-    """Deleted rows must not stay readable in the database files (SQLite: overwrite + checkpoint)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return  # PostgreSQL: VACUUM reclaims the space; the privacy policy says how long backups keep it
-    session.execute(text("PRAGMA secure_delete=ON"))
+    """Deleted rows must not stay readable in the database files. SQLite connections run with
+    `secure_delete` (sayzhong.db) — this makes sure of it for connections made elsewhere;
+    PostgreSQL's VACUUM reclaims the space (the privacy policy says how long backups keep it)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete=ON"))
 
 
 def _checkpoint(session: Session) -> None:
+    """Move the write-ahead log into the database file and truncate it (SQLite)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
