@@ -78,6 +78,7 @@ def record_sign_up_acceptance(
             document=doc,
             version=documents.current(doc, root=root).version,
             method=method,
+            root=root,
         )
 
 
@@ -107,7 +108,12 @@ def accept_current_terms(*, session: Session, user_id: int, root: Path = LEGAL_R
         current = documents.current(doc, root=root)
         if _latest_version(session, user_id, doc) < current.version:
             record_acceptance(
-                session=session, user_id=user_id, document=doc, version=current.version, method="reconsent"
+                session=session,
+                user_id=user_id,
+                document=doc,
+                version=current.version,
+                method="reconsent",
+                root=root,
             )
 
 
@@ -120,6 +126,7 @@ def dismiss_privacy_notice(*, session: Session, user_id: int, root: Path = LEGAL
             document="privacy",
             version=current.version,
             method="notice_seen",
+            root=root,
         )
 
 
