@@ -21,6 +21,8 @@ from e2e.helpers import STRONG_PASSWORD, sign_in, sign_up, unique_email
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
 ANALYTICS = re.compile(r"/analytics/|posthog|google-analytics|googletagmanager|segment\.io|doubleclick")
 NECESSARY_COOKIES = {"sz_session", "sz_consent"}
+# The framework's tab token, scroll positions and light/dark preference (named in legal/cookies).
+NECESSARY_STORAGE = {"session:token", "session:react-router-scroll-positions", "local:theme"}
 
 
 class Watch:
@@ -50,8 +52,8 @@ class Watch:
     def assert_no_tracking(self, where: str) -> None:
         assert self.analytics_requests() == [], f"{where}: {self.analytics_requests()}"
         assert self.cookies() <= NECESSARY_COOKIES, f"{where}: cookies {self.cookies()}"
-        # Reflex keeps only its tab token (session storage); nothing else may appear.
-        assert {k for k in self.storage_keys() if not k.startswith("session:token")} == set(), where
+        # Only the framework's necessary keys (listed in the cookie policy) may appear.
+        assert self.storage_keys() <= NECESSARY_STORAGE, f"{where}: storage {self.storage_keys()}"
 
 
 @pytest.fixture

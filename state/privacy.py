@@ -240,20 +240,9 @@ class LegalState(rx.State):
             return rx.redirect(routes.SIGN_IN)
         ip = session_state.client_ip()
 
-        def _accept(session):  # type: ignore[no-untyped-def]
-            from sayzhong.audit import record_audit
-
-            legal.accept_current_terms(session=session, user_id=user.id)
-            record_audit(
-                session=session,
-                action="legal.terms_accepted",
-                actor_id=user.id,
-                target=f"user:{user.id}",
-                ip=ip,
-                detail={"terms": documents.current("terms").version},
-            )
-
-        await run_in_session(_accept)
+        await run_in_session(
+            lambda session: legal.accept_current_terms(session=session, user_id=user.id, ip=ip)
+        )
         return rx.redirect(routes.HOME)
 
 

@@ -102,8 +102,20 @@ def consent_needs(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) ->
     return ConsentNeeds(terms=terms, privacy_notice=notice)
 
 
-def accept_current_terms(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) -> None:
-    """The re-accept page's button: the current terms (and privacy, shown alongside)."""
+def accept_current_terms(
+    *, session: Session, user_id: int, ip: str | None = None, root: Path = LEGAL_ROOT
+) -> None:
+    """The re-accept page's button: the current terms (and privacy, shown alongside). Audited."""
+    from sayzhong.audit import record_audit
+
+    record_audit(
+        session=session,
+        action="legal.terms_accepted",
+        actor_id=user_id,
+        target=f"user:{user_id}",
+        ip=ip,
+        detail={"terms": documents.current("terms", root=root).version},
+    )
     for doc in ("terms", "privacy"):
         current = documents.current(doc, root=root)
         if _latest_version(session, user_id, doc) < current.version:
