@@ -48,7 +48,7 @@ def consent_banner(
                     "permission we would also measure how the course is used (analytics). Marketing trackers "
                     "are not used today. Nothing optional runs until you choose; you can change your mind "
                     "any time under “Cookie settings” at the bottom of every page. ",
-                    rx.link("Cookie Policy", href=routes.legal_url("cookies")),
+                    rx.link("Cookie Policy", href=routes.legal_url("cookies"), underline="always"),
                     size="2",
                 ),
                 rx.cond(
@@ -120,7 +120,7 @@ def privacy_notice(*, version: rx.Var, on_dismiss: rx.EventHandler) -> rx.Compon
             rx.hstack(
                 rx.text(
                     "We published a new version of our Privacy Policy. ",
-                    rx.link("See what changed", href=f"{routes.LEGAL}/privacy/history"),
+                    rx.link("See what changed", href=f"{routes.LEGAL}/privacy/history", underline="always"),
                     ".",
                     size="2",
                 ),
@@ -189,9 +189,9 @@ def terms_acceptance_checkbox() -> rx.Component:
         rx.el.input(type="checkbox", name="accept_terms", id="accept-terms", required=True),
         rx.text(
             " I accept the ",
-            rx.link("Terms of Service", href=routes.legal_url("terms"), is_external=True),
+            rx.link("Terms of Service", href=routes.legal_url("terms"), is_external=True, underline="always"),
             " and have read the ",
-            rx.link("Privacy Policy", href=routes.legal_url("privacy"), is_external=True),
+            rx.link("Privacy Policy", href=routes.legal_url("privacy"), is_external=True, underline="always"),
             ".",
             as_="span",
             size="2",

@@ -192,7 +192,11 @@ def legal_accept() -> rx.Component:
             ", effective ",
             LegalState.effective,
             "). You can keep using SayZhong after accepting them, or sign out. ",
-            rx.link("Compare with the version you accepted", href=f"{routes.LEGAL}/terms/history"),
+            rx.link(
+                "Compare with the version you accepted",
+                href=f"{routes.LEGAL}/terms/history",
+                underline="always",
+            ),
             ".",
         ),
         rx.scroll_area(

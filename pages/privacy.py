@@ -18,7 +18,7 @@ def cookie_settings() -> rx.Component:
         rx.heading("Cookie settings", size="7", as_="h1"),
         rx.text(
             "Change or withdraw your consent at any time; withdrawing stops analytics at once. ",
-            rx.link("Read the Cookie Policy", href=routes.legal_url("cookies")),
+            rx.link("Read the Cookie Policy", href=routes.legal_url("cookies"), underline="always"),
             ".",
         ),
         rx.cond(
@@ -232,9 +232,9 @@ def privacy_and_data_section() -> rx.Component:
         rx.vstack(
             rx.heading("Privacy and data", size="5", as_="h2"),
             rx.text(
-                rx.link("Privacy Policy", href=routes.legal_url("privacy")),
+                rx.link("Privacy Policy", href=routes.legal_url("privacy"), underline="always"),
                 " · ",
-                rx.link("Cookie settings", href=routes.COOKIE_SETTINGS),
+                rx.link("Cookie settings", href=routes.COOKIE_SETTINGS, underline="always"),
                 size="2",
             ),
             _export_block(),

@@ -98,7 +98,9 @@ def consent_needs(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) ->
     if terms is not None:
         terms = documents.current("terms", root=root)  # accept the newest, not an intermediate one
     privacy = documents.current("privacy", root=root)
-    notice = privacy if _latest_version(session, user_id, "privacy") < privacy.version else None
+    # Only someone who saw an earlier version gets the notice (a first acceptance covers the rest).
+    seen = _latest_version(session, user_id, "privacy")
+    notice = privacy if 0 < seen < privacy.version else None
     return ConsentNeeds(terms=terms, privacy_notice=notice)
 
 
