@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
-from e2e.conftest import ROOT, RunningApp
+from e2e.conftest import RESULTS, ROOT, RunningApp
 from e2e.helpers import STRONG_PASSWORD, sign_in, sign_up, unique_email
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
@@ -93,6 +93,8 @@ def test_nothing_tracks_before_consent_or_after_reject(app: RunningApp, watched)
     expect(_banner(page)).to_be_visible()
     _settle(page)
     watch.assert_no_tracking("landing, no choice yet")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(RESULTS / "privacy-banner-1280.png"))  # for reviewers: how it looks
 
     # The three first-layer buttons carry equal weight: same size, same style.
     boxes = [
@@ -187,6 +189,7 @@ def test_banner_fits_a_phone(app: RunningApp, browser: Browser) -> None:
         assert width <= 390
         for name in ("Accept all", "Reject all", "Choose"):
             expect(_banner(page).get_by_role("button", name=name)).to_be_in_viewport()
+        page.screenshot(path=str(RESULTS / "privacy-banner-390.png"))
     finally:
         ctx.close()
 
@@ -230,7 +233,7 @@ def test_export_download(app: RunningApp, page: Page) -> None:
     assert email in archive.read("account.json").decode()
     # A second request within 24 hours is refused with a plain message.
     page.get_by_role("button", name="Download my data").click()
-    expect(page.get_by_text("one export per 24 hours")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("You can ask for one export per 24 hours")
 
 
 def test_account_deletion_locks_and_can_be_cancelled(app: RunningApp, page: Page) -> None:
@@ -262,3 +265,30 @@ def test_account_deletion_locks_and_can_be_cancelled(app: RunningApp, page: Page
     expect(page.get_by_text("Your account will not be deleted")).to_be_visible()
     sign_in(page, app.url, email=email)
     expect(page).to_have_url(re.compile(re.escape(app.url) + r"/home/?$"))
+
+
+def test_legal_pages_history_and_diff(app: RunningApp, page: Page) -> None:
+    page.goto(app.url + "/signin")
+    footer = page.get_by_role("navigation", name="Legal")
+    for name in (
+        "Terms",
+        "Privacy",
+        "Cookies",
+        "Sub-processors",
+        "Cookie settings",
+        "Do not sell or share my information",
+    ):
+        expect(footer.get_by_role("link", name=name, exact=True)).to_be_visible()
+    footer.get_by_role("link", name="Terms", exact=True).click()
+    expect(page.get_by_role("heading", name="Terms of Service", level=1)).to_be_visible()
+    page.get_by_role("link", name="History and changes").click()
+    expect(page.get_by_role("link", name="Version 1")).to_be_visible()
+    page.get_by_role("link", name="Compare with previous").first.click()
+    differences = page.get_by_role("region", name="Differences")
+    expect(differences).to_contain_text("+ ## 5. Paid plans")
+    page.screenshot(path=str(RESULTS / "privacy-terms-diff.png"), full_page=True)
+    page.goto(app.url + "/legal/terms/v/1")
+    expect(page.get_by_text("Past version")).to_be_visible()
+    expect(page.get_by_role("heading", name="Terms of Service", level=1)).to_be_visible()
+    page.goto(app.url + "/legal/terms/v/99")
+    expect(page.get_by_role("alert")).to_contain_text("does not exist")
