@@ -175,6 +175,7 @@ def test_global_privacy_control_is_a_refusal(app: RunningApp, browser: Browser) 
         watch.assert_no_tracking("with GPC")
         page.goto(app.url + "/privacy/cookies")
         expect(page.get_by_text("Global Privacy Control honoured")).to_be_visible()
+        page.screenshot(path=str(RESULTS / "privacy-cookie-settings-gpc.png"), full_page=True)
     finally:
         ctx.close()
 
@@ -216,6 +217,7 @@ def test_export_download(app: RunningApp, page: Page) -> None:
     page.get_by_role("button", name="Download my data").click()
     expect(page.get_by_text("We are preparing your archive")).to_be_visible()
     expect(page.get_by_text("Latest export:")).to_contain_text("queued")
+    page.screenshot(path=str(RESULTS / "privacy-account-section.png"), full_page=True)
     subprocess.run(
         [sys.executable, "-m", "jobs", "--once", "exports"],
         cwd=ROOT,

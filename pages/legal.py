@@ -14,7 +14,7 @@ def _doc_nav() -> rx.Component:
     return rx.el.nav(
         rx.flex(
             *[rx.link(title, href=routes.legal_url(doc)) for doc, title in DOCUMENTS.items()],
-            gap="4",
+            spacing="4",
             wrap="wrap",
         ),
         aria_label="Legal documents",
