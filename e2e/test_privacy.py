@@ -294,3 +294,71 @@ def test_legal_pages_history_and_diff(app: RunningApp, page: Page) -> None:
     expect(page.get_by_role("heading", name="Terms of Service", level=1)).to_be_visible()
     page.goto(app.url + "/legal/terms/v/99")
     expect(page.get_by_role("alert")).to_contain_text("does not exist")
+
+
+def test_material_terms_change_asks_to_accept_again(app: RunningApp, page: Page) -> None:
+    email = unique_email("terms")
+    sign_up(page, app.url, email=email, name="Tao")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tao")
+    # As if Tao had signed up under version 1: the material version 2 now needs accepting.
+    app.python(
+        "import sys\nfrom sqlmodel import select, delete\nfrom sayzhong.db import session_scope\n"
+        "from sayzhong.accounts.models import User\nfrom sayzhong.legal.models import LegalAcceptance as A\n"
+        "with session_scope() as s:\n"
+        "    u = s.exec(select(User).where(User.email == sys.argv[1])).one()\n"
+        "    s.exec(delete(A).where(A.user_id == u.id, A.document == 'terms'))\n"
+        "    s.add(A(user_id=u.id, document='terms', version=1, method='signup'))\n",
+        email,
+    )
+    page.goto(app.url + "/home")
+    expect(page.get_by_role("heading", name="We updated our Terms of Service")).to_be_visible()
+    expect(page.get_by_text("Adds paid plans")).to_be_visible()
+    page.goto(app.url + "/review")  # blocking: every signed-in page comes back here
+    expect(page.get_by_role("heading", name="We updated our Terms of Service")).to_be_visible()
+    page.get_by_role("button", name="I accept the new terms").click()
+    expect(page).to_have_url(re.compile(re.escape(app.url) + r"/home/?$"))
+    page.goto(app.url + "/review")
+    expect(page).to_have_url(re.compile(re.escape(app.url) + r"/review/?$"))
+    methods = app.python(
+        "import sys\nfrom sqlmodel import select\nfrom sayzhong.db import session_scope\n"
+        "from sayzhong.accounts.models import User\nfrom sayzhong.legal.models import LegalAcceptance as A\n"
+        "with session_scope() as s:\n"
+        "    u = s.exec(select(User).where(User.email == sys.argv[1])).one()\n"
+        "    rows = s.exec(select(A).where(A.user_id == u.id))\n"
+        "    print(sorted(f'{a.document}{a.version}:{a.method}' for a in rows))\n",
+        email,
+    )
+    assert "terms2:reconsent" in methods and "terms1:signup" in methods
+
+
+def test_staff_privacy_queue_and_job_runs(app: RunningApp, page: Page) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "jobs", "--once", "retention.outbox"],
+        cwd=ROOT,
+        env=app.env,
+        check=True,
+        capture_output=True,
+    )
+    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    expect(page).to_have_url(re.compile(r"/home"))
+    page.goto(app.url + "/admin/privacy")
+    expect(page.get_by_role("heading", name="Privacy requests", level=1)).to_be_visible()
+    requester = unique_email("dsr")
+    page.get_by_label("Requester e-mail").fill(requester)
+    page.get_by_label("Requester name").fill("Rosa")
+    page.get_by_label("Details").fill("Please tell me what you hold about me.")
+    page.get_by_role("button", name="Log request").click()
+    expect(page.get_by_text("Request logged.")).to_be_visible()
+    expect(page.get_by_text(requester)).to_be_visible()
+    expect(page.get_by_text("30 days left").or_(page.get_by_text("29 days left"))).to_be_visible()
+    page.get_by_label("How was the identity verified").fill("reply from the address with the account id")
+    page.get_by_role("button", name="Mark verified").click()
+    expect(page.get_by_text("Identity verified:")).to_be_visible()
+    page.get_by_role("button", name="Export data").click()
+    expect(page.get_by_role("alert")).to_contain_text("No account uses the requester's address")
+    page.get_by_label("Resolution").fill("no account with that address; told the requester")
+    page.get_by_role("button", name="Close request").click()
+    expect(page.get_by_text("Request closed.")).to_be_visible()
+    expect(page.get_by_role("cell", name="terms").first).to_be_visible()  # acceptance coverage table
+    page.goto(app.url + "/admin/jobs")
+    expect(page.get_by_role("cell", name="retention.outbox").first).to_be_visible()

@@ -496,10 +496,11 @@ class AdminPrivacyState(rx.State):
         )
 
     @rx.event
-    async def verify(self, request_id: str, form: dict[str, Any]) -> None:
+    async def verify(self, form: dict[str, Any]) -> None:
         from sayzhong.privacy import dsr
 
-        if not str(request_id).isdigit():
+        request_id = str(form.get("request_id", ""))
+        if not request_id.isdigit() or len(request_id) > 10:
             return
         method = form.get("method", "")
         await self._act(
@@ -548,10 +549,11 @@ class AdminPrivacyState(rx.State):
         await self._act(work, "Deletion scheduled (14-day grace period; the account holder can cancel).")
 
     @rx.event
-    async def close(self, request_id: str, form: dict[str, Any]) -> None:
+    async def close(self, form: dict[str, Any]) -> None:
         from sayzhong.privacy import dsr
 
-        if not str(request_id).isdigit():
+        request_id = str(form.get("request_id", ""))
+        if not request_id.isdigit() or len(request_id) > 10:
             return
         resolution = form.get("resolution", "")
         await self._act(
