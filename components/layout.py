@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.consent import legal_links, mounted_consent_banner
 from components.props import Handler, VarOr
 from sayzhong import routes
 
@@ -133,6 +134,7 @@ def footer() -> rx.Component:
             padding="1em",
             flex_wrap="wrap",
         ),
+        legal_links(),  # issue 11: terms, privacy, cookie settings on every page
         style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
 
@@ -156,6 +158,7 @@ def shell(*, nav: rx.Component, content: rx.Component, extra: rx.Component | Non
     """`extra`: invisible helpers every page carries (the session hand-off form)."""
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
+        mounted_consent_banner(),  # issue 11: cookie consent (gates analytics) and privacy notice
         nav,
         content,
         footer(),
