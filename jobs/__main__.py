@@ -6,9 +6,14 @@ import argparse
 import logging
 import sys
 
+from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import run_retention
 
-ONE_SHOT = {"retention": run_retention}
+ONE_SHOT = {
+    "retention": run_retention,
+    "billing_webhooks": run_billing_webhooks,
+    "billing_reconcile": run_billing_reconcile,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

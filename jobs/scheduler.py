@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import run_retention
 
 
@@ -14,6 +16,17 @@ def build_scheduler() -> BlockingScheduler:
         run_retention,
         CronTrigger(hour=3, minute=17),
         id="retention",
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    # Billing (issue 12): webhook retries with backoff, and the daily drift check against Stripe.
+    scheduler.add_job(
+        run_billing_webhooks, IntervalTrigger(minutes=1), id="billing_webhooks", replace_existing=True
+    )
+    scheduler.add_job(
+        run_billing_reconcile,
+        CronTrigger(hour=4, minute=7),
+        id="billing_reconcile",
         misfire_grace_time=3600,
         replace_existing=True,
     )

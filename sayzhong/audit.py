@@ -38,6 +38,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "api_token.created": "an API access token was created",
     "api_token.revoked": "an API access token was revoked",
     "api_token.revoked_all": "all of a user's API access tokens were revoked",
+    "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
+    "billing.grant_revoked": "an admin ended a complimentary plan early",
 }
 
 

@@ -21,6 +21,10 @@ ADMIN = "/admin"
 ADMIN_USERS = "/admin/users"
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
+# Billing (issue 12)
+PRICING = "/pricing"
+BILLING = "/billing"
+ADMIN_BILLING = "/admin/billing"
 
 # Server routes (Starlette, see sayzhong/http/app.py)
 HEALTHZ = "/healthz"
@@ -29,8 +33,9 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 AUTH_OIDC_START = "/auth/oidc/start"
 AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
+STRIPE_WEBHOOK = "/billing/stripe-webhook"
 
-PUBLIC_PAGES = frozenset({LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, FORBIDDEN})
+PUBLIC_PAGES = frozenset({LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, FORBIDDEN, PRICING})
 
 
 def safe_next(path: str | None, default: str = HOME) -> str:

@@ -15,6 +15,7 @@ from sayzhong.errors import RateLimitedError, SayZhongError
 # Stable codes for protocol-level errors (HTTP status -> (code, message)).
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be understood."),
+    402: ("plan_required", "That needs SayZhong Plus. See the plans on the pricing page."),
     401: ("unauthenticated", "Send a valid access token in the Authorization header."),
     403: ("forbidden", "This access token is not allowed to do that."),
     404: ("not_found", "There is nothing at this address."),

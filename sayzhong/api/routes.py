@@ -30,6 +30,7 @@ from sayzhong.api import tokens
 from sayzhong.api.errors import NO_STORE, ApiError, error_response, response_for
 from sayzhong.api.ratelimit import TokenBucketLimiter
 from sayzhong.api.schemas.openapi import build_openapi
+from sayzhong.billing.entitlements import guard_take, require_unit_access
 from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import AuthenticationError, RateLimitedError, SayZhongError
 from sayzhong.http.uploads import (
@@ -189,10 +190,11 @@ async def list_units(_request: Request, _auth: tokens.TokenAuth) -> Response:
     return _json({"units": [_unit_summary(unit) for unit in units]})
 
 
-async def get_unit(request: Request, _auth: tokens.TokenAuth) -> Response:
+async def get_unit(request: Request, auth: tokens.TokenAuth) -> Response:
     from sayzhong.curriculum import service as curriculum
 
     unit = await asyncio.to_thread(curriculum.get_unit, str(request.path_params["unit_id"]))
+    await asyncio.to_thread(require_unit_access, auth.user.id, unit.id)  # billing (issue 12)
     body = _unit_summary(unit)
     body["phrases"] = [
         {
@@ -302,6 +304,15 @@ async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
         audio = await read_limited_body(request, limit)
     if not audio:
         raise ApiError(422, "The recording is empty. Please record again.", code="audio_empty")
+    # Billing (issue 12): the same entitlement check as the browser upload route.
+    await asyncio.to_thread(
+        guard_take,
+        user_id=auth.user.id,
+        item_id=item_id,
+        mode="practice",
+        audio=audio,
+        content_type=audio_type,
+    )
     attempt, replayed = await asyncio.to_thread(
         _score_attempt,
         user_id=auth.user.id,

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from sayzhong.accounts import service as accounts
 from sayzhong.accounts.schemas import UserInfo
+from sayzhong.billing.entitlements import guard_take
 from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import (
     AuthenticationError,
@@ -115,6 +116,10 @@ async def upload_attempt(request: Request) -> Response:
     if not item_id:
         raise NotFoundError("Which phrase was this take for? Reload the page and try again.")
     audio = await read_limited_body(request, settings.max_audio_bytes)
+    # Billing (issue 12): locked item or daily limit -> 402; a limited take is kept as a held take.
+    await asyncio.to_thread(
+        guard_take, user_id=user.id, item_id=item_id, mode=mode, audio=audio, content_type=content_type
+    )
 
     def _score() -> int:
         with session_scope() as session:

@@ -22,16 +22,20 @@ def is_same_origin(origin: str | None, settings: Settings) -> bool:
     return origin in {settings.app_url.rstrip("/"), settings.backend_url.rstrip("/")}
 
 
-def content_security_policy(*, backend_origin: str, extra_form_targets: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    *, backend_origin: str, extra_form_targets: tuple[str, ...] = (), payment_origins: tuple[str, ...] = ()
+) -> str:
+    """`payment_origins`: Stripe.js and the Stripe API (card entry on /billing), only when configured."""
     ws_origin = backend_origin.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin]))
+    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin, *payment_origins]))
+    payments = "".join(f" {o}" for o in dict.fromkeys(payment_origins))
     return "; ".join(
         [
             "default-src 'self'",
             # Reflex's compiled bundle injects inline bootstrap scripts and its event runtime evaluates
             # server-sent scripts (rx.call_script uses eval), so both are needed; everything else is
             # locked to our own origin, which is what blocks injected third-party script and exfiltration.
-            "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'" + payments,
             "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data: blob:",
             "media-src 'self' data: blob:",
@@ -39,6 +43,7 @@ def content_security_policy(*, backend_origin: str, extra_form_targets: tuple[st
             f"connect-src {connect}",
             # Chrome applies form-action to the redirects a form submission follows (OIDC provider).
             "form-action " + " ".join(dict.fromkeys(["'self'", backend_origin, *extra_form_targets])),
+            *([f"frame-src{payments}"] if payments else []),
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "object-src 'none'",
@@ -50,7 +55,13 @@ class SecurityHeadersMiddleware:
     """Pure ASGI middleware (no body buffering, websocket-transparent)."""
 
     def __init__(
-        self, app: ASGIApp, *, backend_origin: str, hsts: bool, extra_form_targets: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        backend_origin: str,
+        hsts: bool,
+        extra_form_targets: tuple[str, ...] = (),
+        payment_origins: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.headers: list[tuple[bytes, bytes]] = [
@@ -62,7 +73,9 @@ class SecurityHeadersMiddleware:
             (
                 b"content-security-policy",
                 content_security_policy(
-                    backend_origin=backend_origin, extra_form_targets=extra_form_targets
+                    backend_origin=backend_origin,
+                    extra_form_targets=extra_form_targets,
+                    payment_origins=payment_origins,
                 ).encode(),
             ),
         ]

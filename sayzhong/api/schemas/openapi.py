@@ -19,6 +19,7 @@ API_VERSION = "1.0.0"
 _ERROR_CODES: dict[int, list[str]] = {
     400: ["bad_request", "bad_content_length"],
     401: ["unauthenticated", "token_missing", "token_invalid", "token_expired", "token_revoked"],
+    402: ["plan_required", "daily_limit"],
     403: ["forbidden", "insufficient_scope"],
     404: ["not_found", "unit_not_found", "item_not_found", "attempt_not_found"],
     405: ["method_not_allowed"],
@@ -68,6 +69,7 @@ def _error_response(status: int) -> dict[str, Any]:
 _RESPONSE_NAMES = {
     400: "BadRequest",
     401: "Unauthorized",
+    402: "PaymentRequired",
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
@@ -255,7 +257,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "One lesson with its phrases (scope `practice:read`).",
                 "security": _BEARER,
                 "parameters": [unit_id],
-                "responses": {**_json_ok("The unit.", "Unit"), **_refs(*_AUTHED, 404)},
+                "responses": {**_json_ok("The unit.", "Unit"), **_refs(*_AUTHED, 402, 404)},
             }
         },
         "/api/v1/items/{item_id}/reference-audio": {
@@ -319,7 +321,7 @@ def _paths() -> dict[str, Any]:
                 "responses": {
                     **_json_ok("The new attempt, scored.", "Attempt", 201),
                     **_json_ok("A replay: the attempt already stored under this Idempotency-Key.", "Attempt"),
-                    **_refs(*_AUTHED, 400, 404, 409, 413, 415, 422, 503),
+                    **_refs(*_AUTHED, 400, 402, 404, 409, 413, 415, 422, 503),
                 },
             }
         },
