@@ -1,9 +1,9 @@
 """The one entitlement check: what a learner's plan lets them do right now.
 
 Pages, the browser upload route, the JSON API and (through the API) the terminal client all ask
-here — never a UI-only gate. Free: the first `FREE_UNIT_COUNT` units, tone drills, review and a
-daily number of *scored* takes that resets at the learner's local midnight. Plus (an entitled
-subscription or a staff grant): every unit and dialogue, unlimited takes.
+here — never a UI-only gate. Free: the first FREE_UNIT_COUNT units (and their dialogues), tone
+drills, review and a daily number of *scored* takes that resets at the learner's local midnight.
+Plus (an entitled subscription or a staff grant): every unit and dialogue, unlimited takes.
 
 When a limit is reached the take is kept (`guard_take` stores it as a held take) and the error says
 what the limit is, when it resets and where to upgrade.
@@ -178,12 +178,6 @@ def _locked_unit_message(title: str, settings: Settings) -> str:
     )
 
 
-LOCKED_DIALOGUE_MESSAGE = (
-    "Role-play conversations are part of SayZhong Plus. Free includes the first lessons, tone drills "
-    f"and review. See the plans at {routes.PRICING}."
-)
-
-
 def require_unit(*, session: Session, user_id: int, unit_id: str, settings: Settings | None = None) -> None:
     """EntitlementError (plan_required) when the unit is not in the learner's plan."""
     settings = settings or get_settings()
@@ -204,18 +198,17 @@ def require_unit_access(user_id: int, unit_id: str) -> None:
 def require_item(
     *, session: Session, user_id: int, item_id: str, mode: str = "practice", settings: Settings | None = None
 ) -> None:
-    """The unit or dialogue an item belongs to must be in the plan; drills and onboarding are free."""
+    """The unit an item belongs to (a dialogue's unit for its lines) must be in the plan; drills,
+    review of them and onboarding takes are free."""
     settings = settings or get_settings()
     item = curriculum.get_item(item_id)
     if item.kind == "drill" or mode in UNLIMITED_MODES:
         return
     if item.kind == "phrase":
-        require_unit(
-            session=session, user_id=user_id, unit_id=curriculum.unit_of_phrase(item.id).id, settings=settings
-        )
-        return
-    if entitlement_for(session=session, user_id=user_id, settings=settings).plan != PLUS:
-        raise EntitlementError(LOCKED_DIALOGUE_MESSAGE, code="plan_required")
+        unit_id = curriculum.unit_of_phrase(item.id).id
+    else:  # a dialogue line, `<dialogue id>.<line id>`: the dialogue's unit decides
+        unit_id = curriculum.get_dialogue(item.id.split(".", 1)[0]).unit
+    require_unit(session=session, user_id=user_id, unit_id=unit_id, settings=settings)
 
 
 def _in_words(delta: timedelta) -> str:

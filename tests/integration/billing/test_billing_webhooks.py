@@ -106,7 +106,7 @@ def test_a_bad_signature_is_400_and_stored_nowhere(client: TestClient) -> None:
 def test_a_duplicate_delivery_is_stored_and_handled_once(
     client: TestClient, payments: StripePayments, localstripe: LocalStripe
 ) -> None:
-    user_id, sub_id = _subscriber(payments, localstripe)
+    _user_id, sub_id = _subscriber(payments, localstripe)
     event = _event("evt_dup", "customer.subscription.updated", {"id": sub_id, "object": "subscription"})
     first, second = _post(client, event), _post(client, event)
     assert first.json() == {"received": True, "duplicate": False}
@@ -147,7 +147,7 @@ def test_unhandled_types_are_recorded_and_ignored(client: TestClient) -> None:
 def test_a_handler_crash_is_retried_with_backoff_then_marked_handled(
     client: TestClient, payments: StripePayments, localstripe: LocalStripe
 ) -> None:
-    user_id, sub_id = _subscriber(payments, localstripe)
+    _user_id, sub_id = _subscriber(payments, localstripe)
     payments.set_cancel_at_period_end(sub_id, True)
     with session_scope() as session:  # stored as the route stores it, without the route's immediate attempt
         webhooks.record_event(
@@ -209,7 +209,7 @@ def test_a_failed_payment_sends_a_dunning_email_and_keeps_plus_in_grace(
 def test_the_reconciler_repairs_a_subscription_changed_while_webhooks_were_off(
     payments: StripePayments, localstripe: LocalStripe
 ) -> None:
-    user_id, sub_id = _subscriber(payments, localstripe)
+    _user_id, sub_id = _subscriber(payments, localstripe)
     payments.set_cancel_at_period_end(sub_id, True)  # no webhook reached us
     other_id, other_sub = _subscriber(payments, localstripe, "other@example.org")
     payments.cancel_now(other_sub)
@@ -249,7 +249,7 @@ def test_localstripe_delivers_signed_events_that_land_and_are_handled(
     live_webhook_url: str, payments: StripePayments, localstripe: LocalStripe
 ) -> None:
     localstripe.register_webhook(live_webhook_url, WEBHOOK_SECRET)
-    user_id, sub_id = _subscriber(payments, localstripe)
+    _user_id, sub_id = _subscriber(payments, localstripe)
     payments.cancel_now(sub_id)
     deadline = time.monotonic() + 15
     handled = ("customer.subscription.deleted", "handled")
