@@ -14,6 +14,7 @@ from sayzhong import audit
 from sayzhong.accounts import retention as account_retention
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens
+from sayzhong.billing import webhooks as billing_webhooks
 from sayzhong.db import session_scope
 from sayzhong.notifications import service as notifications
 from sayzhong.practice import service as practice
@@ -28,6 +29,7 @@ PURGES: dict[str, Callable[[Session], object]] = {
     "analytics_events": lambda s: analytics.purge_events(session=s),
     "orphan_audio": lambda s: practice.purge_orphan_audio(session=s),
     "expired_audio": lambda s: practice.purge_expired_audio(session=s),
+    "billing_records": lambda s: billing_webhooks.purge_billing_records(session=s),
 }
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sayzhong import audit
+from sayzhong.audit import record_audit
 from sayzhong.accounts.access import Role, require_role
 from sayzhong.accounts.models import User
 from sayzhong.accounts.schemas import UserInfo
@@ -454,7 +454,7 @@ def grant_plus(
     )
     session.add(row)
     session.flush()
-    audit.record_audit(
+    record_audit(
         session=session,
         action="billing.grant_created",
         actor_id=actor.id,
@@ -474,7 +474,7 @@ def revoke_grant(*, session: Session, actor: UserInfo | None, grant_id: int, ip:
     row.revoked_at = utcnow()
     row.revoked_by = actor.id
     session.add(row)
-    audit.record_audit(
+    record_audit(
         session=session,
         action="billing.grant_revoked",
         actor_id=actor.id,

@@ -330,3 +330,24 @@ def recent_events(*, session: Session, limit: int = 50) -> list[EventView]:
     return [
         EventView(r.event_id, r.type, r.status, r.attempts, as_utc(r.received_at), r.last_error) for r in rows
     ]
+
+
+EVENT_RETENTION = timedelta(days=90)
+
+
+def purge_billing_records(*, session: Session, older_than: timedelta = EVENT_RETENTION) -> int:
+    """Retention: settled webhook events and reconciler findings older than 90 days. Returns how many."""
+    from sqlalchemy import delete
+
+    cutoff = utcnow() - older_than
+    events = session.execute(
+        delete(BillingWebhookEvent).where(
+            col(BillingWebhookEvent.received_at) < cutoff, col(BillingWebhookEvent.status) != "pending"
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    findings = session.execute(
+        delete(BillingReconcileFinding).where(col(BillingReconcileFinding.run_at) < cutoff),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(events.rowcount or 0) + int(findings.rowcount or 0)  # type: ignore[attr-defined]
