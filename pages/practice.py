@@ -93,6 +93,15 @@ def scoring_feedback(state: type[PracticeState]) -> rx.Component:
             state.error != "",
             rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
         ),
+        rx.cond(  # billing (issue 12): the upgrade path from every limit message
+            state.plan_limited & (state.error != ""),
+            rx.hstack(
+                rx.link(rx.button("See Plus plans"), href=routes.PRICING),
+                rx.link("Plan and billing", href=routes.BILLING),
+                spacing="3",
+                align="center",
+            ),
+        ),
         rx.cond(
             state.has_result,
             result_panel(

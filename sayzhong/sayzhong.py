@@ -9,6 +9,7 @@ import reflex as rx
 import pages.account
 import pages.admin
 import pages.auth
+import pages.billing
 import pages.dialogue
 import pages.errors
 import pages.home

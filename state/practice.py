@@ -135,6 +135,8 @@ class ScoringState(rx.State):
     status: str = "idle"
     error: str = ""
     mic_error: str = ""
+    plan_limited: bool = False
+    """The last refusal was a plan limit (402): the page offers the upgrade path."""
     has_result: bool = False
     attempt_id: int = 0
     pron: int = 0
@@ -209,7 +211,8 @@ class ScoringState(rx.State):
             self.mic_error = code
             self.error = ""
             return
-        self.error = str(message)[:300] or "Something went wrong while scoring. Your take is kept; try again."
+        self.plan_limited = code in ("daily_limit", "plan_required")  # billing (issue 12)
+        self.error = str(message)[:400] or "Something went wrong while scoring. Your take is kept; try again."
 
     @rx.event
     def on_status(self, status: str) -> None:

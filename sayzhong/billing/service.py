@@ -18,10 +18,10 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from sayzhong.audit import record_audit
 from sayzhong.accounts.access import Role, require_role
 from sayzhong.accounts.models import User
 from sayzhong.accounts.schemas import UserInfo
+from sayzhong.audit import record_audit
 from sayzhong.billing import catalog
 from sayzhong.billing.entitlements import (
     Entitlement,
@@ -268,6 +268,15 @@ def update_card(
         raise NotFoundError("There is no card on file to replace.", code="no_customer")
     payments.use_payment_method(customer_id=customer_id, setup_intent_id=setup_intent_id)
     return payments.default_card(customer_id)
+
+
+def latest_subscription_id(*, session: Session, user_id: int) -> str | None:
+    row = session.exec(
+        select(BillingSubscription)
+        .where(BillingSubscription.user_id == user_id)
+        .order_by(col(BillingSubscription.id).desc())
+    ).first()
+    return row.stripe_subscription_id if row else None
 
 
 def pending_payment_secret(
