@@ -134,6 +134,22 @@ class RunningApp:
             email,
         )
 
+    def grant_plus(self, email: str, days: int = 7) -> None:
+        """Billing (issue 12): give a learner Plus as the seeded admin would on /admin/billing."""
+        self.python(
+            "import sys\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.service import find_user_by_email\n"
+            "from sayzhong.billing.service import grant_plus\n"
+            "with session_scope() as s:\n"
+            "    admin = find_user_by_email(session=s, email=sys.argv[2])\n"
+            "    grant_plus(session=s, actor=admin, email=sys.argv[1], days=int(sys.argv[3]),\n"
+            "               reason='e2e journey')\n",
+            email,
+            self.admin_email,
+            str(days),
+        )
+
     def latest_email_to(self, address: str) -> str:
         code = (
             "import sys, json\n"

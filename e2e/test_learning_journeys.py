@@ -72,8 +72,10 @@ def test_role_play_through_a_branch_to_the_summary(
     mic_page: MicPageFactory, app: RunningApp, greeting: Path
 ) -> None:
     page = mic_page(greeting, loop=True)
-    sign_up(page, app.url, email=unique_email("roleplay"), name="Rin")
+    email = unique_email("roleplay")
+    sign_up(page, app.url, email=email, name="Rin")
     expect_onboarding(page, app.url, "Rin")
+    app.grant_plus(email)  # "family" is lesson 6: its role-play is part of Plus (issue 12)
     page.goto(app.url + "/dialogue?id=family-chat")
     expect(page.get_by_role("heading", name="Talking about family")).to_be_visible()
     transcript = page.get_by_role("list", name="Conversation")

@@ -178,6 +178,10 @@ def _locked_unit_message(title: str, settings: Settings) -> str:
     )
 
 
+def locked_unit_message(unit_id: str, settings: Settings | None = None) -> str:
+    return _locked_unit_message(curriculum.get_unit(unit_id).title, settings or get_settings())
+
+
 def require_unit(*, session: Session, user_id: int, unit_id: str, settings: Settings | None = None) -> None:
     """EntitlementError (plan_required) when the unit is not in the learner's plan."""
     settings = settings or get_settings()
@@ -187,6 +191,15 @@ def require_unit(*, session: Session, user_id: int, unit_id: str, settings: Sett
     if entitlement_for(session=session, user_id=user_id, settings=settings).plan == PLUS:
         return
     raise EntitlementError(_locked_unit_message(unit.title, settings), code="plan_required")
+
+
+def locked_unit_ids(*, session: Session, user_id: int, settings: Settings | None = None) -> frozenset[str]:
+    """Units this learner's plan does not include (for pages that mark them)."""
+    settings = settings or get_settings()
+    if entitlement_for(session=session, user_id=user_id, settings=settings).plan == PLUS:
+        return frozenset()
+    free = free_unit_ids(settings)
+    return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
 
 
 def require_unit_access(user_id: int, unit_id: str) -> None:

@@ -276,3 +276,34 @@ def test_without_stripe_keys_billing_is_a_usable_offline_mode(app_client: TestCl
         assert (view.payments_configured, view.plan_name, view.entitlement.daily_limit) == (False, "Free", 20)
         with pytest.raises(PaymentsNotConfiguredError, match="not set up"):
             service.start_card_entry(session=session, user_id=user_id, payments=PaymentsNotConfigured())
+
+
+def test_without_stripe_keys_the_webhook_route_refuses_and_stores_nothing(app_client: TestClient) -> None:
+    from sayzhong import routes
+    from sayzhong.billing.models import BillingWebhookEvent
+
+    response = app_client.post(
+        routes.STRIPE_WEBHOOK, content=b"{}", headers={"stripe-signature": "t=1,v1=00"}
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (503, "payments_not_configured")
+    with session_scope() as session:
+        assert session.exec(select(BillingWebhookEvent)).all() == []
+
+
+def test_pages_mark_the_units_the_plan_does_not_include(app_client: TestClient) -> None:
+    from sayzhong.billing.entitlements import locked_unit_ids
+
+    user_id, _ = learner_with_api_token("pages@example.org")
+    with session_scope() as session:
+        assert locked_unit_ids(session=session, user_id=user_id) == {
+            "directions",
+            "shopping",
+            "family",
+            "travel",
+            "small-talk",
+        }
+        service.grant_plus(
+            session=session, actor=_admin(), email="pages@example.org", days=1, reason="trial run"
+        )
+    with session_scope() as session:
+        assert locked_unit_ids(session=session, user_id=user_id) == frozenset()

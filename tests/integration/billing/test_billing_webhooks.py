@@ -258,3 +258,23 @@ def test_localstripe_delivers_signed_events_that_land_and_are_handled(
     kinds = {(e.type, e.status) for e in _events()}
     assert ("customer.subscription.deleted", "handled") in kinds
     assert _local(sub_id).status == "canceled"
+
+
+def test_a_paid_invoice_sends_a_receipt_through_the_mailer(
+    client: TestClient, payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    _user_id, sub_id = _subscriber(payments, localstripe)
+    invoice = {
+        "id": "in_paid",
+        "object": "invoice",
+        "subscription": sub_id,
+        "amount_paid": 7999,
+        "currency": "eur",
+    }
+    _post(client, _event("evt_paid", "invoice.payment_succeeded", invoice))
+    with session_scope() as session:
+        (mail,) = session.exec(select(OutboxEmail)).all()
+    assert (mail.to_address, mail.subject) == (
+        "mei@example.org",
+        "Your SayZhong receipt (€79.99)",
+    )
