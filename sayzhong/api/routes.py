@@ -312,6 +312,7 @@ async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
         mode="practice",
         audio=audio,
         content_type=audio_type,
+        idempotency_key=key,
     )
     attempt, replayed = await asyncio.to_thread(
         _score_attempt,

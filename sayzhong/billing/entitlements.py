@@ -264,11 +264,32 @@ def check_take(
     )
 
 
+def _received(session: Session, user_id: int, key: str) -> tuple[bool, int | None]:
+    """(an attempt was already scored under this key, id of a take already held under it)."""
+    attempt = session.exec(
+        select(Attempt.id).where(Attempt.user_id == user_id, Attempt.idempotency_key == key)
+    ).first()
+    held = session.exec(
+        select(BillingHeldTake.id).where(
+            BillingHeldTake.user_id == user_id, BillingHeldTake.idempotency_key == key
+        )
+    ).first()
+    return attempt is not None, held
+
+
 def held_dir(user_id: int) -> str:
     return str(get_settings().data_dir / "held" / str(int(user_id)))
 
 
-def guard_take(*, user_id: int, item_id: str, mode: str, audio: bytes, content_type: str) -> None:
+def guard_take(
+    *,
+    user_id: int,
+    item_id: str,
+    mode: str,
+    audio: bytes,
+    content_type: str,
+    idempotency_key: str | None = None,
+) -> None:
     """For upload routes (one call before scoring): pass, or keep the take and raise EntitlementError.
 
     A take refused by the daily limit is stored as a held take (scored later by `score_held_takes`);
@@ -277,11 +298,17 @@ def guard_take(*, user_id: int, item_id: str, mode: str, audio: bytes, content_t
     from pathlib import Path
 
     with session_scope() as session:
+        scored, held_id = _received(session, user_id, idempotency_key) if idempotency_key else (False, None)
+        if scored:
+            return  # a re-sent take: scoring replays the stored attempt
         try:
             check_take(session=session, user_id=user_id, item_id=item_id, mode=mode)
             return
         except EntitlementError as exc:
             if exc.code != "daily_limit":
+                raise
+            if held_id is not None:  # re-sent while limited: it is held already, keep one copy
+                exc.held_take_id = held_id
                 raise
             folder = Path(held_dir(user_id))
             folder.mkdir(parents=True, exist_ok=True)
@@ -294,6 +321,7 @@ def guard_take(*, user_id: int, item_id: str, mode: str, audio: bytes, content_t
                 audio_path=f"{user_id}/{name}",
                 content_type=content_type[:64],
                 reason="daily_limit",
+                idempotency_key=idempotency_key,
             )
             session.add(row)
             session.flush()

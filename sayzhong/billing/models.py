@@ -116,6 +116,8 @@ class BillingHeldTake(SQLModel, table=True):
     audio_path: str = Field(max_length=255)
     content_type: str = Field(max_length=64)
     reason: str = Field(max_length=32)
+    idempotency_key: str | None = Field(default=None, max_length=128)
+    """The upload's key: a re-sent take is held once, and scored later under the same key."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     scored_attempt_id: int | None = Field(default=None)
 

@@ -553,7 +553,7 @@ def score_held_takes(*, session: Session, user_id: int, limit: int = 20) -> int:
             audio=audio,
             content_type=row.content_type,
             mode=row.mode,
-            idempotency_key=f"held-take-{row.id}",
+            idempotency_key=row.idempotency_key or f"held-take-{row.id}",
         )
         row.scored_attempt_id = view.id
         session.add(row)

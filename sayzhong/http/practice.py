@@ -118,7 +118,13 @@ async def upload_attempt(request: Request) -> Response:
     audio = await read_limited_body(request, settings.max_audio_bytes)
     # Billing (issue 12): locked item or daily limit -> 402; a limited take is kept as a held take.
     await asyncio.to_thread(
-        guard_take, user_id=user.id, item_id=item_id, mode=mode, audio=audio, content_type=content_type
+        guard_take,
+        user_id=user.id,
+        item_id=item_id,
+        mode=mode,
+        audio=audio,
+        content_type=content_type,
+        idempotency_key=key,
     )
 
     def _score() -> int:

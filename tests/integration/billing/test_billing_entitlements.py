@@ -115,12 +115,16 @@ def test_at_the_limit_the_upload_route_keeps_the_take_and_says_when_it_resets(
     _add_takes(user_id, datetime.now(UTC), settings.free_daily_scored_takes)
     take = synth_wav_bytes([2, 3])
     app_client.cookies.set(settings.session_cookie_name, token)
-    response = app_client.post(
-        "/practice/attempts",
-        content=take,
-        headers={"content-type": "audio/wav", "x-item-id": FREE_ITEM, "origin": settings.app_url},
-    )
+    headers = {
+        "content-type": "audio/wav",
+        "x-item-id": FREE_ITEM,
+        "origin": settings.app_url,
+        "idempotency-key": "take-0001-abcdef",
+    }
+    response = app_client.post("/practice/attempts", content=take, headers=headers)
     assert response.status_code == 402
+    resent = app_client.post("/practice/attempts", content=take, headers=headers)  # the browser retries
+    assert resent.status_code == 402
     error = response.json()["error"]
     assert error["code"] == "daily_limit"
     assert "Your take is saved" in error["message"] and "resets at 00:00" in error["message"]
