@@ -8,6 +8,7 @@ backend-only var, and the server checks the card's confirmation with Stripe befo
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from typing import Any
@@ -208,11 +209,25 @@ class BillingState(rx.State):
         return False
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):  # type: ignore[no-untyped-def]
         self.message = self.error = ""
         self.card_mode = self.client_secret = self._setup_intent_id = ""
         self.preview_plan = ""
         await self._guard(self._refresh())
+        if self.pending or self.needs_confirmation:
+            return BillingState.watch_changes
+        return None
+
+    @rx.event(background=True)
+    async def watch_changes(self) -> None:
+        """While a change waits for Stripe (pending, SCA), re-read every 2 s for up to 30 s, so the
+        page shows the webhook's result within seconds without a reload."""
+        for _ in range(15):
+            await asyncio.sleep(2)
+            async with self:
+                await self._guard(self._refresh())
+                if not self.pending and not self.needs_confirmation:
+                    return
 
     @rx.event
     def choose_plan(self, plan_id: str) -> None:
@@ -323,7 +338,7 @@ class BillingState(rx.State):
         yield rx.call_script(_confirm_payment_script(secret), callback=BillingState.payment_confirmed)
 
     @rx.event
-    async def payment_confirmed(self, result: dict[str, Any]) -> None:
+    async def payment_confirmed(self, result: dict[str, Any]):  # type: ignore[no-untyped-def]
         result = result if isinstance(result, dict) else {}
         if result.get("error"):
             self.error = f"{str(result['error'])[:300]} Plus has not started; you can try again."
@@ -337,6 +352,7 @@ class BillingState(rx.State):
                     run_in_session(lambda s: service.refresh_subscription(session=s, subscription_id=sub))
                 )
         await self._guard(self._refresh())
+        return BillingState.watch_changes
 
     @rx.event
     async def preview_change(self, plan_id: str) -> None:
