@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -158,6 +159,14 @@ def refresh_subscription(
     A subscription Stripe no longer has is stored as canceled.
     """
     payments = payments_or_default(payments)
+    # Take the row's write lock before asking Stripe (PostgreSQL: row lock; SQLite: the write lock),
+    # so concurrent handlers of one subscription take turns and the last to write is the last to
+    # have read Stripe — an older answer can never overwrite a newer one.
+    session.execute(
+        update(BillingSubscription)
+        .where(col(BillingSubscription.stripe_subscription_id) == subscription_id)
+        .values(synced_at=utcnow())
+    )
     snap = payments.get_subscription(subscription_id)
     if snap is None:
         row = session.exec(
