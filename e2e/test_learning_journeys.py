@@ -108,6 +108,8 @@ LEARNER_PAGES = [
     "/practice?unit=greetings",
     "/review",
     "/account",
+    "/pricing",
+    "/billing",
 ]
 
 
