@@ -263,7 +263,13 @@ async def _multipart_upload(request: Request, limit: int) -> tuple[bytes, str, d
 
 
 def _score_attempt(
-    *, user_id: int, item_id: str, audio: bytes, content_type: str, idempotency_key: str | None
+    *,
+    user_id: int,
+    item_id: str,
+    audio: bytes,
+    content_type: str,
+    idempotency_key: str | None,
+    engine: str = "auto",
 ) -> tuple[Any, bool]:
     """Score and store the take; the flag says it was a replay of an already stored idempotency key."""
     from sayzhong.curriculum import service as curriculum
@@ -279,6 +285,7 @@ def _score_attempt(
             content_type=content_type,
             mode="practice",
             idempotency_key=idempotency_key,
+            engine=engine,
         )
         return jsonable(view), bool(view.replayed)
 
@@ -304,8 +311,8 @@ async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
         audio = await read_limited_body(request, limit)
     if not audio:
         raise ApiError(422, "The recording is empty. Please record again.", code="audio_empty")
-    # Billing (issue 12): the same entitlement check as the browser upload route.
-    await asyncio.to_thread(
+    # Billing (issue 12): the same entitlement check as the browser upload route (and its engine).
+    engine = await asyncio.to_thread(
         guard_take,
         user_id=auth.user.id,
         item_id=item_id,
@@ -321,6 +328,7 @@ async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
         audio=audio,
         content_type=audio_type,
         idempotency_key=key,
+        engine=engine,
     )
     response = _json(attempt, status=200 if replayed else 201)
     if replayed:

@@ -281,6 +281,11 @@ def held_dir(user_id: int) -> str:
     return str(get_settings().data_dir / "held" / str(int(user_id)))
 
 
+def scoring_engine(ent: Entitlement) -> str:
+    """Plus is scored with Azure when the server has it ("auto"); Free by the offline engine."""
+    return "auto" if ent.plan == PLUS else "offline"
+
+
 def guard_take(
     *,
     user_id: int,
@@ -289,8 +294,9 @@ def guard_take(
     audio: bytes,
     content_type: str,
     idempotency_key: str | None = None,
-) -> None:
-    """For upload routes (one call before scoring): pass, or keep the take and raise EntitlementError.
+) -> str:
+    """For upload routes (one call before scoring): the engine the plan allows ("auto" = Azure when
+    configured, else "offline"), or keep the take and raise EntitlementError.
 
     A take refused by the daily limit is stored as a held take (scored later by `score_held_takes`);
     a take for a locked unit is refused before anything is stored (it could never be scored on Free).
@@ -300,10 +306,9 @@ def guard_take(
     with session_scope() as session:
         scored, held_id = _received(session, user_id, idempotency_key) if idempotency_key else (False, None)
         if scored:
-            return  # a re-sent take: scoring replays the stored attempt
+            return "auto"  # a re-sent take: scoring replays the stored attempt
         try:
-            check_take(session=session, user_id=user_id, item_id=item_id, mode=mode)
-            return
+            return scoring_engine(check_take(session=session, user_id=user_id, item_id=item_id, mode=mode))
         except EntitlementError as exc:
             if exc.code != "daily_limit":
                 raise

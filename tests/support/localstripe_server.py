@@ -9,17 +9,24 @@ switched off (the tests reset the store with `DELETE /_config/data` anyway).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
+import stripe
 
 SECRET_KEY = "sk_test_sayzhong_localstripe"
 PUBLISHABLE_KEY = "pk_test_sayzhong_localstripe"
+WEBHOOK_SECRET = "whsec_sayzhong_tests"
+GOOD_CARD = "4242424242424242"
+SCA_CARD = "4000002760003184"
+DECLINED_CARD = "4000000000000002"
 
 
 def free_port() -> int:
@@ -82,6 +89,44 @@ class LocalStripe:
     def unregister_webhook(self, hook_id: str = "sayzhong") -> None:
         # localstripe has no delete route: point the hook at a closed port (deliveries fail quietly).
         self.register_webhook(f"http://127.0.0.1:{free_port()}/gone", "off", hook_id)
+
+
+def confirm_card(localstripe: LocalStripe, client_secret: str, number: str) -> dict[str, Any]:
+    """What Stripe.js `confirmCardSetup` sends (localstripe's own stripe.js sends exactly this)."""
+    seti = client_secret.split("_secret_")[0]
+    body = {
+        "key": PUBLISHABLE_KEY,
+        "use_stripe_sdk": True,
+        "client_secret": client_secret,
+        "payment_method_data": {
+            "type": "card",
+            "card": {"number": number, "exp_month": "12", "exp_year": "2031", "cvc": "123"},
+        },
+    }
+    import requests
+
+    response = requests.post(
+        f"{localstripe.url}/v1/setup_intents/{seti}/confirm", data=json.dumps(body), timeout=5
+    )
+    return dict(response.json())
+
+
+def complete_3ds(localstripe: LocalStripe, client_secret: str) -> None:
+    """The learner presses "Complete authentication" in the 3-D Secure dialog."""
+    import requests
+
+    seti = client_secret.split("_secret_")[0]
+    body = {"key": PUBLISHABLE_KEY, "use_stripe_sdk": True, "client_secret": client_secret}
+    requests.post(f"{localstripe.url}/v1/setup_intents/{seti}/confirm", data=json.dumps(body), timeout=5)
+
+
+def signed_event(
+    event: dict[str, Any], secret: str = WEBHOOK_SECRET, timestamp: int | None = None
+) -> tuple[bytes, str]:
+    payload = json.dumps(event).encode()
+    ts = int(time.time()) if timestamp is None else timestamp
+    signature = stripe.WebhookSignature._compute_signature(f"{ts}.{payload.decode()}", secret)
+    return payload, f"t={ts},v1={signature}"
 
 
 def _serve(port: int) -> None:

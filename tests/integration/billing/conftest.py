@@ -4,13 +4,9 @@ repo's catalogue synced, and with STRIPE_* settings pointing at it."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import stripe
 from sqlmodel import SQLModel
 
 from sayzhong.billing import service
@@ -18,12 +14,7 @@ from sayzhong.db import get_engine
 from sayzhong.integrations.stripe_payments import StripePayments
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings, get_settings, reset_settings_cache
-from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, LocalStripe
-
-WEBHOOK_SECRET = "whsec_sayzhong_tests"
-GOOD_CARD = "4242424242424242"
-SCA_CARD = "4000002760003184"
-DECLINED_CARD = "4000000000000002"
+from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 
 
 @pytest.fixture(scope="session")
@@ -57,41 +48,3 @@ def payments(stripe_settings: Settings) -> StripePayments:
     adapter = StripePayments.from_settings(stripe_settings)
     service.sync_catalog(payments=adapter)
     return adapter
-
-
-def confirm_card(localstripe: LocalStripe, client_secret: str, number: str) -> dict[str, Any]:
-    """What Stripe.js `confirmCardSetup` sends (localstripe's own stripe.js sends exactly this)."""
-    seti = client_secret.split("_secret_")[0]
-    body = {
-        "key": PUBLISHABLE_KEY,
-        "use_stripe_sdk": True,
-        "client_secret": client_secret,
-        "payment_method_data": {
-            "type": "card",
-            "card": {"number": number, "exp_month": "12", "exp_year": "2031", "cvc": "123"},
-        },
-    }
-    import requests
-
-    response = requests.post(
-        f"{localstripe.url}/v1/setup_intents/{seti}/confirm", data=json.dumps(body), timeout=5
-    )
-    return dict(response.json())
-
-
-def complete_3ds(localstripe: LocalStripe, client_secret: str) -> None:
-    """The learner presses "Complete authentication" in the 3-D Secure dialog."""
-    import requests
-
-    seti = client_secret.split("_secret_")[0]
-    body = {"key": PUBLISHABLE_KEY, "use_stripe_sdk": True, "client_secret": client_secret}
-    requests.post(f"{localstripe.url}/v1/setup_intents/{seti}/confirm", data=json.dumps(body), timeout=5)
-
-
-def signed_event(
-    event: dict[str, Any], secret: str = WEBHOOK_SECRET, timestamp: int | None = None
-) -> tuple[bytes, str]:
-    payload = json.dumps(event).encode()
-    ts = int(time.time()) if timestamp is None else timestamp
-    signature = stripe.WebhookSignature._compute_signature(f"{ts}.{payload.decode()}", secret)
-    return payload, f"t={ts},v1={signature}"

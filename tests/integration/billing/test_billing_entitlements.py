@@ -4,11 +4,13 @@ the learner's local midnight). Payments are not configured here: the offline def
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -311,3 +313,64 @@ def test_pages_mark_the_units_the_plan_does_not_include(app_client: TestClient) 
         )
     with session_scope() as session:
         assert locked_unit_ids(session=session, user_id=user_id) == frozenset()
+
+
+def _azure_fake_module() -> Any:
+    """tests/integration/pronunciation/azure_fake.py (a local websocket peer for the real Azure SDK)."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "pronunciation" / "azure_fake.py"
+    spec = importlib.util.spec_from_file_location("azure_fake_for_billing", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_azure_scoring_is_a_plus_feature(
+    app_client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sayzhong.settings import reset_settings_cache
+
+    fake_mod = _azure_fake_module()
+    fake = fake_mod.FakeAzure(result=fake_mod.azure_result([("你好", 88.0)], display="你好")).start()
+    try:
+        monkeypatch.setenv("AZURE_SPEECH_KEY", "test-key")
+        monkeypatch.setenv("AZURE_SPEECH_HOST", fake.host)
+        reset_settings_cache()
+        take = synth_wav_bytes([2, 3])
+
+        def upload(email: str) -> str:
+            app_client.cookies.set(settings.session_cookie_name, signed_in_learner(email))
+            response = app_client.post(
+                "/practice/attempts",
+                content=take,
+                headers={"content-type": "audio/wav", "x-item-id": FREE_ITEM, "origin": settings.app_url},
+            )
+            assert response.status_code == 201, response.text
+            with session_scope() as session:
+                row = session.get(Attempt, int(response.json()["attempt_id"]))
+                assert row is not None
+                return row.engine
+
+        assert upload("free-azure@example.org") == "offline"
+        assert fake.paths == []  # Azure was not asked for a Free take
+        token = signed_in_learner("plus-azure@example.org")
+        with session_scope() as session:
+            service.grant_plus(
+                session=session, actor=_admin(), email="plus-azure@example.org", days=3, reason="t"
+            )
+        app_client.cookies.set(settings.session_cookie_name, token)
+        response = app_client.post(
+            "/practice/attempts",
+            content=take,
+            headers={"content-type": "audio/wav", "x-item-id": FREE_ITEM, "origin": settings.app_url},
+        )
+        assert response.status_code == 201, response.text
+        with session_scope() as session:
+            row = session.get(Attempt, int(response.json()["attempt_id"]))
+            assert row is not None and "azure" in row.engine
+        assert len(fake.paths) == 1
+    finally:
+        fake.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import DECLINED_CARD, GOOD_CARD, SCA_CARD, complete_3ds, confirm_card
 from sqlmodel import select
 
 from sayzhong.billing import catalog, service
@@ -15,7 +14,15 @@ from sayzhong.db import session_scope
 from sayzhong.integrations.stripe_payments import StripePayments
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
-from tests.support.localstripe_server import SECRET_KEY, LocalStripe
+from tests.support.localstripe_server import (
+    DECLINED_CARD,
+    GOOD_CARD,
+    SCA_CARD,
+    SECRET_KEY,
+    LocalStripe,
+    complete_3ds,
+    confirm_card,
+)
 
 
 def _learner(email: str = "mei@example.org") -> int:

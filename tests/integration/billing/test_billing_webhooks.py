@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import GOOD_CARD, WEBHOOK_SECRET, confirm_card, signed_event
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -28,7 +27,14 @@ from sayzhong.integrations.stripe_payments import StripePayments
 from sayzhong.notifications.models import OutboxEmail
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
-from tests.support.localstripe_server import LocalStripe, free_port
+from tests.support.localstripe_server import (
+    GOOD_CARD,
+    WEBHOOK_SECRET,
+    LocalStripe,
+    confirm_card,
+    free_port,
+    signed_event,
+)
 
 
 @pytest.fixture
