@@ -27,7 +27,11 @@ FREE_FEATURES = (
 def _feature_list(items: tuple[str, ...]) -> rx.Component:
     return rx.el.ul(
         *[
-            rx.el.li(rx.hstack(rx.icon("check", size=16, aria_hidden="true"), rx.text(i), spacing="2"))
+            rx.el.li(
+                rx.hstack(
+                    rx.icon("check", size=16, aria_hidden="true", flex_shrink="0"), rx.text(i), spacing="2"
+                )
+            )
             for i in items
         ],
         style={"listStyle": "none", "padding": 0, "display": "grid", "gap": "6px"},
@@ -71,7 +75,11 @@ def pricing() -> rx.Component:
                 "Free",
                 rx.text("€0", size="7", weight="bold"),
                 FREE_FEATURES,
-                link_button("Start free", routes.SIGN_UP, variant="outline"),
+                rx.cond(
+                    SessionState.signed_in,
+                    link_button("Go to your lessons", routes.LEARN, variant="outline"),
+                    link_button("Start free", routes.SIGN_UP, variant="outline"),
+                ),
             ),
             _plan_card(
                 "Plus monthly",
@@ -437,7 +445,6 @@ def billing() -> rx.Component:
             ),
         ),
         rx.cond(s.loaded, _current_plan(), rx.spinner()),
-        rx.cond(s.card_mode != "", _card_form()),
         rx.cond(
             s.payments_configured,
             rx.cond(
@@ -446,6 +453,7 @@ def billing() -> rx.Component:
                 rx.cond(s.is_plus, rx.fragment(), _choose_plan()),
             ),
         ),
+        rx.cond(s.card_mode != "", _card_form()),
         rx.cond(s.payments_configured, _invoices()),
         rx.link("Compare plans", href=routes.PRICING),
         spacing="4",
