@@ -84,6 +84,7 @@ def navbar(
                 ),
                 rx.menu.separator(display=["block", "block", "none"]),
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("Plan and billing", on_select=rx.redirect(routes.BILLING)),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
             ),

@@ -12,6 +12,7 @@ import reflex as rx
 
 from components.props import Handler, Row, VarOr
 from components.recorder import recorder
+from sayzhong import routes
 
 if TYPE_CHECKING:  # states are passed in by pages; components never import them at run time
     from state.practice import PracticeState, ScoringState
@@ -332,6 +333,15 @@ def scoring_feedback(state: type[ScoringState]) -> rx.Component:
         rx.cond(
             state.error != "",
             rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(  # billing (issue 12): the upgrade path from every plan-limit message
+            state.plan_limited & (state.error != ""),
+            rx.hstack(
+                rx.link(rx.button("See Plus plans"), href=routes.PRICING),
+                rx.link("Plan and billing", href=routes.BILLING),
+                spacing="3",
+                align="center",
+            ),
         ),
         rx.cond(
             state.has_result,

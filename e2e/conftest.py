@@ -23,6 +23,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
+from sayzhong.routes import STRIPE_WEBHOOK
+from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, LocalStripe
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -76,6 +79,19 @@ def fail_on_csp_violations(name: str, console: list[str]) -> None:
     if found:
         message = f"{name}: the page broke its Content-Security-Policy:\n" + "\n".join(found)
         pytest.fail(message, pytrace=False)
+
+
+E2E_WEBHOOK_SECRET = "whsec_sayzhong_e2e"
+
+
+def localstripe_env(server: LocalStripe) -> dict[str, str]:
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": E2E_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": server.url,
+        "STRIPE_JS_URL": server.js_url,
+    }
 
 
 def free_port() -> int:
@@ -189,6 +205,22 @@ class RunningApp:
             role,
         )
 
+    def grant_plus(self, email: str, days: int = 7) -> None:
+        """Billing (issue 12): give a learner Plus as the seeded admin would on /admin/billing."""
+        self.python(
+            "import sys\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
+            "from sayzhong.billing.service import grant_plus\n"
+            "with session_scope() as s:\n"
+            "    admin = find_user_by_email(session=s, email=sys.argv[2])\n"
+            "    grant_plus(session=s, actor=admin, email=sys.argv[1], days=int(sys.argv[3]),\n"
+            "               reason='e2e journey')\n",
+            email,
+            self.admin_email,
+            str(days),
+        )
+
     def latest_email_to(self, address: str) -> str:
         code = (
             "import sys, json\n"
@@ -240,7 +272,19 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterator[RunningApp]:
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """Billing (issue 12): the real localstripe server; it also serves the test Stripe.js the page loads."""
+    server = LocalStripe().start(str(tmp_path_factory.mktemp("localstripe") / "localstripe.log"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(
+    tmp_path_factory: pytest.TempPathFactory, oidc_provider: str, localstripe: LocalStripe
+) -> Iterator[RunningApp]:
     data_dir = tmp_path_factory.mktemp("app-data")
     port = free_port()
     url = f"http://localhost:{port}"
@@ -256,6 +300,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
         "OIDC_CLIENT_SECRET": "e2e-secret",
         "OIDC_DISPLAY_NAME": "Test SSO",
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        **localstripe_env(localstripe),
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
         "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -264,6 +309,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
     subprocess.run(["alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     running = RunningApp(url=url, data_dir=data_dir, env=env, oidc_issuer=oidc_provider)
     running.cli("seed")
+    running.cli("billing", "sync-catalog")
+    localstripe.register_webhook(url + STRIPE_WEBHOOK, E2E_WEBHOOK_SECRET)
     running.admin_password = (data_dir / "dev-admin-password.txt").read_text().strip()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / "app.log"  # kept after the run for post-mortems

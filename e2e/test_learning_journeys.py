@@ -72,8 +72,10 @@ def test_role_play_through_a_branch_to_the_summary(
     mic_page: MicPageFactory, app: RunningApp, family_line: Path
 ) -> None:
     page = mic_page(family_line, loop=True)
-    sign_up(page, app.url, email=unique_email("roleplay"), name="Rin")
+    email = unique_email("roleplay")
+    sign_up(page, app.url, email=email, name="Rin")
     expect_onboarding(page, app.url, "Rin")
+    app.grant_plus(email)  # "family" is lesson 6: its role-play is part of Plus (issue 12)
     page.goto(app.url + "/dialogue?id=family-chat")
     expect(page.get_by_role("heading", name="Talking about family")).to_be_visible()
     transcript = page.get_by_role("list", name="Conversation")
@@ -116,6 +118,8 @@ LEARNER_PAGES = [
     "/practice?unit=greetings",
     "/review",
     "/account",
+    "/pricing",
+    "/billing",
 ]
 
 

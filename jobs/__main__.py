@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import PURGES, run_erasures, run_exports, run_retention
 
 
@@ -22,6 +23,8 @@ ONE_SHOT: dict[str, Callable[[], object]] = {
     "retention": run_retention,
     "exports": run_exports,
     "erasures": run_erasures,
+    "billing_webhooks": run_billing_webhooks,
+    "billing_reconcile": run_billing_reconcile,
     # One purge alone, e.g. `--once retention.expired_audio`.
     **{f"retention.{name}": functools.partial(run_one_purge, name) for name in PURGES},
 }

@@ -15,6 +15,7 @@ from sayzhong import audit
 from sayzhong.accounts import retention as account_retention
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens
+from sayzhong.billing import webhooks as billing_webhooks
 from sayzhong.db import session_scope
 from sayzhong.notifications import service as notifications
 from sayzhong.ops import jobs as ops_jobs
@@ -39,6 +40,7 @@ PURGES: dict[str, Callable[[Session], object]] = {
     "inactive_accounts": lambda s: erasure.warn_inactive_accounts(session=s),
     "privacy_records": lambda s: privacy_retention.purge_privacy_records(session=s),
     "job_runs": lambda s: ops_jobs.purge_job_runs(session=s),
+    "billing_records": lambda s: billing_webhooks.purge_billing_records(session=s),
 }
 
 

@@ -13,7 +13,12 @@ from state.practice import DRILL_UNITS, LearnState, PracticeState
 def _unit_card(unit: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(unit["title"], size="4", as_="h3"),
+            rx.hstack(
+                rx.heading(unit["title"], size="4", as_="h3"),
+                rx.cond(unit["locked"], rx.badge("Plus", color_scheme="amber", aria_label="Part of Plus")),
+                spacing="2",
+                align="center",
+            ),
             rx.text(unit["description"], size="2", color=rx.color("gray", 11)),
             rx.hstack(
                 rx.text(unit["count"].to_string() + " phrases", size="1", color=rx.color("gray", 11)),
@@ -31,7 +36,12 @@ def _unit_card(unit: Row) -> rx.Component:
 def _dialogue_card(d: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(d["title"], size="4", as_="h3"),
+            rx.hstack(
+                rx.heading(d["title"], size="4", as_="h3"),
+                rx.cond(d["locked"], rx.badge("Plus", color_scheme="amber", aria_label="Part of Plus")),
+                spacing="2",
+                align="center",
+            ),
             rx.text(d["scenario"], size="2", color=rx.color("gray", 11)),
             rx.link(
                 "Start conversation", href=d["href"], aria_label="Start conversation: " + d["title"].to(str)

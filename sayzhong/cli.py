@@ -18,6 +18,7 @@ _COMMAND_MODULES = (
     "sayzhong.curriculum.cli",
     "sayzhong.ops.cli",
     "sayzhong.privacy.cli",
+    "sayzhong.billing.cli",
 )
 
 

@@ -18,6 +18,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.legal.models",
     "sayzhong.privacy.models",
     "sayzhong.ops.models",
+    "sayzhong.billing.models",
 )
 
 

@@ -23,6 +23,10 @@ ADMIN = "/admin"
 ADMIN_USERS = "/admin/users"
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
+# Billing (issue 12)
+PRICING = "/pricing"
+BILLING = "/billing"
+ADMIN_BILLING = "/admin/billing"
 
 # Legal and privacy (issue 11)
 LEGAL = "/legal"
@@ -48,9 +52,10 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 AUTH_OIDC_START = "/auth/oidc/start"
 AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
+STRIPE_WEBHOOK = "/billing/stripe-webhook"
 
 PUBLIC_PAGES = frozenset(
-    {LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, VERIFY_EMAIL, FORBIDDEN}
+    {LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, VERIFY_EMAIL, FORBIDDEN, PRICING}
 )
 
 

@@ -10,6 +10,7 @@ import pages.account
 import pages.account_security
 import pages.admin
 import pages.auth
+import pages.billing
 import pages.dialogue
 import pages.errors
 import pages.home

@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     max_audio_bytes: int = 5 * 1024 * 1024
     max_audio_seconds: float = 30.0
 
+    # --- billing (issue 12; see docs/billing.md) ---
+    stripe_secret_key: str = ""
+    """Empty: payments are not configured — everyone is on Free (daily limit) unless staff grant Plus."""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    """Empty: api.stripe.com. Tests point it at a local `localstripe` server."""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    free_daily_scored_takes: int = Field(default=20, ge=1)
+    free_unit_count: int = Field(default=3, ge=0)
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -126,6 +137,10 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "ENV=prod needs a real mail server: set SMTP_HOST (and SMTP_USERNAME / SMTP_PASSWORD). "
                     "Without it, password-reset e-mails would stay in a local outbox and never reach users."
+                )
+            if self.stripe_secret_key and not self.stripe_webhook_secret:
+                raise ValueError(
+                    "STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET (webhooks are how payments land)"
                 )
         return self
 

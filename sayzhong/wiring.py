@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sayzhong.accounts.ports import OidcProvider
     from sayzhong.analytics.ports import AnalyticsSink
     from sayzhong.api.operations import ApiLimits
+    from sayzhong.billing.ports import PaymentsGateway
     from sayzhong.curriculum.ports import ReferenceVoice
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
@@ -130,3 +131,20 @@ def get_api_limits(settings: Settings) -> ApiLimits:
         per_token=shared(limits.per_token, client=client, name="api-token"),
         auth_failures=shared(limits.auth_failures, client=client, name="api-auth-failure"),
     )
+
+
+def stripe_configured(settings: Settings) -> bool:
+    """Payments run through Stripe only with both keys; otherwise billing explains it is not set up."""
+    return bool(settings.stripe_secret_key and settings.stripe_publishable_key)
+
+
+def get_payments(settings: Settings) -> PaymentsGateway:
+    """Stripe (or a Stripe-compatible server at STRIPE_API_BASE) when configured, else the offline
+    adapter: payments unavailable, Free limits and staff grants still apply."""
+    if stripe_configured(settings):
+        from sayzhong.integrations.stripe_payments import StripePayments
+
+        return StripePayments.from_settings(settings)
+    from sayzhong.billing.offline import PaymentsNotConfigured
+
+    return PaymentsNotConfigured()

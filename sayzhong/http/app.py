@@ -199,6 +199,7 @@ async def oidc_callback(request: Request) -> Response:
 def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
+    from sayzhong.http.billing import billing_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
 
@@ -207,6 +208,7 @@ def create_http_app() -> Starlette:
             *api_routes(wiring.get_api_limits(get_settings())),
             *practice_routes(),
             *privacy_routes(),
+            *billing_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),
@@ -224,4 +226,18 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         backend_origin=settings.backend_url.rstrip("/"),
         hsts=settings.app_url.startswith("https://"),
         extra_form_targets=tuple(o for o in (origin_of(settings.oidc_issuer),) if o),
+        payment_origins=_payment_origins(settings),
     )
+
+
+def _payment_origins(settings: Settings) -> tuple[str, ...]:
+    """Stripe.js, the Stripe API and Stripe's 3-D Secure frames — only when payments are configured."""
+    from sayzhong.wiring import stripe_configured
+
+    if not stripe_configured(settings):
+        return ()
+    api = settings.stripe_api_base or "https://api.stripe.com"
+    found: tuple[str, ...] = (origin_of(settings.stripe_js_url), origin_of(api))
+    if not settings.stripe_api_base:
+        found += ("https://hooks.stripe.com",)
+    return tuple(o for o in dict.fromkeys(found) if o)

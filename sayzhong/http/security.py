@@ -52,9 +52,12 @@ def content_security_policy(
     backend_origin: str,
     extra_form_targets: tuple[str, ...] = (),
     script_hashes: tuple[str, ...] | list[str] = (),
+    payment_origins: tuple[str, ...] = (),
 ) -> str:
+    """`payment_origins`: Stripe.js and the Stripe API (card entry on /billing), only when configured."""
     ws_origin = backend_origin.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin]))
+    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin, *payment_origins]))
+    payments = list(dict.fromkeys(payment_origins))
     return "; ".join(
         [
             "default-src 'self'",
@@ -62,7 +65,8 @@ def content_security_policy(
             # being served (React Router's hydration context and route imports, Reflex's colour-mode
             # script), allowed by hash. No 'unsafe-eval' (nothing evaluates strings: the session
             # hand-off is a component, not rx.call_script) and no 'unsafe-inline'.
-            "script-src " + " ".join(["'self'", *script_hashes]),
+            # Stripe.js (card entry) is loaded from Stripe's origin only when payments are configured.
+            "script-src " + " ".join(["'self'", *script_hashes, *payments]),
             # Styles: Emotion (Reflex's CSS-in-JS) inserts <style> elements at run time and Radix sets
             # style attributes; neither can carry a hash or nonce, so inline styles stay allowed.
             "style-src 'self' 'unsafe-inline'",
@@ -72,6 +76,7 @@ def content_security_policy(
             f"connect-src {connect}",
             # Chrome applies form-action to the redirects a form submission follows (OIDC provider).
             "form-action " + " ".join(dict.fromkeys(["'self'", backend_origin, *extra_form_targets])),
+            *(["frame-src " + " ".join(payments)] if payments else []),
             "frame-ancestors 'none'",
             "base-uri 'self'",
             "object-src 'none'",
@@ -87,11 +92,18 @@ class SecurityHeadersMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, backend_origin: str, hsts: bool, extra_form_targets: tuple[str, ...] = ()
+        self,
+        app: ASGIApp,
+        *,
+        backend_origin: str,
+        hsts: bool,
+        extra_form_targets: tuple[str, ...] = (),
+        payment_origins: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.backend_origin = backend_origin
         self.extra_form_targets = extra_form_targets
+        self.payment_origins = payment_origins
         self.headers: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -109,6 +121,7 @@ class SecurityHeadersMiddleware:
             backend_origin=self.backend_origin,
             extra_form_targets=self.extra_form_targets,
             script_hashes=script_hashes,
+            payment_origins=self.payment_origins,
         ).encode()
 
     def _policy_for_html(self, body: bytes, encoding: bytes) -> bytes:

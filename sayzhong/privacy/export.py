@@ -126,6 +126,25 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "consent_record": ExportSpec("cookie_consent.json", "user_id", about="Your cookie and tracking choices."),
     "data_export": ExportSpec("data_exports.json", "user_id", about="Your export requests."),
     "dsr_request": ExportSpec("privacy_requests.json", "user_id", about="Privacy requests handled by staff."),
+    "billing_customer": ExportSpec(
+        "billing_customer.json",
+        "user_id",
+        about="Your Stripe customer id (cards and invoices live at Stripe).",
+    ),
+    "billing_subscription": ExportSpec(
+        "billing_subscriptions.json",
+        "user_id",
+        about="Your SayZhong Plus subscriptions, trials and cancellations.",
+    ),
+    "billing_grant": ExportSpec(
+        "billing_grants.json", "user_id", about="Complimentary plans staff gave you."
+    ),
+    "billing_held_take": ExportSpec(
+        "billing_held_takes.json", "user_id", about="Takes kept at the daily limit, to be scored later."
+    ),
+    "billing_reconcile_finding": ExportSpec(
+        "billing_checks.json", "user_id", about="Differences our daily check found between us and Stripe."
+    ),
     "erasure_request": ExportSpec(
         "deletion_requests.json", "user_id", omit=frozenset({"steps"}), about="Account-deletion requests."
     ),

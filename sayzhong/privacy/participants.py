@@ -34,6 +34,8 @@ from sayzhong.privacy.ports import ErasureParticipant, ErasureSubject
 from sayzhong.settings import get_settings
 
 ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
+    # Billing first: cancel the subscription and delete the Stripe customer while the account exists.
+    ("billing", "sayzhong.privacy.participants:erase_billing"),
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
@@ -56,6 +58,14 @@ def load_participant(path: str) -> ErasureParticipant:
 def _delete(session: Session, statement: Any) -> int:
     result = session.execute(statement, execution_options={"synchronize_session": "fetch"})
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def erase_billing(*, session: Session, subject: ErasureSubject) -> int:
+    """Subscriptions cancelled now, the Stripe customer deleted (invoices stay with Stripe, as the
+    law requires), local billing rows and held takes deleted; the trial-claim hash stays."""
+    from sayzhong.billing.service import erase_billing_data
+
+    return sum(erase_billing_data(session=session, user_id=subject.user_id).values())
 
 
 def erase_practice_audio(*, session: Session, subject: ErasureSubject) -> int:

@@ -17,6 +17,7 @@ from sayzhong.api.errors import (
 )
 from sayzhong.api.operations import Operation, view_response
 from sayzhong.api.requests import AttemptUpload, attempt_id, read_attempt_upload
+from sayzhong.billing.entitlements import DailyLimitError, PlanRequiredError, guard_take
 from sayzhong.curriculum import service as curriculum
 from sayzhong.db import session_scope
 from sayzhong.http.uploads import ACCEPTED_AUDIO_TYPES, BadContentLengthError, UnsupportedMediaTypeError
@@ -32,6 +33,16 @@ ATTEMPT_COST = 5.0
 
 def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
     curriculum.get_item(upload.item_id)
+    # The same entitlement check as the browser upload route: Plus-only units, the Free plan's daily
+    # limit (the take is held, not lost) and which engine the plan scores with.
+    engine = guard_take(
+        user_id=user_id,
+        item_id=upload.item_id,
+        mode="practice",
+        audio=upload.audio,
+        content_type=upload.content_type,
+        idempotency_key=upload.idempotency_key,
+    )
     with session_scope() as session:
         return practice.score_attempt(
             session=session,
@@ -41,6 +52,7 @@ def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
             content_type=upload.content_type,
             mode="practice",
             idempotency_key=upload.idempotency_key,
+            engine=engine,
         )
 
 
@@ -80,6 +92,8 @@ OPERATIONS = (
         errors=(
             BadContentLengthError,
             curriculum.ItemNotFoundError,
+            PlanRequiredError,
+            DailyLimitError,
             practice.AttemptConflictError,
             audio_errors.AudioTooLargeError,
             audio_errors.AudioTooLongError,

@@ -11,6 +11,7 @@ from starlette.responses import FileResponse, Response
 from sayzhong.api import tokens, views
 from sayzhong.api.errors import UnknownPathError
 from sayzhong.api.operations import Operation, view_response
+from sayzhong.billing.entitlements import PlanRequiredError, require_unit_access
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.ports import ReferenceAudioError
 from sayzhong.curriculum.reference_audio import reference_audio_path
@@ -21,8 +22,9 @@ async def list_units(_request: Request, _auth: tokens.TokenAuth) -> Response:
     return view_response(views.UnitList, views.UnitList(units=[views.UnitSummary.of(u) for u in units]))
 
 
-async def get_unit(request: Request, _auth: tokens.TokenAuth) -> Response:
+async def get_unit(request: Request, auth: tokens.TokenAuth) -> Response:
     unit = await asyncio.to_thread(curriculum.get_unit, str(request.path_params["unit_id"]))
+    await asyncio.to_thread(require_unit_access, auth.user.id, unit.id)  # Plus-only units (billing)
     return view_response(views.Unit, views.Unit.of(unit))
 
 
@@ -68,7 +70,7 @@ OPERATIONS = (
         get_unit,
         scope=tokens.SCOPE_READ,
         body=views.Unit,
-        errors=(curriculum.UnitNotFoundError, UnknownPathError),
+        errors=(curriculum.UnitNotFoundError, PlanRequiredError, UnknownPathError),
         openapi={"parameters": [_UNIT_ID]},
     ),
     Operation(
