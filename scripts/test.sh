@@ -26,6 +26,10 @@ for stage in "${stages[@]}"; do
       # Migrations must produce exactly the tables the models declare.
       DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic upgrade head
       DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic check
+      # Operations (issue 16): alert rules, their unit tests and the Alertmanager routing.
+      promtool check rules deploy/prometheus/rules/*.yml
+      promtool test rules deploy/prometheus/tests/*.yml
+      amtool check-config deploy/alertmanager/alertmanager.yml
       ;;
     unit)
       "${PYTEST[@]}" tests/unit -q
