@@ -45,17 +45,17 @@ EXTRA_FIELDS = (
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [redacted]"),
     (
         re.compile(
             r"(?i)\b([\w-]*(?:password|passwd|secret|token|api[_-]?key|authorization|cookie|session|ticket)[\w-]*)"
-            r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
+            r"(\"?\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|(?:(?:bearer|basic)\s+)?[^\s,;&]+)"
         ),
         r"\1\2[redacted]",
     ),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), r"\1 [redacted]"),
     (re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"), "[email]"),
     (re.compile(r"\b(?:sk|rk|pk|whsec)_(?:live|test)?_?[A-Za-z0-9]{8,}"), "[redacted-key]"),
-    (re.compile(r"\b(?:\d[ -]?){13,19}\b"), "[number]"),
+    (re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), "[number]"),
 )
 
 

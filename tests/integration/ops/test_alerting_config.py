@@ -27,7 +27,7 @@ PENDING_METRICS = {"sayzhong_webhook_backlog", "sayzhong_dsr_requests_due_within
 def _tool(name: str) -> str:
     path = shutil.which(name)
     assert path, (
-        f"{name} is missing: scripts/setup.sh installs it (Debian packages prometheus, prometheus-alertmanager)"
+        f"{name} is missing: scripts/setup.sh installs it (Debian: prometheus, prometheus-alertmanager)"
     )
     return path
 

@@ -54,9 +54,9 @@ def test_the_jobs_metrics_port_serves_job_runs_and_the_backup_age(settings: Sett
     port = _free_port()
     server = serve_metrics(port, host="127.0.0.1")
     try:
-        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()  # noqa: S310
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
         with pytest.raises(urllib.error.HTTPError):
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/other", timeout=5)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/other", timeout=5)
     finally:
         server.shutdown()
     assert 'sayzhong_job_runs_total{job="backup",outcome="ok"}' in body
