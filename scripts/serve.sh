@@ -3,7 +3,8 @@
 # REDIS_URL is set (Reflex keeps UI state in Redis), JSON logs, multiprocess-safe /metrics.
 # `make run` stays the single-process embedded mode; this script assumes migrations already ran.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
 PORT="${PORT:-3000}"
 export APP_URL="${APP_URL:-http://localhost:$PORT}"
 # prometheus-client's multiprocess mode: every worker writes its samples here; start empty.

@@ -7,6 +7,7 @@ feature that has not landed yet); routing sends pages and tickets where the conf
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -83,14 +84,61 @@ def test_every_alert_has_severity_service_and_an_existing_runbook() -> None:
         assert str(alert["alert"]) in runbook.read_text(), f"{runbook.name} does not mention {alert['alert']}"
 
 
-def test_every_metric_an_alert_reads_is_exported() -> None:
+def exported_metrics() -> set[str]:
+    """Metric names the app exports: the families in sayzhong/ops (namespaced) and the scrape-time ones."""
     source = "\n".join(p.read_text() for p in (REPO_ROOT / "sayzhong/ops").glob("*.py"))
     exported = set(re.findall(r'"(sayzhong_[a-z0-9_]+)"', source))
     exported |= {"sayzhong_" + name for name in re.findall(r'^\s+"([a-z0-9_]+)",\n\s+"[A-Z]', source, re.M)}
-    text = RULES.read_text()
-    named = set(re.findall(r"\b(sayzhong_[a-z0-9_]+?)(?:_bucket|_count|_sum)?\b[{\[)\s]", text))
-    for metric in sorted(named - PENDING_METRICS):
+    return exported
+
+
+def metrics_named(promql: str) -> set[str]:
+    return set(re.findall(r"\b(sayzhong_[a-z0-9_]+?)(?:_bucket|_count|_sum)?\b(?=[{\[)\s]|$)", promql))
+
+
+def test_every_metric_an_alert_reads_is_exported() -> None:
+    exported = exported_metrics()
+    assert {"sayzhong_http_requests_total", "sayzhong_scoring_duration_seconds", "sayzhong_users"} <= exported
+    for metric in sorted(metrics_named(RULES.read_text()) - PENDING_METRICS):
         assert metric in exported, f"alert rules read {metric}, which nothing exports"
+
+
+DASHBOARDS = sorted((REPO_ROOT / "deploy/grafana/dashboards").glob("*.json"))
+
+
+def test_every_dashboard_panel_queries_existing_metrics_with_valid_promql(tmp_path: Path) -> None:
+    exported = exported_metrics()
+    recorded = {
+        str(r["record"])
+        for g in yaml.safe_load(RULES.read_text())["groups"]
+        for r in g["rules"]
+        if "record" in r
+    }
+    exprs = []
+    assert {p.stem for p in DASHBOARDS} == {"service-red", "scoring", "jobs", "business"}
+    for board in DASHBOARDS:
+        for panel in json.loads(board.read_text())["panels"]:
+            for target in panel["targets"]:
+                expr = str(target["expr"])
+                named = metrics_named(expr) | (set(re.findall(r"\bsayzhong:[a-z0-9_:]+", expr)))
+                assert named, f"{board.name} / {panel['title']}: the query names no SayZhong metric"
+                for metric in named:
+                    assert metric in exported | recorded, (
+                        f"{board.name} / {panel['title']}: {metric} does not exist"
+                    )
+                exprs.append(expr)
+    # promtool parses each query (as a recording rule), so a typo in PromQL fails here.
+    rules = {
+        "groups": [
+            {
+                "name": "dashboards",
+                "rules": [{"record": f"dashboard:q{i}", "expr": e} for i, e in enumerate(exprs)],
+            }
+        ]
+    }
+    (tmp_path / "dashboards.yml").write_text(yaml.safe_dump(rules))
+    checked = _run(_tool("promtool"), "check", "rules", str(tmp_path / "dashboards.yml"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_alertmanager_config_is_valid() -> None:
