@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -442,6 +443,10 @@ def start_stack(
         "PORT": str(args.blank_port),
         "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
         "PROMETHEUS_MULTIPROC_DIR": "",
+        "REFLEX_USE_NPM": "1",
+        "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
     }
     procs.append(
         subprocess.Popen(
@@ -475,8 +480,11 @@ def stop(procs: list[subprocess.Popen[bytes]], work: Path) -> None:
         try:
             os.killpg(proc.pid, signal.SIGINT)
             proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
     subprocess.run([str(ROOT / "scripts/pg.sh"), "stop", str(work / "pg")], check=False)
 
 

@@ -30,6 +30,7 @@ for stage in "${stages[@]}"; do
       promtool check rules deploy/prometheus/rules/*.yml
       promtool test rules deploy/prometheus/tests/*.yml
       amtool check-config deploy/alertmanager/alertmanager.yml
+      python scripts/security_audit.py   # bandit against the reviewed baseline, pip-audit
       ;;
     unit)
       "${PYTEST[@]}" tests/unit -q
