@@ -25,7 +25,6 @@ import json
 import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,7 +99,7 @@ class Tab:
                 self.frames.put_nowait(text)
 
     async def event(
-        self, name: str, payload: dict[str, object], path: str, until: str, timeout: float = 30
+        self, name: str, payload: dict[str, object], path: str, until: str, limit_s: float = 30
     ) -> float:
         """Send one event; the seconds until a frame containing ``until`` arrives."""
         assert self.ws is not None
@@ -114,7 +113,7 @@ class Tab:
         await self.ws.send(
             "42/_event," + json.dumps(["event", {"name": name, "payload": payload, "router_data": router}])
         )
-        deadline = start + timeout
+        deadline = start + limit_s
         while True:
             frame = await asyncio.wait_for(self.frames.get(), max(0.01, deadline - time.perf_counter()))
             if until in frame:
@@ -294,7 +293,8 @@ def report(level: int, stats: Stats, duration: float) -> str:
     for step in sorted(set(stats.samples) | set(stats.errors)):
         v = stats.samples.get(step, [])
         lines.append(
-            f"| {step} | {len(v)} | {pct(v, 0.5):.1f} | {pct(v, 0.95):.1f} | {pct(v, 0.99):.1f} | {stats.errors.get(step, 0)} |"
+            f"| {step} | {len(v)} | {pct(v, 0.5):.1f} | {pct(v, 0.95):.1f} | {pct(v, 0.99):.1f} "
+            f"| {stats.errors.get(step, 0)} |"
         )
     home = stats.samples.get("web: open home (on_load)", [])
     blank = stats.samples.get("blank: open page (on_load)", [])
@@ -516,7 +516,8 @@ def main() -> int:
             base, blank = start_stack(args, work, procs)
         learners = seed(max(levels))
         print(
-            f"# SayZhong load test: {args.workers} workers, PostgreSQL + Redis, think time {args.think:.0f} s, "
+            f"# SayZhong load test: {args.workers} workers, PostgreSQL + Redis, "
+            f"think time {args.think:.0f} s, "
             f"{os.cpu_count()} CPUs"
         )
         for level in levels:
