@@ -498,6 +498,9 @@ def main() -> int:
         "--think", type=float, default=15, help="seconds per learner cycle (1 take per cycle)"
     )
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=float, default=60, help="untimed seconds first (models load in every worker)"
+    )
     parser.add_argument("--url", help="a running SayZhong (skip starting the stack)")
     parser.add_argument("--blank-url", help="a running blank Reflex app")
     parser.add_argument("--port", type=int, default=56431)
@@ -520,6 +523,8 @@ def main() -> int:
             f"think time {args.think:.0f} s, "
             f"{os.cpu_count()} CPUs"
         )
+        if args.warmup:
+            asyncio.run(run_level(learners[: min(levels)], base, blank, args.warmup, args.think))
         for level in levels:
             stats = asyncio.run(run_level(learners[:level], base, blank, args.duration, args.think))
             print(report(level, stats, args.duration), flush=True)
