@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import re
@@ -32,6 +33,10 @@ log_context: contextvars.ContextVar[dict[str, str] | None] = contextvars.Context
 
 # Extra fields a log call may pass (``log.info("…", extra={"duration_ms": 3})``); others are ignored.
 EXTRA_FIELDS = (
+    "event",
+    "actor_hash",
+    "target_kind",
+    "ip_prefix",
     "route",
     "method",
     "status",
@@ -103,6 +108,40 @@ def bind_user(user_id: int) -> None:
     from sayzhong.settings import get_settings
 
     bind(user_hash=hash_user(user_id, key=get_settings().secret_key))
+
+
+security_log = logging.getLogger("sayzhong.security")
+
+
+def ip_prefix(ip: str | None) -> str | None:
+    """The network, not the host: IPv4 /24, IPv6 /48 — enough to spot an attack, not to find a person."""
+    if not ip:
+        return None
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+def security_event(*, action: str, actor_id: int | None, target: str | None, ip: str | None) -> None:
+    """One line on the ``sayzhong.security`` stream (schema: docs/operations.md "Security log")."""
+    from sayzhong.settings import get_settings
+
+    key = get_settings().secret_key
+    security_log.info(
+        "security event %s",
+        action,
+        extra={
+            "event": action,
+            "actor_hash": hash_user(actor_id, key=key) if actor_id is not None else None,
+            "target_kind": target.split(":", 1)[0]
+            if target and ":" in target
+            else ("email" if target else None),
+            "ip_prefix": ip_prefix(ip),
+        },
+    )
 
 
 def current_trace_ids() -> tuple[str | None, str | None]:

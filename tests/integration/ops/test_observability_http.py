@@ -198,3 +198,29 @@ def test_log_lines_are_json_with_trace_and_request_ids_and_no_personal_data(
     for secret in (email, PASSWORD, token, ops_settings.secret_key, METRICS_TOKEN):
         assert secret not in raw
     assert "[email]" in raw and "password=[redacted]" in raw
+
+
+def test_security_events_form_their_own_log_stream_without_addresses(
+    ops_settings: Settings, log_lines: io.StringIO
+) -> None:
+    from sayzhong.accounts import service as accounts
+    from sayzhong.db import session_scope
+
+    load_all_models()
+    SQLModel.metadata.create_all(get_engine())
+    signed_in_learner("mei@example.org")
+    with session_scope() as session:
+        accounts.authenticate(
+            session=session,
+            email="mei@example.org",
+            password="not-her-password",
+            ip="203.0.113.77",
+            user_agent="t",
+        )
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.strip()]
+    security = [line for line in lines if line["logger"] == "sayzhong.security"]
+    events = [line["event"] for line in security]
+    assert "user.signed_up" in events and "sign_in.failed" in events
+    failed = next(line for line in security if line["event"] == "sign_in.failed")
+    assert failed["ip_prefix"] == "203.0.113.0/24"
+    assert "mei@example.org" not in log_lines.getvalue() and "203.0.113.77" not in log_lines.getvalue()
