@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str = ""
     """OTLP/HTTP collector base URL (e.g. http://collector:4318); empty keeps traces in-process only."""
     otel_service_name: str = "sayzhong"
+    azure_daily_budget_seconds: float = 0.0
+    """Audio seconds a UTC day may send to Azure Speech (all replicas together); 0 = no limit."""
     backup_dir: Path | None = None
     """Where `python -m sayzhong backup create` writes archives. Empty: DATA_DIR/backups."""
     backup_encryption_key: str = ""
