@@ -21,6 +21,7 @@ from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.http.observability import observe_http
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.ops.telemetry import start_telemetry
+from sayzhong.ops.warmup import warm_up_scoring
 
 # Operations (issue 16): JSON logs and a tracer provider for this worker; Reflex's own event and
 # websocket trace points feed our Prometheus metrics; every HTTP request is measured and traced.
@@ -32,3 +33,5 @@ app = rx.App(
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+# Every worker loads the scoring models at start, not on its first learner's take (issue 16).
+app.register_lifespan_task(warm_up_scoring)
