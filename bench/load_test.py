@@ -314,7 +314,7 @@ def report(level: int, stats: Stats, duration: float) -> str:
 
 
 def seed(n: int) -> list[Learner]:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in, users
     from sayzhong.api import tokens
     from sayzhong.db import session_scope
     from sayzhong.practice import service as practice
@@ -324,14 +324,14 @@ def seed(n: int) -> list[Learner]:
     for i in range(n):
         email = f"load-{run}-{i}@example.org"
         with session_scope() as s:
-            user_id = accounts.sign_up(session=s, email=email, password=PASSWORD, display_name=f"L{i}").id
+            user_id = users.sign_up(session=s, email=email, password=PASSWORD, display_name=f"L{i}").id
             practice.save_onboarding_answers(session=s, user_id=user_id, goal="travel", level="new")
             practice.finish_onboarding(session=s, user_id=user_id)
             _info, api_token = tokens.create_token(
                 session=s, user_id=user_id, name="load", scopes=["practice:read", "practice:write"]
             )
         with session_scope() as s:
-            session_token = accounts.authenticate(
+            session_token = sign_in.authenticate(
                 session=s, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="load"
             ).unwrap()[1]
         out.append(Learner(email, session_token, api_token, terminal=(i % 10 == 9)))

@@ -8,6 +8,7 @@ from reflex_base import otel as reflex_otel
 
 # Page modules register their routes through pages.template.template (explicit imports, no stars).
 import pages.account
+import pages.account_security
 import pages.admin
 import pages.auth
 import pages.dialogue

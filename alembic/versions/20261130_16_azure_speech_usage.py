@@ -1,7 +1,7 @@
 """Azure Speech daily usage, for the daily budget (issue 16).
 
 Revision ID: 16a0c0ffee16
-Revises: 32ec421d5d4c
+Revises: b9a6fee1ff24
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "16a0c0ffee16"
-down_revision: str | None = "32ec421d5d4c"
+down_revision: str | None = "b9a6fee1ff24"  # rechained after merging main (was 32ec421d5d4c)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

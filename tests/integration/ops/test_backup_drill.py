@@ -31,9 +31,9 @@ def _populate(settings: Settings) -> None:
     for email, tones in (("mei@example.org", [2, 3]), ("li@example.org", [3, 3])):
         token = signed_in_learner(email)
         with session_scope() as session:
-            from sayzhong.accounts import service as accounts
+            from sayzhong.accounts import sign_in
 
-            info = accounts.resolve_session(session=session, token=token)
+            info = sign_in.resolve_session(session=session, token=token)
             assert info is not None
             practice.score_attempt(
                 session=session,

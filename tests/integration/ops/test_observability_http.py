@@ -151,7 +151,7 @@ def test_metrics_need_the_bearer_token(client: TestClient) -> None:
 def test_metrics_report_business_and_security_figures_from_the_database(
     client: TestClient, ops_settings: Settings
 ) -> None:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in as accounts
     from sayzhong.db import session_scope
 
     token = signed_in_learner("mei@example.org")
@@ -203,7 +203,7 @@ def test_log_lines_are_json_with_trace_and_request_ids_and_no_personal_data(
 def test_security_events_form_their_own_log_stream_without_addresses(
     ops_settings: Settings, log_lines: io.StringIO
 ) -> None:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in as accounts
     from sayzhong.db import session_scope
 
     load_all_models()
