@@ -93,8 +93,8 @@ class Settings(BaseSettings):
     otel_service_name: str = "sayzhong"
     azure_daily_budget_seconds: float = 0.0
     """Audio seconds a UTC day may send to Azure Speech (all replicas together); 0 = no limit."""
-    backup_dir: Path | None = None
-    """Where `python -m sayzhong backup create` writes archives. Empty: DATA_DIR/backups."""
+    backup_dir: str = ""
+    """Where `python -m sayzhong backup create` writes backups. Empty: DATA_DIR/backups."""
     backup_encryption_key: str = ""
     """Passphrase for the encrypted off-site copy (AES-256-GCM); required for `--offsite`."""
     backup_offsite_dir: str = ""

@@ -58,7 +58,7 @@ class Backup:
 
 
 def backup_root(settings: Settings) -> Path:
-    return settings.backup_dir or settings.data_dir / "backups"
+    return Path(settings.backup_dir) if settings.backup_dir else settings.data_dir / "backups"
 
 
 def sha256_file(path: Path) -> str:
