@@ -42,7 +42,9 @@ def route_label(scope: Scope) -> str:
     """The matched route's template; ``static`` for the compiled front end; ``unmatched`` otherwise."""
     route = scope.get("route")
     if isinstance(route, Route | WebSocketRoute):
-        return route.path
+        # Inside a Mount (the JSON API under /api/v1) the route's path is relative to it; the mount
+        # prefix is in root_path.
+        return str(scope.get("root_path", "")) + route.path
     if isinstance(route, Mount):
         return route.path or "static"
     return "unmatched"

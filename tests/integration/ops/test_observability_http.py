@@ -224,3 +224,14 @@ def test_security_events_form_their_own_log_stream_without_addresses(
     failed = next(line for line in security if line["event"] == "sign_in.failed")
     assert failed["ip_prefix"] == "203.0.113.0/24"
     assert "mei@example.org" not in log_lines.getvalue() and "203.0.113.77" not in log_lines.getvalue()
+
+
+def test_routes_inside_the_api_mount_keep_their_full_template(client: TestClient) -> None:
+    before = _sample(
+        "sayzhong_http_requests_total", route="/api/v1/attempts/{attempt_id:int}", method="GET", status="401"
+    )
+    assert client.get("/api/v1/attempts/12345").status_code == 401
+    after = _sample(
+        "sayzhong_http_requests_total", route="/api/v1/attempts/{attempt_id:int}", method="GET", status="401"
+    )
+    assert after == before + 1
