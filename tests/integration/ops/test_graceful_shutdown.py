@@ -8,6 +8,7 @@ certainly in flight when the signal arrives (no timing guesses).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -77,6 +78,7 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "granian.log").open("wb"),
+        start_new_session=True,  # so a failed run can stop the workers too, not only the master
     )
     try:
         _wait_serving(port, proc)
@@ -109,6 +111,6 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
             stored = session.exec(select(Attempt)).all()
         assert len(stored) == 1 and (settings.data_dir / "attempts" / stored[0].audio_path).is_file()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
