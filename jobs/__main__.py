@@ -8,8 +8,10 @@ import logging
 import sys
 from collections.abc import Callable
 
+from jobs.backup import run_backup
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import PURGES, run_erasures, run_exports, run_retention
+from sayzhong.ops.metrics import timed_job
 
 
 def run_one_purge(name: str) -> object:
@@ -21,6 +23,7 @@ def run_one_purge(name: str) -> object:
 
 ONE_SHOT: dict[str, Callable[[], object]] = {
     "retention": run_retention,
+    "backup": run_backup,
     "exports": run_exports,
     "erasures": run_erasures,
     "billing_webhooks": run_billing_webhooks,
@@ -34,13 +37,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jobs", description="SayZhong scheduled jobs")
     parser.add_argument("--once", choices=sorted(ONE_SHOT), help="run one job immediately and exit")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from sayzhong.ops.telemetry import start_telemetry
+    from sayzhong.settings import get_settings
+
+    start_telemetry(role="jobs")
     if args.once:
-        result = ONE_SHOT[args.once]()
+        with timed_job(args.once):
+            result = ONE_SHOT[args.once]()
         print(result)
         values = list(result.values()) if isinstance(result, dict) else [result]
         return 1 if "failed" in values else 0
     from jobs.scheduler import build_scheduler
+
+    port = get_settings().jobs_metrics_port
+    if port:
+        from jobs.metrics_server import serve_metrics
+
+        serve_metrics(port)
 
     scheduler = build_scheduler()
     logging.getLogger("jobs").info("scheduler started with jobs: %s", [j.id for j in scheduler.get_jobs()])

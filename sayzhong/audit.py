@@ -125,6 +125,9 @@ def record_audit(
         )
     )
     session.flush()
+    from sayzhong.ops.logs import security_event
+
+    security_event(action=action, actor_id=actor_id, target=target, ip=ip)
 
 
 def list_audit_events(

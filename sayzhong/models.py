@@ -19,6 +19,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.privacy.models",
     "sayzhong.ops.models",
     "sayzhong.billing.models",
+    "sayzhong.pronunciation.budget",
 )
 
 

@@ -4,6 +4,7 @@ This is the only module under `sayzhong/` that imports Reflex, `pages`, `state` 
 """
 
 import reflex as rx
+from reflex_base import otel as reflex_otel
 
 # Page modules register their routes through pages.template.template (explicit imports, no stars).
 import pages.account
@@ -21,10 +22,20 @@ import pages.practice
 import pages.privacy
 import pages.review  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
+from sayzhong.http.observability import observe_http
+from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
+from sayzhong.ops.telemetry import start_telemetry
+from sayzhong.ops.warmup import warm_up_scoring
+
+# Operations (issue 16): JSON logs and a tracer provider for this worker; Reflex's own event and
+# websocket trace points feed our Prometheus metrics; every HTTP request is measured and traced.
+reflex_otel.enable(tracer_provider=start_telemetry(role="web"), meter_provider=PrometheusMeterProvider())
 
 app = rx.App(
-    api_transformer=[create_http_app(), security_headers],
+    api_transformer=[create_http_app(), security_headers, observe_http],
     html_lang="en",
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+# Every worker loads the scoring models at start, not on its first learner's take (issue 16).
+app.register_lifespan_task(warm_up_scoring)

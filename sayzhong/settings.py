@@ -95,6 +95,24 @@ class Settings(BaseSettings):
     stripe_js_url: str = "https://js.stripe.com/v3/"
     free_daily_scored_takes: int = Field(default=20, ge=1)
     free_unit_count: int = Field(default=3, ge=0)
+    # --- operations (issue 16): metrics, traces, logs, backups ---
+    log_format: Literal["json", "text"] = "json"
+    """json: one JSON object per line with trace id and request id (what log shippers read)."""
+    metrics_token: str = ""
+    """Bearer token for GET /metrics. Empty: only loopback callers, and never when ENV=prod."""
+    jobs_metrics_port: int = 0
+    """The jobs process serves its own /metrics on this port (0: off); bind it to a private network."""
+    otel_exporter_otlp_endpoint: str = ""
+    """OTLP/HTTP collector base URL (e.g. http://collector:4318); empty keeps traces in-process only."""
+    otel_service_name: str = "sayzhong"
+    azure_daily_budget_seconds: float = 0.0
+    """Audio seconds a UTC day may send to Azure Speech (all replicas together); 0 = no limit."""
+    backup_dir: str = ""
+    """Where `python -m sayzhong backup create` writes backups. Empty: DATA_DIR/backups."""
+    backup_encryption_key: str = ""
+    """Passphrase for the encrypted off-site copy (AES-256-GCM); required for `--offsite`."""
+    backup_offsite_dir: str = ""
+    """A mounted off-site target (e.g. an Azure Files share) that receives encrypted copies."""
 
     @property
     def effective_database_url(self) -> str:

@@ -49,11 +49,19 @@ def get_assessor(settings: Settings) -> PronunciationAssessor:
     if azure_configured(settings):
         from sayzhong.integrations.azure_speech import AzureSpeechAssessor
 
-        return AzureSpeechAssessor(
+        azure = AzureSpeechAssessor(
             key=settings.azure_speech_key,
             region=settings.azure_speech_region,
             host=settings.azure_speech_host,
             timeout_s=settings.azure_timeout_s,
+        )
+        if settings.azure_daily_budget_seconds <= 0:
+            return azure
+        from sayzhong.db import session_scope
+        from sayzhong.pronunciation.budget import BudgetedAssessor
+
+        return BudgetedAssessor(
+            azure, budget_seconds=settings.azure_daily_budget_seconds, session_factory=session_scope
         )
     from sayzhong.pronunciation.offline import OfflineAssessor
 

@@ -6,7 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 APT_PACKAGES=(chromium ffmpeg espeak-ng sox libportaudio2 libsndfile1 postgresql redis-server
-              ca-certificates curl fonts-noto-cjk)
+              ca-certificates curl fonts-noto-cjk
+              prometheus prometheus-alertmanager)  # promtool + amtool: alert rule and routing tests
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -25,6 +25,11 @@ for stage in "${stages[@]}"; do
       python -m sayzhong content check
       # Migrations must produce exactly the tables the models declare.
       "$ROOT/scripts/check_migrations.sh"
+      # Operations (issue 16): alert rules, their unit tests and the Alertmanager routing.
+      promtool check rules deploy/prometheus/rules/*.yml
+      promtool test rules deploy/prometheus/tests/*.yml
+      amtool check-config deploy/alertmanager/alertmanager.yml
+      python scripts/security_audit.py   # bandit against the reviewed baseline, pip-audit
       ;;
     unit)
       # Pure tests only: service tests that use a database are marked `db` (tests/conftest.py).

@@ -200,6 +200,7 @@ def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
     from sayzhong.http.billing import billing_routes
+    from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
 
@@ -209,6 +210,7 @@ def create_http_app() -> Starlette:
             *practice_routes(),
             *privacy_routes(),
             *billing_routes(),
+            *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from opentelemetry import trace
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,6 +23,8 @@ from sayzhong.analytics import service as analytics
 from sayzhong.curriculum import service as curriculum
 from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ValidationError
+from sayzhong.ops import metrics
+from sayzhong.ops.logs import bind_user
 from sayzhong.practice import progress, review, storage
 from sayzhong.practice.hints import tone_hint
 from sayzhong.practice.home import home_summary
@@ -66,6 +69,7 @@ from sayzhong.practice.stats import accuracy_over_time, tone_stats
 from sayzhong.pronunciation.profile import SpeakerProfile
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 ENGINES = ("auto", "offline", "azure")
 _IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
@@ -159,6 +163,7 @@ def _content_type(sniffed: str, declared: str) -> str:
     return declared if _CONTENT_TYPE.match(declared) else sniffed
 
 
+@tracer.start_as_current_span("practice.score_attempt")
 def score_attempt(
     *,
     session: Session,
@@ -179,6 +184,7 @@ def score_attempt(
     and nothing is stored. Scoring happens before any write so the transaction stays short.
     `now` is for jobs and tests; routes must not pass a client's clock.
     """
+    bind_user(user_id)
     _check_arguments(mode, engine, idempotency_key)
     if idempotency_key is not None:
         existing = _by_idempotency_key(session, user_id, idempotency_key)
@@ -192,7 +198,11 @@ def score_attempt(
     text = item.hanzi
 
     # Scored against the content's reviewed pinyin: its tones are the ones the learner was shown.
-    result = json_safe(assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine))
+    with metrics.scoring_timer(engine) as outcome:
+        result = json_safe(
+            assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine)
+        )
+        outcome.engine = str(result.get("Engine", engine))
     parsed = parse_result(result)
     now = now or utcnow()
 
@@ -222,9 +232,11 @@ def score_attempt(
     except BaseException:
         storage.delete_take(stored.relative_path)
         raise
+    metrics.SCORED_TAKES.labels(mode, view.engine).inc()
     return view
 
 
+@tracer.start_as_current_span("practice.store")
 def _persist(
     *,
     session: Session,

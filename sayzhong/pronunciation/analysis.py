@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from opentelemetry import trace
 
 from sayzhong.pronunciation.align import segment_syllables
 from sayzhong.pronunciation.audio import DecodedAudio
@@ -21,6 +22,8 @@ from sayzhong.pronunciation.features import SyllablePitch, phrase_features
 from sayzhong.pronunciation.pitch import PitchTrack, track_pitch
 from sayzhong.pronunciation.profile import SpeakerProfile
 from sayzhong.pronunciation.text import ExpectedSyllable
+
+tracer = trace.get_tracer(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -280,17 +283,20 @@ def analyse(
     (``use_aligner=False`` splits the speech by energy instead: for tests on synthetic voices,
     which the aligner rightly does not take for speech, and for the benchmark's ablation)."""
     model = model or load_model()
-    track = track_pitch(audio.samples, audio.sample_rate)
-    location = locate_syllables(audio, track, expected, use_aligner=use_aligner)
+    with tracer.start_as_current_span("pronunciation.pitch"):
+        track = track_pitch(audio.samples, audio.sample_rate)
+    with tracer.start_as_current_span("pronunciation.align"):
+        location = locate_syllables(audio, track, expected, use_aligner=use_aligner)
     if not location.spans:
         norm = Normalisation(profile.median_st if profile else 0.0, NOMINAL_RANGE_ST, "shape-only")
         judgements = [ToneJudgement(None) for _ in expected]
         return Analysis(
             track, location, None, norm, judgements, model.thresholds_for(norm.model_kind, len(expected))
         )
-    contours = [span_contour(track, span) for span in location.spans]
-    norm = choose_normalisation(contours, [s.judged for s in expected], profile)
-    judgements = judge_phrase(contours, expected, norm, model)
+    with tracer.start_as_current_span("pronunciation.classify"):
+        contours = [span_contour(track, span) for span in location.spans]
+        norm = choose_normalisation(contours, [s.judged for s in expected], profile)
+        judgements = judge_phrase(contours, expected, norm, model)
     return Analysis(
         track, location, contours, norm, judgements, model.thresholds_for(norm.model_kind, len(expected))
     )

@@ -15,7 +15,9 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from opentelemetry import trace
 
+from sayzhong.ops import metrics
 from sayzhong.pronunciation import scoring
 from sayzhong.pronunciation.audio import decode_audio
 from sayzhong.pronunciation.offline import OfflineAssessor
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from sayzhong.settings import Settings
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 ENGINES = ("auto", "offline", "azure")
 
@@ -52,26 +55,40 @@ def assess_pronunciation(
         raise ValidationError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
     settings = settings or get_settings()
     expected = expected_syllables(text, reading=reading)
-    decoded = decode_audio(audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds)
-    offline = OfflineAssessor().assess(audio=decoded, text=text, expected=expected, profile=profile)
+    with tracer.start_as_current_span("audio.decode"):
+        decoded = decode_audio(
+            audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds
+        )
+    with tracer.start_as_current_span("pronunciation.offline"):
+        offline = OfflineAssessor().assess(audio=decoded, text=text, expected=expected, profile=profile)
     if engine == "offline":
         return offline
     if engine == "auto" and not wiring.azure_configured(settings):
         return offline
     if not wiring.azure_configured(settings):
-        offline["AzureFallbackReason"] = "not_configured"
-        return offline
+        return _fell_back(offline, "not_configured")
     if not any(len(s.grapheme) == 1 and "\u3400" <= s.grapheme <= "\u9fff" for s in expected):
-        offline["AzureFallbackReason"] = "pinyin_text"  # Azure needs characters as reference text
-        return offline
+        return _fell_back(offline, "pinyin_text")  # Azure needs characters as reference text
     assessor = wiring.get_assessor(settings)
     try:
-        azure = assessor.assess(audio=decoded, text=text, expected=expected, profile=profile)
+        with tracer.start_as_current_span("pronunciation.azure"):
+            azure = assessor.assess(audio=decoded, text=text, expected=expected, profile=profile)
     except AssessorUnavailableError as exc:
-        log.warning("azure assessment unavailable: %s %s", exc.reason, exc.detail)
-        offline["AzureFallbackReason"] = exc.reason
-        return offline
-    return merge_azure(offline, azure)
+        log.warning(
+            "azure assessment unavailable: %s %s", exc.reason, exc.detail, extra={"reason": exc.reason}
+        )
+        return _fell_back(offline, exc.reason)
+    merged = merge_azure(offline, azure)
+    if merged.get("AzureFallbackReason"):
+        metrics.AZURE_FALLBACKS.labels(merged["AzureFallbackReason"]).inc()
+    return merged
+
+
+def _fell_back(offline: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The offline result, marked (and counted) as scored without Azure for ``reason``."""
+    offline["AzureFallbackReason"] = reason
+    metrics.AZURE_FALLBACKS.labels(reason).inc()
+    return offline
 
 
 def merge_azure(offline: dict[str, Any], azure: dict[str, Any]) -> dict[str, Any]:

@@ -35,6 +35,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "audit_event": {"id", "created_at", "action"},
     "outbox_email": {"id", "created_at", "sent_via"},
     "analytics_event": {"id"},
+    "azure_speech_usage": {"day", "seconds"},
     "api_token": {"id"},
     "learner_profile": {"id"},
     "practice_attempt": {"id"},

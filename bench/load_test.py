@@ -1,0 +1,538 @@
+"""Load test: simulated learners against a real multi-worker SayZhong, beside a blank Reflex app.
+
+    python bench/load_test.py --learners 50,500 --duration 60 --workers 3
+
+starts, on loopback, a throw-away PostgreSQL (scripts/pg.sh), Redis, SayZhong in production mode with
+several granian workers (scripts/serve.sh) and a blank Reflex app (one page, an empty on_load) in
+the same mode; seeds the learners; then runs each load level for ``--duration`` seconds and prints
+p50/p95/p99 and errors per step, and the ratio to the blank app (this box is shared and noisy, so
+the ratio is the figure to compare between runs). ``--url``/``--blank-url`` target running servers
+instead (then seed with the same DATABASE_URL/DATA_DIR as the server).
+
+A web learner keeps one websocket (Reflex's socket.io protocol, spoken directly) and loops with a
+think time of ``--think`` seconds: open home (hydrate + on_load), open the lesson list, open a lesson,
+upload a take (the browser's upload route), read the result and progress (JSON API). One learner
+in ten is a terminal-client learner: the same through the JSON API only. Every learner signs in
+once at the start through the sign-in page's event handler (password check included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import websockets  # noqa: E402
+
+PASSWORD = "learning tones daily"
+STATE = "reflex___state____state"
+SIGN_IN_EVENT = f"{STATE}.state___accounts____sign_in_state.submit"
+HYDRATED = '"is_hydrated_rx_state_":true'
+
+
+@dataclass
+class Stats:
+    samples: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def record(self, step: str, seconds: float) -> None:
+        self.samples[step].append(seconds * 1000)
+
+    def error(self, step: str) -> None:
+        self.errors[step] += 1
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# --- Reflex's websocket protocol (engine.io v4 + socket.io over a plain websocket) -------------
+
+
+class Tab:
+    def __init__(self, base: str, cookie: str | None) -> None:
+        self.base = base
+        self.cookie = cookie
+        self.ws: websockets.ClientConnection | None = None
+        self.frames: asyncio.Queue[str] = asyncio.Queue()
+        self.reader: asyncio.Task[None] | None = None
+        self.last_match = ""
+
+    async def open(self) -> bool:
+        url = self.base.replace("http", "ws", 1) + f"/_event/?EIO=4&transport=websocket&token={uuid.uuid4()}"
+        headers = {"Origin": self.base}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        self.ws = await websockets.connect(url, additional_headers=headers, max_size=None, open_timeout=30)
+        await self.ws.recv()  # engine.io OPEN
+        await self.ws.send("40/_event,{}")
+        while not (await self.ws.recv()).startswith("40/_event"):
+            pass
+        self.reader = asyncio.create_task(self._read())
+        return True
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            text = frame if isinstance(frame, str) else frame.decode()
+            if text == "2":  # engine.io ping
+                await self.ws.send("3")
+            elif text.startswith("42/_event"):
+                self.frames.put_nowait(text)
+
+    async def event(
+        self, name: str, payload: dict[str, object], path: str, until: str, limit_s: float = 30
+    ) -> float:
+        """Send one event; the seconds until a frame containing ``until`` arrives."""
+        assert self.ws is not None
+        while not self.frames.empty():
+            self.frames.get_nowait()
+        pathname, _, query = path.partition("?")
+        router = {"pathname": pathname, "asPath": path}
+        if query:
+            router["query"] = dict(p.split("=", 1) for p in query.split("&"))
+        start = time.perf_counter()
+        await self.ws.send(
+            "42/_event," + json.dumps(["event", {"name": name, "payload": payload, "router_data": router}])
+        )
+        deadline = start + limit_s
+        while True:
+            frame = await asyncio.wait_for(self.frames.get(), max(0.01, deadline - time.perf_counter()))
+            if until in frame:
+                self.last_match = frame
+                return time.perf_counter() - start
+
+    async def load_page(self, path: str) -> float:
+        return await self.event(f"{STATE}.hydrate_and_load", {}, path, HYDRATED)
+
+    async def close(self) -> None:
+        if self.reader:
+            self.reader.cancel()
+        if self.ws:
+            await self.ws.close()
+
+
+# --- simulated learners -------------------------------------------------------------------------
+
+
+@dataclass
+class Learner:
+    email: str
+    session_token: str
+    api_token: str
+    terminal: bool
+
+
+async def timed(stats: Stats, step: str, coro) -> object:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    try:
+        result = await coro
+    except Exception:
+        stats.error(step)
+        return None
+    stats.record(step, time.perf_counter() - start)
+    return result
+
+
+async def sign_in(base: str, learner: Learner, http: httpx.AsyncClient) -> str:
+    """The browser's sign-in: the page's submit handler checks the password and hands back a
+    one-time ticket, which POST /auth/session turns into the HttpOnly session cookie."""
+    tab = Tab(base, None)
+    await tab.open()
+    try:
+        await tab.event(
+            SIGN_IN_EVENT, {"form": {"email": learner.email, "password": PASSWORD}}, "/signin", "ticket"
+        )
+    finally:
+        frames = []
+        while not tab.frames.empty():
+            frames.append(tab.frames.get_nowait())
+        await tab.close()
+    ticket = re.search(r'ticket\\": \\"([^\\"]+)', "".join(frames) + _last_frame(tab))
+    if ticket is None:
+        raise RuntimeError("no ticket")
+    async with httpx.AsyncClient(timeout=60) as browser:  # its own cookie jar, like a browser
+        response = await browser.post(
+            f"{base}/auth/session",
+            data={"ticket": ticket.group(1), "next": "/home"},
+            headers={"origin": base},
+        )
+        token = response.cookies.get("sz_session")
+    if response.status_code != 303 or not token:
+        raise RuntimeError(f"sign-in hand-off failed: {response.status_code}")
+    return f"sz_session={token}"
+
+
+def _last_frame(tab: Tab) -> str:
+    return tab.last_match
+
+
+async def run_learner(
+    learner: Learner,
+    base: str,
+    take: bytes,
+    stats: Stats,
+    stop_at: float,
+    think: float,
+    http: httpx.AsyncClient,
+) -> None:
+    api = {"authorization": f"Bearer {learner.api_token}"}
+    await asyncio.sleep(random.uniform(0, think))  # spread the arrivals
+    tab = None
+    cookie = f"sz_session={learner.session_token}"
+    if not learner.terminal:
+        signed_in = await timed(stats, "web: sign in", sign_in(base, learner, http))
+        if signed_in is None:
+            return
+        cookie = str(signed_in)
+        tab = Tab(base, cookie)
+        if await timed(stats, "web: connect", tab.open()) is None:
+            return
+    try:
+        while time.perf_counter() < stop_at:
+            cycle_start = time.perf_counter()
+            if tab is not None:
+                await timed(stats, "web: open home (on_load)", tab.load_page("/home"))
+                await timed(stats, "web: open lesson list", tab.load_page("/learn"))
+                await timed(stats, "web: open lesson", tab.load_page("/practice?unit=greetings"))
+                headers = {
+                    "content-type": "audio/wav",
+                    "x-item-id": "greetings.hello",
+                    "origin": base,
+                    "cookie": f"sz_session={learner.session_token}",
+                }
+                upload = http.post(f"{base}/practice/attempts", content=take, headers=headers)
+                step = "web: upload take (scored)"
+            else:
+                headers = {**api, "content-type": "audio/wav", "x-item-id": "greetings.hello"}
+                upload = http.post(f"{base}/api/v1/attempts", content=take, headers=headers)
+                step = "api: upload take (scored)"
+            response = await timed(stats, step, upload)
+            if response is not None and response.status_code not in (200, 201):  # type: ignore[attr-defined]
+                stats.error(step)
+                stats.samples[step].pop()
+            elif response is not None:
+                attempt_id = response.json().get("attempt_id") or response.json().get("id")  # type: ignore[attr-defined]
+                prefix = "api" if learner.terminal else "web"
+                result = await timed(
+                    stats,
+                    f"{prefix}: read result",
+                    http.get(f"{base}/api/v1/attempts/{attempt_id}", headers=api),
+                )
+                if result is not None and result.status_code != 200:  # type: ignore[attr-defined]
+                    stats.error(f"{prefix}: read result")
+                await timed(
+                    stats, f"{prefix}: read progress", http.get(f"{base}/api/v1/progress", headers=api)
+                )
+            await asyncio.sleep(
+                max(0.0, think * random.uniform(0.5, 1.5) - (time.perf_counter() - cycle_start))
+            )
+    finally:
+        if tab is not None:
+            await tab.close()
+
+
+async def run_blank_tab(base: str, stats: Stats, stop_at: float, think: float) -> None:
+    await asyncio.sleep(random.uniform(0, think))
+    tab = Tab(base, None)
+    if await timed(stats, "blank: connect", tab.open()) is None:
+        return
+    try:
+        while time.perf_counter() < stop_at:
+            cycle_start = time.perf_counter()
+            for _ in range(3):  # same number of page loads per cycle as a web learner
+                await timed(stats, "blank: open page (on_load)", tab.load_page("/"))
+            await asyncio.sleep(
+                max(0.0, think * random.uniform(0.5, 1.5) - (time.perf_counter() - cycle_start))
+            )
+    finally:
+        await tab.close()
+
+
+async def run_level(
+    learners: list[Learner], base: str, blank: str | None, duration: float, think: float
+) -> Stats:
+    from tests.support.pron_synth import synth_wav_bytes
+
+    take = synth_wav_bytes([2, 3])
+    stats = Stats()
+    stop_at = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        tasks = [run_learner(lr, base, take, stats, stop_at, think, http) for lr in learners]
+        if blank:
+            tasks += [run_blank_tab(blank, stats, stop_at, think) for lr in learners if not lr.terminal]
+        await asyncio.gather(*tasks)
+    return stats
+
+
+def report(level: int, stats: Stats, duration: float) -> str:
+    lines = [
+        f"\n### {level} concurrent learners ({duration:.0f} s)\n",
+        "| step | n | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|",
+    ]
+    for step in sorted(set(stats.samples) | set(stats.errors)):
+        v = stats.samples.get(step, [])
+        lines.append(
+            f"| {step} | {len(v)} | {pct(v, 0.5):.1f} | {pct(v, 0.95):.1f} | {pct(v, 0.99):.1f} "
+            f"| {stats.errors.get(step, 0)} |"
+        )
+    home = stats.samples.get("web: open home (on_load)", [])
+    blank = stats.samples.get("blank: open page (on_load)", [])
+    if home and blank:
+        lines.append(
+            f"\nhome on_load vs blank app: p50 x{pct(home, 0.5) / pct(blank, 0.5):.1f}, "
+            f"p99 x{pct(home, 0.99) / pct(blank, 0.99):.1f}"
+        )
+    takes = len(stats.samples.get("web: upload take (scored)", [])) + len(
+        stats.samples.get("api: upload take (scored)", [])
+    )
+    lines.append(f"scored takes: {takes / duration:.1f}/s; page loads: {len(home) / duration:.1f}/s")
+    return "\n".join(lines)
+
+
+# --- the stack ------------------------------------------------------------------------------------
+
+
+def seed(n: int) -> list[Learner]:
+    from sayzhong.accounts import sign_in, users
+    from sayzhong.api import tokens
+    from sayzhong.db import session_scope
+    from sayzhong.practice import service as practice
+
+    out = []
+    run = uuid.uuid4().hex[:6]
+    for i in range(n):
+        email = f"load-{run}-{i}@example.org"
+        with session_scope() as s:
+            user_id = users.sign_up(session=s, email=email, password=PASSWORD, display_name=f"L{i}").id
+            practice.save_onboarding_answers(session=s, user_id=user_id, goal="travel", level="new")
+            practice.finish_onboarding(session=s, user_id=user_id)
+            _info, api_token = tokens.create_token(
+                session=s, user_id=user_id, name="load", scopes=["practice:read", "practice:write"]
+            )
+        with session_scope() as s:
+            session_token = sign_in.authenticate(
+                session=s, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="load"
+            ).unwrap()[1]
+        out.append(Learner(email, session_token, api_token, terminal=(i % 10 == 9)))
+    return out
+
+
+BLANK_APP = """
+import reflex as rx
+
+class State(rx.State):
+    n: int = 0
+
+    @rx.event
+    def load(self):
+        self.n += 1
+
+@rx.page(route="/", on_load=State.load)
+def index() -> rx.Component:
+    return rx.text(State.n)
+
+app = rx.App()
+"""
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 600) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited early ({url})")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{url} not ready")
+
+
+def start_stack(
+    args: argparse.Namespace, work: Path, procs: list[subprocess.Popen[bytes]]
+) -> tuple[str, str]:
+    pg_url = subprocess.run(
+        [str(ROOT / "scripts/pg.sh"), "start", str(work / "pg"), str(args.pg_port)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    procs.append(
+        subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(args.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    )
+    base = f"http://localhost:{args.port}"
+    env = {
+        **os.environ,
+        "ENV": "test",
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": f"redis://127.0.0.1:{args.redis_port}/0",
+        "DATA_DIR": str(work / "data"),
+        "PORT": str(args.port),
+        "HOST": "127.0.0.1",
+        "APP_URL": base,
+        "GRANIAN_WORKERS": str(args.workers),
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update({k: env[k] for k in ("ENV", "DATABASE_URL", "DATA_DIR", "APP_URL")})
+    subprocess.run(
+        [str(ROOT / ".venv/bin/alembic"), "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    log = (work / "app.log").open("wb")
+    procs.append(
+        subprocess.Popen(
+            [str(ROOT / "scripts/serve.sh")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    )
+    blank_dir = work / "blank"
+    (blank_dir / "blank").mkdir(parents=True)
+    (blank_dir / "blank" / "__init__.py").write_text("")
+    (blank_dir / "blank" / "blank.py").write_text(textwrap.dedent(BLANK_APP))
+    (blank_dir / "rxconfig.py").write_text(
+        f'import reflex as rx\nconfig = rx.Config(app_name="blank", redis_url="redis://127.0.0.1:{args.redis_port}/1",'
+        ' state_manager_mode="redis", telemetry_enabled=False)\n'
+    )
+    blank = f"http://localhost:{args.blank_port}"
+    benv = {
+        **env,
+        "APP_URL": blank,
+        "PORT": str(args.blank_port),
+        "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
+        "PROMETHEUS_MULTIPROC_DIR": "",
+        "REFLEX_USE_NPM": "1",
+        "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+    }
+    procs.append(
+        subprocess.Popen(
+            [
+                "reflex",
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(args.blank_port),
+                "--backend-host",
+                "127.0.0.1",
+            ],
+            cwd=blank_dir,
+            env=benv,
+            stdout=(work / "blank.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    )
+    wait_ready(f"{base}/readyz", procs[1])
+    wait_ready(f"{blank}/ping", procs[2])
+    return base, blank
+
+
+def stop(procs: list[subprocess.Popen[bytes]], work: Path) -> None:
+    import signal
+
+    for proc in reversed(procs):
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=30)
+        except ProcessLookupError:
+            continue
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+    subprocess.run([str(ROOT / "scripts/pg.sh"), "stop", str(work / "pg")], check=False)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--learners", default="50,500", help="comma-separated load levels (1x, 10x)")
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument(
+        "--think", type=float, default=15, help="seconds per learner cycle (1 take per cycle)"
+    )
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=float, default=60, help="untimed seconds first (models load in every worker)"
+    )
+    parser.add_argument("--url", help="a running SayZhong (skip starting the stack)")
+    parser.add_argument("--blank-url", help="a running blank Reflex app")
+    parser.add_argument("--port", type=int, default=56431)
+    parser.add_argument("--blank-port", type=int, default=56432)
+    parser.add_argument("--pg-port", type=int, default=56433)
+    parser.add_argument("--redis-port", type=int, default=56434)
+    args = parser.parse_args()
+    levels = [int(x) for x in args.learners.split(",")]
+    work = Path(tempfile.mkdtemp(prefix="sayzhong-load-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        if args.url:
+            base, blank = args.url, args.blank_url
+        else:
+            base, blank = start_stack(args, work, procs)
+        learners = seed(max(levels))
+        print(
+            f"# SayZhong load test: {args.workers} workers, PostgreSQL + Redis, "
+            f"think time {args.think:.0f} s, "
+            f"{os.cpu_count()} CPUs"
+        )
+        if args.warmup:
+            asyncio.run(run_level(learners[: min(levels)], base, blank, args.warmup, args.think))
+        for level in levels:
+            stats = asyncio.run(run_level(learners[:level], base, blank, args.duration, args.think))
+            print(report(level, stats, args.duration), flush=True)
+    finally:
+        if not args.url:
+            stop(procs, work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
