@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from components.recorder import recorder
+from components.recorder import recorder, result_focus
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
 VERDICT_COLOURS = {
@@ -54,14 +54,45 @@ def pinyin_line(syllables: rx.Var) -> rx.Component:
     )
 
 
+def tone_change_notes(notes: rx.Var) -> rx.Component:
+    """The one way a tone change (sandhi) is shown: phrase cards, placement prompts, result cards.
+    `notes` is a list of sentences from `sayzhong.practice.hints.tone_change_note`."""
+    return rx.cond(
+        notes.length() > 0,
+        rx.vstack(
+            rx.foreach(
+                notes,
+                lambda note: rx.hstack(
+                    rx.icon(
+                        "arrow-right-left", size=14, aria_hidden="true", flex_shrink="0", margin_top="3px"
+                    ),
+                    rx.text(rx.text.strong("Tone change: "), note, size="2"),
+                    spacing="2",
+                    align="start",
+                ),
+            ),
+            spacing="1",
+            color=rx.color("gray", 12),
+            data_testid="tone-change",
+        ),
+    )
+
+
 def phrase_card(
-    *, hanzi: rx.Var, syllables: rx.Var, english: rx.Var, note: rx.Var, reference_url: rx.Var
+    *,
+    hanzi: rx.Var,
+    syllables: rx.Var,
+    english: rx.Var,
+    note: rx.Var,
+    reference_url: rx.Var,
+    tone_changes: rx.Var | None = None,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(hanzi, size="9", weight="bold", lang="zh-Hans", class_name="hanzi"),
             pinyin_line(syllables),
             rx.text(english, size="4", color=rx.color("gray", 11)),
+            tone_change_notes(tone_changes) if tone_changes is not None else rx.fragment(),
             rx.cond(note != "", rx.text(note, size="2", color=rx.color("gray", 11), font_style="italic")),
             rx.hstack(
                 rx.el.audio(
@@ -166,10 +197,11 @@ def mic_help(code: rx.Var) -> rx.Component:
 def score_pill(label: str, value: rx.Var) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="7", weight="bold"),
-        rx.text(label, size="1", color=rx.color("gray", 11)),
+        rx.text(label, size="1", color=rx.color("gray", 11), white_space="nowrap"),
         align="center",
         spacing="0",
-        min_width="72px",
+        role="listitem",
+        aria_label=f"{label}: " + value.to_string(),
     )
 
 
@@ -224,12 +256,12 @@ def syllable_card(syl: rx.Var) -> rx.Component:
                 spacing="3",
             ),
             rx.text(
-                "Expected tone ",
                 rx.text.strong(syl["expected_label"]),
-                " · you said ",
-                rx.text.strong(syl["heard_label"]),
+                " · ",
+                syl["heard_label"],
                 size="2",
             ),
+            tone_change_notes(syl["tone_changes"]),
             rx.box(
                 contour_chart(syl["points"]),
                 width="100%",
@@ -243,13 +275,22 @@ def syllable_card(syl: rx.Var) -> rx.Component:
         border_top=rx.cond(
             syl["verdict"] == "correct",
             f"4px solid {rx.color('green', 9)}",
-            rx.cond(
-                syl["verdict"] == "wrong_tone",
-                f"4px solid {rx.color('red', 9)}",
-                f"4px solid {rx.color('amber', 9)}",
+            rx.match(
+                syl["verdict"],
+                ("wrong_tone", f"4px solid {rx.color('red', 9)}"),
+                ("unclear", f"4px solid {rx.color('amber', 9)}"),
+                f"4px solid {rx.color('gray', 8)}",
             ),
         ),
+        role="listitem",
         data_testid="syllable-result",
+    )
+
+
+def result_announcer(text: rx.Var) -> rx.Component:
+    """A polite live region, always in the page so screen readers notice when its text changes."""
+    return rx.el.div(
+        text, role="status", aria_live="polite", aria_atomic="true", class_name="visually-hidden"
     )
 
 
@@ -262,17 +303,23 @@ def result_panel(
     engine_note: rx.Var,
     syllables: rx.Var,
     attempt_audio_url: rx.Var,
+    focus_key: rx.Var,
     said_message: rx.Var | str = "",
     not_said: rx.Var | bool = False,
 ) -> rx.Component:
-    scores = rx.hstack(
+    """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
+    "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
+    # Four scores: one row from tablet width, a 2×2 grid on phones (never one orphan on a row).
+    scores = rx.grid(
         score_pill("Overall", pron),
         score_pill("Tones", tone),
-        score_pill("Accuracy", accuracy),
+        score_pill("Syllables said", accuracy),
         score_pill("Fluency", fluency),
-        spacing="5",
-        flex_wrap="wrap",
-        role="group",
+        columns=rx.breakpoints(initial="2", sm="4"),
+        spacing="3",
+        width="100%",
+        max_width="520px",
+        role="list",
         aria_label="Scores out of 100",
     )
     cards = rx.grid(
@@ -283,30 +330,36 @@ def result_panel(
         role="list",
         aria_label="Feedback per syllable",
     )
-    return rx.vstack(
-        rx.heading("Your result", size="5", as_="h2"),
-        rx.cond(
-            said_message != "",
-            rx.callout(
-                said_message,
-                icon="ear",
-                color_scheme=rx.cond(not_said, "red", "amber"),
-                role="status",
-                data_testid="said-message",
-                width="100%",
+    return result_focus(
+        rx.vstack(
+            rx.heading("Your result", size="5", as_="h2", id="result-heading"),
+            rx.cond(
+                said_message != "",
+                rx.callout(
+                    said_message,
+                    icon="ear",
+                    color_scheme=rx.cond(not_said, "red", "amber"),
+                    data_testid="said-message",
+                    width="100%",
+                ),
             ),
+            # A take of something else gets no scores or tone verdicts, only the message and replay.
+            rx.cond(not_said, rx.fragment(), rx.fragment(scores, cards)),
+            rx.hstack(
+                rx.text("Your take:", size="2"),
+                rx.el.audio(
+                    src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"
+                ),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(engine_note, size="1", color=rx.color("gray", 11)),
+            spacing="4",
+            width="100%",
         ),
-        # A take of something else gets no scores or tone verdicts, only the message and replay.
-        rx.cond(not_said, rx.fragment(), rx.fragment(scores, cards)),
-        rx.hstack(
-            rx.text("Your take:", size="2"),
-            rx.el.audio(src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"),
-            align="center",
-            spacing="2",
-        ),
-        rx.text(engine_note, size="1", color=rx.color("gray", 11)),
-        spacing="4",
-        width="100%",
-        role="region",
+        focus_key=focus_key,
+        id="result",
+        class_name="result-focus",
         aria_label="Pronunciation result",
+        width="100%",
     )

@@ -3,10 +3,10 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import mic_help, phrase_card, recorder_panel, result_panel
+from components.practice import mic_help, phrase_card, recorder_panel, result_announcer, result_panel
 from pages.template import template
 from sayzhong import routes
-from state.practice import DRILL_UNITS, LearnState, PracticeState
+from state.practice import DRILL_UNITS, LearnState, PracticeState, ScoringState
 
 
 def _unit_card(unit: rx.Var) -> rx.Component:
@@ -86,8 +86,9 @@ def learn() -> rx.Component:
     )
 
 
-def scoring_feedback(state: type[PracticeState]) -> rx.Component:
+def scoring_feedback(state: type[ScoringState]) -> rx.Component:
     return rx.fragment(
+        result_announcer(state.announcement),
         rx.cond(state.mic_error != "", mic_help(state.mic_error)),
         rx.cond(
             state.error != "",
@@ -105,6 +106,7 @@ def scoring_feedback(state: type[PracticeState]) -> rx.Component:
                 attempt_audio_url=state.attempt_audio_url,
                 said_message=state.said_message,
                 not_said=state.not_said,
+                focus_key=state.result_key,
             ),
         ),
     )
@@ -119,6 +121,7 @@ def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
             english=state.english,
             note=state.note,
             reference_url=state.reference_audio_url,
+            tone_changes=state.tone_changes,
         ),
         recorder_panel(
             upload_url=state.upload_url,
@@ -132,8 +135,30 @@ def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
     )
 
 
+def practice_skeleton() -> rx.Component:
+    """Shown until the lesson has loaded, instead of an empty card and a stray "Finish unit"."""
+    return rx.vstack(
+        rx.heading("Loading the lesson…", size="6", as_="h1", class_name="visually-hidden"),
+        rx.skeleton(rx.box(height="32px", width="40%")),
+        rx.skeleton(rx.box(height="220px", width="100%")),
+        rx.skeleton(rx.box(height="120px", width="100%")),
+        spacing="4",
+        width="100%",
+        aria_busy="true",
+        data_testid="practice-skeleton",
+    )
+
+
 @template(routes.PRACTICE, "Practice", access="user", on_load=[PracticeState.load], max_width="960px")
 def practice_page() -> rx.Component:
+    return rx.cond(
+        ~PracticeState.loaded,
+        practice_skeleton(),
+        _practice_content(),
+    )
+
+
+def _practice_content() -> rx.Component:
     return rx.cond(
         PracticeState.not_found,
         rx.vstack(
@@ -165,7 +190,7 @@ def practice_page() -> rx.Component:
                 rx.cond(
                     PracticeState.is_last,
                     link_button("Finish unit", routes.LEARN),
-                    rx.button("Next phrase", on_click=PracticeState.next_item),
+                    rx.button(PracticeState.next_label, on_click=PracticeState.next_item),
                 ),
                 width="100%",
                 spacing="3",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -11,6 +12,33 @@ from components.layout import navbar, page_container, shell
 from state.session import SessionState
 
 Access = Literal["public", "guest", "user", "staff"]
+
+REGISTERED_ROUTES: list[str] = []
+"""Every route registered through `template` (filled at import, read when pages render)."""
+
+FOOTER_LINKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Help", ("/help",)),
+    ("Contact", ("/contact", "/help/contact", "/support")),
+    ("Privacy", ("/legal/privacy", "/privacy")),
+    ("Terms", ("/legal/terms", "/terms")),
+    ("Cookie settings", ("/privacy/cookies", "/cookies")),
+)
+"""Footer entries with the paths their pages may live at; an entry shows once its page exists."""
+
+
+def _route_matches(route: str, path: str) -> bool:
+    pattern = re.sub(r"\\\[[^/]+?\\\]", "[^/]+", re.escape(route.rstrip("/") or "/"))
+    return re.fullmatch(pattern, path) is not None
+
+
+def footer_links() -> tuple[tuple[str, str], ...]:
+    """(label, href) for the footer entries whose pages are registered — no dead links."""
+    out = []
+    for label, paths in FOOTER_LINKS:
+        found = next((p for p in paths if any(_route_matches(r, p) for r in REGISTERED_ROUTES)), None)
+        if found is not None:
+            out.append((label, found))
+    return tuple(out)
 
 
 def _access_events(access: Access) -> list:
@@ -40,9 +68,14 @@ def template(
                 display_name=SessionState.display_name,
                 on_sign_out=SessionState.sign_out,
             )
-            return shell(nav=nav, content=page_container(page_content(), max_width=max_width))
+            return shell(
+                nav=nav,
+                content=page_container(page_content(), max_width=max_width),
+                footer_links=footer_links(),
+            )
 
         page.__name__ = page_content.__name__
+        REGISTERED_ROUTES.append(route)
         rx.page(
             route=route,
             title=f"{title} · SayZhong" if title != "SayZhong" else title,

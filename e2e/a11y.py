@@ -1,0 +1,89 @@
+"""Accessibility checks shared by the journeys: axe-core (from e2e/package.json, installed by
+scripts/setup.sh) injected into the page, the two viewports every page must work at, and the list
+of routes the accessibility test visits.
+
+Adding a page to the check is one line in `ROUTES`: its path, who may see it, and (optionally) a
+heading that shows it has finished loading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from e2e.conftest import ROOT
+
+AXE_JS = ROOT / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+VIEWPORTS: dict[str, dict[str, int]] = {
+    "desktop": {"width": 1280, "height": 800},
+    "phone": {"width": 390, "height": 844},
+}
+
+Audience = Literal["public", "learner", "staff"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    path: str
+    audience: Audience
+    heading: str | None = None
+    """Text of the page's h1 once loaded; None accepts any h1."""
+
+
+ROUTES: tuple[Route, ...] = (
+    # Public pages (signed out).
+    Route("/", "public", "Say it right. Tone by tone."),
+    Route("/signin", "public"),
+    Route("/signup", "public"),
+    Route("/forgot-password", "public"),
+    Route("/forbidden", "public"),
+    # Learner pages (a freshly signed-up learner).
+    Route("/onboarding", "learner"),
+    Route("/home", "learner"),
+    Route("/learn", "learner", "Lessons"),
+    Route("/practice?unit=greetings", "learner"),
+    Route("/practice?unit=drills-syllables", "learner"),
+    Route("/review", "learner", "Review"),
+    Route("/dialogue?id=family-chat", "learner"),
+    Route("/account", "learner"),
+    # Staff pages (the seeded admin).
+    Route("/admin", "staff", "Staff area"),
+    Route("/admin/users", "staff", "Users"),
+    Route("/admin/outbox", "staff", "E-mail outbox"),
+    Route("/admin/audit", "staff", "Audit log"),
+)
+
+
+def axe_problems(page: Page, *, label: str, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
+    """axe violations of the given impacts on the page as it is now, one line each.
+
+    The page's context must be opened with `bypass_csp=True` (see `a11y_context`): the app's
+    Content-Security-Policy rightly refuses the injected axe script otherwise."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+    problems = []
+    for violation in result["violations"]:
+        if violation["impact"] in impacts:
+            targets = [node["target"] for node in violation["nodes"]][:3]
+            problems.append(f"{label}: {violation['id']} ({violation['impact']}) {targets}")
+    return problems
+
+
+def a11y_context(browser: Browser, viewport: str) -> BrowserContext:
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="en-GB", bypass_csp=True)
+    ctx.set_default_timeout(20_000)
+    return ctx
+
+
+def open_and_check(page: Page, base_url: str, route: Route, *, viewport: str) -> list[str]:
+    page.goto(base_url + route.path)
+    page.wait_for_load_state("networkidle")
+    heading = page.get_by_role("heading", level=1)
+    if route.heading:
+        heading = heading.filter(has_text=route.heading)
+    expect(heading.first).to_be_visible()
+    return axe_problems(page, label=f"{route.path} @ {viewport}")
