@@ -216,3 +216,17 @@ def shell(
         min_height="100vh",
         width="100%",
     )
+
+
+def table_frame(table: rx.Component, *, label: str | rx.Var) -> rx.Component:
+    """A wide table in a keyboard-scrollable frame: on a phone the frame scrolls sideways, and as a
+    focusable named region keyboard users can scroll it too (axe scrollable-region-focusable)."""
+    return rx.box(
+        table,
+        overflow_x="auto",
+        width="100%",
+        tab_index=0,
+        role="region",
+        aria_label=label,
+        class_name="table-frame",
+    )

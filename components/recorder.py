@@ -62,3 +62,16 @@ class PlayButton(rx.Component):
 
 
 play_button = PlayButton.create
+
+
+class CopyButton(rx.Component):
+    """Copies `text` to the clipboard and announces it (assets/components/CopyButton.jsx)."""
+
+    library = "$/public/components/CopyButton.jsx"
+    tag = "CopyButton"
+
+    text: rx.Var[str]
+    label: rx.Var[str]
+
+
+copy_button = CopyButton.create

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.layout import table_frame
 from pages.template import template
 from sayzhong import routes
 from state.admin import AdminUsersState, AuditState, OutboxState
@@ -96,7 +97,7 @@ def admin_users() -> rx.Component:
             reset_on_submit=False,
         ),
         rx.text(AdminUsersState.total.to_string() + " users", size="2", color=rx.color("gray", 11)),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -109,8 +110,7 @@ def admin_users() -> rx.Component:
                 rx.table.body(rx.foreach(AdminUsersState.users, _user_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="Users",
         ),
         rx.hstack(
             rx.button(
@@ -155,7 +155,7 @@ def admin_outbox() -> rx.Component:
             "Messages the app has sent. Without SMTP configured, this is where they are delivered.",
             color=rx.color("gray", 11),
         ),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -168,8 +168,7 @@ def admin_outbox() -> rx.Component:
                 rx.table.body(rx.foreach(OutboxState.emails, _email_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="E-mails sent",
         ),
         rx.cond(
             OutboxState.selected_body != "",
@@ -206,7 +205,7 @@ def admin_audit() -> rx.Component:
         _staff_nav(),
         _denied(AuditState.denied),
         rx.text("Security-relevant actions, newest first. Read-only.", color=rx.color("gray", 11)),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -220,8 +219,7 @@ def admin_audit() -> rx.Component:
                 rx.table.body(rx.foreach(AuditState.events, _event_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="Audit events",
         ),
         spacing="4",
         width="100%",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.layout import link_button
+from components.layout import link_button, table_frame
 from pages.practice import practice_panel, practice_skeleton
 from pages.template import template
 from sayzhong import routes
@@ -22,7 +22,7 @@ def _queue_table(title: str, items: rx.Var, *, intro: str = "") -> rx.Component:
         rx.vstack(
             rx.heading(title, size="4", as_="h2"),
             rx.text(intro, size="2", color=rx.color("gray", 11)) if intro else rx.fragment(),
-            rx.box(
+            table_frame(
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
@@ -34,8 +34,7 @@ def _queue_table(title: str, items: rx.Var, *, intro: str = "") -> rx.Component:
                     rx.table.body(rx.foreach(items, _queue_item)),
                     width="100%",
                 ),
-                overflow_x="auto",
-                width="100%",
+                label=title + " — table",
             ),
             spacing="2",
             width="100%",

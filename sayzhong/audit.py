@@ -38,6 +38,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "api_token.created": "an API access token was created",
     "api_token.revoked": "an API access token was revoked",
     "api_token.revoked_all": "all of a user's API access tokens were revoked",
+    # Support desk (issue 10): staff looking after one learner.
+    "support.user_viewed": "a staff member opened a learner's detail page",
+    "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",
+    "support.user_reactivated": "a staff member reactivated an account",
+    "support.signed_out_everywhere": "a staff member ended every session of a learner",
 }
 
 

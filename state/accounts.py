@@ -12,6 +12,7 @@ import reflex as rx
 
 from sayzhong import routes
 from sayzhong.accounts import service as accounts
+from sayzhong.accounts.devices import approximate_place, describe_device
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
@@ -259,8 +260,8 @@ class AccountState(rx.State):
         self.devices = [
             {
                 "id": str(info.id),
-                "agent": (info.user_agent or "Unknown device")[:80],
-                "ip": info.ip or "",
+                "agent": describe_device(info.user_agent),
+                "ip": approximate_place(info.ip),
                 "last_seen": info.last_seen_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "current": "yes" if info.is_current else "",
             }

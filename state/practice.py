@@ -393,11 +393,11 @@ class ReviewState(PracticeState):
 
     @rx.var
     def due_items(self) -> list[dict[str, Any]]:
-        return [item for item in self.items if item["due_now"]]
+        return [item for item in self.items if item.get("due_now", True)]
 
     @rx.var
     def also_items(self) -> list[dict[str, Any]]:
-        return [item for item in self.items if not item["due_now"]]
+        return [item for item in self.items if not item.get("due_now", True)]
 
     @rx.event
     async def load(self) -> None:  # type: ignore[override]

@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     password_changed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    deactivated_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    """Set by support staff: no sign-in and no live session while set (issue 10)."""
 
 
 class UserSession(SQLModel, table=True):
