@@ -15,7 +15,8 @@ from sayzhong.errors import AuthenticationError, PermissionDeniedError, Validati
 from tests.factories import GOOD_PASSWORD, UserFactory
 
 CHROME_WIN = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36"
 )
 
 
