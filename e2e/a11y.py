@@ -52,6 +52,7 @@ ROUTES: tuple[Route, ...] = (
     # Staff pages (the seeded admin).
     Route("/admin", "staff", "Staff area"),
     Route("/admin/users", "staff", "Users"),
+    Route("/admin/user?id=1", "staff"),  # the seeded admin's own support page
     Route("/admin/outbox", "staff", "E-mail outbox"),
     Route("/admin/audit", "staff", "Audit log"),
 )

@@ -5,7 +5,7 @@ import reflex as rx
 from components.layout import table_frame
 from pages.template import template
 from sayzhong import routes
-from state.admin import AdminUsersState, AuditState, OutboxState
+from state.admin import AdminUsersState, AuditState, OutboxState, UserDetailState
 from state.session import SessionState
 
 
@@ -63,7 +63,9 @@ def _role_cell(user: rx.Var) -> rx.Component:
 
 def _user_row(user: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(user["email"]),
+        rx.table.cell(
+            rx.link(user["email"], href=user["href"], underline="always")
+        ),
         rx.table.cell(user["name"]),
         rx.table.cell(_role_cell(user)),
         rx.table.cell(user["joined"]),
@@ -128,6 +130,143 @@ def admin_users() -> rx.Component:
             ),
             align="center",
             spacing="3",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _fact(fact: rx.Var) -> rx.Component:
+    return rx.fragment(
+        rx.el.dt(fact["label"], style={"fontWeight": 600, "color": rx.color("gray", 11)}),
+        rx.el.dd(fact["value"], style={"margin": 0, "overflowWrap": "anywhere"}),
+    )
+
+
+def _device_row(device: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(device["device"]),
+        rx.table.cell(device["place"]),
+        rx.table.cell(device["signed_in"]),
+        rx.table.cell(device["last_seen"]),
+        rx.table.cell(device["live"]),
+    )
+
+
+def _trail_row(line: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line["when"]), rx.table.cell(rx.code(line["action"])), rx.table.cell(line["by"])
+    )
+
+
+def _simple_table(label: str, headers: list[str], rows: rx.Var, row: object) -> rx.Component:
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, row)),  # type: ignore[arg-type]
+            width="100%",
+        ),
+        label=label,
+    )
+
+
+def _support_actions() -> rx.Component:
+    return rx.cond(
+        UserDetailState.can_act,
+        rx.vstack(
+            rx.heading("Support actions", size="4", as_="h2"),
+            rx.text(
+                "Each action is recorded in the audit log with your name.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            rx.hstack(
+                rx.button(
+                    "Sign out everywhere",
+                    variant="outline",
+                    on_click=UserDetailState.sign_out_everywhere,
+                ),
+                rx.cond(
+                    UserDetailState.active,
+                    rx.fragment(),
+                    rx.button("Reactivate account", on_click=UserDetailState.reactivate),
+                ),
+                spacing="3",
+                flex_wrap="wrap",
+            ),
+            rx.cond(
+                UserDetailState.active,
+                rx.form(
+                    rx.vstack(
+                        rx.el.label(
+                            "Reason for deactivating (kept in the audit log)",
+                            html_for="deactivate-reason",
+                            style={"fontWeight": 500, "fontSize": "14px"},
+                        ),
+                        rx.input(id="deactivate-reason", name="reason", max_length=200, width="100%"),
+                        rx.button("Deactivate account", type="submit", color_scheme="red", variant="soft"),
+                        spacing="2",
+                        width="100%",
+                        max_width="480px",
+                    ),
+                    on_submit=UserDetailState.deactivate,
+                    reset_on_submit=True,
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        rx.text(
+            "You cannot change this account from here (your own, or a staff account you do not manage).",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+    )
+
+
+@template(routes.ADMIN_USER, "Learner", access="staff", on_load=[UserDetailState.load])
+def admin_user() -> rx.Component:
+    return rx.vstack(
+        rx.link("← Users", href=routes.ADMIN_USERS, size="2"),
+        rx.heading(
+            rx.cond(UserDetailState.found, UserDetailState.display_name, "Learner"), size="8", as_="h1"
+        ),
+        _staff_nav(),
+        _denied(UserDetailState.denied),
+        rx.cond(
+            UserDetailState.message != "",
+            rx.callout(UserDetailState.message, color_scheme="green", role="status", width="100%"),
+        ),
+        rx.cond(
+            UserDetailState.error != "",
+            rx.callout(UserDetailState.error, color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            UserDetailState.found,
+            rx.vstack(
+                rx.el.dl(
+                    rx.foreach(UserDetailState.facts, _fact),
+                    style={
+                        "display": "grid",
+                        "gridTemplateColumns": "minmax(120px, max-content) 1fr",
+                        "gap": "6px 16px",
+                        "margin": 0,
+                    },
+                    aria_label="Account facts",
+                ),
+                _support_actions(),
+                rx.heading("Signed-in devices", size="4", as_="h2"),
+                _simple_table(
+                    "Signed-in devices",
+                    ["Device", "Approximate place", "Signed in", "Last seen", "Session"],
+                    UserDetailState.devices,
+                    _device_row,
+                ),
+                rx.heading("Audit trail", size="4", as_="h2"),
+                _simple_table("Audit trail", ["When", "Action", "By"], UserDetailState.trail, _trail_row),
+                spacing="4",
+                width="100%",
+            ),
         ),
         spacing="4",
         width="100%",
