@@ -123,9 +123,9 @@ def test_review_reasons_match_their_cards_and_home_agrees_on_what_is_due(
     page.goto(app.url + "/review")
     expect(page.get_by_test_id("review-due-count")).to_contain_text(f"{home_due} due now")
     assert home_due == 1
-    due_rows = page.get_by_role("region", name="Due now").get_by_role("row")
+    due_rows = page.get_by_role("region", name="Due now", exact=True).get_by_role("row")
     expect(due_rows).to_have_count(1 + home_due)  # header + rows
-    also = page.get_by_role("region", name="Also worth another go")
+    also = page.get_by_role("region", name="Also worth another go", exact=True)
     expect(also).to_contain_text("今天")
     rows = page.get_by_role("main").get_by_role("row")
     checked = 0

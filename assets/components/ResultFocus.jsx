@@ -3,8 +3,14 @@
 // them. `focusKey` changes once per result (the attempt id); an empty key does nothing.
 import { useEffect, useRef } from "react";
 
-export function ResultFocus({ focusKey, children, ...rest }) {
+export function ResultFocus({ focusKey, children, ref: outerRef, ...rest }) {
+  // Reflex hands components with an id its own `ref`; keep ours so the effect can reach the node.
   const ref = useRef(null);
+  const setRef = (node) => {
+    ref.current = node;
+    if (typeof outerRef === "function") outerRef(node);
+    else if (outerRef) outerRef.current = node;
+  };
   useEffect(() => {
     const node = ref.current;
     if (!focusKey || !node) return;
@@ -13,7 +19,7 @@ export function ResultFocus({ focusKey, children, ...rest }) {
     node.scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "start" });
   }, [focusKey]);
   return (
-    <section ref={ref} tabIndex={-1} {...rest}>
+    <section {...rest} ref={setRef} tabIndex={-1}>
       {children}
     </section>
   );
