@@ -63,9 +63,7 @@ def _role_cell(user: rx.Var) -> rx.Component:
 
 def _user_row(user: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(
-            rx.link(user["email"], href=user["href"], underline="always")
-        ),
+        rx.table.cell(rx.link(user["email"], href=user["href"], underline="always")),
         rx.table.cell(user["name"]),
         rx.table.cell(_role_cell(user)),
         rx.table.cell(user["joined"]),

@@ -102,16 +102,21 @@ class SignInState(rx.State):
         yield
         session_state = await self.get_state(SessionState)
         ip, agent = session_state.client_ip(), session_state.user_agent()
-        result = await run_in_session(
-            lambda session: accounts.authenticate(
-                session=session,
-                email=email,
-                password=password,
-                ip=ip,
-                user_agent=agent,
-                current_token=session_state.session_token(),
+        try:
+            result = await run_in_session(
+                lambda session: accounts.authenticate(
+                    session=session,
+                    email=email,
+                    password=password,
+                    ip=ip,
+                    user_agent=agent,
+                    current_token=session_state.session_token(),
+                )
             )
-        )
+        except SayZhongError as exc:  # e.g. a deactivated account: refused when the session opens
+            self.busy = False
+            self.error = exc.user_message
+            return
         self.busy = False
         if not result.ok:
             assert result.error is not None

@@ -30,7 +30,10 @@ CHROME_ANDROID = (
         (SAFARI_IPHONE, "Safari on iPhone"),
         (FIREFOX_LINUX, "Firefox on Linux"),
         (CHROME_ANDROID, "Chrome on Android"),
-        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/131.0 Safari/537.36", "Chrome on Linux"),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/131.0 Safari/537.36",
+            "Chrome on Linux",
+        ),
         ("sayzhong-client/1.0 (python-httpx)", "SayZhong terminal client"),
         ("", "Unknown device"),
         (None, "Unknown device"),
