@@ -48,6 +48,10 @@ def _queue() -> rx.Component:
     return rx.vstack(
         rx.text(
             rx.text.strong(ReviewState.due_count.to_string() + " due now"),
+            rx.cond(
+                ReviewState.also_items.length() > 0,
+                " · " + ReviewState.also_items.length().to_string() + " also worth another go",
+            ),
             " · item " + ReviewState.position,
             color=rx.color("gray", 11),
             data_testid="review-due-count",

@@ -17,6 +17,7 @@ import pages.onboarding
 import pages.practice
 import pages.review  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
+from state.practice import warm_up_tone_notes
 
 app = rx.App(
     api_transformer=[create_http_app(), security_headers],
@@ -24,3 +25,6 @@ app = rx.App(
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+
+# Issue 10: tone-change notes need the word dictionaries; load them in the background at start.
+app.register_lifespan_task(warm_up_tone_notes)

@@ -6,6 +6,7 @@ recorder then fires `on_scored(attempt_id)` and these handlers load the stored r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -297,6 +298,21 @@ def _unit_items(unit_id: str) -> tuple[str, list[dict[str, Any]]]:
     return unit.title, items
 
 
+async def with_tone_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item with its "tone_changes" notes; text analysis runs in a worker thread (the first
+    call loads the word dictionaries)."""
+
+    def _work() -> list[dict[str, Any]]:
+        return [{**item, "tone_changes": phrase_tone_changes(item["hanzi"])} for item in items]
+
+    return await asyncio.to_thread(_work)
+
+
+async def warm_up_tone_notes() -> None:
+    """Lifespan task: load the text-analysis dictionaries once at start, not on a learner's click."""
+    await asyncio.to_thread(phrase_tone_changes, "你好")
+
+
 class PracticeState(ScoringState):
     unit_id: str = ""
     unit_title: str = ""
@@ -332,7 +348,8 @@ class PracticeState(ScoringState):
 
     @rx.var
     def tone_changes(self) -> list[str]:
-        return phrase_tone_changes(self.items[self.index]["hanzi"]) if self.items else []
+        """Worked out in `load` (off the event loop) for every item of the unit."""
+        return list(self.items[self.index].get("tone_changes", [])) if self.items else []
 
     @rx.var
     def next_label(self) -> str:
@@ -351,7 +368,7 @@ class PracticeState(ScoringState):
         self.clear_result()
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         params = self.router.url.query_parameters
         unit_id = str(params.get("unit", ""))[:80]
         try:
@@ -364,7 +381,7 @@ class PracticeState(ScoringState):
             self.not_found, self.items, self.unit_title, self.loaded = True, [], "", True
             return
         self.not_found, self.loaded = False, True
-        self.unit_id, self.unit_title, self.items = unit_id, title, items
+        self.unit_id, self.unit_title, self.items = unit_id, title, await with_tone_changes(items)
         wanted = str(params.get("item", ""))
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
@@ -423,6 +440,7 @@ class ReviewState(PracticeState):
             }
             for r in queue
         ]
+        self.items = await with_tone_changes(self.items)
         self.empty = not self.items
         self.loaded = True
         if self.items:
