@@ -17,6 +17,8 @@ from e2e.conftest import ROOT
 
 AXE_JS = ROOT / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
+ALSO_BLOCKING_RULES = ("region",)
+"""Moderate-impact rules held to as well: all content sits in landmarks (banner, nav, main, footer)."""
 VIEWPORTS: dict[str, dict[str, int]] = {
     "desktop": {"width": 1280, "height": 800},
     "phone": {"width": 390, "height": 844},
@@ -68,7 +70,7 @@ def axe_problems(page: Page, *, label: str, impacts: tuple[str, ...] = BLOCKING_
     result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
     problems = []
     for violation in result["violations"]:
-        if violation["impact"] in impacts:
+        if violation["impact"] in impacts or violation["id"] in ALSO_BLOCKING_RULES:
             targets = [node["target"] for node in violation["nodes"]][:3]
             problems.append(f"{label}: {violation['id']} ({violation['impact']}) {targets}")
     return problems
