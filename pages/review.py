@@ -51,6 +51,7 @@ def _queue() -> rx.Component:
             rx.cond(
                 ReviewState.also_items.length() > 0,
                 " · " + ReviewState.also_items.length().to_string() + " also worth another go",
+                "",
             ),
             " · item " + ReviewState.position,
             color=rx.color("gray", 11),
