@@ -15,6 +15,8 @@ Access = Literal["public", "guest", "user", "staff"]
 
 REGISTERED_ROUTES: list[str] = []
 """Every route registered through `template` (filled at import, read when pages render)."""
+REGISTERED_PAGES: dict[str, Callable[[], rx.Component]] = {}
+"""Route → page function, for the smoke test that builds every page without starting the app."""
 
 FOOTER_LINKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Help", ("/help",)),
@@ -76,6 +78,7 @@ def template(
 
         page.__name__ = page_content.__name__
         REGISTERED_ROUTES.append(route)
+        REGISTERED_PAGES[route] = page
         rx.page(
             route=route,
             title=f"{title} · SayZhong" if title != "SayZhong" else title,
