@@ -60,11 +60,12 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-def axe_problems(page: Page, *, label: str, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
+def axe_problems(page: Page, label: str, *, impacts: tuple[str, ...] = BLOCKING_IMPACTS) -> list[str]:
     """axe violations of the given impacts on the page as it is now, one line each.
 
-    The page's context must be opened with `bypass_csp=True` (see `a11y_context`): the app's
-    Content-Security-Policy rightly refuses the injected axe script otherwise."""
+    axe is added as a script tag; contexts from `a11y_context` (and `mic_page(bypass_csp=True)`)
+    bypass the page's Content-Security-Policy so this keeps working when the policy forbids
+    inline scripts."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")

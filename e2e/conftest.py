@@ -82,6 +82,7 @@ class RunningApp:
     oidc_issuer: str
     admin_email: str = "admin@sayzhong.app"
     admin_password: str = field(default="")
+    _admin_totp: str = field(default="")
 
     def cli(self, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -111,11 +112,46 @@ class RunningApp:
         return self.python(
             "import sys\n"
             "from sayzhong.db import session_scope\n"
-            "from sayzhong.accounts.service import find_user_by_email\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
             "with session_scope() as s:\n"
             "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
             "    print(f'{u.id} {u.role}')\n",
             email,
+        )
+
+    def enable_two_factor(self, email: str) -> str:
+        """Enrol an authenticator for the account (as the user would) and return its secret."""
+        return self.python(
+            "import sys, time, pyotp\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts import two_factor\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
+            "with session_scope() as s:\n"
+            "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+            "    secret = two_factor.begin_enrolment(session=s, user_id=u.id).secret\n"
+            # The previous step's code (still accepted), so the current step is free for sign-in.
+            "    code = pyotp.TOTP(secret).at(time.time() - 30)\n"
+            "    two_factor.confirm_enrolment(session=s, user_id=u.id, code=code)\n"
+            "    print(secret)\n",
+            email,
+        )
+
+    def admin_totp_secret(self) -> str:
+        """The seeded admin's authenticator (staff pages require two-factor sign-in)."""
+        if not self._admin_totp:
+            self._admin_totp = self.enable_two_factor(self.admin_email)
+        return self._admin_totp
+
+    def set_role(self, email: str, role: str) -> None:
+        self.python(
+            "import sys\n"
+            "from sqlalchemy import update\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.models import User\n"
+            "with session_scope() as s:\n"
+            "    s.execute(update(User).where(User.email == sys.argv[1]).values(role=sys.argv[2]))\n",
+            email,
+            role,
         )
 
     def latest_email_to(self, address: str) -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
+import pyotp
 from playwright.sync_api import Page, expect
 
 STRONG_PASSWORD = "tones are fun 4 me"
@@ -25,11 +27,39 @@ def sign_up(
     page.get_by_role("button", name="Create account").click()
 
 
-def sign_in(page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD) -> None:
+def sign_in(
+    page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, totp_secret: str | None = None
+) -> None:
+    """Password sign-in; with `totp_secret`, also the authenticator-code step that follows."""
     page.goto(f"{base_url}/signin")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    if totp_secret is not None:
+        enter_totp(page, totp_secret)
+
+
+# The server refuses a code from a time step it already accepted (no replay), so each code typed in
+# these journeys comes from a step newer than the last one used with that secret.
+_LAST_STEP: dict[str, int] = {}
+
+
+def totp_code(secret: str) -> str:
+    """What the learner's authenticator app shows (RFC 6238), never one already used here."""
+    now_step = int(time.time()) // 30
+    step = max(now_step, _LAST_STEP.get(secret, now_step - 1) + 1)
+    if step > now_step + 1:  # three sign-ins within one step: wait for the next one
+        time.sleep(30 - time.time() % 30 + 0.5)
+        step = int(time.time()) // 30
+    _LAST_STEP[secret] = step
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def enter_totp(page: Page, secret: str) -> None:
+    field = page.get_by_label("Authentication code")
+    expect(field).to_be_visible()
+    field.fill(totp_code(secret))
+    page.get_by_role("button", name="Verify and sign in").click()
 
 
 def expect_home(page: Page, base_url: str, name: str) -> None:

@@ -30,7 +30,13 @@ def _enter_as(page: Page, app: RunningApp, audience: Audience) -> None:
         sign_up(page, app.url, email=unique_email("a11y"), name="Ada")
         expect_onboarding(page, app.url, "Ada")
     elif audience == "staff":
-        sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+        sign_in(
+            page,
+            app.url,
+            email=app.admin_email,
+            password=app.admin_password,
+            totp_secret=app.admin_totp_secret(),
+        )
         expect(page).to_have_url(re.compile(r"/(home|onboarding|admin)"))
 
 
@@ -108,7 +114,7 @@ def test_review_reasons_match_their_cards_and_home_agrees_on_what_is_due(
         "import sys\n"
         "from datetime import timedelta\n"
         "from sayzhong.db import session_scope, utcnow\n"
-        "from sayzhong.accounts.service import find_user_by_email\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
         "from sayzhong.practice.models import ReviewCard\n"
         "with session_scope() as s:\n"
         "    uid = find_user_by_email(session=s, email=sys.argv[1]).id\n"

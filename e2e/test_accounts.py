@@ -85,7 +85,7 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
     token_id = app.python(
         "import sys\n"
         "from sayzhong.db import session_scope\n"
-        "from sayzhong.accounts.service import find_user_by_email\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
         "from sayzhong.api.tokens import create_token\n"
         "with session_scope() as s:\n"
         "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
@@ -142,7 +142,9 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     sign_up(learner_page, app.url, email=learner_email, name="Yu")
     expect_onboarding(learner_page, app.url, "Yu")
 
-    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    sign_in(
+        page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
+    )
     expect(page).to_have_url(re.compile(r"/home"))
     page.goto(f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(learner_email)
@@ -154,9 +156,11 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     page.goto(f"{app.url}/admin/audit")
     expect(page.get_by_role("cell", name="role.change").first).to_be_visible()
 
-    # The promoted user now reaches the staff area (role re-read from the database on each page).
+    # The promoted user is now staff (role re-read from the database on each page), so the staff
+    # area first asks them to turn on two-factor sign-in.
     learner_page.goto(f"{app.url}/admin")
-    expect(learner_page.get_by_role("heading", name="Staff area")).to_be_visible()
+    expect(learner_page).to_have_url(re.compile(r"/account/two-factor"))
+    expect(learner_page.get_by_role("alert")).to_contain_text("Staff accounts must use two-factor sign-in")
     learner_ctx.close()
 
 

@@ -84,7 +84,13 @@ def test_learner_calling_a_staff_event_handler_directly_is_refused(
     admin_ctx = browser.new_context()
     admin = admin_ctx.new_page()
     admin.add_init_script(CAPTURE_WEBSOCKETS)
-    sign_in(admin, app.url, email=app.admin_email, password=app.admin_password)
+    sign_in(
+        admin,
+        app.url,
+        email=app.admin_email,
+        password=app.admin_password,
+        totp_secret=app.admin_totp_secret(),
+    )
     expect(admin).to_have_url(re.compile(r"/home"))
     _send_change_role(admin, user_id, "support")
     assert app.role_of(email).split()[1] == "support"

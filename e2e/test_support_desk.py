@@ -29,7 +29,9 @@ def test_staff_find_a_learner_sign_them_out_everywhere_and_deactivate_the_accoun
     sign_up(learner, app.url, email=email, name="Wen")
     expect_onboarding(learner, app.url, "Wen")
 
-    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    sign_in(
+        page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
+    )
     expect(page).to_have_url(re.compile(r"/home"))
     _open_learner(page, app, email)
     facts = page.get_by_label("Account facts")
@@ -41,6 +43,11 @@ def test_staff_find_a_learner_sign_them_out_everywhere_and_deactivate_the_accoun
     expect(devices).to_contain_text("This computer")  # loopback: a place, never the raw address
     expect(page.get_by_role("main")).not_to_contain_text("127.0.0.1")
     expect(page.get_by_role("main")).not_to_contain_text("HeadlessChrome")
+
+    page.get_by_role("button", name="Resend confirmation e-mail").click()
+    expect(page.get_by_role("status").filter(has_text="confirmation link")).to_be_visible()
+    expect(page.get_by_role("region", name="Audit trail")).to_contain_text("support.verification_resent")
+    assert "/verify-email?token=" in app.latest_email_to(email)
 
     page.get_by_role("button", name="Sign out everywhere").click()
     expect(page.get_by_role("status").filter(has_text="Signed out everywhere")).to_contain_text(

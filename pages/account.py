@@ -206,6 +206,21 @@ def account() -> rx.Component:
                 reset_on_submit=False,
             ),
         ),
+        _section(
+            "Two-factor sign-in",
+            rx.hstack(
+                rx.cond(
+                    SessionState.two_factor_enabled,
+                    rx.badge("On", color_scheme="green", size="2"),
+                    rx.badge("Off", color_scheme="gray", size="2"),
+                ),
+                rx.text("A code from your phone in addition to your password.", size="2"),
+                link_button("Manage two-factor sign-in", routes.TWO_FACTOR, variant="outline", size="2"),
+                wrap="wrap",
+                align="center",
+                spacing="3",
+            ),
+        ),
         rx.cond(
             AccountState.has_password,
             _section(

@@ -189,6 +189,15 @@ def _support_actions() -> rx.Component:
                     rx.fragment(),
                     rx.button("Reactivate account", on_click=UserDetailState.reactivate),
                 ),
+                rx.cond(
+                    UserDetailState.verified,
+                    rx.fragment(),
+                    rx.button(
+                        "Resend confirmation e-mail",
+                        variant="outline",
+                        on_click=UserDetailState.resend_verification,
+                    ),
+                ),
                 spacing="3",
                 flex_wrap="wrap",
             ),

@@ -53,9 +53,32 @@ def sign_up() -> rx.Component:
     )
 
 
+def _two_factor_step() -> rx.Component:
+    return card_form(
+        "Two-factor sign-in",
+        "Open your authenticator app and enter the 6-digit code it shows for SayZhong.",
+        error_message(SignInState.error),
+        field(
+            "Authentication code",
+            "code",
+            autocomplete="one-time-code",
+            placeholder="123456",
+            hint="Lost your phone? Enter one of your recovery codes instead (for example abcde-fghjk).",
+            max_length=20,
+        ),
+        submit_button("Verify and sign in", busy=SignInState.busy),
+        rx.button("Start again", type="button", variant="ghost", size="2", on_click=SignInState.start_over),
+        on_submit=SignInState.submit_code,
+    )
+
+
 @template(routes.SIGN_IN, "Sign in", access="guest", on_load=[SignInState.load])
 def sign_in() -> rx.Component:
-    return _centered(
+    return _centered(rx.cond(SignInState.step == "code", _two_factor_step(), _password_step()))
+
+
+def _password_step() -> rx.Component:
+    return rx.fragment(
         card_form(
             "Welcome back",
             "Sign in to continue practising.",

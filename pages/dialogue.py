@@ -26,7 +26,11 @@ def _bubble(line: rx.Var) -> rx.Component:
                     rx.el.audio(
                         src=line["audio"], controls=True, preload="none", aria_label="Partner's line"
                     ),
-                    rx.badge("Score " + line["score"].to(str), color_scheme="green", variant="soft"),
+                    rx.cond(
+                        line["score"] == "",
+                        rx.badge("Skipped", color_scheme="gray", variant="soft"),
+                        rx.badge("Score " + line["score"].to(str), color_scheme="green", variant="soft"),
+                    ),
                 ),
                 spacing="1",
                 align="start",
@@ -97,6 +101,15 @@ def _learner_turn() -> rx.Component:
                     on_status=DialogueState.on_status,
                     label="Record my line",
                 ),
+                # After a take that was not this line the learner stays here: try again, or move on.
+                rx.cond(
+                    DialogueState.holding,
+                    rx.button(
+                        rx.cond(DialogueState.held_attempt > 0, "Keep this take and go on", "Skip this line"),
+                        on_click=DialogueState.move_on,
+                        variant="outline",
+                    ),
+                ),
                 spacing="3",
                 width="100%",
             ),
@@ -116,38 +129,50 @@ def _weak(item: rx.Var) -> rx.Component:
     )
 
 
+def _weakest_or_praise() -> rx.Component:
+    return rx.cond(
+        DialogueState.weakest.length() > 0,
+        rx.vstack(
+            rx.heading("Syllables to work on", size="4", as_="h3"),
+            table_frame(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Syllable"),
+                            rx.table.column_header_cell("Pinyin"),
+                            rx.table.column_header_cell("Expected tone"),
+                            rx.table.column_header_cell("You said"),
+                            rx.table.column_header_cell("Tip"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
+                    width="100%",
+                ),
+                label="Syllables to work on — table",
+            ),
+            width="100%",
+        ),
+        rx.text("Every tone was right — well done!"),
+    )
+
+
 def _summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Conversation complete!", size="6", as_="h2"),
-            rx.hstack(
-                rx.text("Average score: ", rx.text.strong(DialogueState.summary_pron)),
-                rx.text("Tones: ", rx.text.strong(DialogueState.summary_tone)),
-                spacing="5",
+            rx.cond(
+                DialogueState.summary_scored > 0,
+                rx.hstack(
+                    rx.text("Average score: ", rx.text.strong(DialogueState.summary_pron)),
+                    rx.text("Tones: ", rx.text.strong(DialogueState.summary_tone)),
+                    spacing="5",
+                ),
+                rx.text("None of your lines were scored this time. Play again to get feedback on each line."),
             ),
             rx.cond(
-                DialogueState.weakest.length() > 0,
-                rx.vstack(
-                    rx.heading("Syllables to work on", size="4", as_="h3"),
-                    table_frame(
-                        rx.table.root(
-                            rx.table.header(
-                                rx.table.row(
-                                    rx.table.column_header_cell("Syllable"),
-                                    rx.table.column_header_cell("Pinyin"),
-                                    rx.table.column_header_cell("Expected tone"),
-                                    rx.table.column_header_cell("You said"),
-                                    rx.table.column_header_cell("Tip"),
-                                )
-                            ),
-                            rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
-                            width="100%",
-                        ),
-                        label="Syllables to work on — table",
-                    ),
-                    width="100%",
-                ),
-                rx.text("Every tone was right — well done!"),
+                DialogueState.summary_scored == 0,
+                rx.fragment(),
+                _weakest_or_praise(),
             ),
             rx.hstack(
                 rx.button("Play again", on_click=DialogueState.restart, variant="outline"),

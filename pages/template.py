@@ -9,6 +9,8 @@ from typing import Literal
 import reflex as rx
 
 from components.layout import navbar, page_container, shell
+from components.notices import verify_email_banner
+from state.account_security import VerificationBannerState
 from state.session import SessionState
 
 Access = Literal["public", "guest", "user", "staff"]
@@ -70,9 +72,17 @@ def template(
                 display_name=SessionState.display_name,
                 on_sign_out=SessionState.sign_out,
             )
+            banner = verify_email_banner(
+                show=SessionState.signed_in & ~SessionState.email_verified,
+                email=SessionState.email,
+                message=VerificationBannerState.message,
+                error=VerificationBannerState.error,
+                busy=VerificationBannerState.busy,
+                on_resend=VerificationBannerState.resend,
+            )
             return shell(
                 nav=nav,
-                content=page_container(page_content(), max_width=max_width),
+                content=page_container(banner, page_content(), max_width=max_width),
                 footer_links=footer_links(),
             )
 

@@ -38,11 +38,22 @@ AUDIT_ACTIONS: dict[str, str] = {
     "api_token.created": "an API access token was created",
     "api_token.revoked": "an API access token was revoked",
     "api_token.revoked_all": "all of a user's API access tokens were revoked",
+    # e-mail verification and two-factor sign-in (issue 9)
+    "email.verification_sent": "an e-mail address confirmation link was sent",
+    "email.verification_throttled": "a confirmation link was not sent: asked again too soon or too often",
+    "email.verified": "an e-mail address was confirmed (link, or a provider vouching for it)",
+    "email.verification_failed": "a confirmation link was refused (tampered, expired, used or stale)",
+    "sign_in.second_factor_required": "password or provider was right; the authenticator code was asked",
+    "two_factor.enabled": "a user turned on two-factor sign-in (authenticator app confirmed)",
+    "two_factor.disabled": "two-factor sign-in was turned off (by the user, or reset by an operator)",
+    "two_factor.recovery_codes_regenerated": "a user replaced their recovery codes",
+    "two_factor.recovery_code_used": "a recovery code was spent to sign in",
     # Support desk (issue 10): staff looking after one learner.
     "support.user_viewed": "a staff member opened a learner's detail page",
     "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",
     "support.user_reactivated": "a staff member reactivated an account",
     "support.signed_out_everywhere": "a staff member ended every session of a learner",
+    "support.verification_resent": "a staff member sent a learner a new e-mail confirmation link",
 }
 
 

@@ -9,6 +9,8 @@ SIGN_UP = "/signup"
 SIGN_IN = "/signin"
 FORGOT_PASSWORD = "/forgot-password"
 RESET_PASSWORD = "/reset-password"
+VERIFY_EMAIL = "/verify-email"
+TWO_FACTOR = "/account/two-factor"
 HOME = "/home"
 ACCOUNT = "/account"
 LEARN = "/learn"
@@ -31,7 +33,9 @@ AUTH_SIGN_OUT = "/auth/sign-out"
 AUTH_OIDC_START = "/auth/oidc/start"
 AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
 
-PUBLIC_PAGES = frozenset({LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, FORBIDDEN})
+PUBLIC_PAGES = frozenset(
+    {LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, VERIFY_EMAIL, FORBIDDEN}
+)
 
 
 def safe_next(path: str | None, default: str = HOME) -> str:
@@ -53,3 +57,7 @@ def admin_user_url(user_id: int | str) -> str:
 
 def reset_password_url(app_url: str, token: str) -> str:
     return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"
+
+
+def verify_email_url(app_url: str, token: str) -> str:
+    return f"{app_url.rstrip('/')}{VERIFY_EMAIL}?{urlencode({'token': token})}"

@@ -7,6 +7,7 @@ import reflex as rx
 
 # Page modules register their routes through pages.template.template (explicit imports, no stars).
 import pages.account
+import pages.account_security
 import pages.admin
 import pages.auth
 import pages.dialogue

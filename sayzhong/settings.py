@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     login_throttle_window_minutes: int = 15
     password_reset_ttl_minutes: int = 30
 
+    # --- e-mail verification and two-factor sign-in (issue 9) ---
+    email_verification_ttl_hours: int = 48
+    """Lifetime of an e-mailed verification link (single use)."""
+    email_verification_resend_interval_s: int = 60
+    """Minimum wait between two verification e-mails to the same account."""
+
     # --- OpenID Connect ("Sign in with …") ---
     oidc_issuer: str = ""
     """Issuer URL; empty disables the button."""

@@ -12,8 +12,7 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
-from sayzhong.accounts import access, user_support
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import access, schemas, staff, user_support
 from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.notifications import service as notifications
 from state.session import SessionState, run_in_session
@@ -26,13 +25,16 @@ class StaffState(rx.State):
 
     denied: str = ""
 
-    async def _staff(self, *roles: str) -> accounts.UserInfo | None:
+    async def _staff(self, *roles: str) -> schemas.UserInfo | None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         try:
             access.require_role(user, *(roles or tuple(access.STAFF_ROLES)))
         except SayZhongError as exc:
             self.denied = exc.user_message
+            return None
+        if user is None or not user.two_factor_enabled:
+            self.denied = "Turn on two-factor sign-in (Account → Two-factor sign-in) to use the staff area."
             return None
         self.denied = ""
         return user
@@ -56,7 +58,7 @@ class AdminUsersState(StaffState):
             return
         self.can_change_roles = access.is_admin(user)
         result = await run_in_session(
-            lambda session: accounts.list_users(
+            lambda session: staff.list_users(
                 session=session, actor=user, search=self.search, page=self.page, page_size=PAGE_SIZE
             )
         )
@@ -114,7 +116,7 @@ class AdminUsersState(StaffState):
         ip = session_state.client_ip()
         try:
             updated = await run_in_session(
-                lambda session: accounts.change_role(
+                lambda session: staff.change_role(
                     session=session, actor=actor, user_id=target_id, role=str(role)[:20], ip=ip
                 )
             )
@@ -137,13 +139,15 @@ class UserDetailState(StaffState):
     facts: list[dict[str, str]] = []
     display_name: str = ""
     active: bool = True
+    verified: bool = True
     can_act: bool = False
     devices: list[dict[str, str]] = []
     trail: list[dict[str, str]] = []
     message: str = ""
     error: str = ""
 
-    def _show(self, detail: user_support.UserDetail, actor: accounts.UserInfo) -> None:
+    def _show(self, detail: user_support.UserDetail, actor: schemas.UserInfo) -> None:
+        self.verified = detail.email_verified
         self.found, self.user_id, self.display_name, self.active = (
             True,
             detail.id,
@@ -234,6 +238,17 @@ class UserDetailState(StaffState):
             self.message = "Account reactivated: the learner can sign in again."
 
     @rx.event
+    async def resend_verification(self) -> None:
+        user_id = self.user_id
+
+        def _act(session, actor, ip):  # type: ignore[no-untyped-def]
+            user_support.resend_verification(session=session, actor=actor, user_id=user_id, ip=ip)
+            return user_support.get_user_detail(session=session, actor=actor, user_id=user_id, ip=ip)
+
+        if await self._run(_act):
+            self.message = "A new confirmation link is on its way to the learner."
+
+    @rx.event
     async def sign_out_everywhere(self) -> None:
         user_id = self.user_id
 
@@ -307,7 +322,7 @@ class AuditState(StaffState):
             self.events = []
             return
         result = await run_in_session(
-            lambda session: accounts.list_audit_log(session=session, actor=actor, page_size=100)
+            lambda session: staff.list_audit_log(session=session, actor=actor, page_size=100)
         )
         self.events = [
             {

@@ -15,7 +15,7 @@ from typing import TypeVar
 import reflex as rx
 
 from sayzhong import routes, wiring
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import schemas, sign_in
 from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
@@ -61,6 +61,8 @@ class SessionState(rx.State):
     email: str = ""
     display_name: str = ""
     role: str = ""
+    email_verified: bool = True
+    two_factor_enabled: bool = False
     oidc_enabled: bool = False
     oidc_label: str = ""
     oidc_start_url: str = ""
@@ -86,31 +88,34 @@ class SessionState(rx.State):
     def user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:300]
 
-    async def current_user(self) -> accounts.UserInfo | None:
+    async def current_user(self) -> schemas.UserInfo | None:
         """Resolve the cookie against the database (idle/absolute timeouts, revocation, role)."""
         token = self.session_token()
         if not token:
             return None
 
-        def _resolve() -> accounts.UserInfo | None:
+        def _resolve() -> schemas.UserInfo | None:
             with session_scope() as session:
-                info = accounts.resolve_session(session=session, token=token)
+                info = sign_in.resolve_session(session=session, token=token)
                 return info.user if info else None
 
         return await asyncio.to_thread(_resolve)
 
-    def _apply(self, user: accounts.UserInfo | None) -> None:
+    def _apply(self, user: schemas.UserInfo | None) -> None:
         settings = get_settings()
         self.oidc_enabled = wiring.oidc_configured(settings)
         self.oidc_label = settings.oidc_display_name
         self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
         if user is None:
             self.user_id, self.email, self.display_name, self.role = 0, "", "", ""
+            self.email_verified, self.two_factor_enabled = True, False
         else:
             self.user_id = user.id
             self.email = user.email
             self.display_name = user.display_name
             self.role = user.role
+            self.email_verified = user.email_verified
+            self.two_factor_enabled = user.two_factor_enabled
 
     @rx.event
     async def load(self) -> None:
@@ -133,6 +138,9 @@ class SessionState(rx.State):
             return rx.redirect(routes.sign_in_url(self.router.url.path))
         if user.role not in STAFF_ROLES:
             return rx.redirect(routes.FORBIDDEN)
+        if not user.two_factor_enabled:
+            # Every staff role needs two-factor sign-in before any staff page opens.
+            return rx.redirect(routes.TWO_FACTOR)
         return None
 
     @rx.event
@@ -151,7 +159,7 @@ class SessionState(rx.State):
 
             def _revoke() -> None:
                 with session_scope() as session:
-                    accounts.sign_out(session=session, token=token)
+                    sign_in.sign_out(session=session, token=token)
 
             await asyncio.to_thread(_revoke)
         self._apply(None)

@@ -11,7 +11,7 @@ import itertools
 
 from sqlmodel import Session
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import sign_in, users
 from sayzhong.accounts.models import User
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.db import session_scope
@@ -21,7 +21,7 @@ PASSWORD = "learning tones daily"
 
 
 class UserFactory:
-    """Sign up users with `accounts.sign_up` (unique e-mails unless given), then adjust them."""
+    """Sign up users with `users.sign_up` (unique e-mails unless given), then adjust them."""
 
     def __init__(self, session: Session, *, email_prefix: str = "learner") -> None:
         self._session = session
@@ -39,14 +39,14 @@ class UserFactory:
         goal_minutes: int | None = None,
     ) -> UserInfo:
         n = next(self._numbers)
-        user = accounts.sign_up(
+        user = users.sign_up(
             session=self._session,
             email=email or f"{self._email_prefix}{n}@example.com",
             password=password,
             display_name=name or f"Learner {n}",
         )
         if timezone is not None or goal_minutes is not None:
-            user = accounts.update_profile(
+            user = users.update_profile(
                 session=self._session, user_id=user.id, timezone=timezone, daily_goal_minutes=goal_minutes
             )
         if role != "learner":
@@ -56,7 +56,7 @@ class UserFactory:
             row.role = role
             self._session.add(row)
             self._session.flush()
-            user = accounts.get_user(session=self._session, user_id=user.id)
+            user = users.get_user(session=self._session, user_id=user.id)
         return user
 
 
@@ -67,7 +67,7 @@ def learner_with_api_token(
     from sayzhong.api import tokens
 
     with session_scope() as session:
-        user = accounts.sign_up(session=session, email=email, password=password, display_name="Mei")
+        user = users.sign_up(session=session, email=email, password=password, display_name="Mei")
         _info, raw = tokens.create_token(session=session, user_id=user.id, name="tests", scopes=scopes)
     return user.id, raw
 
@@ -75,9 +75,9 @@ def learner_with_api_token(
 def signed_in_learner(email: str = "mei@example.org", *, password: str = PASSWORD) -> str:
     """Sign up a learner in the configured database (committed) and return a live session token."""
     with session_scope() as session:
-        accounts.sign_up(session=session, email=email, password=password, display_name="Mei")
+        users.sign_up(session=session, email=email, password=password, display_name="Mei")
     with session_scope() as session:
-        result = accounts.authenticate(
+        result = sign_in.authenticate(
             session=session, email=email, password=password, ip="127.0.0.1", user_agent="tests"
         )
     return result.unwrap()[1]

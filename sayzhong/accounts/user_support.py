@@ -1,6 +1,6 @@
 """Support desk: what staff see and do for one learner — a detail view (sign-up, plan, last
-activity, attempt count, signed-in devices, audit trail), deactivate / reactivate, and sign out
-everywhere.
+activity, attempt count, signed-in devices, audit trail), deactivate / reactivate, sign out
+everywhere, and resend the e-mail confirmation link.
 
 Every function checks the caller's role itself and records an audit row; nothing returned here
 holds a secret (no password hash, session or API token, and devices show an approximate place
@@ -244,3 +244,26 @@ def sign_out_everywhere(
         detail={"sessions_ended": ended},
     )
     return ended
+
+
+def resend_verification(
+    *, session: Session, actor: HasRole | None, user_id: int, ip: str | None = None
+) -> None:
+    """Mail the learner a fresh confirmation link (the learner's own throttle applies)."""
+    from sayzhong.accounts import verification
+    from sayzhong.settings import get_settings
+
+    require_role(actor, *SUPPORT_ROLES)
+    target = _row(session, user_id)
+    if target.email_verified:
+        raise ValidationError("This e-mail address is already confirmed.", code="already_verified")
+    verification.send_verification_email(
+        session=session, user_id=user_id, app_url=get_settings().app_url, ip=ip
+    )
+    record_audit(
+        session=session,
+        action="support.verification_resent",
+        actor_id=getattr(actor, "id", None),
+        target=_target(user_id),
+        ip=ip,
+    )

@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import users
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.api.models import ApiToken
 from sayzhong.audit import record_audit
@@ -172,7 +172,7 @@ def create_token(
     ip: str | None = None,
 ) -> tuple[TokenInfo, str]:
     """Create a token for the user. Returns (info, raw token); show the raw token once, then forget it."""
-    user = accounts.get_user(session=session, user_id=user_id)  # NotFoundError for unknown users
+    user = users.get_user(session=session, user_id=user_id)  # NotFoundError for unknown users
     clean_name = _clean_name(name)
     clean_scopes = _clean_scopes(scopes)
     if (
@@ -306,7 +306,7 @@ def authenticate_token(*, session: Session, token: str | None) -> TokenAuth:
     if info.status == "expired":
         raise TokenExpiredError()
     try:
-        user = accounts.get_user(session=session, user_id=row.user_id)
+        user = users.get_user(session=session, user_id=row.user_id)
     except NotFoundError:
         raise TokenInvalidError() from None
     now = utcnow()

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import sign_in
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import (
@@ -79,7 +79,7 @@ def _require_same_origin(request: Request) -> None:
 def _current_user(request: Request) -> UserInfo:
     token = token_from_cookie_header(get_settings(), request.headers.get("cookie"))
     with session_scope() as session:
-        info = accounts.resolve_session(session=session, token=token)
+        info = sign_in.resolve_session(session=session, token=token)
     if info is None:
         raise AuthenticationError("Your session has ended. Please sign in again — your take is kept.")
     return info.user

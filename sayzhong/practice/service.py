@@ -341,8 +341,12 @@ def dialogue_summary(*, session: Session, user_id: int, attempt_ids: list[int]) 
     )
     if len(rows) != len(ids):
         raise NotFoundError("Some of those attempts do not exist.", code="attempt_not_found")
+    # Takes of another phrase (or silence) are kept for replay but say nothing about the learner's
+    # pronunciation: they are left out of the averages, as they are from statistics and review.
+    rows = [r for r in rows if parse_result(r.result_json or {}).counted]
     if not rows:
         return DialogueSummary(0, 0.0, 0.0, 0.0, 0.0, None, ())
+    ids = [r.id for r in rows if r.id is not None]
     tones = [r.tone_score for r in rows if r.tone_score is not None]
     item_of = {r.id: r.item_id for r in rows}
     syllables = session.exec(

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 from sqlmodel import Session, col, select
 
-from sayzhong.accounts import service, user_support
+from sayzhong.accounts import sign_in, user_support
 from sayzhong.api import tokens
 from sayzhong.audit import AuditEvent
 from sayzhong.errors import AuthenticationError, PermissionDeniedError, ValidationError
@@ -21,7 +21,7 @@ CHROME_WIN = (
 
 
 def _sign_in(db_session: Session, email: str) -> str:
-    token = service.authenticate(
+    token = sign_in.authenticate(
         session=db_session, email=email, password=GOOD_PASSWORD, ip="81.2.69.142", user_agent=CHROME_WIN
     ).unwrap()[1]
     return token
@@ -76,7 +76,7 @@ def test_a_deactivated_account_cannot_sign_in_and_its_sessions_and_tokens_end(
         session=db_session, actor=support, user_id=learner.id, reason="asked by the learner", ip="127.0.0.1"
     )
     assert not detail.active
-    assert service.resolve_session(session=db_session, token=cookie) is None
+    assert sign_in.resolve_session(session=db_session, token=cookie) is None
     with pytest.raises(AuthenticationError):
         tokens.authenticate_token(session=db_session, token=raw_token)
     with pytest.raises(AuthenticationError, match="deactivated"):
@@ -99,8 +99,8 @@ def test_sign_out_everywhere_ends_every_session_and_is_audited(
     learner = make_user()
     first, second = _sign_in(db_session, learner.email), _sign_in(db_session, learner.email)
     assert user_support.sign_out_everywhere(session=db_session, actor=admin, user_id=learner.id) == 2
-    assert service.resolve_session(session=db_session, token=first) is None
-    assert service.resolve_session(session=db_session, token=second) is None
+    assert sign_in.resolve_session(session=db_session, token=first) is None
+    assert sign_in.resolve_session(session=db_session, token=second) is None
     assert _actions(db_session, f"user:{learner.id}")[-1] == "support.signed_out_everywhere"
 
 
@@ -118,3 +118,15 @@ def test_an_unknown_user_is_a_plain_not_found(db_session: Session, make_user: Us
     support = make_user(role="support")
     with pytest.raises(Exception, match="does not exist"):
         user_support.get_user_detail(session=db_session, actor=support, user_id=999_999)
+
+
+def test_support_resends_the_confirmation_link_audited(db_session: Session, make_user: UserFactory) -> None:
+    from sayzhong.notifications.service import latest_outbox_email_to
+
+    support, learner = make_user(role="support"), make_user()
+    user_support.resend_verification(session=db_session, actor=support, user_id=learner.id, ip="127.0.0.1")
+    mail = latest_outbox_email_to(session=db_session, to=learner.email)
+    assert mail is not None and "/verify-email?token=" in mail.text_body
+    assert _actions(db_session, f"user:{learner.id}")[-1] == "support.verification_resent"
+    with pytest.raises(PermissionDeniedError):
+        user_support.resend_verification(session=db_session, actor=learner, user_id=learner.id)

@@ -247,6 +247,23 @@ def test_dialogue_summary_averages_and_lists_weakest_syllables(
     assert "you said tone 2" in summary.weakest[0].hint
 
 
+def test_dialogue_summary_leaves_out_takes_of_another_phrase(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    user = make_user().id
+    good = _score(db_session, user, FakeAssessor(result([syllable("你", "ni3", 2, 2)], pron=90)))
+    other = _score(
+        db_session,
+        user,
+        FakeAssessor(result([syllable("你", "ni3", 2, 4, score=5)], pron=10, status="different_text")),
+        mode="dialogue",
+    )
+    assert other.counted is False
+    summary = service.dialogue_summary(session=db_session, user_id=user, attempt_ids=[good.id, other.id])
+    assert summary.attempts == 1 and summary.average_pron == 90.0
+    assert summary.weakest == ()
+
+
 def test_purge_orphan_audio_keeps_referenced_takes(
     db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
