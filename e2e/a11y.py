@@ -42,6 +42,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/signup", "public"),
     Route("/forgot-password", "public"),
     Route("/forbidden", "public"),
+    Route("/verify-email?token=not-a-real-token", "public"),
     # Learner pages (a freshly signed-up learner).
     Route("/onboarding", "learner"),
     Route("/home", "learner"),
@@ -51,6 +52,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/review", "learner", "Review"),
     Route("/dialogue?id=family-chat", "learner"),
     Route("/account", "learner"),
+    Route("/account/two-factor", "learner"),
     # Staff pages (the seeded admin).
     Route("/admin", "staff", "Staff area"),
     Route("/admin/users", "staff", "Users"),
