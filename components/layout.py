@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.props import Handler, VarOr
 from sayzhong import routes
 
 
@@ -30,7 +31,7 @@ def brand() -> rx.Component:
     )
 
 
-def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:
     """A link that looks like a button (one interactive element, announced as a link)."""
     # The anchor takes over the button's classes (as_child); give it the button's text colour.
     colour = "var(--accent-contrast)" if props.get("variant", "solid") == "solid" else "var(--accent-a11)"
@@ -50,7 +51,7 @@ LEARNER_NAV = (
 )
 
 
-def bottom_nav(*, is_staff: rx.Var) -> rx.Component:
+def bottom_nav(*, is_staff: VarOr[bool]) -> rx.Component:
     """Phones: a labelled tab bar fixed to the bottom of the screen (hidden from tablet width up,
     where the same links sit in the top bar)."""
 
@@ -94,7 +95,7 @@ def bottom_nav(*, is_staff: rx.Var) -> rx.Component:
 
 
 def navbar(
-    *, signed_in: rx.Var, is_staff: rx.Var, display_name: rx.Var, on_sign_out: rx.EventHandler
+    *, signed_in: VarOr[bool], is_staff: VarOr[bool], display_name: VarOr[str], on_sign_out: Handler
 ) -> rx.Component:
     signed_in_links = rx.hstack(
         rx.el.nav(
@@ -205,13 +206,20 @@ def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Com
 
 
 def shell(
-    *, nav: rx.Component, content: rx.Component, footer_links: tuple[tuple[str, str], ...] = ()
+    *,
+    nav: rx.Component,
+    content: rx.Component,
+    extra: rx.Component | None = None,
+    footer_links: tuple[tuple[str, str], ...] = (),
 ) -> rx.Component:
+    """`extra`: invisible helpers every page carries (the session hand-off form); `footer_links`:
+    (label, href) of the footer pages that exist."""
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
         nav,
         content,
         footer(links=footer_links),
+        *([extra] if extra is not None else []),
         direction="column",
         min_height="100vh",
         width="100%",

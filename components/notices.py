@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.props import Handler, VarOr
+
 
 def verify_email_banner(
     *,
-    show: rx.Var,
-    email: rx.Var,
-    message: rx.Var,
-    error: rx.Var,
-    busy: rx.Var,
-    on_resend: rx.EventHandler,
+    show: VarOr[bool],
+    email: VarOr[str],
+    message: VarOr[str],
+    error: VarOr[str],
+    busy: VarOr[bool],
+    on_resend: Handler,
 ) -> rx.Component:
     """Asks an unverified learner to open the link we mailed, with a throttled "send again" button."""
     return rx.cond(

@@ -5,9 +5,16 @@ Components take values and handlers only; the states decide what to show.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import reflex as rx
 
+from components.props import Handler, Row, VarOr
 from components.recorder import recorder, result_focus
+
+if TYPE_CHECKING:  # states are passed in by pages; components never import them at run time
+    from state.practice import PracticeState, ScoringState
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
 VERDICT_COLOURS = {
@@ -41,7 +48,7 @@ def verdict_scheme(verdict: rx.Var) -> rx.Var:
     )
 
 
-def pinyin_line(syllables: rx.Var) -> rx.Component:
+def pinyin_line(syllables: VarOr[Sequence[Any]]) -> rx.Component:
     """Pinyin coloured by tone; `syllables` is a list of {"text": "nǐ", "tone": 3}."""
     return rx.hstack(
         rx.foreach(
@@ -54,14 +61,15 @@ def pinyin_line(syllables: rx.Var) -> rx.Component:
     )
 
 
-def tone_change_notes(notes: rx.Var) -> rx.Component:
+def tone_change_notes(notes: VarOr[Sequence[str]]) -> rx.Component:
     """The one way a tone change (sandhi) is shown: phrase cards, placement prompts, result cards.
     `notes` is a list of sentences from `sayzhong.practice.hints.tone_change_note`."""
+    notes_var = rx.Var.create(notes).to(list)
     return rx.cond(
-        notes.length() > 0,
+        notes_var.length() > 0,
         rx.vstack(
             rx.foreach(
-                notes,
+                notes_var,
                 lambda note: rx.hstack(
                     rx.icon(
                         "arrow-right-left", size=14, aria_hidden="true", flex_shrink="0", margin_top="3px"
@@ -80,12 +88,12 @@ def tone_change_notes(notes: rx.Var) -> rx.Component:
 
 def phrase_card(
     *,
-    hanzi: rx.Var,
-    syllables: rx.Var,
-    english: rx.Var,
-    note: rx.Var,
-    reference_url: rx.Var,
-    tone_changes: rx.Var | None = None,
+    hanzi: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    english: VarOr[str],
+    note: VarOr[str],
+    reference_url: VarOr[str],
+    tone_changes: VarOr[Sequence[str]] | None = None,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -115,12 +123,12 @@ def phrase_card(
 
 def recorder_panel(
     *,
-    upload_url: rx.Var,
-    item_id: rx.Var,
-    mode: str | rx.Var,
-    on_scored: rx.EventHandler,
-    on_error: rx.EventHandler,
-    on_status: rx.EventHandler,
+    upload_url: VarOr[str],
+    item_id: VarOr[str],
+    mode: VarOr[str],
+    on_scored: Handler,
+    on_error: Handler,
+    on_status: Handler,
     label: str = "Record",
 ) -> rx.Component:
     return rx.card(
@@ -146,7 +154,7 @@ def recorder_panel(
     )
 
 
-def mic_help(code: rx.Var) -> rx.Component:
+def mic_help(code: VarOr[str]) -> rx.Component:
     steps = rx.match(
         code,
         (
@@ -194,14 +202,14 @@ def mic_help(code: rx.Var) -> rx.Component:
     )
 
 
-def score_pill(label: str, value: rx.Var) -> rx.Component:
+def score_pill(label: str, value: VarOr[int]) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="7", weight="bold"),
         rx.text(label, size="1", color=rx.color("gray", 11), white_space="nowrap"),
         align="center",
         spacing="0",
         role="listitem",
-        aria_label=f"{label}: " + value.to_string(),
+        aria_label=f"{label}: " + rx.Var.create(value).to_string(),
     )
 
 
@@ -240,7 +248,7 @@ def contour_chart(points: rx.Var) -> rx.Component:
     )
 
 
-def syllable_card(syl: rx.Var) -> rx.Component:
+def syllable_card(syl: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -287,7 +295,7 @@ def syllable_card(syl: rx.Var) -> rx.Component:
     )
 
 
-def result_announcer(text: rx.Var) -> rx.Component:
+def result_announcer(text: VarOr[str]) -> rx.Component:
     """A polite live region, always in the page so screen readers notice when its text changes."""
     return rx.el.div(
         text, role="status", aria_live="polite", aria_atomic="true", class_name="visually-hidden"
@@ -296,16 +304,16 @@ def result_announcer(text: rx.Var) -> rx.Component:
 
 def result_panel(
     *,
-    pron: rx.Var,
-    accuracy: rx.Var,
-    fluency: rx.Var,
-    tone: rx.Var,
-    engine_note: rx.Var,
-    syllables: rx.Var,
-    attempt_audio_url: rx.Var,
-    focus_key: rx.Var,
-    said_message: rx.Var | str = "",
-    not_said: rx.Var | bool = False,
+    pron: VarOr[int],
+    accuracy: VarOr[int],
+    fluency: VarOr[int],
+    tone: VarOr[int],
+    engine_note: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    attempt_audio_url: VarOr[str],
+    focus_key: VarOr[str],
+    said_message: VarOr[str] = "",
+    not_said: VarOr[bool] = False,
 ) -> rx.Component:
     """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
     "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
@@ -362,4 +370,69 @@ def result_panel(
         class_name="result-focus",
         aria_label="Pronunciation result",
         width="100%",
+    )
+
+
+def scoring_feedback(state: type[ScoringState]) -> rx.Component:
+    """Mic help, error and the result panel of any scoring state (practice, review, dialogue,
+    onboarding): the state class is read for its vars only."""
+    return rx.fragment(
+        result_announcer(state.announcement),
+        rx.cond(state.mic_error != "", mic_help(state.mic_error)),
+        rx.cond(
+            state.error != "",
+            rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            state.has_result,
+            result_panel(
+                pron=state.pron,
+                accuracy=state.accuracy,
+                fluency=state.fluency,
+                tone=state.tone,
+                engine_note=state.engine_note,
+                syllables=state.result_syllables,
+                attempt_audio_url=state.attempt_audio_url,
+                said_message=state.said_message,
+                not_said=state.not_said,
+                focus_key=state.result_key,
+            ),
+        ),
+    )
+
+
+def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
+    """Phrase card, recorder and result for the current item of a practice-like state."""
+    return rx.fragment(
+        phrase_card(
+            hanzi=state.hanzi,
+            syllables=state.syllables,
+            english=state.english,
+            note=state.note,
+            reference_url=state.reference_audio_url,
+            tone_changes=state.tone_changes,
+        ),
+        recorder_panel(
+            upload_url=state.upload_url,
+            item_id=state.item_id,
+            mode=mode,
+            on_scored=state.on_scored,
+            on_error=state.on_error,
+            on_status=state.on_status,
+        ),
+        scoring_feedback(state),
+    )
+
+
+def practice_skeleton() -> rx.Component:
+    """Shown until the lesson has loaded, instead of an empty card and a stray "Finish unit"."""
+    return rx.vstack(
+        rx.heading("Loading the lesson…", size="6", as_="h1", class_name="visually-hidden"),
+        rx.skeleton(rx.box(height="32px", width="40%")),
+        rx.skeleton(rx.box(height="220px", width="100%")),
+        rx.skeleton(rx.box(height="120px", width="100%")),
+        spacing="4",
+        width="100%",
+        aria_busy="true",
+        data_testid="practice-skeleton",
     )

@@ -43,6 +43,41 @@ OIDC_USER = {
 }
 
 
+# Every page reports Content-Security-Policy violations to its console; a journey with any fails.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("[csp-violation] " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+
+
+def watch_page(pg: Page) -> tuple[list[str], list[str]]:
+    """Record `pg`'s console messages and page errors (CSP violations included)."""
+    console: list[str] = []
+    errors: list[str] = []
+    pg.add_init_script(CSP_WATCH)
+
+    def on_console(msg: ConsoleMessage) -> None:
+        console.append(f"[{msg.type}] {msg.text}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    return console, errors
+
+
+def csp_violations(console: list[str]) -> list[str]:
+    """Violations seen by the page's listener, or reported by Chromium itself ("Refused to …")."""
+    return [m for m in console if "[csp-violation]" in m or "Content Security Policy" in m]
+
+
+def fail_on_csp_violations(name: str, console: list[str]) -> None:
+    found = csp_violations(console)
+    if found:
+        message = f"{name}: the page broke its Content-Security-Policy:\n" + "\n".join(found)
+        pytest.fail(message, pytrace=False)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -307,10 +342,7 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
         )
         ctx.set_default_timeout(30_000)
         pg = ctx.new_page()
-        console: list[str] = []
-        errors: list[str] = []
-        pg.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        console, errors = watch_page(pg)
         opened.append((browser, ctx, pg, console, errors))
         return pg
 
@@ -320,6 +352,8 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
         if rep is not None and rep.failed:
             _save_artefacts(f"{request.node.name}-{n}", pg, console, errors)
         browser.close()
+    for _browser, _ctx, _pg, console, _errors in opened:
+        fail_on_csp_violations(request.node.name, console)
 
 
 MicPageFactory = Callable[..., Page]
@@ -353,16 +387,11 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
 @pytest.fixture
 def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
     pg = context.new_page()
-    console: list[str] = []
-    errors: list[str] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
-        console.append(f"[{msg.type}] {msg.text}")
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    console, errors = watch_page(pg)
     yield pg
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
+    failed = rep is not None and rep.failed
+    if failed or csp_violations(console):
         _save_artefacts(request.node.name, pg, console, errors)
     pg.close()
+    fail_on_csp_violations(request.node.name, console)

@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import OIDC_USER, RunningApp
+from e2e.conftest import OIDC_USER, RunningApp, csp_violations, watch_page
 from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email
 
 
@@ -139,6 +139,7 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     learner_email = unique_email("future-support")
     learner_ctx = browser.new_context()
     learner_page = learner_ctx.new_page()
+    learner_console, _ = watch_page(learner_page)
     sign_up(learner_page, app.url, email=learner_email, name="Yu")
     expect_onboarding(learner_page, app.url, "Yu")
 
@@ -162,6 +163,7 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     expect(learner_page).to_have_url(re.compile(r"/account/two-factor"))
     expect(learner_page.get_by_role("alert")).to_contain_text("Staff accounts must use two-factor sign-in")
     learner_ctx.close()
+    assert csp_violations(learner_console) == []
 
 
 def test_sign_in_with_openid_connect(page: Page, app: RunningApp) -> None:

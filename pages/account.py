@@ -6,6 +6,7 @@ import reflex as rx
 
 from components.forms import error_message, field, success_message
 from components.layout import link_button, table_frame
+from components.props import Row
 from components.recorder import copy_button
 from pages.template import template
 from sayzhong import routes
@@ -30,7 +31,7 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
-def _token_row(token: rx.Var) -> rx.Component:
+def _token_row(token: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(token["name"]),
         rx.table.cell(rx.code(token["prefix"])),
@@ -45,8 +46,8 @@ def _token_row(token: rx.Var) -> rx.Component:
                     size="1",
                     variant="outline",
                     color_scheme="red",
-                    on_click=AccountState.revoke_token(token["id"]),
-                    aria_label="Revoke token " + token["name"],
+                    on_click=AccountState.revoke_token(token["id"]),  # type: ignore[operator]  # see components/props.py
+                    aria_label="Revoke token " + token["name"].to(str),
                 ),
                 rx.badge(token["status"]),
             )
@@ -150,7 +151,7 @@ def _tokens_section() -> rx.Component:
     )
 
 
-def _device(device: rx.Var) -> rx.Component:
+def _device(device: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(device["agent"]),
         rx.table.cell(device["ip"]),

@@ -4,13 +4,14 @@ import reflex as rx
 
 from components.forms import error_message, field, submit_button, success_message
 from components.layout import link_button
+from components.props import Handler
 from pages.template import template
 from sayzhong import routes
 from state.account_security import TwoFactorState, VerifyEmailState
 from state.session import SessionState
 
 
-def _card(*children: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def _card(*children: rx.Component, **props) -> rx.Component:
     return rx.card(
         rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="560px", size="4", **props
     )
@@ -50,7 +51,7 @@ def verify_email() -> rx.Component:
     )
 
 
-def _code_form(label: str, button: str, handler: rx.EventHandler, *, hint: str = "") -> rx.Component:
+def _code_form(label: str, button: str, handler: Handler, *, hint: str = "") -> rx.Component:
     return rx.form(
         rx.vstack(
             field(

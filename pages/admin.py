@@ -1,8 +1,12 @@
 """Staff area: overview, users and roles, e-mail outbox, audit log."""
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import reflex as rx
 
 from components.layout import table_frame
+from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
 from state.admin import AdminUsersState, AuditState, OutboxState, UserDetailState
@@ -21,7 +25,7 @@ def _staff_nav() -> rx.Component:
     )
 
 
-def _denied(message: rx.Var) -> rx.Component:
+def _denied(message: VarOr[str]) -> rx.Component:
     return rx.cond(message != "", rx.callout(message, icon="shield-alert", color_scheme="red", role="alert"))
 
 
@@ -47,21 +51,21 @@ def admin_overview() -> rx.Component:
     )
 
 
-def _role_cell(user: rx.Var) -> rx.Component:
+def _role_cell(user: Row) -> rx.Component:
     return rx.cond(
         AdminUsersState.can_change_roles,
         rx.el.select(
             rx.foreach(AdminUsersState.roles, lambda role: rx.el.option(role, value=role)),
             value=user["role"],
-            on_change=lambda role: AdminUsersState.change_role(user["id"], role),
-            aria_label="Role for " + user["email"],
+            on_change=lambda role: AdminUsersState.change_role(user["id"], role),  # type: ignore[operator]  # see components/props.py
+            aria_label="Role for " + user["email"].to(str),
             style={"padding": "4px 8px", "borderRadius": "6px"},
         ),
         rx.badge(user["role"]),
     )
 
 
-def _user_row(user: rx.Var) -> rx.Component:
+def _user_row(user: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(user["email"], href=user["href"], underline="always")),
         rx.table.cell(user["name"]),
@@ -134,14 +138,14 @@ def admin_users() -> rx.Component:
     )
 
 
-def _fact(fact: rx.Var) -> rx.Component:
+def _fact(fact: Row) -> rx.Component:
     return rx.fragment(
         rx.el.dt(fact["label"], style={"fontWeight": 600, "color": rx.color("gray", 11)}),
         rx.el.dd(fact["value"], style={"margin": 0, "overflowWrap": "anywhere"}),
     )
 
 
-def _device_row(device: rx.Var) -> rx.Component:
+def _device_row(device: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(device["device"]),
         rx.table.cell(device["place"]),
@@ -151,17 +155,19 @@ def _device_row(device: rx.Var) -> rx.Component:
     )
 
 
-def _trail_row(line: rx.Var) -> rx.Component:
+def _trail_row(line: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(line["when"]), rx.table.cell(rx.code(line["action"])), rx.table.cell(line["by"])
     )
 
 
-def _simple_table(label: str, headers: list[str], rows: rx.Var, row: object) -> rx.Component:
+def _simple_table(
+    label: str, headers: list[str], rows: VarOr[Sequence[Any]], row: Callable[[Row], rx.Component]
+) -> rx.Component:
     return table_frame(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, row)),  # type: ignore[arg-type]
+            rx.table.body(rx.foreach(rows, row)),
             width="100%",
         ),
         label=label,
@@ -280,12 +286,16 @@ def admin_user() -> rx.Component:
     )
 
 
-def _email_row(email: rx.Var) -> rx.Component:
+def _email_row(email: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(email["sent"]),
         rx.table.cell(email["to"]),
         rx.table.cell(
-            rx.link(email["subject"], href="#message", on_click=OutboxState.open_email(email["id"]))
+            rx.link(
+                email["subject"],
+                href="#message",
+                on_click=OutboxState.open_email(email["id"]),  # type: ignore[operator]  # see components/props.py
+            )
         ),
         rx.table.cell(email["via"]),
     )
@@ -334,7 +344,7 @@ def admin_outbox() -> rx.Component:
     )
 
 
-def _event_row(event: rx.Var) -> rx.Component:
+def _event_row(event: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(event["when"]),
         rx.table.cell(rx.code(event["action"])),

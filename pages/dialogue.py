@@ -3,14 +3,14 @@
 import reflex as rx
 
 from components.layout import link_button, table_frame
-from components.practice import pinyin_line, recorder_panel
-from pages.practice import scoring_feedback
+from components.practice import pinyin_line, recorder_panel, scoring_feedback
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.dialogue import DialogueState
 
 
-def _bubble(line: rx.Var) -> rx.Component:
+def _bubble(line: Row) -> rx.Component:
     is_partner = line["speaker"] == "partner"
     return rx.hstack(
         rx.card(
@@ -45,7 +45,7 @@ def _bubble(line: rx.Var) -> rx.Component:
     )
 
 
-def _option(option: rx.Var) -> rx.Component:
+def _option(option: Row) -> rx.Component:
     return rx.button(
         rx.vstack(
             rx.text(option["hanzi"], size="4", lang="zh-Hans"),
@@ -53,7 +53,7 @@ def _option(option: rx.Var) -> rx.Component:
             spacing="0",
             align="start",
         ),
-        on_click=DialogueState.choose(option["id"]),
+        on_click=DialogueState.choose(option["id"]),  # type: ignore[operator]  # see components/props.py
         variant=rx.cond(DialogueState.chosen == option["id"], "solid", "outline"),
         height="auto",
         padding="10px 14px",
@@ -119,7 +119,7 @@ def _learner_turn() -> rx.Component:
     )
 
 
-def _weak(item: rx.Var) -> rx.Component:
+def _weak(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["grapheme"], lang="zh-Hans", size="4")),
         rx.table.cell(item["pinyin"]),

@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from components.practice import pinyin_line, recorder, tone_change_notes
-from pages.practice import scoring_feedback
+from components.practice import pinyin_line, recorder, scoring_feedback, tone_change_notes
+from components.props import VarOr
 from pages.template import template
 from sayzhong import routes
 from state.onboarding import GOAL_LABELS, LEVEL_LABELS, OnboardingState
@@ -74,7 +74,7 @@ def _progress_text() -> rx.Component:
     )
 
 
-def _recorder(upload_url: rx.Var, *, mode: str, max_seconds: int) -> rx.Component:
+def _recorder(upload_url: VarOr[str], *, mode: str, max_seconds: int) -> rx.Component:
     return rx.card(
         recorder(
             upload_url=upload_url,

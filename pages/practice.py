@@ -3,13 +3,14 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import mic_help, phrase_card, recorder_panel, result_announcer, result_panel
+from components.practice import practice_panel, practice_skeleton
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
-from state.practice import DRILL_UNITS, LearnState, PracticeState, ScoringState
+from state.practice import DRILL_UNITS, LearnState, PracticeState
 
 
-def _unit_card(unit: rx.Var) -> rx.Component:
+def _unit_card(unit: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(unit["title"], size="4", as_="h3"),
@@ -27,7 +28,7 @@ def _unit_card(unit: rx.Var) -> rx.Component:
     )
 
 
-def _dialogue_card(d: rx.Var) -> rx.Component:
+def _dialogue_card(d: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(d["title"], size="4", as_="h3"),
@@ -83,69 +84,6 @@ def learn() -> rx.Component:
         ),
         spacing="4",
         width="100%",
-    )
-
-
-def scoring_feedback(state: type[ScoringState]) -> rx.Component:
-    return rx.fragment(
-        result_announcer(state.announcement),
-        rx.cond(state.mic_error != "", mic_help(state.mic_error)),
-        rx.cond(
-            state.error != "",
-            rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
-        ),
-        rx.cond(
-            state.has_result,
-            result_panel(
-                pron=state.pron,
-                accuracy=state.accuracy,
-                fluency=state.fluency,
-                tone=state.tone,
-                engine_note=state.engine_note,
-                syllables=state.result_syllables,
-                attempt_audio_url=state.attempt_audio_url,
-                said_message=state.said_message,
-                not_said=state.not_said,
-                focus_key=state.result_key,
-            ),
-        ),
-    )
-
-
-def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
-    """Phrase card, recorder and result for the current item of a practice-like state."""
-    return rx.fragment(
-        phrase_card(
-            hanzi=state.hanzi,
-            syllables=state.syllables,
-            english=state.english,
-            note=state.note,
-            reference_url=state.reference_audio_url,
-            tone_changes=state.tone_changes,
-        ),
-        recorder_panel(
-            upload_url=state.upload_url,
-            item_id=state.item_id,
-            mode=mode,
-            on_scored=state.on_scored,
-            on_error=state.on_error,
-            on_status=state.on_status,
-        ),
-        scoring_feedback(state),
-    )
-
-
-def practice_skeleton() -> rx.Component:
-    """Shown until the lesson has loaded, instead of an empty card and a stray "Finish unit"."""
-    return rx.vstack(
-        rx.heading("Loading the lesson…", size="6", as_="h1", class_name="visually-hidden"),
-        rx.skeleton(rx.box(height="32px", width="40%")),
-        rx.skeleton(rx.box(height="220px", width="100%")),
-        rx.skeleton(rx.box(height="120px", width="100%")),
-        spacing="4",
-        width="100%",
-        aria_busy="true",
-        data_testid="practice-skeleton",
     )
 
 

@@ -3,13 +3,14 @@
 import reflex as rx
 
 from components.layout import link_button, table_frame
-from pages.practice import practice_panel, practice_skeleton
+from components.practice import practice_panel, practice_skeleton
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.practice import ReviewState
 
 
-def _queue_item(item: rx.Var) -> rx.Component:
+def _queue_item(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["hanzi"], lang="zh-Hans")),
         rx.table.cell(item["english"]),
@@ -47,7 +48,7 @@ def _queue_table(title: str, items: rx.Var, *, intro: str = "") -> rx.Component:
 def _queue() -> rx.Component:
     return rx.vstack(
         rx.text(
-            rx.text.strong(ReviewState.due_count.to_string() + " due now"),
+            rx.text.strong(ReviewState.due_label),
             rx.cond(
                 ReviewState.also_items.length() > 0,
                 " · " + ReviewState.also_items.length().to_string() + " also worth another go",

@@ -10,8 +10,9 @@ import reflex as rx
 
 from components.layout import navbar, page_container, shell
 from components.notices import verify_email_banner
+from components.session_handoff import session_handoff
 from state.account_security import VerificationBannerState
-from state.session import SessionState
+from state.session import HANDOFF_ID, SessionState
 
 Access = Literal["public", "guest", "user", "staff"]
 
@@ -83,6 +84,7 @@ def template(
             return shell(
                 nav=nav,
                 content=page_container(banner, page_content(), max_width=max_width),
+                extra=session_handoff(handoff_id=HANDOFF_ID),
                 footer_links=footer_links(),
             )
 

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     """SQLAlchemy URL. Empty means SQLite at DATA_DIR/sayzhong.db; postgresql://… for PostgreSQL."""
     redis_url: str = ""
+    """redis://… : Reflex state and the API rate limits shared by every web worker process."""
+    granian_workers: int = 0
+    """Web worker processes (Reflex hands GRANIAN_WORKERS to granian). 0: Reflex decides — one
+    without Redis, 2 x cores + 1 with it. More than one needs REDIS_URL."""
 
     # --- sessions and sign-in ---
     session_cookie_name: str = "sz_session"
@@ -109,6 +113,14 @@ class Settings(BaseSettings):
                 )
             if bool(self.azure_speech_key) != bool(self.azure_speech_region or self.azure_speech_host):
                 raise ValueError("AZURE_SPEECH_KEY needs AZURE_SPEECH_REGION (or AZURE_SPEECH_HOST)")
+            if self.granian_workers > 1 and not self.redis_url:
+                # Each worker would hold its own state and its own rate-limit budgets.
+                raise ValueError(
+                    f"GRANIAN_WORKERS={self.granian_workers} starts {self.granian_workers} web worker "
+                    "processes, but REDIS_URL is not set: each worker would keep its own sign-in state "
+                    "and its own API rate limits, so every limit would be "
+                    f"{self.granian_workers} times too generous. Set REDIS_URL, or GRANIAN_WORKERS=1."
+                )
             if not self.smtp_host:
                 # The outbox holds working password-reset links; in production they must reach the user.
                 raise ValueError(

@@ -10,6 +10,7 @@ Vendor modules are imported inside the functions so an unconfigured install neve
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,10 +18,14 @@ if TYPE_CHECKING:
 
     from sayzhong.accounts.ports import OidcProvider
     from sayzhong.analytics.ports import AnalyticsSink
+    from sayzhong.api.operations import ApiLimits
     from sayzhong.curriculum.ports import ReferenceVoice
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
+
+
+log = logging.getLogger(__name__)
 
 
 def azure_configured(settings: Settings) -> bool:
@@ -94,3 +99,29 @@ def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink
     from sayzhong.analytics.offline import DatabaseAnalyticsSink
 
     return DatabaseAnalyticsSink(session)
+
+
+def get_api_limits(settings: Settings) -> ApiLimits:
+    """The JSON API's request budgets: kept in Redis when REDIS_URL is set, so the limit holds across
+    every web worker process; otherwise in this process, which is right only with one worker
+    (production settings refuse several workers without Redis; elsewhere this warns)."""
+    from sayzhong.api.operations import ApiLimits
+
+    limits = ApiLimits.default()
+    if not settings.redis_url:
+        if settings.granian_workers > 1:
+            log.warning(
+                "GRANIAN_WORKERS=%d without REDIS_URL: each worker keeps its own API rate limits, "
+                "so clients get %d times the intended budget. Set REDIS_URL to share them.",
+                settings.granian_workers,
+                settings.granian_workers,
+            )
+        return limits
+    from sayzhong.integrations.redis_ratelimit import RedisTokenBucketLimiter, redis_client
+
+    client = redis_client(settings.redis_url)
+    shared = RedisTokenBucketLimiter.like
+    return ApiLimits(
+        per_token=shared(limits.per_token, client=client, name="api-token"),
+        auth_failures=shared(limits.auth_failures, client=client, name="api-auth-failure"),
+    )

@@ -62,7 +62,7 @@ class VerificationBannerState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def resend(self):  # type: ignore[no-untyped-def]
+    async def resend(self):
         self.message = self.error = ""
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
@@ -153,7 +153,7 @@ class TwoFactorState(rx.State):
             await self._refresh(user_id)
 
     @rx.event
-    async def start(self):  # type: ignore[no-untyped-def]
+    async def start(self):
         self.error = self.message = ""
         user_id = await self._user_id()
         if user_id is None:
@@ -168,7 +168,7 @@ class TwoFactorState(rx.State):
         return None
 
     @rx.event
-    async def confirm(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def confirm(self, form: dict[str, Any]):
         self.error = ""
         user_id = await self._user_id()
         if user_id is None:
@@ -192,7 +192,7 @@ class TwoFactorState(rx.State):
         await self._refresh(user_id)
 
     @rx.event
-    async def regenerate(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def regenerate(self, form: dict[str, Any]):
         self.error = self.message = ""
         user_id = await self._user_id()
         if user_id is None:
@@ -214,7 +214,7 @@ class TwoFactorState(rx.State):
         return None
 
     @rx.event
-    async def disable(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def disable(self, form: dict[str, Any]):
         self.error = self.message = ""
         user_id = await self._user_id()
         if user_id is None:

@@ -41,7 +41,7 @@ class SignUpState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email, password = _text(form, "email"), _text(form, "password", 1000)
         display_name = _text(form, "display_name", 80).strip()
@@ -54,7 +54,7 @@ class SignUpState(rx.State):
         ip, agent = session_state.client_ip(), session_state.user_agent()
         try:
 
-            def _sign_up(session):  # type: ignore[no-untyped-def]
+            def _sign_up(session):
                 user = users.sign_up(
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
@@ -107,7 +107,7 @@ class SignInState(rx.State):
             self.error = "Sign-in failed. Please try again."
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email, password = _text(form, "email"), _text(form, "password", 1000)
         if not email or not password:
@@ -145,7 +145,7 @@ class SignInState(rx.State):
         yield hand_session_to_browser(token, self.next_path)
 
     @rx.event
-    async def submit_code(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit_code(self, form: dict[str, Any]):
         """Second step: a code from the authenticator app, or a recovery code."""
         self.error = ""
         code = _text(form, "code", 40).strip()
@@ -192,7 +192,7 @@ class ForgotPasswordState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email = _text(form, "email").strip()
         if "@" not in email:
@@ -250,7 +250,7 @@ class ResetPasswordState(rx.State):
         self.link_ok = True
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         token = self.router.url.query_parameters.get("token", "")[:200]
         password = _text(form, "password", 1000)
@@ -261,7 +261,7 @@ class ResetPasswordState(rx.State):
         yield
         try:
 
-            def _reset(session):  # type: ignore[no-untyped-def]
+            def _reset(session):
                 user = password_reset.reset_password(session=session, token=token, new_password=password)
                 # Whoever had the old password may have minted API tokens: revoke them too.
                 api_tokens.revoke_all_tokens(session=session, user_id=user.id)
@@ -348,7 +348,7 @@ class AccountState(rx.State):
         await self._refresh()
 
     @rx.event
-    async def save_profile(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def save_profile(self, form: dict[str, Any]):
         self.profile_message = self.profile_error = ""
         user = await self._user()
         if user is None:
@@ -380,7 +380,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def change_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def change_password(self, form: dict[str, Any]):
         self.password_message = self.password_error = ""
         user = await self._user()
         if user is None:
@@ -410,7 +410,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def create_token(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def create_token(self, form: dict[str, Any]):
         self.token_error, self.new_token = "", ""
         user = await self._user()
         if user is None:
@@ -442,7 +442,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def revoke_token(self, token_id: str):  # type: ignore[no-untyped-def]
+    async def revoke_token(self, token_id: str):
         user = await self._user()
         if user is None:
             return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
@@ -467,14 +467,16 @@ class AccountState(rx.State):
         self.new_token = ""
 
     @rx.event
-    async def sign_out_others(self):  # type: ignore[no-untyped-def]
+    async def sign_out_others(self):
         user = await self._user()
         if user is None:
             return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
         session_state = await self.get_state(SessionState)
         token = session_state.session_token()
         count = await run_in_session(
-            lambda session: sign_in.revoke_other_sessions(session=session, user_id=user.id, keep_token=token)
+            lambda session: sign_in.revoke_other_sessions(
+                session=session, user_id=user.id, keep_token=token or ""
+            )
         )
         self.sessions_message = f"Signed out {count} other session{'s' if count != 1 else ''}."
         await self._refresh()

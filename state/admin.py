@@ -44,7 +44,7 @@ class AdminUsersState(StaffState):
     search: str = ""
     page: int = 1
     pages: int = 1
-    total: int = 0
+    total: rx.Field[int] = rx.field(0)
     users: list[dict[str, str]] = []
     message: str = ""
     error: str = ""
@@ -182,7 +182,7 @@ class UserDetailState(StaffState):
         ]
         self.trail = [{"when": _when(t.when), "action": t.action, "by": t.by} for t in detail.audit_trail]
 
-    async def _run(self, action) -> user_support.UserDetail | None:  # type: ignore[no-untyped-def]
+    async def _run(self, action) -> user_support.UserDetail | None:
         """Run `action(session, actor, ip)` for a staff caller; errors become a plain message."""
         self.message = self.error = ""
         actor = await self._staff(access.Role.ADMIN, access.Role.SUPPORT)
@@ -241,7 +241,7 @@ class UserDetailState(StaffState):
     async def resend_verification(self) -> None:
         user_id = self.user_id
 
-        def _act(session, actor, ip):  # type: ignore[no-untyped-def]
+        def _act(session, actor, ip):
             user_support.resend_verification(session=session, actor=actor, user_id=user_id, ip=ip)
             return user_support.get_user_detail(session=session, actor=actor, user_id=user_id, ip=ip)
 
@@ -252,7 +252,7 @@ class UserDetailState(StaffState):
     async def sign_out_everywhere(self) -> None:
         user_id = self.user_id
 
-        def _act(session, actor, ip):  # type: ignore[no-untyped-def]
+        def _act(session, actor, ip):
             ended = user_support.sign_out_everywhere(session=session, actor=actor, user_id=user_id, ip=ip)
             return ended, user_support.get_user_detail(session=session, actor=actor, user_id=user_id, ip=ip)
 

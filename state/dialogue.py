@@ -47,7 +47,7 @@ class DialogueState(ScoringState):
     scenario: str = ""
     not_found: bool = False
     transcript: list[TranscriptLine] = []
-    options: list[dict[str, Any]] = []
+    options: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     hint: str = ""
     chosen: str = ""
     chosen_hanzi: str = ""
@@ -63,7 +63,7 @@ class DialogueState(ScoringState):
     """A take that did not say the whole line: the learner retries, or keeps it and moves on."""
     holding: bool = False
     held_score: str = ""
-    weakest: list[WeakSyllable] = []
+    weakest: rx.Field[list[WeakSyllable]] = rx.field(default_factory=list)
 
     def _advance(self, turn_id: str | None) -> None:
         """Show partner turns until the learner must speak, or the dialogue ends."""
@@ -138,7 +138,7 @@ class DialogueState(ScoringState):
         self._choose(str(option_id)[:80])
 
     @rx.event
-    async def on_scored(self, attempt_id: str):  # type: ignore[no-untyped-def]
+    async def on_scored(self, attempt_id: str):
         view = await self._load_attempt(attempt_id)
         if view is None:
             return
@@ -154,7 +154,7 @@ class DialogueState(ScoringState):
         await self._say_line(score=str(round(view.pron)))
 
     @rx.event
-    async def move_on(self):  # type: ignore[no-untyped-def]
+    async def move_on(self):
         """Leave a line the learner did not fully say: keep the partial take, or skip the line."""
         if self.finished or not self.chosen or not self.holding:
             return

@@ -409,6 +409,10 @@ class ReviewState(PracticeState):
     """Same number as on Home: `practice.reviews_due_count`."""
 
     @rx.var
+    def due_label(self) -> str:
+        return f"{self.due_count} due now"
+
+    @rx.var
     def due_items(self) -> list[dict[str, Any]]:
         return [item for item in self.items if item.get("due_now", True)]
 
@@ -417,13 +421,13 @@ class ReviewState(PracticeState):
         return [item for item in self.items if not item.get("due_now", True)]
 
     @rx.event
-    async def load(self) -> None:  # type: ignore[override]
+    async def load(self) -> None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         if user is None:
             return
 
-        def _load(session):  # type: ignore[no-untyped-def]
+        def _load(session):
             queue = practice.review_queue(session=session, user_id=user.id, limit=20)
             return queue, practice.reviews_due_count(session=session, user_id=user.id)
 

@@ -53,6 +53,11 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u206
 TokenStatus = Literal["active", "expired", "revoked"]
 
 
+class TokenMissingError(AuthenticationError):
+    code = "token_missing"
+    default_message = "Send your access token in the Authorization header: “Bearer szp_…”."
+
+
 class TokenInvalidError(AuthenticationError):
     code = "token_invalid"
     default_message = "This access token is not valid. Create a new token on your account page."
@@ -290,11 +295,10 @@ def purge_ended_tokens(*, session: Session, older_than: timedelta = TOKEN_RETENT
 
 
 def authenticate_token(*, session: Session, token: str | None) -> TokenAuth:
-    """Resolve a raw bearer token, or raise a `TokenInvalidError`/`TokenExpiredError`/`TokenRevokedError`."""
+    """Resolve a raw bearer token, or raise `TokenMissingError`, `TokenInvalidError`, `TokenExpiredError`
+    or `TokenRevokedError`."""
     if not token:
-        raise AuthenticationError(
-            "Send your access token in the Authorization header: “Bearer szp_…”.", code="token_missing"
-        )
+        raise TokenMissingError()
     if not _RAW_TOKEN.match(token):
         raise TokenInvalidError()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(token))).first()

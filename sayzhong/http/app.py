@@ -197,12 +197,13 @@ async def oidc_callback(request: Request) -> Response:
 
 
 def create_http_app() -> Starlette:
-    from sayzhong.api.routes import api_routes
+    from sayzhong import wiring
+    from sayzhong.api.app import api_routes
     from sayzhong.http.practice import practice_routes
 
     return Starlette(
         routes=[
-            *api_routes(),
+            *api_routes(wiring.get_api_limits(get_settings())),
             *practice_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

@@ -31,6 +31,6 @@ def seed(_args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("seed", help="create development seed data (an admin account) if missing")
     p.set_defaults(handler=seed)

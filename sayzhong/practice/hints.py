@@ -145,11 +145,16 @@ def heard_phrase(verdict: str, expected: int, detected: int | None, neutral_chec
 
 
 class _SyllableLike(Protocol):
-    grapheme: str
-    pinyin: str
-    expected_tone: int
-    detected_tone: int | None
-    verdict: str
+    @property
+    def grapheme(self) -> str: ...
+    @property
+    def pinyin(self) -> str: ...
+    @property
+    def expected_tone(self) -> int: ...
+    @property
+    def detected_tone(self) -> int | None: ...
+    @property
+    def verdict(self) -> str: ...
 
 
 def result_announcement(syllables: Sequence[_SyllableLike], *, said_message: str = "") -> str:

@@ -160,7 +160,7 @@ def _item_or_none(item_id: str) -> SpeakableItem | None:
         return None  # content removed since the card was made
 
 
-def _recently_missed(user_id: int, now: datetime):  # type: ignore[no-untyped-def]
+def _recently_missed(user_id: int, now: datetime):
     """Cards whose tone was missed in the last week and that are not due yet."""
     return select(ReviewCard).where(
         ReviewCard.user_id == user_id,

@@ -76,7 +76,13 @@ class Assessor(Protocol):
     """`sayzhong.pronunciation.service.assess_pronunciation`, or a stand-in with its signature."""
 
     def __call__(
-        self, *, audio: bytes, text: str, profile: SpeakerProfile | None = None, engine: str = "auto"
+        self,
+        *,
+        audio: bytes,
+        text: str,
+        reading: str | None = None,
+        profile: SpeakerProfile | None = None,
+        engine: str = "auto",
     ) -> dict[str, Any]: ...
 
 
@@ -89,21 +95,31 @@ class AttemptConflictError(SayZhongError):
 
 
 def assess_pronunciation(
-    *, audio: bytes, text: str, profile: SpeakerProfile | None = None, engine: str = "auto"
+    *,
+    audio: bytes,
+    text: str,
+    reading: str | None = None,
+    profile: SpeakerProfile | None = None,
+    engine: str = "auto",
 ) -> dict[str, Any]:
     """The real engine, imported on first use (it loads a model; keep it out of import time)."""
     module = importlib.import_module("sayzhong.pronunciation.service")
     result: dict[str, Any] = module.assess_pronunciation(
-        audio=audio, text=text, profile=profile, engine=engine
+        audio=audio, text=text, reading=reading, profile=profile, engine=engine
     )
     return result
+
+
+class AttemptNotFoundError(NotFoundError):
+    code = "attempt_not_found"
+    default_message = "That attempt does not exist."
 
 
 def _attempt_row(session: Session, user_id: int, attempt_id: int) -> Attempt:
     # One access check for every read: another learner's attempt is indistinguishable from none.
     row = session.exec(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
     if row is None:
-        raise NotFoundError("That attempt does not exist.", code="attempt_not_found")
+        raise AttemptNotFoundError()
     return row
 
 
@@ -175,7 +191,8 @@ def score_attempt(
     profile = get_speaker_profile(session=session, user_id=user_id)
     text = item.hanzi
 
-    result = json_safe(assessor(audio=audio, text=text, profile=profile, engine=engine))
+    # Scored against the content's reviewed pinyin: its tones are the ones the learner was shown.
+    result = json_safe(assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine))
     parsed = parse_result(result)
     now = now or utcnow()
 
@@ -447,6 +464,7 @@ __all__ = [
     "MODES",
     "Assessor",
     "AttemptConflictError",
+    "AttemptNotFoundError",
     "AttemptSummary",
     "AttemptView",
     "CalibrationPrompt",

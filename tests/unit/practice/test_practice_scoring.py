@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, func, select
 
 from sayzhong.analytics import service as analytics
@@ -12,17 +13,16 @@ from sayzhong.practice import service, storage
 from sayzhong.practice.models import Attempt, LearnerProfile, SyllableResult
 from sayzhong.pronunciation.audio import AudioCorruptError
 from sayzhong.settings import Settings
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 
 def _count(session: Session, model: type) -> int:
     return int(session.exec(select(func.count()).select_from(model)).one())
 
 
-def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: object) -> service.AttemptView:
-    args: dict[str, object] = {"item_id": "greetings.hello", "audio": WAV_BYTES, "content_type": "audio/wav"}
-    args.update(kwargs)
-    return service.score_attempt(session=session, user_id=user_id, assessor=assessor, **args)  # type: ignore[arg-type]
+def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: Any) -> service.AttemptView:
+    return AttemptFactory(session)(user_id, assessor=assessor, **kwargs)
 
 
 def test_scored_attempt_is_stored_with_syllables_audio_and_view(
@@ -329,3 +329,11 @@ def test_expired_recordings_are_deleted_but_scores_stay(
     kept = service.get_attempt(session=db_session, user_id=user, attempt_id=old.id)
     assert not kept.has_audio and kept.pron == old.pron and kept.syllables == old.syllables
     assert len(list(storage.iter_stored())) == 1
+
+
+def test_content_is_scored_against_its_reviewed_pinyin(
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
+) -> None:
+    _score(db_session, make_user().id, fake_assessor, item_id="greetings.good-morning")
+    assert fake_assessor.calls[0]["text"] == "早上好！"
+    assert fake_assessor.calls[0]["reading"] == "zao3 shang5 hao3"

@@ -1,30 +1,26 @@
-"""`python -m sayzhong create-admin` against a throwaway SQLite file (it commits for real)."""
+"""`python -m sayzhong create-admin` against a throwaway database (it commits for real)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlmodel import SQLModel
 
-from sayzhong import settings as settings_mod
 from sayzhong.accounts import sign_in, users
 from sayzhong.cli import main
 from sayzhong.db import get_engine, session_scope
 from sayzhong.models import load_all_models
+from sayzhong.settings import Settings
 
 
 @pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    settings_mod.reset_settings_cache()
+def cli_db(settings: Settings) -> Iterator[None]:
+    """The test database (SQLite file, or PostgreSQL in that pass) with its tables: the CLI commits."""
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
     yield
-    get_engine().dispose()
-    settings_mod.reset_settings_cache()
 
 
 def _run(
