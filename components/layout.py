@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.consent import legal_links, mounted_consent_banner
 from components.props import Handler, VarOr
 from sayzhong import routes
 
@@ -185,6 +186,7 @@ def footer(*, links: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()) -
             flex_wrap="wrap",
             spacing="3",
         ),
+        legal_links(),  # issue 11: terms, privacy, cookie settings on every page
         class_name="site-footer",
         style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
@@ -216,6 +218,7 @@ def shell(
     (label, href) of the footer pages that exist."""
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
+        mounted_consent_banner(),  # issue 11: cookie consent (gates analytics) and privacy notice
         nav,
         content,
         footer(links=footer_links),

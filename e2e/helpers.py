@@ -24,6 +24,7 @@ def sign_up(
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Repeat password").fill(password)
+    page.get_by_label("I accept the Terms of Service").check()
     page.get_by_role("button", name="Create account").click()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.retention import run_retention
+from jobs.retention import run_erasures, run_exports, run_retention
 
 
 def build_scheduler() -> BlockingScheduler:
@@ -17,4 +18,8 @@ def build_scheduler() -> BlockingScheduler:
         misfire_grace_time=3600,
         replace_existing=True,
     )
+    # Learners wait for their export: build queued ones within a minute.
+    scheduler.add_job(run_exports, IntervalTrigger(minutes=1), id="exports", replace_existing=True)
+    # Erasures whose grace period ended (and interrupted ones) are retried every 15 minutes.
+    scheduler.add_job(run_erasures, IntervalTrigger(minutes=15), id="erasures", replace_existing=True)
     return scheduler

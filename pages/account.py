@@ -8,6 +8,7 @@ from components.forms import error_message, field, success_message
 from components.layout import link_button, table_frame
 from components.props import Row
 from components.recorder import copy_button
+from pages.privacy import privacy_and_data_section
 from pages.template import template
 from sayzhong import routes
 from state.accounts import AccountState
@@ -291,6 +292,7 @@ def account() -> rx.Component:
                 on_click=AccountState.sign_out_others,
             ),
         ),
+        privacy_and_data_section(),  # issue 11: export and deletion
         spacing="5",
         width="100%",
     )

@@ -19,6 +19,8 @@ def _staff_nav() -> rx.Component:
         rx.link("Users", href=routes.ADMIN_USERS),
         rx.cond(SessionState.is_admin, rx.link("E-mail outbox", href=routes.ADMIN_OUTBOX)),
         rx.link("Audit log", href=routes.ADMIN_AUDIT),
+        rx.link("Privacy requests", href=routes.ADMIN_PRIVACY),  # issue 11
+        rx.link("Job runs", href=routes.ADMIN_JOBS),  # issue 11
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.consent import terms_acceptance_checkbox
 from components.forms import card_form, error_message, field, submit_button, success_message
 from components.layout import link_button
 from pages.template import template
@@ -42,6 +43,7 @@ def sign_up() -> rx.Component:
                 autocomplete="new-password",
                 max_length=128,
             ),
+            terms_acceptance_checkbox(),  # issue 11: recorded with the account
             submit_button("Create account", busy=SignUpState.busy),
             rx.text(
                 "Already have an account? ",

@@ -24,11 +24,9 @@ REGISTERED_PAGES: dict[str, Callable[[], rx.Component]] = {}
 FOOTER_LINKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Help", ("/help",)),
     ("Contact", ("/contact", "/help/contact", "/support")),
-    ("Privacy", ("/legal/privacy", "/privacy")),
-    ("Terms", ("/legal/terms", "/terms")),
-    ("Cookie settings", ("/privacy/cookies", "/cookies")),
 )
-"""Footer entries with the paths their pages may live at; an entry shows once its page exists."""
+"""Footer entries with the paths their pages may live at; an entry shows once its page exists.
+Terms, Privacy and Cookie settings come from `components.legal.legal_links` (issue 11)."""
 
 
 def _route_matches(route: str, path: str) -> bool:

@@ -48,6 +48,17 @@ AUDIT_ACTIONS: dict[str, str] = {
     "two_factor.disabled": "two-factor sign-in was turned off (by the user, or reset by an operator)",
     "two_factor.recovery_codes_regenerated": "a user replaced their recovery codes",
     "two_factor.recovery_code_used": "a recovery code was spent to sign in",
+    # privacy (issue 11)
+    "privacy.export_requested": "a data export was requested (by the learner, staff or the CLI)",
+    "privacy.export_downloaded": "a finished data export was downloaded through its signed link",
+    "privacy.erasure_requested": "an account deletion was requested (grace period starts)",
+    "privacy.erasure_cancelled": "a pending account deletion was cancelled",
+    "privacy.erasure_completed": "an account and its data were erased (subject pseudonymised)",
+    "legal.terms_accepted": "a learner re-accepted a new version of the terms",
+    "dsr.created": "staff logged a data-subject request received by e-mail",
+    "dsr.identity_verified": "staff verified the identity of a data-subject requester",
+    "dsr.action": "staff ran an export or erasure for a data-subject request",
+    "dsr.closed": "staff closed a data-subject request (done or rejected)",
     # Support desk (issue 10): staff looking after one learner.
     "support.user_viewed": "a staff member opened a learner's detail page",
     "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",
@@ -177,6 +188,30 @@ def pseudonymise_audit_email(*, session: Session, email: str) -> int:
         execution_options={"synchronize_session": "fetch"},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pseudonymise_audit_user(*, session: Session, user_id: int, pseudonym: str) -> int:
+    """For erasure: the account's rows keep what happened and when, under a pseudonym instead of the id.
+
+    `actor_id` is cleared, a `user:<id>` target becomes the pseudonym, and the pseudonym is kept in
+    `detail["subject"]` so one erased account's trail stays readable as one trail.
+    """
+    rows = session.exec(
+        select(AuditEvent).where(
+            (col(AuditEvent.actor_id) == user_id) | (col(AuditEvent.target) == f"user:{user_id}")
+        )
+    ).all()
+    for row in rows:
+        row.actor_id = None
+        if row.target == f"user:{user_id}":
+            row.target = pseudonym
+        row.detail = {
+            **{k: v for k, v in (row.detail or {}).items() if k not in ("email", "subject")},
+            "subject": pseudonym,
+        }
+        session.add(row)
+    session.flush()
+    return len(rows)
 
 
 def purge_audit_events(*, session: Session, older_than: timedelta = AUDIT_RETENTION) -> int:

@@ -54,6 +54,8 @@ def _create_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten, not left readable in the file (account erasure, issue 11).
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

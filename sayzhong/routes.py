@@ -25,6 +25,23 @@ ADMIN_USER = "/admin/user"  # one learner's support page: ?id=<user id> (issue 1
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
 
+# Legal and privacy (issue 11)
+LEGAL = "/legal"
+LEGAL_ACCEPT = "/legal/accept"
+ACCOUNT_DELETION = "/account/deletion"
+CANCEL_DELETION = "/privacy/cancel-deletion"
+COOKIE_SETTINGS = "/privacy/cookies"
+DO_NOT_SELL = "/privacy/do-not-sell"
+ADMIN_PRIVACY = "/admin/privacy"
+ADMIN_JOBS = "/admin/jobs"
+ANALYTICS_CAPTURE = "/analytics/capture"
+EXPORT_DOWNLOAD = "/privacy/export/download"
+
+
+def legal_url(doc: str, version: int | None = None) -> str:
+    return f"{LEGAL}/{doc}" if version is None else f"{LEGAL}/{doc}/v/{version}"
+
+
 # Server routes (Starlette, see sayzhong/http/app.py)
 HEALTHZ = "/healthz"
 READYZ = "/readyz"

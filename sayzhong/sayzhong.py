@@ -14,8 +14,10 @@ import pages.dialogue
 import pages.errors
 import pages.home
 import pages.landing
+import pages.legal
 import pages.onboarding
 import pages.practice
+import pages.privacy
 import pages.review  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
 from state.practice import warm_up_tone_notes

@@ -95,10 +95,15 @@ def get_oidc_provider(settings: Settings) -> OidcProvider | None:
 
 
 def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink:
-    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here)."""
-    from sayzhong.analytics.offline import DatabaseAnalyticsSink
+    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here).
 
-    return DatabaseAnalyticsSink(session)
+    Whatever the sink, it is wrapped in the consent gate (issue 11): an event is passed on only for
+    a visitor or user whose latest cookie decision accepts analytics.
+    """
+    from sayzhong.analytics.offline import DatabaseAnalyticsSink
+    from sayzhong.privacy.consent import ConsentGatedSink
+
+    return ConsentGatedSink(DatabaseAnalyticsSink(session), session=session)
 
 
 def get_api_limits(settings: Settings) -> ApiLimits:

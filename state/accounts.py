@@ -17,6 +17,7 @@ from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
 from sayzhong.http.session_cookie import two_factor_cookie
+from sayzhong.privacy import consent
 from sayzhong.settings import get_settings
 from state.account_security import send_verification_quietly
 from state.session import SessionState, hand_session_to_browser, run_in_session
@@ -48,6 +49,11 @@ class SignUpState(rx.State):
         if _text(form, "password_confirm", 1000) != password:
             self.error = "The two passwords do not match."
             return
+        # Issue 11: acceptance of the current terms and privacy policy is recorded with the account.
+        if form.get("accept_terms") not in (True, "on", "true"):
+            self.error = "Please accept the Terms of Service and the Privacy Policy to create an account."
+            return
+        visitor = consent.visitor_from_cookie_header(self.router.headers.cookie)
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
@@ -58,6 +64,7 @@ class SignUpState(rx.State):
                 user = users.sign_up(
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
+                consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
                 analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent

@@ -120,12 +120,20 @@ class SessionState(rx.State):
         """on_load for public pages: show the right navigation."""
         self._apply(await self.current_user())
 
+    async def _privacy_gate(self, user: schemas.UserInfo) -> str | None:
+        """Issue 11: a locked account (pending deletion) or a material terms change comes first."""
+        from sayzhong.privacy.gate import page_gate
+
+        return await run_in_session(lambda session: page_gate(session=session, user_id=user.id))
+
     @rx.event
     async def require_login(self):
         user = await self.current_user()
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
+        if gate := await self._privacy_gate(user):
+            return rx.redirect(gate)
         return None
 
     @rx.event
@@ -139,6 +147,8 @@ class SessionState(rx.State):
         if not user.two_factor_enabled:
             # Every staff role needs two-factor sign-in before any staff page opens.
             return rx.redirect(routes.TWO_FACTOR)
+        if gate := await self._privacy_gate(user):
+            return rx.redirect(gate)
         return None
 
     @rx.event

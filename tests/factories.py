@@ -44,6 +44,7 @@ class UserFactory:
         name: str | None = None,
         timezone: str | None = None,
         goal_minutes: int | None = None,
+        analytics_consent: bool = True,
     ) -> UserInfo:
         n = next(self._numbers)
         user = users.sign_up(
@@ -52,6 +53,18 @@ class UserFactory:
             password=password,
             display_name=name or f"Learner {n}",
         )
+        if analytics_consent:
+            # Like a learner who pressed "Accept all": funnel events pass the consent gate (issue 11).
+            from sayzhong.privacy import consent
+
+            consent.record_consent(
+                session=self._session,
+                visitor_id=None,
+                user_id=user.id,
+                analytics=True,
+                marketing=False,
+                source="banner",
+            )
         if timezone is not None or goal_minutes is not None:
             user = users.update_profile(
                 session=self._session, user_id=user.id, timezone=timezone, daily_goal_minutes=goal_minutes

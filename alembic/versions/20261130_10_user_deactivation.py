@@ -1,7 +1,7 @@
 """support desk: accounts can be deactivated by staff (issue 10)
 
 Revision ID: 10a1b2c3d4e5
-Revises: b9a6fee1ff24
+Revises: 5b1e11a0c0de
 Create Date: 2026-11-30 03:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "10a1b2c3d4e5"
-down_revision: str | None = "b9a6fee1ff24"  # rechained after merging main (issue 9)
+down_revision: str | None = "5b1e11a0c0de"  # rechained after merging main (issues 9 and 11)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -200,11 +200,13 @@ def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
     from sayzhong.http.practice import practice_routes
+    from sayzhong.http.privacy import privacy_routes
 
     return Starlette(
         routes=[
             *api_routes(wiring.get_api_limits(get_settings())),
             *practice_routes(),
+            *privacy_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),
