@@ -45,44 +45,79 @@ def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, size="3", weight="medium", color=rx.color("gray", 12), underline="hover")
 
 
+LEARNER_NAV = (
+    ("Home", routes.HOME, "house"),
+    ("Lessons", routes.LEARN, "book-open"),
+    ("Review", routes.REVIEW, "repeat"),
+)
+
+
+def bottom_nav(*, is_staff: VarOr[bool]) -> rx.Component:
+    """Phones: a labelled tab bar fixed to the bottom of the screen (hidden from tablet width up,
+    where the same links sit in the top bar)."""
+
+    def tab(label: str, href: str, icon: str) -> rx.Component:
+        return rx.link(
+            rx.vstack(
+                rx.icon(icon, size=20, aria_hidden="true"),
+                rx.text(label, size="1", weight="medium"),
+                align="center",
+                spacing="0",
+            ),
+            href=href,
+            underline="none",
+            color=rx.color("gray", 12),
+            padding_y="6px",
+            flex="1",
+            text_align="center",
+        )
+
+    return rx.el.nav(
+        rx.hstack(
+            *[tab(label, href, icon) for label, href, icon in LEARNER_NAV],
+            rx.cond(is_staff, tab("Staff", routes.ADMIN, "shield")),
+            tab("Account", routes.ACCOUNT, "circle-user"),
+            width="100%",
+            spacing="0",
+        ),
+        aria_label="Main",
+        class_name="bottom-nav",
+        style={
+            "position": "fixed",
+            "bottom": "0",
+            "left": "0",
+            "right": "0",
+            "zIndex": "20",
+            "background": rx.color("gray", 1),
+            "borderTop": f"1px solid {rx.color('gray', 5)}",
+            "paddingBottom": "env(safe-area-inset-bottom)",
+        },
+    )
+
+
 def navbar(
     *, signed_in: VarOr[bool], is_staff: VarOr[bool], display_name: VarOr[str], on_sign_out: Handler
 ) -> rx.Component:
     signed_in_links = rx.hstack(
-        rx.hstack(
-            nav_link("Home", routes.HOME),
-            nav_link("Lessons", routes.LEARN),
-            nav_link("Review", routes.REVIEW),
-            rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
-            spacing="4",
-            display=["none", "none", "flex"],
+        rx.el.nav(
+            rx.hstack(
+                *[nav_link(label, href) for label, href, _icon in LEARNER_NAV],
+                rx.cond(is_staff, nav_link("Staff", routes.ADMIN)),
+                spacing="4",
+            ),
+            aria_label="Main",
+            class_name="top-nav",
         ),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
-                    rx.icon("circle-user", size=18),
+                    rx.icon("circle-user", size=18, aria_hidden="true"),
                     rx.text(display_name, display=["none", "none", "inline"]),
                     variant="soft",
                     aria_label="Account menu",
                 )
             ),
             rx.menu.content(
-                # On phones the page links live in this menu (the bar shows them from tablet size up).
-                *[
-                    rx.menu.item(label, on_select=rx.redirect(href), display=["flex", "flex", "none"])
-                    for label, href in (
-                        ("Home", routes.HOME),
-                        ("Lessons", routes.LEARN),
-                        ("Review", routes.REVIEW),
-                    )
-                ],
-                rx.cond(
-                    is_staff,
-                    rx.menu.item(
-                        "Staff area", on_select=rx.redirect(routes.ADMIN), display=["flex", "flex", "none"]
-                    ),
-                ),
-                rx.menu.separator(display=["block", "block", "none"]),
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
                 rx.menu.item("Plan and billing", on_select=rx.redirect(routes.BILLING)),
                 rx.menu.separator(),
@@ -98,44 +133,62 @@ def navbar(
         spacing="3",
         align="center",
     )
-    return rx.el.header(
-        rx.hstack(
-            brand(),
-            rx.spacer(),
-            rx.cond(signed_in, signed_in_links, signed_out_links),
-            align="center",
-            width="100%",
-            max_width="1100px",
-            margin_x="auto",
-            padding_x="1em",
-            padding_y="0.75em",
+    return rx.fragment(
+        rx.el.header(
+            rx.hstack(
+                brand(),
+                rx.spacer(),
+                rx.cond(signed_in, signed_in_links, signed_out_links),
+                align="center",
+                width="100%",
+                max_width="1100px",
+                margin_x="auto",
+                padding_x="1em",
+                padding_y="0.75em",
+            ),
+            style={
+                "borderBottom": f"1px solid {rx.color('gray', 5)}",
+                "background": rx.color("gray", 1),
+                "position": "sticky",
+                "top": "0",
+                "zIndex": "10",
+                "width": "100%",
+            },
         ),
-        style={
-            "borderBottom": f"1px solid {rx.color('gray', 5)}",
-            "background": rx.color("gray", 1),
-            "position": "sticky",
-            "top": "0",
-            "zIndex": "10",
-            "width": "100%",
-        },
+        rx.cond(signed_in, bottom_nav(is_staff=is_staff)),
     )
 
 
-def footer() -> rx.Component:
-    return rx.box(
+def footer(*, links: list[tuple[str, str]] | tuple[tuple[str, str], ...] = ()) -> rx.Component:
+    """Site footer (a contentinfo landmark). `links` are (label, href) pairs of pages that exist."""
+    return rx.el.footer(
         rx.hstack(
             rx.text(
                 "© SayZhong — learn to speak Mandarin, tones first.", size="2", color=rx.color("gray", 11)
             ),
             rx.spacer(),
-            rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 11)),
+            rx.el.nav(
+                rx.hstack(
+                    *[
+                        rx.link(label, href=href, size="2", color=rx.color("gray", 12), underline="always")
+                        for label, href in links
+                    ],
+                    spacing="4",
+                    flex_wrap="wrap",
+                ),
+                aria_label="Footer",
+            )
+            if links
+            else rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 11)),
             width="100%",
             max_width="1100px",
             margin_x="auto",
             padding="1em",
             flex_wrap="wrap",
+            spacing="3",
         ),
         legal_links(),  # issue 11: terms, privacy, cookie settings on every page
+        class_name="site-footer",
         style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
 
@@ -155,16 +208,37 @@ def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Com
     )
 
 
-def shell(*, nav: rx.Component, content: rx.Component, extra: rx.Component | None = None) -> rx.Component:
-    """`extra`: invisible helpers every page carries (the session hand-off form)."""
+def shell(
+    *,
+    nav: rx.Component,
+    content: rx.Component,
+    extra: rx.Component | None = None,
+    footer_links: tuple[tuple[str, str], ...] = (),
+) -> rx.Component:
+    """`extra`: invisible helpers every page carries (the session hand-off form); `footer_links`:
+    (label, href) of the footer pages that exist."""
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
         mounted_consent_banner(),  # issue 11: cookie consent (gates analytics) and privacy notice
         nav,
         content,
-        footer(),
+        footer(links=footer_links),
         *([extra] if extra is not None else []),
         direction="column",
         min_height="100vh",
         width="100%",
+    )
+
+
+def table_frame(table: rx.Component, *, label: str | rx.Var) -> rx.Component:
+    """A wide table in a keyboard-scrollable frame: on a phone the frame scrolls sideways, and as a
+    focusable named region keyboard users can scroll it too (axe scrollable-region-focusable)."""
+    return rx.box(
+        table,
+        overflow_x="auto",
+        width="100%",
+        tab_index=0,
+        role="region",
+        aria_label=label,
+        class_name="table-frame",
     )

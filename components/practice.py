@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import reflex as rx
 
 from components.props import Handler, Row, VarOr
-from components.recorder import recorder
+from components.recorder import recorder, result_focus
 from sayzhong import routes
 
 if TYPE_CHECKING:  # states are passed in by pages; components never import them at run time
@@ -62,6 +62,31 @@ def pinyin_line(syllables: VarOr[Sequence[Any]]) -> rx.Component:
     )
 
 
+def tone_change_notes(notes: VarOr[Sequence[str]]) -> rx.Component:
+    """The one way a tone change (sandhi) is shown: phrase cards, placement prompts, result cards.
+    `notes` is a list of sentences from `sayzhong.practice.hints.tone_change_note`."""
+    notes_var = rx.Var.create(notes).to(list)
+    return rx.cond(
+        notes_var.length() > 0,
+        rx.vstack(
+            rx.foreach(
+                notes_var,
+                lambda note: rx.hstack(
+                    rx.icon(
+                        "arrow-right-left", size=14, aria_hidden="true", flex_shrink="0", margin_top="3px"
+                    ),
+                    rx.text(rx.text.strong("Tone change: "), note, size="2"),
+                    spacing="2",
+                    align="start",
+                ),
+            ),
+            spacing="1",
+            color=rx.color("gray", 12),
+            data_testid="tone-change",
+        ),
+    )
+
+
 def phrase_card(
     *,
     hanzi: VarOr[str],
@@ -69,12 +94,14 @@ def phrase_card(
     english: VarOr[str],
     note: VarOr[str],
     reference_url: VarOr[str],
+    tone_changes: VarOr[Sequence[str]] | None = None,
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(hanzi, size="9", weight="bold", lang="zh-Hans", class_name="hanzi"),
             pinyin_line(syllables),
             rx.text(english, size="4", color=rx.color("gray", 11)),
+            tone_change_notes(tone_changes) if tone_changes is not None else rx.fragment(),
             rx.cond(note != "", rx.text(note, size="2", color=rx.color("gray", 11), font_style="italic")),
             rx.hstack(
                 rx.el.audio(
@@ -179,10 +206,11 @@ def mic_help(code: VarOr[str]) -> rx.Component:
 def score_pill(label: str, value: VarOr[int]) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="7", weight="bold"),
-        rx.text(label, size="1", color=rx.color("gray", 11)),
+        rx.text(label, size="1", color=rx.color("gray", 11), white_space="nowrap"),
         align="center",
         spacing="0",
-        min_width="72px",
+        role="listitem",
+        aria_label=f"{label}: " + rx.Var.create(value).to_string(),
     )
 
 
@@ -237,12 +265,12 @@ def syllable_card(syl: Row) -> rx.Component:
                 spacing="3",
             ),
             rx.text(
-                "Expected tone ",
                 rx.text.strong(syl["expected_label"]),
-                " · you said ",
-                rx.text.strong(syl["heard_label"]),
+                " · ",
+                syl["heard_label"],
                 size="2",
             ),
+            tone_change_notes(syl["tone_changes"]),
             rx.box(
                 contour_chart(syl["points"]),
                 width="100%",
@@ -256,13 +284,22 @@ def syllable_card(syl: Row) -> rx.Component:
         border_top=rx.cond(
             syl["verdict"] == "correct",
             f"4px solid {rx.color('green', 9)}",
-            rx.cond(
-                syl["verdict"] == "wrong_tone",
-                f"4px solid {rx.color('red', 9)}",
-                f"4px solid {rx.color('amber', 9)}",
+            rx.match(
+                syl["verdict"],
+                ("wrong_tone", f"4px solid {rx.color('red', 9)}"),
+                ("unclear", f"4px solid {rx.color('amber', 9)}"),
+                f"4px solid {rx.color('gray', 8)}",
             ),
         ),
+        role="listitem",
         data_testid="syllable-result",
+    )
+
+
+def result_announcer(text: VarOr[str]) -> rx.Component:
+    """A polite live region, always in the page so screen readers notice when its text changes."""
+    return rx.el.div(
+        text, role="status", aria_live="polite", aria_atomic="true", class_name="visually-hidden"
     )
 
 
@@ -275,17 +312,23 @@ def result_panel(
     engine_note: VarOr[str],
     syllables: VarOr[Sequence[Any]],
     attempt_audio_url: VarOr[str],
+    focus_key: VarOr[str],
     said_message: VarOr[str] = "",
     not_said: VarOr[bool] = False,
 ) -> rx.Component:
-    scores = rx.hstack(
+    """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
+    "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
+    # Four scores: one row from tablet width, a 2×2 grid on phones (never one orphan on a row).
+    scores = rx.grid(
         score_pill("Overall", pron),
         score_pill("Tones", tone),
-        score_pill("Accuracy", accuracy),
+        score_pill("Syllables said", accuracy),
         score_pill("Fluency", fluency),
-        spacing="5",
-        flex_wrap="wrap",
-        role="group",
+        columns=rx.breakpoints(initial="2", sm="4"),
+        spacing="3",
+        width="100%",
+        max_width="520px",
+        role="list",
         aria_label="Scores out of 100",
     )
     cards = rx.grid(
@@ -296,32 +339,38 @@ def result_panel(
         role="list",
         aria_label="Feedback per syllable",
     )
-    return rx.vstack(
-        rx.heading("Your result", size="5", as_="h2"),
-        rx.cond(
-            said_message != "",
-            rx.callout(
-                said_message,
-                icon="ear",
-                color_scheme=rx.cond(not_said, "red", "amber"),
-                role="status",
-                data_testid="said-message",
-                width="100%",
+    return result_focus(
+        rx.vstack(
+            rx.heading("Your result", size="5", as_="h2", id="result-heading"),
+            rx.cond(
+                said_message != "",
+                rx.callout(
+                    said_message,
+                    icon="ear",
+                    color_scheme=rx.cond(not_said, "red", "amber"),
+                    data_testid="said-message",
+                    width="100%",
+                ),
             ),
+            # A take of something else gets no scores or tone verdicts, only the message and replay.
+            rx.cond(not_said, rx.fragment(), rx.fragment(scores, cards)),
+            rx.hstack(
+                rx.text("Your take:", size="2"),
+                rx.el.audio(
+                    src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"
+                ),
+                align="center",
+                spacing="2",
+            ),
+            rx.text(engine_note, size="1", color=rx.color("gray", 11)),
+            spacing="4",
+            width="100%",
         ),
-        # A take of something else gets no scores or tone verdicts, only the message and replay.
-        rx.cond(not_said, rx.fragment(), rx.fragment(scores, cards)),
-        rx.hstack(
-            rx.text("Your take:", size="2"),
-            rx.el.audio(src=attempt_audio_url, controls=True, preload="none", aria_label="Your recording"),
-            align="center",
-            spacing="2",
-        ),
-        rx.text(engine_note, size="1", color=rx.color("gray", 11)),
-        spacing="4",
-        width="100%",
-        role="region",
+        focus_key=focus_key,
+        id="result",
+        class_name="result-focus",
         aria_label="Pronunciation result",
+        width="100%",
     )
 
 
@@ -329,6 +378,7 @@ def scoring_feedback(state: type[ScoringState]) -> rx.Component:
     """Mic help, error and the result panel of any scoring state (practice, review, dialogue,
     onboarding): the state class is read for its vars only."""
     return rx.fragment(
+        result_announcer(state.announcement),
         rx.cond(state.mic_error != "", mic_help(state.mic_error)),
         rx.cond(
             state.error != "",
@@ -355,6 +405,7 @@ def scoring_feedback(state: type[ScoringState]) -> rx.Component:
                 attempt_audio_url=state.attempt_audio_url,
                 said_message=state.said_message,
                 not_said=state.not_said,
+                focus_key=state.result_key,
             ),
         ),
     )
@@ -369,6 +420,7 @@ def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
             english=state.english,
             note=state.note,
             reference_url=state.reference_audio_url,
+            tone_changes=state.tone_changes,
         ),
         recorder_panel(
             upload_url=state.upload_url,
@@ -379,4 +431,18 @@ def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
             on_status=state.on_status,
         ),
         scoring_feedback(state),
+    )
+
+
+def practice_skeleton() -> rx.Component:
+    """Shown until the lesson has loaded, instead of an empty card and a stray "Finish unit"."""
+    return rx.vstack(
+        rx.heading("Loading the lesson…", size="6", as_="h1", class_name="visually-hidden"),
+        rx.skeleton(rx.box(height="32px", width="40%")),
+        rx.skeleton(rx.box(height="220px", width="100%")),
+        rx.skeleton(rx.box(height="120px", width="100%")),
+        spacing="4",
+        width="100%",
+        aria_busy="true",
+        data_testid="practice-skeleton",
     )

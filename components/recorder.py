@@ -38,3 +38,42 @@ class Recorder(rx.Component):
 
 
 recorder = Recorder.create
+
+
+class ResultFocus(rx.Component):
+    """A <section> that takes focus and scrolls into view whenever `focus_key` changes
+    (assets/components/ResultFocus.jsx) — no server-sent scripts."""
+
+    library = "$/public/components/ResultFocus.jsx"
+    tag = "ResultFocus"
+
+    focus_key: rx.Var[str]
+
+
+result_focus = ResultFocus.create
+
+
+class PlayButton(rx.Component):
+    """A button that plays `src` when pressed (assets/components/PlayButton.jsx)."""
+
+    library = "$/public/components/PlayButton.jsx"
+    tag = "PlayButton"
+
+    src: rx.Var[str]
+    label: rx.Var[str]
+
+
+play_button = PlayButton.create
+
+
+class CopyButton(rx.Component):
+    """Copies `text` to the clipboard and announces it (assets/components/CopyButton.jsx)."""
+
+    library = "$/public/components/CopyButton.jsx"
+    tag = "CopyButton"
+
+    text: rx.Var[str]
+    label: rx.Var[str]
+
+
+copy_button = CopyButton.create

@@ -362,10 +362,18 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
     """`mic_page(wav)` opens a page in a Chromium whose fake microphone plays `wav` once.
 
     `mic_page(wav, allow=False)` opens one where microphone permission is denied; `loop=True` repeats
-    the file forever (speech, then its trailing silence), for journeys that record several takes."""
+    the file forever (speech, then its trailing silence), for journeys that record several takes;
+    `viewport` sizes the window (default 1280x900); `bypass_csp=True` lets a test inject axe."""
     opened: list[tuple[Browser, BrowserContext, Page, list[str], list[str]]] = []
 
-    def factory(wav: Path | None, *, allow: bool = True, loop: bool = False) -> Page:
+    def factory(
+        wav: Path | None,
+        *,
+        allow: bool = True,
+        loop: bool = False,
+        viewport: dict[str, int] | None = None,
+        bypass_csp: bool = False,
+    ) -> Page:
         args = list(CHROMIUM_ARGS)
         if wav is not None:
             args += [
@@ -375,7 +383,9 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
             ]
         browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         ctx = browser.new_context(
-            viewport={"width": 1280, "height": 900}, permissions=["microphone"] if allow else []
+            viewport=viewport or {"width": 1280, "height": 900},
+            permissions=["microphone"] if allow else [],
+            bypass_csp=bypass_csp,
         )
         ctx.set_default_timeout(30_000)
         pg = ctx.new_page()

@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from pathlib import Path
 
 import pyotp
 from playwright.sync_api import Page, expect
-
-AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
 STRONG_PASSWORD = "tones are fun 4 me"
 
@@ -80,15 +77,3 @@ def expect_onboarding(page: Page, base_url: str, name: str) -> None:
     """A new account lands on onboarding, greeted by name."""
     expect(page).to_have_url(re.compile(re.escape(base_url) + r"/onboarding/?$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
-
-
-def axe_problems(page: Page, label: str) -> list[str]:
-    """Serious or critical axe-core violations on the page as it is now (label names it in messages)."""
-    # Evaluated by the test driver, not added as an inline <script>: the page's CSP would block that.
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{label}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]

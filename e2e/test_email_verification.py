@@ -7,8 +7,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.a11y import axe_problems
 from e2e.conftest import RunningApp
-from e2e.helpers import axe_problems, expect_onboarding, sign_up, unique_email
+from e2e.helpers import expect_onboarding, sign_up, unique_email
 
 
 def test_sign_up_mails_a_link_that_confirms_the_address_once(page: Page, app: RunningApp) -> None:

@@ -8,9 +8,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from e2e.a11y import axe_problems
 from e2e.conftest import RunningApp
 from e2e.helpers import (
-    axe_problems,
     expect_home,
     expect_onboarding,
     sign_in,

@@ -5,8 +5,9 @@ import zoneinfo
 import reflex as rx
 
 from components.forms import error_message, field, success_message
-from components.layout import link_button
+from components.layout import link_button, table_frame
 from components.props import Row
+from components.recorder import copy_button
 from pages.privacy import privacy_and_data_section
 from pages.template import template
 from sayzhong import routes
@@ -72,9 +73,26 @@ def _tokens_section() -> rx.Component:
             AccountState.new_token != "",
             rx.callout(
                 rx.vstack(
-                    rx.text("Your new token (shown once):", weight="bold"),
-                    rx.code(AccountState.new_token, size="3", style={"wordBreak": "break-all"}),
-                    rx.button("I have copied it", size="1", on_click=AccountState.forget_new_token),
+                    rx.text("Your new token — copy it now, it will not be shown again:", weight="bold"),
+                    rx.code(
+                        AccountState.new_token,
+                        size="3",
+                        style={"wordBreak": "break-all"},
+                        custom_attrs={"data-copy-source": "true"},
+                    ),
+                    rx.hstack(
+                        copy_button(
+                            text=AccountState.new_token, label="Copy token", class_name="copy-button"
+                        ),
+                        rx.button(
+                            "I have copied it",
+                            size="1",
+                            variant="soft",
+                            on_click=AccountState.forget_new_token,
+                        ),
+                        spacing="3",
+                        align="center",
+                    ),
                     spacing="2",
                 ),
                 color_scheme="green",
@@ -113,7 +131,7 @@ def _tokens_section() -> rx.Component:
             on_submit=AccountState.create_token,
             reset_on_submit=True,
         ),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -122,15 +140,14 @@ def _tokens_section() -> rx.Component:
                         rx.table.column_header_cell("Scopes"),
                         rx.table.column_header_cell("Expires"),
                         rx.table.column_header_cell("Last used"),
-                        rx.table.column_header_cell(""),
+                        rx.table.column_header_cell(rx.el.span("Actions", class_name="visually-hidden")),
                     )
                 ),
                 rx.table.body(rx.foreach(AccountState.tokens, _token_row)),
                 width="100%",
                 aria_label="Your tokens",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="Your tokens",
         ),
     )
 
@@ -253,21 +270,20 @@ def account() -> rx.Component:
         _section(
             "Signed-in devices",
             success_message(AccountState.sessions_message),
-            rx.box(
+            table_frame(
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
                             rx.table.column_header_cell("Device"),
-                            rx.table.column_header_cell("IP address"),
+                            rx.table.column_header_cell("Approximate place"),
                             rx.table.column_header_cell("Last active"),
-                            rx.table.column_header_cell(""),
+                            rx.table.column_header_cell(rx.el.span("Status", class_name="visually-hidden")),
                         )
                     ),
                     rx.table.body(rx.foreach(AccountState.devices, _device)),
                     width="100%",
                 ),
-                overflow_x="auto",
-                width="100%",
+                label="Signed-in devices",
             ),
             rx.button(
                 "Sign out all other devices",

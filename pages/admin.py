@@ -1,11 +1,15 @@
 """Staff area: overview, users and roles, e-mail outbox, audit log."""
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import reflex as rx
 
+from components.layout import table_frame
 from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
-from state.admin import AdminUsersState, AuditState, OutboxState
+from state.admin import AdminUsersState, AuditState, OutboxState, UserDetailState
 from state.session import SessionState
 
 
@@ -66,7 +70,7 @@ def _role_cell(user: Row) -> rx.Component:
 
 def _user_row(user: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(user["email"]),
+        rx.table.cell(rx.link(user["email"], href=user["href"], underline="always")),
         rx.table.cell(user["name"]),
         rx.table.cell(_role_cell(user)),
         rx.table.cell(user["joined"]),
@@ -100,7 +104,7 @@ def admin_users() -> rx.Component:
             reset_on_submit=False,
         ),
         rx.text(AdminUsersState.total.to_string() + " users", size="2", color=rx.color("gray", 11)),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -113,8 +117,7 @@ def admin_users() -> rx.Component:
                 rx.table.body(rx.foreach(AdminUsersState.users, _user_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="Users",
         ),
         rx.hstack(
             rx.button(
@@ -132,6 +135,154 @@ def admin_users() -> rx.Component:
             ),
             align="center",
             spacing="3",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _fact(fact: Row) -> rx.Component:
+    return rx.fragment(
+        rx.el.dt(fact["label"], style={"fontWeight": 600, "color": rx.color("gray", 11)}),
+        rx.el.dd(fact["value"], style={"margin": 0, "overflowWrap": "anywhere"}),
+    )
+
+
+def _device_row(device: Row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(device["device"]),
+        rx.table.cell(device["place"]),
+        rx.table.cell(device["signed_in"]),
+        rx.table.cell(device["last_seen"]),
+        rx.table.cell(device["live"]),
+    )
+
+
+def _trail_row(line: Row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(line["when"]), rx.table.cell(rx.code(line["action"])), rx.table.cell(line["by"])
+    )
+
+
+def _simple_table(
+    label: str, headers: list[str], rows: VarOr[Sequence[Any]], row: Callable[[Row], rx.Component]
+) -> rx.Component:
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, row)),
+            width="100%",
+        ),
+        label=label,
+    )
+
+
+def _support_actions() -> rx.Component:
+    return rx.cond(
+        UserDetailState.can_act,
+        rx.vstack(
+            rx.heading("Support actions", size="4", as_="h2"),
+            rx.text(
+                "Each action is recorded in the audit log with your name.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            rx.hstack(
+                rx.button(
+                    "Sign out everywhere",
+                    variant="outline",
+                    on_click=UserDetailState.sign_out_everywhere,
+                ),
+                rx.cond(
+                    UserDetailState.active,
+                    rx.fragment(),
+                    rx.button("Reactivate account", on_click=UserDetailState.reactivate),
+                ),
+                rx.cond(
+                    UserDetailState.verified,
+                    rx.fragment(),
+                    rx.button(
+                        "Resend confirmation e-mail",
+                        variant="outline",
+                        on_click=UserDetailState.resend_verification,
+                    ),
+                ),
+                spacing="3",
+                flex_wrap="wrap",
+            ),
+            rx.cond(
+                UserDetailState.active,
+                rx.form(
+                    rx.vstack(
+                        rx.el.label(
+                            "Reason for deactivating (kept in the audit log)",
+                            html_for="deactivate-reason",
+                            style={"fontWeight": 500, "fontSize": "14px"},
+                        ),
+                        rx.input(id="deactivate-reason", name="reason", max_length=200, width="100%"),
+                        rx.button("Deactivate account", type="submit", color_scheme="red", variant="soft"),
+                        spacing="2",
+                        width="100%",
+                        max_width="480px",
+                    ),
+                    on_submit=UserDetailState.deactivate,
+                    reset_on_submit=True,
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        rx.text(
+            "You cannot change this account from here (your own, or a staff account you do not manage).",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+    )
+
+
+@template(routes.ADMIN_USER, "Learner", access="staff", on_load=[UserDetailState.load])
+def admin_user() -> rx.Component:
+    return rx.vstack(
+        rx.link("← Users", href=routes.ADMIN_USERS, size="2"),
+        rx.heading(
+            rx.cond(UserDetailState.found, UserDetailState.display_name, "Learner"), size="8", as_="h1"
+        ),
+        _staff_nav(),
+        _denied(UserDetailState.denied),
+        rx.cond(
+            UserDetailState.message != "",
+            rx.callout(UserDetailState.message, color_scheme="green", role="status", width="100%"),
+        ),
+        rx.cond(
+            UserDetailState.error != "",
+            rx.callout(UserDetailState.error, color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            UserDetailState.found,
+            rx.vstack(
+                rx.el.dl(
+                    rx.foreach(UserDetailState.facts, _fact),
+                    style={
+                        "display": "grid",
+                        "gridTemplateColumns": "minmax(120px, max-content) 1fr",
+                        "gap": "6px 16px",
+                        "margin": 0,
+                    },
+                    aria_label="Account facts",
+                ),
+                _support_actions(),
+                rx.heading("Signed-in devices", size="4", as_="h2"),
+                _simple_table(
+                    "Signed-in devices",
+                    ["Device", "Approximate place", "Signed in", "Last seen", "Session"],
+                    UserDetailState.devices,
+                    _device_row,
+                ),
+                rx.heading("Audit trail", size="4", as_="h2"),
+                _simple_table("Audit trail", ["When", "Action", "By"], UserDetailState.trail, _trail_row),
+                spacing="4",
+                width="100%",
+            ),
         ),
         spacing="4",
         width="100%",
@@ -163,7 +314,7 @@ def admin_outbox() -> rx.Component:
             "Messages the app has sent. Without SMTP configured, this is where they are delivered.",
             color=rx.color("gray", 11),
         ),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -176,8 +327,7 @@ def admin_outbox() -> rx.Component:
                 rx.table.body(rx.foreach(OutboxState.emails, _email_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="E-mails sent",
         ),
         rx.cond(
             OutboxState.selected_body != "",
@@ -214,7 +364,7 @@ def admin_audit() -> rx.Component:
         _staff_nav(),
         _denied(AuditState.denied),
         rx.text("Security-relevant actions, newest first. Read-only.", color=rx.color("gray", 11)),
-        rx.box(
+        table_frame(
             rx.table.root(
                 rx.table.header(
                     rx.table.row(
@@ -228,8 +378,7 @@ def admin_audit() -> rx.Component:
                 rx.table.body(rx.foreach(AuditState.events, _event_row)),
                 width="100%",
             ),
-            overflow_x="auto",
-            width="100%",
+            label="Audit events",
         ),
         spacing="4",
         width="100%",

@@ -47,7 +47,7 @@ def sign_up() -> rx.Component:
             submit_button("Create account", busy=SignUpState.busy),
             rx.text(
                 "Already have an account? ",
-                rx.link("Sign in", href=routes.SIGN_IN),
+                rx.link("Sign in", href=routes.SIGN_IN, underline="always"),
                 size="2",
             ),
             on_submit=SignUpState.submit,

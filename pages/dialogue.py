@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.layout import link_button
+from components.layout import link_button, table_frame
 from components.practice import pinyin_line, recorder_panel, scoring_feedback
 from components.props import Row
 from pages.template import template
@@ -134,18 +134,21 @@ def _weakest_or_praise() -> rx.Component:
         DialogueState.weakest.length() > 0,
         rx.vstack(
             rx.heading("Syllables to work on", size="4", as_="h3"),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Syllable"),
-                        rx.table.column_header_cell("Pinyin"),
-                        rx.table.column_header_cell("Expected tone"),
-                        rx.table.column_header_cell("You said"),
-                        rx.table.column_header_cell("Tip"),
-                    )
+            table_frame(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Syllable"),
+                            rx.table.column_header_cell("Pinyin"),
+                            rx.table.column_header_cell("Expected tone"),
+                            rx.table.column_header_cell("You said"),
+                            rx.table.column_header_cell("Tip"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
+                    width="100%",
                 ),
-                rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
-                width="100%",
+                label="Syllables to work on — table",
             ),
             width="100%",
         ),

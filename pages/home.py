@@ -45,7 +45,14 @@ def _chart() -> rx.Component:
     return rx.recharts.line_chart(
         *[
             rx.recharts.line(
-                data_key=key, name=name, stroke=rx.color(colour, 9), stroke_width=2, connect_nulls=True
+                data_key=key,
+                name=name,
+                stroke=rx.color(colour, 9),
+                stroke_width=2,
+                connect_nulls=True,
+                # Dots in the line's own colour, so points match the legend even on a single day.
+                dot={"fill": rx.color(colour, 9), "stroke": rx.color(colour, 9), "r": 3},
+                is_animation_active=False,
             )
             for key, name, colour in TONE_LINES
         ],
@@ -84,7 +91,14 @@ def home() -> rx.Component:
                     rx.heading(HomeState.continue_title, size="5", as_="h2"),
                     rx.cond(
                         HomeState.continue_hanzi != "",
-                        rx.text(HomeState.continue_hanzi, size="5", lang="zh-Hans"),
+                        rx.hstack(
+                            rx.text("Next phrase:", size="2", color=rx.color("gray", 11)),
+                            rx.text(HomeState.continue_hanzi, size="5", lang="zh-Hans"),
+                            rx.text(HomeState.continue_detail, size="2", color=rx.color("gray", 11)),
+                            align="baseline",
+                            spacing="2",
+                            flex_wrap="wrap",
+                        ),
                     ),
                     spacing="1",
                 ),
@@ -126,7 +140,19 @@ def home() -> rx.Component:
                 ),
                 rx.progress(value=HomeState.goal_percent, aria_label="Daily goal progress"),
                 rx.cond(
-                    HomeState.reviews_due > 0, link_button("Start reviews", routes.REVIEW, variant="soft")
+                    HomeState.also_worth_another_go > 0,
+                    rx.text(
+                        "Also worth another go: ",
+                        HomeState.also_worth_another_go,
+                        " recently missed, not due yet.",
+                        size="2",
+                        color=rx.color("gray", 11),
+                        data_testid="also-worth",
+                    ),
+                ),
+                rx.cond(
+                    (HomeState.reviews_due > 0) | (HomeState.also_worth_another_go > 0),
+                    link_button("Start reviews", routes.REVIEW, variant="soft"),
                 ),
                 spacing="2",
                 width="100%",
@@ -142,7 +168,10 @@ def home() -> rx.Component:
                     rx.box(
                         _chart(), width="100%", aria_label="Chart of accuracy per tone over the last 30 days"
                     ),
-                    rx.text("Practise a few phrases and your tone accuracy will appear here."),
+                    rx.text(
+                        "Practise on a few different days and a chart of your tone accuracy appears here; "
+                        "until then the table below has your figures."
+                    ),
                 ),
                 rx.table.root(
                     rx.table.header(

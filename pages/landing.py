@@ -3,8 +3,10 @@
 import reflex as rx
 
 from components.layout import link_button
+from components.recorder import play_button
 from pages.template import template
 from sayzhong import routes
+from state.practice import reference_url
 from state.session import SessionState
 
 
@@ -20,13 +22,27 @@ def _feature(icon: str, title: str, body: str) -> rx.Component:
     )
 
 
+DEMO_ITEMS = {"1": "drill.t1.ma", "2": "drill.t2.ma", "3": "drill.t3.ma", "4": "drill.t4.ma"}
+"""The tone drills 妈 麻 马 骂, whose reference recordings the demo plays."""
+
+
 def _tone(number: str, mark: str, name: str, colour: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(mark, size="8", weight="bold", color=rx.color(colour, 11), lang="zh-Hans"),
-        rx.text(f"Tone {number}", size="2", weight="medium"),
-        rx.text(name, size="1", color=rx.color("gray", 11)),
-        align="center",
-        spacing="1",
+    return play_button(
+        rx.vstack(
+            rx.text(mark, size="8", weight="bold", color=rx.color(colour, 11), lang="zh-Latn-pinyin"),
+            rx.hstack(
+                rx.icon("volume-2", size=14, aria_hidden="true"),
+                rx.text(f"Tone {number}", size="2", weight="medium", white_space="nowrap"),
+                spacing="1",
+                align="center",
+            ),
+            rx.text(name, size="1", color=rx.color("gray", 11)),
+            align="center",
+            spacing="1",
+        ),
+        src=reference_url(DEMO_ITEMS[number]),
+        label=f"Play {mark}, tone {number}: {name}",
+        class_name="tone-demo",
     )
 
 
@@ -35,7 +51,7 @@ def landing() -> rx.Component:
     return rx.vstack(
         rx.vstack(
             rx.badge("Speak Mandarin with confidence", size="2", variant="soft"),
-            rx.heading("Say it right. Tone by tone.", size="9", as_="h1", text_align="center"),
+            rx.heading("Say it right. Tone by tone.", size="9", as_="h1", text_align="center", width="100%"),
             rx.text(
                 "SayZhong listens to you speak Mandarin and tells you, syllable by syllable, which tone you "
                 "said and which one was expected — with your pitch drawn over the target's.",
@@ -60,16 +76,23 @@ def landing() -> rx.Component:
             spacing="5",
             padding_y="3em",
         ),
-        rx.hstack(
-            _tone("1", "mā", "high and level", "blue"),
-            _tone("2", "má", "rising", "green"),
-            _tone("3", "mǎ", "low, dipping", "amber"),
-            _tone("4", "mà", "falling", "red"),
-            justify="center",
-            spacing="7",
-            flex_wrap="wrap",
-            width="100%",
+        rx.el.section(
+            rx.heading(
+                "Hear the four tones", size="4", as_="h2", text_align="center", margin_bottom="0.75em"
+            ),
+            rx.grid(
+                _tone("1", "mā", "high and level", "blue"),
+                _tone("2", "má", "rising", "green"),
+                _tone("3", "mǎ", "low, dipping", "amber"),
+                _tone("4", "mà", "falling", "red"),
+                columns=rx.breakpoints(initial="2", sm="4"),
+                spacing="3",
+                width="100%",
+                max_width="640px",
+                margin_x="auto",
+            ),
             aria_label="The four tones of Mandarin",
+            style={"width": "100%"},
         ),
         rx.grid(
             _feature(

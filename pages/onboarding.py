@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.practice import pinyin_line, recorder, scoring_feedback
+from components.practice import pinyin_line, recorder, scoring_feedback, tone_change_notes
 from components.props import VarOr
 from pages.template import template
 from sayzhong import routes
@@ -55,6 +55,7 @@ def _prompt_card() -> rx.Component:
             rx.text(OnboardingState.prompt_text, size="9", weight="bold", lang="zh-Hans", class_name="hanzi"),
             pinyin_line(OnboardingState.prompt_syllables),
             rx.text(OnboardingState.prompt_english, color=rx.color("gray", 11)),
+            tone_change_notes(OnboardingState.prompt_tone_changes),
             spacing="2",
         ),
         size="4",
@@ -114,7 +115,14 @@ def _mic_check() -> rx.Component:
 def _mic_done() -> rx.Component:
     return rx.vstack(
         rx.heading("Microphone check passed", size="7", as_="h1"),
-        rx.callout(OnboardingState.profile_note, icon="audio-lines", color_scheme="green", role="status"),
+        # High-contrast text on the soft green box (axe colour-contrast): gray 12 on green 3.
+        rx.callout.root(
+            rx.callout.icon(rx.icon("audio-lines")),
+            rx.callout.text(OnboardingState.profile_note, color=rx.color("gray", 12)),
+            color_scheme="green",
+            role="status",
+            data_testid="voice-summary",
+        ),
         rx.text("Now say five phrases so we can recommend where to start."),
         rx.button("Start the placement", on_click=OnboardingState.start_placement, size="3"),
         spacing="4",

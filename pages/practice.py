@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import practice_panel
+from components.practice import practice_panel, practice_skeleton
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -100,6 +100,14 @@ def learn() -> rx.Component:
 @template(routes.PRACTICE, "Practice", access="user", on_load=[PracticeState.load], max_width="960px")
 def practice_page() -> rx.Component:
     return rx.cond(
+        ~PracticeState.loaded,
+        practice_skeleton(),
+        _practice_content(),
+    )
+
+
+def _practice_content() -> rx.Component:
+    return rx.cond(
         PracticeState.not_found,
         rx.vstack(
             rx.heading("That lesson does not exist", size="6", as_="h1"),
@@ -130,7 +138,7 @@ def practice_page() -> rx.Component:
                 rx.cond(
                     PracticeState.is_last,
                     link_button("Finish unit", routes.LEARN),
-                    rx.button("Next phrase", on_click=PracticeState.next_item),
+                    rx.button(PracticeState.next_label, on_click=PracticeState.next_item),
                 ),
                 width="100%",
                 spacing="3",

@@ -2,8 +2,8 @@
 
 import reflex as rx
 
-from components.layout import link_button
-from components.practice import practice_panel
+from components.layout import link_button, table_frame
+from components.practice import practice_panel, practice_skeleton
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -18,62 +18,96 @@ def _queue_item(item: Row) -> rx.Component:
     )
 
 
-@template(routes.REVIEW, "Review", access="user", on_load=[ReviewState.load], max_width="960px")
-def review_page() -> rx.Component:
-    return rx.vstack(
-        rx.heading("Review", size="8", as_="h1"),
-        rx.cond(
-            ReviewState.empty,
-            rx.vstack(
-                rx.text(
-                    "Nothing is due right now. Practise a lesson and the phrases you find hard "
-                    "will come back here."
+def _queue_table(title: str, items: rx.Var, *, intro: str = "") -> rx.Component:
+    return rx.el.section(
+        rx.vstack(
+            rx.heading(title, size="4", as_="h2"),
+            rx.text(intro, size="2", color=rx.color("gray", 11)) if intro else rx.fragment(),
+            table_frame(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Phrase"),
+                            rx.table.column_header_cell("Meaning"),
+                            rx.table.column_header_cell("Why"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(items, _queue_item)),
+                    width="100%",
                 ),
-                link_button("Go to lessons", routes.LEARN),
-                spacing="3",
+                label=title + " — table",
             ),
-            rx.vstack(
-                rx.text(
-                    ReviewState.total.to_string() + " items due · " + ReviewState.position,
-                    color=rx.color("gray", 11),
-                ),
-                practice_panel(ReviewState, mode="review"),
-                rx.hstack(
-                    rx.button(
-                        "Previous",
-                        on_click=ReviewState.previous_item,
-                        variant="soft",
-                        disabled=ReviewState.index == 0,
-                    ),
-                    rx.spacer(),
-                    rx.cond(
-                        ReviewState.is_last,
-                        link_button("Done", routes.HOME),
-                        rx.button("Next item", on_click=ReviewState.next_item),
-                    ),
-                    width="100%",
-                ),
-                rx.heading("Due now", size="4", as_="h2"),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Phrase"),
-                                rx.table.column_header_cell("Meaning"),
-                                rx.table.column_header_cell("Why"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(ReviewState.items, _queue_item)),
-                        width="100%",
-                    ),
-                    role="region",
-                    aria_label="Review queue",
-                    width="100%",
-                ),
-                spacing="4",
-                width="100%",
+            spacing="2",
+            width="100%",
+        ),
+        aria_label=title,
+        style={"width": "100%"},
+    )
+
+
+def _queue() -> rx.Component:
+    return rx.vstack(
+        rx.text(
+            rx.text.strong(ReviewState.due_label),
+            rx.cond(
+                ReviewState.also_items.length() > 0,
+                " · " + ReviewState.also_items.length().to_string() + " also worth another go",
+                "",
+            ),
+            " · item " + ReviewState.position,
+            color=rx.color("gray", 11),
+            data_testid="review-due-count",
+        ),
+        practice_panel(ReviewState, mode="review"),
+        rx.hstack(
+            rx.button(
+                "Previous",
+                on_click=ReviewState.previous_item,
+                variant="soft",
+                disabled=ReviewState.index == 0,
+            ),
+            rx.spacer(),
+            rx.cond(
+                ReviewState.is_last,
+                link_button("Done", routes.HOME),
+                rx.button("Next item", on_click=ReviewState.next_item),
+            ),
+            width="100%",
+        ),
+        rx.cond(ReviewState.due_items.length() > 0, _queue_table("Due now", ReviewState.due_items)),
+        rx.cond(
+            ReviewState.also_items.length() > 0,
+            _queue_table(
+                "Also worth another go",
+                ReviewState.also_items,
+                intro="Missed in the last week, not due yet — a quick extra try helps them stick.",
             ),
         ),
         spacing="4",
         width="100%",
+    )
+
+
+@template(routes.REVIEW, "Review", access="user", on_load=[ReviewState.load], max_width="960px")
+def review_page() -> rx.Component:
+    return rx.cond(
+        ~ReviewState.loaded,
+        practice_skeleton(),
+        rx.vstack(
+            rx.heading("Review", size="8", as_="h1"),
+            rx.cond(
+                ReviewState.empty,
+                rx.vstack(
+                    rx.text(
+                        "Nothing is due right now. Practise a lesson and the phrases you find hard "
+                        "will come back here."
+                    ),
+                    link_button("Go to lessons", routes.LEARN),
+                    spacing="3",
+                ),
+                _queue(),
+            ),
+            spacing="4",
+            width="100%",
+        ),
     )

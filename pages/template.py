@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Literal
 
@@ -14,6 +15,33 @@ from state.account_security import VerificationBannerState
 from state.session import HANDOFF_ID, SessionState
 
 Access = Literal["public", "guest", "user", "staff"]
+
+REGISTERED_ROUTES: list[str] = []
+"""Every route registered through `template` (filled at import, read when pages render)."""
+REGISTERED_PAGES: dict[str, Callable[[], rx.Component]] = {}
+"""Route → page function, for the smoke test that builds every page without starting the app."""
+
+FOOTER_LINKS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Help", ("/help",)),
+    ("Contact", ("/contact", "/help/contact", "/support")),
+)
+"""Footer entries with the paths their pages may live at; an entry shows once its page exists.
+Terms, Privacy and Cookie settings come from `components.legal.legal_links` (issue 11)."""
+
+
+def _route_matches(route: str, path: str) -> bool:
+    pattern = re.sub(r"\\\[[^/]+?\\\]", "[^/]+", re.escape(route.rstrip("/") or "/"))
+    return re.fullmatch(pattern, path) is not None
+
+
+def footer_links() -> tuple[tuple[str, str], ...]:
+    """(label, href) for the footer entries whose pages are registered — no dead links."""
+    out = []
+    for label, paths in FOOTER_LINKS:
+        found = next((p for p in paths if any(_route_matches(r, p) for r in REGISTERED_ROUTES)), None)
+        if found is not None:
+            out.append((label, found))
+    return tuple(out)
 
 
 def _access_events(access: Access) -> list:
@@ -55,9 +83,12 @@ def template(
                 nav=nav,
                 content=page_container(banner, page_content(), max_width=max_width),
                 extra=session_handoff(handoff_id=HANDOFF_ID),
+                footer_links=footer_links(),
             )
 
         page.__name__ = page_content.__name__
+        REGISTERED_ROUTES.append(route)
+        REGISTERED_PAGES[route] = page
         rx.page(
             route=route,
             title=f"{title} · SayZhong" if title != "SayZhong" else title,

@@ -61,6 +61,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "dsr.closed": "staff closed a data-subject request (done or rejected)",
     "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
     "billing.grant_revoked": "an admin ended a complimentary plan early",
+    # Support desk (issue 10): staff looking after one learner.
+    "support.user_viewed": "a staff member opened a learner's detail page",
+    "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",
+    "support.user_reactivated": "a staff member reactivated an account",
+    "support.signed_out_everywhere": "a staff member ended every session of a learner",
+    "support.verification_resent": "a staff member sent a learner a new e-mail confirmation link",
 }
 
 

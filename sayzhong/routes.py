@@ -21,6 +21,7 @@ ONBOARDING = "/onboarding"
 FORBIDDEN = "/forbidden"
 ADMIN = "/admin"
 ADMIN_USERS = "/admin/users"
+ADMIN_USER = "/admin/user"  # one learner's support page: ?id=<user id> (issue 10)
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
 # Billing (issue 12)
@@ -70,6 +71,10 @@ def sign_in_url(next_path: str | None = None) -> str:
     if not next_path or next_path == HOME:
         return SIGN_IN
     return f"{SIGN_IN}?{urlencode({'next': safe_next(next_path)})}"
+
+
+def admin_user_url(user_id: int | str) -> str:
+    return f"{ADMIN_USER}?{urlencode({'id': str(user_id)})}"
 
 
 def reset_password_url(app_url: str, token: str) -> str:

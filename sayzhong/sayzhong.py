@@ -26,6 +26,7 @@ from sayzhong.http.observability import observe_http
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.ops.telemetry import start_telemetry
 from sayzhong.ops.warmup import warm_up_scoring
+from state.practice import warm_up_tone_notes
 
 # Operations (issue 16): JSON logs and a tracer provider for this worker; Reflex's own event and
 # websocket trace points feed our Prometheus metrics; every HTTP request is measured and traced.
@@ -39,3 +40,6 @@ app = rx.App(
 )
 # Every worker loads the scoring models at start, not on its first learner's take (issue 16).
 app.register_lifespan_task(warm_up_scoring)
+
+# Issue 10: tone-change notes need the word dictionaries; load them in the background at start.
+app.register_lifespan_task(warm_up_tone_notes)

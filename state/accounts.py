@@ -12,6 +12,7 @@ import reflex as rx
 
 from sayzhong import routes
 from sayzhong.accounts import password_reset, schemas, sign_in, two_factor, users
+from sayzhong.accounts.devices import approximate_place, describe_device
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
@@ -123,16 +124,21 @@ class SignInState(rx.State):
         yield
         session_state = await self.get_state(SessionState)
         ip, agent = session_state.client_ip(), session_state.user_agent()
-        result = await run_in_session(
-            lambda session: sign_in.authenticate(
-                session=session,
-                email=email,
-                password=password,
-                ip=ip,
-                user_agent=agent,
-                current_token=session_state.session_token(),
+        try:
+            result = await run_in_session(
+                lambda session: sign_in.authenticate(
+                    session=session,
+                    email=email,
+                    password=password,
+                    ip=ip,
+                    user_agent=agent,
+                    current_token=session_state.session_token(),
+                )
             )
-        )
+        except SayZhongError as exc:  # e.g. a deactivated account: refused when the session opens
+            self.busy = False
+            self.error = exc.user_message
+            return
         self.busy = False
         if not result.ok:
             assert result.error is not None
@@ -328,8 +334,8 @@ class AccountState(rx.State):
         self.devices = [
             {
                 "id": str(info.id),
-                "agent": (info.user_agent or "Unknown device")[:80],
-                "ip": info.ip or "",
+                "agent": describe_device(info.user_agent),
+                "ip": approximate_place(info.ip),
                 "last_seen": info.last_seen_at.strftime("%Y-%m-%d %H:%M UTC"),
                 "current": "yes" if info.is_current else "",
             }

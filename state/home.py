@@ -7,8 +7,29 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
+from sayzhong.curriculum import service as curriculum
+from sayzhong.curriculum.pinyin import with_tone_marks
+from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
+from state.practice import DRILL_UNITS
 from state.session import SessionState, run_in_session
+
+
+def _continue_target(item: practice.ContinueItem) -> tuple[str, str]:
+    """(title naming the unit or conversation, link that opens that very phrase)."""
+    if item.dialogue_id:
+        try:
+            title = curriculum.get_dialogue(item.dialogue_id).title
+        except SayZhongError:
+            title = "Conversation"
+        return f"Conversation: {title}", f"{routes.DIALOGUE}?id={item.dialogue_id}"
+    if item.unit_id:
+        return item.unit_title or "Lesson", f"{routes.PRACTICE}?unit={item.unit_id}&item={item.item_id}"
+    if item.kind == "drill":
+        single = any(d.id == item.item_id for d in curriculum.tone_drills().syllables)
+        unit_id = "drills-syllables" if single else "drills-pairs"
+        return DRILL_UNITS[unit_id][0], f"{routes.PRACTICE}?unit={unit_id}&item={item.item_id}"
+    return "Lessons", routes.LEARN
 
 
 class HomeState(rx.State):
@@ -16,8 +37,11 @@ class HomeState(rx.State):
     onboarding_finished: bool = True
     continue_title: str = ""
     continue_hanzi: str = ""
+    continue_detail: str = ""
+    """The phrase's pinyin and meaning, under its characters."""
     continue_href: str = ""
     reviews_due: int = 0
+    also_worth_another_go: int = 0
     streak_days: int = 0
     xp_today: int = 0
     xp_total: int = 0
@@ -47,16 +71,11 @@ class HomeState(rx.State):
         summary, stats, points = await run_in_session(_load)
         self.onboarding_finished = summary.onboarding_finished
         item = summary.continue_item
+        self.continue_detail = ""
         if item is not None:
             self.continue_hanzi = item.hanzi
-            if item.dialogue_id:
-                self.continue_title = "Conversation"
-                self.continue_href = f"{routes.DIALOGUE}?id={item.dialogue_id}"
-            else:
-                self.continue_title = item.unit_title or "Lesson"
-                self.continue_href = (
-                    f"{routes.PRACTICE}?unit={item.unit_id}" if item.unit_id else routes.LEARN
-                )
+            self.continue_detail = f"{with_tone_marks(item.pinyin)} — {item.english}"
+            self.continue_title, self.continue_href = _continue_target(item)
         elif summary.recommended_unit_id:
             self.continue_title, self.continue_hanzi = "Your recommended unit", ""
             self.continue_href = f"{routes.PRACTICE}?unit={summary.recommended_unit_id}"
@@ -67,6 +86,7 @@ class HomeState(rx.State):
                 routes.LEARN,
             )
         self.reviews_due = summary.reviews_due
+        self.also_worth_another_go = summary.also_worth_another_go
         self.streak_days = summary.streak_days
         self.xp_today, self.xp_total = summary.xp_today, summary.xp_total
         self.goal_minutes = summary.goal_minutes
@@ -94,6 +114,7 @@ class HomeState(rx.State):
         for p in points:
             row = by_day.setdefault(p.date.isoformat(), {"date": p.date.strftime("%d %b")})
             row[f"t{p.tone}"] = round(100 * p.accuracy)
-        self.chart = [by_day[k] for k in sorted(by_day)]
+        # A line needs points to join: with fewer than 3 days the table alone says more.
+        self.chart = [by_day[k] for k in sorted(by_day)] if len(by_day) >= 3 else []
         self.loaded = True
         return None

@@ -13,6 +13,7 @@ from sayzhong import routes
 from sayzhong.errors import SayZhongError
 from sayzhong.http.practice import CALIBRATION_TAKE, calibration_dir
 from sayzhong.practice import service as practice
+from sayzhong.practice.hints import phrase_tone_changes, voice_description
 from sayzhong.practice.schemas import GOALS, LEVELS
 from state.practice import PinyinSyllable, ScoringState, backend, pinyin_syllables
 from state.session import SessionState, run_in_session
@@ -48,6 +49,10 @@ class OnboardingState(ScoringState):
     recommended_title: str = ""
     recommended_reason: str = ""
     recommended_href: str = ""
+
+    @rx.var
+    def prompt_tone_changes(self) -> list[str]:
+        return phrase_tone_changes(self.prompt_text) if self.prompt_text else []
 
     @rx.var
     def calibration_url(self) -> str:
@@ -178,11 +183,7 @@ class OnboardingState(ScoringState):
             return
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
-        self.profile_note = (
-            f"Your voice centres around {round(summary.median_hz)} Hz with a range of "
-            f"{summary.range_semitones:.0f} semitones. From now on every score is judged against "
-            "your own voice."
-        )
+        self.profile_note = voice_description(summary.median_hz, summary.range_semitones)
         self.step = "mic_done"
 
     @rx.event

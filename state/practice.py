@@ -6,6 +6,7 @@ recorder then fires `on_scored(attempt_id)` and these handlers load the stored r
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -17,6 +18,7 @@ from sayzhong.curriculum.pinyin import tones_of, with_tone_marks
 from sayzhong.errors import SayZhongError
 from sayzhong.http.practice import UPLOAD_ATTEMPT
 from sayzhong.practice import service as practice
+from sayzhong.practice.hints import NEUTRAL, heard_phrase, phrase_tone_changes, result_announcement
 from sayzhong.settings import get_settings
 from state.session import SessionState, run_in_session
 
@@ -51,6 +53,8 @@ class SyllableCard:
     heard_label: str
     hint: str
     score: int
+    tone_changes: list[str]
+    """The same tone-change note the phrase card shows, for this syllable only ([] when none)."""
     points: list[dict[str, float | None]]
     """Chart rows {"x", "learner", "target"} on the Chao scale."""
 
@@ -106,22 +110,26 @@ def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
         points: list[dict[str, float | None]] = [
             {"x": float(i), "learner": learner[i], "target": target[i]} for i in range(CHART_POINTS)
         ]
-        if syl.verdict == "not_said":
-            heard = "nothing"
-        elif syl.detected_tone:
-            heard = TONE_NAMES.get(syl.detected_tone, "unclear")
+        if syl.verdict == "neutral" or syl.expected_tone == NEUTRAL:
+            expected = "Neutral tone: light and short"
         else:
-            heard = "the expected tone" if syl.verdict == "correct" else "unclear"
+            expected = f"Expected tone {TONE_NAMES.get(syl.expected_tone, str(syl.expected_tone))}"
+        said_tone = syl.expected_tone if syl.verdict == "correct" else syl.detected_tone
+        if syl.verdict in ("correct", "wrong_tone") and said_tone in TONE_NAMES:
+            heard = f"you said {TONE_NAMES[said_tone]}"
+        else:
+            heard = heard_phrase(syl.verdict, syl.expected_tone, syl.detected_tone, syl.neutral_check)
         cards.append(
             SyllableCard(
                 grapheme=syl.grapheme,
                 pinyin=with_tone_marks(syl.pinyin) if syl.pinyin else "",
                 verdict=syl.verdict,
                 verdict_label=VERDICT_LABELS.get(syl.verdict, syl.verdict),
-                expected_label=TONE_NAMES.get(syl.expected_tone, str(syl.expected_tone)),
+                expected_label=expected,
                 heard_label=heard,
                 hint=syl.hint,
                 score=round(syl.tone_score),
+                tone_changes=[syl.tone_change] if syl.tone_change else [],
                 points=points,
             )
         )
@@ -148,6 +156,13 @@ class ScoringState(rx.State):
     """Set when the phrase was not (fully) said: shown above the result in plain words."""
     not_said: bool = False
     result_syllables: list[SyllableCard] = []
+    announcement: str = ""
+    """Read out by the polite live region when a result arrives ("3 of 4 syllables right; …")."""
+
+    @rx.var
+    def result_key(self) -> str:
+        """Changes once per shown result: the result region takes focus when it does."""
+        return str(self.attempt_id) if self.has_result else ""
 
     @rx.var
     def upload_url(self) -> str:
@@ -169,6 +184,7 @@ class ScoringState(rx.State):
         self.result_syllables = []
         self.said_message = ""
         self.not_said = False
+        self.announcement = ""
 
     async def _load_attempt(self, attempt_id: str) -> practice.AttemptView | None:
         session_state = await self.get_state(SessionState)
@@ -196,6 +212,11 @@ class ScoringState(rx.State):
         self.not_said = not view.counted
         extra = [WARNING_TEXT[w] for w in view.warnings if w in WARNING_TEXT]
         self.said_message = " ".join([*([view.said_message] if view.said_message else []), *extra])
+        self.announcement = (
+            self.said_message
+            if self.not_said
+            else result_announcement(view.syllables, said_message=self.said_message)
+        )
         self.has_result = True
         self.error = ""
         return view
@@ -293,12 +314,29 @@ def _unit_items(unit_id: str) -> tuple[str, list[dict[str, Any]]]:
     return unit.title, items
 
 
+async def with_tone_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item with its "tone_changes" notes; text analysis runs in a worker thread (the first
+    call loads the word dictionaries)."""
+
+    def _work() -> list[dict[str, Any]]:
+        return [{**item, "tone_changes": phrase_tone_changes(item["hanzi"])} for item in items]
+
+    return await asyncio.to_thread(_work)
+
+
+async def warm_up_tone_notes() -> None:
+    """Lifespan task: load the text-analysis dictionaries once at start, not on a learner's click."""
+    await asyncio.to_thread(phrase_tone_changes, "你好")
+
+
 class PracticeState(ScoringState):
     unit_id: str = ""
     unit_title: str = ""
     items: list[dict[str, Any]] = []
     index: int = 0
     not_found: bool = False
+    loaded: bool = False
+    """False until `load` has run: the page shows a skeleton, never an empty card."""
 
     @rx.var
     def total(self) -> int:
@@ -325,6 +363,18 @@ class PracticeState(ScoringState):
         return pinyin_syllables(self.items[self.index]["pinyin"]) if self.items else []
 
     @rx.var
+    def tone_changes(self) -> list[str]:
+        """Worked out in `load` (off the event loop) for every item of the unit."""
+        return list(self.items[self.index].get("tone_changes", [])) if self.items else []
+
+    @rx.var
+    def next_label(self) -> str:
+        """ "Next" for single syllables (tone drills), "Next phrase" for phrases."""
+        if self.items and len(self.items[self.index]["pinyin"].split()) == 1:
+            return "Next"
+        return "Next phrase"
+
+    @rx.var
     def is_last(self) -> bool:
         return self.index >= len(self.items) - 1
 
@@ -344,10 +394,10 @@ class PracticeState(ScoringState):
         try:
             title, items = _unit_items(unit_id)
         except SayZhongError:
-            self.not_found, self.items, self.unit_title = True, [], ""
+            self.not_found, self.items, self.unit_title, self.loaded = True, [], "", True
             return
-        self.not_found = False
-        self.unit_id, self.unit_title, self.items = unit_id, title, items
+        self.not_found, self.loaded = False, True
+        self.unit_id, self.unit_title, self.items = unit_id, title, await with_tone_changes(items)
         wanted = str(params.get("item", ""))
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
@@ -371,9 +421,24 @@ class PracticeState(ScoringState):
 
 
 class ReviewState(PracticeState):
-    """The review queue, practised with the same panel as a lesson."""
+    """The review queue, practised with the same panel as a lesson: items due now first, then
+    items missed recently that are not due yet ("also worth another go")."""
 
     empty: bool = False
+    due_count: int = 0
+    """Same number as on Home: `practice.reviews_due_count`."""
+
+    @rx.var
+    def due_label(self) -> str:
+        return f"{self.due_count} due now"
+
+    @rx.var
+    def due_items(self) -> list[dict[str, Any]]:
+        return [item for item in self.items if item.get("due_now", True)]
+
+    @rx.var
+    def also_items(self) -> list[dict[str, Any]]:
+        return [item for item in self.items if not item.get("due_now", True)]
 
     @rx.event
     async def load(self) -> None:
@@ -381,14 +446,26 @@ class ReviewState(PracticeState):
         user = await session_state.current_user()
         if user is None:
             return
-        queue = await run_in_session(
-            lambda session: practice.review_queue(session=session, user_id=user.id, limit=20)
-        )
+
+        def _load(session):
+            queue = practice.review_queue(session=session, user_id=user.id, limit=20)
+            return queue, practice.reviews_due_count(session=session, user_id=user.id)
+
+        queue, self.due_count = await run_in_session(_load)
         self.unit_id, self.unit_title, self.not_found = "review", "Review", False
         self.items = [
-            {"id": r.item_id, "hanzi": r.hanzi, "pinyin": r.pinyin, "english": r.english, "note": r.reason}
+            {
+                "id": r.item_id,
+                "hanzi": r.hanzi,
+                "pinyin": r.pinyin,
+                "english": r.english,
+                "note": r.reason,
+                "due_now": r.due_now,
+            }
             for r in queue
         ]
+        self.items = await with_tone_changes(self.items)
         self.empty = not self.items
+        self.loaded = True
         if self.items:
             self._show(0)

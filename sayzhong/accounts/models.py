@@ -37,6 +37,8 @@ class User(SQLModel, table=True):
     password_changed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     two_factor_enabled: bool = Field(default=False)
     """True once an authenticator app is confirmed (TwoFactorCredential); sign-in then asks for a code."""
+    deactivated_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    """Set by support staff: no sign-in and no live session while set (issue 10)."""
 
 
 class UserSession(SQLModel, table=True):

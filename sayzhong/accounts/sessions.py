@@ -17,12 +17,16 @@ from sqlmodel import Session, col, select
 from sayzhong.accounts.models import User, UserSession
 from sayzhong.accounts.schemas import SessionInfo, UserInfo
 from sayzhong.db import as_utc, utcnow
+from sayzhong.errors import AuthenticationError
 from sayzhong.settings import Settings, get_settings
 
 # Only bump last_seen_at when it is at least this stale, so every page view is not a DB write.
 _LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 _MAX_TOKEN_LENGTH = 256
 SESSION_RETENTION_AFTER_END = timedelta(days=30)
+DEACTIVATED_MESSAGE = (
+    "This account has been deactivated. If you think this is a mistake, contact support and we'll help."
+)
 
 
 def new_token() -> str:
@@ -51,6 +55,10 @@ def create_session(
     `replaces_token` is the cookie presented at sign-in, if any: it is revoked (session rotation).
     """
     settings = get_settings()
+    owner = session.get(User, user_id)
+    if owner is not None and owner.deactivated_at is not None:
+        # Every way in (password, OpenID Connect, right after sign-up) ends here.
+        raise AuthenticationError(DEACTIVATED_MESSAGE, code="account_deactivated")
     if replaces_token:
         revoke_token(session=session, token=replaces_token)
     token = new_token()
@@ -91,7 +99,7 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
     if as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + idle <= now:
         return None
     user = session.get(User, row.user_id)
-    if user is None:
+    if user is None or user.deactivated_at is not None:
         return None
     if now - as_utc(row.last_seen_at) >= _LAST_SEEN_RESOLUTION:
         row.last_seen_at = now

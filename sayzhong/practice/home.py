@@ -10,7 +10,7 @@ from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice import progress
-from sayzhong.practice.review import reviews_due_count
+from sayzhong.practice.review import recently_missed_count, reviews_due_count
 from sayzhong.practice.schemas import ContinueItem, HomeSummary
 from sayzhong.practice.stats import tone_stats
 
@@ -108,4 +108,5 @@ def home_summary(*, session: Session, user_id: int, user_timezone: str | None = 
         goal_met=goal_minutes > 0 and minutes_today >= goal_minutes,
         weakest_tone=stats.weakest_tones[0] if stats.weakest_tones else None,
         onboarding_finished=bool(profile and profile.onboarding_finished_at),
+        also_worth_another_go=recently_missed_count(session=session, user_id=user_id, now=now),
     )

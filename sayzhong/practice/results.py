@@ -36,6 +36,8 @@ class ParsedSyllable:
     target_contour: tuple[float, ...]
     learner_times_ms: tuple[float, ...]
     target_times_ms: tuple[float, ...]
+    neutral_check: str | None = None
+    """For a neutral-tone syllable: "light" (fine) or "long" (stressed), when the engine says."""
 
     @property
     def judged(self) -> bool:
@@ -209,9 +211,14 @@ def _syllables(best: dict[str, Any]) -> tuple[ParsedSyllable, ...]:
                     target_contour=target,
                     learner_times_ms=learner_times,
                     target_times_ms=target_times,
+                    neutral_check=_neutral_check(_get(syl, "NeutralCheck")),
                 )
             )
     return tuple(out)
+
+
+def _neutral_check(value: Any) -> str | None:
+    return value if value in ("light", "long") else None
 
 
 def _confidence(value: Any) -> float:

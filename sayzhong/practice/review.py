@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem
+from sayzhong.curriculum.pinyin import with_tone_marks
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice.models import ReviewCard
@@ -58,6 +59,25 @@ def describe_error(syl: ParsedSyllable) -> str:
     return f"{label}: expected tone {syl.expected_tone}, {heard}"[:200]
 
 
+def describe_drill_error(drill_id: str, syl: ParsedSyllable, prev: ParsedSyllable | None) -> str:
+    """The reason on a drill card, in the drill's own syllables: a pair drill names its second
+    syllable and the tone before it ("题 (ti2): tone 2 after tone 4"), a single-syllable drill
+    its one syllable. The phrase where the tone was missed is another card with its own reason."""
+    try:
+        drill = curriculum.get_item(drill_id)
+    except NotFoundError:
+        return f"tone {syl.expected_tone}"
+    graphemes = [c for c in drill.hanzi if not c.isspace()]
+    syllables = drill.pinyin.split()
+    own = len(syllables) - 1 if len(syllables) > 1 else 0
+    label = syllables[own] if own < len(syllables) else ""
+    if own < len(graphemes) and len(graphemes) == len(syllables):
+        label = f"{graphemes[own]} ({label})"
+    if prev is not None and own > 0:
+        return f"{label}: tone {syl.expected_tone} after tone {prev.expected_tone}"[:200]
+    return f"{label}: tone {syl.expected_tone}"[:200]
+
+
 def _drill_for(syl: ParsedSyllable, prev: ParsedSyllable | None) -> str | None:
     drills = curriculum.tone_drills()
     if prev is not None and 1 <= prev.expected_tone <= 4:
@@ -86,7 +106,7 @@ def updates_for(item: SpeakableItem, parsed: ParsedResult) -> list[ReviewUpdate]
         if drill_id is None or drill_id in seen:
             continue
         seen.add(drill_id)
-        updates.append(ReviewUpdate(drill_id, Rating.Again, describe_error(syl)))
+        updates.append(ReviewUpdate(drill_id, Rating.Again, describe_drill_error(drill_id, syl, prev)))
         if len(updates) > MAX_DRILL_CARDS_PER_ATTEMPT:
             break
     return updates
@@ -140,6 +160,22 @@ def _item_or_none(item_id: str) -> SpeakableItem | None:
         return None  # content removed since the card was made
 
 
+def _recently_missed(user_id: int, now: datetime):
+    """Cards whose tone was missed in the last week and that are not due yet."""
+    return select(ReviewCard).where(
+        ReviewCard.user_id == user_id,
+        col(ReviewCard.due) > now,
+        col(ReviewCard.last_tone_error_at) >= now - RECENT_ERROR_WINDOW,
+        ReviewCard.last_rating == int(Rating.Again),
+    )
+
+
+def recently_missed_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
+    """How many "also worth another go" items the review page lists after the due ones."""
+    rows = session.exec(_recently_missed(user_id, now or utcnow())).all()
+    return sum(1 for row in rows if _item_or_none(row.item_id) is not None)
+
+
 def review_queue(
     *, session: Session, user_id: int, now: datetime | None = None, limit: int = 20
 ) -> list[ReviewItemView]:
@@ -153,13 +189,7 @@ def review_queue(
         .limit(limit * 2)
     ).all()
     recent_rows = session.exec(
-        select(ReviewCard)
-        .where(
-            ReviewCard.user_id == user_id,
-            col(ReviewCard.due) > now,
-            col(ReviewCard.last_tone_error_at) >= now - RECENT_ERROR_WINDOW,
-            ReviewCard.last_rating == int(Rating.Again),
-        )
+        _recently_missed(user_id, now)
         .order_by(col(ReviewCard.last_tone_error_at).desc(), col(ReviewCard.id))
         .limit(limit * 2)
     ).all()
@@ -168,12 +198,6 @@ def review_queue(
         item = _item_or_none(row.item_id)
         if item is None:
             continue
-        if row.last_rating == int(Rating.Again) and row.last_tone_error:
-            reason = f"Tone to fix — {row.last_tone_error}"
-        elif row.reps <= 1 or row.state != int(State.Review):
-            reason = "Still learning"
-        else:
-            reason = "Due for review"
         out.append(
             ReviewItemView(
                 item_id=item.id,
@@ -182,7 +206,8 @@ def review_queue(
                 pinyin=item.pinyin,
                 english=item.english,
                 due=as_utc(row.due),
-                reason=reason,
+                reason=_reason(row, item),
+                due_now=as_utc(row.due) <= now,
             )
         )
         if len(out) >= limit:
@@ -190,14 +215,27 @@ def review_queue(
     return out
 
 
+def _reason(row: ReviewCard, item: SpeakableItem) -> str:
+    """Why the card is back, in terms of the card's own syllables. A stored tone error that names
+    none of them (cards made before reasons were per card) becomes a plain reason instead."""
+    if row.last_rating == int(Rating.Again) and row.last_tone_error:
+        label = row.last_tone_error.split(":", 1)[0]
+        grapheme = label.split(" (", 1)[0].strip()
+        own = grapheme != "" and (grapheme in item.hanzi or grapheme in with_tone_marks(item.pinyin))
+        return f"Tone to fix — {row.last_tone_error}" if own else "Tone to fix — a tone you missed last time"
+    if row.reps <= 1 or row.state != int(State.Review):
+        return "Still learning"
+    return "Due for review"
+
+
 def reviews_due_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
+    """The one definition of "due": cards due by `now` whose content still exists. Home and the
+    review page both show this number; missed-but-not-yet-due items are listed apart."""
     now = now or utcnow()
-    count = session.exec(
-        select(func.count())
-        .select_from(ReviewCard)
-        .where(ReviewCard.user_id == user_id, col(ReviewCard.due) <= now)
-    ).one()
-    return int(count)
+    item_ids = session.exec(
+        select(ReviewCard.item_id).where(ReviewCard.user_id == user_id, col(ReviewCard.due) <= now)
+    ).all()
+    return sum(1 for item_id in item_ids if _item_or_none(item_id) is not None)
 
 
 def card_due(*, session: Session, user_id: int, item_id: str) -> datetime | None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sayzhong.db import as_utc
-from sayzhong.practice.hints import tone_hint
+from sayzhong.practice.hints import neutral_feedback, tone_change_note, tone_hint
 from sayzhong.practice.models import Attempt
 from sayzhong.practice.results import ParsedSyllable, parse_result
 
@@ -62,6 +62,10 @@ class SyllableView(_ToDict):
     learner_times_ms: tuple[float, ...] = ()
     """Time of each learner point from the start of the take (empty if the engine gave none)."""
     target_times_ms: tuple[float, ...] = ()
+    neutral_check: str | None = None
+    """Neutral-tone syllables: "light" (fine) or "long" (stressed); None when not checked."""
+    tone_change: str = ""
+    """Plain note when sandhi changes the dictionary tone ("你 nǐ is said ní here …"), else ""."""
 
     @classmethod
     def from_parsed(cls, syl: ParsedSyllable) -> SyllableView:
@@ -70,7 +74,7 @@ class SyllableView(_ToDict):
         elif syl.verdict == "wrong_tone" and syl.detected_tone not in (None, syl.expected_tone):
             hint = tone_hint(syl.expected_tone, syl.detected_tone)
         elif syl.verdict == "neutral":
-            hint = tone_hint(5, None)
+            hint = neutral_feedback(syl.neutral_check)
         elif syl.verdict == "not_said":
             hint = "We didn't hear this syllable. Say the whole phrase."
         else:
@@ -88,6 +92,8 @@ class SyllableView(_ToDict):
             target_contour=syl.target_contour,
             learner_times_ms=syl.learner_times_ms,
             target_times_ms=syl.target_times_ms,
+            neutral_check=syl.neutral_check,
+            tone_change=tone_change_note(syl.grapheme, syl.pinyin, syl.expected_tone),
         )
 
 
@@ -235,6 +241,8 @@ class ReviewItemView(_ToDict):
     english: str
     due: datetime
     reason: str
+    due_now: bool = True
+    """False for an item missed recently but not yet due ("also worth another go")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +276,8 @@ class HomeSummary(_ToDict):
     goal_met: bool
     weakest_tone: ToneAccuracy | None
     onboarding_finished: bool
+    also_worth_another_go: int = 0
+    """Items missed in the last week that are not due yet (the review page lists them apart)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,54 @@ def test_a_missed_tone_also_schedules_the_matching_tone_pair_drill(
     pair = next(p for p in (*content.pairs, *content.sandhi) if p.id == drills[0].item_id)
     assert tuple(pair.surface_tones) == (2, 3)
     assert drills[0].last_rating == int(Rating.Again)
-    assert drills[0].last_tone_error == "好 (hao3): expected tone 3, heard tone 2"
+    # The drill's reason names the drill's own syllable, never the phrase's 好.
+    own_char, own_pinyin = pair.hanzi[-1], pair.pinyin.split()[-1]
+    assert drills[0].last_tone_error == f"{own_char} ({own_pinyin}): tone 3 after tone 2"
+
+
+def test_every_review_reason_describes_the_cards_own_syllables(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    user = make_user().id
+    _score(db_session, user, MISSED, now=NOW)
+    queue = service.review_queue(session=db_session, user_id=user, now=NOW + timedelta(hours=1))
+    assert len(queue) >= 2  # the phrase and its tone-pair drill
+    for entry in queue:
+        assert entry.reason.startswith("Tone to fix — ")
+        named = entry.reason.removeprefix("Tone to fix — ").split(" (", 1)[0]
+        assert named in entry.hanzi, (entry.hanzi, entry.reason)
+
+
+def test_a_stored_reason_naming_another_word_is_not_shown(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    user = make_user().id
+    _score(db_session, user, MISSED, now=NOW)
+    card = _card(db_session, user, "greetings.hello")
+    card.last_tone_error = "王 (wang2): expected tone 2, heard tone 4"  # written by an older version
+    db_session.add(card)
+    db_session.flush()
+    queue = service.review_queue(session=db_session, user_id=user, now=NOW + timedelta(hours=1))
+    hello = next(r for r in queue if r.item_id == "greetings.hello")
+    assert "王" not in hello.reason and hello.reason.startswith("Tone to fix")
+
+
+def test_home_and_review_agree_on_what_is_due(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user().id
+    _score(db_session, user, GOOD, item="greetings.hello", now=NOW)
+    _score(db_session, user, MISSED, item="greetings.hello-polite", now=NOW + timedelta(days=5))
+    later = NOW + timedelta(days=5, seconds=10)
+    queue = service.review_queue(session=db_session, user_id=user, now=later)
+    due = [r for r in queue if r.due_now]
+    also = [r for r in queue if not r.due_now]
+    assert due and also
+    assert len(due) == service.reviews_due_count(session=db_session, user_id=user, now=later)
+    assert len(also) == review.recently_missed_count(session=db_session, user_id=user, now=later)
+    assert all(r.due <= later for r in due) and all(r.due > later for r in also)
+    # A card whose content was removed is neither counted nor listed.
+    db_session.add(ReviewCard(user_id=user, item_id="removed.item", due=NOW, created_at=NOW))
+    db_session.flush()
+    assert service.reviews_due_count(session=db_session, user_id=user, now=later) == len(due)
 
 
 def test_review_queue_lists_due_items_first_with_the_reason(
