@@ -5,6 +5,7 @@ import reflex as rx
 from components.forms import error_message, success_message
 from components.layout import link_button
 from components.props import Row, VarOr
+from components.stripe_card import stripe_card
 from pages.admin import _denied, _staff_nav
 from pages.template import template
 from sayzhong import routes
@@ -161,6 +162,8 @@ def _current_plan() -> rx.Component:
 
 
 def _card_form() -> rx.Component:
+    """Always rendered (hidden while no card is being entered): its StripeCard keeps Stripe.js and the
+    card Element for the bank's confirmation step that follows a subscription (SCA)."""
     s = BillingState
     return rx.card(
         rx.vstack(
@@ -170,10 +173,17 @@ def _card_form() -> rx.Component:
                 size="2",
                 color=rx.color("gray", 11),
             ),
-            rx.el.div(
-                id=CARD_FORM_ID,
-                role="group",
-                aria_label="Card number, expiry and security code",
+            stripe_card(
+                card_id=CARD_FORM_ID,
+                label="Card number, expiry and security code",
+                publishable_key=s.stripe_key,
+                js_url=s.stripe_js_url,
+                card_nonce=s.card_nonce,
+                confirm_secret=s.confirm_secret,
+                confirm_kind=s.confirm_kind,
+                confirm_nonce=s.confirm_nonce,
+                on_setup_result=s.card_confirmed,
+                on_payment_result=s.payment_confirmed,
                 style={
                     "padding": "10px",
                     "border": f"1px solid {rx.color('gray', 7)}",
@@ -200,6 +210,7 @@ def _card_form() -> rx.Component:
         ),
         size="3",
         width="100%",
+        display=rx.cond(s.card_mode != "", "block", "none"),
     )
 
 
@@ -454,7 +465,7 @@ def billing() -> rx.Component:
                 rx.cond(s.is_plus, rx.fragment(), _choose_plan()),
             ),
         ),
-        rx.cond(s.card_mode != "", _card_form()),
+        rx.cond(s.payments_configured, _card_form()),
         rx.cond(s.payments_configured, _invoices()),
         rx.link("Compare plans", href=routes.PRICING),
         spacing="4",

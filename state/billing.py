@@ -4,12 +4,13 @@ Thin: each handler re-resolves the caller, validates its arguments, calls `sayzh
 worker thread and copies plain strings into vars. Card entry runs in the browser with Stripe.js
 (`confirmCardSetup`); only the SetupIntent's client secret reaches the page, its id stays in a
 backend-only var, and the server checks the card's confirmation with Stripe before anything starts.
+The browser half is the StripeCard component (components/stripe_card.py), driven by the `stripe_*`,
+`card_nonce` and `confirm_*` vars below — no `rx.call_script`, so the CSP needs no 'unsafe-eval'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime
 from typing import Any
 
@@ -37,63 +38,6 @@ CARD_FORM_ID = "card-element"
 
 def _day(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value else ""
-
-
-def _mount_script(publishable_key: str, js_url: str) -> str:
-    """Load Stripe.js once, then mount a card Element into #card-element (waiting for it to render)."""
-    return f"""
-(async () => {{
-  const src = {json.dumps(js_url)};
-  if (typeof Stripe === "undefined") {{
-    await new Promise((resolve, reject) => {{
-      const s = document.createElement("script");
-      s.src = src; s.onload = resolve; s.onerror = () => reject(new Error("Stripe.js did not load"));
-      document.head.appendChild(s);
-    }});
-  }}
-  for (let i = 0; i < 50 && !document.getElementById({json.dumps(CARD_FORM_ID)}); i++) {{
-    await new Promise(r => setTimeout(r, 100));
-  }}
-  const host = document.getElementById({json.dumps(CARD_FORM_ID)});
-  if (window.__szCard) {{ try {{ window.__szCard.card.destroy(); }} catch (e) {{}} }}
-  const stripe = Stripe({json.dumps(publishable_key)});
-  const card = stripe.elements().create("card");
-  card.mount(host);
-  window.__szCard = {{stripe, card}};
-  return "mounted";
-}})()
-"""
-
-
-def _confirm_setup_script(client_secret: str) -> str:
-    return f"""
-(async () => {{
-  try {{
-    const c = window.__szCard;
-    if (!c) return {{error: "The card form did not load. Reload the page and try again."}};
-    const r = await c.stripe.confirmCardSetup(
-      {json.dumps(client_secret)}, {{payment_method: {{card: c.card}}}});
-    if (r.error) return {{error: r.error.message || "The card was not accepted."}};
-    return {{ok: true}};
-  }} catch (e) {{ return {{error: "The card could not be checked: " + (e && e.message ? e.message : e)}}; }}
-}})()
-"""
-
-
-def _confirm_payment_script(client_secret: str) -> str:
-    return f"""
-(async () => {{
-  try {{
-    const stripe = (window.__szCard && window.__szCard.stripe) || null;
-    if (!stripe) return {{error: "Reload the page and press Confirm payment again."}};
-    const r = await stripe.confirmCardPayment({json.dumps(client_secret)});
-    if (r.error) return {{error: r.error.message || "The payment was not confirmed."}};
-    return {{ok: true}};
-  }} catch (e) {{
-    return {{error: "The payment could not be confirmed: " + (e && e.message ? e.message : e)}};
-  }}
-}})()
-"""
 
 
 class PricingState(rx.State):
@@ -138,6 +82,14 @@ class BillingState(rx.State):
     """"" (closed), "subscribe" or "update"."""
     client_secret: str = ""
     _setup_intent_id: str = ""
+    # the StripeCard component: Stripe.js for this key, a fresh card Element per new `card_nonce`,
+    # and one confirmation ("setup" or "payment") per new `confirm_nonce`
+    stripe_key: str = ""
+    stripe_js_url: str = ""
+    card_nonce: int = 0
+    confirm_kind: str = ""
+    confirm_secret: str = ""
+    confirm_nonce: int = 0
     # plan change and cancel
     preview_plan: str = ""
     preview_lines: list[dict[str, str]] = []
@@ -197,6 +149,15 @@ class BillingState(rx.State):
         self.held_takes = view.held_takes
         self.loaded = True
 
+    def _confirm(self, kind: str, secret: str) -> None:
+        """Ask the StripeCard component to confirm this intent; it answers via card_/payment_confirmed."""
+        self.confirm_kind, self.confirm_secret = kind, secret
+        self.confirm_nonce += 1
+
+    def _confirmed(self) -> None:
+        """The component has answered: forget the secret, so nothing is confirmed twice."""
+        self.confirm_kind = self.confirm_secret = ""
+
     async def _guard(self, work: Any) -> bool:
         """Run `work` (an awaitable); show a plain message instead of any error. True on success."""
         try:
@@ -212,6 +173,7 @@ class BillingState(rx.State):
     async def load(self):
         self.message = self.error = ""
         self.card_mode = self.client_secret = self._setup_intent_id = ""
+        self._confirmed()
         self.preview_plan = ""
         await self._guard(self._refresh())
         if self.pending or self.needs_confirmation:
@@ -257,8 +219,8 @@ class BillingState(rx.State):
         self._setup_intent_id = entry.setup_intent_id
         self.client_secret = entry.client_secret
         self.card_mode = mode
-        yield
-        yield rx.call_script(_mount_script(entry.publishable_key, entry.js_url))
+        self.stripe_key, self.stripe_js_url = entry.publishable_key, entry.js_url
+        self.card_nonce += 1
 
     @rx.event
     def close_card_form(self) -> None:
@@ -270,10 +232,12 @@ class BillingState(rx.State):
             return None
         self.busy = True
         self.error = ""
-        return rx.call_script(_confirm_setup_script(self.client_secret), callback=BillingState.card_confirmed)
+        self._confirm("setup", self.client_secret)
+        return None
 
     @rx.event
     async def card_confirmed(self, result: dict[str, Any]):
+        self._confirmed()
         result = result if isinstance(result, dict) else {}
         if result.get("error"):
             self.busy = False
@@ -313,9 +277,7 @@ class BillingState(rx.State):
         await self._guard(self._refresh())
         if ok and outcome.get("secret"):
             self.message = "Your bank asks you to confirm this payment."
-            yield rx.call_script(
-                _confirm_payment_script(str(outcome["secret"])), callback=BillingState.payment_confirmed
-            )
+            self._confirm("payment", str(outcome["secret"]))
 
     @rx.event
     async def confirm_payment(self):
@@ -334,11 +296,12 @@ class BillingState(rx.State):
             await self._guard(self._refresh())
             return
         entry = await run_in_session(lambda s: service.start_card_entry(session=s, user_id=user.id))
-        yield rx.call_script(_mount_script(entry.publishable_key, entry.js_url))
-        yield rx.call_script(_confirm_payment_script(secret), callback=BillingState.payment_confirmed)
+        self.stripe_key, self.stripe_js_url = entry.publishable_key, entry.js_url
+        self._confirm("payment", secret)
 
     @rx.event
     async def payment_confirmed(self, result: dict[str, Any]):
+        self._confirmed()
         result = result if isinstance(result, dict) else {}
         if result.get("error"):
             self.error = f"{str(result['error'])[:300]} Plus has not started; you can try again."
