@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.consent_signals import consent_signals
 from components.props import Handler, VarOr
 from sayzhong import routes
 
@@ -138,8 +139,12 @@ def privacy_notice(*, version: VarOr[int], on_dismiss: Handler) -> rx.Component:
 
 
 def mounted_consent_banner() -> rx.Component:
-    """The banner and notice bound to ConsentState, checked on every page mount (the shared layout)."""
-    from state.privacy import ConsentState
+    """The banner and notice bound to ConsentState, checked on every page mount (the shared layout).
+
+    The consent signals component reports the browser's GPC signal on mount (which starts the check)
+    and sends the page-view beacon once the server allows it.
+    """
+    from state.privacy import SIGNALS_ID, ConsentState
 
     return rx.box(
         consent_banner(
@@ -160,7 +165,7 @@ def mounted_consent_banner() -> rx.Component:
             margin_x="auto",
             padding_x="1em",
         ),
-        on_mount=ConsentState.check,
+        consent_signals(signals_id=SIGNALS_ID, on_gpc=ConsentState.evaluate),
         width="100%",
     )
 

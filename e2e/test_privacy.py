@@ -339,7 +339,9 @@ def test_staff_privacy_queue_and_job_runs(app: RunningApp, page: Page) -> None:
         check=True,
         capture_output=True,
     )
-    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    sign_in(
+        page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
+    )
     expect(page).to_have_url(re.compile(r"/home"))
     page.goto(app.url + "/admin/privacy")
     expect(page.get_by_role("heading", name="Privacy requests", level=1)).to_be_visible()

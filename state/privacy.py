@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from sayzhong import routes
 from sayzhong.errors import SayZhongError
@@ -21,16 +22,18 @@ from sayzhong.privacy.consent import CONSENT_MAX_AGE
 from sayzhong.settings import get_settings
 from state.session import SessionState, run_in_session
 
+SIGNALS_ID = "consent-signals"
+"""Id of the consent signals component (components/consent_signals.py) inside the consent banner."""
 
-def _beacon_script(path: str) -> str:
-    """The analytics loader: runs only after consent was checked server-side."""
+
+def page_view_beacon(path: str) -> EventSpec:
+    """Make the browser send the analytics page view; only returned after consent was checked server-side.
+
+    The consent signals component receives the request as JSON through its ref and POSTs it; no
+    script string is evaluated, so the Content-Security-Policy needs no 'unsafe-eval'.
+    """
     url = get_settings().backend_url.rstrip("/") + routes.ANALYTICS_CAPTURE
-    body = json.dumps({"event": "page_viewed", "path": path})
-    return (
-        f"fetch({json.dumps(url)}, {{method: 'POST', credentials: 'include', "
-        f"headers: {{'Content-Type': 'application/json'}}, body: {json.dumps(body)}, keepalive: true}})"
-        ".catch(() => {})"
-    )
+    return rx.set_value(SIGNALS_ID, json.dumps({"url": url, "path": path}))
 
 
 class ConsentState(rx.State):
@@ -58,12 +61,8 @@ class ConsentState(rx.State):
         return str(headers.get("sec-gpc", headers.get("Sec-GPC", ""))).strip() == "1"
 
     @rx.event
-    def check(self):
-        """on_mount of the banner (every page): ask the browser for its GPC signal, then evaluate."""
-        return rx.call_script("navigator.globalPrivacyControl === true", callback=ConsentState.evaluate)
-
-    @rx.event
     async def evaluate(self, gpc_signal: Any = False):
+        """On every page mount the consent signals component reports the browser's GPC signal here."""
         gpc = gpc_signal is True or self._header_gpc()
         user_id = await self._user_id()
         visitor = self.visitor
@@ -77,7 +76,7 @@ class ConsentState(rx.State):
         self._apply(status)
         self.notice_version = notice_version
         if status.analytics:
-            return rx.call_script(_beacon_script(self.router.url.path))
+            return page_view_beacon(self.router.url.path)
         return None
 
     def _apply(self, status: consent.ConsentStatus) -> None:
@@ -117,7 +116,7 @@ class ConsentState(rx.State):
             else ("Done: we will not sell or share your information, and analytics and marketing are off.")
         )
         if status.analytics:
-            return rx.call_script(_beacon_script(self.router.url.path))
+            return page_view_beacon(self.router.url.path)
         return None
 
     @rx.event
