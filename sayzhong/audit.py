@@ -38,6 +38,17 @@ AUDIT_ACTIONS: dict[str, str] = {
     "api_token.created": "an API access token was created",
     "api_token.revoked": "an API access token was revoked",
     "api_token.revoked_all": "all of a user's API access tokens were revoked",
+    # support centre (issue 13): every staff action on tickets and articles
+    "help.article_edited": "a staff member saved a new revision of a help article",
+    "ticket.created": "a learner opened a support ticket (queue and priority from routing)",
+    "ticket.replied": "a staff member replied to a ticket (e-mailed to the learner)",
+    "ticket.noted": "a staff member added an internal note to a ticket",
+    "ticket.status_changed": "a staff member changed a ticket's status",
+    "ticket.assigned": "a ticket was assigned to an agent (by hand or round-robin)",
+    "ticket.rerouted": "a staff member corrected a ticket's queue or priority",
+    "ticket.merged": "a staff member merged a duplicate ticket into another",
+    "ticket.attachment_viewed": "a staff member opened a ticket's attachment or attached take",
+    "ticket.rated": "a learner rated the support they got (CSAT)",
 }
 
 

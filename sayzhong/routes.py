@@ -21,6 +21,17 @@ ADMIN = "/admin"
 ADMIN_USERS = "/admin/users"
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
+# Support centre (issue 13)
+HELP = "/help"
+HELP_ARTICLE = "/help/[slug]"
+SUPPORT = "/support"
+SUPPORT_NEW = "/support/new"
+SUPPORT_RATE = "/support/rate"
+STAFF_INBOX = "/admin/support"
+STAFF_TICKET = "/admin/support/ticket"
+STAFF_HELP_ARTICLES = "/admin/help"
+STAFF_SUPPORT_ANALYSIS = "/admin/support/analysis"
+SUPPORT_ATTACHMENT = "/support/attachments/{attachment_id:int}"
 
 # Server routes (Starlette, see sayzhong/http/app.py)
 HEALTHZ = "/healthz"
@@ -48,3 +59,7 @@ def sign_in_url(next_path: str | None = None) -> str:
 
 def reset_password_url(app_url: str, token: str) -> str:
     return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"
+
+
+def help_article_url(slug: str) -> str:
+    return f"{HELP}/{slug}"

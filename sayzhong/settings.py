@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     max_audio_bytes: int = 5 * 1024 * 1024
     max_audio_seconds: float = 30.0
 
+    # --- support centre (issue 13) ---
+    support_timezone: str = "UTC"
+    """Time zone of the support team's business hours (Mon–Fri 09:00–17:00), which SLAs count."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
+    from sayzhong.support.ports import HelpSearchIndex
 
 
 def azure_configured(settings: Settings) -> bool:
@@ -94,3 +95,14 @@ def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink
     from sayzhong.analytics.offline import DatabaseAnalyticsSink
 
     return DatabaseAnalyticsSink(session)
+
+
+def get_help_search(settings: Settings) -> HelpSearchIndex:
+    """Help-centre search: PostgreSQL full-text search on PostgreSQL, else SQLite FTS5 (issue 13)."""
+    if settings.effective_database_url.startswith("postgresql"):
+        from sayzhong.integrations.postgres_search import PostgresHelpSearch
+
+        return PostgresHelpSearch()
+    from sayzhong.support.offline import SqliteFtsHelpSearch
+
+    return SqliteFtsHelpSearch()

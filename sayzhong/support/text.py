@@ -98,7 +98,7 @@ def search_text(*, title: str, keywords: str, body: str) -> str:
 
 
 def split_search_text(value: str) -> tuple[str, str, str]:
-    parts = (value.split("\n") + ["", "", ""])[:3]
+    parts = ([*value.split("\n"), "", "", ""])[:3]
     return parts[0], parts[1], parts[2]
 
 
@@ -122,7 +122,9 @@ class SnippetPart:
 
 def _display_terms(query: str) -> list[str]:
     """What to highlight in the original text: folded latin words and hanzi runs of the query."""
-    return [w for w in dict.fromkeys(_WORD.findall(fold(query[:MAX_QUERY_CHARS]))) if len(w) >= 2 or _CJK.match(w)]
+    return [
+        w for w in dict.fromkeys(_WORD.findall(fold(query[:MAX_QUERY_CHARS]))) if len(w) >= 2 or _CJK.match(w)
+    ]
 
 
 def snippet(body: str, query: str, *, width: int = 200) -> list[SnippetPart]:
