@@ -188,11 +188,13 @@ async def oidc_callback(request: Request) -> Response:
 def create_http_app() -> Starlette:
     from sayzhong.api.routes import api_routes
     from sayzhong.http.practice import practice_routes
+    from sayzhong.http.support import support_routes
 
     return Starlette(
         routes=[
             *api_routes(),
             *practice_routes(),
+            *support_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),

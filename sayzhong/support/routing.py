@@ -146,8 +146,11 @@ class NaiveBayes:
             c: self.log_prior[c] + sum(self.log_likelihood[c].get(w, self.log_unseen[c]) for w in known)
             for c in self.labels
         }
+        # Naive Bayes multiplies many dependent word probabilities and is wildly over-confident;
+        # tempering by a third of the word count gives usable confidences (ranking unchanged).
+        temperature = max(1.0, len(known) / 3)
         top = max(scores.values())
-        exp = {c: math.exp(s - top) for c, s in scores.items()}
+        exp = {c: math.exp((s - top) / temperature) for c, s in scores.items()}
         norm = sum(exp.values())
         return sorted(((c, e / norm) for c, e in exp.items()), key=lambda x: -x[1])
 
