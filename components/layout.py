@@ -44,7 +44,12 @@ def nav_link(label: str, href: str) -> rx.Component:
 
 
 def navbar(
-    *, signed_in: rx.Var, is_staff: rx.Var, display_name: rx.Var, on_sign_out: rx.EventHandler
+    *,
+    signed_in: rx.Var,
+    is_staff: rx.Var,
+    display_name: rx.Var,
+    on_sign_out: rx.EventHandler,
+    help_button: rx.Component | None = None,
 ) -> rx.Component:
     signed_in_links = rx.hstack(
         rx.hstack(
@@ -55,6 +60,8 @@ def navbar(
             spacing="4",
             display=["none", "none", "flex"],
         ),
+        # Support centre (issue 13): the contextual help drawer on learner pages.
+        *([help_button] if help_button is not None else []),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -82,6 +89,7 @@ def navbar(
                 ),
                 rx.menu.separator(display=["block", "block", "none"]),
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("Help and support", on_select=rx.redirect(routes.SUPPORT)),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
             ),

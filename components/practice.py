@@ -8,6 +8,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.recorder import recorder
+from sayzhong import routes
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
 VERDICT_COLOURS = {
@@ -236,6 +237,20 @@ def syllable_card(syl: rx.Var) -> rx.Component:
                 aria_label="Pitch contour: your voice over the target",
             ),
             rx.text(syl["hint"], size="2", color=rx.color("gray", 11)),
+            # Support centre (issue 13): each verdict links to the help article that explains it.
+            rx.link(
+                "What does this mean?",
+                href=rx.match(
+                    syl["verdict"],
+                    ("correct", routes.help_article_url("four-tones")),
+                    ("wrong_tone", routes.help_article_url("wrong-tone-verdict")),
+                    ("neutral", routes.help_article_url("neutral-tone")),
+                    ("not_said", routes.help_article_url("recording-too-quiet")),
+                    routes.help_article_url("unclear-verdict"),
+                ),
+                size="1",
+                is_external=True,
+            ),
             spacing="2",
             width="100%",
         ),

@@ -14,6 +14,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Users", href=routes.ADMIN_USERS),
         rx.cond(SessionState.is_admin, rx.link("E-mail outbox", href=routes.ADMIN_OUTBOX)),
         rx.link("Audit log", href=routes.ADMIN_AUDIT),
+        rx.link("Support inbox", href=routes.STAFF_INBOX),  # support centre (issue 13)
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

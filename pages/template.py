@@ -7,8 +7,10 @@ from typing import Literal
 
 import reflex as rx
 
+from components.help import help_drawer
 from components.layout import navbar, page_container, shell
 from state.session import SessionState
+from state.support import HelpDrawerState
 
 Access = Literal["public", "guest", "user", "staff"]
 
@@ -21,6 +23,18 @@ def _access_events(access: Access) -> list:
     if access == "guest":
         return [SessionState.redirect_if_signed_in]
     return [SessionState.load]
+
+
+def _help_button(route: str) -> rx.Component:
+    """Support centre (issue 13): the help drawer for a learner page, keyed by its first path segment."""
+    return help_drawer(
+        page={"learn": "practice"}.get(route.strip("/").split("/")[0], route.strip("/").split("/")[0]),
+        is_open=HelpDrawerState.open,
+        articles=HelpDrawerState.articles,
+        on_show=HelpDrawerState.show,
+        on_open_change=HelpDrawerState.set_open,
+        contact_href=HelpDrawerState.contact_href,
+    )
 
 
 def template(
@@ -39,6 +53,7 @@ def template(
                 is_staff=SessionState.is_staff,
                 display_name=SessionState.display_name,
                 on_sign_out=SessionState.sign_out,
+                help_button=_help_button(route) if access == "user" else None,
             )
             return shell(nav=nav, content=page_container(page_content(), max_width=max_width))
 

@@ -11,11 +11,14 @@ import pages.admin
 import pages.auth
 import pages.dialogue
 import pages.errors
+import pages.help
 import pages.home
 import pages.landing
 import pages.onboarding
 import pages.practice
-import pages.review  # noqa: F401
+import pages.review
+import pages.support
+import pages.support_staff  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
 
 app = rx.App(

@@ -255,7 +255,10 @@ def get_article(*, session: Session, slug: str) -> ArticleInfo:
 def articles_for_page(*, session: Session, page: str, last_take_failed: bool = False) -> list[ArticleSummary]:
     """The drawer's articles for `page`, most useful first; microphone fixes first after a failed take."""
     ensure_articles(session=session)
-    rows = [r for r in session.exec(select(HelpArticle)).all() if page in r.pages.split(",")]
+    every = session.exec(select(HelpArticle)).all()
+    rows = [r for r in every if page in r.pages.split(",")]
+    if not rows:  # a page without its own articles: the general ones
+        rows = [r for r in every if r.category in ("getting-started", "troubleshooting")]
     order = {"practice": ("scoring", "tones", "microphone"), "dialogue": ("scoring", "getting-started")}
     preferred = order.get(page, ())
 
