@@ -380,8 +380,8 @@ def search_help(
 ) -> SearchResult:
     """Ranked articles for `query` with highlighted snippets; a spelling suggestion when none match.
 
-    Every word must occur; failing that, articles with some of the words are offered (`partial`); failing
-    that too, the closest indexed spelling of each unknown word is tried (`suggestion`). The search is
+    Every word must occur; failing that, the closest indexed spelling of each unknown word is tried
+    (`suggestion`); failing that too, articles with some of the words are offered (`partial`). The search is
     logged (query and result count) for the staff's "searches with no result".
     """
     ensure_articles(session=session)
@@ -393,16 +393,17 @@ def search_help(
     partial = False
     suggestion = None
     shown_query = query
-    if not hits and len(words) > 1:
-        hits = index.search(session=session, words=words, limit=limit, match_all=False)
-        partial = bool(hits)
     if not hits and words:
         suggestion = text.suggest(query, _vocabulary(session))
         if suggestion:
             hits = index.search(session=session, words=text.query_tokens(suggestion), limit=limit)
-            shown_query = suggestion
-            if not hits:
+            if hits:
+                shown_query = suggestion
+            else:
                 suggestion = None
+    if not hits and len(words) > 1:
+        hits = index.search(session=session, words=words, limit=limit, match_all=False)
+        partial = bool(hits)
     items = _items(session, [h.slug for h in hits], shown_query)
     if query:
         session.add(HelpSearch(query=query, results=len(items), user_id=user_id, created_at=now or utcnow()))

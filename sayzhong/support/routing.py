@@ -37,6 +37,7 @@ QUEUES: dict[str, str] = {
 PRIORITIES = ("urgent", "high", "normal", "low")
 EXAMPLES_FILE = Path(__file__).with_name("data") / "routing_examples.jsonl"
 MAX_TEXT = 5000
+CATEGORY_WEIGHT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +166,13 @@ class Router:
         ranked = self.queue_model.predict(doc)
         queue, confidence = ranked[0]
         routed_by = "classifier"
-        # The learner's own category breaks near-ties: it is their word for the main request.
-        if category in QUEUES and category != queue:
-            chosen = dict(ranked).get(category, 0.0)
-            if chosen >= confidence * 0.5:
-                queue, confidence = category, chosen
+        # The learner's own category is a prior (their word for the main request): it weighs ten
+        # times, so it decides near-ties but not a ticket that is plainly about something else.
+        if category in QUEUES:
+            weighted = {q: p * (CATEGORY_WEIGHT if q == category else 1.0) for q, p in ranked}
+            norm = sum(weighted.values())
+            queue, best = max(weighted.items(), key=lambda item: item[1])
+            confidence = best / norm
         priority = self.priority_model.predict(doc)[0][0]
         folded = fold(f"{subject}\n{body[:MAX_TEXT]}")
         rule = apply_rules(folded)
