@@ -61,7 +61,8 @@ def test_help_search_finds_english_hanzi_and_pinyin_and_suggests_spellings(
         search.fill(query)
         page.get_by_role("button", name="Search").click()
         results = page.get_by_test_id("help-result")
-        expect(results.first).to_contain_text(title)
+        # The first search also loads the word segmenter on the server: allow it a moment.
+        expect(results.first).to_contain_text(title, timeout=30_000)
     # The hanzi is highlighted in the snippet.
     search.fill("声调")
     page.get_by_role("button", name="Search").click()

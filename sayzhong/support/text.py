@@ -108,9 +108,12 @@ def query_tokens(query: str) -> list[str]:
     return list(dict.fromkeys(words))[:MAX_QUERY_TOKENS]
 
 
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-{3,}[\s:|-]*$", re.MULTILINE)
+
+
 def plain_text(markdown: str) -> str:
     """Markdown without its markup, for snippets and indexing."""
-    text = _MARKDOWN_LINK.sub(r"\1", markdown)
+    text = _MARKDOWN_LINK.sub(r"\1", _TABLE_RULE.sub(" ", markdown))
     return re.sub(r"\s+", " ", _MARKDOWN_NOISE.sub(" ", text)).strip()
 
 
