@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.retention import run_retention
+from jobs.support import run_sla_check
 
 
 def build_scheduler() -> BlockingScheduler:
@@ -15,6 +17,14 @@ def build_scheduler() -> BlockingScheduler:
         CronTrigger(hour=3, minute=17),
         id="retention",
         misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    # Support centre (issue 13): SLA warnings and breaches, e-mailed once each.
+    scheduler.add_job(
+        run_sla_check,
+        IntervalTrigger(minutes=5),
+        id="support_sla",
+        misfire_grace_time=300,
         replace_existing=True,
     )
     return scheduler

@@ -14,6 +14,8 @@ from state.support import (
     NewTicketState,
 )
 
+_LABEL = {"fontWeight": "500"}
+
 
 def _ticket_row(t: rx.Var) -> rx.Component:
     return rx.table.row(
@@ -161,7 +163,7 @@ def new_ticket() -> rx.Component:
             NewTicketState.error != "", rx.callout(NewTicketState.error, color_scheme="red", role="alert")
         ),
         rx.vstack(
-            rx.text("What is it about?", as_="label", html_for="ticket-category", weight="medium"),
+            rx.el.label("What is it about?", html_for="ticket-category", style=_LABEL),
             rx.el.select(
                 rx.el.option("Choose a topic…", value="", disabled=True),
                 *[rx.el.option(o["label"], value=o["value"]) for o in CATEGORY_OPTIONS],
@@ -170,7 +172,7 @@ def new_ticket() -> rx.Component:
                 on_change=NewTicketState.set_category,
                 style={"padding": "8px", "borderRadius": "6px", "width": "100%"},
             ),
-            rx.text("Subject", as_="label", html_for="ticket-subject", weight="medium"),
+            rx.el.label("Subject", html_for="ticket-subject", style=_LABEL),
             rx.input(
                 id="ticket-subject",
                 value=NewTicketState.subject,
@@ -178,7 +180,7 @@ def new_ticket() -> rx.Component:
                 max_length=200,
                 width="100%",
             ),
-            rx.text("Message", as_="label", html_for="ticket-message", weight="medium"),
+            rx.el.label("Message", html_for="ticket-message", style=_LABEL),
             rx.text_area(
                 id="ticket-message",
                 value=NewTicketState.message,
@@ -246,7 +248,7 @@ def rate_support() -> rx.Component:
                     rx.text("Your comment was saved.", role="status"),
                     rx.form(
                         rx.vstack(
-                            rx.text("Anything to add? (optional)", as_="label", html_for="csat-comment"),
+                            rx.el.label("Anything to add? (optional)", html_for="csat-comment", style=_LABEL),
                             rx.text_area(name="comment", id="csat-comment", max_length=1000, width="100%"),
                             rx.button("Send comment", type="submit"),
                             width="100%",

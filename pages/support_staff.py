@@ -9,6 +9,8 @@ from state.support import StaffAnalysisState, StaffArticlesState, StaffInboxStat
 
 _SELECT = {"padding": "6px 8px", "borderRadius": "6px"}
 
+_LABEL = {"fontWeight": "500"}
+
 
 def _support_nav() -> rx.Component:
     return rx.hstack(
@@ -385,11 +387,11 @@ def staff_articles() -> rx.Component:
                 rx.form(
                     rx.vstack(
                         rx.heading("Editing ", rx.code(s.slug), size="4", as_="h2"),
-                        rx.text("Title", as_="label", html_for="article-title"),
+                        rx.el.label("Title", html_for="article-title", style=_LABEL),
                         rx.input(
                             name="title", id="article-title", default_value=s.title, key=s.slug, width="100%"
                         ),
-                        rx.text("Markdown", as_="label", html_for="article-body"),
+                        rx.el.label("Markdown", html_for="article-body", style=_LABEL),
                         rx.text_area(
                             name="body",
                             id="article-body",

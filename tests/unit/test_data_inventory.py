@@ -40,6 +40,31 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "practice_attempt": {"id"},
     "practice_review_card": {"id"},
     "practice_syllable_result": {"id"},
+    # support centre (issue 13): article text and routing settings say nothing about a person
+    "help_article": {
+        "id",
+        "slug",
+        "category",
+        "title",
+        "summary",
+        "pages",
+        "keywords",
+        "body",
+        "search_text",
+        "revision",
+        "source",
+        "updated_at",
+    },
+    "help_article_revision": {"id", "article_id", "revision", "title", "body", "note", "created_at"},
+    "help_feedback": {"id", "article_slug", "helpful", "created_at"},
+    "help_session": {"id"},
+    "help_search": {"id", "results"},
+    "support_ticket": {"id"},
+    "support_message": {"id"},
+    "support_attachment": {"id"},
+    "support_agent": set(),
+    "support_macro": {"id", "title", "body", "created_at"},
+    "support_routing_correction": {"id"},
 }
 
 
