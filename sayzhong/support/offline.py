@@ -1,7 +1,7 @@
 """SQLite FTS5 search over the help articles (the default adapter of `HelpSearchIndex`).
 
 The index is an in-memory FTS5 table built from `help_article.search_text` for each search: the
-help centre has tens of articles, so building it costs about a millisecond (see
+help centre has tens of articles, so building it costs a few milliseconds (see
 bench/support_search_bench.py), and it can never be stale after a staff edit, needs no migration and
 works whatever database holds the articles.
 """
