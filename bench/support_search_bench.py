@@ -45,7 +45,7 @@ def main() -> None:
     with Session(engine) as session:
         started = time.perf_counter()
         count = help.seed_articles(session=session)
-        print(f"seeded {count} articles in {time.perf_counter() - started:.2f} s (jieba dictionary load included)")
+        print(f"seeded {count} articles in {time.perf_counter() - started:.2f} s (with jieba loading)")
         help.search_help(session=session, query="warm up", index=index)
         timings = []
         for query in QUERIES:

@@ -172,3 +172,88 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     assert staff.evaluate("window.__xss") is None
     assert dialogs == []
     staff_ctx.close()
+
+
+def _support_agent(app: RunningApp, email: str, password: str) -> None:
+    """A support-role account made the operator's way (sign-up, then the role set in the database)."""
+    app.python(
+        "import sys\n"
+        "from sayzhong.db import session_scope\n"
+        "from sayzhong.accounts import service as accounts\n"
+        "from sayzhong.accounts.models import User\n"
+        "with session_scope() as s:\n"
+        "    u = accounts.sign_up(session=s, email=sys.argv[1], password=sys.argv[2], display_name='Lin')\n"
+        "    row = s.get(User, u.id)\n"
+        "    row.role = 'support'\n"
+        "    s.add(row)\n",
+        email,
+        password,
+    )
+
+
+def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back_to_a_ticket(
+    browser: Browser, app: RunningApp
+) -> None:
+    agent_email, password = unique_email("agent"), "support agent password 1"
+    _support_agent(app, agent_email, password)
+    agent_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    learner_ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        agent = agent_ctx.new_page()
+        sign_in(agent, app.url, email=agent_email, password=password)
+        expect(agent).to_have_url(re.compile(r"/(home|onboarding)/?$"))
+        agent.goto(app.url + "/admin/support/chat")
+        expect(agent.get_by_role("heading", level=1)).to_have_text("Chat console")
+
+        learner = learner_ctx.new_page()
+        _signed_up(learner, app, "Mia")
+        learner.goto(app.url + "/support/chat")
+        learner.get_by_role("button", name="Start a chat").click()
+        learner_log = learner.get_by_role("log", name="Conversation")
+        expect(learner_log).to_contain_text("Lin joined the conversation", timeout=15_000)
+        learner.get_by_label("Message").fill("Hello! My third tones are always marked as tone 2.")
+        learner.get_by_role("button", name="Send").click()
+
+        agent_log = agent.get_by_role("log", name="Conversation")
+        expect(agent_log).to_contain_text("My third tones are always marked", timeout=15_000)
+        agent.get_by_label("Message").fill("Hi Mia! Which phrase was it?")
+        expect(learner.get_by_text("Support is typing…")).to_be_visible(timeout=15_000)
+        agent.get_by_role("button", name="Send").click()
+        expect(learner_log).to_contain_text("Which phrase was it?", timeout=15_000)
+
+        # The learner's browser reconnects mid-conversation: everything is there, once.
+        learner.reload()
+        learner_log = learner.get_by_role("log", name="Conversation")
+        expect(learner_log).to_contain_text("Which phrase was it?", timeout=15_000)
+        lines = learner.get_by_test_id("chat-line")
+        expect(lines.filter(has_text="My third tones are always marked")).to_have_count(1)
+        expect(lines.filter(has_text="Which phrase was it?")).to_have_count(1)
+        learner.get_by_label("Message").fill("你好 in greetings, phrase 1.")
+        learner.get_by_role("button", name="Send").click()
+        expect(agent_log).to_contain_text("你好 in greetings, phrase 1.", timeout=15_000)
+        expect(agent.get_by_test_id("chat-line").filter(has_text="你好 in greetings")).to_have_count(1)
+        expect(lines).to_have_count(4)  # joined, question, answer, follow-up
+
+        # The agent goes away: the next learner's message becomes a ticket.
+        agent.goto(app.url + "/admin/support")
+        agent.get_by_role("row").filter(has_text="Lin").get_by_role("checkbox", name="Away").check()
+        expect(
+            agent.get_by_role("row").filter(has_text="Lin").get_by_role("checkbox", name="Away")
+        ).to_be_checked()
+        late_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        late = late_ctx.new_page()
+        _signed_up(late, app, "Noor")
+        late.goto(app.url + "/support/chat")
+        late.get_by_role("button", name="Start a chat").click()
+        expect(late.get_by_role("status").filter(has_text="in the queue")).to_contain_text("number 1")
+        late.get_by_label("Message").fill("The record button does nothing in Firefox, microphone allowed.")
+        late.get_by_role("button", name="Send").click()
+        expect(late.get_by_role("log", name="Conversation")).to_contain_text(
+            "became ticket #", timeout=15_000
+        )
+        late.get_by_role("link", name=re.compile(r"See ticket #\d+")).click()
+        expect(late.get_by_role("heading", level=2)).to_contain_text("Chat: The record button does nothing")
+        late_ctx.close()
+    finally:
+        agent_ctx.close()
+        learner_ctx.close()

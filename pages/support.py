@@ -105,6 +105,7 @@ def my_support() -> rx.Component:
         rx.heading("Support", size="8", as_="h1"),
         rx.hstack(
             link_button("Contact support", routes.SUPPORT_NEW),
+            link_button("Chat with us", routes.SUPPORT_CHAT, variant="soft"),
             link_button("Help centre", routes.HELP, variant="soft"),
             spacing="3",
         ),

@@ -16,6 +16,7 @@ def _support_nav() -> rx.Component:
     return rx.hstack(
         rx.link("Staff area", href=routes.ADMIN),
         rx.link("Support inbox", href=routes.STAFF_INBOX),
+        rx.link("Chat console", href=routes.STAFF_CHAT),
         rx.link("Help articles", href=routes.STAFF_HELP_ARTICLES),
         rx.link("Support analysis", href=routes.STAFF_SUPPORT_ANALYSIS),
         spacing="5",

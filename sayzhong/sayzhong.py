@@ -18,6 +18,7 @@ import pages.onboarding
 import pages.practice
 import pages.review
 import pages.support
+import pages.support_chat
 import pages.support_staff  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
 

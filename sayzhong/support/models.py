@@ -161,6 +161,8 @@ class SupportAgent(SQLModel, table=True):
     capacity: int = Field(default=10)
     away: bool = Field(default=False)
     last_assigned_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    console_seen_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    """Last heartbeat of the agent's chat console: online for live chat while recent."""
 
 
 class SupportMacro(SQLModel, table=True):
@@ -189,4 +191,37 @@ class RoutingCorrection(SQLModel, table=True):
     queue: str = Field(max_length=20)
     priority: str = Field(max_length=10)
     staff_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class ChatConversation(SQLModel, table=True):
+    """A live chat between a signed-in learner and a support agent."""
+
+    __tablename__ = "support_chat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="waiting", max_length=10, index=True)
+    """"waiting" (in the queue), "active" (an agent has it), "closed", or "ticket" (no agent: became one)."""
+    agent_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    ticket_id: int | None = Field(default=None, foreign_key="support_ticket.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column(index=True))
+    assigned_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    learner_typing_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    agent_typing_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class ChatMessage(SQLModel, table=True):
+    __tablename__ = "support_chat_message"
+    __table_args__ = (UniqueConstraint("chat_id", "client_key", name="uq_support_chat_message_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(foreign_key="support_chat.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    role: str = Field(max_length=10)
+    """"learner", "agent" or "system"."""
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    client_key: str = Field(max_length=64)
+    """Idempotency key of the send: a message sent twice (reconnect, retry) is stored once."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())

@@ -65,6 +65,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "support_agent": set(),
     "support_macro": {"id", "title", "body", "created_at"},
     "support_routing_correction": {"id"},
+    "support_chat": {"id"},
+    "support_chat_message": {"id"},
 }
 
 
