@@ -5,6 +5,8 @@ Components take values and handlers only; the states decide what to show.
 
 from __future__ import annotations
 
+import dataclasses
+
 import reflex as rx
 
 from components.recorder import recorder
@@ -209,7 +211,59 @@ def contour_chart(points: rx.Var) -> rx.Component:
     )
 
 
-def syllable_card(syl: rx.Var) -> rx.Component:
+@dataclasses.dataclass(frozen=True)
+class VerdictFeedbackUi:
+    """What the "Was this right?" row needs: keys ("<attempt>-<position>") already answered, disputed
+    and shared, and the handlers `on_answer(attempt_id, position, answer)` and `on_share(…)`."""
+
+    answered: rx.Var
+    disputed: rx.Var
+    shared: rx.Var
+    on_answer: rx.EventHandler
+    on_share: rx.EventHandler
+
+
+def verdict_feedback(syl: rx.Var, ui: VerdictFeedbackUi) -> rx.Component:
+    """ "Was this right?" under a judged syllable (support centre, issue 13)."""
+    key = syl["attempt_id"].to_string() + "-" + syl["position"].to_string()
+    answers = (("yes", "Yes"), ("no_correct", "No, I said it correctly"), ("no_other", "No, other"))
+    return rx.cond(
+        ui.answered.contains(key),
+        rx.hstack(
+            rx.text("Thanks — noted.", size="1", color=rx.color("gray", 11), role="status"),
+            rx.cond(
+                ui.disputed.contains(key) & ~ui.shared.contains(key),
+                rx.button(
+                    "Let SayZhong use this take to test scoring",
+                    size="1",
+                    variant="ghost",
+                    on_click=ui.on_share(syl["attempt_id"], syl["position"]),
+                ),
+            ),
+            spacing="2",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.hstack(
+            rx.text("Was this right?", size="1"),
+            *[
+                rx.button(
+                    label,
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=ui.on_answer(syl["attempt_id"], syl["position"], answer),
+                )
+                for answer, label in answers
+            ],
+            spacing="1",
+            flex_wrap="wrap",
+            align="center",
+        ),
+    )
+
+
+def syllable_card(syl: rx.Var, feedback: VerdictFeedbackUi | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -251,6 +305,11 @@ def syllable_card(syl: rx.Var) -> rx.Component:
                 size="1",
                 is_external=True,
             ),
+            *(
+                [rx.cond(syl["verdict"] != "neutral", verdict_feedback(syl, feedback))]
+                if feedback is not None
+                else []
+            ),
             spacing="2",
             width="100%",
         ),
@@ -279,6 +338,7 @@ def result_panel(
     attempt_audio_url: rx.Var,
     said_message: rx.Var | str = "",
     not_said: rx.Var | bool = False,
+    feedback: VerdictFeedbackUi | None = None,
 ) -> rx.Component:
     scores = rx.hstack(
         score_pill("Overall", pron),
@@ -291,7 +351,7 @@ def result_panel(
         aria_label="Scores out of 100",
     )
     cards = rx.grid(
-        rx.foreach(syllables, syllable_card),
+        rx.foreach(syllables, lambda syl: syllable_card(syl, feedback)),
         columns=rx.breakpoints(initial="1", xs="2", md="4"),
         spacing="3",
         width="100%",

@@ -3,10 +3,11 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import mic_help, phrase_card, recorder_panel, result_panel
+from components.practice import VerdictFeedbackUi, mic_help, phrase_card, recorder_panel, result_panel
 from pages.template import template
 from sayzhong import routes
 from state.practice import DRILL_UNITS, LearnState, PracticeState
+from state.support import VerdictFeedbackState
 
 
 def _unit_card(unit: rx.Var) -> rx.Component:
@@ -105,6 +106,13 @@ def scoring_feedback(state: type[PracticeState]) -> rx.Component:
                 attempt_audio_url=state.attempt_audio_url,
                 said_message=state.said_message,
                 not_said=state.not_said,
+                feedback=VerdictFeedbackUi(
+                    answered=VerdictFeedbackState.answered,
+                    disputed=VerdictFeedbackState.disputed,
+                    shared=VerdictFeedbackState.shared,
+                    on_answer=VerdictFeedbackState.answer,
+                    on_share=VerdictFeedbackState.share,
+                ),
             ),
         ),
     )

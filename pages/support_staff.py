@@ -5,7 +5,13 @@ import reflex as rx
 from components.help import attachment_list, message_thread
 from pages.template import template
 from sayzhong import routes
-from state.support import StaffAnalysisState, StaffArticlesState, StaffInboxState, StaffTicketState
+from state.support import (
+    StaffAnalysisState,
+    StaffArticlesState,
+    StaffInboxState,
+    StaffScoringState,
+    StaffTicketState,
+)
 
 _SELECT = {"padding": "6px 8px", "borderRadius": "6px"}
 
@@ -19,6 +25,7 @@ def _support_nav() -> rx.Component:
         rx.link("Chat console", href=routes.STAFF_CHAT),
         rx.link("Help articles", href=routes.STAFF_HELP_ARTICLES),
         rx.link("Support analysis", href=routes.STAFF_SUPPORT_ANALYSIS),
+        rx.link("Scoring feedback", href=routes.STAFF_SCORING_FEEDBACK),
         spacing="5",
         flex_wrap="wrap",
         aria_label="Support navigation",
@@ -534,6 +541,65 @@ def staff_analysis() -> rx.Component:
                 )
             ),
             rx.text("None.", size="2"),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _disagreement_table(title: str, rows: rx.Var, test_id: str) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="4", as_="h2"),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell(""),
+                    rx.table.column_header_cell("Answers"),
+                    rx.table.column_header_cell("Disputed"),
+                    rx.table.column_header_cell("Disagreement"),
+                )
+            ),
+            rx.table.body(
+                rx.foreach(
+                    rows,
+                    lambda r: rx.table.row(
+                        rx.table.cell(r.key),
+                        rx.table.cell(r.answers.to_string()),
+                        rx.table.cell(r.disputed.to_string()),
+                        rx.table.cell(r.share),
+                    ),
+                )
+            ),
+            data_testid=test_id,
+        ),
+        width="100%",
+    )
+
+
+@template(routes.STAFF_SCORING_FEEDBACK, "Scoring feedback", access="staff", on_load=[StaffScoringState.load])
+def staff_scoring_feedback() -> rx.Component:
+    s = StaffScoringState
+    return rx.vstack(
+        rx.heading("Scoring feedback", size="8", as_="h1"),
+        _support_nav(),
+        _denied(s.denied),
+        rx.text(
+            "Learners' answers to “Was this right?” on syllable verdicts (last 90 days): ",
+            s.answers.to_string(),
+            " answers, ",
+            s.disputed.to_string(),
+            " disputed. Export the disputed takes learners agreed to share with ",
+            rx.code("python -m sayzhong support export-disputed DIR"),
+            ".",
+        ),
+        rx.grid(
+            _disagreement_table("By expected tone", s.by_tone, "by-tone"),
+            _disagreement_table("By tone pair", s.by_pair, "by-pair"),
+            _disagreement_table("By engine", s.by_engine, "by-engine"),
+            _disagreement_table("By phrase", s.by_phrase, "by-phrase"),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="4",
+            width="100%",
         ),
         spacing="4",
         width="100%",

@@ -33,6 +33,7 @@ STAFF_INBOX = "/admin/support"
 STAFF_TICKET = "/admin/support/ticket"
 STAFF_HELP_ARTICLES = "/admin/help"
 STAFF_SUPPORT_ANALYSIS = "/admin/support/analysis"
+STAFF_SCORING_FEEDBACK = "/admin/support/scoring"
 SUPPORT_ATTACHMENT = "/support/attachments/{attachment_id:int}"
 
 # Server routes (Starlette, see sayzhong/http/app.py)

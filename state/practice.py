@@ -53,6 +53,9 @@ class SyllableCard:
     score: int
     points: list[dict[str, float | None]]
     """Chart rows {"x", "learner", "target"} on the Chao scale."""
+    attempt_id: int = 0
+    position: int = 0
+    """Which syllable of which attempt ("Was this right?" feedback, support centre issue 13)."""
 
 
 def pinyin_syllables(pinyin: str) -> list[PinyinSyllable]:
@@ -99,7 +102,7 @@ def resample(values: list[float | None], n: int = CHART_POINTS) -> list[float | 
 
 def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
     cards = []
-    for syl in view.syllables:
+    for position, syl in enumerate(view.syllables):
         # Both contours cover the syllable from start to end; put them on one time axis.
         learner = resample(list(syl.learner_contour))
         target = resample(list(syl.target_contour))
@@ -123,6 +126,8 @@ def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
                 hint=syl.hint,
                 score=round(syl.tone_score),
                 points=points,
+                attempt_id=view.id,
+                position=position,
             )
         )
     return cards

@@ -18,6 +18,7 @@ from sayzhong import routes
 from sayzhong.db import utcnow
 from sayzhong.errors import SayZhongError
 from sayzhong.settings import get_settings
+from sayzhong.support import feedback
 from sayzhong.support import help as help_service
 from sayzhong.support import service as support
 from sayzhong.support.routing import PRIORITIES, QUEUES
@@ -36,6 +37,12 @@ def _int(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
     return number if 0 < number < 2**31 else 0
+
+
+def _position(value: Any) -> int:
+    """A syllable position (0 or more), or -1 when the argument is not one."""
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 4 else -1
 
 
 def _when(value: Any) -> str:
@@ -266,6 +273,61 @@ class HelpDrawerState(rx.State):
     @rx.var
     def contact_href(self) -> str:
         return f"{routes.SUPPORT_NEW}?from={self.page}" if self.page else routes.SUPPORT_NEW
+
+
+class VerdictFeedbackState(rx.State):
+    """ "Was this right?" on syllable verdicts: stored with the attempt and the tones judged; a
+    disputed take is shared for engine evaluation only when the learner asks."""
+
+    answered: list[str] = []
+    disputed: list[str] = []
+    shared: list[str] = []
+
+    async def _record(self, attempt_id: object, position: object, answer: str) -> str:
+        user = await (await self.get_state(SessionState)).current_user()
+        attempt, pos = _int(attempt_id), _position(position)
+        if user is None or not attempt or pos < 0:
+            return ""
+        user_id = user.id
+        try:
+            await run_in_session(
+                lambda session: feedback.record_verdict_feedback(
+                    session=session,
+                    user_id=user_id,
+                    attempt_id=attempt,
+                    position=pos,
+                    answer=answer,
+                )
+            )
+        except SayZhongError:
+            return ""
+        return f"{attempt}-{pos}"
+
+    @rx.event
+    async def answer(self, attempt_id: int, position: int, answer: str) -> None:
+        key = await self._record(attempt_id, position, str(answer)[:12])
+        if key:
+            self.answered = [*self.answered, key][-200:]
+            if answer != "yes":
+                self.disputed = [*self.disputed, key][-200:]
+
+    @rx.event
+    async def share(self, attempt_id: int, position: int) -> None:
+        attempt, pos = _int(attempt_id), _position(position)
+        key = f"{attempt}-{pos}"
+        user = await (await self.get_state(SessionState)).current_user()
+        if user is None or key not in self.disputed:
+            return
+        user_id = user.id
+        try:
+            await run_in_session(
+                lambda session: feedback.share_disputed_take(
+                    session=session, user_id=user_id, attempt_id=attempt, position=pos
+                )
+            )
+        except SayZhongError:
+            return
+        self.shared = [*self.shared, key][-200:]
 
 
 # --- learner tickets ---------------------------------------------------------------------------------
@@ -907,3 +969,39 @@ class StaffAnalysisState(StaffState):
         self.self_service, self.help_sessions = share(stats.rate), stats.sessions
         self.failed_searches = [{"query": q, "count": n} for q, n in failed]
         self.routing_accuracy, self.corrections = share(figures.routing_accuracy), figures.corrections
+
+
+@dataclasses.dataclass
+class DisagreementView:
+    key: str
+    answers: int
+    disputed: int
+    share: str
+
+
+class StaffScoringState(StaffState):
+    """Disagreement with tone verdicts, from the learners' "Was this right?" answers (last 90 days)."""
+
+    answers: int = 0
+    disputed: int = 0
+    by_tone: list[DisagreementView] = []
+    by_pair: list[DisagreementView] = []
+    by_phrase: list[DisagreementView] = []
+    by_engine: list[DisagreementView] = []
+
+    @rx.event
+    async def load(self) -> None:
+        actor = await self._staff(*feedback.ANALYST_ROLES)
+        if actor is None:
+            return
+        since = utcnow() - timedelta(days=90)
+        report = await run_in_session(
+            lambda session: feedback.disagreement_report(session=session, actor=actor, since=since)
+        )
+
+        def rows(items: list[feedback.DisagreementRow]) -> list[DisagreementView]:
+            return [DisagreementView(r.key, r.answers, r.disputed, f"{r.share:.0%}") for r in items]
+
+        self.answers, self.disputed = report.answers, report.disputed
+        self.by_tone, self.by_pair = rows(report.by_tone), rows(report.by_tone_pair)
+        self.by_phrase, self.by_engine = rows(report.by_phrase[:30]), rows(report.by_engine)

@@ -2,7 +2,7 @@
 
 Revision ID: 13a5c0e1d2f3
 Revises: 32ec421d5d4c
-Create Date: 2026-11-30 03:12:44.267758
+Create Date: 2026-11-30 03:18:34.706606
 """
 
 from collections.abc import Sequence
@@ -216,6 +216,31 @@ def upgrade() -> None:
     with op.batch_alter_table('support_routing_correction', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_support_routing_correction_ticket_id'), ['ticket_id'], unique=False)
 
+    op.create_table('support_verdict_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('item_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('engine', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('grapheme', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('expected_tone', sa.Integer(), nullable=False),
+    sa.Column('detected_tone', sa.Integer(), nullable=True),
+    sa.Column('prev_expected_tone', sa.Integer(), nullable=True),
+    sa.Column('verdict', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('consent', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['attempt_id'], ['practice_attempt.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('attempt_id', 'position', name='uq_support_verdict_feedback_syllable')
+    )
+    with op.batch_alter_table('support_verdict_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_verdict_feedback_attempt_id'), ['attempt_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_support_verdict_feedback_user_id'), ['user_id'], unique=False)
+
     op.create_table('support_chat_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.Integer(), nullable=False),
@@ -241,6 +266,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_support_chat_message_chat_id'))
 
     op.drop_table('support_chat_message')
+    with op.batch_alter_table('support_verdict_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_verdict_feedback_user_id'))
+        batch_op.drop_index(batch_op.f('ix_support_verdict_feedback_attempt_id'))
+
+    op.drop_table('support_verdict_feedback')
     with op.batch_alter_table('support_routing_correction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_support_routing_correction_ticket_id'))
 

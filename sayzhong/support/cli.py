@@ -77,6 +77,18 @@ def check_sla(_args: argparse.Namespace) -> int:
     return 0
 
 
+def export_disputed(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sayzhong.db import session_scope
+    from sayzhong.support.feedback import export_disputed as run
+
+    with session_scope() as session:
+        written = run(session=session, out_dir=Path(args.out_dir))
+    print(f"exported {written} disputed takes (shared with consent) to {args.out_dir}")
+    return 0
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("support", help="support centre: classify tickets, seed help articles, SLAs")
     support_sub = parser.add_subparsers(dest="support_command", required=True, metavar="COMMAND")
@@ -87,5 +99,11 @@ def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(handler=classify)
     p = support_sub.add_parser("seed-articles", help="add or refresh help articles from the repository")
     p.set_defaults(handler=seed_articles)
+    p = support_sub.add_parser(
+        "export-disputed",
+        help="write disputed takes learners shared, with manifest.jsonl (engine evaluation set)",
+    )
+    p.add_argument("out_dir", metavar="DIR")
+    p.set_defaults(handler=export_disputed)
     p = support_sub.add_parser("check-sla", help="e-mail SLA warnings and breaches (once each)")
     p.set_defaults(handler=check_sla)

@@ -225,3 +225,30 @@ class ChatMessage(SQLModel, table=True):
     client_key: str = Field(max_length=64)
     """Idempotency key of the send: a message sent twice (reconnect, retry) is stored once."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class VerdictFeedback(SQLModel, table=True):
+    """A learner's "Was this right?" on one syllable verdict, with what the engine decided."""
+
+    __tablename__ = "support_verdict_feedback"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "position", name="uq_support_verdict_feedback_syllable"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    attempt_id: int = Field(foreign_key="practice_attempt.id", index=True, ondelete="CASCADE")
+    position: int
+    item_id: str = Field(max_length=200)
+    text: str = Field(max_length=500)
+    engine: str = Field(max_length=40)
+    grapheme: str = Field(max_length=16)
+    expected_tone: int
+    detected_tone: int | None = Field(default=None)
+    prev_expected_tone: int | None = Field(default=None)
+    verdict: str = Field(max_length=12)
+    answer: str = Field(max_length=12)
+    """"yes", "no_correct" (I said it correctly) or "no_other"."""
+    consent: bool = Field(default=False)
+    """The learner let us use this take to evaluate the engine."""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())

@@ -67,6 +67,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "support_routing_correction": {"id"},
     "support_chat": {"id"},
     "support_chat_message": {"id"},
+    "support_verdict_feedback": {"id"},
 }
 
 
