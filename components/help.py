@@ -142,3 +142,46 @@ def attachment_list(attachments: rx.Var) -> rx.Component:
         )
 
     return rx.vstack(rx.foreach(attachments, item), spacing="1")
+
+
+def nps_prompt(
+    *, due: rx.Var, thanks: rx.Var, on_answer: rx.EventHandler, on_dismiss: rx.EventHandler
+) -> rx.Component:
+    """The occasional NPS question: 0–10 buttons and "Not now"."""
+    return rx.fragment(
+        rx.cond(
+            due,
+            rx.card(
+                rx.vstack(
+                    rx.text("How likely are you to recommend SayZhong to a friend?", weight="medium"),
+                    rx.hstack(
+                        *[
+                            rx.button(
+                                str(n),
+                                size="1",
+                                variant="soft",
+                                on_click=on_answer(n),
+                                aria_label=f"{n} out of 10",
+                            )
+                            for n in range(11)
+                        ],
+                        spacing="1",
+                        flex_wrap="wrap",
+                    ),
+                    rx.hstack(
+                        rx.text(
+                            "0 = not at all, 10 = extremely likely", size="1", color=rx.color("gray", 11)
+                        ),
+                        rx.spacer(),
+                        rx.button("Not now", size="1", variant="ghost", on_click=on_dismiss),
+                        width="100%",
+                    ),
+                    spacing="2",
+                ),
+                width="100%",
+                role="region",
+                aria_label="Quick question",
+            ),
+        ),
+        rx.cond(thanks, rx.text("Thank you for your answer!", size="2", role="status")),
+    )

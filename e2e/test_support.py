@@ -101,6 +101,15 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     expect(page.get_by_text("今天", exact=True)).to_be_visible()
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
+    # "Was this right?" on a verdict, and the take shared for engine evaluation.
+    card = page.get_by_test_id("syllable-result").first
+    card.get_by_role("button", name="No, other").click()
+    expect(card.get_by_text("Thanks — noted.")).to_be_visible()
+    card.get_by_role("button", name="Let SayZhong use this take to test scoring").click()
+    expect(card.get_by_role("button", name="Let SayZhong use this take to test scoring")).to_have_count(0)
+    expect(card.get_by_role("link", name="What does this mean?")).to_have_attribute(
+        "href", re.compile(r"/help/(four-tones|wrong-tone-verdict|unclear-verdict)$")
+    )
 
     # Help search finds nothing; the learner contacts support from there.
     page.goto(app.url + "/help")
@@ -172,6 +181,10 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     expect(staff.get_by_test_id("support-figure").filter(has_text="CSAT average")).to_contain_text("5.0 / 5")
     expect(staff.get_by_test_id("csat-distribution")).to_contain_text("5★: 1")
     assert staff.evaluate("window.__xss") is None
+    # The disputed verdict shows in the scoring feedback analysis.
+    staff.goto(app.url + "/admin/support/scoring")
+    expect(staff.get_by_test_id("by-tone")).to_contain_text("tone 1")
+    expect(staff.get_by_test_id("by-phrase")).to_contain_text("今天")
     assert dialogs == []
     staff_ctx.close()
 

@@ -2,11 +2,13 @@
 
 import reflex as rx
 
+from components.help import nps_prompt
 from components.layout import link_button
 from pages.template import template
 from sayzhong import routes
 from state.home import HomeState
 from state.session import SessionState
+from state.support import NpsState
 
 TONE_LINES = (
     ("t1", "Tone 1", "blue"),
@@ -58,10 +60,14 @@ def _chart() -> rx.Component:
     )
 
 
-@template(routes.HOME, "Home", access="user", on_load=[HomeState.load])
+@template(routes.HOME, "Home", access="user", on_load=[HomeState.load, NpsState.check])
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("你好, " + SessionState.display_name + "!", size="8", as_="h1"),
+        # Support centre (issue 13): the occasional NPS question.
+        nps_prompt(
+            due=NpsState.due, thanks=NpsState.thanks, on_answer=NpsState.answer, on_dismiss=NpsState.dismiss
+        ),
         rx.cond(
             ~HomeState.onboarding_finished,
             rx.callout(

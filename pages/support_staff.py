@@ -491,6 +491,7 @@ def staff_analysis() -> rx.Component:
             _figure("CSAT average", s.csat_average),
             _figure("Self-service success", s.self_service),
             _figure("Routing accuracy", s.routing_accuracy),
+            _figure("NPS (90 days)", s.nps),
             columns=rx.breakpoints(initial="2", md="3"),
             spacing="3",
             width="100%",

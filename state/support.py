@@ -330,6 +330,47 @@ class VerdictFeedbackState(rx.State):
         self.shared = [*self.shared, key][-200:]
 
 
+class NpsState(rx.State):
+    """The occasional "How likely are you to recommend SayZhong?" (at most once per 90 days)."""
+
+    due: bool = False
+    thanks: bool = False
+
+    async def _user_id(self) -> int:
+        user = await (await self.get_state(SessionState)).current_user()
+        return user.id if user else 0
+
+    @rx.event
+    async def check(self) -> None:
+        user_id = await self._user_id()
+        self.thanks = False
+        self.due = bool(user_id) and await run_in_session(
+            lambda session: feedback.should_ask_nps(session=session, user_id=user_id)
+        )
+
+    async def _answer(self, score: int | None) -> None:
+        user_id = await self._user_id()
+        if not user_id:
+            return
+        try:
+            await run_in_session(
+                lambda session: feedback.answer_nps(session=session, user_id=user_id, score=score)
+            )
+        except SayZhongError:
+            pass
+        self.due, self.thanks = False, score is not None
+
+    @rx.event
+    async def answer(self, score: int) -> None:
+        value = _position(score)
+        if 0 <= value <= 10:
+            await self._answer(value)
+
+    @rx.event
+    async def dismiss(self) -> None:
+        await self._answer(None)
+
+
 # --- learner tickets ---------------------------------------------------------------------------------
 
 
@@ -932,6 +973,7 @@ class StaffAnalysisState(StaffState):
     failed_searches: list[dict[str, Any]] = []
     routing_accuracy: str = "—"
     corrections: int = 0
+    nps: str = "—"
 
     @rx.event
     async def load(self) -> None:
@@ -969,6 +1011,10 @@ class StaffAnalysisState(StaffState):
         self.self_service, self.help_sessions = share(stats.rate), stats.sessions
         self.failed_searches = [{"query": q, "count": n} for q, n in failed]
         self.routing_accuracy, self.corrections = share(figures.routing_accuracy), figures.corrections
+        score, answers = await run_in_session(
+            lambda session: feedback.nps_score(session=session, actor=actor, since=since - timedelta(days=60))
+        )
+        self.nps = "—" if score is None else f"{score:+.0f} ({answers} answers)"
 
 
 @dataclasses.dataclass

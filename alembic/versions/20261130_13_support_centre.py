@@ -2,7 +2,7 @@
 
 Revision ID: 13a5c0e1d2f3
 Revises: 32ec421d5d4c
-Create Date: 2026-11-30 03:18:34.706606
+Create Date: 2026-11-30 03:20:10.959556
 """
 
 from collections.abc import Sequence
@@ -111,6 +111,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
+    op.create_table('support_nps_response',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('comment', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('support_nps_response', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_nps_response_user_id'), ['user_id'], unique=False)
+
     op.create_table('support_ticket',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -297,6 +309,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_support_ticket_created_at'))
 
     op.drop_table('support_ticket')
+    with op.batch_alter_table('support_nps_response', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_nps_response_user_id'))
+
+    op.drop_table('support_nps_response')
     op.drop_table('support_agent')
     with op.batch_alter_table('help_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_help_session_user_id'))

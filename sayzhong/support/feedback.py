@@ -1,5 +1,6 @@
 """Feedback about scoring: "Was this right?" on every syllable verdict, the disagreement analysis
-for staff, and the export of disputed takes (with the learner's consent) as an evaluation set.
+for staff, the export of disputed takes (with the learner's consent) as an evaluation set — and the
+occasional in-app NPS question (at most once per 90 days).
 """
 
 from __future__ import annotations
@@ -8,16 +9,18 @@ import json
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.access import HasRole, Role, require_role
-from sayzhong.db import utcnow
+from sayzhong.accounts.models import User
+from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, ValidationError
 from sayzhong.practice.models import Attempt, SyllableResult
-from sayzhong.support.models import VerdictFeedback
+from sayzhong.support.models import NpsResponse, VerdictFeedback
 
 ANSWERS = {"yes": "Yes", "no_correct": "No, I said it correctly", "no_other": "No, something else"}
 ANALYST_ROLES = (Role.SUPPORT, Role.ADMIN)
@@ -179,3 +182,60 @@ def export_disputed(*, session: Session, out_dir: Path) -> int:
             manifest.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
     return written
+
+
+# --- NPS ---------------------------------------------------------------------------------------------
+
+NPS_INTERVAL = timedelta(days=90)
+NPS_MIN_ACCOUNT_AGE = timedelta(days=3)
+NPS_MIN_ATTEMPTS = 5
+
+
+def should_ask_nps(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
+    """Ask a learner who has used the app a little (3 days, 5 takes), at most once per 90 days
+    (an answer or a dismissal both count as asked)."""
+    now = now or utcnow()
+    user = session.get(User, user_id)
+    if user is None or now - as_utc(user.created_at) < NPS_MIN_ACCOUNT_AGE:
+        return False
+    attempts = session.exec(
+        select(func.count()).select_from(Attempt).where(col(Attempt.user_id) == user_id)
+    ).one()
+    if int(attempts) < NPS_MIN_ATTEMPTS:
+        return False
+    last = session.exec(
+        select(NpsResponse.created_at)
+        .where(col(NpsResponse.user_id) == user_id)
+        .order_by(col(NpsResponse.created_at).desc())
+        .limit(1)
+    ).first()
+    return last is None or now - as_utc(last) >= NPS_INTERVAL
+
+
+def answer_nps(
+    *, session: Session, user_id: int, score: int | None, comment: str = "", now: datetime | None = None
+) -> None:
+    """Store an answer (0–10) or a dismissal (None); refused when the question was not due."""
+    if score is not None and (not isinstance(score, int) or not 0 <= score <= 10):
+        raise ValidationError("Please choose a number from 0 to 10.", code="nps_score")
+    if not should_ask_nps(session=session, user_id=user_id, now=now):
+        raise ValidationError("Thanks — we already have your answer.", code="nps_not_due")
+    session.add(
+        NpsResponse(user_id=user_id, score=score, comment=comment.strip()[:1000], created_at=now or utcnow())
+    )
+    session.flush()
+
+
+def nps_score(*, session: Session, actor: HasRole | None, since: datetime) -> tuple[float | None, int]:
+    """(NPS from -100 to 100, number of answers) over answers since `since`."""
+    require_role(actor, *ANALYST_ROLES)
+    scores = [
+        s
+        for s in session.exec(select(NpsResponse.score).where(col(NpsResponse.created_at) >= since)).all()
+        if s is not None
+    ]
+    if not scores:
+        return None, 0
+    promoters = sum(s >= 9 for s in scores)
+    detractors = sum(s <= 6 for s in scores)
+    return 100 * (promoters - detractors) / len(scores), len(scores)

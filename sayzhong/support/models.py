@@ -252,3 +252,16 @@ class VerdictFeedback(SQLModel, table=True):
     consent: bool = Field(default=False)
     """The learner let us use this take to evaluate the engine."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+
+
+class NpsResponse(SQLModel, table=True):
+    """An answer to (or dismissal of) the occasional "How likely are you to recommend SayZhong?"."""
+
+    __tablename__ = "support_nps_response"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    score: int | None = Field(default=None)
+    """0–10, or None when the learner dismissed the question."""
+    comment: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())

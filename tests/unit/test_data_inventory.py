@@ -68,6 +68,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "support_chat": {"id"},
     "support_chat_message": {"id"},
     "support_verdict_feedback": {"id"},
+    "support_nps_response": {"id"},
 }
 
 
