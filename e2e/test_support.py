@@ -243,11 +243,14 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         lines = learner.get_by_test_id("chat-line")
         expect(lines.filter(has_text="My third tones are always marked")).to_have_count(1)
         expect(lines.filter(has_text="Which phrase was it?")).to_have_count(1)
-        learner.get_by_label("Message").fill("你好 in greetings, phrase 1.")
+        learner.get_by_label("Message").fill(f"你好 in greetings, phrase 1. {XSS}")
         learner.get_by_role("button", name="Send").click()
         expect(agent_log).to_contain_text("你好 in greetings, phrase 1.", timeout=15_000)
         expect(agent.get_by_test_id("chat-line").filter(has_text="你好 in greetings")).to_have_count(1)
         expect(lines).to_have_count(4)  # joined, question, answer, follow-up
+        # Chat text is shown as text on both sides; the payload never runs.
+        expect(agent_log).to_contain_text("<script>window.__xss=2</script>")
+        assert agent.evaluate("window.__xss") is None and learner.evaluate("window.__xss") is None
 
         # The agent goes away: the next learner's message becomes a ticket.
         agent.goto(app.url + "/admin/support")

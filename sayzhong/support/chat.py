@@ -35,6 +35,7 @@ ONLINE_WINDOW = timedelta(seconds=45)
 TYPING_WINDOW = timedelta(seconds=4)
 MAX_MESSAGE = 2000
 CHATS_PER_HOUR = 5
+MESSAGES_PER_MINUTE = 20
 OPEN = ("waiting", "active")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -240,6 +241,19 @@ def post_message(
         )
     ).first()
     if existing is None:
+        recent = session.exec(
+            select(func.count())
+            .select_from(ChatMessage)
+            .where(
+                col(ChatMessage.chat_id) == row.id,
+                col(ChatMessage.author_id) == viewer_id,
+                col(ChatMessage.created_at) >= now - timedelta(minutes=1),
+            )
+        ).one()
+        if int(recent) >= MESSAGES_PER_MINUTE:
+            raise RateLimitedError(
+                "You are sending messages very fast. Please wait a moment.", retry_after_s=60
+            )
         try:
             with session.begin_nested():
                 session.add(

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from sayzhong.db import utcnow
-from sayzhong.errors import NotFoundError, ValidationError
+from sayzhong.errors import NotFoundError, RateLimitedError, ValidationError
 from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.service import latest_outbox_email_to
 from sayzhong.support import chat
@@ -188,3 +188,39 @@ def test_bad_messages_are_refused_and_the_transcript_is_emailed(
     assert mail is not None and "<b>thanks</b>" in mail.text_body and "ended the chat" in mail.text_body
     assert len(db_session.exec(select(ChatMessage)).all()) == 3  # joined, message, ended
     assert support.list_my_tickets(session=db_session, user_id=learner.id) == []
+
+
+def test_chat_messages_are_rate_limited(db_session: Session, make_user: UserFactory) -> None:
+    now = utcnow()
+    agent, learner = make_user(role="support"), make_user()
+    chat.heartbeat(session=db_session, agent_id=agent.id, now=now)
+    room = chat.start_chat(session=db_session, user_id=learner.id, now=now)
+    for n in range(chat.MESSAGES_PER_MINUTE):
+        chat.post_message(
+            session=db_session,
+            chat_id=room.id,
+            viewer_id=learner.id,
+            viewer=learner,
+            body=f"m{n}",
+            client_key=f"key-{n:08d}",
+            now=now,
+        )
+    with pytest.raises(RateLimitedError):
+        chat.post_message(
+            session=db_session,
+            chat_id=room.id,
+            viewer_id=learner.id,
+            viewer=learner,
+            body="one more",
+            client_key="key-overflow",
+            now=now,
+        )
+    chat.post_message(  # a minute later it is fine again
+        session=db_session,
+        chat_id=room.id,
+        viewer_id=learner.id,
+        viewer=learner,
+        body="later",
+        client_key="key-later000",
+        now=now + timedelta(minutes=2),
+    )
