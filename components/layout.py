@@ -133,6 +133,7 @@ def footer() -> rx.Component:
                 "© SayZhong — learn to speak Mandarin, tones first.", size="2", color=rx.color("gray", 11)
             ),
             rx.spacer(),
+            rx.link("Help centre", href=routes.HELP, size="2"),  # support centre (issue 13)
             rx.text("Made for learners everywhere", size="2", color=rx.color("gray", 11)),
             width="100%",
             max_width="1100px",
