@@ -224,3 +224,54 @@ def test_chat_messages_are_rate_limited(db_session: Session, make_user: UserFact
         client_key="key-later000",
         now=now + timedelta(minutes=2),
     )
+
+
+def test_a_learners_support_data_is_exported_and_erased_with_their_files(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    from sayzhong.support.privacy import erase_support_data, export_support_data
+
+    now = utcnow()
+    agent, learner, other = make_user(role="support"), make_user(), make_user()
+    detail = support.create_ticket(
+        session=db_session,
+        user_id=learner.id,
+        subject="Charged twice",
+        body="Two charges this month, refund one.",
+        category="billing",
+        attachment=support.UploadedFile("note.txt", b"receipt 42"),
+        mailer=_mailer(db_session),
+    )
+    support.create_ticket(
+        session=db_session,
+        user_id=other.id,
+        subject="Other person",
+        body="Not to be exported or erased.",
+        category="other",
+        mailer=_mailer(db_session),
+    )
+    chat.heartbeat(session=db_session, agent_id=agent.id, now=now)
+    room = chat.start_chat(session=db_session, user_id=learner.id, now=now)
+    chat.post_message(
+        session=db_session,
+        chat_id=room.id,
+        viewer_id=learner.id,
+        viewer=learner,
+        body="hello from chat",
+        client_key="key-export01",
+        now=now,
+    )
+    data = export_support_data(session=db_session, user_id=learner.id)
+    assert [t["subject"] for t in data["tickets"]] == ["Charged twice"]
+    assert data["tickets"][0]["attachments"] == [{"kind": "file", "filename": "note.txt", "bytes": 10}]
+    assert "hello from chat" in [m["body"] for m in data["chats"][0]["messages"]]
+    path, _, _ = support.attachment_for(
+        session=db_session, attachment_id=detail.attachments[0].id, user_id=learner.id, actor=learner
+    )
+    erase_support_data(session=db_session, user_id=learner.id)
+    assert export_support_data(session=db_session, user_id=learner.id)["tickets"] == []
+    assert export_support_data(session=db_session, user_id=learner.id)["chats"] == []
+    assert not path.exists()
+    assert [t["subject"] for t in export_support_data(session=db_session, user_id=other.id)["tickets"]] == [
+        "Other person"
+    ]
