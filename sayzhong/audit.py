@@ -32,12 +32,6 @@ AUDIT_ACTIONS: dict[str, str] = {
     "password.reset_throttled": "a reset e-mail was not sent: too many in the window",
     "password.reset": "a password was set through a reset link (all sessions ended)",
     "role.changed": "an admin changed a user's role",
-    "oidc.linked": "a provider identity was linked to an account",
-    "oidc.link_failed": "linking a provider identity failed",
-    "oidc.unlinked": "a provider identity was unlinked",
-    "api_token.created": "an API access token was created",
-    "api_token.revoked": "an API access token was revoked",
-    "api_token.revoked_all": "all of a user's API access tokens were revoked",
     # support centre (issue 13): every staff action on tickets and articles
     "help.article_edited": "a staff member saved a new revision of a help article",
     "ticket.created": "a learner opened a support ticket (queue and priority from routing)",
@@ -49,6 +43,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "ticket.merged": "a staff member merged a duplicate ticket into another",
     "ticket.attachment_viewed": "a staff member opened a ticket's attachment or attached take",
     "ticket.rated": "a learner rated the support they got (CSAT)",
+    "oidc.linked": "a provider identity was linked to an account",
+    "oidc.link_failed": "linking a provider identity failed",
+    "oidc.unlinked": "a provider identity was unlinked",
+    "api_token.created": "an API access token was created",
+    "api_token.revoked": "an API access token was revoked",
+    "api_token.revoked_all": "all of a user's API access tokens were revoked",
 }
 
 

@@ -60,9 +60,9 @@ def sign_in_url(next_path: str | None = None) -> str:
     return f"{SIGN_IN}?{urlencode({'next': safe_next(next_path)})}"
 
 
-def reset_password_url(app_url: str, token: str) -> str:
-    return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"
-
-
 def help_article_url(slug: str) -> str:
     return f"{HELP}/{slug}"
+
+
+def reset_password_url(app_url: str, token: str) -> str:
+    return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"

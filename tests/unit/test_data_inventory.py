@@ -17,29 +17,6 @@ INVENTORY = Path(__file__).resolve().parents[2] / "docs" / "data-inventory.md"
 
 # Columns that say nothing about a person. Everything else in these tables must be inventoried.
 NOT_PERSONAL: dict[str, set[str]] = {
-    "user_account": {"id"},
-    "user_session": {"id", "auth_method"},
-    "login_attempt": {"id", "succeeded", "created_at"},
-    "password_reset_token": {"id", "created_at", "expires_at", "used_at"},
-    "oidc_identity": {"id", "created_at"},
-    "oidc_login_state": {
-        "id",
-        "state_hash",
-        "nonce",
-        "code_verifier",
-        "redirect_uri",
-        "purpose",
-        "created_at",
-        "expires_at",
-    },
-    "audit_event": {"id", "created_at", "action"},
-    "outbox_email": {"id", "created_at", "sent_via"},
-    "analytics_event": {"id"},
-    "api_token": {"id"},
-    "learner_profile": {"id"},
-    "practice_attempt": {"id"},
-    "practice_review_card": {"id"},
-    "practice_syllable_result": {"id"},
     # support centre (issue 13): article text and routing settings say nothing about a person
     "help_article": {
         "id",
@@ -69,6 +46,29 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "support_chat_message": {"id"},
     "support_verdict_feedback": {"id"},
     "support_nps_response": {"id"},
+    "user_account": {"id"},
+    "user_session": {"id", "auth_method"},
+    "login_attempt": {"id", "succeeded", "created_at"},
+    "password_reset_token": {"id", "created_at", "expires_at", "used_at"},
+    "oidc_identity": {"id", "created_at"},
+    "oidc_login_state": {
+        "id",
+        "state_hash",
+        "nonce",
+        "code_verifier",
+        "redirect_uri",
+        "purpose",
+        "created_at",
+        "expires_at",
+    },
+    "audit_event": {"id", "created_at", "action"},
+    "outbox_email": {"id", "created_at", "sent_via"},
+    "analytics_event": {"id"},
+    "api_token": {"id"},
+    "learner_profile": {"id"},
+    "practice_attempt": {"id"},
+    "practice_review_card": {"id"},
+    "practice_syllable_result": {"id"},
 }
 
 
