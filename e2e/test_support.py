@@ -223,13 +223,13 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         learner_log = learner.get_by_role("log", name="Conversation")
         expect(learner_log).to_contain_text("Lin joined the conversation", timeout=15_000)
         learner.get_by_label("Message").fill("Hello! My third tones are always marked as tone 2.")
-        learner.get_by_role("button", name="Send").click()
+        learner.get_by_role("button", name="Send", exact=True).click()
 
         agent_log = agent.get_by_role("log", name="Conversation")
         expect(agent_log).to_contain_text("My third tones are always marked", timeout=15_000)
         agent.get_by_label("Message").fill("Hi Mia! Which phrase was it?")
         expect(learner.get_by_text("Support is typing…")).to_be_visible(timeout=15_000)
-        agent.get_by_role("button", name="Send").click()
+        agent.get_by_role("button", name="Send", exact=True).click()
         expect(learner_log).to_contain_text("Which phrase was it?", timeout=15_000)
 
         # The learner's browser reconnects mid-conversation: everything is there, once.
@@ -240,7 +240,7 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         expect(lines.filter(has_text="My third tones are always marked")).to_have_count(1)
         expect(lines.filter(has_text="Which phrase was it?")).to_have_count(1)
         learner.get_by_label("Message").fill(f"你好 in greetings, phrase 1. {XSS}")
-        learner.get_by_role("button", name="Send").click()
+        learner.get_by_role("button", name="Send", exact=True).click()
         expect(agent_log).to_contain_text("你好 in greetings, phrase 1.", timeout=15_000)
         expect(agent.get_by_test_id("chat-line").filter(has_text="你好 in greetings")).to_have_count(1)
         expect(lines).to_have_count(4)  # joined, question, answer, follow-up
@@ -261,7 +261,7 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         late.get_by_role("button", name="Start a chat").click()
         expect(late.get_by_role("status").filter(has_text="in the queue")).to_contain_text("number 1")
         late.get_by_label("Message").fill("The record button does nothing in Firefox, microphone allowed.")
-        late.get_by_role("button", name="Send").click()
+        late.get_by_role("button", name="Send", exact=True).click()
         expect(late.get_by_role("log", name="Conversation")).to_contain_text(
             "became ticket #", timeout=15_000
         )
