@@ -129,10 +129,8 @@ class _ChatBase(rx.State, mixin=True):
         while time.monotonic() < deadline:
             await asyncio.sleep(POLL_S)
             async with self:
-                if self._polling != token or self.router.page.path not in (
-                    routes.SUPPORT_CHAT,
-                    routes.STAFF_CHAT,
-                ):
+                path = self.router.url.path.rstrip("/")
+                if self._polling != token or path not in (routes.SUPPORT_CHAT, routes.STAFF_CHAT):
                     return
                 await self._tick()
 

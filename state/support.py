@@ -197,7 +197,7 @@ class HelpArticleState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        slug = str(self.router.page.params.get("slug", ""))[:80]
+        slug = self.router.url.path.rstrip("/").rsplit("/", 1)[-1][:80]
         self.voted = False
         try:
             article = await run_in_session(
