@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.props import Handler, VarOr
+
 
 def field(
     label: str,
@@ -38,25 +40,25 @@ def field(
     )
 
 
-def error_message(message: rx.Var) -> rx.Component:
+def error_message(message: VarOr[str]) -> rx.Component:
     return rx.cond(
         message != "",
         rx.callout(message, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
     )
 
 
-def success_message(message: rx.Var) -> rx.Component:
+def success_message(message: VarOr[str]) -> rx.Component:
     return rx.cond(
         message != "",
         rx.callout(message, icon="circle-check", color_scheme="green", role="status", width="100%"),
     )
 
 
-def submit_button(label: str, *, busy: rx.Var) -> rx.Component:
+def submit_button(label: str, *, busy: VarOr[bool]) -> rx.Component:
     return rx.button(label, type="submit", loading=busy, size="3", width="100%")
 
 
-def card_form(title: str, subtitle: str, *children: rx.Component, on_submit: rx.EventHandler) -> rx.Component:
+def card_form(title: str, subtitle: str, *children: rx.Component, on_submit: Handler) -> rx.Component:
     return rx.card(
         rx.form(
             rx.vstack(

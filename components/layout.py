@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.consent import legal_links, mounted_consent_banner
+from components.props import Handler, VarOr
 from sayzhong import routes
 
 
@@ -30,7 +32,7 @@ def brand() -> rx.Component:
     )
 
 
-def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+def link_button(label: str | rx.Component, href: str, **props) -> rx.Component:
     """A link that looks like a button (one interactive element, announced as a link)."""
     # The anchor takes over the button's classes (as_child); give it the button's text colour.
     colour = "var(--accent-contrast)" if props.get("variant", "solid") == "solid" else "var(--accent-a11)"
@@ -45,10 +47,10 @@ def nav_link(label: str, href: str) -> rx.Component:
 
 def navbar(
     *,
-    signed_in: rx.Var,
-    is_staff: rx.Var,
-    display_name: rx.Var,
-    on_sign_out: rx.EventHandler,
+    signed_in: VarOr[bool],
+    is_staff: VarOr[bool],
+    display_name: VarOr[str],
+    on_sign_out: Handler,
     help_button: rx.Component | None = None,
 ) -> rx.Component:
     signed_in_links = rx.hstack(
@@ -89,6 +91,7 @@ def navbar(
                 ),
                 rx.menu.separator(display=["block", "block", "none"]),
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
+                rx.menu.item("Plan and billing", on_select=rx.redirect(routes.BILLING)),
                 rx.menu.item("Help and support", on_select=rx.redirect(routes.SUPPORT)),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
@@ -141,6 +144,7 @@ def footer() -> rx.Component:
             padding="1em",
             flex_wrap="wrap",
         ),
+        legal_links(),  # issue 11: terms, privacy, cookie settings on every page
         style={"borderTop": f"1px solid {rx.color('gray', 5)}", "width": "100%", "marginTop": "3em"},
     )
 
@@ -160,12 +164,15 @@ def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Com
     )
 
 
-def shell(*, nav: rx.Component, content: rx.Component) -> rx.Component:
+def shell(*, nav: rx.Component, content: rx.Component, extra: rx.Component | None = None) -> rx.Component:
+    """`extra`: invisible helpers every page carries (the session hand-off form)."""
     return rx.flex(
         rx.link("Skip to content", href="#main", class_name="skip-link"),
+        mounted_consent_banner(),  # issue 11: cookie consent (gates analytics) and privacy notice
         nav,
         content,
         footer(),
+        *([extra] if extra is not None else []),
         direction="column",
         min_height="100vh",
         width="100%",

@@ -6,11 +6,17 @@ Components take values and handlers only; the states decide what to show.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 
+from components.props import Handler, Row, VarOr
 from components.recorder import recorder
 from sayzhong import routes
+
+if TYPE_CHECKING:  # states are passed in by pages; components never import them at run time
+    from state.practice import PracticeState, ScoringState
 
 TONE_COLOURS = {1: "blue", 2: "green", 3: "amber", 4: "red", 5: "gray"}
 VERDICT_COLOURS = {
@@ -44,7 +50,7 @@ def verdict_scheme(verdict: rx.Var) -> rx.Var:
     )
 
 
-def pinyin_line(syllables: rx.Var) -> rx.Component:
+def pinyin_line(syllables: VarOr[Sequence[Any]]) -> rx.Component:
     """Pinyin coloured by tone; `syllables` is a list of {"text": "nǐ", "tone": 3}."""
     return rx.hstack(
         rx.foreach(
@@ -58,7 +64,12 @@ def pinyin_line(syllables: rx.Var) -> rx.Component:
 
 
 def phrase_card(
-    *, hanzi: rx.Var, syllables: rx.Var, english: rx.Var, note: rx.Var, reference_url: rx.Var
+    *,
+    hanzi: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    english: VarOr[str],
+    note: VarOr[str],
+    reference_url: VarOr[str],
 ) -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -87,12 +98,12 @@ def phrase_card(
 
 def recorder_panel(
     *,
-    upload_url: rx.Var,
-    item_id: rx.Var,
-    mode: str | rx.Var,
-    on_scored: rx.EventHandler,
-    on_error: rx.EventHandler,
-    on_status: rx.EventHandler,
+    upload_url: VarOr[str],
+    item_id: VarOr[str],
+    mode: VarOr[str],
+    on_scored: Handler,
+    on_error: Handler,
+    on_status: Handler,
     label: str = "Record",
 ) -> rx.Component:
     return rx.card(
@@ -118,7 +129,7 @@ def recorder_panel(
     )
 
 
-def mic_help(code: rx.Var) -> rx.Component:
+def mic_help(code: VarOr[str]) -> rx.Component:
     steps = rx.match(
         code,
         (
@@ -166,7 +177,7 @@ def mic_help(code: rx.Var) -> rx.Component:
     )
 
 
-def score_pill(label: str, value: rx.Var) -> rx.Component:
+def score_pill(label: str, value: VarOr[int]) -> rx.Component:
     return rx.vstack(
         rx.text(value, size="7", weight="bold"),
         rx.text(label, size="1", color=rx.color("gray", 11)),
@@ -216,14 +227,14 @@ class VerdictFeedbackUi:
     """What the "Was this right?" row needs: keys ("<attempt>-<position>") already answered, disputed
     and shared, and the handlers `on_answer(attempt_id, position, answer)` and `on_share(…)`."""
 
-    answered: rx.Var
-    disputed: rx.Var
-    shared: rx.Var
-    on_answer: rx.EventHandler
-    on_share: rx.EventHandler
+    answered: rx.Var[list[str]]
+    disputed: rx.Var[list[str]]
+    shared: rx.Var[list[str]]
+    on_answer: Handler
+    on_share: Handler
 
 
-def verdict_feedback(syl: rx.Var, ui: VerdictFeedbackUi) -> rx.Component:
+def verdict_feedback(syl: Row, ui: VerdictFeedbackUi) -> rx.Component:
     """ "Was this right?" under a judged syllable (support centre, issue 13)."""
     key = syl["attempt_id"].to_string() + "-" + syl["position"].to_string()
     answers = (("yes", "Yes"), ("no_correct", "No, I said it correctly"), ("no_other", "No, other"))
@@ -263,7 +274,7 @@ def verdict_feedback(syl: rx.Var, ui: VerdictFeedbackUi) -> rx.Component:
     )
 
 
-def syllable_card(syl: rx.Var, feedback: VerdictFeedbackUi | None = None) -> rx.Component:
+def syllable_card(syl: Row, feedback: VerdictFeedbackUi | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -329,15 +340,15 @@ def syllable_card(syl: rx.Var, feedback: VerdictFeedbackUi | None = None) -> rx.
 
 def result_panel(
     *,
-    pron: rx.Var,
-    accuracy: rx.Var,
-    fluency: rx.Var,
-    tone: rx.Var,
-    engine_note: rx.Var,
-    syllables: rx.Var,
-    attempt_audio_url: rx.Var,
-    said_message: rx.Var | str = "",
-    not_said: rx.Var | bool = False,
+    pron: VarOr[int],
+    accuracy: VarOr[int],
+    fluency: VarOr[int],
+    tone: VarOr[int],
+    engine_note: VarOr[str],
+    syllables: VarOr[Sequence[Any]],
+    attempt_audio_url: VarOr[str],
+    said_message: VarOr[str] = "",
+    not_said: VarOr[bool] = False,
     feedback: VerdictFeedbackUi | None = None,
 ) -> rx.Component:
     scores = rx.hstack(
@@ -384,4 +395,65 @@ def result_panel(
         width="100%",
         role="region",
         aria_label="Pronunciation result",
+    )
+
+
+def scoring_feedback(state: type[ScoringState], feedback: VerdictFeedbackUi | None = None) -> rx.Component:
+    """Mic help, error and the result panel of any scoring state (practice, review, dialogue,
+    onboarding): the state class is read for its vars only. `feedback` adds the support centre's
+    "Was this right?" row under each judged syllable."""
+    return rx.fragment(
+        rx.cond(state.mic_error != "", mic_help(state.mic_error)),
+        rx.cond(
+            state.error != "",
+            rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(  # billing (issue 12): the upgrade path from every plan-limit message
+            state.plan_limited & (state.error != ""),
+            rx.hstack(
+                rx.link(rx.button("See Plus plans"), href=routes.PRICING),
+                rx.link("Plan and billing", href=routes.BILLING),
+                spacing="3",
+                align="center",
+            ),
+        ),
+        rx.cond(
+            state.has_result,
+            result_panel(
+                pron=state.pron,
+                accuracy=state.accuracy,
+                fluency=state.fluency,
+                tone=state.tone,
+                engine_note=state.engine_note,
+                syllables=state.result_syllables,
+                attempt_audio_url=state.attempt_audio_url,
+                said_message=state.said_message,
+                not_said=state.not_said,
+                feedback=feedback,
+            ),
+        ),
+    )
+
+
+def practice_panel(
+    state: type[PracticeState], *, mode: str, feedback: VerdictFeedbackUi | None = None
+) -> rx.Component:
+    """Phrase card, recorder and result for the current item of a practice-like state."""
+    return rx.fragment(
+        phrase_card(
+            hanzi=state.hanzi,
+            syllables=state.syllables,
+            english=state.english,
+            note=state.note,
+            reference_url=state.reference_audio_url,
+        ),
+        recorder_panel(
+            upload_url=state.upload_url,
+            item_id=state.item_id,
+            mode=mode,
+            on_scored=state.on_scored,
+            on_error=state.on_error,
+            on_status=state.on_status,
+        ),
+        scoring_feedback(state, feedback),
     )

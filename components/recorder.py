@@ -18,6 +18,8 @@ def _two_args(message: rx.Var[str], code: rx.Var[str]) -> list[rx.Var[Any]]:
     return [message, code]
 
 
+# `rx.EventHandler[spec]` is how Reflex declares a custom component's event arguments; its typing is
+# written for pyright, hence the ignores on those three lines.
 class Recorder(rx.Component):
     library = "$/public/components/Recorder.jsx"
     tag = "Recorder"
@@ -30,9 +32,9 @@ class Recorder(rx.Component):
     label: rx.Var[str]
     disabled: rx.Var[bool]
 
-    on_scored: rx.EventHandler[_one_arg]
-    on_error: rx.EventHandler[_two_args]
-    on_status: rx.EventHandler[_one_arg]
+    on_scored: rx.EventHandler[_one_arg]  # type: ignore[type-arg, valid-type]
+    on_error: rx.EventHandler[_two_args]  # type: ignore[type-arg, valid-type]
+    on_status: rx.EventHandler[_one_arg]  # type: ignore[type-arg, valid-type]
 
 
 recorder = Recorder.create

@@ -23,6 +23,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
+from sayzhong.routes import STRIPE_WEBHOOK
+from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, LocalStripe
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,6 +44,54 @@ OIDC_USER = {
     "email_verified": True,
     "name": "Sso Learner",
 }
+
+
+# Every page reports Content-Security-Policy violations to its console; a journey with any fails.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error("[csp-violation] " + e.effectiveDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.sourceFile + ":" + e.lineNumber + " " + (e.sample || ""));
+});
+"""
+
+
+def watch_page(pg: Page) -> tuple[list[str], list[str]]:
+    """Record `pg`'s console messages and page errors (CSP violations included)."""
+    console: list[str] = []
+    errors: list[str] = []
+    pg.add_init_script(CSP_WATCH)
+
+    def on_console(msg: ConsoleMessage) -> None:
+        console.append(f"[{msg.type}] {msg.text}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    return console, errors
+
+
+def csp_violations(console: list[str]) -> list[str]:
+    """Violations seen by the page's listener, or reported by Chromium itself ("Refused to …")."""
+    return [m for m in console if "[csp-violation]" in m or "Content Security Policy" in m]
+
+
+def fail_on_csp_violations(name: str, console: list[str]) -> None:
+    found = csp_violations(console)
+    if found:
+        message = f"{name}: the page broke its Content-Security-Policy:\n" + "\n".join(found)
+        pytest.fail(message, pytrace=False)
+
+
+E2E_WEBHOOK_SECRET = "whsec_sayzhong_e2e"
+
+
+def localstripe_env(server: LocalStripe) -> dict[str, str]:
+    return {
+        "STRIPE_SECRET_KEY": SECRET_KEY,
+        "STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "STRIPE_WEBHOOK_SECRET": E2E_WEBHOOK_SECRET,
+        "STRIPE_API_BASE": server.url,
+        "STRIPE_JS_URL": server.js_url,
+    }
 
 
 def free_port() -> int:
@@ -82,6 +133,7 @@ class RunningApp:
     oidc_issuer: str
     admin_email: str = "admin@sayzhong.app"
     admin_password: str = field(default="")
+    _admin_totp: str = field(default="")
 
     def cli(self, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -111,11 +163,62 @@ class RunningApp:
         return self.python(
             "import sys\n"
             "from sayzhong.db import session_scope\n"
-            "from sayzhong.accounts.service import find_user_by_email\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
             "with session_scope() as s:\n"
             "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
             "    print(f'{u.id} {u.role}')\n",
             email,
+        )
+
+    def enable_two_factor(self, email: str) -> str:
+        """Enrol an authenticator for the account (as the user would) and return its secret."""
+        return self.python(
+            "import sys, time, pyotp\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts import two_factor\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
+            "with session_scope() as s:\n"
+            "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+            "    secret = two_factor.begin_enrolment(session=s, user_id=u.id).secret\n"
+            # The previous step's code (still accepted), so the current step is free for sign-in.
+            "    code = pyotp.TOTP(secret).at(time.time() - 30)\n"
+            "    two_factor.confirm_enrolment(session=s, user_id=u.id, code=code)\n"
+            "    print(secret)\n",
+            email,
+        )
+
+    def admin_totp_secret(self) -> str:
+        """The seeded admin's authenticator (staff pages require two-factor sign-in)."""
+        if not self._admin_totp:
+            self._admin_totp = self.enable_two_factor(self.admin_email)
+        return self._admin_totp
+
+    def set_role(self, email: str, role: str) -> None:
+        self.python(
+            "import sys\n"
+            "from sqlalchemy import update\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.models import User\n"
+            "with session_scope() as s:\n"
+            "    s.execute(update(User).where(User.email == sys.argv[1]).values(role=sys.argv[2]))\n",
+            email,
+            role,
+        )
+
+    def grant_plus(self, email: str, days: int = 7) -> None:
+        """Billing (issue 12): give a learner Plus as the seeded admin would on /admin/billing."""
+        self.python(
+            "import sys\n"
+            "from sayzhong.db import session_scope\n"
+            "from sayzhong.accounts.users import find_user_by_email\n"
+            "from sayzhong.billing.service import grant_plus\n"
+            "with session_scope() as s:\n"
+            "    admin = find_user_by_email(session=s, email=sys.argv[2])\n"
+            "    grant_plus(session=s, actor=admin, email=sys.argv[1], days=int(sys.argv[3]),\n"
+            "               reason='e2e journey')\n",
+            email,
+            self.admin_email,
+            str(days),
         )
 
     def latest_email_to(self, address: str) -> str:
@@ -169,7 +272,19 @@ def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterator[RunningApp]:
+def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
+    """Billing (issue 12): the real localstripe server; it also serves the test Stripe.js the page loads."""
+    server = LocalStripe().start(str(tmp_path_factory.mktemp("localstripe") / "localstripe.log"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def app(
+    tmp_path_factory: pytest.TempPathFactory, oidc_provider: str, localstripe: LocalStripe
+) -> Iterator[RunningApp]:
     data_dir = tmp_path_factory.mktemp("app-data")
     port = free_port()
     url = f"http://localhost:{port}"
@@ -185,6 +300,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
         "OIDC_CLIENT_SECRET": "e2e-secret",
         "OIDC_DISPLAY_NAME": "Test SSO",
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+        **localstripe_env(localstripe),
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
         "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -193,6 +309,8 @@ def app(tmp_path_factory: pytest.TempPathFactory, oidc_provider: str) -> Iterato
     subprocess.run(["alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     running = RunningApp(url=url, data_dir=data_dir, env=env, oidc_issuer=oidc_provider)
     running.cli("seed")
+    running.cli("billing", "sync-catalog")
+    localstripe.register_webhook(url + STRIPE_WEBHOOK, E2E_WEBHOOK_SECRET)
     running.admin_password = (data_dir / "dev-admin-password.txt").read_text().strip()
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / "app.log"  # kept after the run for post-mortems
@@ -261,10 +379,7 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
         )
         ctx.set_default_timeout(30_000)
         pg = ctx.new_page()
-        console: list[str] = []
-        errors: list[str] = []
-        pg.on("console", lambda msg: console.append(f"[{msg.type}] {msg.text}"))
-        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        console, errors = watch_page(pg)
         opened.append((browser, ctx, pg, console, errors))
         return pg
 
@@ -274,6 +389,8 @@ def mic_page(playwright_instance: Playwright, request: pytest.FixtureRequest) ->
         if rep is not None and rep.failed:
             _save_artefacts(f"{request.node.name}-{n}", pg, console, errors)
         browser.close()
+    for _browser, _ctx, _pg, console, _errors in opened:
+        fail_on_csp_violations(request.node.name, console)
 
 
 MicPageFactory = Callable[..., Page]
@@ -307,16 +424,11 @@ def context(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Browse
 @pytest.fixture
 def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
     pg = context.new_page()
-    console: list[str] = []
-    errors: list[str] = []
-
-    def on_console(msg: ConsoleMessage) -> None:
-        console.append(f"[{msg.type}] {msg.text}")
-
-    pg.on("console", on_console)
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    console, errors = watch_page(pg)
     yield pg
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:
+    failed = rep is not None and rep.failed
+    if failed or csp_violations(console):
         _save_artefacts(request.node.name, pg, console, errors)
     pg.close()
+    fail_on_csp_violations(request.node.name, console)

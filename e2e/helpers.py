@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from pathlib import Path
 
+import pyotp
 from playwright.sync_api import Page, expect
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
 STRONG_PASSWORD = "tones are fun 4 me"
 
@@ -22,14 +27,43 @@ def sign_up(
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Repeat password").fill(password)
+    page.get_by_label("I accept the Terms of Service").check()
     page.get_by_role("button", name="Create account").click()
 
 
-def sign_in(page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD) -> None:
+def sign_in(
+    page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, totp_secret: str | None = None
+) -> None:
+    """Password sign-in; with `totp_secret`, also the authenticator-code step that follows."""
     page.goto(f"{base_url}/signin")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    if totp_secret is not None:
+        enter_totp(page, totp_secret)
+
+
+# The server refuses a code from a time step it already accepted (no replay), so each code typed in
+# these journeys comes from a step newer than the last one used with that secret.
+_LAST_STEP: dict[str, int] = {}
+
+
+def totp_code(secret: str) -> str:
+    """What the learner's authenticator app shows (RFC 6238), never one already used here."""
+    now_step = int(time.time()) // 30
+    step = max(now_step, _LAST_STEP.get(secret, now_step - 1) + 1)
+    if step > now_step + 1:  # three sign-ins within one step: wait for the next one
+        time.sleep(30 - time.time() % 30 + 0.5)
+        step = int(time.time()) // 30
+    _LAST_STEP[secret] = step
+    return pyotp.TOTP(secret).at(step * 30)
+
+
+def enter_totp(page: Page, secret: str) -> None:
+    field = page.get_by_label("Authentication code")
+    expect(field).to_be_visible()
+    field.fill(totp_code(secret))
+    page.get_by_role("button", name="Verify and sign in").click()
 
 
 def expect_home(page: Page, base_url: str, name: str) -> None:
@@ -46,3 +80,15 @@ def expect_onboarding(page: Page, base_url: str, name: str) -> None:
     """A new account lands on onboarding, greeted by name."""
     expect(page).to_have_url(re.compile(re.escape(base_url) + r"/onboarding/?$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
+def axe_problems(page: Page, label: str) -> list[str]:
+    """Serious or critical axe-core violations on the page as it is now (label names it in messages)."""
+    # Evaluated by the test driver, not added as an inline <script>: the page's CSP would block that.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{label}: {v['id']} ({v['impact']}) {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -7,7 +7,7 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import OIDC_USER, RunningApp
+from e2e.conftest import OIDC_USER, RunningApp, csp_violations, watch_page
 from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email
 
 
@@ -85,7 +85,7 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
     token_id = app.python(
         "import sys\n"
         "from sayzhong.db import session_scope\n"
-        "from sayzhong.accounts.service import find_user_by_email\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
         "from sayzhong.api.tokens import create_token\n"
         "with session_scope() as s:\n"
         "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
@@ -139,10 +139,13 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     learner_email = unique_email("future-support")
     learner_ctx = browser.new_context()
     learner_page = learner_ctx.new_page()
+    learner_console, _ = watch_page(learner_page)
     sign_up(learner_page, app.url, email=learner_email, name="Yu")
     expect_onboarding(learner_page, app.url, "Yu")
 
-    sign_in(page, app.url, email=app.admin_email, password=app.admin_password)
+    sign_in(
+        page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
+    )
     expect(page).to_have_url(re.compile(r"/home"))
     page.goto(f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(learner_email)
@@ -154,10 +157,13 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
     page.goto(f"{app.url}/admin/audit")
     expect(page.get_by_role("cell", name="role.change").first).to_be_visible()
 
-    # The promoted user now reaches the staff area (role re-read from the database on each page).
+    # The promoted user is now staff (role re-read from the database on each page), so the staff
+    # area first asks them to turn on two-factor sign-in.
     learner_page.goto(f"{app.url}/admin")
-    expect(learner_page.get_by_role("heading", name="Staff area")).to_be_visible()
+    expect(learner_page).to_have_url(re.compile(r"/account/two-factor"))
+    expect(learner_page.get_by_role("alert")).to_contain_text("Staff accounts must use two-factor sign-in")
     learner_ctx.close()
+    assert csp_violations(learner_console) == []
 
 
 def test_sign_in_with_openid_connect(page: Page, app: RunningApp) -> None:

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
+from collections.abc import Callable
 
-from jobs.retention import run_retention
+from jobs.billing import run_billing_reconcile, run_billing_webhooks
+from jobs.retention import PURGES, run_erasures, run_exports, run_retention
+from jobs.support import run_sla_check
 
-ONE_SHOT = {"retention": run_retention}
+
+def run_one_purge(name: str) -> object:
+    from jobs.retention import purge_in_session
+    from sayzhong.ops.jobs import run_recorded
+
+    return run_recorded(f"retention.{name}", lambda: purge_in_session(PURGES[name]))
+
+
+ONE_SHOT: dict[str, Callable[[], object]] = {
+    "retention": run_retention,
+    "exports": run_exports,
+    "erasures": run_erasures,
+    "billing_webhooks": run_billing_webhooks,
+    "billing_reconcile": run_billing_reconcile,
+    "support_sla": run_sla_check,
+    # One purge alone, e.g. `--once retention.expired_audio`.
+    **{f"retention.{name}": functools.partial(run_one_purge, name) for name in PURGES},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.once:
         result = ONE_SHOT[args.once]()
         print(result)
-        return 1 if "failed" in dict(result).values() else 0
+        values = list(result.values()) if isinstance(result, dict) else [result]
+        return 1 if "failed" in values else 0
     from jobs.scheduler import build_scheduler
 
     scheduler = build_scheduler()

@@ -6,7 +6,8 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs.retention import run_retention
+from jobs.billing import run_billing_reconcile, run_billing_webhooks
+from jobs.retention import run_erasures, run_exports, run_retention
 from jobs.support import run_sla_check
 
 
@@ -16,6 +17,21 @@ def build_scheduler() -> BlockingScheduler:
         run_retention,
         CronTrigger(hour=3, minute=17),
         id="retention",
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    # Learners wait for their export: build queued ones within a minute.
+    scheduler.add_job(run_exports, IntervalTrigger(minutes=1), id="exports", replace_existing=True)
+    # Erasures whose grace period ended (and interrupted ones) are retried every 15 minutes.
+    scheduler.add_job(run_erasures, IntervalTrigger(minutes=15), id="erasures", replace_existing=True)
+    # Billing (issue 12): webhook retries with backoff, and the daily drift check against Stripe.
+    scheduler.add_job(
+        run_billing_webhooks, IntervalTrigger(minutes=1), id="billing_webhooks", replace_existing=True
+    )
+    scheduler.add_job(
+        run_billing_reconcile,
+        CronTrigger(hour=4, minute=7),
+        id="billing_reconcile",
         misfire_grace_time=3600,
         replace_existing=True,
     )

@@ -6,6 +6,8 @@ import reflex as rx
 
 from components.forms import error_message, field, success_message
 from components.layout import link_button
+from components.props import Row
+from pages.privacy import privacy_and_data_section
 from pages.template import template
 from sayzhong import routes
 from state.accounts import AccountState
@@ -29,7 +31,7 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
     )
 
 
-def _token_row(token: rx.Var) -> rx.Component:
+def _token_row(token: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(token["name"]),
         rx.table.cell(rx.code(token["prefix"])),
@@ -44,8 +46,8 @@ def _token_row(token: rx.Var) -> rx.Component:
                     size="1",
                     variant="outline",
                     color_scheme="red",
-                    on_click=AccountState.revoke_token(token["id"]),
-                    aria_label="Revoke token " + token["name"],
+                    on_click=AccountState.revoke_token(token["id"]),  # type: ignore[operator]  # see components/props.py
+                    aria_label="Revoke token " + token["name"].to(str),
                 ),
                 rx.badge(token["status"]),
             )
@@ -133,7 +135,7 @@ def _tokens_section() -> rx.Component:
     )
 
 
-def _device(device: rx.Var) -> rx.Component:
+def _device(device: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(device["agent"]),
         rx.table.cell(device["ip"]),
@@ -187,6 +189,21 @@ def account() -> rx.Component:
                 ),
                 on_submit=AccountState.save_profile,
                 reset_on_submit=False,
+            ),
+        ),
+        _section(
+            "Two-factor sign-in",
+            rx.hstack(
+                rx.cond(
+                    SessionState.two_factor_enabled,
+                    rx.badge("On", color_scheme="green", size="2"),
+                    rx.badge("Off", color_scheme="gray", size="2"),
+                ),
+                rx.text("A code from your phone in addition to your password.", size="2"),
+                link_button("Manage two-factor sign-in", routes.TWO_FACTOR, variant="outline", size="2"),
+                wrap="wrap",
+                align="center",
+                spacing="3",
             ),
         ),
         rx.cond(
@@ -259,6 +276,7 @@ def account() -> rx.Component:
                 on_click=AccountState.sign_out_others,
             ),
         ),
+        privacy_and_data_section(),  # issue 11: export and deletion
         spacing="5",
         width="100%",
     )

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
 from state.admin import AdminUsersState, AuditState, OutboxState
@@ -15,13 +16,16 @@ def _staff_nav() -> rx.Component:
         rx.cond(SessionState.is_admin, rx.link("E-mail outbox", href=routes.ADMIN_OUTBOX)),
         rx.link("Audit log", href=routes.ADMIN_AUDIT),
         rx.link("Support inbox", href=routes.STAFF_INBOX),  # support centre (issue 13)
+        rx.link("Privacy requests", href=routes.ADMIN_PRIVACY),  # issue 11
+        rx.link("Job runs", href=routes.ADMIN_JOBS),  # issue 11
+        rx.link("Billing", href=routes.ADMIN_BILLING),
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",
     )
 
 
-def _denied(message: rx.Var) -> rx.Component:
+def _denied(message: VarOr[str]) -> rx.Component:
     return rx.cond(message != "", rx.callout(message, icon="shield-alert", color_scheme="red", role="alert"))
 
 
@@ -47,21 +51,21 @@ def admin_overview() -> rx.Component:
     )
 
 
-def _role_cell(user: rx.Var) -> rx.Component:
+def _role_cell(user: Row) -> rx.Component:
     return rx.cond(
         AdminUsersState.can_change_roles,
         rx.el.select(
             rx.foreach(AdminUsersState.roles, lambda role: rx.el.option(role, value=role)),
             value=user["role"],
-            on_change=lambda role: AdminUsersState.change_role(user["id"], role),
-            aria_label="Role for " + user["email"],
+            on_change=lambda role: AdminUsersState.change_role(user["id"], role),  # type: ignore[operator]  # see components/props.py
+            aria_label="Role for " + user["email"].to(str),
             style={"padding": "4px 8px", "borderRadius": "6px"},
         ),
         rx.badge(user["role"]),
     )
 
 
-def _user_row(user: rx.Var) -> rx.Component:
+def _user_row(user: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(user["email"]),
         rx.table.cell(user["name"]),
@@ -135,12 +139,16 @@ def admin_users() -> rx.Component:
     )
 
 
-def _email_row(email: rx.Var) -> rx.Component:
+def _email_row(email: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(email["sent"]),
         rx.table.cell(email["to"]),
         rx.table.cell(
-            rx.link(email["subject"], href="#message", on_click=OutboxState.open_email(email["id"]))
+            rx.link(
+                email["subject"],
+                href="#message",
+                on_click=OutboxState.open_email(email["id"]),  # type: ignore[operator]  # see components/props.py
+            )
         ),
         rx.table.cell(email["via"]),
     )
@@ -190,7 +198,7 @@ def admin_outbox() -> rx.Component:
     )
 
 
-def _event_row(event: rx.Var) -> rx.Component:
+def _event_row(event: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(event["when"]),
         rx.table.cell(rx.code(event["action"])),

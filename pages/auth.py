@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from components.consent import terms_acceptance_checkbox
 from components.forms import card_form, error_message, field, submit_button, success_message
 from components.layout import link_button
 from pages.template import template
@@ -42,6 +43,7 @@ def sign_up() -> rx.Component:
                 autocomplete="new-password",
                 max_length=128,
             ),
+            terms_acceptance_checkbox(),  # issue 11: recorded with the account
             submit_button("Create account", busy=SignUpState.busy),
             rx.text(
                 "Already have an account? ",
@@ -53,9 +55,32 @@ def sign_up() -> rx.Component:
     )
 
 
+def _two_factor_step() -> rx.Component:
+    return card_form(
+        "Two-factor sign-in",
+        "Open your authenticator app and enter the 6-digit code it shows for SayZhong.",
+        error_message(SignInState.error),
+        field(
+            "Authentication code",
+            "code",
+            autocomplete="one-time-code",
+            placeholder="123456",
+            hint="Lost your phone? Enter one of your recovery codes instead (for example abcde-fghjk).",
+            max_length=20,
+        ),
+        submit_button("Verify and sign in", busy=SignInState.busy),
+        rx.button("Start again", type="button", variant="ghost", size="2", on_click=SignInState.start_over),
+        on_submit=SignInState.submit_code,
+    )
+
+
 @template(routes.SIGN_IN, "Sign in", access="guest", on_load=[SignInState.load])
 def sign_in() -> rx.Component:
-    return _centered(
+    return _centered(rx.cond(SignInState.step == "code", _two_factor_step(), _password_step()))
+
+
+def _password_step() -> rx.Component:
+    return rx.fragment(
         card_form(
             "Welcome back",
             "Sign in to continue practising.",

@@ -3,14 +3,15 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import pinyin_line, recorder_panel
-from pages.practice import scoring_feedback
+from components.practice import pinyin_line, recorder_panel, scoring_feedback
+from components.props import Row
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.dialogue import DialogueState
 
 
-def _bubble(line: rx.Var) -> rx.Component:
+def _bubble(line: Row) -> rx.Component:
     is_partner = line["speaker"] == "partner"
     return rx.hstack(
         rx.card(
@@ -26,7 +27,11 @@ def _bubble(line: rx.Var) -> rx.Component:
                     rx.el.audio(
                         src=line["audio"], controls=True, preload="none", aria_label="Partner's line"
                     ),
-                    rx.badge("Score " + line["score"].to(str), color_scheme="green", variant="soft"),
+                    rx.cond(
+                        line["score"] == "",
+                        rx.badge("Skipped", color_scheme="gray", variant="soft"),
+                        rx.badge("Score " + line["score"].to(str), color_scheme="green", variant="soft"),
+                    ),
                 ),
                 spacing="1",
                 align="start",
@@ -41,7 +46,7 @@ def _bubble(line: rx.Var) -> rx.Component:
     )
 
 
-def _option(option: rx.Var) -> rx.Component:
+def _option(option: Row) -> rx.Component:
     return rx.button(
         rx.vstack(
             rx.text(option["hanzi"], size="4", lang="zh-Hans"),
@@ -49,7 +54,7 @@ def _option(option: rx.Var) -> rx.Component:
             spacing="0",
             align="start",
         ),
-        on_click=DialogueState.choose(option["id"]),
+        on_click=DialogueState.choose(option["id"]),  # type: ignore[operator]  # see components/props.py
         variant=rx.cond(DialogueState.chosen == option["id"], "solid", "outline"),
         height="auto",
         padding="10px 14px",
@@ -97,6 +102,15 @@ def _learner_turn() -> rx.Component:
                     on_status=DialogueState.on_status,
                     label="Record my line",
                 ),
+                # After a take that was not this line the learner stays here: try again, or move on.
+                rx.cond(
+                    DialogueState.holding,
+                    rx.button(
+                        rx.cond(DialogueState.held_attempt > 0, "Keep this take and go on", "Skip this line"),
+                        on_click=DialogueState.move_on,
+                        variant="outline",
+                    ),
+                ),
                 spacing="3",
                 width="100%",
             ),
@@ -106,7 +120,7 @@ def _learner_turn() -> rx.Component:
     )
 
 
-def _weak(item: rx.Var) -> rx.Component:
+def _weak(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["grapheme"], lang="zh-Hans", size="4")),
         rx.table.cell(item["pinyin"]),
@@ -116,35 +130,47 @@ def _weak(item: rx.Var) -> rx.Component:
     )
 
 
+def _weakest_or_praise() -> rx.Component:
+    return rx.cond(
+        DialogueState.weakest.length() > 0,
+        rx.vstack(
+            rx.heading("Syllables to work on", size="4", as_="h3"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        rx.table.column_header_cell("Syllable"),
+                        rx.table.column_header_cell("Pinyin"),
+                        rx.table.column_header_cell("Expected tone"),
+                        rx.table.column_header_cell("You said"),
+                        rx.table.column_header_cell("Tip"),
+                    )
+                ),
+                rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.text("Every tone was right — well done!"),
+    )
+
+
 def _summary() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Conversation complete!", size="6", as_="h2"),
-            rx.hstack(
-                rx.text("Average score: ", rx.text.strong(DialogueState.summary_pron)),
-                rx.text("Tones: ", rx.text.strong(DialogueState.summary_tone)),
-                spacing="5",
+            rx.cond(
+                DialogueState.summary_scored > 0,
+                rx.hstack(
+                    rx.text("Average score: ", rx.text.strong(DialogueState.summary_pron)),
+                    rx.text("Tones: ", rx.text.strong(DialogueState.summary_tone)),
+                    spacing="5",
+                ),
+                rx.text("None of your lines were scored this time. Play again to get feedback on each line."),
             ),
             rx.cond(
-                DialogueState.weakest.length() > 0,
-                rx.vstack(
-                    rx.heading("Syllables to work on", size="4", as_="h3"),
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Syllable"),
-                                rx.table.column_header_cell("Pinyin"),
-                                rx.table.column_header_cell("Expected tone"),
-                                rx.table.column_header_cell("You said"),
-                                rx.table.column_header_cell("Tip"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-                rx.text("Every tone was right — well done!"),
+                DialogueState.summary_scored == 0,
+                rx.fragment(),
+                _weakest_or_praise(),
             ),
             rx.hstack(
                 rx.button("Play again", on_click=DialogueState.restart, variant="outline"),
@@ -182,7 +208,7 @@ def dialogue_page() -> rx.Component:
                 aria_label="Conversation",
             ),
             rx.cond(DialogueState.finished, _summary(), _learner_turn()),
-            scoring_feedback(DialogueState),
+            scoring_feedback(DialogueState, verdict_feedback_ui()),
             spacing="4",
             width="100%",
         ),

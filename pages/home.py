@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.help import nps_prompt
 from components.layout import link_button
+from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
 from state.home import HomeState
@@ -18,7 +19,7 @@ TONE_LINES = (
 )
 
 
-def _stat(label: str, value: rx.Var, icon: str) -> rx.Component:
+def _stat(label: str, value: VarOr[int], icon: str) -> rx.Component:
     return rx.card(
         rx.hstack(
             rx.icon(icon, size=22, color=rx.color("accent", 11)),
@@ -30,13 +31,13 @@ def _stat(label: str, value: rx.Var, icon: str) -> rx.Component:
     )
 
 
-def _tone_row(row: rx.Var) -> rx.Component:
+def _tone_row(row: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["tone"]), rx.table.cell(row["accuracy"]), rx.table.cell(row["count"])
     )
 
 
-def _pair_row(row: rx.Var) -> rx.Component:
+def _pair_row(row: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["pair"]), rx.table.cell(row["accuracy"]), rx.table.cell(row["count"])
     )

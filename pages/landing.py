@@ -55,6 +55,7 @@ def landing() -> rx.Component:
                     justify="center",
                 ),
             ),
+            rx.link("See plans and prices", href=routes.PRICING, size="3"),
             align="center",
             spacing="5",
             padding_y="3em",

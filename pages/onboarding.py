@@ -2,8 +2,9 @@
 
 import reflex as rx
 
-from components.practice import pinyin_line, recorder
-from pages.practice import scoring_feedback
+from components.practice import pinyin_line, recorder, scoring_feedback
+from components.props import VarOr
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.onboarding import GOAL_LABELS, LEVEL_LABELS, OnboardingState
@@ -73,7 +74,7 @@ def _progress_text() -> rx.Component:
     )
 
 
-def _recorder(upload_url: rx.Var, *, mode: str, max_seconds: int) -> rx.Component:
+def _recorder(upload_url: VarOr[str], *, mode: str, max_seconds: int) -> rx.Component:
     return rx.card(
         recorder(
             upload_url=upload_url,
@@ -102,7 +103,7 @@ def _mic_check() -> rx.Component:
         _progress_text(),
         _prompt_card(),
         _recorder(OnboardingState.calibration_url, mode="calibration", max_seconds=10),
-        scoring_feedback(OnboardingState),
+        scoring_feedback(OnboardingState, verdict_feedback_ui()),
         rx.button(
             "Skip the microphone check for now", variant="ghost", on_click=OnboardingState.skip_mic_check
         ),
@@ -134,7 +135,7 @@ def _placement() -> rx.Component:
             aria_label="Reference recording",
         ),
         _recorder(OnboardingState.upload_url, mode="placement", max_seconds=15),
-        scoring_feedback(OnboardingState),
+        scoring_feedback(OnboardingState, verdict_feedback_ui()),
         rx.cond(
             OnboardingState.has_result,
             rx.cond(

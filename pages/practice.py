@@ -3,17 +3,23 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import VerdictFeedbackUi, mic_help, phrase_card, recorder_panel, result_panel
+from components.practice import VerdictFeedbackUi, practice_panel
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.practice import DRILL_UNITS, LearnState, PracticeState
 from state.support import VerdictFeedbackState
 
 
-def _unit_card(unit: rx.Var) -> rx.Component:
+def _unit_card(unit: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(unit["title"], size="4", as_="h3"),
+            rx.hstack(
+                rx.heading(unit["title"], size="4", as_="h3"),
+                rx.cond(unit["locked"], rx.badge("Plus", color_scheme="amber", aria_label="Part of Plus")),
+                spacing="2",
+                align="center",
+            ),
             rx.text(unit["description"], size="2", color=rx.color("gray", 11)),
             rx.hstack(
                 rx.text(unit["count"].to_string() + " phrases", size="1", color=rx.color("gray", 11)),
@@ -28,10 +34,15 @@ def _unit_card(unit: rx.Var) -> rx.Component:
     )
 
 
-def _dialogue_card(d: rx.Var) -> rx.Component:
+def _dialogue_card(d: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.heading(d["title"], size="4", as_="h3"),
+            rx.hstack(
+                rx.heading(d["title"], size="4", as_="h3"),
+                rx.cond(d["locked"], rx.badge("Plus", color_scheme="amber", aria_label="Part of Plus")),
+                spacing="2",
+                align="center",
+            ),
             rx.text(d["scenario"], size="2", color=rx.color("gray", 11)),
             rx.link(
                 "Start conversation", href=d["href"], aria_label="Start conversation: " + d["title"].to(str)
@@ -87,56 +98,14 @@ def learn() -> rx.Component:
     )
 
 
-def scoring_feedback(state: type[PracticeState]) -> rx.Component:
-    return rx.fragment(
-        rx.cond(state.mic_error != "", mic_help(state.mic_error)),
-        rx.cond(
-            state.error != "",
-            rx.callout(state.error, icon="triangle-alert", color_scheme="red", role="alert", width="100%"),
-        ),
-        rx.cond(
-            state.has_result,
-            result_panel(
-                pron=state.pron,
-                accuracy=state.accuracy,
-                fluency=state.fluency,
-                tone=state.tone,
-                engine_note=state.engine_note,
-                syllables=state.result_syllables,
-                attempt_audio_url=state.attempt_audio_url,
-                said_message=state.said_message,
-                not_said=state.not_said,
-                feedback=VerdictFeedbackUi(
-                    answered=VerdictFeedbackState.answered,
-                    disputed=VerdictFeedbackState.disputed,
-                    shared=VerdictFeedbackState.shared,
-                    on_answer=VerdictFeedbackState.answer,
-                    on_share=VerdictFeedbackState.share,
-                ),
-            ),
-        ),
-    )
-
-
-def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
-    """Phrase card, recorder and result for the current item of a practice-like state."""
-    return rx.fragment(
-        phrase_card(
-            hanzi=state.hanzi,
-            syllables=state.syllables,
-            english=state.english,
-            note=state.note,
-            reference_url=state.reference_audio_url,
-        ),
-        recorder_panel(
-            upload_url=state.upload_url,
-            item_id=state.item_id,
-            mode=mode,
-            on_scored=state.on_scored,
-            on_error=state.on_error,
-            on_status=state.on_status,
-        ),
-        scoring_feedback(state),
+def verdict_feedback_ui() -> VerdictFeedbackUi:
+    """Support centre (issue 13): "Was this right?" under each judged syllable of a practice take."""
+    return VerdictFeedbackUi(
+        answered=VerdictFeedbackState.answered,
+        disputed=VerdictFeedbackState.disputed,
+        shared=VerdictFeedbackState.shared,
+        on_answer=VerdictFeedbackState.answer,
+        on_share=VerdictFeedbackState.share,
     )
 
 
@@ -157,7 +126,7 @@ def practice_page() -> rx.Component:
                 width="100%",
             ),
             rx.heading(PracticeState.unit_title, size="6", as_="h1"),
-            practice_panel(PracticeState, mode="practice"),
+            practice_panel(PracticeState, mode="practice", feedback=verdict_feedback_ui()),
             rx.hstack(
                 rx.button(
                     "Previous",

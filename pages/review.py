@@ -3,13 +3,15 @@
 import reflex as rx
 
 from components.layout import link_button
-from pages.practice import practice_panel
+from components.practice import practice_panel
+from components.props import Row
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.practice import ReviewState
 
 
-def _queue_item(item: rx.Var) -> rx.Component:
+def _queue_item(item: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(item["hanzi"], lang="zh-Hans")),
         rx.table.cell(item["english"]),
@@ -36,7 +38,7 @@ def review_page() -> rx.Component:
                     ReviewState.total.to_string() + " items due · " + ReviewState.position,
                     color=rx.color("gray", 11),
                 ),
-                practice_panel(ReviewState, mode="review"),
+                practice_panel(ReviewState, mode="review", feedback=verdict_feedback_ui()),
                 rx.hstack(
                     rx.button(
                         "Previous",

@@ -9,7 +9,10 @@ import reflex as rx
 
 from components.help import help_drawer
 from components.layout import navbar, page_container, shell
-from state.session import SessionState
+from components.notices import verify_email_banner
+from components.session_handoff import session_handoff
+from state.account_security import VerificationBannerState
+from state.session import HANDOFF_ID, SessionState
 from state.support import HelpDrawerState
 
 Access = Literal["public", "guest", "user", "staff"]
@@ -55,7 +58,19 @@ def template(
                 on_sign_out=SessionState.sign_out,
                 help_button=_help_button(route) if access == "user" else None,
             )
-            return shell(nav=nav, content=page_container(page_content(), max_width=max_width))
+            banner = verify_email_banner(
+                show=SessionState.signed_in & ~SessionState.email_verified,
+                email=SessionState.email,
+                message=VerificationBannerState.message,
+                error=VerificationBannerState.error,
+                busy=VerificationBannerState.busy,
+                on_resend=VerificationBannerState.resend,
+            )
+            return shell(
+                nav=nav,
+                content=page_container(banner, page_content(), max_width=max_width),
+                extra=session_handoff(handoff_id=HANDOFF_ID),
+            )
 
         page.__name__ = page_content.__name__
         rx.page(

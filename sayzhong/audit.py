@@ -49,6 +49,29 @@ AUDIT_ACTIONS: dict[str, str] = {
     "api_token.created": "an API access token was created",
     "api_token.revoked": "an API access token was revoked",
     "api_token.revoked_all": "all of a user's API access tokens were revoked",
+    # e-mail verification and two-factor sign-in (issue 9)
+    "email.verification_sent": "an e-mail address confirmation link was sent",
+    "email.verification_throttled": "a confirmation link was not sent: asked again too soon or too often",
+    "email.verified": "an e-mail address was confirmed (link, or a provider vouching for it)",
+    "email.verification_failed": "a confirmation link was refused (tampered, expired, used or stale)",
+    "sign_in.second_factor_required": "password or provider was right; the authenticator code was asked",
+    "two_factor.enabled": "a user turned on two-factor sign-in (authenticator app confirmed)",
+    "two_factor.disabled": "two-factor sign-in was turned off (by the user, or reset by an operator)",
+    "two_factor.recovery_codes_regenerated": "a user replaced their recovery codes",
+    "two_factor.recovery_code_used": "a recovery code was spent to sign in",
+    # privacy (issue 11)
+    "privacy.export_requested": "a data export was requested (by the learner, staff or the CLI)",
+    "privacy.export_downloaded": "a finished data export was downloaded through its signed link",
+    "privacy.erasure_requested": "an account deletion was requested (grace period starts)",
+    "privacy.erasure_cancelled": "a pending account deletion was cancelled",
+    "privacy.erasure_completed": "an account and its data were erased (subject pseudonymised)",
+    "legal.terms_accepted": "a learner re-accepted a new version of the terms",
+    "dsr.created": "staff logged a data-subject request received by e-mail",
+    "dsr.identity_verified": "staff verified the identity of a data-subject requester",
+    "dsr.action": "staff ran an export or erasure for a data-subject request",
+    "dsr.closed": "staff closed a data-subject request (done or rejected)",
+    "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
+    "billing.grant_revoked": "an admin ended a complimentary plan early",
 }
 
 
@@ -172,6 +195,30 @@ def pseudonymise_audit_email(*, session: Session, email: str) -> int:
         execution_options={"synchronize_session": "fetch"},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pseudonymise_audit_user(*, session: Session, user_id: int, pseudonym: str) -> int:
+    """For erasure: the account's rows keep what happened and when, under a pseudonym instead of the id.
+
+    `actor_id` is cleared, a `user:<id>` target becomes the pseudonym, and the pseudonym is kept in
+    `detail["subject"]` so one erased account's trail stays readable as one trail.
+    """
+    rows = session.exec(
+        select(AuditEvent).where(
+            (col(AuditEvent.actor_id) == user_id) | (col(AuditEvent.target) == f"user:{user_id}")
+        )
+    ).all()
+    for row in rows:
+        row.actor_id = None
+        if row.target == f"user:{user_id}":
+            row.target = pseudonym
+        row.detail = {
+            **{k: v for k, v in (row.detail or {}).items() if k not in ("email", "subject")},
+            "subject": pseudonym,
+        }
+        session.add(row)
+    session.flush()
+    return len(rows)
 
 
 def purge_audit_events(*, session: Session, older_than: timedelta = AUDIT_RETENTION) -> int:

@@ -18,6 +18,8 @@ _COMMAND_MODULES = (
     "sayzhong.curriculum.cli",
     "sayzhong.ops.cli",
     "sayzhong.support.cli",
+    "sayzhong.privacy.cli",
+    "sayzhong.billing.cli",
 )
 
 

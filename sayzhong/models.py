@@ -15,6 +15,11 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.analytics.models",
     "sayzhong.api.models",
     "sayzhong.support.models",
+    # issue 11: legal, privacy, job runs
+    "sayzhong.legal.models",
+    "sayzhong.privacy.models",
+    "sayzhong.ops.models",
+    "sayzhong.billing.models",
 )
 
 

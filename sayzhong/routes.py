@@ -9,6 +9,8 @@ SIGN_UP = "/signup"
 SIGN_IN = "/signin"
 FORGOT_PASSWORD = "/forgot-password"
 RESET_PASSWORD = "/reset-password"
+VERIFY_EMAIL = "/verify-email"
+TWO_FACTOR = "/account/two-factor"
 HOME = "/home"
 ACCOUNT = "/account"
 LEARN = "/learn"
@@ -35,6 +37,27 @@ STAFF_HELP_ARTICLES = "/admin/help"
 STAFF_SUPPORT_ANALYSIS = "/admin/support/analysis"
 STAFF_SCORING_FEEDBACK = "/admin/support/scoring"
 SUPPORT_ATTACHMENT = "/support/attachments/{attachment_id:int}"
+# Billing (issue 12)
+PRICING = "/pricing"
+BILLING = "/billing"
+ADMIN_BILLING = "/admin/billing"
+
+# Legal and privacy (issue 11)
+LEGAL = "/legal"
+LEGAL_ACCEPT = "/legal/accept"
+ACCOUNT_DELETION = "/account/deletion"
+CANCEL_DELETION = "/privacy/cancel-deletion"
+COOKIE_SETTINGS = "/privacy/cookies"
+DO_NOT_SELL = "/privacy/do-not-sell"
+ADMIN_PRIVACY = "/admin/privacy"
+ADMIN_JOBS = "/admin/jobs"
+ANALYTICS_CAPTURE = "/analytics/capture"
+EXPORT_DOWNLOAD = "/privacy/export/download"
+
+
+def legal_url(doc: str, version: int | None = None) -> str:
+    return f"{LEGAL}/{doc}" if version is None else f"{LEGAL}/{doc}/v/{version}"
+
 
 # Server routes (Starlette, see sayzhong/http/app.py)
 HEALTHZ = "/healthz"
@@ -43,8 +66,11 @@ AUTH_SESSION = "/auth/session"
 AUTH_SIGN_OUT = "/auth/sign-out"
 AUTH_OIDC_START = "/auth/oidc/start"
 AUTH_OIDC_CALLBACK = "/auth/oidc/callback"
+STRIPE_WEBHOOK = "/billing/stripe-webhook"
 
-PUBLIC_PAGES = frozenset({LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, FORBIDDEN})
+PUBLIC_PAGES = frozenset(
+    {LANDING, SIGN_UP, SIGN_IN, FORGOT_PASSWORD, RESET_PASSWORD, VERIFY_EMAIL, FORBIDDEN, PRICING}
+)
 
 
 def safe_next(path: str | None, default: str = HOME) -> str:
@@ -66,3 +92,7 @@ def help_article_url(slug: str) -> str:
 
 def reset_password_url(app_url: str, token: str) -> str:
     return f"{app_url.rstrip('/')}{RESET_PASSWORD}?{urlencode({'token': token})}"
+
+
+def verify_email_url(app_url: str, token: str) -> str:
+    return f"{app_url.rstrip('/')}{VERIFY_EMAIL}?{urlencode({'token': token})}"

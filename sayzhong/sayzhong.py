@@ -7,15 +7,19 @@ import reflex as rx
 
 # Page modules register their routes through pages.template.template (explicit imports, no stars).
 import pages.account
+import pages.account_security
 import pages.admin
 import pages.auth
+import pages.billing
 import pages.dialogue
 import pages.errors
 import pages.help
 import pages.home
 import pages.landing
+import pages.legal
 import pages.onboarding
 import pages.practice
+import pages.privacy
 import pages.review
 import pages.support
 import pages.support_chat

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     """SQLAlchemy URL. Empty means SQLite at DATA_DIR/sayzhong.db; postgresql://… for PostgreSQL."""
     redis_url: str = ""
+    """redis://… : Reflex state and the API rate limits shared by every web worker process."""
+    granian_workers: int = 0
+    """Web worker processes (Reflex hands GRANIAN_WORKERS to granian). 0: Reflex decides — one
+    without Redis, 2 x cores + 1 with it. More than one needs REDIS_URL."""
 
     # --- sessions and sign-in ---
     session_cookie_name: str = "sz_session"
@@ -48,6 +52,12 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_throttle_window_minutes: int = 15
     password_reset_ttl_minutes: int = 30
+
+    # --- e-mail verification and two-factor sign-in (issue 9) ---
+    email_verification_ttl_hours: int = 48
+    """Lifetime of an e-mailed verification link (single use)."""
+    email_verification_resend_interval_s: int = 60
+    """Minimum wait between two verification e-mails to the same account."""
 
     # --- OpenID Connect ("Sign in with …") ---
     oidc_issuer: str = ""
@@ -78,6 +88,16 @@ class Settings(BaseSettings):
     # --- support centre (issue 13) ---
     support_timezone: str = "UTC"
     """Time zone of the support team's business hours (Mon–Fri 09:00–17:00), which SLAs count."""
+    # --- billing (issue 12; see docs/billing.md) ---
+    stripe_secret_key: str = ""
+    """Empty: payments are not configured — everyone is on Free (daily limit) unless staff grant Plus."""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+    """Empty: api.stripe.com. Tests point it at a local `localstripe` server."""
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    free_daily_scored_takes: int = Field(default=20, ge=1)
+    free_unit_count: int = Field(default=3, ge=0)
 
     @property
     def effective_database_url(self) -> str:
@@ -107,11 +127,23 @@ class Settings(BaseSettings):
                 )
             if bool(self.azure_speech_key) != bool(self.azure_speech_region or self.azure_speech_host):
                 raise ValueError("AZURE_SPEECH_KEY needs AZURE_SPEECH_REGION (or AZURE_SPEECH_HOST)")
+            if self.granian_workers > 1 and not self.redis_url:
+                # Each worker would hold its own state and its own rate-limit budgets.
+                raise ValueError(
+                    f"GRANIAN_WORKERS={self.granian_workers} starts {self.granian_workers} web worker "
+                    "processes, but REDIS_URL is not set: each worker would keep its own sign-in state "
+                    "and its own API rate limits, so every limit would be "
+                    f"{self.granian_workers} times too generous. Set REDIS_URL, or GRANIAN_WORKERS=1."
+                )
             if not self.smtp_host:
                 # The outbox holds working password-reset links; in production they must reach the user.
                 raise ValueError(
                     "ENV=prod needs a real mail server: set SMTP_HOST (and SMTP_USERNAME / SMTP_PASSWORD). "
                     "Without it, password-reset e-mails would stay in a local outbox and never reach users."
+                )
+            if self.stripe_secret_key and not self.stripe_webhook_secret:
+                raise ValueError(
+                    "STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET (webhooks are how payments land)"
                 )
         return self
 

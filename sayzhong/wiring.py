@@ -10,6 +10,7 @@ Vendor modules are imported inside the functions so an unconfigured install neve
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -17,11 +18,16 @@ if TYPE_CHECKING:
 
     from sayzhong.accounts.ports import OidcProvider
     from sayzhong.analytics.ports import AnalyticsSink
+    from sayzhong.api.operations import ApiLimits
+    from sayzhong.billing.ports import PaymentsGateway
     from sayzhong.curriculum.ports import ReferenceVoice
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
     from sayzhong.support.ports import HelpSearchIndex
+
+
+log = logging.getLogger(__name__)
 
 
 def azure_configured(settings: Settings) -> bool:
@@ -91,10 +97,58 @@ def get_oidc_provider(settings: Settings) -> OidcProvider | None:
 
 
 def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink:
-    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here)."""
-    from sayzhong.analytics.offline import DatabaseAnalyticsSink
+    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here).
 
-    return DatabaseAnalyticsSink(session)
+    Whatever the sink, it is wrapped in the consent gate (issue 11): an event is passed on only for
+    a visitor or user whose latest cookie decision accepts analytics.
+    """
+    from sayzhong.analytics.offline import DatabaseAnalyticsSink
+    from sayzhong.privacy.consent import ConsentGatedSink
+
+    return ConsentGatedSink(DatabaseAnalyticsSink(session), session=session)
+
+
+def get_api_limits(settings: Settings) -> ApiLimits:
+    """The JSON API's request budgets: kept in Redis when REDIS_URL is set, so the limit holds across
+    every web worker process; otherwise in this process, which is right only with one worker
+    (production settings refuse several workers without Redis; elsewhere this warns)."""
+    from sayzhong.api.operations import ApiLimits
+
+    limits = ApiLimits.default()
+    if not settings.redis_url:
+        if settings.granian_workers > 1:
+            log.warning(
+                "GRANIAN_WORKERS=%d without REDIS_URL: each worker keeps its own API rate limits, "
+                "so clients get %d times the intended budget. Set REDIS_URL to share them.",
+                settings.granian_workers,
+                settings.granian_workers,
+            )
+        return limits
+    from sayzhong.integrations.redis_ratelimit import RedisTokenBucketLimiter, redis_client
+
+    client = redis_client(settings.redis_url)
+    shared = RedisTokenBucketLimiter.like
+    return ApiLimits(
+        per_token=shared(limits.per_token, client=client, name="api-token"),
+        auth_failures=shared(limits.auth_failures, client=client, name="api-auth-failure"),
+    )
+
+
+def stripe_configured(settings: Settings) -> bool:
+    """Payments run through Stripe only with both keys; otherwise billing explains it is not set up."""
+    return bool(settings.stripe_secret_key and settings.stripe_publishable_key)
+
+
+def get_payments(settings: Settings) -> PaymentsGateway:
+    """Stripe (or a Stripe-compatible server at STRIPE_API_BASE) when configured, else the offline
+    adapter: payments unavailable, Free limits and staff grants still apply."""
+    if stripe_configured(settings):
+        from sayzhong.integrations.stripe_payments import StripePayments
+
+        return StripePayments.from_settings(settings)
+    from sayzhong.billing.offline import PaymentsNotConfigured
+
+    return PaymentsNotConfigured()
 
 
 def get_help_search(settings: Settings) -> HelpSearchIndex:

@@ -24,14 +24,15 @@ for stage in "${stages[@]}"; do
       mypy
       python -m sayzhong content check
       # Migrations must produce exactly the tables the models declare.
-      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic upgrade head
-      DATA_DIR="$WORK/migrations" DATABASE_URL="" alembic check
+      "$ROOT/scripts/check_migrations.sh"
       ;;
     unit)
-      "${PYTEST[@]}" tests/unit -q
+      # Pure tests only: service tests that use a database are marked `db` (tests/conftest.py).
+      "${PYTEST[@]}" tests/unit -q -m "not db"
       ;;
     integration)
       "${PYTEST[@]}" tests/integration -q
+      "${PYTEST[@]}" tests/unit -q -m db
       ;;
     postgres)
       url="$("$ROOT/scripts/pg.sh" start "$WORK/pg" "${PG_TEST_PORT:-55432}")"

@@ -22,7 +22,15 @@ speakers' syllables; the verdict thresholds are set on those predictions so that
 spoken syllables are judged wrong at most 2 % of the time (3 % in sentences), and a wrong tone in
 a word is judged "correct" at most 6 % of the time (see ``calibrate``).
 
-Run: .venv/bin/python scripts/train_tone_model.py   (~10 min on 2 cores; tracks are cached in /tmp)
+Run: .venv/bin/python scripts/train_tone_model.py   (~10 min on 2 cores; tracks are cached in /tmp,
+keyed by a hash of the pipeline code and of the recordings).
+
+Reproduction: ``--check`` retrains into a temporary file and compares it with the committed model —
+every network's weights within a relative tolerance, the thresholds, and the predictions on the
+benchmark recordings (the original takes) — and exits 1 outside the tolerances
+(``classifier.compare_models``). Same machine and library build: the same weights. Other CPUs: BLAS
+sums in a different order, so weights differ in the last bits and drift a little over training;
+the check does not expect identical files.
 """
 
 from __future__ import annotations
@@ -191,13 +199,24 @@ def pipeline_hash() -> str:
     return h.hexdigest()[:16]
 
 
+def data_hash(utts: list[corpora.Utterance]) -> str:
+    """The recordings and their labels: every file's bytes with its key, text and speaker (~82 MB,
+    well under a second), so a changed or re-labelled recording never reuses stale features."""
+    h = hashlib.sha256()
+    for utt in sorted(utts, key=lambda u: u.key):
+        h.update(repr((utt.key, utt.text, utt.speaker, utt.sex, utt.flags)).encode())
+        for path in utt.parts or (utt.path,):
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
 def load_records(*, augment: bool = True, workers: int = 2, limit: int | None = None) -> list[Record]:
-    """Every shared recording through the run-time pipeline (cached by pipeline hash)."""
+    """Every shared recording through the run-time pipeline (cached by pipeline and data hash)."""
     utts = corpora.all_corpora()
     if limit:
         utts = utts[:: max(1, len(utts) // limit)]
     aligner = "hmm" if USE_ALIGNER else "energy"
-    tag = f"{pipeline_hash()}-{aligner}-{'aug' if augment else 'orig'}-{len(utts)}"
+    tag = f"{pipeline_hash()}-{data_hash(utts)}-{aligner}-{'aug' if augment else 'orig'}-{len(utts)}"
     cache = CACHE_DIR / f"records-{tag}.pkl"
     if cache.exists():
         with cache.open("rb") as f:
@@ -462,14 +481,57 @@ def cross_validate(
     return test_all
 
 
+def benchmark_features(records: list[Record]) -> dict[str, np.ndarray]:
+    """Each kind's features of the original (not augmented) recordings: the benchmark set the
+    reproduction check predicts on."""
+    profiles = speaker_profiles(records)
+    originals = [r for r in records if r.version == "orig"]
+    return {kind: build_dataset(originals, kind, profiles).x for kind in KINDS}
+
+
+def check_reproduction(candidate: Path, committed: Path = MODEL_PATH) -> int:
+    """Compare a retrained model with the committed one (weights within a tolerance, predictions on
+    the benchmark recordings); print the figures, exit 1 when outside the tolerances."""
+    from sayzhong.pronunciation.classifier import compare_models
+
+    a = ToneModel.from_dict(json.loads(committed.read_text(encoding="utf-8")))
+    b = ToneModel.from_dict(json.loads(candidate.read_text(encoding="utf-8")))
+    result = compare_models(a, b, benchmark_features(load_records()))
+    print(
+        f"weights: max relative difference {result.max_weight_rdiff:.4f}; thresholds: max difference "
+        f"{result.max_threshold_diff:.4f}; benchmark ({result.n_benchmark} syllables): top-1 agreement "
+        f"{result.top1_agreement:.2%}, mean |dP| {result.mean_probability_diff:.4f}"
+    )
+    if result.reproduced:
+        print("REPRODUCED within tolerance")
+        return 0
+    print("NOT REPRODUCED: " + "; ".join(result.problems))
+    return 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="retrain into a temporary file and compare it with --out (the committed model) within tolerance",
+    )
     args = parser.parse_args()
+    if not args.check:
+        return train(args.out, args.workers)
+    import tempfile
 
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = Path(tmp) / "tone_model.json"
+        return train(candidate, args.workers) or check_reproduction(candidate, args.out)
+
+
+def train(out: Path, workers: int) -> int:
+    """Train on every shared recording and write the model to ``out``."""
     t0 = time.time()
-    records = load_records(workers=args.workers)
+    records = load_records(workers=workers)
     print(f"{len(records)} recordings and copies ({time.time() - t0:.0f} s)", flush=True)
     profiles = speaker_profiles(records)
     thresholds: dict[str, Thresholds] = {}
@@ -511,9 +573,9 @@ def main() -> int:
         },
         thresholds,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(model.to_dict(), indent=None) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB) in {time.time() - t0:.0f} s")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model.to_dict(), indent=None) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB) in {time.time() - t0:.0f} s")
     return 0
 
 

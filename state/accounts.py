@@ -11,11 +11,14 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import password_reset, schemas, sign_in, two_factor, users
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
+from sayzhong.http.session_cookie import two_factor_cookie
+from sayzhong.privacy import consent
 from sayzhong.settings import get_settings
+from state.account_security import send_verification_quietly
 from state.session import SessionState, hand_session_to_browser, run_in_session
 
 SIGN_IN_ERRORS = {
@@ -38,34 +41,43 @@ class SignUpState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email, password = _text(form, "email"), _text(form, "password", 1000)
         display_name = _text(form, "display_name", 80).strip()
         if _text(form, "password_confirm", 1000) != password:
             self.error = "The two passwords do not match."
             return
+        # Issue 11: acceptance of the current terms and privacy policy is recorded with the account.
+        if form.get("accept_terms") not in (True, "on", "true"):
+            self.error = "Please accept the Terms of Service and the Privacy Policy to create an account."
+            return
+        visitor = consent.visitor_from_cookie_header(self.router.headers.cookie)
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
         ip, agent = session_state.client_ip(), session_state.user_agent()
         try:
 
-            def _sign_up(session):  # type: ignore[no-untyped-def]
-                user = accounts.sign_up(
+            def _sign_up(session):
+                user = users.sign_up(
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
+                consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
                 analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
-                return accounts.authenticate(
+                return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )
 
             result = await run_in_session(_sign_up)
-            _user, token = result.unwrap()
+            user, token = result.unwrap()
         except SayZhongError as exc:
             self.error = exc.user_message
             self.busy = False
             return
+        # Its own unit of work, after the account is committed: a mail failure must not undo the
+        # sign-up (the banner offers "resend").
+        await send_verification_quietly(user.id, ip)
         self.busy = False
         yield hand_session_to_browser(token, routes.ONBOARDING)
 
@@ -73,6 +85,9 @@ class SignUpState(rx.State):
 class SignInState(rx.State):
     error: str = ""
     busy: bool = False
+    step: str = "password"
+    """"password", then "code" when the account uses two-factor sign-in."""
+    _challenge: str = ""
 
     @rx.var
     def next_path(self) -> str:
@@ -80,6 +95,13 @@ class SignInState(rx.State):
 
     @rx.event
     async def load(self) -> None:
+        self.step, self._challenge = "password", ""
+        if self.router.url.query_parameters.get("step") == "code":
+            # Back from "Sign in with …" for an account with 2FA: the challenge is in a cookie.
+            session_state = await self.get_state(SessionState)
+            challenge = two_factor_cookie(session_state.router.headers.cookie)
+            if challenge:
+                self._challenge, self.step = challenge, "code"
         code = str(self.router.url.query_parameters.get("error", ""))[:60]
         if code.startswith("oidc_") and code not in SIGN_IN_ERRORS:
             from sayzhong.accounts.oidc import oidc_error_message
@@ -91,7 +113,7 @@ class SignInState(rx.State):
             self.error = "Sign-in failed. Please try again."
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email, password = _text(form, "email"), _text(form, "password", 1000)
         if not email or not password:
@@ -102,7 +124,7 @@ class SignInState(rx.State):
         session_state = await self.get_state(SessionState)
         ip, agent = session_state.client_ip(), session_state.user_agent()
         result = await run_in_session(
-            lambda session: accounts.authenticate(
+            lambda session: sign_in.authenticate(
                 session=session,
                 email=email,
                 password=password,
@@ -116,8 +138,53 @@ class SignInState(rx.State):
             assert result.error is not None
             self.error = result.error.user_message
             return
+        if result.needs_second_factor:
+            assert result.two_factor_challenge is not None
+            self._challenge, self.step = result.two_factor_challenge, "code"
+            return
         _user, token = result.unwrap()
         yield hand_session_to_browser(token, self.next_path)
+
+    @rx.event
+    async def submit_code(self, form: dict[str, Any]):
+        """Second step: a code from the authenticator app, or a recovery code."""
+        self.error = ""
+        code = _text(form, "code", 40).strip()
+        if not code:
+            self.error = "Enter the 6-digit code from your authenticator app, or a recovery code."
+            return
+        if not self._challenge:
+            self.step, self.error = "password", "Please sign in again."
+            return
+        self.busy = True
+        yield
+        session_state = await self.get_state(SessionState)
+        ip, agent = session_state.client_ip(), session_state.user_agent()
+        challenge = self._challenge
+        result = await run_in_session(
+            lambda session: two_factor.complete_two_factor_sign_in(
+                session=session,
+                challenge=challenge,
+                code=code,
+                ip=ip,
+                user_agent=agent,
+                current_token=session_state.session_token(),
+            )
+        )
+        self.busy = False
+        if not result.ok:
+            assert result.error is not None
+            self.error = result.error.user_message
+            if result.error.code == "two_factor_challenge_expired":
+                self.step, self._challenge = "password", ""
+            return
+        self._challenge = ""
+        _user, token = result.unwrap()
+        yield hand_session_to_browser(token, self.next_path)
+
+    @rx.event
+    def start_over(self) -> None:
+        self.step, self._challenge, self.error = "password", "", ""
 
 
 class ForgotPasswordState(rx.State):
@@ -126,7 +193,7 @@ class ForgotPasswordState(rx.State):
     busy: bool = False
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         email = _text(form, "email").strip()
         if "@" not in email:
@@ -139,7 +206,7 @@ class ForgotPasswordState(rx.State):
         settings = get_settings()
         try:
             await run_in_session(
-                lambda session: accounts.request_password_reset(
+                lambda session: password_reset.request_password_reset(
                     session=session,
                     email=email,
                     app_url=settings.app_url,
@@ -175,14 +242,16 @@ class ResetPasswordState(rx.State):
             self.error = "This reset link is incomplete. Request a new one."
             return
         try:
-            await run_in_session(lambda session: accounts.check_reset_token(session=session, token=token))
+            await run_in_session(
+                lambda session: password_reset.check_reset_token(session=session, token=token)
+            )
         except SayZhongError as exc:
             self.error = exc.user_message
             return
         self.link_ok = True
 
     @rx.event
-    async def submit(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def submit(self, form: dict[str, Any]):
         self.error = ""
         token = self.router.url.query_parameters.get("token", "")[:200]
         password = _text(form, "password", 1000)
@@ -193,8 +262,8 @@ class ResetPasswordState(rx.State):
         yield
         try:
 
-            def _reset(session):  # type: ignore[no-untyped-def]
-                user = accounts.reset_password(session=session, token=token, new_password=password)
+            def _reset(session):
+                user = password_reset.reset_password(session=session, token=token, new_password=password)
                 # Whoever had the old password may have minted API tokens: revoke them too.
                 api_tokens.revoke_all_tokens(session=session, user_id=user.id)
 
@@ -224,7 +293,7 @@ class AccountState(rx.State):
     new_token: str = ""
     token_error: str = ""
 
-    async def _user(self) -> accounts.UserInfo | None:
+    async def _user(self) -> schemas.UserInfo | None:
         session_state = await self.get_state(SessionState)
         return await session_state.current_user()
 
@@ -239,7 +308,7 @@ class AccountState(rx.State):
         self.daily_goal_minutes = str(user.daily_goal_minutes)
         self.has_password = user.has_password
         infos = await run_in_session(
-            lambda session: accounts.list_sessions(session=session, user_id=user.id, current_token=token)
+            lambda session: sign_in.list_sessions(session=session, user_id=user.id, current_token=token)
         )
         token_infos = await run_in_session(
             lambda session: api_tokens.list_tokens(session=session, user_id=user.id)
@@ -280,7 +349,7 @@ class AccountState(rx.State):
         await self._refresh()
 
     @rx.event
-    async def save_profile(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def save_profile(self, form: dict[str, Any]):
         self.profile_message = self.profile_error = ""
         user = await self._user()
         if user is None:
@@ -292,7 +361,7 @@ class AccountState(rx.State):
             return None
         try:
             updated = await run_in_session(
-                lambda session: accounts.update_profile(
+                lambda session: users.update_profile(
                     session=session,
                     user_id=user.id,
                     display_name=_text(form, "display_name", 200),
@@ -312,7 +381,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def change_password(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def change_password(self, form: dict[str, Any]):
         self.password_message = self.password_error = ""
         user = await self._user()
         if user is None:
@@ -325,7 +394,7 @@ class AccountState(rx.State):
         token, ip = session_state.session_token(), session_state.client_ip()
         try:
             await run_in_session(
-                lambda session: accounts.change_password(
+                lambda session: password_reset.change_password(
                     session=session,
                     user_id=user.id,
                     current_password=_text(form, "current_password", 1000),
@@ -342,7 +411,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def create_token(self, form: dict[str, Any]):  # type: ignore[no-untyped-def]
+    async def create_token(self, form: dict[str, Any]):
         self.token_error, self.new_token = "", ""
         user = await self._user()
         if user is None:
@@ -374,7 +443,7 @@ class AccountState(rx.State):
         return None
 
     @rx.event
-    async def revoke_token(self, token_id: str):  # type: ignore[no-untyped-def]
+    async def revoke_token(self, token_id: str):
         user = await self._user()
         if user is None:
             return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
@@ -399,14 +468,16 @@ class AccountState(rx.State):
         self.new_token = ""
 
     @rx.event
-    async def sign_out_others(self):  # type: ignore[no-untyped-def]
+    async def sign_out_others(self):
         user = await self._user()
         if user is None:
             return rx.redirect(routes.sign_in_url(routes.ACCOUNT))
         session_state = await self.get_state(SessionState)
         token = session_state.session_token()
         count = await run_in_session(
-            lambda session: accounts.revoke_other_sessions(session=session, user_id=user.id, keep_token=token)
+            lambda session: sign_in.revoke_other_sessions(
+                session=session, user_id=user.id, keep_token=token or ""
+            )
         )
         self.sessions_message = f"Signed out {count} other session{'s' if count != 1 else ''}."
         await self._refresh()

@@ -11,8 +11,7 @@ from typing import Any
 import reflex as rx
 
 from sayzhong import routes
-from sayzhong.accounts import access
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import access, schemas, staff
 from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.notifications import service as notifications
 from state.session import SessionState, run_in_session
@@ -25,13 +24,16 @@ class StaffState(rx.State):
 
     denied: str = ""
 
-    async def _staff(self, *roles: str) -> accounts.UserInfo | None:
+    async def _staff(self, *roles: str) -> schemas.UserInfo | None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         try:
             access.require_role(user, *(roles or tuple(access.STAFF_ROLES)))
         except SayZhongError as exc:
             self.denied = exc.user_message
+            return None
+        if user is None or not user.two_factor_enabled:
+            self.denied = "Turn on two-factor sign-in (Account → Two-factor sign-in) to use the staff area."
             return None
         self.denied = ""
         return user
@@ -41,7 +43,7 @@ class AdminUsersState(StaffState):
     search: str = ""
     page: int = 1
     pages: int = 1
-    total: int = 0
+    total: rx.Field[int] = rx.field(0)
     users: list[dict[str, str]] = []
     message: str = ""
     error: str = ""
@@ -55,7 +57,7 @@ class AdminUsersState(StaffState):
             return
         self.can_change_roles = access.is_admin(user)
         result = await run_in_session(
-            lambda session: accounts.list_users(
+            lambda session: staff.list_users(
                 session=session, actor=user, search=self.search, page=self.page, page_size=PAGE_SIZE
             )
         )
@@ -112,7 +114,7 @@ class AdminUsersState(StaffState):
         ip = session_state.client_ip()
         try:
             updated = await run_in_session(
-                lambda session: accounts.change_role(
+                lambda session: staff.change_role(
                     session=session, actor=actor, user_id=target_id, role=str(role)[:20], ip=ip
                 )
             )
@@ -180,7 +182,7 @@ class AuditState(StaffState):
             self.events = []
             return
         result = await run_in_session(
-            lambda session: accounts.list_audit_log(session=session, actor=actor, page_size=100)
+            lambda session: staff.list_audit_log(session=session, actor=actor, page_size=100)
         )
         self.events = [
             {

@@ -37,13 +37,17 @@ class WeakSyllable:
     hint: str
 
 
+LINE_SAID = ("ok", "extra_speech")
+"""Takes that said the whole line (perhaps with more): the conversation moves on by itself."""
+
+
 class DialogueState(ScoringState):
     dialogue_id: str = ""
     title: str = ""
     scenario: str = ""
     not_found: bool = False
     transcript: list[TranscriptLine] = []
-    options: list[dict[str, Any]] = []
+    options: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     hint: str = ""
     chosen: str = ""
     chosen_hanzi: str = ""
@@ -54,13 +58,19 @@ class DialogueState(ScoringState):
     attempt_ids: list[int] = []
     summary_pron: int = 0
     summary_tone: int = 0
-    weakest: list[WeakSyllable] = []
+    summary_scored: int = 0
+    held_attempt: int = 0
+    """A take that did not say the whole line: the learner retries, or keeps it and moves on."""
+    holding: bool = False
+    held_score: str = ""
+    weakest: rx.Field[list[WeakSyllable]] = rx.field(default_factory=list)
 
     def _advance(self, turn_id: str | None) -> None:
         """Show partner turns until the learner must speak, or the dialogue ends."""
         dialogue = curriculum.get_dialogue(self.dialogue_id)
         steps = 0
         self.options, self.chosen, self.item_id = [], "", ""
+        self.holding, self.held_attempt, self.held_score = False, 0, ""
         while turn_id and steps < MAX_TURNS:
             steps += 1
             turn = curriculum.get_turn(dialogue.id, turn_id)
@@ -105,6 +115,7 @@ class DialogueState(ScoringState):
         self.chosen_english = option["english"]
         self.chosen_syllables = pinyin_syllables(option["pinyin"])
         self.chosen_next = option["next"]
+        self.holding, self.held_attempt, self.held_score = False, 0, ""
         self.clear_result()
 
     @rx.event
@@ -127,11 +138,31 @@ class DialogueState(ScoringState):
         self._choose(str(option_id)[:80])
 
     @rx.event
-    async def on_scored(self, attempt_id: str):  # type: ignore[no-untyped-def]
+    async def on_scored(self, attempt_id: str):
         view = await self._load_attempt(attempt_id)
         if view is None:
             return
+        if view.said_status not in LINE_SAID:
+            # Part of the line, another phrase, or nothing: the result card says which. The learner
+            # stays on this turn to try again, or moves on by choice (keeping a partial take's score),
+            # instead of the story moving on as if they had answered.
+            self.holding = True
+            self.held_attempt = view.id if view.counted else 0
+            self.held_score = str(round(view.pron)) if view.counted else ""
+            return
         self.attempt_ids.append(view.id)
+        await self._say_line(score=str(round(view.pron)))
+
+    @rx.event
+    async def move_on(self):
+        """Leave a line the learner did not fully say: keep the partial take, or skip the line."""
+        if self.finished or not self.chosen or not self.holding:
+            return
+        if self.held_attempt:
+            self.attempt_ids.append(self.held_attempt)
+        await self._say_line(score=self.held_score)
+
+    async def _say_line(self, *, score: str) -> None:
         self.transcript.append(
             TranscriptLine(
                 speaker="learner",
@@ -139,7 +170,7 @@ class DialogueState(ScoringState):
                 english=self.chosen_english,
                 syllables=list(self.chosen_syllables),
                 audio="",
-                score=str(round(view.pron)),
+                score=score,
             )
         )
         self._advance(self.chosen_next or None)
@@ -149,12 +180,14 @@ class DialogueState(ScoringState):
     async def _summarise(self) -> None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
+        self.summary_scored = 0
         if user is None or not self.attempt_ids:
             return
         ids = list(self.attempt_ids)
         summary = await run_in_session(
             lambda session: practice.dialogue_summary(session=session, user_id=user.id, attempt_ids=ids)
         )
+        self.summary_scored = summary.attempts
         self.summary_pron = round(summary.average_pron or 0)
         self.summary_tone = round(summary.average_tone or 0)
         self.weakest = [

@@ -26,17 +26,17 @@ class HomeState(rx.State):
     goal_percent: int = 0
     weakest_tone: str = ""
     tone_rows: list[dict[str, Any]] = []
-    pair_rows: list[dict[str, str]] = []
-    chart: list[dict[str, Any]] = []
+    pair_rows: rx.Field[list[dict[str, str]]] = rx.field(default_factory=list)
+    chart: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         if user is None:
             return None
 
-        def _load(session):  # type: ignore[no-untyped-def]
+        def _load(session):
             summary = practice.home_summary(session=session, user_id=user.id, user_timezone=user.timezone)
             stats = practice.tone_stats(session=session, user_id=user.id)
             points = practice.accuracy_over_time(

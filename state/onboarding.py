@@ -209,7 +209,7 @@ class OnboardingState(ScoringState):
         self.step = "done"
 
     @rx.event
-    async def finish(self):  # type: ignore[no-untyped-def]
+    async def finish(self):
         user_id = await self._user_id()
         if user_id is None:
             return None

@@ -140,6 +140,8 @@ class ScoringState(rx.State):
     status: str = "idle"
     error: str = ""
     mic_error: str = ""
+    plan_limited: bool = False
+    """The last refusal was a plan limit (402): the page offers the upgrade path."""
     has_result: bool = False
     attempt_id: int = 0
     pron: int = 0
@@ -214,7 +216,8 @@ class ScoringState(rx.State):
             self.mic_error = code
             self.error = ""
             return
-        self.error = str(message)[:300] or "Something went wrong while scoring. Your take is kept; try again."
+        self.plan_limited = code in ("daily_limit", "plan_required")  # billing (issue 12)
+        self.error = str(message)[:400] or "Something went wrong while scoring. Your take is kept; try again."
 
     @rx.event
     def on_status(self, status: str) -> None:
@@ -229,7 +232,8 @@ class LearnState(rx.State):
     dialogues: list[dict[str, Any]] = []
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
+        locked = await _locked_units(self)  # billing (issue 12): mark what needs Plus
         self.units = [
             {
                 "id": unit.id,
@@ -237,6 +241,7 @@ class LearnState(rx.State):
                 "description": unit.description,
                 "count": len(unit.phrases),
                 "href": f"{routes.PRACTICE}?unit={unit.id}",
+                "locked": unit.id in locked,
             }
             for unit in curriculum.list_units()
         ]
@@ -246,9 +251,20 @@ class LearnState(rx.State):
                 "title": d.title,
                 "scenario": d.scenario,
                 "href": f"{routes.DIALOGUE}?id={d.id}",
+                "locked": d.unit in locked,
             }
             for d in curriculum.list_dialogues()
         ]
+
+
+async def _locked_units(state: rx.State) -> frozenset[str]:
+    """Billing (issue 12): the units the signed-in learner's plan does not include."""
+    from sayzhong.billing.entitlements import locked_unit_ids
+
+    user = await (await state.get_state(SessionState)).current_user()
+    if user is None:
+        return frozenset()
+    return await run_in_session(lambda s: locked_unit_ids(session=s, user_id=user.id))
 
 
 DRILL_UNITS = {
@@ -323,7 +339,7 @@ class PracticeState(ScoringState):
         self.clear_result()
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         params = self.router.url.query_parameters
         unit_id = str(params.get("unit", ""))[:80]
         try:
@@ -341,6 +357,10 @@ class PracticeState(ScoringState):
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
         self._show(start)
+        if unit_id in await _locked_units(self):  # billing (issue 12): say so before any recording
+            from sayzhong.billing.entitlements import locked_unit_message
+
+            self.error, self.plan_limited = locked_unit_message(unit_id), True
 
     @rx.event
     def next_item(self) -> None:
@@ -361,7 +381,7 @@ class ReviewState(PracticeState):
     empty: bool = False
 
     @rx.event
-    async def load(self) -> None:  # type: ignore[override]
+    async def load(self) -> None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
         if user is None:

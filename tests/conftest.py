@@ -20,17 +20,24 @@ from sqlmodel import Session, SQLModel, create_engine
 from sayzhong import settings as settings_mod
 from sayzhong.db import dispose_engines
 from sayzhong.models import load_all_models
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, ProfileFactory, UserFactory
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settings_mod.Settings]:
-    """Test settings on an empty database of their own: a SQLite file, or a fresh PostgreSQL schema."""
+def settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[settings_mod.Settings]:
+    """Test settings on an empty database of their own: a SQLite file, or a fresh PostgreSQL schema.
+
+    A unit test not marked `db` gets a database that cannot be opened, so "unit = pure" is checked.
+    """
     monkeypatch.setenv("ENV", "test")
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     db_url = os.environ.get("SAYZHONG_TEST_DATABASE_URL")
     schema = None
-    if db_url:
+    if _is_pure_unit_test(request.node):
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'no-database-in-unit-tests' / 'x.db'}")
+    elif db_url:
         schema = f"t_{uuid.uuid4().hex[:16]}"
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -45,6 +52,10 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[settin
     if db_url and schema:
         with psycopg.connect(db_url, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _is_pure_unit_test(item: pytest.Item) -> bool:
+    return "/tests/unit/" in str(getattr(item, "path", "")) and item.get_closest_marker("db") is None
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +103,18 @@ def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
 def make_user(db_session: Session) -> UserFactory:
     """Users built through the accounts service in this test's session (see tests/factories.py)."""
     return UserFactory(db_session)
+
+
+@pytest.fixture
+def make_attempt(db_session: Session) -> AttemptFactory:
+    """Attempts scored through the practice service in this test's session (see tests/factories.py)."""
+    return AttemptFactory(db_session)
+
+
+@pytest.fixture
+def make_profile(db_session: Session) -> ProfileFactory:
+    """Speaker profiles stored through the practice service in this test's session."""
+    return ProfileFactory(db_session)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '13a5c0e1d2f3'
-down_revision: str | None = '32ec421d5d4c'
+down_revision: str | None = '20261130_12'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,7 +14,8 @@ import sys
 from typing import Any
 
 from sayzhong.accounts.passwords import check_password_policy
-from sayzhong.accounts.service import create_admin, find_user_by_email, normalize_email
+from sayzhong.accounts.staff import create_admin
+from sayzhong.accounts.users import find_user_by_email, normalize_email
 from sayzhong.db import session_scope
 from sayzhong.errors import SayZhongError
 
@@ -32,6 +33,19 @@ def register_cli(sub: Any) -> None:
         help="read the new account's password from the first line of standard input",
     )
     parser.set_defaults(handler=_create_admin_command)
+
+    reset = sub.add_parser(
+        "reset-two-factor",
+        help="remove a user's authenticator and recovery codes (lost phone); ends their sessions",
+        description=(
+            "Staff 2FA recovery: after checking who is asking (see docs/operations.md), remove the "
+            "account's authenticator app and recovery codes and sign it out everywhere. A staff "
+            "member then enrols a new app before any staff page opens. Audited as two_factor.disabled."
+        ),
+    )
+    reset.add_argument("email", metavar="EMAIL")
+    reset.add_argument("--reason", required=True, help="why (ticket number, who verified the person)")
+    reset.set_defaults(handler=_reset_two_factor_command)
 
 
 def _generated_password() -> str:
@@ -77,4 +91,23 @@ def _create_admin_command(args: argparse.Namespace) -> int:
         print(
             f"{result.user.email} is now an administrator (existing account, password unchanged).", file=out
         )
+    return 0
+
+
+def _reset_two_factor_command(args: argparse.Namespace) -> int:
+    from sayzhong.accounts.two_factor import reset_two_factor
+
+    try:
+        with session_scope() as session:
+            user = find_user_by_email(session=session, email=args.email)
+            if user is None:
+                raise SayZhongError("No account uses that e-mail address.")
+            if not user.two_factor_enabled:
+                print(f"{user.email} does not use two-factor sign-in; nothing to reset.")
+                return 0
+            reset_two_factor(session=session, user_id=user.id, reason=args.reason)
+    except SayZhongError as exc:
+        print(f"reset-two-factor: {exc.user_message}", file=sys.stderr)
+        return 1
+    print(f"Two-factor sign-in reset for {user.email}; all their sessions were ended.")
     return 0

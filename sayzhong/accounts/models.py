@@ -1,4 +1,4 @@
-"""Account tables: users, server-side sessions, sign-in attempts, reset tokens and OIDC links.
+"""Account tables: users, sessions, sign-in attempts, reset and verification tokens, OIDC links, 2FA.
 
 Secrets that act as bearer credentials (session tokens, reset tokens, OIDC state) are stored only
 as SHA-256 hex digests, so a database leak does not hand out working sessions or reset links.
@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 from sayzhong.db import utcnow
 
 
-def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
@@ -35,6 +35,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     password_changed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    two_factor_enabled: bool = Field(default=False)
+    """True once an authenticator app is confirmed (TwoFactorCredential); sign-in then asks for a code."""
 
 
 class UserSession(SQLModel, table=True):
@@ -111,3 +113,63 @@ class OidcLoginState(SQLModel, table=True):
     link_user_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="CASCADE")
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
     expires_at: datetime = Field(sa_column=_utc_column(index=True))
+
+
+# --- e-mail verification and two-factor sign-in ----------------------------------------------------
+
+
+class EmailVerificationToken(SQLModel, table=True):
+    """One e-mailed verification link: signed, single-use, expiring; only its SHA-256 is kept."""
+
+    __tablename__ = "email_verification_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    email: str = Field(max_length=320)
+    """The address the link was sent to: a link for an address the account no longer uses is void."""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class TwoFactorCredential(SQLModel, table=True):
+    """A user's TOTP authenticator (RFC 6238); the secret is encrypted (Fernet, key from SECRET_KEY)."""
+
+    __tablename__ = "two_factor_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", unique=True, index=True, ondelete="CASCADE")
+    secret_encrypted: str = Field(max_length=512)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    confirmed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    """None while enrolment waits for the first correct code."""
+    last_used_step: int | None = Field(default=None)
+    """The 30-second time step of the last accepted code: that code (and older ones) cannot be replayed."""
+
+
+class TwoFactorRecoveryCode(SQLModel, table=True):
+    """One-time recovery codes, shown once; only their SHA-256 is kept."""
+
+    __tablename__ = "two_factor_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class TwoFactorChallenge(SQLModel, table=True):
+    """The half-finished sign-in between a correct password (or provider answer) and the code."""
+
+    __tablename__ = "two_factor_challenge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    auth_method: str = Field(default="password", max_length=20)
+    failures: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
+    expires_at: datetime = Field(sa_column=_utc_column(index=True))
+    used_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))

@@ -25,7 +25,8 @@ from sayzhong.accounts.access import Role
 from sayzhong.accounts.models import OidcIdentity, OidcLoginState, User
 from sayzhong.accounts.ports import OidcProvider, VerifiedIdentity
 from sayzhong.accounts.schemas import SignInResult, UserInfo
-from sayzhong.accounts.service import normalize_email
+from sayzhong.accounts.sign_in import second_factor_required
+from sayzhong.accounts.users import normalize_email
 from sayzhong.audit import record_audit
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ServiceUnavailableError, ValidationError
@@ -321,6 +322,21 @@ def complete_oidc_login(
         )
         return SignInResult(error=exc)
     assert user.id is not None
+    if identity.email_verified and not user.email_verified and _normalised_email(identity) == user.email:
+        # The provider vouches for the very address this account uses: that counts as verified.
+        user.email_verified = True
+        session.add(user)
+        session.flush()
+        record_audit(
+            session=session,
+            action="email.verified",
+            actor_id=user.id,
+            target=f"user:{user.id}",
+            ip=ip,
+            detail={"via": "oidc", "issuer": identity.issuer},
+        )
+    if user.two_factor_enabled:
+        return second_factor_required(session=session, user=user, method="oidc", ip=ip)
     token = sessions_mod.create_session(
         session=session,
         user_id=user.id,

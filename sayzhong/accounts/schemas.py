@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sayzhong.accounts.access import STAFF_ROLES, Role
 from sayzhong.accounts.models import User, UserSession
 from sayzhong.db import as_utc
-from sayzhong.errors import SayZhongError
+from sayzhong.errors import AuthenticationError, SayZhongError
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,7 @@ class UserInfo:
     email_verified: bool
     has_password: bool
     created_at: datetime
+    two_factor_enabled: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -44,6 +45,7 @@ class UserInfo:
             email_verified=row.email_verified,
             has_password=row.password_hash is not None,
             created_at=as_utc(row.created_at),
+            two_factor_enabled=row.two_factor_enabled,
         )
 
 
@@ -95,15 +97,31 @@ class SignInResult:
     user: UserInfo | None = None
     token: str | None = None
     error: SayZhongError | None = None
+    two_factor_challenge: str | None = None
+    """Set instead of `token` when the account uses two-factor sign-in: the password (or provider)
+    was right, and `sayzhong.accounts.two_factor.complete_two_factor_sign_in` must see a code for
+    this challenge before a session exists."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.error is None and self.two_factor_challenge is not None
+
     def unwrap(self) -> tuple[UserInfo, str]:
-        """Return (user, raw session token) or raise the error. Call it after committing."""
+        """Return (user, raw session token) or raise the error. Call it after committing.
+
+        A sign-in still waiting for its second factor raises AuthenticationError (code
+        `two_factor_required`), so a caller that forgets the second step fails closed.
+        """
         if self.error is not None:
             raise self.error
+        if self.two_factor_challenge is not None:
+            raise AuthenticationError(
+                "Enter the code from your authenticator app to finish signing in.", code="two_factor_required"
+            )
         assert self.user is not None and self.token is not None
         return self.user, self.token
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from sayzhong.analytics.models import AnalyticsEvent
 
@@ -24,3 +24,9 @@ class DatabaseAnalyticsSink:
 
     def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
         self._session.add(AnalyticsEvent(event=event, distinct_id=distinct_id, properties=dict(properties)))
+
+    def delete_person(self, *, distinct_id: str) -> int:
+        result = self._session.exec(
+            delete(AnalyticsEvent).where(col(AnalyticsEvent.distinct_id) == distinct_id)
+        )
+        return int(result.rowcount or 0)

@@ -13,3 +13,7 @@ from typing import Any, Protocol
 
 class AnalyticsSink(Protocol):
     def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None: ...
+
+    def delete_person(self, *, distinct_id: str) -> int:
+        """Erasure: delete everything the sink holds for this distinct id (PostHog: person deletion)."""
+        ...

@@ -1,67 +1,85 @@
 """JSON error bodies for the API: `{"error": {"code": "...", "message": "..."}}`.
 
-Every `SayZhongError` keeps its own stable code and user message. Protocol-level failures get the
-codes below, listed once here so the OpenAPI document and the docs cannot drift from the routes.
+Every failure the API answers is a `SayZhongError` subclass carrying its code, HTTP status and
+message. The OpenAPI document lists, per operation, the codes of the classes that operation declares
+(see `sayzhong.api.operations`), so the document's codes are these classes' codes, never a hand list.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from http import HTTPStatus
 
 from starlette.responses import JSONResponse
 
-from sayzhong.errors import RateLimitedError, SayZhongError
-
-# Stable codes for protocol-level errors (HTTP status -> (code, message)).
-HTTP_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("bad_request", "The request could not be understood."),
-    401: ("unauthenticated", "Send a valid access token in the Authorization header."),
-    403: ("forbidden", "This access token is not allowed to do that."),
-    404: ("not_found", "There is nothing at this address."),
-    405: ("method_not_allowed", "This address does not accept that method."),
-    409: ("conflict", "The request conflicts with one still being processed. Try again in a moment."),
-    413: ("payload_too_large", "The upload is too large."),
-    415: ("unsupported_media_type", "Send the recording as audio (WAV, MP3, FLAC, Ogg, WebM or M4A)."),
-    422: ("invalid_input", "Some of the information sent is not valid."),
-    429: ("rate_limited", "Too many requests. Wait a moment and try again."),
-    500: ("internal_error", "Something went wrong on our side. Please try again."),
-    503: ("unavailable", "This service is temporarily unavailable. Please try again shortly."),
-}
+from sayzhong.api.views import ErrorBody, ErrorDetail, to_json
+from sayzhong.errors import InternalError, NotFoundError, RateLimitedError, SayZhongError, ValidationError
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class ApiError(SayZhongError):
-    """A protocol-level failure raised inside the API layer (bad header, wrong media type, …)."""
+class UnknownPathError(NotFoundError):
+    """No route matches (also a path parameter of the wrong shape, e.g. `/attempts/abc`)."""
 
-    def __init__(self, status: int, message: str | None = None, *, code: str | None = None) -> None:
-        default_code, default_message = HTTP_ERRORS.get(status, HTTP_ERRORS[400])
+    code = "not_found"
+    default_message = "There is nothing at this address."
+
+
+class MethodNotAllowedError(SayZhongError):
+    code = "method_not_allowed"
+    http_status = 405
+    default_message = "This address does not accept that method."
+
+
+class ItemIdMissingError(ValidationError):
+    code = "item_id_missing"
+    http_status = 422
+    default_message = "Say which item was practised (X-Item-Id header)."
+
+
+class MultipartInvalidError(ValidationError):
+    code = "multipart_invalid"
+    http_status = 422
+    default_message = "The form upload could not be read."
+
+
+class AudioMissingError(ValidationError):
+    code = "audio_missing"
+    http_status = 422
+    default_message = "Put the recording in a form field named “audio”."
+
+
+class HttpStatusError(SayZhongError):
+    """Any other status Starlette raises on its own (not declared by an operation)."""
+
+    def __init__(self, status: int) -> None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
         self.http_status = status
-        self.headers: dict[str, str] = {}
-        super().__init__(message or default_message, code=code or default_code)
+        super().__init__(f"{phrase}.", code=phrase.lower().replace(" ", "_").replace("-", "_"))
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def protocol_error(status: int) -> SayZhongError:
+    """The error for a status Starlette's router raised (unknown path, wrong method, …)."""
+    if status == 404:
+        return UnknownPathError()
+    if status == 405:
+        return MethodNotAllowedError()
+    return HttpStatusError(status)
 
 
-def error_response(
-    status: int, code: str | None = None, message: str | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    default_code, default_message = HTTP_ERRORS.get(status, HTTP_ERRORS[500])
-    return JSONResponse(
-        error_body(code or default_code, message or default_message),
-        status_code=status,
-        headers={**NO_STORE, **(headers or {})},
-    )
-
-
-def response_for(exc: SayZhongError) -> JSONResponse:
-    """The JSON response for a domain or API error, with the headers its status calls for."""
+def error_response(exc: SayZhongError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The JSON response for an error, with the headers its status calls for."""
     status = int(getattr(exc, "http_status", 400) or 400)
-    headers: dict[str, str] = dict(getattr(exc, "headers", {}) or {})
+    extra: dict[str, str] = {**dict(getattr(exc, "headers", {}) or {}), **(headers or {})}
     if isinstance(exc, RateLimitedError):
-        headers["Retry-After"] = str(max(1, int(exc.retry_after_s)))
+        extra["Retry-After"] = str(max(1, int(exc.retry_after_s)))
     if status == 401:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="sayzhong"')
-    return error_response(status, exc.code, exc.user_message, headers)
+        extra.setdefault("WWW-Authenticate", 'Bearer realm="sayzhong"')
+    body = ErrorBody(error=ErrorDetail(code=exc.code, message=exc.user_message))
+    return JSONResponse(to_json(ErrorBody, body), status_code=status, headers={**NO_STORE, **extra})
+
+
+def internal_error_response() -> JSONResponse:
+    return error_response(InternalError())

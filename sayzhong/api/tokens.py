@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import users
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.api.models import ApiToken
 from sayzhong.audit import record_audit
@@ -51,6 +51,11 @@ _RAW_TOKEN = re.compile(r"^szp_[A-Za-z0-9_-]{20,100}$")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 TokenStatus = Literal["active", "expired", "revoked"]
+
+
+class TokenMissingError(AuthenticationError):
+    code = "token_missing"
+    default_message = "Send your access token in the Authorization header: “Bearer szp_…”."
 
 
 class TokenInvalidError(AuthenticationError):
@@ -172,7 +177,7 @@ def create_token(
     ip: str | None = None,
 ) -> tuple[TokenInfo, str]:
     """Create a token for the user. Returns (info, raw token); show the raw token once, then forget it."""
-    user = accounts.get_user(session=session, user_id=user_id)  # NotFoundError for unknown users
+    user = users.get_user(session=session, user_id=user_id)  # NotFoundError for unknown users
     clean_name = _clean_name(name)
     clean_scopes = _clean_scopes(scopes)
     if (
@@ -290,11 +295,10 @@ def purge_ended_tokens(*, session: Session, older_than: timedelta = TOKEN_RETENT
 
 
 def authenticate_token(*, session: Session, token: str | None) -> TokenAuth:
-    """Resolve a raw bearer token, or raise a `TokenInvalidError`/`TokenExpiredError`/`TokenRevokedError`."""
+    """Resolve a raw bearer token, or raise `TokenMissingError`, `TokenInvalidError`, `TokenExpiredError`
+    or `TokenRevokedError`."""
     if not token:
-        raise AuthenticationError(
-            "Send your access token in the Authorization header: “Bearer szp_…”.", code="token_missing"
-        )
+        raise TokenMissingError()
     if not _RAW_TOKEN.match(token):
         raise TokenInvalidError()
     row = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == hash_token(token))).first()
@@ -306,7 +310,7 @@ def authenticate_token(*, session: Session, token: str | None) -> TokenAuth:
     if info.status == "expired":
         raise TokenExpiredError()
     try:
-        user = accounts.get_user(session=session, user_id=row.user_id)
+        user = users.get_user(session=session, user_id=row.user_id)
     except NotFoundError:
         raise TokenInvalidError() from None
     now = utcnow()

@@ -75,7 +75,7 @@ def summarise(curriculum: Curriculum, report: CheckReport | None = None) -> str:
         f"{len(drills.sandhi)} sandhi words",
         f"  speakable items: {len(speakable_items(curriculum))}",
     ]
-    if report is not None and report.accepted:
+    if report is not None and report.engine_checked:
         lines.append(f"  reviewed disagreements with the engine accepted: {len(report.accepted)}")
         lines.extend(
             f"    {d.id} syllable {d.syllable}: {d.content} (engine {d.engine})" for d in report.accepted

@@ -21,6 +21,16 @@ from sayzhong.curriculum.models import (
 from sayzhong.errors import NotFoundError
 
 
+class UnitNotFoundError(NotFoundError):
+    code = "unit_not_found"
+    default_message = "That lesson does not exist."
+
+
+class ItemNotFoundError(NotFoundError):
+    code = "item_not_found"
+    default_message = "That practice item does not exist."
+
+
 @dataclass(frozen=True, slots=True)
 class _Index:
     units: dict[str, Unit]
@@ -49,7 +59,7 @@ def list_units() -> tuple[Unit, ...]:
 def get_unit(unit_id: str) -> Unit:
     unit = _index().units.get(unit_id)
     if unit is None:
-        raise NotFoundError("That lesson does not exist.", code="unit_not_found")
+        raise UnitNotFoundError()
     return unit
 
 
@@ -94,7 +104,7 @@ def get_item(item_id: str) -> SpeakableItem:
     """Any speakable item: a phrase id, a drill id, or `<dialogue id>.<line id>`."""
     item = _index().items.get(item_id)
     if item is None:
-        raise NotFoundError("That practice item does not exist.", code="item_not_found")
+        raise ItemNotFoundError()
     return item
 
 

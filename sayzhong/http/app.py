@@ -22,9 +22,11 @@ from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import SayZhongError
 from sayzhong.http.security import SecurityHeadersMiddleware, is_same_origin, origin_of
 from sayzhong.http.session_cookie import (
+    TWO_FACTOR_COOKIE,
     clear_session_cookie,
     read_ticket,
     set_session_cookie,
+    set_two_factor_cookie,
     token_from_cookie_header,
 )
 from sayzhong.settings import Settings, get_settings
@@ -65,7 +67,7 @@ async def readyz(_request: Request) -> Response:
 
 
 async def auth_session(request: Request) -> Response:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -77,17 +79,18 @@ async def auth_session(request: Request) -> Response:
 
     def _valid(tok: str) -> bool:
         with session_scope() as session:
-            return accounts.resolve_session(session=session, token=tok) is not None
+            return sign_in.resolve_session(session=session, token=tok) is not None
 
     if token is None or not await asyncio.to_thread(_valid, token):
         return _app_redirect(settings, routes.SIGN_IN, error="expired")
     response = _app_redirect(settings, next_path)
     set_session_cookie(response, settings, token)
+    response.delete_cookie(TWO_FACTOR_COOKIE, path="/")  # a finished second step leaves no challenge
     return response
 
 
 async def auth_sign_out(request: Request) -> Response:
-    from sayzhong.accounts import service as accounts
+    from sayzhong.accounts import sign_in
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -96,7 +99,7 @@ async def auth_sign_out(request: Request) -> Response:
 
     def _sign_out(tok: str) -> None:
         with session_scope() as session:
-            accounts.sign_out(session=session, token=tok)
+            sign_in.sign_out(session=session, token=tok)
 
     if token:
         await asyncio.to_thread(_sign_out, token)
@@ -156,7 +159,8 @@ async def oidc_callback(request: Request) -> Response:
     browser_state = request.cookies.get(OIDC_STATE_COOKIE)
     current = token_from_cookie_header(settings, request.headers.get("cookie"))
 
-    def _complete() -> str:
+    def _complete() -> tuple[str, bool]:
+        """(session token, False), or (2FA challenge, True) when the account asks for a code."""
         with session_scope() as session:
             result = oidc.complete_oidc_login(
                 session=session,
@@ -169,32 +173,44 @@ async def oidc_callback(request: Request) -> Response:
                 current_token=current,
             )
         # Committed above (failed attempts and audit rows included); now raise or return.
-        return result.unwrap()[1]
+        if result.needs_second_factor:
+            assert result.two_factor_challenge is not None
+            return result.two_factor_challenge, True
+        return result.unwrap()[1], False
 
     try:
-        token = await asyncio.to_thread(_complete)
+        token, needs_code = await asyncio.to_thread(_complete)
     except SayZhongError as exc:
         response = _app_redirect(settings, routes.SIGN_IN, error=exc.code)
     except Exception:
         log.exception("OIDC callback failed")
         response = _app_redirect(settings, routes.SIGN_IN, error="oidc_unavailable")
     else:
-        response = _app_redirect(settings, routes.HOME)
-        set_session_cookie(response, settings, token)
+        if needs_code:
+            response = _app_redirect(settings, routes.SIGN_IN, step="code")
+            set_two_factor_cookie(response, settings, token)
+        else:
+            response = _app_redirect(settings, routes.HOME)
+            set_session_cookie(response, settings, token)
     response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
     return response
 
 
 def create_http_app() -> Starlette:
-    from sayzhong.api.routes import api_routes
+    from sayzhong import wiring
+    from sayzhong.api.app import api_routes
+    from sayzhong.http.billing import billing_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.support import support_routes
+    from sayzhong.http.privacy import privacy_routes
 
     return Starlette(
         routes=[
-            *api_routes(),
+            *api_routes(wiring.get_api_limits(get_settings())),
             *practice_routes(),
             *support_routes(),
+            *privacy_routes(),
+            *billing_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),
             Route(routes.AUTH_SESSION, auth_session, methods=["POST"]),
@@ -212,4 +228,18 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         backend_origin=settings.backend_url.rstrip("/"),
         hsts=settings.app_url.startswith("https://"),
         extra_form_targets=tuple(o for o in (origin_of(settings.oidc_issuer),) if o),
+        payment_origins=_payment_origins(settings),
     )
+
+
+def _payment_origins(settings: Settings) -> tuple[str, ...]:
+    """Stripe.js, the Stripe API and Stripe's 3-D Secure frames — only when payments are configured."""
+    from sayzhong.wiring import stripe_configured
+
+    if not stripe_configured(settings):
+        return ()
+    api = settings.stripe_api_base or "https://api.stripe.com"
+    found: tuple[str, ...] = (origin_of(settings.stripe_js_url), origin_of(api))
+    if not settings.stripe_api_base:
+        found += ("https://hooks.stripe.com",)
+    return tuple(o for o in dict.fromkeys(found) if o)

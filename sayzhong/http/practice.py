@@ -18,8 +18,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import sign_in
 from sayzhong.accounts.schemas import UserInfo
+from sayzhong.billing.entitlements import guard_take
 from sayzhong.db import MAX_DB_ID, session_scope
 from sayzhong.errors import (
     AuthenticationError,
@@ -79,7 +80,7 @@ def _require_same_origin(request: Request) -> None:
 def _current_user(request: Request) -> UserInfo:
     token = token_from_cookie_header(get_settings(), request.headers.get("cookie"))
     with session_scope() as session:
-        info = accounts.resolve_session(session=session, token=token)
+        info = sign_in.resolve_session(session=session, token=token)
     if info is None:
         raise AuthenticationError("Your session has ended. Please sign in again — your take is kept.")
     return info.user
@@ -115,6 +116,17 @@ async def upload_attempt(request: Request) -> Response:
     if not item_id:
         raise NotFoundError("Which phrase was this take for? Reload the page and try again.")
     audio = await read_limited_body(request, settings.max_audio_bytes)
+    # Billing (issue 12): locked item or daily limit -> 402 (a limited take is kept as a held take);
+    # otherwise the engine the plan allows (Azure is a Plus feature).
+    engine = await asyncio.to_thread(
+        guard_take,
+        user_id=user.id,
+        item_id=item_id,
+        mode=mode,
+        audio=audio,
+        content_type=content_type,
+        idempotency_key=key,
+    )
 
     def _score() -> int:
         with session_scope() as session:
@@ -126,6 +138,7 @@ async def upload_attempt(request: Request) -> Response:
                 content_type=content_type,
                 mode=mode,
                 idempotency_key=key,
+                engine=engine,
             )
             return view.id
 

@@ -57,8 +57,8 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
-def token_from_cookie_header(settings: Settings, cookie_header: str | None) -> str | None:
-    """Parse the raw Cookie header (as Reflex exposes it to event handlers) for the session token."""
+def _cookie_value(cookie_header: str | None, name: str) -> str | None:
+    """One cookie from a raw Cookie header (as Reflex exposes it to event handlers); None if absent."""
     if not cookie_header:
         return None
     from http.cookies import CookieError, SimpleCookie
@@ -68,7 +68,35 @@ def token_from_cookie_header(settings: Settings, cookie_header: str | None) -> s
         jar.load(cookie_header)
     except CookieError:
         return None
-    morsel = jar.get(settings.session_cookie_name)
+    morsel = jar.get(name)
     if morsel is None or not morsel.value or len(morsel.value) > 200:
         return None
     return morsel.value
+
+
+def token_from_cookie_header(settings: Settings, cookie_header: str | None) -> str | None:
+    """Parse the raw Cookie header (as Reflex exposes it to event handlers) for the session token."""
+    return _cookie_value(cookie_header, settings.session_cookie_name)
+
+
+# --- the pending second sign-in step after "Sign in with …" (issue 9) ----------------------------
+
+TWO_FACTOR_COOKIE = "sz_2fa"
+TWO_FACTOR_COOKIE_MAX_AGE_S = 300
+
+
+def set_two_factor_cookie(response: Response, settings: Settings, challenge: str) -> None:
+    """The provider said yes but the account uses 2FA: the sign-in page reads this challenge."""
+    response.set_cookie(
+        TWO_FACTOR_COOKIE,
+        challenge,
+        max_age=TWO_FACTOR_COOKIE_MAX_AGE_S,
+        httponly=True,
+        secure=cookie_is_secure(settings),
+        samesite="lax",
+        path="/",
+    )
+
+
+def two_factor_cookie(cookie_header: str | None) -> str | None:
+    return _cookie_value(cookie_header, TWO_FACTOR_COOKIE)

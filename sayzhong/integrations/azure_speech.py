@@ -139,7 +139,7 @@ def parse_result(result: Any) -> dict[str, Any]:
     problem = result_problem(data)
     if problem is not None:
         raise AssessorUnavailableError("malformed_result", problem)
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _score_problem(value: Any, where: str, *, required: bool) -> str | None:

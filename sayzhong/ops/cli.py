@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import secrets
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import staff, users
 from sayzhong.db import session_scope
 from sayzhong.settings import get_settings
 
@@ -20,10 +20,10 @@ def seed(_args: argparse.Namespace) -> int:
         return 0
     password_file = settings.data_dir / "dev-admin-password.txt"
     with session_scope() as session:
-        if accounts.find_user_by_email(session=session, email=DEV_ADMIN_EMAIL) is not None:
+        if users.find_user_by_email(session=session, email=DEV_ADMIN_EMAIL) is not None:
             return 0
         password = "sz-" + secrets.token_urlsafe(12)
-        accounts.create_admin(session=session, email=DEV_ADMIN_EMAIL, password=password)
+        staff.create_admin(session=session, email=DEV_ADMIN_EMAIL, password=password)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     password_file.write_text(password + "\n")
     password_file.chmod(0o600)
@@ -31,6 +31,6 @@ def seed(_args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("seed", help="create development seed data (an admin account) if missing")
     p.set_defaults(handler=seed)

@@ -16,11 +16,11 @@ from sqlmodel import Field, SQLModel
 from sayzhong.db import utcnow
 
 
-def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
-def _json_column(*, nullable: bool = False) -> Column:  # type: ignore[type-arg]
+def _json_column(*, nullable: bool = False) -> Column:
     return Column(JSON, nullable=nullable)
 
 

@@ -76,7 +76,13 @@ class Assessor(Protocol):
     """`sayzhong.pronunciation.service.assess_pronunciation`, or a stand-in with its signature."""
 
     def __call__(
-        self, *, audio: bytes, text: str, profile: SpeakerProfile | None = None, engine: str = "auto"
+        self,
+        *,
+        audio: bytes,
+        text: str,
+        reading: str | None = None,
+        profile: SpeakerProfile | None = None,
+        engine: str = "auto",
     ) -> dict[str, Any]: ...
 
 
@@ -89,21 +95,31 @@ class AttemptConflictError(SayZhongError):
 
 
 def assess_pronunciation(
-    *, audio: bytes, text: str, profile: SpeakerProfile | None = None, engine: str = "auto"
+    *,
+    audio: bytes,
+    text: str,
+    reading: str | None = None,
+    profile: SpeakerProfile | None = None,
+    engine: str = "auto",
 ) -> dict[str, Any]:
     """The real engine, imported on first use (it loads a model; keep it out of import time)."""
     module = importlib.import_module("sayzhong.pronunciation.service")
     result: dict[str, Any] = module.assess_pronunciation(
-        audio=audio, text=text, profile=profile, engine=engine
+        audio=audio, text=text, reading=reading, profile=profile, engine=engine
     )
     return result
+
+
+class AttemptNotFoundError(NotFoundError):
+    code = "attempt_not_found"
+    default_message = "That attempt does not exist."
 
 
 def _attempt_row(session: Session, user_id: int, attempt_id: int) -> Attempt:
     # One access check for every read: another learner's attempt is indistinguishable from none.
     row = session.exec(select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == user_id)).first()
     if row is None:
-        raise NotFoundError("That attempt does not exist.", code="attempt_not_found")
+        raise AttemptNotFoundError()
     return row
 
 
@@ -175,7 +191,8 @@ def score_attempt(
     profile = get_speaker_profile(session=session, user_id=user_id)
     text = item.hanzi
 
-    result = json_safe(assessor(audio=audio, text=text, profile=profile, engine=engine))
+    # Scored against the content's reviewed pinyin: its tones are the ones the learner was shown.
+    result = json_safe(assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine))
     parsed = parse_result(result)
     now = now or utcnow()
 
@@ -341,8 +358,12 @@ def dialogue_summary(*, session: Session, user_id: int, attempt_ids: list[int]) 
     )
     if len(rows) != len(ids):
         raise NotFoundError("Some of those attempts do not exist.", code="attempt_not_found")
+    # Takes of another phrase (or silence) are kept for replay but say nothing about the learner's
+    # pronunciation: they are left out of the averages, as they are from statistics and review.
+    rows = [r for r in rows if parse_result(r.result_json or {}).counted]
     if not rows:
         return DialogueSummary(0, 0.0, 0.0, 0.0, 0.0, None, ())
+    ids = [r.id for r in rows if r.id is not None]
     tones = [r.tone_score for r in rows if r.tone_score is not None]
     item_of = {r.id: r.item_id for r in rows}
     syllables = session.exec(
@@ -443,6 +464,7 @@ __all__ = [
     "MODES",
     "Assessor",
     "AttemptConflictError",
+    "AttemptNotFoundError",
     "AttemptSummary",
     "AttemptView",
     "CalibrationPrompt",

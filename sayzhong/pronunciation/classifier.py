@@ -223,3 +223,87 @@ def train_network(
                 sh = s[k] / (1 - b2**step)
                 params[k] = params[k] - lr * mh / (np.sqrt(sh) + eps)
     return Network(mean, std, params["w1"], params["b1"], params["w2"], params["b2"])
+
+
+# --- reproduction check (used by scripts/train_tone_model.py --check and its test) ---------------
+
+# Retraining with the same seeds gives the same weights on one machine and library build, but not
+# bit for bit across CPUs: BLAS kernels sum in different orders, and 40 epochs of Adam carry those
+# last-bit differences forward. So a retrained model is compared with the committed one within
+# these tolerances, and its predictions on the benchmark recordings decide.
+WEIGHT_RTOL = 0.10
+"""Largest allowed relative L2 difference of any network's weights (‖a - b‖ / ‖a‖)."""
+THRESHOLD_ATOL = 0.03
+"""Largest allowed difference of a verdict threshold (a probability)."""
+PROBABILITY_ATOL = 0.02
+"""Largest allowed mean |ΔP(tone)| on the benchmark syllables."""
+MIN_TOP1_AGREEMENT = 0.98
+"""Share of benchmark syllables whose most likely tone must be the same."""
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    max_weight_rdiff: float
+    max_threshold_diff: float
+    mean_probability_diff: float
+    top1_agreement: float
+    n_benchmark: int
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        if self.max_weight_rdiff > WEIGHT_RTOL:
+            found.append(f"weights differ by {self.max_weight_rdiff:.3f} (relative; allowed {WEIGHT_RTOL})")
+        if self.max_threshold_diff > THRESHOLD_ATOL:
+            found.append(f"a threshold differs by {self.max_threshold_diff:.4f} (allowed {THRESHOLD_ATOL})")
+        if self.mean_probability_diff > PROBABILITY_ATOL:
+            found.append(
+                f"benchmark probabilities differ by {self.mean_probability_diff:.4f} on average "
+                f"(allowed {PROBABILITY_ATOL})"
+            )
+        if self.top1_agreement < MIN_TOP1_AGREEMENT:
+            found.append(
+                f"top-1 tone agrees on {self.top1_agreement:.1%} of {self.n_benchmark} benchmark syllables "
+                f"(needs {MIN_TOP1_AGREEMENT:.0%})"
+            )
+        return found
+
+    @property
+    def reproduced(self) -> bool:
+        return not self.problems
+
+
+def compare_models(a: ToneModel, b: ToneModel, benchmark: dict[str, FloatArray]) -> ModelComparison:
+    """Compare two tone models: every network's weights, every threshold, and the predictions of
+    each kind's ensemble on that kind's benchmark features (rows of ``FEATURE_NAMES``)."""
+    rdiffs = []
+    for kind in KINDS:
+        if len(a.nets[kind]) != len(b.nets[kind]):
+            raise ValueError(f"the {kind} ensembles have different sizes")
+        for na, nb in zip(a.nets[kind], b.nets[kind], strict=True):
+            wa = np.concatenate([np.ravel(getattr(na, k)) for k in ("w1", "b1", "w2", "b2")])
+            wb = np.concatenate([np.ravel(getattr(nb, k)) for k in ("w1", "b1", "w2", "b2")])
+            rdiffs.append(float(np.linalg.norm(wa - wb)) / max(float(np.linalg.norm(wa)), 1e-12))
+    keys = set(a.thresholds) | set(b.thresholds)
+    tdiffs = [
+        max(
+            abs(a.thresholds.get(k, Thresholds()).wrong - b.thresholds.get(k, Thresholds()).wrong),
+            abs(a.thresholds.get(k, Thresholds()).correct - b.thresholds.get(k, Thresholds()).correct),
+        )
+        for k in keys
+    ]
+    pdiffs, agree, n = [], 0, 0
+    for kind, x in benchmark.items():
+        if len(x) == 0:
+            continue
+        pa, pb = a.predict(x, kind=kind), b.predict(x, kind=kind)
+        pdiffs.append(np.abs(pa - pb).mean(axis=1))
+        agree += int((pa.argmax(axis=1) == pb.argmax(axis=1)).sum())
+        n += len(x)
+    return ModelComparison(
+        max_weight_rdiff=max(rdiffs, default=0.0),
+        max_threshold_diff=max(tdiffs, default=0.0),
+        mean_probability_diff=float(np.mean(np.concatenate(pdiffs))) if pdiffs else 0.0,
+        top1_agreement=agree / n if n else 1.0,
+        n_benchmark=n,
+    )

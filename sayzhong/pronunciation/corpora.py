@@ -239,14 +239,14 @@ def opus_roundtrip(samples: FloatArray, bitrate: int) -> FloatArray:
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="webm") as out:
         stream = out.add_stream("libopus", rate=48_000)
-        stream.bit_rate = bitrate  # type: ignore[union-attr]
-        stream.layout = "mono"  # type: ignore[union-attr]
+        stream.bit_rate = bitrate
+        stream.layout = "mono"
         pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
         frame.sample_rate = SAMPLE_RATE
-        for packet in stream.encode(frame):  # type: ignore[union-attr]
+        for packet in stream.encode(frame):
             out.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
+        for packet in stream.encode(None):
             out.mux(packet)
     return _decode(buf.getvalue(), 60.0)
 

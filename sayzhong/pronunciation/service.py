@@ -35,11 +35,15 @@ def assess_pronunciation(
     *,
     audio: bytes,
     text: str,
+    reading: str | None = None,
     profile: SpeakerProfile | None = None,
     engine: str = "auto",
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Score ``audio`` read against ``text``; raises TextError / AudioError for unusable input."""
+    """Score ``audio`` read against ``text``; raises TextError / AudioError for unusable input.
+
+    ``reading``: the reviewed numbered pinyin of curriculum content; its tones are the expected ones
+    (see ``text.expected_syllables``). Free text is read by the engine's own lexicon."""
     from sayzhong import wiring
     from sayzhong.errors import ValidationError
     from sayzhong.settings import get_settings
@@ -47,7 +51,7 @@ def assess_pronunciation(
     if engine not in ENGINES:
         raise ValidationError(f"Unknown engine {engine!r}; use one of {', '.join(ENGINES)}.")
     settings = settings or get_settings()
-    expected = expected_syllables(text)
+    expected = expected_syllables(text, reading=reading)
     decoded = decode_audio(audio, max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds)
     offline = OfflineAssessor().assess(audio=decoded, text=text, expected=expected, profile=profile)
     if engine == "offline":

@@ -90,6 +90,11 @@ _NEUTRAL_WORDS: dict[str, tuple[int, ...]] = {
     ).split()
 }
 _NEUTRAL_WORDS.update({"对不起": (1,), "了不起": (1,), "差不多": (1,)})
+# Dictionary words that contain a neutral-tone word (jieba keeps them whole, so the entries above
+# would not see them): 早上好 is zǎoshang hǎo, 昨天晚上 is zuótiān wǎnshang.
+_NEUTRAL_WORDS.update(
+    {"早上好": (1,), "昨天早上": (3,), "昨天晚上": (3,), "每天晚上": (3,), "八日晚上": (3,)}
+)
 
 # AA words that keep both full tones (adverbs etc.); other AA words neutralise the second A.
 _FULL_REDUPLICATIONS = frozenset(
@@ -148,8 +153,13 @@ def _is_word(w: str) -> bool:
 # --- public API ----------------------------------------------------------------------------
 
 
-def expected_syllables(text: str) -> list[ExpectedSyllable]:
+def expected_syllables(text: str, *, reading: str | None = None) -> list[ExpectedSyllable]:
     """Syllables of ``text`` (hanzi, numbered pinyin or tone-marked pinyin) with surface tones.
+
+    ``reading``: the reviewed numbered pinyin of a hanzi text (curriculum content, e.g.
+    ``zao3 shang5 hao3``), one syllable per character with dictionary tones. Its syllables and
+    tones replace the dictionary's before the neutral-tone, 一/不 and sandhi rules run, so content
+    is scored as its reviewers wrote it even where the engine's own reading differs.
 
     Raises ``TextError`` with a message that says what is wrong when the text cannot be read.
     """
@@ -161,8 +171,18 @@ def expected_syllables(text: str) -> list[ExpectedSyllable]:
             "That text is too long. Practise at most 500 characters at a time.", code="text_too_long"
         )
     if _CJK.search(text):
-        return _from_hanzi(text)
+        return _from_hanzi(text, _parse_reading(reading) if reading else None)
     return _from_pinyin(text)
+
+
+def _parse_reading(reading: str) -> list[tuple[str, int]]:
+    syllables = []
+    for token in reading.split():
+        m = re.fullmatch(r"([a-zü:v]+)([1-5])", token.lower().replace("u:", "v").replace("ü", "v"))
+        if not m:
+            raise TextError(f"The reading {reading!r} is not numbered pinyin.", code="reading_invalid")
+        syllables.append((m.group(1), int(m.group(2))))
+    return syllables
 
 
 def tone_mark(pinyin_numbered: str) -> str:
@@ -186,7 +206,7 @@ class _Syl:
     alternatives: tuple[int, ...] = ()
 
 
-def _from_hanzi(text: str) -> list[ExpectedSyllable]:
+def _from_hanzi(text: str, reviewed: list[tuple[str, int]] | None = None) -> list[ExpectedSyllable]:
     from pypinyin import Style, lazy_pinyin
 
     stray = [ch for ch in text if not (_CJK.match(ch) or ch.isspace() or ch in _PUNCT)]
@@ -228,7 +248,15 @@ def _from_hanzi(text: str) -> list[ExpectedSyllable]:
                 syls.append(_Syl(ch, base, tone, tone, word_index, phrase_index))
             word_index += 1
 
-    _apply_neutral_words(syls, words)
+    if reviewed is not None:
+        if len(reviewed) != len(syls):
+            raise TextError(
+                f"The reading has {len(reviewed)} syllables but the text has {len(syls)} characters.",
+                code="reading_mismatch",
+            )
+        for syl, (base, tone) in zip(syls, reviewed, strict=True):
+            syl.base, syl.dict_tone, syl.surface = base, tone, tone
+    _apply_neutral_words(syls, words, lexical=reviewed is None)
     _apply_yi_bu(syls, words)
     for w, start, _phrase in words:
         _sandhi_in_word(syls, start, len(w), w)
@@ -236,8 +264,12 @@ def _from_hanzi(text: str) -> list[ExpectedSyllable]:
     return [_finish(s) for s in syls]
 
 
-def _apply_neutral_words(syls: list[_Syl], words: list[tuple[str, int, int]]) -> None:
-    for w, start, _ in words:
+def _apply_neutral_words(
+    syls: list[_Syl], words: list[tuple[str, int, int]], *, lexical: bool = True
+) -> None:
+    """`lexical=False`: the dictionary tones come from a reviewed reading, which already says which
+    syllables are lexically neutral; only the surface rule for repeated verbs applies."""
+    for w, start, _ in words if lexical else ():
         positions: tuple[int, ...] = ()
         if w in _NEUTRAL_WORDS:
             positions = _NEUTRAL_WORDS[w]

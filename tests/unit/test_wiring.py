@@ -65,7 +65,12 @@ def test_oidc_provider_needs_issuer_and_client_id(settings: Settings) -> None:
 
 
 def test_analytics_sink_is_the_local_table_by_default(settings: Settings, db_session: Session) -> None:
-    assert isinstance(wiring.get_analytics_sink(settings, session=db_session), DatabaseAnalyticsSink)
+    from sayzhong.privacy.consent import ConsentGatedSink
+
+    sink = wiring.get_analytics_sink(settings, session=db_session)
+    # Whatever the sink, it sits behind the consent gate (issue 11).
+    assert isinstance(sink, ConsentGatedSink)
+    assert isinstance(sink.inner, DatabaseAnalyticsSink)
 
 
 def _global_statements(path: Path) -> list[str]:

@@ -14,7 +14,7 @@ import requests
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from sayzhong.accounts import oidc, service
+from sayzhong.accounts import oidc, sign_in, users
 from sayzhong.accounts.models import OidcIdentity, OidcLoginState, User, UserSession
 from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
@@ -103,7 +103,7 @@ def test_first_sign_in_creates_a_learner_and_the_next_one_finds_it(
     user, token = _sign_in_as(db_session, oidc_settings, "sub-new-1").unwrap()
     assert (user.email, user.display_name, user.role) == ("lin.mei@example.com", "Lin Mei", "learner")
     assert user.email_verified and not user.has_password
-    resolved = service.resolve_session(session=db_session, token=token)
+    resolved = sign_in.resolve_session(session=db_session, token=token)
     assert resolved is not None and resolved.auth_method == "oidc"
     link = db_session.exec(select(OidcIdentity)).one()
     assert (link.issuer, link.subject, link.user_id) == (provider_url, "sub-new-1", user.id)
@@ -190,7 +190,7 @@ def test_cancelled_at_the_provider_gives_a_clear_message(
 def test_existing_email_is_not_linked_automatically(
     db_session: Session, oidc_settings: Settings, provider_url: str
 ) -> None:
-    existing = service.sign_up(
+    existing = users.sign_up(
         session=db_session,
         email="ana@example.com",
         password="correct horse battery staple",
@@ -202,7 +202,7 @@ def test_existing_email_is_not_linked_automatically(
     assert "Sign in with your password first" in result.error.user_message
     assert "account page" in result.error.user_message
     assert db_session.exec(select(OidcIdentity)).first() is None
-    assert service.list_sessions(session=db_session, user_id=existing.id) == []
+    assert sign_in.list_sessions(session=db_session, user_id=existing.id) == []
 
 
 def test_unverified_email_does_not_create_an_account(
@@ -217,7 +217,7 @@ def test_unverified_email_does_not_create_an_account(
 def test_signed_in_user_links_a_provider_then_signs_in_with_it(
     db_session: Session, oidc_settings: Settings, provider_url: str
 ) -> None:
-    ana = service.sign_up(
+    ana = users.sign_up(
         session=db_session,
         email="ana@example.com",
         password="correct horse battery staple",
@@ -247,13 +247,13 @@ def test_signed_in_user_links_a_provider_then_signs_in_with_it(
 def test_a_link_started_by_one_user_cannot_be_completed_by_another(
     db_session: Session, oidc_settings: Settings, provider_url: str
 ) -> None:
-    attacker = service.sign_up(
+    attacker = users.sign_up(
         session=db_session,
         email="mallory@example.com",
         password="correct horse battery staple",
         display_name="M",
     )
-    victim = service.sign_up(
+    victim = users.sign_up(
         session=db_session,
         email="victim@example.com",
         password="correct horse battery staple",

@@ -1,7 +1,8 @@
-"""A live API server on 127.0.0.1 with a temporary SQLite database, a learner and their token."""
+"""The app as served on 127.0.0.1 with a temporary database, a learner and their token; a spoken take."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
+from tests.support.tools import require_tool
 
 
 @pytest.fixture
@@ -32,3 +34,16 @@ def live_api(settings: Settings, tmp_path: Path) -> Iterator[LiveApi]:
         yield LiveApi(server=server, token=raw, user_id=user_id)
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """你好 said by espeak-ng, 16 kHz mono WAV."""
+    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
+    folder = tmp_path_factory.mktemp("speech")
+    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
+    subprocess.run(
+        [sox, str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
+        check=True,
+    )
+    return (folder / "b.wav").read_bytes()

@@ -1,8 +1,12 @@
-"""The API on a real uvicorn server on 127.0.0.1 (a subprocess), and a loopback proxy that drops it.
+"""The app as served, on a real uvicorn server on 127.0.0.1 (a subprocess), and a proxy that drops it.
 
 Run as a script, `python liveserver.py PORT`, with DATABASE_URL, DATA_DIR and ENV=test in the
-environment; it serves `api_routes()` behind the security-headers middleware, with a budget large
-enough that property-based runs are not throttled (the limiter has its own tests).
+environment. It serves what `reflex run --env prod` serves as its backend: the Reflex app of
+`sayzhong/sayzhong.py` with every route mounted by `create_http_app()` (the API among them) and
+the security-headers middleware, pages compiled beforehand (REFLEX_SKIP_COMPILE, as Reflex's own
+production backend does). One thing differs: the API's request budget is large enough that
+property-based runs are not throttled (the limiter has its own tests) — unless
+LIVESERVER_LIMITS=wiring asks for the budgets production chooses (`wiring.get_api_limits`).
 
 Client tests import this module by path (tests/ is not a package).
 """
@@ -27,13 +31,12 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 def create_app() -> Any:
+    from reflex.environment import environment
     from sqlmodel import SQLModel
-    from starlette.applications import Starlette
 
+    from sayzhong.api.operations import ApiLimits
     from sayzhong.api.ratelimit import TokenBucketLimiter
-    from sayzhong.api.routes import ApiLimits, api_routes
     from sayzhong.db import get_engine
-    from sayzhong.http.security import SecurityHeadersMiddleware
     from sayzhong.models import load_all_models
 
     load_all_models()
@@ -42,9 +45,12 @@ def create_app() -> Any:
         per_token=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
         auth_failures=TokenBucketLimiter(capacity=1_000_000, refill_per_s=1_000),
     )
-    return SecurityHeadersMiddleware(
-        Starlette(routes=api_routes(generous)), backend_origin="http://127.0.0.1", hsts=False
-    )
+    if os.environ.get("LIVESERVER_LIMITS") != "wiring":  # else the production choice (Redis or in-process)
+        ApiLimits.default = classmethod(lambda _cls: generous)  # type: ignore[assignment,method-assign]
+    environment.REFLEX_SKIP_COMPILE.set(True)
+    from sayzhong.sayzhong import app
+
+    return app()
 
 
 def free_port() -> int:

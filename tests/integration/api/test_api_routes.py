@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import subprocess
 import wave
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,16 +16,16 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from sayzhong.api import tokens
+from sayzhong.api.app import api_routes
 from sayzhong.api.models import ApiToken
+from sayzhong.api.operations import ApiLimits
 from sayzhong.api.ratelimit import TokenBucketLimiter
-from sayzhong.api.routes import ApiLimits, api_routes
 from sayzhong.db import get_engine, session_scope
 from sayzhong.http.security import SecurityHeadersMiddleware
 from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
-from tests.support.tools import require_tool
 
 ITEM = "greetings.hello"
 
@@ -45,19 +44,6 @@ def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     user_id, raw = learner_with_api_token()
     with _client() as client:
         yield client, {"Authorization": f"Bearer {raw}"}, user_id
-
-
-@pytest.fixture(scope="module")
-def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """你好 said by espeak-ng, 16 kHz mono WAV."""
-    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
-    folder = tmp_path_factory.mktemp("speech")
-    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
-    subprocess.run(
-        [sox, str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
-        check=True,
-    )
-    return (folder / "b.wav").read_bytes()
 
 
 def _error(response: object) -> tuple[int, str]:

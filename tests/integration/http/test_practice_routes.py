@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import sign_in
 from sayzhong.api import tokens
 from sayzhong.db import get_engine, session_scope
 from sayzhong.http import practice as practice_routes
@@ -44,7 +44,7 @@ def take() -> bytes:
 
 def _user_id(token: str) -> int:
     with session_scope() as session:
-        info = accounts.resolve_session(session=session, token=token)
+        info = sign_in.resolve_session(session=session, token=token)
     assert info is not None
     return info.user.id
 

@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from starlette.testclient import TestClient
 
 from sayzhong import routes
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import sign_in
 from sayzhong.db import get_engine, session_scope
 from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.http.session_cookie import make_ticket
@@ -112,7 +112,7 @@ def test_bad_tickets_send_the_user_back_to_sign_in(
 def test_ticket_for_a_revoked_session_is_refused(client: TestClient, settings: Settings) -> None:
     token = signed_in_learner()
     with session_scope() as session:
-        accounts.sign_out(session=session, token=token)
+        sign_in.sign_out(session=session, token=token)
     response = client.post(
         routes.AUTH_SESSION,
         data={"ticket": make_ticket(settings, token)},
@@ -141,7 +141,7 @@ def test_sign_out_revokes_the_session_and_clears_the_cookie(client: TestClient, 
     assert response.status_code == 303
     assert f'{settings.session_cookie_name}=""' in response.headers["set-cookie"]
     with session_scope() as session:
-        assert accounts.resolve_session(session=session, token=token) is None
+        assert sign_in.resolve_session(session=session, token=token) is None
 
 
 def test_oidc_start_without_configuration_explains_itself(client: TestClient) -> None:

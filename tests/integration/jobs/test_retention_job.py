@@ -38,7 +38,7 @@ def test_retention_deletes_old_outbox_mail_and_keeps_recent(settings: Settings) 
             )
         )
     results = run_retention()
-    assert set(results) == set(PURGES)
+    assert set(results) == set(PURGES) | {"erasures"}
     assert "failed" not in results.values(), results
     assert results["outbox"] == 1
     with session_scope() as session:
@@ -51,3 +51,5 @@ def test_scheduler_registers_the_nightly_retention_job() -> None:
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert "retention" in jobs
     assert "hour='3'" in str(jobs["retention"].trigger)
+    # Issue 11: exports are built within a minute, due erasures run every 15 minutes.
+    assert {"exports", "erasures"} <= set(jobs)

@@ -3,14 +3,14 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from sayzhong.accounts import service
+from sayzhong.accounts import users
 from sayzhong.errors import NotFoundError, ValidationError
 from tests.factories import UserFactory
 
 
 def test_profile_fields_update(db_session: Session, make_user: UserFactory) -> None:
     user = make_user()
-    updated = service.update_profile(
+    updated = users.update_profile(
         session=db_session,
         user_id=user.id,
         display_name="  小明 ",
@@ -22,12 +22,12 @@ def test_profile_fields_update(db_session: Session, make_user: UserFactory) -> N
         "Asia/Shanghai",
         25,
     )
-    assert service.get_user(session=db_session, user_id=user.id) == updated
+    assert users.get_user(session=db_session, user_id=user.id) == updated
 
 
 def test_omitted_fields_are_left_alone(db_session: Session, make_user: UserFactory) -> None:
     user = make_user(name="Keep Me")
-    updated = service.update_profile(session=db_session, user_id=user.id, daily_goal_minutes=5)
+    updated = users.update_profile(session=db_session, user_id=user.id, daily_goal_minutes=5)
     assert updated.display_name == "Keep Me" and updated.timezone == "UTC"
 
 
@@ -46,7 +46,7 @@ def test_invalid_profile_values_are_refused(
 ) -> None:
     user = make_user()
     with pytest.raises(ValidationError) as info:
-        service.update_profile(session=db_session, user_id=user.id, **fields)  # type: ignore[arg-type]
+        users.update_profile(session=db_session, user_id=user.id, **fields)  # type: ignore[arg-type]
     assert info.value.code == code
 
 
@@ -54,10 +54,10 @@ def test_control_characters_are_stripped_from_display_names(
     db_session: Session, make_user: UserFactory
 ) -> None:
     user = make_user()
-    updated = service.update_profile(session=db_session, user_id=user.id, display_name="Mei\u202e\x00 Lin")
+    updated = users.update_profile(session=db_session, user_id=user.id, display_name="Mei\u202e\x00 Lin")
     assert updated.display_name == "Mei Lin"
 
 
 def test_unknown_user_is_not_found(db_session: Session) -> None:
     with pytest.raises(NotFoundError):
-        service.update_profile(session=db_session, user_id=424242, daily_goal_minutes=5)
+        users.update_profile(session=db_session, user_id=424242, daily_goal_minutes=5)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from sayzhong.accounts import oidc, service
+from sayzhong.accounts import oidc, password_reset, sign_in, users
 from sayzhong.accounts.models import LoginAttempt, OidcLoginState, PasswordResetToken, UserSession
 from sayzhong.accounts.retention import purge_expired_account_records
 from sayzhong.audit import AuditEvent, pseudonymise_audit_email, purge_audit_events, record_audit
@@ -26,17 +26,17 @@ class _NullMailer:
 def test_purge_drops_old_account_records_and_keeps_current_ones(
     db_session: Session, settings: Settings
 ) -> None:
-    user = service.sign_up(
+    user = users.sign_up(
         session=db_session,
         email="ana@example.com",
         password="correct horse battery staple",
         display_name="Ana",
     )
-    service.authenticate(
+    sign_in.authenticate(
         session=db_session, email="ana@example.com", password="nope", ip="192.0.2.1", user_agent=None
     )
-    token = service.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
-    service.request_password_reset(
+    token = sign_in.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
+    password_reset.request_password_reset(
         session=db_session, email="ana@example.com", mailer=_NullMailer(), app_url="http://localhost:3000"
     )
     assert purge_expired_account_records(session=db_session) == {
@@ -44,6 +44,8 @@ def test_purge_drops_old_account_records_and_keeps_current_ones(
         "user_session": 0,
         "password_reset_token": 0,
         "oidc_login_state": 0,
+        "email_verification_token": 0,
+        "two_factor_challenge": 0,
     }
     long_ago = utcnow() - timedelta(days=60)
     db_session.execute(update(LoginAttempt).values(created_at=long_ago))
@@ -57,8 +59,8 @@ def test_purge_drops_old_account_records_and_keeps_current_ones(
             expires_at=long_ago,
         )
     )
-    other = service.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
-    service.sign_out(session=db_session, token=other)
+    other = sign_in.start_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
+    sign_in.sign_out(session=db_session, token=other)
     db_session.execute(
         update(UserSession).where(UserSession.revoked_at.is_not(None)).values(revoked_at=long_ago)
     )  # type: ignore[union-attr]
@@ -68,15 +70,17 @@ def test_purge_drops_old_account_records_and_keeps_current_ones(
         "user_session": 1,
         "password_reset_token": 1,
         "oidc_login_state": 1,
+        "email_verification_token": 0,
+        "two_factor_challenge": 0,
     }
-    assert service.resolve_session(session=db_session, token=token) is not None
+    assert sign_in.resolve_session(session=db_session, token=token) is not None
     assert oidc.purge_expired_oidc_states(session=db_session) == 0
 
 
 def test_erasure_helpers_remove_the_email_from_audit_and_outbox(
     db_session: Session, settings: Settings
 ) -> None:
-    service.authenticate(session=db_session, email="Gone@Example.com", password="x", ip=None, user_agent=None)
+    sign_in.authenticate(session=db_session, email="Gone@Example.com", password="x", ip=None, user_agent=None)
     record_audit(session=db_session, action="sign_in.failed", target="keep@example.com")
     OutboxMailer(db_session, mail_from=settings.mail_from).send(
         EmailMessageData(to="gone@example.com", subject="s", text_body="t")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from sayzhong.accounts import service
+from sayzhong.accounts import sign_in, users
 from sayzhong.accounts.models import LoginAttempt, User
 from sayzhong.audit import AuditEvent
 from sayzhong.db import utcnow
@@ -16,7 +16,7 @@ from tests.factories import GOOD_PASSWORD, UserFactory
 
 
 def _sign_in(db_session: Session, email: str, password: str = GOOD_PASSWORD, ip: str | None = "203.0.113.7"):
-    return service.authenticate(
+    return sign_in.authenticate(
         session=db_session, email=email, password=password, ip=ip, user_agent="pytest"
     )
 
@@ -26,7 +26,7 @@ def _actions(db_session: Session) -> list[str]:
 
 
 def test_sign_up_normalises_email_and_creates_learner(db_session: Session) -> None:
-    user = service.sign_up(
+    user = users.sign_up(
         session=db_session, email="  Mei.Lin@Example.COM ", password=GOOD_PASSWORD, display_name=" Mei  Lin "
     )
     assert user.email == "mei.lin@example.com"
@@ -39,9 +39,9 @@ def test_sign_up_normalises_email_and_creates_learner(db_session: Session) -> No
 
 
 def test_sign_up_with_duplicate_email_in_other_case_is_refused(db_session: Session) -> None:
-    service.sign_up(session=db_session, email="ana@example.com", password=GOOD_PASSWORD, display_name="Ana")
+    users.sign_up(session=db_session, email="ana@example.com", password=GOOD_PASSWORD, display_name="Ana")
     with pytest.raises(ValidationError) as info:
-        service.sign_up(
+        users.sign_up(
             session=db_session, email="ANA@example.com", password=GOOD_PASSWORD, display_name="Ana 2"
         )
     assert info.value.code == "email_taken"
@@ -54,7 +54,7 @@ def test_sign_up_with_duplicate_email_in_other_case_is_refused(db_session: Sessi
 )
 def test_sign_up_with_malformed_email_is_refused(db_session: Session, bad: str) -> None:
     with pytest.raises(ValidationError) as info:
-        service.sign_up(session=db_session, email=bad, password=GOOD_PASSWORD, display_name="Ana")
+        users.sign_up(session=db_session, email=bad, password=GOOD_PASSWORD, display_name="Ana")
     assert info.value.code == "email_invalid"
     assert info.value.user_message.startswith("Please enter a valid e-mail address.")
 
@@ -71,13 +71,13 @@ def test_sign_up_with_weak_or_long_password_is_refused_and_nothing_is_stored(
     db_session: Session, password: str, code: str
 ) -> None:
     with pytest.raises(ValidationError) as info:
-        service.sign_up(session=db_session, email="ana@example.com", password=password, display_name="Ana")
+        users.sign_up(session=db_session, email="ana@example.com", password=password, display_name="Ana")
     assert info.value.code == code
     assert db_session.exec(select(User)).first() is None
 
 
 def test_sign_up_without_display_name_uses_the_email_local_part(db_session: Session) -> None:
-    user = service.sign_up(
+    user = users.sign_up(
         session=db_session, email="wei@example.com", password=GOOD_PASSWORD, display_name="  "
     )
     assert user.display_name == "wei"
@@ -91,7 +91,7 @@ def test_correct_password_signs_in_and_returns_a_resolvable_token(
     signed_in, token = result.unwrap()
     assert signed_in.id == user.id
     assert len(token) >= 43
-    resolved = service.resolve_session(session=db_session, token=token)
+    resolved = sign_in.resolve_session(session=db_session, token=token)
     assert resolved is not None and resolved.user.id == user.id and resolved.ip == "203.0.113.7"
     assert "sign_in.succeeded" in _actions(db_session)
 
@@ -130,7 +130,7 @@ def test_sign_in_rotates_the_session_presented_at_sign_in(
 ) -> None:
     make_user("ana@example.com")
     _, first = _sign_in(db_session, "ana@example.com").unwrap()
-    second_result = service.authenticate(
+    second_result = sign_in.authenticate(
         session=db_session,
         email="ana@example.com",
         password=GOOD_PASSWORD,
@@ -140,8 +140,8 @@ def test_sign_in_rotates_the_session_presented_at_sign_in(
     )
     _, second = second_result.unwrap()
     assert second != first
-    assert service.resolve_session(session=db_session, token=first) is None
-    assert service.resolve_session(session=db_session, token=second) is not None
+    assert sign_in.resolve_session(session=db_session, token=first) is None
+    assert sign_in.resolve_session(session=db_session, token=second) is not None
 
 
 def test_account_is_throttled_after_max_failures_even_with_the_right_password(

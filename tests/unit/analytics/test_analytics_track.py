@@ -17,18 +17,45 @@ def _settings(settings: Settings) -> Settings:
     return settings
 
 
+def _consent(
+    session: Session, *, user_id: int | None = None, visitor: str | None = None, yes: bool = True
+) -> None:
+    from sayzhong.privacy import consent
+
+    consent.record_consent(
+        session=session, visitor_id=visitor, user_id=user_id, analytics=yes, marketing=False, source="banner"
+    )
+
+
 def test_events_are_stored_locally_by_default(db_session: Session) -> None:
+    _consent(db_session, user_id=42)
+    _consent(db_session, visitor="anon-123-visitor-0001")
     analytics.track(
-        session=db_session, user_id=None, event="signed_up", anonymous_id="anon-123", properties={}
+        session=db_session,
+        user_id=None,
+        event="signed_up",
+        anonymous_id="anon-123-visitor-0001",
+        properties={},
     )
     analytics.track(session=db_session, user_id=42, event="signed_up", properties={"method": "password"})
     db_session.flush()
     events = analytics.list_events(session=db_session, event="signed_up")
     assert [(e.distinct_id, e.properties) for e in events] == [
         ("42", {"method": "password"}),
-        ("anon-123", {}),
+        ("anon-123-visitor-0001", {}),
     ]
     assert events[0].created_at.tzinfo is not None
+
+
+def test_nothing_is_stored_without_consent_or_after_a_refusal(db_session: Session) -> None:
+    analytics.track(session=db_session, user_id=5, event="signed_up")
+    _consent(db_session, user_id=6, yes=False)
+    analytics.track(session=db_session, user_id=6, event="signed_up")
+    analytics.track(
+        session=db_session, user_id=None, event="signed_up", anonymous_id="never-asked-visitor-01"
+    )
+    db_session.flush()
+    assert analytics.list_events(session=db_session) == []
 
 
 @pytest.mark.parametrize("event", ["Signed Up", "", "x" * 65, "1st"])
@@ -76,6 +103,8 @@ def test_erasure_and_retention_delete_stored_events(db_session: Session) -> None
     from sayzhong.analytics.models import AnalyticsEvent
     from sayzhong.db import utcnow
 
+    _consent(db_session, user_id=5)
+    _consent(db_session, user_id=6)
     analytics.track(session=db_session, user_id=5, event="signed_up")
     analytics.track(session=db_session, user_id=6, event="signed_up")
     db_session.add(

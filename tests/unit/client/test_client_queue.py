@@ -31,7 +31,7 @@ def test_takes_are_listed_oldest_first_with_their_audio(tmp_path: Path) -> None:
 def test_idempotency_keys_are_unique_and_accepted_by_the_api() -> None:
     import re
 
-    from sayzhong.api.schemas.openapi import IDEMPOTENCY_KEY_PATTERN
+    from sayzhong.practice.schemas import IDEMPOTENCY_KEY_PATTERN
 
     keys = {new_idempotency_key() for _ in range(100)}
     assert len(keys) == 100

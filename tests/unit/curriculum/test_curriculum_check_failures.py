@@ -138,10 +138,28 @@ def test_unit_sizes_are_enforced(content_copy: Any) -> None:
     assert "units: 138 phrases in total; the curriculum needs 120+" not in messages
 
 
-def test_a_stale_engine_disagreement_is_reported(content_copy: Any) -> None:
+_REVIEWED_SHANG4 = {
+    "id": "greetings.good-morning",
+    "syllable": 2,
+    "content": "shang4",
+    "engine": "shang5",
+    "reason": "test: a reviewer accepted this difference",
+}
+
+
+def test_an_unreviewed_disagreement_fails_and_a_reviewed_one_is_accepted(content_copy: Any) -> None:
     content_copy.edit(
-        "units/01-greetings.json", lambda d: _phrase(d, "greetings.good-morning").update(hanzi="晚上好！")
+        "units/01-greetings.json",
+        lambda d: _phrase(d, "greetings.good-morning").update(pinyin="zao3 shang4 hao3"),
     )
+    messages = _messages(content_copy.root)
+    assert any("greetings.good-morning: syllable 2 (上): pinyin says tone 4" in m for m in messages), messages
+    content_copy.edit("engine_disagreements.json", lambda d: d["disagreements"].append(_REVIEWED_SHANG4))
+    assert _messages(content_copy.root) == []
+
+
+def test_a_stale_engine_disagreement_is_reported(content_copy: Any) -> None:
+    content_copy.edit("engine_disagreements.json", lambda d: d["disagreements"].append(_REVIEWED_SHANG4))
     messages = _messages(content_copy.root)
     assert any("stale entry for greetings.good-morning syllable 2" in m for m in messages), messages
 

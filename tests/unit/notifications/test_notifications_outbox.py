@@ -7,7 +7,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from sayzhong import wiring
-from sayzhong.accounts import service as accounts
+from sayzhong.accounts import staff, users
 from sayzhong.accounts.access import Role
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.db import utcnow
@@ -21,8 +21,8 @@ from sayzhong.settings import Settings
 
 
 def _admin_and_learner(db_session: Session) -> tuple[UserInfo, UserInfo]:
-    admin = accounts.create_admin(session=db_session, email="admin@example.com", password=None).user
-    learner = accounts.sign_up(
+    admin = staff.create_admin(session=db_session, email="admin@example.com", password=None).user
+    learner = users.sign_up(
         session=db_session,
         email="ana@example.com",
         password="correct horse battery staple",
@@ -55,14 +55,14 @@ def test_outbox_mailer_stores_the_message_for_admins(db_session: Session, settin
 
 def test_outbox_is_for_admins_only(db_session: Session, settings: Settings) -> None:
     admin, learner = _admin_and_learner(db_session)
-    support = accounts.sign_up(
+    support = users.sign_up(
         session=db_session,
         email="help@example.com",
         password="correct horse battery staple",
         display_name="Help",
     )
-    accounts.change_role(session=db_session, actor=admin, user_id=support.id, role=Role.SUPPORT)
-    support = accounts.get_user(session=db_session, user_id=support.id)
+    staff.change_role(session=db_session, actor=admin, user_id=support.id, role=Role.SUPPORT)
+    support = users.get_user(session=db_session, user_id=support.id)
     for actor in (learner, support):
         with pytest.raises(PermissionDeniedError):
             service.list_outbox(session=db_session, actor=actor)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from practice_fakes import FakeAssessor
 
 from sayzhong.settings import Settings
+from tests.support.practice_fakes import FakeAssessor
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session
 
 from sayzhong.analytics import service as analytics
@@ -14,14 +13,8 @@ from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.progress import get_profile
 from sayzhong.pronunciation.profile import SpeakerProfile
 from sayzhong.pronunciation.text import expected_syllables
-from tests.factories import UserFactory
-
-PROFILE = SpeakerProfile(median_st=14.0, range_st=9.0, median_hz=224.5, n_recordings=4, n_syllables=16)
-
-
-def _fake_builder(samples: list[tuple[bytes, str]]) -> SpeakerProfile:
-    assert all(audio and text for audio, text in samples)
-    return PROFILE
+from tests.factories import PROFILE, AttemptFactory, ProfileFactory, UserFactory
+from tests.support.practice_fakes import WAV_BYTES, result, syllable
 
 
 def _events(session: Session, user: int) -> list[str]:
@@ -29,7 +22,9 @@ def _events(session: Session, user: int) -> list[str]:
     return sorted(e.event for e in analytics.list_events(session=session, distinct_id=str(user)))
 
 
-def test_onboarding_steps_in_order(db_session: Session, make_user: UserFactory) -> None:
+def test_onboarding_steps_in_order(
+    db_session: Session, make_user: UserFactory, make_profile: ProfileFactory
+) -> None:
     user = make_user().id
     assert service.onboarding_state(session=db_session, user_id=user).next_step == "questions"
     state = service.start_onboarding(session=db_session, user_id=user)
@@ -37,9 +32,7 @@ def test_onboarding_steps_in_order(db_session: Session, make_user: UserFactory) 
     state = service.save_onboarding_answers(session=db_session, user_id=user, goal="travel", level="some")
     assert (state.goal, state.level, state.next_step) == ("travel", "some", "mic_check")
     samples = [(WAV_BYTES, p.text) for p in service.calibration_prompts()]
-    summary = service.save_speaker_profile(
-        session=db_session, user_id=user, samples=samples, builder=_fake_builder
-    )
+    summary = make_profile(user, samples=samples)
     assert summary.median_hz == 224.5 and summary.recordings == 4
     assert service.onboarding_state(session=db_session, user_id=user).next_step == "placement"
     service.recommend_unit(session=db_session, user_id=user, placement_attempt_ids=[])
@@ -48,14 +41,14 @@ def test_onboarding_steps_in_order(db_session: Session, make_user: UserFactory) 
     assert state.finished and state.mic_check_passed and state.placement_done
 
 
-def test_funnel_events_are_emitted_once_each(db_session: Session, make_user: UserFactory) -> None:
+def test_funnel_events_are_emitted_once_each(
+    db_session: Session, make_user: UserFactory, make_profile: ProfileFactory
+) -> None:
     user = make_user().id
     for _ in range(2):
         service.start_onboarding(session=db_session, user_id=user)
         service.save_onboarding_answers(session=db_session, user_id=user, goal="work", level="new")
-        service.save_speaker_profile(
-            session=db_session, user_id=user, samples=[(WAV_BYTES, "妈麻马骂")], builder=_fake_builder
-        )
+        make_profile(user)
         service.finish_onboarding(session=db_session, user_id=user)
     assert _events(db_session, user) == ["mic_check_passed", "onboarding_finished", "onboarding_started"]
 
@@ -82,17 +75,15 @@ def test_finishing_without_mic_check_recommends_a_unit_by_level(
     assert state.recommended_unit_id == curriculum.list_units()[2].id
 
 
-def test_speaker_profile_round_trip_and_redo(db_session: Session, make_user: UserFactory) -> None:
+def test_speaker_profile_round_trip_and_redo(
+    db_session: Session, make_user: UserFactory, make_profile: ProfileFactory
+) -> None:
     user = make_user().id
     assert service.get_speaker_profile(session=db_session, user_id=user) is None
-    service.save_speaker_profile(
-        session=db_session, user_id=user, samples=[(WAV_BYTES, "妈")], builder=_fake_builder
-    )
+    make_profile(user)
     assert service.get_speaker_profile(session=db_session, user_id=user) == PROFILE
     lower = SpeakerProfile(median_st=2.0, range_st=7.0, median_hz=112.2, n_recordings=1, n_syllables=4)
-    service.save_speaker_profile(
-        session=db_session, user_id=user, samples=[(WAV_BYTES, "妈")], builder=lambda _s: lower
-    )
+    make_profile(user, lower)
     assert service.get_speaker_profile(session=db_session, user_id=user) == lower
 
 
@@ -103,11 +94,9 @@ def test_damaged_speaker_profile_is_ignored(db_session: Session, make_user: User
     assert service.get_speaker_profile(session=db_session, user_id=user) is None
 
 
-def test_calibration_requires_samples(db_session: Session, make_user: UserFactory) -> None:
+def test_calibration_requires_samples(make_user: UserFactory, make_profile: ProfileFactory) -> None:
     with pytest.raises(ValidationError):
-        service.save_speaker_profile(
-            session=db_session, user_id=make_user().id, samples=[], builder=_fake_builder
-        )
+        make_profile(make_user().id, samples=[])
 
 
 def test_calibration_prompts_each_cover_all_four_tones() -> None:
@@ -132,15 +121,7 @@ POOR = result([syllable("你", "ni3", 2, 4), syllable("好", "hao3", 3, 1)], pro
 def _placement(session: Session, user: int, outcomes: list[dict]) -> list[int]:
     ids = []
     for prompt, res in zip(service.placement_prompts(), outcomes, strict=False):
-        view = service.score_attempt(
-            session=session,
-            user_id=user,
-            item_id=prompt.id,
-            audio=WAV_BYTES,
-            content_type="audio/wav",
-            mode="placement",
-            assessor=FakeAssessor(res),
-        )
+        view = AttemptFactory(session)(user, res, item_id=prompt.id, mode="placement")
         ids.append(view.id)
     return ids
 

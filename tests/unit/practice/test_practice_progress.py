@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, select
 
 from sayzhong.practice import progress, service
 from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.results import parse_result
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import result, syllable
 
 ALL_RIGHT = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
 ONE_WRONG = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], pron=60)
@@ -85,18 +85,13 @@ def test_today_counters_and_active_time_reset_on_a_new_local_day() -> None:
     assert profile.today_attempts == 1 and profile.xp_total == 40
 
 
-def test_scored_attempts_update_xp_streak_and_last_item(db_session: Session, make_user: UserFactory) -> None:
+def test_scored_attempts_update_xp_streak_and_last_item(
+    db_session: Session, make_user: UserFactory, make_attempt: AttemptFactory
+) -> None:
     user = make_user(timezone="Asia/Shanghai").id
     for item, res in (("greetings.hello", ALL_RIGHT), ("greetings.hello-polite", ONE_WRONG)):
-        service.score_attempt(
-            session=db_session,
-            user_id=user,
-            item_id=item,
-            audio=WAV_BYTES,
-            content_type="audio/wav",
-            assessor=FakeAssessor(res),
-            now=_at(2026, 11, 20, 15, 30) if item == "greetings.hello" else _at(2026, 11, 20, 16, 10),
-        )
+        at = _at(2026, 11, 20, 15, 30) if item == "greetings.hello" else _at(2026, 11, 20, 16, 10)
+        make_attempt(user, res, item_id=item, now=at)
     profile = db_session.exec(select(LearnerProfile).where(LearnerProfile.user_id == user)).one()
     assert profile.xp_total == 14 + 8
     assert profile.streak_days == 2  # local midnight in Shanghai fell between the takes
@@ -104,19 +99,11 @@ def test_scored_attempts_update_xp_streak_and_last_item(db_session: Session, mak
 
 
 def test_placement_takes_do_not_move_continue_where_you_left_off(
-    db_session: Session, make_user: UserFactory
+    db_session: Session, make_user: UserFactory, make_attempt: AttemptFactory
 ) -> None:
     user = make_user().id
     for item, mode in (("greetings.hello", "practice"), ("directions.take-me-here", "placement")):
-        service.score_attempt(
-            session=db_session,
-            user_id=user,
-            item_id=item,
-            audio=WAV_BYTES,
-            content_type="audio/wav",
-            mode=mode,
-            assessor=FakeAssessor(ALL_RIGHT),
-        )
+        make_attempt(user, ALL_RIGHT, item_id=item, mode=mode)
     profile = db_session.exec(select(LearnerProfile).where(LearnerProfile.user_id == user)).one()
     assert profile.last_item_id == "greetings.hello"
 
@@ -130,17 +117,12 @@ def test_home_summary_for_a_new_learner(db_session: Session, make_user: UserFact
     assert not home.onboarding_finished and home.weakest_tone is None
 
 
-def test_home_summary_after_practice(db_session: Session, make_user: UserFactory) -> None:
+def test_home_summary_after_practice(
+    db_session: Session, make_user: UserFactory, make_attempt: AttemptFactory
+) -> None:
     user = make_user(goal_minutes=1).id
     for _ in range(2):
-        service.score_attempt(
-            session=db_session,
-            user_id=user,
-            item_id="greetings.hello",
-            audio=WAV_BYTES,
-            content_type="audio/wav",
-            assessor=FakeAssessor(ALL_RIGHT),
-        )
+        make_attempt(user, ALL_RIGHT, item_id="greetings.hello")
     home = service.home_summary(session=db_session, user_id=user, user_timezone="UTC")
     assert home.continue_item is not None and home.continue_item.item_id == "greetings.hello-polite"
     assert home.last_item_id == "greetings.hello"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from practice_fakes import result, syllable
-
 from sayzhong.practice.results import parse_result
+from tests.support.practice_fakes import result, syllable
 
 
 def test_empty_or_garbage_results_parse_to_neutral_values() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fsrs import Rating
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, select
 
 from sayzhong.curriculum import service as curriculum
@@ -13,7 +12,8 @@ from sayzhong.db import as_utc
 from sayzhong.practice import review, service
 from sayzhong.practice.models import ReviewCard
 from sayzhong.practice.results import parse_result
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import result, syllable
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 GOOD = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 3)], pron=85)
@@ -23,15 +23,7 @@ MISSED = result([syllable("你", "ni3", 2, 2), syllable("好", "hao3", 3, 2)], p
 def _score(
     session: Session, user: int, res: dict, *, item: str = "greetings.hello", now: datetime = NOW
 ) -> None:
-    service.score_attempt(
-        session=session,
-        user_id=user,
-        item_id=item,
-        audio=WAV_BYTES,
-        content_type="audio/wav",
-        assessor=FakeAssessor(res),
-        now=now,
-    )
+    AttemptFactory(session)(user, res, item_id=item, now=now)
 
 
 def _card(session: Session, user: int, item: str) -> ReviewCard:
@@ -118,17 +110,11 @@ def test_review_queue_is_per_user_and_limited(db_session: Session, make_user: Us
     assert service.review_queue(session=db_session, user_id=other, now=later) == []
 
 
-def test_calibration_takes_do_not_touch_reviews(db_session: Session, make_user: UserFactory) -> None:
+def test_calibration_takes_do_not_touch_reviews(
+    db_session: Session, make_user: UserFactory, make_attempt: AttemptFactory
+) -> None:
     user = make_user().id
-    service.score_attempt(
-        session=db_session,
-        user_id=user,
-        item_id="greetings.hello",
-        audio=WAV_BYTES,
-        content_type="audio/wav",
-        mode="calibration",
-        assessor=FakeAssessor(MISSED),
-    )
+    make_attempt(user, MISSED, mode="calibration")
     assert db_session.exec(select(ReviewCard)).all() == []
 
 
@@ -169,15 +155,7 @@ def test_a_take_of_another_phrase_is_kept_but_not_counted(
         pron=20,
         status="different_text",
     )
-    view = service.score_attempt(
-        session=db_session,
-        user_id=user,
-        item_id="greetings.hello",
-        audio=WAV_BYTES,
-        content_type="audio/wav",
-        assessor=FakeAssessor(other),
-        now=NOW,
-    )
+    view = AttemptFactory(db_session)(user, other, now=NOW)
     assert view.counted is False and view.said_status == "different_text" and view.has_audio
     assert view.xp_awarded == 0
     assert db_session.exec(select(SyllableResult).where(SyllableResult.user_id == user)).all() == []

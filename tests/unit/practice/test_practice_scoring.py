@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session, func, select
 
 from sayzhong.analytics import service as analytics
@@ -12,17 +13,16 @@ from sayzhong.practice import service, storage
 from sayzhong.practice.models import Attempt, LearnerProfile, SyllableResult
 from sayzhong.pronunciation.audio import AudioCorruptError
 from sayzhong.settings import Settings
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 
 
 def _count(session: Session, model: type) -> int:
     return int(session.exec(select(func.count()).select_from(model)).one())
 
 
-def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: object) -> service.AttemptView:
-    args: dict[str, object] = {"item_id": "greetings.hello", "audio": WAV_BYTES, "content_type": "audio/wav"}
-    args.update(kwargs)
-    return service.score_attempt(session=session, user_id=user_id, assessor=assessor, **args)  # type: ignore[arg-type]
+def _score(session: Session, user_id: int, assessor: FakeAssessor, **kwargs: Any) -> service.AttemptView:
+    return AttemptFactory(session)(user_id, assessor=assessor, **kwargs)
 
 
 def test_scored_attempt_is_stored_with_syllables_audio_and_view(
@@ -247,6 +247,23 @@ def test_dialogue_summary_averages_and_lists_weakest_syllables(
     assert "you said tone 2" in summary.weakest[0].hint
 
 
+def test_dialogue_summary_leaves_out_takes_of_another_phrase(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    user = make_user().id
+    good = _score(db_session, user, FakeAssessor(result([syllable("你", "ni3", 2, 2)], pron=90)))
+    other = _score(
+        db_session,
+        user,
+        FakeAssessor(result([syllable("你", "ni3", 2, 4, score=5)], pron=10, status="different_text")),
+        mode="dialogue",
+    )
+    assert other.counted is False
+    summary = service.dialogue_summary(session=db_session, user_id=user, attempt_ids=[good.id, other.id])
+    assert summary.attempts == 1 and summary.average_pron == 90.0
+    assert summary.weakest == ()
+
+
 def test_purge_orphan_audio_keeps_referenced_takes(
     db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
 ) -> None:
@@ -312,3 +329,11 @@ def test_expired_recordings_are_deleted_but_scores_stay(
     kept = service.get_attempt(session=db_session, user_id=user, attempt_id=old.id)
     assert not kept.has_audio and kept.pron == old.pron and kept.syllables == old.syllables
     assert len(list(storage.iter_stored())) == 1
+
+
+def test_content_is_scored_against_its_reviewed_pinyin(
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
+) -> None:
+    _score(db_session, make_user().id, fake_assessor, item_id="greetings.good-morning")
+    assert fake_assessor.calls[0]["text"] == "早上好！"
+    assert fake_assessor.calls[0]["reading"] == "zao3 shang5 hao3"

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
 from sqlmodel import Session
 
 from sayzhong.practice import service
-from tests.factories import UserFactory
+from tests.factories import AttemptFactory, UserFactory
+from tests.support.practice_fakes import result, syllable
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _take(session: Session, user: int, syllables: list[dict], *, now: datetime = NOW) -> None:
-    service.score_attempt(
-        session=session,
-        user_id=user,
-        item_id="greetings.hello",
-        audio=WAV_BYTES,
-        content_type="audio/wav",
-        assessor=FakeAssessor(result(syllables)),
-        now=now,
-    )
+    AttemptFactory(session)(user, result(syllables), now=now)
 
 
 def _history(session: Session, user: int) -> None:

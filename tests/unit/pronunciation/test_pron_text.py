@@ -196,3 +196,34 @@ def test_unreadable_text_raises_a_clear_error(text: str, code: str) -> None:
     assert info.value.code == code
     assert isinstance(info.value, SayZhongError)
     assert len(info.value.user_message) > 10
+
+
+@pytest.mark.parametrize(
+    ("text", "tones"),
+    [
+        ("早上好！", [3, 5, 3]),  # jieba keeps 早上好 whole; 上 is still neutral (zǎoshang)
+        ("晚上好！", [3, 5, 3]),
+        ("昨天晚上", [2, 1, 3, 5]),
+        ("明天早上", [2, 1, 3, 5]),
+    ],
+)
+def test_time_words_keep_their_neutral_shang_inside_longer_words(text: str, tones: list[int]) -> None:
+    assert surface(text) == tones
+
+
+def test_a_reviewed_reading_sets_the_tones_before_the_sandhi_rules() -> None:
+    # 东西 "east and west" (dōngxī), not the engine's 东西 "thing" (dōngxi).
+    assert surface("东西") == [1, 5]
+    assert [s.surface_tone for s in expected_syllables("东西", reading="dong1 xi1")] == [1, 1]
+    # The rules still run on the reviewed tones: 3-3 sandhi, 一 before a 4th tone.
+    assert [s.surface_tone for s in expected_syllables("你好", reading="ni3 hao3")] == [2, 3]
+    assert [s.surface_tone for s in expected_syllables("一个", reading="yi1 ge4")] == [2, 4]
+    syllables = expected_syllables("早上好！", reading="zao3 shang5 hao3")
+    assert [(s.pinyin, s.surface_tone) for s in syllables] == [("zao3", 3), ("shang5", 5), ("hao3", 3)]
+
+
+def test_a_reading_that_does_not_fit_the_text_is_refused() -> None:
+    with pytest.raises(TextError, match="2 syllables but the text has 3"):
+        expected_syllables("早上好", reading="zao3 shang5")
+    with pytest.raises(TextError, match="not numbered pinyin"):
+        expected_syllables("早上", reading="zǎo shang")

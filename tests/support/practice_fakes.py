@@ -99,9 +99,17 @@ class FakeAssessor:
     calls: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(
-        self, *, audio: bytes, text: str, profile: Any = None, engine: str = "auto"
+        self,
+        *,
+        audio: bytes,
+        text: str,
+        reading: str | None = None,
+        profile: Any = None,
+        engine: str = "auto",
     ) -> dict[str, Any]:
-        self.calls.append({"audio": audio, "text": text, "profile": profile, "engine": engine})
+        self.calls.append(
+            {"audio": audio, "text": text, "reading": reading, "profile": profile, "engine": engine}
+        )
         if self.error is not None:
             raise self.error
         if self.next_result is not None:

@@ -1,0 +1,1 @@
+"""API handlers, one module per resource; each declares its `OPERATIONS` (see `sayzhong.api.operations`)."""

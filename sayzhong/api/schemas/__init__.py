@@ -1,1 +1,0 @@
-"""Machine-readable descriptions of the JSON API (the OpenAPI document)."""

@@ -1,0 +1,347 @@
+"""The one entitlement check: what a learner's plan lets them do right now.
+
+Pages, the browser upload route, the JSON API and (through the API) the terminal client all ask
+here — never a UI-only gate. Free: the first FREE_UNIT_COUNT units (and their dialogues), tone
+drills, review and a daily number of *scored* takes that resets at the learner's local midnight.
+Plus (an entitled subscription or a staff grant): every unit and dialogue, unlimited takes.
+
+When a limit is reached the take is kept (`guard_take` stores it as a held take) and the error says
+what the limit is, when it resets and where to upgrade.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from sayzhong import routes
+from sayzhong.accounts.models import User
+from sayzhong.billing.models import BillingGrant, BillingHeldTake, BillingSubscription
+from sayzhong.curriculum import service as curriculum
+from sayzhong.db import as_utc, session_scope, utcnow
+from sayzhong.errors import NotFoundError, SayZhongError
+from sayzhong.practice.models import Attempt
+from sayzhong.settings import Settings, get_settings
+
+FREE, PLUS = "free", "plus"
+ENTITLED_STATUSES = frozenset({"trialing", "active", "past_due"})
+"""past_due is the dunning grace period: still Plus, with a banner, while Stripe retries."""
+UNLIMITED_MODES = frozenset({"calibration", "placement"})
+"""Onboarding takes (mic check, placement) are never counted nor refused."""
+
+
+class EntitlementError(SayZhongError):
+    """A plan limit. 402 Payment Required, with the limit, the reset time and the upgrade path."""
+
+    http_status = 402
+    code = "plan_required"
+
+    def __init__(
+        self,
+        user_message: str,
+        *,
+        code: str | None = None,
+        limit: int | None = None,
+        resets_at: datetime | None = None,
+        held_take_id: int | None = None,
+    ) -> None:
+        super().__init__(user_message, code=code)
+        self.limit = limit
+        self.resets_at = resets_at
+        self.held_take_id = held_take_id
+        self.upgrade_path = routes.PRICING
+
+
+class PlanRequiredError(EntitlementError):
+    """A lesson (or feature) that needs Plus."""
+
+    code = "plan_required"
+
+
+class DailyLimitError(EntitlementError):
+    """The Free plan's scored takes for today are used up; the take is held, not lost."""
+
+    code = "daily_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    plan: str
+    """free | plus"""
+    source: str
+    """free | subscription | grant"""
+    status: str | None
+    """The subscription's effective status when the plan comes from one."""
+    daily_limit: int | None
+    """None = unlimited."""
+    takes_today: int
+    resets_at: datetime
+    """Next local midnight of the learner, in UTC."""
+    grace: bool
+    """past_due: payment failed, Stripe is retrying; Plus continues with a banner."""
+    grant_ends_at: datetime | None = None
+
+    @property
+    def unlimited(self) -> bool:
+        return self.daily_limit is None
+
+    @property
+    def takes_left(self) -> int | None:
+        return None if self.daily_limit is None else max(0, self.daily_limit - self.takes_today)
+
+
+def effective_status(row: BillingSubscription, now: datetime) -> str:
+    """Stripe's status, except a trial localstripe reports as `incomplete` (it never says `trialing`):
+    a trial end in the future with no invoice yet is a trial on either server."""
+    trial_end = as_utc(row.trial_end) if row.trial_end else None
+    if row.status == "incomplete" and trial_end and trial_end > now and not row.latest_invoice_id:
+        return "trialing"
+    return row.status
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_day_bounds(tz_name: str, now: datetime) -> tuple[datetime, datetime]:
+    """(start, end) of the learner's current local day, in UTC."""
+    zone = _zone(tz_name)
+    local = now.astimezone(zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=zone)  # wall-clock midnight (DST)
+    return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
+
+
+def scored_takes_between(session: Session, user_id: int, start: datetime, end: datetime) -> int:
+    count = session.exec(
+        select(func.count())
+        .select_from(Attempt)
+        .where(
+            Attempt.user_id == user_id,
+            col(Attempt.created_at) >= start,
+            col(Attempt.created_at) < end,
+            col(Attempt.mode).not_in(tuple(UNLIMITED_MODES)),
+        )
+    ).one()
+    return int(count)
+
+
+def active_subscription(
+    session: Session, user_id: int, now: datetime
+) -> tuple[BillingSubscription, str] | None:
+    rows = session.exec(
+        select(BillingSubscription)
+        .where(BillingSubscription.user_id == user_id)
+        .order_by(col(BillingSubscription.id).desc())
+    ).all()
+    for row in rows:
+        status = effective_status(row, now)
+        if status in ENTITLED_STATUSES:
+            return row, status
+    return None
+
+
+def active_grant(session: Session, user_id: int, now: datetime) -> BillingGrant | None:
+    rows = session.exec(
+        select(BillingGrant).where(BillingGrant.user_id == user_id, col(BillingGrant.revoked_at).is_(None))
+    ).all()
+    live = [g for g in rows if as_utc(g.starts_at) <= now < as_utc(g.ends_at)]
+    return max(live, key=lambda g: as_utc(g.ends_at)) if live else None
+
+
+def entitlement_for(
+    *, session: Session, user_id: int, now: datetime | None = None, settings: Settings | None = None
+) -> Entitlement:
+    settings = settings or get_settings()
+    now = now or utcnow()
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("That account does not exist.", code="user_not_found")
+    start, end = local_day_bounds(user.timezone, now)
+    takes = scored_takes_between(session, user_id, start, end)
+    sub = active_subscription(session, user_id, now)
+    if sub is not None:
+        return Entitlement(PLUS, "subscription", sub[1], None, takes, end, grace=sub[1] == "past_due")
+    grant = active_grant(session, user_id, now)
+    if grant is not None:
+        return Entitlement(
+            PLUS, "grant", None, None, takes, end, grace=False, grant_ends_at=as_utc(grant.ends_at)
+        )
+    return Entitlement(FREE, FREE, None, settings.free_daily_scored_takes, takes, end, grace=False)
+
+
+def free_unit_ids(settings: Settings | None = None) -> frozenset[str]:
+    count = (settings or get_settings()).free_unit_count
+    return frozenset(u.id for u in sorted(curriculum.list_units(), key=lambda u: u.order)[:count])
+
+
+def _locked_unit_message(title: str, settings: Settings) -> str:
+    return (
+        f"“{title}” is part of SayZhong Plus. Free includes the first {settings.free_unit_count} lessons, "
+        f"tone drills and review. See the plans at {routes.PRICING}."
+    )
+
+
+def locked_unit_message(unit_id: str, settings: Settings | None = None) -> str:
+    return _locked_unit_message(curriculum.get_unit(unit_id).title, settings or get_settings())
+
+
+def require_unit(*, session: Session, user_id: int, unit_id: str, settings: Settings | None = None) -> None:
+    """EntitlementError (plan_required) when the unit is not in the learner's plan."""
+    settings = settings or get_settings()
+    unit = curriculum.get_unit(unit_id)
+    if unit.id in free_unit_ids(settings):
+        return
+    if entitlement_for(session=session, user_id=user_id, settings=settings).plan == PLUS:
+        return
+    raise PlanRequiredError(_locked_unit_message(unit.title, settings))
+
+
+def locked_unit_ids(*, session: Session, user_id: int, settings: Settings | None = None) -> frozenset[str]:
+    """Units this learner's plan does not include (for pages that mark them)."""
+    settings = settings or get_settings()
+    if entitlement_for(session=session, user_id=user_id, settings=settings).plan == PLUS:
+        return frozenset()
+    free = free_unit_ids(settings)
+    return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
+
+
+def require_unit_access(user_id: int, unit_id: str) -> None:
+    """`require_unit` in its own unit of work (for routes running it in a worker thread)."""
+    with session_scope() as session:
+        require_unit(session=session, user_id=user_id, unit_id=unit_id)
+
+
+def require_item(
+    *, session: Session, user_id: int, item_id: str, mode: str = "practice", settings: Settings | None = None
+) -> None:
+    """The unit an item belongs to (a dialogue's unit for its lines) must be in the plan; drills,
+    review of them and onboarding takes are free."""
+    settings = settings or get_settings()
+    item = curriculum.get_item(item_id)
+    if item.kind == "drill" or mode in UNLIMITED_MODES:
+        return
+    if item.kind == "phrase":
+        unit_id = curriculum.unit_of_phrase(item.id).id
+    else:  # a dialogue line, `<dialogue id>.<line id>`: the dialogue's unit decides
+        unit_id = curriculum.get_dialogue(item.id.split(".", 1)[0]).unit
+    require_unit(session=session, user_id=user_id, unit_id=unit_id, settings=settings)
+
+
+def _in_words(delta: timedelta) -> str:
+    minutes = max(1, int(delta.total_seconds() // 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def daily_limit_message(ent: Entitlement, tz_name: str, now: datetime) -> str:
+    reset_local = ent.resets_at.astimezone(_zone(tz_name)).strftime("%H:%M")
+    return (
+        f"You have used today's {ent.daily_limit} scored takes on Free. Your take is saved and will be "
+        f"scored after the limit resets at {reset_local} your time (in {_in_words(ent.resets_at - now)}). "
+        f"With Plus, takes are unlimited — see the plans at {routes.PRICING}."
+    )
+
+
+def check_take(
+    *,
+    session: Session,
+    user_id: int,
+    item_id: str,
+    mode: str,
+    now: datetime | None = None,
+    settings: Settings | None = None,
+) -> Entitlement:
+    """Raise EntitlementError if this take may not be scored now (locked item or daily limit reached)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    require_item(session=session, user_id=user_id, item_id=item_id, mode=mode, settings=settings)
+    ent = entitlement_for(session=session, user_id=user_id, now=now, settings=settings)
+    if mode in UNLIMITED_MODES or ent.daily_limit is None or ent.takes_today < ent.daily_limit:
+        return ent
+    user = session.get(User, user_id)
+    raise DailyLimitError(
+        daily_limit_message(ent, user.timezone if user else "UTC", now),
+        limit=ent.daily_limit,
+        resets_at=ent.resets_at,
+    )
+
+
+def _received(session: Session, user_id: int, key: str) -> tuple[bool, int | None]:
+    """(an attempt was already scored under this key, id of a take already held under it)."""
+    attempt = session.exec(
+        select(Attempt.id).where(Attempt.user_id == user_id, Attempt.idempotency_key == key)
+    ).first()
+    held = session.exec(
+        select(BillingHeldTake.id).where(
+            BillingHeldTake.user_id == user_id, BillingHeldTake.idempotency_key == key
+        )
+    ).first()
+    return attempt is not None, held
+
+
+def held_dir(user_id: int) -> str:
+    return str(get_settings().data_dir / "held" / str(int(user_id)))
+
+
+def scoring_engine(ent: Entitlement) -> str:
+    """Plus is scored with Azure when the server has it ("auto"); Free by the offline engine."""
+    return "auto" if ent.plan == PLUS else "offline"
+
+
+def guard_take(
+    *,
+    user_id: int,
+    item_id: str,
+    mode: str,
+    audio: bytes,
+    content_type: str,
+    idempotency_key: str | None = None,
+) -> str:
+    """For upload routes (one call before scoring): the engine the plan allows ("auto" = Azure when
+    configured, else "offline"), or keep the take and raise EntitlementError.
+
+    A take refused by the daily limit is stored as a held take (scored later by `score_held_takes`);
+    a take for a locked unit is refused before anything is stored (it could never be scored on Free).
+    """
+    from pathlib import Path
+
+    with session_scope() as session:
+        scored, held_id = _received(session, user_id, idempotency_key) if idempotency_key else (False, None)
+        if scored:
+            return "auto"  # a re-sent take: scoring replays the stored attempt
+        try:
+            return scoring_engine(check_take(session=session, user_id=user_id, item_id=item_id, mode=mode))
+        except EntitlementError as exc:
+            if exc.code != "daily_limit":
+                raise
+            if held_id is not None:  # re-sent while limited: it is held already, keep one copy
+                exc.held_take_id = held_id
+                raise
+            folder = Path(held_dir(user_id))
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{uuid.uuid4().hex}.take"
+            (folder / name).write_bytes(audio)
+            row = BillingHeldTake(
+                user_id=user_id,
+                item_id=item_id[:200],
+                mode=mode[:20],
+                audio_path=f"{user_id}/{name}",
+                content_type=content_type[:64],
+                reason="daily_limit",
+                idempotency_key=idempotency_key,
+            )
+            session.add(row)
+            session.flush()
+            exc.held_take_id = row.id
+            error = exc
+        session.commit()
+    raise error

@@ -1,0 +1,1 @@
+"""Legal documents (versioned Markdown under `legal/`) and the append-only record of acceptances."""

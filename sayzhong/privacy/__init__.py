@@ -1,0 +1,1 @@
+"""Privacy: cookie consent, data export, account erasure, data-subject requests, retention."""

@@ -1,0 +1,101 @@
+"""Acceptance records and re-consent: a material terms change blocks learners until accepted; a
+new privacy version is a dismissible notice; staff see coverage; old versions stay readable."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlmodel import Session
+
+from sayzhong import routes
+from sayzhong.accounts.models import User
+from sayzhong.legal import documents
+from sayzhong.legal import service as legal
+from sayzhong.legal.documents import LEGAL_ROOT
+from sayzhong.privacy import consent
+from sayzhong.privacy.gate import page_gate
+from tests.factories import UserFactory
+
+
+def _publish(root: Path, doc: str, version: int, *, material: bool) -> None:
+    (root / doc / f"v{version}.md").write_text(
+        f"---\ntitle: T\nversion: {version}\neffective: 2027-01-01\nmaterial: {str(material).lower()}\n"
+        f"summary: A new clause about practice reminders.\n---\n\n# Terms\n\nNew text, version {version}.\n",
+        encoding="utf-8",
+    )
+
+
+def test_sign_up_records_current_versions_append_only(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user()
+    consent.record_sign_up(session=db_session, user_id=user.id, visitor_id=None)
+    rows = legal.list_acceptances(session=db_session, user_id=user.id)
+    assert [(r.document, r.version, r.method) for r in rows] == [
+        ("terms", documents.current("terms").version, "signup"),
+        ("privacy", documents.current("privacy").version, "signup"),
+    ]
+    assert page_gate(session=db_session, user_id=user.id) is None
+
+
+def test_material_terms_change_blocks_until_accepted(
+    db_session: Session, make_user: UserFactory, tmp_path: Path
+) -> None:
+    root = tmp_path / "legal"
+    shutil.copytree(LEGAL_ROOT, root)
+    user = make_user()
+    legal.record_sign_up_acceptance(session=db_session, user_id=user.id, root=root)
+    current = documents.current("terms", root=root).version
+
+    _publish(root, "terms", current + 1, material=False)
+    documents.check_documents(root)  # reload
+    assert page_gate(session=db_session, user_id=user.id, root=root) is None  # minor change: no block
+
+    _publish(root, "terms", current + 2, material=True)
+    documents.check_documents(root)
+    assert page_gate(session=db_session, user_id=user.id, root=root) == routes.LEGAL_ACCEPT
+    # Staff are not blocked by the learner terms.
+    staff = make_user(role="support")
+    assert page_gate(session=db_session, user_id=staff.id, root=root) is None
+    # The old version stays readable, and the diff shows the change.
+    assert documents.get_version("terms", current, root=root).body
+    assert any(d.kind == "added" for d in documents.diff("terms", current + 2, root=root))
+
+    coverage = {(c.document, c.version): c for c in legal.acceptance_coverage(session=db_session, root=root)}
+    assert coverage[("terms", current + 2)].accepted_users == 0
+    assert coverage[("terms", current)].accepted_users == 1
+
+    legal.accept_current_terms(session=db_session, user_id=user.id, root=root)
+    assert page_gate(session=db_session, user_id=user.id, root=root) is None
+    assert legal.list_acceptances(session=db_session, user_id=user.id)[-1].method == "reconsent"
+    assert len(legal.list_acceptances(session=db_session, user_id=user.id)) == 3  # appended, none replaced
+    coverage = {(c.document, c.version): c for c in legal.acceptance_coverage(session=db_session, root=root)}
+    assert coverage[("terms", current + 2)].accepted_users == 1
+    documents.check_documents()  # back to the shipped documents
+
+
+def test_new_privacy_version_is_a_dismissible_notice(
+    db_session: Session, make_user: UserFactory, tmp_path: Path
+) -> None:
+    root = tmp_path / "legal"
+    shutil.copytree(LEGAL_ROOT, root)
+    user = make_user()
+    legal.record_sign_up_acceptance(session=db_session, user_id=user.id, root=root)
+    _publish(root, "privacy", documents.current("privacy", root=root).version + 1, material=True)
+    documents.check_documents(root)
+    needs = legal.consent_needs(session=db_session, user_id=user.id, root=root)
+    assert needs.terms is None and needs.privacy_notice is not None
+    assert page_gate(session=db_session, user_id=user.id, root=root) is None  # not blocking
+    legal.dismiss_privacy_notice(session=db_session, user_id=user.id, root=root)
+    assert legal.consent_needs(session=db_session, user_id=user.id, root=root).privacy_notice is None
+    assert legal.list_acceptances(session=db_session, user_id=user.id)[-1].method == "notice_seen"
+    documents.check_documents()
+
+
+def test_first_provider_sign_in_records_oidc_acceptance(db_session: Session, make_user: UserFactory) -> None:
+    user = make_user()
+    row = db_session.get(User, user.id)
+    assert row is not None
+    row.password_hash = None  # a provider-only account, as OIDC sign-up creates
+    db_session.add(row)
+    assert page_gate(session=db_session, user_id=user.id) is None
+    assert {r.method for r in legal.list_acceptances(session=db_session, user_id=user.id)} == {"oidc"}
