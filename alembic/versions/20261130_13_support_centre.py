@@ -1,7 +1,7 @@
 """support centre
 
 Revision ID: 13a5c0e1d2f3
-Revises: 32ec421d5d4c
+Revises: 20261130_12
 Create Date: 2026-11-30 03:20:10.959556
 """
 
