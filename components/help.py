@@ -5,23 +5,27 @@ Untrusted text (article snippets, ticket messages) is rendered as text only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import reflex as rx
 
+from components.props import Handler, Row, VarOr
 from sayzhong import routes
 
 
 def help_drawer(
     *,
     page: str,
-    is_open: rx.Var,
-    articles: rx.Var,
-    on_show: rx.EventHandler,
-    on_open_change: rx.EventHandler,
-    contact_href: rx.Var,
+    is_open: VarOr[bool],
+    articles: VarOr[Sequence[Any]],
+    on_show: Handler,
+    on_open_change: Handler,
+    contact_href: VarOr[str],
 ) -> rx.Component:
     """A "Help" button opening a side drawer with the articles for `page` and a contact link."""
 
-    def article_link(article: rx.Var) -> rx.Component:
+    def article_link(article: Row) -> rx.Component:
         return rx.box(
             rx.link(article.title, href=article.href, weight="medium"),
             rx.text(article.summary, size="2", color=rx.color("gray", 11)),
@@ -37,7 +41,7 @@ def help_drawer(
             variant="soft",
             color_scheme="gray",
             aria_label="Help for this page",
-            on_click=on_show(page),
+            on_click=on_show(page),  # type: ignore[operator]  # see components/props.py
         ),
         rx.drawer.overlay(z_index="40"),
         rx.drawer.portal(
@@ -86,7 +90,7 @@ def help_drawer(
     )
 
 
-def snippet(parts: rx.Var) -> rx.Component:
+def snippet(parts: VarOr[Sequence[Any]]) -> rx.Component:
     """Search snippet parts as text, the matches in <mark>."""
     return rx.text(
         rx.foreach(
@@ -98,10 +102,10 @@ def snippet(parts: rx.Var) -> rx.Component:
     )
 
 
-def message_thread(messages: rx.Var, *, show_notes: bool = False) -> rx.Component:
+def message_thread(messages: VarOr[Sequence[Any]], *, show_notes: bool = False) -> rx.Component:
     """Messages as plain text (white-space kept), notes marked as internal."""
 
-    def item(message: rx.Var) -> rx.Component:
+    def item(message: Row) -> rx.Component:
         return rx.card(
             rx.vstack(
                 rx.hstack(
@@ -129,8 +133,8 @@ def message_thread(messages: rx.Var, *, show_notes: bool = False) -> rx.Componen
     return rx.vstack(rx.foreach(messages, item), spacing="2", width="100%")
 
 
-def attachment_list(attachments: rx.Var) -> rx.Component:
-    def item(a: rx.Var) -> rx.Component:
+def attachment_list(attachments: VarOr[Sequence[Any]]) -> rx.Component:
+    def item(a: Row) -> rx.Component:
         return rx.hstack(
             rx.icon(rx.cond(a["is_audio"], "file-audio", "paperclip"), size=16),
             rx.link(a["name"], href=a["url"], is_external=True),
@@ -145,7 +149,7 @@ def attachment_list(attachments: rx.Var) -> rx.Component:
 
 
 def nps_prompt(
-    *, due: rx.Var, thanks: rx.Var, on_answer: rx.EventHandler, on_dismiss: rx.EventHandler
+    *, due: VarOr[bool], thanks: VarOr[bool], on_answer: Handler, on_dismiss: Handler
 ) -> rx.Component:
     """The occasional NPS question: 0–10 buttons and "Not now"."""
     return rx.fragment(
@@ -160,7 +164,7 @@ def nps_prompt(
                                 str(n),
                                 size="1",
                                 variant="soft",
-                                on_click=on_answer(n),
+                                on_click=on_answer(n),  # type: ignore[operator]  # see components/props.py
                                 aria_label=f"{n} out of 10",
                             )
                             for n in range(11)

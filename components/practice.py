@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import reflex as rx
+from reflex.vars import ArrayVar
 
 from components.props import Handler, Row, VarOr
 from components.recorder import recorder
@@ -227,9 +228,9 @@ class VerdictFeedbackUi:
     """What the "Was this right?" row needs: keys ("<attempt>-<position>") already answered, disputed
     and shared, and the handlers `on_answer(attempt_id, position, answer)` and `on_share(…)`."""
 
-    answered: rx.Var[list[str]]
-    disputed: rx.Var[list[str]]
-    shared: rx.Var[list[str]]
+    answered: ArrayVar[Any]
+    disputed: ArrayVar[Any]
+    shared: ArrayVar[Any]
     on_answer: Handler
     on_share: Handler
 
@@ -248,7 +249,7 @@ def verdict_feedback(syl: Row, ui: VerdictFeedbackUi) -> rx.Component:
                     "Let SayZhong use this take to test scoring",
                     size="1",
                     variant="ghost",
-                    on_click=ui.on_share(syl["attempt_id"], syl["position"]),
+                    on_click=ui.on_share(syl["attempt_id"], syl["position"]),  # type: ignore[operator]  # see components/props.py
                 ),
             ),
             spacing="2",
@@ -263,7 +264,7 @@ def verdict_feedback(syl: Row, ui: VerdictFeedbackUi) -> rx.Component:
                     size="1",
                     variant="soft",
                     color_scheme="gray",
-                    on_click=ui.on_answer(syl["attempt_id"], syl["position"], answer),
+                    on_click=ui.on_answer(syl["attempt_id"], syl["position"], answer),  # type: ignore[operator]  # see components/props.py
                 )
                 for answer, label in answers
             ],

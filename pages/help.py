@@ -4,17 +4,18 @@ import reflex as rx
 
 from components.help import snippet
 from components.layout import link_button
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.session import SessionState
 from state.support import HelpArticleState, HelpCentreState
 
 
-def _result(item: rx.Var) -> rx.Component:
+def _result(item: Row) -> rx.Component:
     return rx.box(
         rx.link(rx.heading(item.title, size="4", as_="h3"), href=item.href),
         rx.text(item.category, size="1", color=rx.color("gray", 11)),
-        snippet(item.parts),
+        snippet(item["parts"]),
         padding_y="0.75em",
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
@@ -22,7 +23,7 @@ def _result(item: rx.Var) -> rx.Component:
     )
 
 
-def _category(category: rx.Var) -> rx.Component:
+def _category(category: Row) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(category.label, size="4", as_="h3"),
@@ -142,12 +143,12 @@ def help_article() -> rx.Component:
                         rx.text("Thanks for telling us.", role="status"),
                         rx.hstack(
                             rx.text("Was this helpful?", weight="medium"),
-                            rx.button("Yes", variant="soft", on_click=HelpArticleState.vote(True)),
+                            rx.button("Yes", variant="soft", on_click=HelpArticleState.vote(True)),  # type: ignore[operator]  # see components/props.py
                             rx.button(
                                 "No",
                                 variant="soft",
                                 color_scheme="gray",
-                                on_click=HelpArticleState.vote(False),
+                                on_click=HelpArticleState.vote(False),  # type: ignore[operator]  # see components/props.py
                             ),
                             align="center",
                             spacing="3",

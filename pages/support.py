@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.help import attachment_list, message_thread
 from components.layout import link_button
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.support import (
@@ -17,7 +18,7 @@ from state.support import (
 _LABEL = {"fontWeight": "500"}
 
 
-def _ticket_row(t: rx.Var) -> rx.Component:
+def _ticket_row(t: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link("#" + t["id"].to_string() + " " + t["subject"].to(str), href=t["href"])),
         rx.table.cell(rx.badge(t["status_label"])),
@@ -41,7 +42,7 @@ def _rating() -> rx.Component:
                         rx.button(
                             str(n),
                             variant="soft",
-                            on_click=MyTicketsState.rate(n),
+                            on_click=MyTicketsState.rate(n),  # type: ignore[operator]  # see components/props.py
                             aria_label=f"Rate {n} out of 5",
                         )
                         for n in range(1, 6)
@@ -220,7 +221,7 @@ def new_ticket() -> rx.Component:
                 has_file,
                 rx.button(
                     "Send to support",
-                    on_click=NewTicketState.submit_with_file(rx.upload_files(upload_id=TICKET_UPLOAD_ID)),
+                    on_click=NewTicketState.submit_with_file(rx.upload_files(upload_id=TICKET_UPLOAD_ID)),  # type: ignore[operator]  # see components/props.py
                     loading=NewTicketState.busy,
                 ),
                 rx.button("Send to support", on_click=NewTicketState.submit, loading=NewTicketState.busy),

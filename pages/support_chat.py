@@ -2,12 +2,13 @@
 
 import reflex as rx
 
+from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.chat import AgentConsoleState, LearnerChatState
 
 
-def _line(line: rx.Var) -> rx.Component:
+def _line(line: Row) -> rx.Component:
     return rx.box(
         rx.cond(
             line.role == "system",
@@ -26,7 +27,7 @@ def _line(line: rx.Var) -> rx.Component:
     )
 
 
-def _conversation(state, *, other: str) -> rx.Component:  # type: ignore[no-untyped-def]
+def _conversation(state, *, other: str) -> rx.Component:
     return rx.vstack(
         rx.box(
             rx.vstack(rx.foreach(state.lines, _line), spacing="2", width="100%"),
@@ -113,13 +114,13 @@ def learner_chat() -> rx.Component:
     )
 
 
-def _item(item: rx.Var) -> rx.Component:
+def _item(item: Row) -> rx.Component:
     return rx.button(
         rx.cond(item.status == "active", "● ", "◌ "),
         item.learner,
-        rx.cond(item.status == "waiting", " (waiting #" + item.position.to_string() + ")", ""),
+        rx.cond(item.status == "waiting", " (waiting #" + item["position"].to_string() + ")", ""),
         variant=rx.cond(item.id == AgentConsoleState.chat_id, "solid", "soft"),
-        on_click=AgentConsoleState.open_chat(item.id),
+        on_click=AgentConsoleState.open_chat(item.id),  # type: ignore[operator]  # see components/props.py
         width="100%",
         justify="start",
     )

@@ -1,8 +1,12 @@
 """Staff support pages: inbox (/admin/support), one ticket, help articles editor, analysis."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import reflex as rx
 
 from components.help import attachment_list, message_thread
+from components.props import Handler, Row, VarOr
 from pages.template import template
 from sayzhong import routes
 from state.support import (
@@ -32,12 +36,12 @@ def _support_nav() -> rx.Component:
     )
 
 
-def _denied(message: rx.Var) -> rx.Component:
+def _denied(message: VarOr[str]) -> rx.Component:
     return rx.cond(message != "", rx.callout(message, icon="shield-alert", color_scheme="red", role="alert"))
 
 
 def _select(
-    label: str, options: rx.Var, value: rx.Var, on_change: rx.EventHandler, blank: str = "all"
+    label: str, options: VarOr[Sequence[str]], value: VarOr[str], on_change: Handler, blank: str = "all"
 ) -> rx.Component:
     return rx.el.select(
         rx.foreach(options, lambda o: rx.el.option(rx.cond(o == "", blank, o), value=o)),
@@ -48,7 +52,7 @@ def _select(
     )
 
 
-def _sla_badge(state: rx.Var) -> rx.Component:
+def _sla_badge(state: VarOr[str]) -> rx.Component:
     return rx.match(
         state,
         ("breached", rx.badge("SLA breached", color_scheme="red")),
@@ -57,14 +61,14 @@ def _sla_badge(state: rx.Var) -> rx.Component:
     )
 
 
-def _priority_badge(priority: rx.Var) -> rx.Component:
+def _priority_badge(priority: VarOr[str]) -> rx.Component:
     return rx.badge(
         priority,
         color_scheme=rx.match(priority, ("urgent", "red"), ("high", "orange"), ("low", "gray"), "blue"),
     )
 
 
-def _inbox_row(t: rx.Var) -> rx.Component:
+def _inbox_row(t: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link("#" + t["id"].to_string(), href=t["staff_href"])),
         rx.table.cell(rx.link(t["subject"], href=t["staff_href"])),
@@ -79,7 +83,7 @@ def _inbox_row(t: rx.Var) -> rx.Component:
     )
 
 
-def _agent_row(a: rx.Var) -> rx.Component:
+def _agent_row(a: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(a["name"]),
         rx.table.cell(a["open"].to_string() + " / " + a["capacity"].to_string()),
@@ -87,7 +91,7 @@ def _agent_row(a: rx.Var) -> rx.Component:
             rx.checkbox(
                 "Away",
                 checked=a["away"].to(bool),
-                on_change=lambda value: StaffInboxState.toggle_away(a["id"], value),
+                on_change=lambda value: StaffInboxState.toggle_away(a["id"], value),  # type: ignore[operator]  # see components/props.py
             )
         ),
     )
@@ -181,7 +185,7 @@ def staff_inbox() -> rx.Component:
     )
 
 
-def _context_row(item: rx.Var) -> rx.Component:
+def _context_row(item: Row) -> rx.Component:
     return rx.table.row(rx.table.cell(rx.code(item["key"])), rx.table.cell(item["value"]))
 
 
@@ -368,9 +372,9 @@ def staff_ticket() -> rx.Component:
     )
 
 
-def _article_row(a: rx.Var) -> rx.Component:
+def _article_row(a: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(a["title"], href="#editor", on_click=StaffArticlesState.edit(a["slug"]))),
+        rx.table.cell(rx.link(a["title"], href="#editor", on_click=StaffArticlesState.edit(a["slug"]))),  # type: ignore[operator]  # see components/props.py
         rx.table.cell(a["category"]),
         rx.table.cell(a["helpful"].to_string() + " yes / " + a["unhelpful"].to_string() + " no"),
     )
@@ -462,7 +466,7 @@ def staff_articles() -> rx.Component:
     )
 
 
-def _figure(label: str, value: rx.Var) -> rx.Component:
+def _figure(label: str, value: VarOr[Any]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(label, size="2", color=rx.color("gray", 11)), rx.text(value, size="6", weight="bold")
@@ -548,7 +552,7 @@ def staff_analysis() -> rx.Component:
     )
 
 
-def _disagreement_table(title: str, rows: rx.Var, test_id: str) -> rx.Component:
+def _disagreement_table(title: str, rows: VarOr[Sequence[Any]], test_id: str) -> rx.Component:
     return rx.vstack(
         rx.heading(title, size="4", as_="h2"),
         rx.table.root(

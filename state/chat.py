@@ -18,6 +18,8 @@ import reflex as rx
 from sayzhong import routes
 from sayzhong.errors import SayZhongError
 from sayzhong.support import chat
+from sayzhong.support import service as support
+from state.admin import StaffState
 from state.session import SessionState, run_in_session
 
 POLL_S = 1.0
@@ -44,14 +46,14 @@ class _ChatBase(rx.State, mixin=True):
     lines: list[ChatLine] = []
     draft: str = ""
     other_typing: bool = False
-    queue_position: int = 0
-    ticket_id: int = 0
+    queue_position: rx.Field[int] = rx.field(0)
+    ticket_id: rx.Field[int] = rx.field(0)
     error: str = ""
     _draft_key: str = ""
     _polling: str = ""
     _typing_sent: float = 0.0
 
-    async def _viewer(self):  # type: ignore[no-untyped-def]
+    async def _viewer(self):
         return await (await self.get_state(SessionState)).current_user()
 
     def _apply(self, info: chat.ChatInfo) -> None:
@@ -142,7 +144,7 @@ class LearnerChatState(_ChatBase, rx.State):
     transcript_sent: bool = False
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         self.lines, self.error, self.chat_id = [], "", 0
         viewer = await self._viewer()
         if viewer is None:
@@ -200,22 +202,25 @@ class ConsoleItem:
     position: int
 
 
-class AgentConsoleState(_ChatBase, rx.State):
-    items: list[ConsoleItem] = []
+class AgentConsoleState(_ChatBase, StaffState):
+    items: rx.Field[list[ConsoleItem]] = rx.field(default_factory=list)
     learner: str = ""
-    denied: str = ""
+
+    async def _viewer(self):
+        """Every console action goes through the staff check: a support role and two-factor sign-in."""
+        return await self._staff(*support.AGENT_ROLES)
 
     async def _tick(self) -> None:
         viewer = await self._viewer()
-        if viewer is None or viewer.role not in ("support", "admin"):
+        if viewer is None:
             return
         agent_id = viewer.id
-        infos = await run_in_session(
-            lambda s: (
-                chat.heartbeat(session=s, agent_id=agent_id),
-                chat.console(session=s, agent_id=agent_id),
-            )[1]
-        )
+
+        def heartbeat_and_list(s):
+            chat.heartbeat(session=s, agent_id=agent_id)
+            return chat.console(session=s, agent_id=agent_id)
+
+        infos = await run_in_session(heartbeat_and_list)
         self.items = [ConsoleItem(i.id, i.status, i.learner, i.queue_position) for i in infos]
         if not self.chat_id:
             mine = next((i for i in infos if i.status == "active"), None)
@@ -224,13 +229,10 @@ class AgentConsoleState(_ChatBase, rx.State):
         await self._refresh()
 
     @rx.event
-    async def load(self):  # type: ignore[no-untyped-def]
+    async def load(self):
         self.chat_id, self.lines, self.error = 0, [], ""
-        viewer = await self._viewer()
-        if viewer is None or viewer.role not in ("support", "admin"):
-            self.denied = "This page is only for SayZhong support staff."
+        if await self._viewer() is None:  # `_staff` says why in `denied`
             return None
-        self.denied = ""
         await self._tick()
         return AgentConsoleState.poll
 

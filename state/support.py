@@ -125,7 +125,7 @@ class CategoryView:
 class HelpCentreState(rx.State):
     categories: list[CategoryView] = []
     query: str = ""
-    results: list[SearchResultView] = []
+    results: rx.Field[list[SearchResultView]] = rx.field(default_factory=list)
     searched: bool = False
     suggestion: str = ""
     partial: bool = False
@@ -279,9 +279,9 @@ class VerdictFeedbackState(rx.State):
     """ "Was this right?" on syllable verdicts: stored with the attempt and the tones judged; a
     disputed take is shared for engine evaluation only when the learner asks."""
 
-    answered: list[str] = []
-    disputed: list[str] = []
-    shared: list[str] = []
+    answered: rx.Field[list[str]] = rx.field(default_factory=list)
+    disputed: rx.Field[list[str]] = rx.field(default_factory=list)
+    shared: rx.Field[list[str]] = rx.field(default_factory=list)
 
     async def _record(self, attempt_id: object, position: object, answer: str) -> str:
         user = await (await self.get_state(SessionState)).current_user()
@@ -409,7 +409,7 @@ class NewTicketState(rx.State):
     def set_attach_take(self, value: bool) -> None:
         self.attach_take = bool(value)
 
-    async def _create(self, attachment: support.UploadedFile | None):  # type: ignore[no-untyped-def]
+    async def _create(self, attachment: support.UploadedFile | None):
         self.error = ""
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
@@ -452,12 +452,12 @@ class NewTicketState(rx.State):
         yield rx.redirect(f"{routes.SUPPORT}?ticket={detail.summary.id}")
 
     @rx.event
-    async def submit(self):  # type: ignore[no-untyped-def]
+    async def submit(self):
         async for event in self._create(None):
             yield event
 
     @rx.event
-    async def submit_with_file(self, files: list[rx.UploadFile]):  # type: ignore[no-untyped-def]
+    async def submit_with_file(self, files: list[rx.UploadFile]):
         attachment = None
         if files:
             upload = files[0]
@@ -471,16 +471,16 @@ class NewTicketState(rx.State):
 
 
 class MyTicketsState(rx.State):
-    tickets: list[dict[str, Any]] = []
+    tickets: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     ticket_id: int = 0
     subject: str = ""
     status: str = ""
     status_label: str = ""
     body: str = ""
     created: str = ""
-    messages: list[dict[str, Any]] = []
+    messages: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     attachments: list[dict[str, Any]] = []
-    csat: int = 0
+    csat: rx.Field[int] = rx.field(0)
     reply: str = ""
     error: str = ""
     notice: str = ""
@@ -563,7 +563,7 @@ class CsatLinkState(rx.State):
     """One click from the e-mail: the signed link records the score; a comment can follow."""
 
     token: str = ""
-    score: int = 0
+    score: rx.Field[int] = rx.field(0)
     done: bool = False
     error: str = ""
     comment_saved: bool = False
@@ -608,7 +608,7 @@ class StaffInboxState(StaffState):
     queues: list[str] = ["", *QUEUES]
     priorities: list[str] = ["", *PRIORITIES]
     statuses: list[str] = ["active", "", *support.STATUSES]
-    breaches: int = 0
+    breaches: rx.Field[int] = rx.field(0)
 
     async def _reload(self) -> None:
         actor = await self._staff(*support.AGENT_ROLES)
@@ -695,7 +695,7 @@ class StaffTicketState(StaffState):
     messages: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
     history: list[str] = []
-    macros: list[dict[str, Any]] = []
+    macros: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     agents: list[dict[str, Any]] = []
     reply: str = ""
     reply_status: str = "waiting"
@@ -834,11 +834,11 @@ class StaffTicketState(StaffState):
 
     @rx.event
     async def set_queue(self, queue: str) -> None:
-        await self.change_routing(queue, self.priority)
+        await self.change_routing(queue, self.priority)  # type: ignore[operator]  # see components/props.py
 
     @rx.event
     async def set_priority(self, priority: str) -> None:
-        await self.change_routing(self.queue, priority)
+        await self.change_routing(self.queue, priority)  # type: ignore[operator]  # see components/props.py
 
     @rx.event
     async def assign_to(self, agent_id: str) -> None:
@@ -902,7 +902,7 @@ class StaffArticlesState(StaffState):
         await self._reload()
         slug = str(self.router.url.query_parameters.get("a", ""))[:80]
         if slug:
-            await self.edit(slug)
+            await self.edit(slug)  # type: ignore[operator]  # see components/props.py
 
     @rx.event
     async def edit(self, slug: str) -> None:
@@ -954,12 +954,12 @@ class StaffArticlesState(StaffState):
             self.error, self.message = exc.user_message, ""
             return
         self.error, self.message = "", f"Saved revision {info.revision}."
-        await self.edit(slug)
+        await self.edit(slug)  # type: ignore[operator]  # see components/props.py
         await self._reload()
 
 
 class StaffAnalysisState(StaffState):
-    tickets: int = 0
+    tickets: rx.Field[int] = rx.field(0)
     per_day: list[dict[str, Any]] = []
     first_median: str = "—"
     first_p90: str = "—"
@@ -969,10 +969,10 @@ class StaffAnalysisState(StaffState):
     csat_average: str = "—"
     csat_distribution: list[dict[str, Any]] = []
     self_service: str = "—"
-    help_sessions: int = 0
-    failed_searches: list[dict[str, Any]] = []
+    help_sessions: rx.Field[int] = rx.field(0)
+    failed_searches: rx.Field[list[dict[str, Any]]] = rx.field(default_factory=list)
     routing_accuracy: str = "—"
-    corrections: int = 0
+    corrections: rx.Field[int] = rx.field(0)
     nps: str = "—"
 
     @rx.event
@@ -1028,8 +1028,8 @@ class DisagreementView:
 class StaffScoringState(StaffState):
     """Disagreement with tone verdicts, from the learners' "Was this right?" answers (last 90 days)."""
 
-    answers: int = 0
-    disputed: int = 0
+    answers: rx.Field[int] = rx.field(0)
+    disputed: rx.Field[int] = rx.field(0)
     by_tone: list[DisagreementView] = []
     by_pair: list[DisagreementView] = []
     by_phrase: list[DisagreementView] = []

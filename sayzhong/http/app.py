@@ -201,8 +201,8 @@ def create_http_app() -> Starlette:
     from sayzhong.api.app import api_routes
     from sayzhong.http.billing import billing_routes
     from sayzhong.http.practice import practice_routes
-    from sayzhong.http.support import support_routes
     from sayzhong.http.privacy import privacy_routes
+    from sayzhong.http.support import support_routes
 
     return Starlette(
         routes=[

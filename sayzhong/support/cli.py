@@ -89,7 +89,7 @@ def export_disputed(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_cli(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("support", help="support centre: classify tickets, seed help articles, SLAs")
     support_sub = parser.add_subparsers(dest="support_command", required=True, metavar="COMMAND")
     p = support_sub.add_parser(

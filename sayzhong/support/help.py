@@ -121,7 +121,7 @@ _ALLOWED_TAGS = {
 
 
 @lru_cache(maxsize=1)
-def _markdown():  # type: ignore[no-untyped-def]
+def _markdown():
     from markdown_it import MarkdownIt
 
     # html=False: raw HTML in the Markdown is shown as text, never passed through.

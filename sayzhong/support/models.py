@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 from sayzhong.db import utcnow
 
 
-def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:  # type: ignore[type-arg]
+def _utc_column(*, nullable: bool = False, index: bool = False) -> Column:
     return Column(DateTime(timezone=True), nullable=nullable, index=index)
 
 
