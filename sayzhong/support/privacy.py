@@ -3,26 +3,28 @@
 `export_support_data` gathers everything the support centre keeps about one learner: tickets with
 their messages (internal notes included: they are about the learner) and attachment names, live
 chats with transcripts, "Was this right?" answers, NPS answers, help feedback and searches.
-`erase_support_data` deletes the same rows and the stored attachment files; deleting the account
-cascades to the rows anyway, so the erasure path needs at least the file removal.
+`erase_support_data` deletes the same rows and the stored attachment files; it is the support
+centre's account-erasure participant (`sayzhong.privacy.participants.erase_support`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from sayzhong.db import as_utc
 from sayzhong.support.models import (
     ChatConversation,
     ChatMessage,
+    HelpArticleRevision,
     HelpFeedback,
     HelpSearch,
     HelpSession,
     NpsResponse,
     RoutingCorrection,
+    SupportAgent,
     SupportAttachment,
     SupportMessage,
     SupportTicket,
@@ -99,34 +101,47 @@ def export_support_data(*, session: Session, user_id: int) -> dict[str, Any]:
     }
 
 
-def erase_support_data(*, session: Session, user_id: int) -> None:
-    """Delete the learner's support rows (children first) and their stored attachment files."""
+def erase_support_data(*, session: Session, user_id: int) -> int:
+    """Delete the learner's support rows (children first) and their stored attachment files; where
+    the person was staff, take their id off replies, chat lines, edits, routing corrections and
+    assignments (those rows belong to other learners' tickets) and drop their agent settings.
+    Idempotent; returns how many rows and files it removed or changed."""
     ticket_ids = list(
         session.exec(select(SupportTicket.id).where(col(SupportTicket.user_id) == user_id)).all()
     )
     chat_ids = list(
         session.exec(select(ChatConversation.id).where(col(ChatConversation.user_id) == user_id)).all()
     )
-    statements = [
+    statements: list[Any] = [
         delete(SupportMessage).where(col(SupportMessage.ticket_id).in_(ticket_ids)),
         delete(SupportAttachment).where(col(SupportAttachment.ticket_id).in_(ticket_ids)),
+        delete(RoutingCorrection).where(col(RoutingCorrection.ticket_id).in_(ticket_ids)),
         delete(ChatMessage).where(col(ChatMessage.chat_id).in_(chat_ids)),
         delete(ChatConversation).where(col(ChatConversation.id).in_(chat_ids)),
+        # Tickets merged into one of these keep their own rows, without the link.
+        update(SupportTicket)
+        .where(col(SupportTicket.merged_into_id).in_(ticket_ids))
+        .values(merged_into_id=None),
+        delete(SupportTicket).where(col(SupportTicket.id).in_(ticket_ids)),
         delete(VerdictFeedback).where(col(VerdictFeedback.user_id) == user_id),
         delete(NpsResponse).where(col(NpsResponse.user_id) == user_id),
         delete(HelpFeedback).where(col(HelpFeedback.user_id) == user_id),
         delete(HelpSearch).where(col(HelpSearch.user_id) == user_id),
         delete(HelpSession).where(col(HelpSession.user_id) == user_id),
+        # As staff: the work stays, the name goes.
+        update(SupportMessage).where(col(SupportMessage.author_id) == user_id).values(author_id=None),
+        update(ChatMessage).where(col(ChatMessage.author_id) == user_id).values(author_id=None),
+        update(ChatConversation).where(col(ChatConversation.agent_id) == user_id).values(agent_id=None),
+        update(SupportTicket).where(col(SupportTicket.assignee_id) == user_id).values(assignee_id=None),
+        update(RoutingCorrection).where(col(RoutingCorrection.staff_id) == user_id).values(staff_id=None),
+        update(HelpArticleRevision)
+        .where(col(HelpArticleRevision.author_id) == user_id)
+        .values(author_id=None),
+        delete(SupportAgent).where(col(SupportAgent.user_id) == user_id),
     ]
+    changed = 0
     for statement in statements:
-        session.execute(statement, execution_options={"synchronize_session": "fetch"})
-    session.execute(
-        delete(RoutingCorrection).where(col(RoutingCorrection.ticket_id).in_(ticket_ids)),
-        execution_options={"synchronize_session": "fetch"},
-    )
-    session.execute(
-        delete(SupportTicket).where(col(SupportTicket.id).in_(ticket_ids)),
-        execution_options={"synchronize_session": "fetch"},
-    )
+        result = session.execute(statement, execution_options={"synchronize_session": "fetch"})
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     session.flush()
-    erase_support_files(user_id=user_id)
+    return changed + erase_support_files(user_id=user_id)

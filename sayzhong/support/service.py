@@ -309,9 +309,14 @@ def attachment_path(relative: str) -> Path:
     return path
 
 
-def erase_support_files(*, user_id: int) -> None:
-    """For account erasure: the rows go by cascade, this removes the learner's stored files."""
-    shutil.rmtree(support_files_root() / str(user_id), ignore_errors=True)
+def erase_support_files(*, user_id: int) -> int:
+    """For account erasure: remove the learner's stored attachment files; returns how many."""
+    folder = support_files_root() / str(user_id)
+    if not folder.is_dir():
+        return 0
+    removed = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
+    return removed
 
 
 def _corrections(session: Session) -> list[Example]:
