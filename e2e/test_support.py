@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
-from e2e.helpers import STRONG_PASSWORD, sign_in, sign_out, sign_up, unique_email
+from e2e.helpers import sign_in, sign_out, sign_up, unique_email
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -29,23 +29,6 @@ def _signed_up(page: Page, app: RunningApp, name: str) -> str:
     sign_up(page, app.url, email=email, name=name)
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     return email
-
-
-def _enrol_staff_authenticator(app: RunningApp, email: str) -> str | None:
-    """Staff confirm an authenticator code at sign-in once issue 9 (two-factor sign-in, required for
-    staff) is merged; from then on the app fixture enrols one. Before that there is nothing to do."""
-    if email == app.admin_email and hasattr(app, "admin_totp_secret"):
-        return str(app.admin_totp_secret())
-    enrol = getattr(app, "enable_two_factor", None)
-    return str(enrol(email)) if enrol is not None else None
-
-
-def _sign_in_staff(page: Page, app: RunningApp, *, email: str, password: str, secret: str | None) -> None:
-    sign_in(page, app.url, email=email, password=password)
-    if secret is not None:
-        from e2e.helpers import enter_totp  # type: ignore[attr-defined]  # comes with issue 9
-
-        enter_totp(page, secret)
 
 
 def _latest_email_about(app: RunningApp, ticket_id: str) -> str:
@@ -132,7 +115,7 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     page.goto(app.url + "/help")
     page.get_by_label("Search help articles").fill("zxqv flurble")
     page.get_by_role("button", name="Search").click()
-    expect(page.get_by_role("status").filter(has_text="No articles found")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="No articles found")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Contact support").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact support")
     page.get_by_label("What is it about?").select_option("billing")
@@ -165,8 +148,13 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     staff = staff_ctx.new_page()
     dialogs: list[str] = []
     staff.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    secret = _enrol_staff_authenticator(app, app.admin_email)
-    _sign_in_staff(staff, app, email=app.admin_email, password=app.admin_password, secret=secret)
+    sign_in(
+        staff,
+        app.url,
+        email=app.admin_email,
+        password=app.admin_password,
+        totp_secret=app.admin_totp_secret(),
+    )
     expect(staff).to_have_url(re.compile(r"/(home|onboarding)/?$"))
     staff.goto(app.url + "/admin/support")
     row = staff.get_by_test_id("inbox-row").filter(has_text=f"#{ticket_id}")
@@ -207,21 +195,6 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     staff_ctx.close()
 
 
-def _make_support_agent(app: RunningApp, email: str) -> None:
-    """Give an account the support role, as an admin would (straight in the database)."""
-    app.python(
-        "import sys\n"
-        "from sqlmodel import select\n"
-        "from sayzhong.db import session_scope\n"
-        "from sayzhong.accounts.models import User\n"
-        "with session_scope() as s:\n"
-        "    row = s.exec(select(User).where(User.email == sys.argv[1])).one()\n"
-        "    row.role = 'support'\n"
-        "    s.add(row)\n",
-        email,
-    )
-
-
 def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back_to_a_ticket(
     browser: Browser, app: RunningApp
 ) -> None:
@@ -229,14 +202,14 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
     learner_ctx = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         agent = agent_ctx.new_page()
-        # The agent's role is read from the database on every page, so no new sign-in is needed —
-        # unless staff must confirm an authenticator code (issue 9): then they sign in again with one.
+        # Staff need two-factor sign-in: the agent enrols an authenticator and signs in again with it.
         agent_email = _signed_up(agent, app, "Lin")
-        _make_support_agent(app, agent_email)
-        secret = _enrol_staff_authenticator(app, agent_email)
-        if secret is not None:
-            sign_out(agent)
-            _sign_in_staff(agent, app, email=agent_email, password=STRONG_PASSWORD, secret=secret)
+        app.set_role(agent_email, "support")
+        secret = app.enable_two_factor(agent_email)
+        sign_out(agent)
+        expect(agent).to_have_url(re.compile(re.escape(app.url) + "/?$"))  # signed out before signing in
+        sign_in(agent, app.url, email=agent_email, totp_secret=secret)
+        expect(agent).to_have_url(re.compile(r"/(home|onboarding)/?$"))
         agent.goto(app.url + "/admin/support/chat")
         expect(agent.get_by_role("heading", level=1)).to_have_text("Chat console")
 
