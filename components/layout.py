@@ -96,7 +96,12 @@ def bottom_nav(*, is_staff: VarOr[bool]) -> rx.Component:
 
 
 def navbar(
-    *, signed_in: VarOr[bool], is_staff: VarOr[bool], display_name: VarOr[str], on_sign_out: Handler
+    *,
+    signed_in: VarOr[bool],
+    is_staff: VarOr[bool],
+    display_name: VarOr[str],
+    on_sign_out: Handler,
+    help_button: rx.Component | None = None,
 ) -> rx.Component:
     signed_in_links = rx.hstack(
         rx.el.nav(
@@ -108,6 +113,8 @@ def navbar(
             aria_label="Main",
             class_name="top-nav",
         ),
+        # Support centre (issue 13): the contextual help drawer on learner pages.
+        *([help_button] if help_button is not None else []),
         rx.menu.root(
             rx.menu.trigger(
                 rx.button(
@@ -120,6 +127,7 @@ def navbar(
             rx.menu.content(
                 rx.menu.item("Account settings", on_select=rx.redirect(routes.ACCOUNT)),
                 rx.menu.item("Plan and billing", on_select=rx.redirect(routes.BILLING)),
+                rx.menu.item("Help and support", on_select=rx.redirect(routes.SUPPORT)),
                 rx.menu.separator(),
                 rx.menu.item("Sign out", on_select=on_sign_out, color="red"),
             ),

@@ -5,10 +5,12 @@ Components take values and handlers only; the states decide what to show.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import reflex as rx
+from reflex.vars import ArrayVar
 
 from components.props import Handler, Row, VarOr
 from components.recorder import recorder, result_focus
@@ -249,7 +251,59 @@ def contour_chart(points: rx.Var) -> rx.Component:
     )
 
 
-def syllable_card(syl: Row) -> rx.Component:
+@dataclasses.dataclass(frozen=True)
+class VerdictFeedbackUi:
+    """What the "Was this right?" row needs: keys ("<attempt>-<position>") already answered, disputed
+    and shared, and the handlers `on_answer(attempt_id, position, answer)` and `on_share(…)`."""
+
+    answered: ArrayVar[Any]
+    disputed: ArrayVar[Any]
+    shared: ArrayVar[Any]
+    on_answer: Handler
+    on_share: Handler
+
+
+def verdict_feedback(syl: Row, ui: VerdictFeedbackUi) -> rx.Component:
+    """ "Was this right?" under a judged syllable (support centre, issue 13)."""
+    key = syl["attempt_id"].to_string() + "-" + syl["position"].to_string()
+    answers = (("yes", "Yes"), ("no_correct", "No, I said it correctly"), ("no_other", "No, other"))
+    return rx.cond(
+        ui.answered.contains(key),
+        rx.hstack(
+            rx.text("Thanks — noted.", size="1", color=rx.color("gray", 11), role="status"),
+            rx.cond(
+                ui.disputed.contains(key) & ~ui.shared.contains(key),
+                rx.button(
+                    "Let SayZhong use this take to test scoring",
+                    size="1",
+                    variant="ghost",
+                    on_click=ui.on_share(syl["attempt_id"], syl["position"]),  # type: ignore[operator]  # see components/props.py
+                ),
+            ),
+            spacing="2",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.hstack(
+            rx.text("Was this right?", size="1"),
+            *[
+                rx.button(
+                    label,
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=ui.on_answer(syl["attempt_id"], syl["position"], answer),  # type: ignore[operator]  # see components/props.py
+                )
+                for answer, label in answers
+            ],
+            spacing="1",
+            flex_wrap="wrap",
+            align="center",
+        ),
+    )
+
+
+def syllable_card(syl: Row, feedback: VerdictFeedbackUi | None = None) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
@@ -277,6 +331,25 @@ def syllable_card(syl: Row) -> rx.Component:
                 aria_label="Pitch contour: your voice over the target",
             ),
             rx.text(syl["hint"], size="2", color=rx.color("gray", 11)),
+            # Support centre (issue 13): each verdict links to the help article that explains it.
+            rx.link(
+                "What does this mean?",
+                href=rx.match(
+                    syl["verdict"],
+                    ("correct", routes.help_article_url("four-tones")),
+                    ("wrong_tone", routes.help_article_url("wrong-tone-verdict")),
+                    ("neutral", routes.help_article_url("neutral-tone")),
+                    ("not_said", routes.help_article_url("recording-too-quiet")),
+                    routes.help_article_url("unclear-verdict"),
+                ),
+                size="1",
+                is_external=True,
+            ),
+            *(
+                [rx.cond(syl["verdict"] != "neutral", verdict_feedback(syl, feedback))]
+                if feedback is not None
+                else []
+            ),
             spacing="2",
             width="100%",
         ),
@@ -315,6 +388,7 @@ def result_panel(
     focus_key: VarOr[str],
     said_message: VarOr[str] = "",
     not_said: VarOr[bool] = False,
+    feedback: VerdictFeedbackUi | None = None,
 ) -> rx.Component:
     """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
     "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
@@ -332,7 +406,7 @@ def result_panel(
         aria_label="Scores out of 100",
     )
     cards = rx.grid(
-        rx.foreach(syllables, syllable_card),
+        rx.foreach(syllables, lambda syl: syllable_card(syl, feedback)),
         columns=rx.breakpoints(initial="1", xs="2", md="4"),
         spacing="3",
         width="100%",
@@ -374,9 +448,10 @@ def result_panel(
     )
 
 
-def scoring_feedback(state: type[ScoringState]) -> rx.Component:
+def scoring_feedback(state: type[ScoringState], feedback: VerdictFeedbackUi | None = None) -> rx.Component:
     """Mic help, error and the result panel of any scoring state (practice, review, dialogue,
-    onboarding): the state class is read for its vars only."""
+    onboarding): the state class is read for its vars only. `feedback` adds the support centre's
+    "Was this right?" row under each judged syllable."""
     return rx.fragment(
         result_announcer(state.announcement),
         rx.cond(state.mic_error != "", mic_help(state.mic_error)),
@@ -406,12 +481,15 @@ def scoring_feedback(state: type[ScoringState]) -> rx.Component:
                 said_message=state.said_message,
                 not_said=state.not_said,
                 focus_key=state.result_key,
+                feedback=feedback,
             ),
         ),
     )
 
 
-def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
+def practice_panel(
+    state: type[PracticeState], *, mode: str, feedback: VerdictFeedbackUi | None = None
+) -> rx.Component:
     """Phrase card, recorder and result for the current item of a practice-like state."""
     return rx.fragment(
         phrase_card(
@@ -430,7 +508,7 @@ def practice_panel(state: type[PracticeState], *, mode: str) -> rx.Component:
             on_error=state.on_error,
             on_status=state.on_status,
         ),
-        scoring_feedback(state),
+        scoring_feedback(state, feedback),
     )
 
 

@@ -11,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs.backup import run_backup
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import run_erasures, run_exports, run_retention
+from jobs.support import run_sla_check
 from sayzhong.ops.metrics import timed_job
 
 
@@ -62,6 +63,14 @@ def build_scheduler() -> BlockingScheduler:
         CronTrigger(hour=4, minute=7),
         id="billing_reconcile",
         misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    # Support centre (issue 13): SLA warnings and breaches, e-mailed once each.
+    scheduler.add_job(
+        measured("support_sla", run_sla_check),
+        IntervalTrigger(minutes=5),
+        id="support_sla",
+        misfire_grace_time=300,
         replace_existing=True,
     )
     return scheduler

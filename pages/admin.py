@@ -19,6 +19,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Users", href=routes.ADMIN_USERS),
         rx.cond(SessionState.is_admin, rx.link("E-mail outbox", href=routes.ADMIN_OUTBOX)),
         rx.link("Audit log", href=routes.ADMIN_AUDIT),
+        rx.link("Support inbox", href=routes.STAFF_INBOX),  # support centre (issue 13)
         rx.link("Privacy requests", href=routes.ADMIN_PRIVACY),  # issue 11
         rx.link("Job runs", href=routes.ADMIN_JOBS),  # issue 11
         rx.link("Billing", href=routes.ADMIN_BILLING),

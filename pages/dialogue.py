@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout import link_button, table_frame
 from components.practice import pinyin_line, recorder_panel, scoring_feedback
 from components.props import Row
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.dialogue import DialogueState
@@ -210,7 +211,7 @@ def dialogue_page() -> rx.Component:
                 aria_label="Conversation",
             ),
             rx.cond(DialogueState.finished, _summary(), _learner_turn()),
-            scoring_feedback(DialogueState),
+            scoring_feedback(DialogueState, verdict_feedback_ui()),
             spacing="4",
             width="100%",
         ),

@@ -2,12 +2,14 @@
 
 import reflex as rx
 
+from components.help import nps_prompt
 from components.layout import link_button
 from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
 from state.home import HomeState
 from state.session import SessionState
+from state.support import NpsState
 
 TONE_LINES = (
     ("t1", "Tone 1", "blue"),
@@ -66,10 +68,14 @@ def _chart() -> rx.Component:
     )
 
 
-@template(routes.HOME, "Home", access="user", on_load=[HomeState.load])
+@template(routes.HOME, "Home", access="user", on_load=[HomeState.load, NpsState.check])
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("你好, " + SessionState.display_name + "!", size="8", as_="h1"),
+        # Support centre (issue 13): the occasional NPS question.
+        nps_prompt(
+            due=NpsState.due, thanks=NpsState.thanks, on_answer=NpsState.answer, on_dismiss=NpsState.dismiss
+        ),
         rx.cond(
             ~HomeState.onboarding_finished,
             rx.callout(

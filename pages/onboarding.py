@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.practice import pinyin_line, recorder, scoring_feedback, tone_change_notes
 from components.props import VarOr
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.onboarding import GOAL_LABELS, LEVEL_LABELS, OnboardingState
@@ -103,7 +104,7 @@ def _mic_check() -> rx.Component:
         _progress_text(),
         _prompt_card(),
         _recorder(OnboardingState.calibration_url, mode="calibration", max_seconds=10),
-        scoring_feedback(OnboardingState),
+        scoring_feedback(OnboardingState, verdict_feedback_ui()),
         rx.button(
             "Skip the microphone check for now", variant="ghost", on_click=OnboardingState.skip_mic_check
         ),
@@ -142,7 +143,7 @@ def _placement() -> rx.Component:
             aria_label="Reference recording",
         ),
         _recorder(OnboardingState.upload_url, mode="placement", max_seconds=15),
-        scoring_feedback(OnboardingState),
+        scoring_feedback(OnboardingState, verdict_feedback_ui()),
         rx.cond(
             OnboardingState.has_result,
             rx.cond(

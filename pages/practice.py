@@ -3,11 +3,12 @@
 import reflex as rx
 
 from components.layout import link_button
-from components.practice import practice_panel, practice_skeleton
+from components.practice import VerdictFeedbackUi, practice_panel, practice_skeleton
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
 from state.practice import DRILL_UNITS, LearnState, PracticeState
+from state.support import VerdictFeedbackState
 
 
 def _unit_card(unit: Row) -> rx.Component:
@@ -97,6 +98,17 @@ def learn() -> rx.Component:
     )
 
 
+def verdict_feedback_ui() -> VerdictFeedbackUi:
+    """Support centre (issue 13): "Was this right?" under each judged syllable of a practice take."""
+    return VerdictFeedbackUi(
+        answered=VerdictFeedbackState.answered,
+        disputed=VerdictFeedbackState.disputed,
+        shared=VerdictFeedbackState.shared,
+        on_answer=VerdictFeedbackState.answer,
+        on_share=VerdictFeedbackState.share,
+    )
+
+
 @template(routes.PRACTICE, "Practice", access="user", on_load=[PracticeState.load], max_width="960px")
 def practice_page() -> rx.Component:
     return rx.cond(
@@ -122,7 +134,7 @@ def _practice_content() -> rx.Component:
                 width="100%",
             ),
             rx.heading(PracticeState.unit_title, size="6", as_="h1"),
-            practice_panel(PracticeState, mode="practice"),
+            practice_panel(PracticeState, mode="practice", feedback=verdict_feedback_ui()),
             rx.hstack(
                 rx.button(
                     "Previous",

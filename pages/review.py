@@ -5,6 +5,7 @@ import reflex as rx
 from components.layout import link_button, table_frame
 from components.practice import practice_panel, practice_skeleton
 from components.props import Row
+from pages.practice import verdict_feedback_ui
 from pages.template import template
 from sayzhong import routes
 from state.practice import ReviewState
@@ -58,7 +59,7 @@ def _queue() -> rx.Component:
             color=rx.color("gray", 11),
             data_testid="review-due-count",
         ),
-        practice_panel(ReviewState, mode="review"),
+        practice_panel(ReviewState, mode="review", feedback=verdict_feedback_ui()),
         rx.hstack(
             rx.button(
                 "Previous",

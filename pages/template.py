@@ -8,11 +8,13 @@ from typing import Literal
 
 import reflex as rx
 
+from components.help import help_drawer
 from components.layout import navbar, page_container, shell
 from components.notices import verify_email_banner
 from components.session_handoff import session_handoff
 from state.account_security import VerificationBannerState
 from state.session import HANDOFF_ID, SessionState
+from state.support import HelpDrawerState
 
 Access = Literal["public", "guest", "user", "staff"]
 
@@ -54,6 +56,18 @@ def _access_events(access: Access) -> list:
     return [SessionState.load]
 
 
+def _help_button(route: str) -> rx.Component:
+    """Support centre (issue 13): the help drawer for a learner page, keyed by its first path segment."""
+    return help_drawer(
+        page={"learn": "practice"}.get(route.strip("/").split("/")[0], route.strip("/").split("/")[0]),
+        is_open=HelpDrawerState.open,
+        articles=HelpDrawerState.articles,
+        on_show=HelpDrawerState.show,
+        on_open_change=HelpDrawerState.set_open,
+        contact_href=HelpDrawerState.contact_href,
+    )
+
+
 def template(
     route: str,
     title: str,
@@ -70,6 +84,7 @@ def template(
                 is_staff=SessionState.is_staff,
                 display_name=SessionState.display_name,
                 on_sign_out=SessionState.sign_out,
+                help_button=_help_button(route) if access == "user" else None,
             )
             banner = verify_email_banner(
                 show=SessionState.signed_in & ~SessionState.email_verified,

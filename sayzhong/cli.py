@@ -17,6 +17,7 @@ _COMMAND_MODULES = (
     "sayzhong.pronunciation.cli",
     "sayzhong.curriculum.cli",
     "sayzhong.ops.cli",
+    "sayzhong.support.cli",
     "sayzhong.privacy.cli",
     "sayzhong.billing.cli",
 )

@@ -14,6 +14,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.practice.models",
     "sayzhong.analytics.models",
     "sayzhong.api.models",
+    "sayzhong.support.models",
     # issue 11: legal, privacy, job runs
     "sayzhong.legal.models",
     "sayzhong.privacy.models",

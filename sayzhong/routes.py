@@ -24,6 +24,20 @@ ADMIN_USERS = "/admin/users"
 ADMIN_USER = "/admin/user"  # one learner's support page: ?id=<user id> (issue 10)
 ADMIN_OUTBOX = "/admin/outbox"
 ADMIN_AUDIT = "/admin/audit"
+# Support centre (issue 13)
+HELP = "/help"
+HELP_ARTICLE = "/help/[slug]"
+SUPPORT = "/support"
+SUPPORT_NEW = "/support/new"
+SUPPORT_RATE = "/support/rate"
+SUPPORT_CHAT = "/support/chat"
+STAFF_CHAT = "/admin/support/chat"
+STAFF_INBOX = "/admin/support"
+STAFF_TICKET = "/admin/support/ticket"
+STAFF_HELP_ARTICLES = "/admin/help"
+STAFF_SUPPORT_ANALYSIS = "/admin/support/analysis"
+STAFF_SCORING_FEEDBACK = "/admin/support/scoring"
+SUPPORT_ATTACHMENT = "/support/attachments/{attachment_id:int}"
 # Billing (issue 12)
 PRICING = "/pricing"
 BILLING = "/billing"
@@ -75,6 +89,10 @@ def sign_in_url(next_path: str | None = None) -> str:
 
 def admin_user_url(user_id: int | str) -> str:
     return f"{ADMIN_USER}?{urlencode({'id': str(user_id)})}"
+
+
+def help_article_url(slug: str) -> str:
+    return f"{HELP}/{slug}"
 
 
 def reset_password_url(app_url: str, token: str) -> str:

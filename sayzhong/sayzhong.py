@@ -14,13 +14,17 @@ import pages.auth
 import pages.billing
 import pages.dialogue
 import pages.errors
+import pages.help
 import pages.home
 import pages.landing
 import pages.legal
 import pages.onboarding
 import pages.practice
 import pages.privacy
-import pages.review  # noqa: F401
+import pages.review
+import pages.support
+import pages.support_chat
+import pages.support_staff  # noqa: F401
 from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.http.observability import observe_http
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider

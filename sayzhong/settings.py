@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     max_audio_bytes: int = 5 * 1024 * 1024
     max_audio_seconds: float = 30.0
 
+    # --- support centre (issue 13) ---
+    support_timezone: str = "UTC"
+    """Time zone of the support team's business hours (Mon–Fri 09:00–17:00), which SLAs count."""
     # --- billing (issue 12; see docs/billing.md) ---
     stripe_secret_key: str = ""
     """Empty: payments are not configured — everyone is on Free (daily limit) unless staff grant Plus."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
+    from sayzhong.support.ports import HelpSearchIndex
 
 
 log = logging.getLogger(__name__)
@@ -156,3 +157,14 @@ def get_payments(settings: Settings) -> PaymentsGateway:
     from sayzhong.billing.offline import PaymentsNotConfigured
 
     return PaymentsNotConfigured()
+
+
+def get_help_search(settings: Settings) -> HelpSearchIndex:
+    """Help-centre search: PostgreSQL full-text search on PostgreSQL, else SQLite FTS5 (issue 13)."""
+    if settings.effective_database_url.startswith("postgresql"):
+        from sayzhong.integrations.postgres_search import PostgresHelpSearch
+
+        return PostgresHelpSearch()
+    from sayzhong.support.offline import SqliteFtsHelpSearch
+
+    return SqliteFtsHelpSearch()

@@ -57,6 +57,9 @@ class SyllableCard:
     """The same tone-change note the phrase card shows, for this syllable only ([] when none)."""
     points: list[dict[str, float | None]]
     """Chart rows {"x", "learner", "target"} on the Chao scale."""
+    attempt_id: int = 0
+    position: int = 0
+    """Which syllable of which attempt ("Was this right?" feedback, support centre issue 13)."""
 
 
 def pinyin_syllables(pinyin: str) -> list[PinyinSyllable]:
@@ -103,7 +106,7 @@ def resample(values: list[float | None], n: int = CHART_POINTS) -> list[float | 
 
 def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
     cards = []
-    for syl in view.syllables:
+    for position, syl in enumerate(view.syllables):
         # Both contours cover the syllable from start to end; put them on one time axis.
         learner = resample(list(syl.learner_contour))
         target = resample(list(syl.target_contour))
@@ -131,6 +134,8 @@ def syllable_cards(view: practice.AttemptView) -> list[SyllableCard]:
                 score=round(syl.tone_score),
                 tone_changes=[syl.tone_change] if syl.tone_change else [],
                 points=points,
+                attempt_id=view.id,
+                position=position,
             )
         )
     return cards

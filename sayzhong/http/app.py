@@ -203,11 +203,13 @@ def create_http_app() -> Starlette:
     from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
+    from sayzhong.http.support import support_routes
 
     return Starlette(
         routes=[
             *api_routes(wiring.get_api_limits(get_settings())),
             *practice_routes(),
+            *support_routes(),
             *privacy_routes(),
             *billing_routes(),
             *metrics_routes(),

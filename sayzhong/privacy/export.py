@@ -51,6 +51,9 @@ class ExportSpec:
     """"id": the column holds the user id; "id_text": the id as text; "email": the e-mail."""
     omit: frozenset[str] = frozenset()
     about: str = ""
+    through: str = ""
+    """"parent_table.column": `column` holds ids of the parent's rows whose `column` is the user's
+    (a ticket's messages are the user's through `support_ticket.user_id`)."""
 
 
 _SECRETS = frozenset(
@@ -147,6 +150,52 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     ),
     "erasure_request": ExportSpec(
         "deletion_requests.json", "user_id", omit=frozenset({"steps"}), about="Account-deletion requests."
+    ),
+    # support centre (issue 13)
+    "support_ticket": ExportSpec(
+        "support_tickets.json", "user_id", about="Your support requests, their handling and your ratings."
+    ),
+    "support_message": ExportSpec(
+        "support_messages.json",
+        "ticket_id",
+        through="support_ticket.user_id",
+        about="Every message on your support requests: yours, staff replies and staff notes about them.",
+    ),
+    "support_attachment": ExportSpec(
+        "support_attachments.json",
+        "ticket_id",
+        through="support_ticket.user_id",
+        omit=frozenset({"path"}),
+        about="Files and takes you attached to support requests (names and sizes).",
+    ),
+    "support_chat": ExportSpec("support_chats.json", "user_id", about="Your live chats with support."),
+    "support_chat_message": ExportSpec(
+        "support_chat_messages.json",
+        "chat_id",
+        through="support_chat.user_id",
+        about="Every line of your live chats.",
+    ),
+    "support_verdict_feedback": ExportSpec(
+        "scoring_feedback.json", "user_id", about="Your answers to “Was this right?” on tone verdicts."
+    ),
+    "support_nps_response": ExportSpec(
+        "recommendation_survey.json", "user_id", about="Your answers to “Would you recommend SayZhong?”."
+    ),
+    "help_feedback": ExportSpec("help_feedback.json", "user_id", about="“Was this helpful?” answers."),
+    "help_session": ExportSpec("help_visits.json", "user_id", about="Your visits to the help centre."),
+    "help_search": ExportSpec(
+        "help_searches.json", "user_id", about="What you searched for in the help centre."
+    ),
+    "help_article_revision": ExportSpec(
+        "help_article_edits.json", "author_id", about="Help-article edits you made as staff."
+    ),
+    "support_agent": ExportSpec(
+        "support_agent.json", "user_id", about="Your support-agent settings (capacity, away), as staff."
+    ),
+    "support_routing_correction": ExportSpec(
+        "support_routing_corrections.json",
+        "staff_id",
+        about="Ticket routing you corrected as staff (with the ticket's text).",
     ),
 }
 """Tables that hold a user's rows → how to find and name them. `job_run`/`email_tombstone` hold none."""
@@ -247,7 +296,12 @@ def _tables() -> dict[str, Table]:
 def _rows(session: Session, table: Table, spec: ExportSpec, user: User) -> list[dict[str, Any]]:
     column = table.c[spec.column]
     value: Any = {"id": user.id, "id_text": str(user.id), "email": user.email}[spec.by]
-    result = session.execute(select(table).where(column == value).order_by(*table.primary_key.columns))  # type: ignore[call-overload]
+    condition = column == value
+    if spec.through:
+        parent_name, _, parent_column = spec.through.partition(".")
+        parent = SQLModel.metadata.tables[parent_name]
+        condition = column.in_(select(parent.c.id).where(parent.c[parent_column] == value))
+    result = session.execute(select(table).where(condition).order_by(*table.primary_key.columns))  # type: ignore[call-overload]
     omit = _SECRETS | spec.omit
     return [{k: _json_value(v) for k, v in row._mapping.items() if k not in omit} for row in result]
 

@@ -36,6 +36,7 @@ from sayzhong.settings import get_settings
 ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     # Billing first: cancel the subscription and delete the Stripe customer while the account exists.
     ("billing", "sayzhong.privacy.participants:erase_billing"),
+    ("support", "sayzhong.privacy.participants:erase_support"),
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
@@ -66,6 +67,14 @@ def erase_billing(*, session: Session, subject: ErasureSubject) -> int:
     from sayzhong.billing.service import erase_billing_data
 
     return sum(erase_billing_data(session=session, user_id=subject.user_id).values())
+
+
+def erase_support(*, session: Session, subject: ErasureSubject) -> int:
+    """Tickets, messages, attachments (rows and stored files), chats, "Was this right?" and survey
+    answers, help-centre visits; as staff, their name is taken off replies, edits and assignments."""
+    from sayzhong.support.privacy import erase_support_data
+
+    return erase_support_data(session=session, user_id=subject.user_id)
 
 
 def erase_practice_audio(*, session: Session, subject: ErasureSubject) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 from sayzhong.accounts import password_reset, sign_in, users
 from sayzhong.accounts.models import OidcIdentity, OidcLoginState, User
@@ -21,6 +21,9 @@ from sayzhong.practice import storage
 from sayzhong.practice.models import Attempt, LearnerProfile, ReviewCard, SyllableResult
 from sayzhong.privacy import consent, dsr, export
 from sayzhong.settings import Settings
+from sayzhong.support import chat
+from sayzhong.support import service as support
+from sayzhong.support.models import HelpFeedback, HelpSearch, HelpSession, NpsResponse, VerdictFeedback
 
 PASSWORD = "learning tones daily"
 WEBM = b"\x1a\x45\xdf\xa3" + b"voice-take-bytes" * 32
@@ -126,6 +129,7 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
     folder = settings.data_dir / "calibration" / str(uid)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "0.take").write_bytes(WEBM)
+    _support_data(uid, email, name)
     with session_scope() as session:
         sign_in.authenticate(
             session=session, email=email, password=PASSWORD, ip="10.1.1.2", user_agent="Firefox"
@@ -138,6 +142,51 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
         )
     export.build_queued_exports(session_factory=session_scope)
     return Learner(id=uid, email=email, visitor=visitor, data_dir=settings.data_dir)
+
+
+def _support_data(uid: int, email: str, name: str) -> None:
+    """Support centre (issue 13): a ticket with an uploaded file and the last take attached (files
+    under DATA_DIR/support/<id>/), a live chat, an NPS answer, help feedback, searches and visits."""
+    with session_scope() as session:
+        support.create_ticket(
+            session=session,
+            user_id=uid,
+            subject=f"Refund for {name}",
+            body=f"Please refund me, write to {email}.",
+            category="billing",
+            attachment=support.UploadedFile("receipt.txt", b"receipt 42"),
+            attach_last_take=True,
+        )
+        room = chat.start_chat(session=session, user_id=uid)
+        learner = users.get_user(session=session, user_id=uid)
+        chat.post_message(
+            session=session,
+            chat_id=room.id,
+            viewer_id=uid,
+            viewer=learner,
+            body=f"Hello, I am {name}",
+            client_key=f"key-{uid:08d}",
+        )
+        attempt_id = session.exec(select(Attempt.id).where(col(Attempt.user_id) == uid)).first()
+        assert attempt_id is not None
+        session.add(
+            VerdictFeedback(
+                user_id=uid,
+                attempt_id=attempt_id,
+                position=0,
+                item_id="greetings.hello",
+                text="你好",
+                engine="offline",
+                grapheme="你",
+                expected_tone=2,
+                verdict="correct",
+                answer="no_other",
+            )
+        )
+        session.add(NpsResponse(user_id=uid, score=9, comment=f"Great, says {name}"))
+        session.add(HelpFeedback(article_slug="four-tones", user_id=uid, helpful=True))
+        session.add(HelpSearch(query=f"refund {name}", results=0, user_id=uid))
+        session.add(HelpSession(user_id=uid, searches=1, articles_viewed=2))
 
 
 class _StaffStub:

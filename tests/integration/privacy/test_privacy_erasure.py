@@ -23,7 +23,7 @@ from sayzhong.settings import Settings, get_settings
 from tests.integration.privacy.conftest import Learner, populate
 
 # Columns that hold a user id (as a number or text); every other column is searched for the e-mail.
-_ID_COLUMNS = {"user_id", "actor_id", "link_user_id", "distinct_id"}
+_ID_COLUMNS = {"user_id", "actor_id", "link_user_id", "distinct_id", "author_id", "agent_id", "staff_id"}
 
 
 def _hits(learner: Learner) -> list[str]:
@@ -58,7 +58,9 @@ def _hits(learner: Learner) -> list[str]:
         if not path.is_file():
             continue
         relative = path.relative_to(learner.data_dir).as_posix()
-        if relative.startswith((f"attempts/{learner.id}/", f"calibration/{learner.id}/")):
+        if relative.startswith(
+            (f"attempts/{learner.id}/", f"calibration/{learner.id}/", f"support/{learner.id}/")
+        ):
             hits.append(f"file {relative}")
         elif path.suffix in (".zip",) or path.name.endswith((".db", ".db-wal", ".db-journal")):
             if learner.email.encode() in path.read_bytes():
