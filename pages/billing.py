@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.forms import error_message, success_message
-from components.layout import link_button
+from components.layout import link_button, table_frame
 from components.props import Row, VarOr
 from components.stripe_card import stripe_card
 from pages.admin import _denied, _staff_nav
@@ -367,7 +367,7 @@ def _invoices() -> rx.Component:
             rx.heading("Invoices", size="5", as_="h2"),
             rx.cond(
                 BillingState.invoices.length() > 0,  # type: ignore[attr-defined]
-                rx.box(
+                table_frame(
                     rx.table.root(
                         rx.table.header(
                             rx.table.row(
@@ -380,8 +380,7 @@ def _invoices() -> rx.Component:
                         rx.table.body(rx.foreach(BillingState.invoices, _invoice_row)),
                         width="100%",
                     ),
-                    overflow_x="auto",
-                    width="100%",
+                    label="Invoices",
                 ),
                 rx.text("No invoices yet.", color=rx.color("gray", 11)),
             ),
@@ -495,15 +494,16 @@ def _grant_row(g: Row) -> rx.Component:
     )
 
 
-def _table(headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], render: object) -> rx.Component:
-    return rx.box(
+def _table(
+    headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], render: object, *, label: str
+) -> rx.Component:
+    return table_frame(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
             rx.table.body(rx.foreach(rows, render)),
             width="100%",
         ),
-        overflow_x="auto",
-        width="100%",
+        label=label,
     )
 
 
@@ -544,7 +544,7 @@ def admin_billing() -> rx.Component:
             ),
         ),
         rx.heading("Grants", size="5", as_="h2"),
-        _table(("Learner", "Period", "Reason", ""), a.grants, _grant_row),
+        _table(("Learner", "Period", "Reason", ""), a.grants, _grant_row, label="Grants"),
         rx.hstack(
             rx.heading("Reconciler findings", size="5", as_="h2"),
             rx.cond(
@@ -568,6 +568,7 @@ def admin_billing() -> rx.Component:
                 rx.table.cell(f["field"]),
                 rx.table.cell(f["change"]),
             ),
+            label="Reconciler findings",
         ),
         rx.heading("Recent webhook events", size="5", as_="h2"),
         _table(
@@ -580,6 +581,7 @@ def admin_billing() -> rx.Component:
                 rx.table.cell(e["attempts"]),
                 rx.table.cell(e["error"]),
             ),
+            label="Recent webhook events",
         ),
         spacing="4",
         width="100%",

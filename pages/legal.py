@@ -201,7 +201,7 @@ def legal_accept() -> rx.Component:
             ".",
         ),
         rx.scroll_area(
-            rx.markdown(LegalState.body),
+            rx.box(rx.markdown(LegalState.body), class_name="legal-text"),
             type="always",
             scrollbars="vertical",
             style={

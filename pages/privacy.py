@@ -6,6 +6,7 @@ import reflex as rx
 
 from components.consent import choices_panel
 from components.forms import error_message, success_message
+from components.layout import table_frame
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -425,17 +426,26 @@ def admin_privacy() -> rx.Component:
             rx.text("No open requests."),
         ),
         rx.heading("Acceptance coverage", size="5", as_="h2"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Document", "Version", "Effective", "Material", "Accepted (current users)")
-                    ]
-                )
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in (
+                                "Document",
+                                "Version",
+                                "Effective",
+                                "Material",
+                                "Accepted (current users)",
+                            )
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(AdminPrivacyState.coverage, _coverage_row)),
+                width="100%",
             ),
-            rx.table.body(rx.foreach(AdminPrivacyState.coverage, _coverage_row)),
-            width="100%",
+            label="Acceptance coverage",
         ),
         spacing="5",
         width="100%",
@@ -471,17 +481,20 @@ def admin_jobs() -> rx.Component:
                 role="alert",
             ),
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    *[
-                        rx.table.column_header_cell(h)
-                        for h in ("Job", "Status", "Started (UTC)", "Took", "Purged", "Error")
-                    ]
-                )
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(h)
+                            for h in ("Job", "Status", "Started (UTC)", "Took", "Purged", "Error")
+                        ]
+                    )
+                ),
+                rx.table.body(rx.foreach(AdminJobsState.runs, _run_row)),
+                width="100%",
             ),
-            rx.table.body(rx.foreach(AdminJobsState.runs, _run_row)),
-            width="100%",
+            label="Job runs",
         ),
         spacing="5",
         width="100%",
