@@ -312,9 +312,10 @@ def _field_notes() -> dict[tuple[str, str], str]:
         return notes
     for line in INVENTORY.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 5 and cells[0] not in ("table", "") and not set(cells[0]) <= {"-"}:
+        # table | column | purpose | legal basis | retention | export | erased how
+        if len(cells) == 7 and cells[0] not in ("table", "") and not set(cells[0]) <= {"-"}:
             for name in re.split(r",\s*", cells[1]):
-                notes[(cells[0], name)] = f"{cells[2]} Kept: {cells[3]}."
+                notes[(cells[0], name)] = f"{cells[2]} Legal basis: {cells[3]}. Kept: {cells[4]}."
     return notes
 
 

@@ -93,6 +93,8 @@ def test_archive_holds_every_kind_of_data_and_nothing_of_another_user(app_db: Se
     assert "calibration/0.take" in names
     readme = archive.read("README.md").decode()
     assert "practice_attempts.json" in readme and "`pron_score`" in readme
+    # Each field is explained from docs/data-inventory.md: purpose, legal basis and retention.
+    assert "sign-in identifier" in readme and "Legal basis: contract" in readme
     everything = b"".join(archive.read(n) for n in names)
     assert other.email.encode() not in everything and b"Other Person" not in everything
     assert b"password_hash" not in everything and b"token_hash" not in everything
