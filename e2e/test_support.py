@@ -131,7 +131,7 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
     page.get_by_role("button", name="Send to support").click()
     expect(page).to_have_url(re.compile(r"/support\?ticket=\d+$"))
     ticket_id = re.search(r"ticket=(\d+)", page.url).group(1)  # type: ignore[union-attr]
-    expect(page.get_by_role("heading", level=2)).to_contain_text("Charged twice")
+    expect(page.get_by_role("main").get_by_role("heading", level=2)).to_contain_text("Charged twice")
     expect(page.get_by_role("link", name=re.compile(r"^take-\d+\.webm$"))).to_be_visible()
 
     # A second learner cannot see it.
@@ -263,7 +263,9 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
             "became ticket #", timeout=15_000
         )
         late.get_by_role("link", name=re.compile(r"See ticket #\d+")).click()
-        expect(late.get_by_role("heading", level=2)).to_contain_text("Chat: The record button does nothing")
+        expect(late.get_by_role("main").get_by_role("heading", level=2)).to_contain_text(
+            "Chat: The record button does nothing"
+        )
         late_ctx.close()
     finally:
         agent_ctx.close()

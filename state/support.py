@@ -448,7 +448,8 @@ class NewTicketState(rx.State):
             self.error, self.busy = exc.user_message, False
             return
         self.busy = False
-        yield rx.clear_selected_files(TICKET_UPLOAD_ID)
+        # No rx.clear_selected_files here: it runs a script through eval, which the CSP forbids; the
+        # page is left at once, and the upload form starts empty when it is opened again.
         yield rx.redirect(f"{routes.SUPPORT}?ticket={detail.summary.id}")
 
     @rx.event
