@@ -53,12 +53,16 @@ def test_help_search_finds_english_hanzi_and_pinyin_and_suggests_spellings(
     page.goto(app.url + "/help")
     search = page.get_by_label("Search help articles")
     expect(search).to_be_visible()
+    # Type only once the page is interactive: a box filled before hydration ends can be re-rendered
+    # empty, and the search then runs on nothing.
+    page.wait_for_load_state("networkidle")
     for query, title in (
         ("声调", "The four tones and the pitch chart"),
         ("qingsheng", "The neutral tone"),
         ("microphone blocked", "Allow SayZhong to use your microphone"),
     ):
         search.fill(query)
+        expect(search).to_have_value(query)
         page.get_by_role("button", name="Search").click()
         results = page.get_by_test_id("help-result")
         # The first search also loads the word segmenter on the server: allow it a moment.
@@ -113,7 +117,9 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
 
     # Help search finds nothing; the learner contacts support from there.
     page.goto(app.url + "/help")
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Search help articles").fill("zxqv flurble")
+    expect(page.get_by_label("Search help articles")).to_have_value("zxqv flurble")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("status").filter(has_text="No articles found")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Contact support").first.click()
