@@ -20,6 +20,7 @@ def sign_up(
     page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, name: str = "Mei"
 ) -> None:
     page.goto(f"{base_url}/signup")
+    page.wait_for_load_state("networkidle")  # hydrated: a field typed into earlier can be re-rendered empty
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
@@ -33,8 +34,10 @@ def sign_in(
 ) -> None:
     """Password sign-in; with `totp_secret`, also the authenticator-code step that follows."""
     page.goto(f"{base_url}/signin")
+    page.wait_for_load_state("networkidle")  # hydrated: a field typed into earlier can be re-rendered empty
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
+    expect(page.get_by_label("E-mail address")).to_have_value(email)
     page.get_by_role("button", name="Sign in", exact=True).click()
     if totp_secret is not None:
         enter_totp(page, totp_secret)
