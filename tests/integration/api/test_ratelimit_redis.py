@@ -4,7 +4,6 @@ loopback) shared by two API server processes, and the in-process buckets they re
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,17 +116,16 @@ def test_the_limit_is_global_across_two_api_worker_processes(
     try:
         for server in servers:
             server.start()
-        started = time.monotonic()
         statuses = _failed_auth_statuses(servers, int(2 * capacity.capacity))
-        elapsed = time.monotonic() - started
     finally:
         for server in servers:
             server.stop()
     assert set(statuses) <= {401, 429}
     answered = statuses.count(401)
     if shared:
-        # One budget for both processes: its capacity, plus what refilled while the test ran.
-        assert capacity.capacity <= answered <= capacity.capacity + int(elapsed * capacity.refill_per_s) + 1
+        # One budget for both processes: at least its capacity, and fewer than two budgets' worth
+        # (what refills while the requests run stays far below a second capacity).
+        assert capacity.capacity <= answered < 2 * capacity.capacity
         assert statuses[-1] == 429
     else:
         # The control: each process has its own budget, so together they allow twice as much.
