@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from components.consent import legal_links, mounted_consent_banner
-from components.props import Handler, Row, VarOr
+from components.props import Handler, VarOr
 from sayzhong import routes
 
 
@@ -259,7 +259,7 @@ def data_table(
     label: str | rx.Var,
     headers: Sequence[str | rx.Component],
     rows: VarOr[Sequence[Any]],
-    row: Callable[[Row], rx.Component],
+    row: Callable[[Any], rx.Component],
     **props: Any,
 ) -> rx.Component:
     """A table of `rows` (one `row(item)` each) under `headers`, in a `table_frame` named `label`.
