@@ -6,6 +6,7 @@ import reflex as rx
 
 from components.forms import error_message, field, success_message
 from components.layout import data_table, link_button
+from components.notices import notice
 from components.props import Row
 from components.recorder import copy_button
 from pages.privacy import privacy_and_data_section
@@ -71,7 +72,7 @@ def _tokens_section() -> rx.Component:
         ),
         rx.cond(
             AccountState.new_token != "",
-            rx.callout(
+            notice(
                 rx.vstack(
                     rx.text("Your new token — copy it now, it will not be shown again:", weight="bold"),
                     rx.code(

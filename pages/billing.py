@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.forms import error_message, success_message
 from components.layout import data_table, link_button
+from components.notices import notice
 from components.props import Row, VarOr
 from components.stripe_card import stripe_card
 from pages.admin import _denied, _staff_nav
@@ -412,7 +413,7 @@ def billing() -> rx.Component:
         ),
         rx.cond(
             s.needs_confirmation,
-            rx.callout(
+            notice(
                 rx.hstack(
                     rx.text("Your bank asks you to confirm the first payment before Plus starts."),
                     rx.button("Confirm payment", on_click=s.confirm_payment, size="2"),
@@ -428,7 +429,7 @@ def billing() -> rx.Component:
         ),
         rx.cond(
             s.held_takes > 0,
-            rx.callout(
+            notice(
                 rx.hstack(
                     rx.text(
                         s.held_takes, " saved take(s) from when you reached the daily limit are waiting."

@@ -7,6 +7,7 @@ import reflex as rx
 from components.consent import choices_panel
 from components.forms import error_message, success_message
 from components.layout import data_table
+from components.notices import notice
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -459,7 +460,7 @@ def admin_jobs() -> rx.Component:
         _staff_links(),
         rx.cond(
             AdminJobsState.failures > 0,
-            rx.callout(
+            notice(
                 rx.text(AdminJobsState.failures, " of the last runs failed — see the error column."),
                 icon="triangle-alert",
                 color_scheme="red",
