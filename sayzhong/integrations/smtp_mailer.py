@@ -61,9 +61,23 @@ class SmtpMailer:
         mime["To"] = message.to
         mime["Subject"] = message.subject
         mime["Message-ID"] = make_msgid(domain=parseaddr(self._mail_from)[1].rpartition("@")[2] or None)
+        for name, value in message.headers:
+            mime[name] = value
         mime.set_content(message.text_body)
         if message.html_body:
             mime.add_alternative(message.html_body, subtype="html")
+            if message.inline_images:
+                html_part = mime.get_body(preferencelist=("html",))
+                assert isinstance(html_part, EmailMessage)
+                for image in message.inline_images:
+                    html_part.add_related(
+                        image.data,
+                        maintype="image",
+                        subtype=image.subtype,
+                        cid=f"<{image.cid}>",
+                        filename=image.filename,
+                        disposition="inline",
+                    )
         return mime
 
     def send(self, message: EmailMessageData) -> None:
