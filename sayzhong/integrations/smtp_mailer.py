@@ -7,6 +7,7 @@ connection that did not upgrade to TLS.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -18,6 +19,7 @@ from sayzhong.notifications.ports import EmailMessageData
 from sayzhong.settings import Settings
 
 logger = logging.getLogger(__name__)
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class SmtpMailer:
@@ -56,7 +58,9 @@ class SmtpMailer:
         )
 
     def build_message(self, message: EmailMessageData) -> EmailMessage:
-        mime = EmailMessage()
+        # Long lines are allowed up to RFC 5322's hard limit: at the default 78 the library would
+        # RFC 2047-encode a List-Unsubscribe header holding a long link, which mail clients cannot use.
+        mime = EmailMessage(policy=_POLICY)
         mime["From"] = self._mail_from
         mime["To"] = message.to
         mime["Subject"] = message.subject

@@ -219,8 +219,8 @@ def list_unsubscribe_headers(
     """RFC 2369 + RFC 8058 headers: one-click POST to the HTTPS link, or a mail to the mailbox."""
     settings = settings or get_settings()
     url = unsubscribe_url(user_id=user_id, category=category, settings=settings)
-    subject = quote(f"unsubscribe {category} {url.rsplit('/', 1)[-1]}")
-    mailto = f"mailto:{unsubscribe_mailbox(settings)}?subject={subject}"
+    # The mailbox identifies the learner by the sender address; the subject names the category.
+    mailto = f"mailto:{unsubscribe_mailbox(settings)}?subject={quote(f'unsubscribe {category}')}"
     return (
         ("List-Unsubscribe", f"<{url}>, <{mailto}>"),
         ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
