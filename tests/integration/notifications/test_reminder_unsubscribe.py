@@ -127,10 +127,10 @@ def test_the_bounce_webhook_suppresses_and_then_nothing_is_sent(smtp: Inbox, cli
     learner(email="gone@example.com")
     event = {"events": [{"type": "bounce", "email": "gone@example.com", "bounce_type": "permanent"}]}
     assert client.post(routes.EMAIL_EVENTS, json=event).status_code == 403
-    assert (
-        client.post(routes.EMAIL_EVENTS, json=event, headers={"Authorization": "Bearer wrong"}).status_code == 403
-    )
-    bad = client.post(routes.EMAIL_EVENTS, content=b"{not json", headers={"Authorization": f"Bearer {SECRET}"})
+    wrong = {"Authorization": "Bearer wrong"}
+    assert client.post(routes.EMAIL_EVENTS, json=event, headers=wrong).status_code == 403
+    right = {"Authorization": f"Bearer {SECRET}"}
+    bad = client.post(routes.EMAIL_EVENTS, content=b"{not json", headers=right)
     assert bad.status_code == 400 and "JSON" in bad.json()["error"]["message"]
     ok = client.post(routes.EMAIL_EVENTS, json=event, headers={"Authorization": f"Bearer {SECRET}"})
     assert ok.status_code == 200 and ok.json()["suppressed"] == 1

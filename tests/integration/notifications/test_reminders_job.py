@@ -152,7 +152,9 @@ def test_no_mail_to_unverified_opted_out_suppressed_deactivated_or_deleting_lear
         session.add(row)
         from sayzhong.privacy.models import ErasureRequest
 
-        session.add(ErasureRequest(user_id=deleting, subject="x", status="pending", scheduled_for=BEFORE_CHANGE))
+        session.add(
+            ErasureRequest(user_id=deleting, subject="x", status="pending", scheduled_for=BEFORE_CHANGE)
+        )
     assert run_reminders(now=BEFORE_CHANGE)["daily"] == 1
     assert [m.to_address for m in outbox()] == ["ok@example.com"]
 
@@ -195,7 +197,11 @@ def test_preferences_validate_time_zone_and_time(db: Settings) -> None:
         with pytest.raises(ValidationError, match="category"):
             prefs.update_preferences(session=session, user_id=uid, enabled={"spam": True})
         updated = prefs.update_preferences(
-            session=session, user_id=uid, timezone="Europe/London", reminder_time="07:15", enabled={"weekly": True}
+            session=session,
+            user_id=uid,
+            timezone="Europe/London",
+            reminder_time="07:15",
+            enabled={"weekly": True},
         )
     assert (updated.timezone, updated.reminder_time, updated.daily, updated.weekly) == (
         "Europe/London",
