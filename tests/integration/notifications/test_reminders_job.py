@@ -97,6 +97,27 @@ def test_a_restarted_job_sends_nothing_twice(db: Settings) -> None:
     assert len(outbox("once@example.com")) == 1
 
 
+def test_moving_the_reminder_later_the_same_day_does_not_send_a_second_one(db: Settings) -> None:
+    uid = learner(email="mover@example.com")
+    assert run_reminders(now=BEFORE_CHANGE)["daily"] == 1
+    with session_scope() as session:
+        prefs.update_preferences(session=session, user_id=uid, reminder_time="10:00")
+    assert run_reminders(now=BEFORE_CHANGE + timedelta(hours=2)) == {
+        "daily": 0,
+        "streak": 0,
+        "weekly": 0,
+        "taken": 1,
+        "failed": 0,
+    }
+    assert len(outbox("mover@example.com")) == 1
+
+
+def test_product_news_alone_gets_no_reminder(db: Settings) -> None:
+    learner(email="news@example.com", categories=("news",))
+    assert run_reminders(now=BEFORE_CHANGE)["daily"] == 0
+    assert outbox() == []
+
+
 def test_a_run_that_died_after_claiming_is_not_repeated(db: Settings) -> None:
     uid = learner(email="crash@example.com")
     with session_scope() as session:

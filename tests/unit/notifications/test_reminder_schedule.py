@@ -134,3 +134,27 @@ def test_a_delivery_status_notification_yields_only_its_permanent_failures() -> 
 
 def test_an_ordinary_mail_is_not_a_bounce() -> None:
     assert parse_dsn(email.message_from_bytes(b"Subject: hi\n\nhello\n")) == []
+
+
+def test_smtp_keeps_a_long_list_unsubscribe_header_readable() -> None:
+    """At the default 78 columns the stdlib would RFC 2047-encode a long link; mail clients could
+    not use it. The header must reach the wire as plain `<https://…>, <mailto:…>`."""
+    from sayzhong.integrations.smtp_mailer import SmtpMailer
+    from sayzhong.notifications.ports import EmailMessageData
+
+    url = "https://sayzhong.example.org/email/unsubscribe/" + "eyJ1IjoxMjM0NSwiYyI6ImRhaWx5In0." + "x" * 27
+    header = f"<{url}>, <mailto:unsubscribe@sayzhong.example.org?subject=unsubscribe%20daily>"
+    mime = SmtpMailer(
+        host="127.0.0.1", port=25, mail_from="SayZhong <hello@sayzhong.example.org>"
+    ).build_message(
+        EmailMessageData(
+            to="ana@example.com",
+            subject="Reminder",
+            text_body="Hi",
+            headers=(("List-Unsubscribe", header), ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")),
+        )
+    )
+    wire = mime.as_bytes().decode()
+    assert f"List-Unsubscribe: {header}\n" in wire
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click\n" in wire
+    assert "=?utf-8?" not in wire
