@@ -53,7 +53,7 @@ async def unsubscribe_post(request: Request) -> Response:
 
     scope = await asyncio.to_thread(_unsubscribe)
     label = (
-        "SayZhong"
+        "reminder, summary or news"
         if scope.category == preferences.ALL
         else preferences.CATEGORIES[scope.category].label.lower()
     )

@@ -341,17 +341,22 @@ def record_email_events(*, session: Session, payload: object, source: str = "web
 
     `{"events": [{"type": "bounce", "email": "…", "bounce_type": "permanent", "detail": "…"},
     {"type": "complaint", "email": "…"}]}` (or one such event object). Permanent ("hard") bounces and
-    complaints suppress the address; transient ("soft") bounces and other types are counted and ignored.
+    complaints suppress the address; transient ("soft") bounces and other types are counted as
+    ignored, events without a usable address as invalid (skipped, so one bad event loses no others).
     """
     events = payload.get("events", [payload]) if isinstance(payload, dict) else None
     if not isinstance(events, list) or not events:
         raise ValidationError('Send {"events": [ … ]} with at least one event.', code="email_events_invalid")
     if len(events) > MAX_EVENTS:
         raise ValidationError(f"At most {MAX_EVENTS} events per request.", code="email_events_too_many")
-    counts = {"suppressed": 0, "already": 0, "ignored": 0}
+    counts = {"suppressed": 0, "already": 0, "ignored": 0, "invalid": 0}
     for event in events:
-        if not isinstance(event, dict) or not isinstance(event.get("email"), str):
-            raise ValidationError('Every event needs an "email" string.', code="email_events_invalid")
+        # A malformed event is counted and skipped: refusing the batch would lose the good ones
+        # (and the provider would retry the same batch for ever).
+        address = event.get("email") if isinstance(event, dict) else None
+        if not isinstance(address, str) or "@" not in address or len(address) > 320:
+            counts["invalid"] += 1
+            continue
         kind = str(event.get("type", "")).lower()
         bounce_type = str(event.get("bounce_type", "permanent")).lower()
         if kind == "complaint":
@@ -363,7 +368,7 @@ def record_email_events(*, session: Session, payload: object, source: str = "web
             continue
         added = suppress(
             session=session,
-            email=event["email"],
+            email=address,
             reason=reason,
             source=source,
             detail=str(event.get("detail", "")),

@@ -261,12 +261,13 @@ def test_complaints_and_hard_bounces_suppress_soft_bounces_do_not(db: Settings) 
     }
     with session_scope() as session:
         counts = prefs.record_email_events(session=session, payload=payload)
-        assert counts == {"suppressed": 2, "already": 1, "ignored": 1}
+        assert counts == {"suppressed": 2, "already": 1, "ignored": 1, "invalid": 0}
         assert prefs.is_suppressed(session=session, email="HARD@example.org")
         assert not prefs.is_suppressed(session=session, email="soft@example.org")
         after = prefs.get_preferences(session=session, user_id=uid)
-        with pytest.raises(ValidationError):
-            prefs.record_email_events(session=session, payload={"events": [{"type": "bounce"}]})
+        mixed = {"events": [{"type": "bounce"}, "junk", {"type": "complaint", "email": "x@example.org"}]}
+        assert prefs.record_email_events(session=session, payload=mixed)["invalid"] == 2
+        assert prefs.is_suppressed(session=session, email="x@example.org")  # the good one is kept
         with pytest.raises(ValidationError):
             prefs.record_email_events(session=session, payload=["not", "an", "object"])
     assert not (after.daily or after.weekly)  # a complaint also opts the account out of everything
