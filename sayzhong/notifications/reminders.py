@@ -29,6 +29,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -139,34 +140,39 @@ def eligible_recipients(*, session: Session) -> list[Recipient]:
         | col(EmailPreference.streak_reminder)
         | col(EmailPreference.weekly_summary)
     )
-    rows = session.exec(
-        select(User, EmailPreference)
+    # Plain columns, one query (a tick reads every opted-in learner; ORM objects cost 10x more).
+    rows = session.execute(
+        sa_select(
+            col(User.id),
+            col(User.email),
+            col(User.display_name),
+            col(User.timezone),
+            col(EmailPreference.reminder_time),
+            *(col(getattr(EmailPreference, c.field)) for c in CATEGORIES.values()),
+            col(LearnerProfile.streak_days),
+            col(LearnerProfile.last_practice_date),
+            col(LearnerProfile.longest_streak_days),
+        )
         .join(EmailPreference, col(EmailPreference.user_id) == col(User.id))
+        .outerjoin(LearnerProfile, col(LearnerProfile.user_id) == col(User.id))
         .where(any_opt_in, col(User.email_verified).is_(True), col(User.deactivated_at).is_(None))
         .order_by(col(User.id))
     ).all()
-    profiles = {
-        p.user_id: p
-        for p in session.exec(
-            select(LearnerProfile).where(col(LearnerProfile.user_id).in_([u.id for u, _ in rows]))
-        ).all()
-    }
     out = []
-    for user, prefs in rows:
-        if user.id is None or user.id in pending or user.email.lower() in suppressed:
+    for user_id, email, name, tz, at, *flags, streak, last_day, longest in rows:
+        if user_id in pending or email.lower() in suppressed:
             continue
-        profile = profiles.get(user.id)
         out.append(
             Recipient(
-                user_id=user.id,
-                email=user.email,
-                display_name=user.display_name,
-                timezone=user.timezone,
-                reminder_time=parse_reminder_time(prefs.reminder_time),
-                categories=frozenset(k for k, c in CATEGORIES.items() if getattr(prefs, c.field)),
-                streak_days=profile.streak_days if profile else 0,
-                last_practice_date=profile.last_practice_date if profile else None,
-                longest_streak_days=profile.longest_streak_days if profile else 0,
+                user_id=user_id,
+                email=email,
+                display_name=name,
+                timezone=tz,
+                reminder_time=parse_reminder_time(at),
+                categories=frozenset(k for k, on in zip(CATEGORIES, flags, strict=True) if on),
+                streak_days=streak or 0,
+                last_practice_date=last_day,
+                longest_streak_days=longest or 0,
             )
         )
     return out
@@ -425,8 +431,11 @@ def run_reminders(
     with session_factory() as session:
         recipients = eligible_recipients(session=session)
     counts = {"daily": 0, "streak": 0, "weekly": 0, "taken": 0, "failed": 0}
+    zones: dict[str, ZoneInfo] = {}  # ZoneInfo's own cache keeps only 8 zones strongly
     for r in recipients:
-        tz = zone(r.timezone)
+        if r.timezone not in zones:
+            zones[r.timezone] = zone(r.timezone)
+        tz = zones[r.timezone]
         today = now.astimezone(tz).date()
         practised_today = _practised_on(r, today)
         due: list[tuple[str, date, Callable[[Session], EmailMessageData]]] = []
