@@ -399,14 +399,20 @@ def _deliver(
     claim_id = _claim(session_factory, r.user_id, category, day, now)
     if claim_id is None:
         return "taken"
+    handed_over = False
     try:
         with session_factory() as session:
             mailer_factory(session).send(build(session))
+            handed_over = True
             row = session.get(EmailDelivery, claim_id)
             if row is not None:
                 row.status, row.sent_at = "sent", utcnow()
                 session.add(row)
     except Exception:
+        if handed_over:
+            # The relay may have the message already: keep the claim (at most once, never twice).
+            log.exception("reminder %s to user %s: sent, but recording it failed", category, r.user_id)
+            return "sent"
         log.exception("reminder %s to user %s failed; released for the next run", category, r.user_id)
         _release(session_factory, claim_id)
         return "failed"

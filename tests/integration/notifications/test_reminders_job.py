@@ -156,6 +156,30 @@ def test_a_failed_send_is_released_and_retried_by_the_next_run(db: Settings) -> 
     assert len(outbox("retry@example.com")) == 1
 
 
+def test_a_failure_after_the_relay_took_the_message_never_leads_to_a_second_one(
+    db: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sayzhong.notifications import reminders
+
+    learner(email="relay@example.com")
+    sent: list[EmailMessageData] = []
+
+    class RecordingRelay:
+        def send(self, message: EmailMessageData) -> None:
+            sent.append(message)
+
+    def broken_clock() -> datetime:
+        raise RuntimeError("database went away while recording the send")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reminders, "utcnow", broken_clock)  # only the "sent" bookkeeping reads it
+        assert run_reminders(now=BEFORE_CHANGE, mailer_factory=lambda _s: RecordingRelay())["daily"] == 1
+    again = run_reminders(
+        now=BEFORE_CHANGE + timedelta(minutes=5), mailer_factory=lambda _s: RecordingRelay()
+    )
+    assert again["taken"] == 1 and len(sent) == 1
+
+
 def test_no_mail_to_unverified_opted_out_suppressed_deactivated_or_deleting_learners(db: Settings) -> None:
     learner(email="ok@example.com")
     learner(email="unverified@example.com", verified=False)
