@@ -98,15 +98,30 @@ def test_preference_centre_opt_in_then_out_from_the_e_mail(browser: Browser, app
         "aria-checked", "false"
     )
 
-    # The settings link opens every category: opt in to the weekly summary without signing in.
+    # The settings link opens every category: back in to daily, and in to the weekly summary.
     link_page.goto(settings_link.group(1))
     weekly = link_page.get_by_role("switch", name="Weekly progress summary")
     expect(weekly).to_have_attribute("aria-checked", "false")
     weekly.click()
+    link_page.get_by_role("switch", name="Daily practice reminder").click()
     link_page.get_by_role("button", name="Save e-mail settings").click()
     expect(link_page.get_by_text("Saved.")).to_be_visible()
     assert not axe_problems(link_page, "/email/preferences")
     page.reload()
+    expect(page.get_by_role("switch", name="Weekly progress summary")).to_have_attribute(
+        "aria-checked", "true"
+    )
+    expect(daily).to_have_attribute("aria-checked", "true")
+
+    # A mail client's one-click unsubscribe (RFC 8058) against the served app: one POST, no cookies.
+    one_click = outsider.request.post(
+        unsubscribe.group(1),
+        data="List-Unsubscribe=One-Click",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert one_click.status == 200 and "You are unsubscribed" in one_click.text()
+    page.reload()
+    expect(daily).to_have_attribute("aria-checked", "false")
     expect(page.get_by_role("switch", name="Weekly progress summary")).to_have_attribute(
         "aria-checked", "true"
     )
