@@ -49,6 +49,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/legal/privacy", "public"),
     Route("/legal/terms/history", "public"),
     Route("/privacy/cookies", "public"),
+    Route("/email/preferences?token=not-a-real-token", "public", "E-mail settings"),  # issue 14
     # Learner pages (a freshly signed-up learner).
     Route("/onboarding", "learner"),
     Route("/home", "learner"),
@@ -58,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/review", "learner", "Review"),
     Route("/dialogue?id=family-chat", "learner"),
     Route("/account", "learner"),
+    Route("/account/email", "learner", "E-mail reminders"),  # issue 14
     Route("/account/two-factor", "learner"),
     Route("/billing", "learner"),  # issue 12
     # Staff pages (the seeded admin).

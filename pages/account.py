@@ -205,6 +205,18 @@ def account() -> rx.Component:
                 reset_on_submit=False,
             ),
         ),
+        _section(  # issue 14: reminders and other e-mail
+            "E-mail reminders",
+            rx.hstack(
+                rx.text(
+                    "Daily practice reminders, streak alerts and a weekly summary — all opt-in.", size="2"
+                ),
+                link_button("Choose e-mails", routes.ACCOUNT_EMAIL, variant="outline", size="2"),
+                wrap="wrap",
+                align="center",
+                spacing="3",
+            ),
+        ),
         _section(
             "Two-factor sign-in",
             rx.hstack(

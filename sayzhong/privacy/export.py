@@ -120,6 +120,16 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "security_log.json", "actor_id", about="Security log entries about your actions."
     ),
     "outbox_email": ExportSpec("emails.json", "to_address", by="email", about="E-mails queued to you."),
+    # Issue 14: reminder and summary e-mail.
+    "email_preference": ExportSpec(
+        "email_preferences.json", "user_id", about="Which e-mails you opted in to, and your reminder time."
+    ),
+    "email_delivery": ExportSpec(
+        "email_deliveries.json", "user_id", about="Reminders and summaries sent to you (category and day)."
+    ),
+    "email_suppression": ExportSpec(
+        "email_suppression.json", "email", by="email", about="Whether your address bounced or complained."
+    ),
     "analytics_event": ExportSpec(
         "analytics_events.json", "distinct_id", by="id_text", about="Product events (only with consent)."
     ),

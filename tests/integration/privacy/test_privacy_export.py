@@ -23,7 +23,7 @@ from tests.integration.privacy.conftest import populate
 
 # Tables that hold no user's rows at all (checked: they have no user column).
 _NO_USER_ROWS = {"job_run", "email_tombstone"}
-_USER_COLUMNS = {"user_id", "link_user_id", "actor_id", "distinct_id", "to_address", "email_key"}
+_USER_COLUMNS = {"user_id", "link_user_id", "actor_id", "distinct_id", "to_address", "email_key", "email"}
 
 
 def test_every_table_with_user_rows_has_an_export_mapping() -> None:
@@ -82,6 +82,9 @@ def test_archive_holds_every_kind_of_data_and_nothing_of_another_user(app_db: Se
         "help_feedback.json",
         "help_searches.json",
         "help_visits.json",
+        "email_preferences.json",  # issue 14
+        "email_deliveries.json",
+        "email_suppression.json",
     ):
         assert contents[file], f"{file} is empty"
     # A ticket's attachments are in the archive itself, listed without the server's storage path.
