@@ -33,6 +33,7 @@ from sayzhong.billing.entitlements import (
 )
 from sayzhong.billing.models import (
     BillingCustomer,
+    BillingDailyUsage,
     BillingGrant,
     BillingHeldTake,
     BillingSubscription,
@@ -546,7 +547,7 @@ def score_held_takes(*, session: Session, user_id: int, limit: int = 20) -> int:
     base = Path(held_dir(user_id)).parent
     for row in rows:
         try:
-            check_take(session=session, user_id=user_id, item_id=row.item_id, mode=row.mode)
+            check_take(session=session, user_id=user_id, item_id=row.item_id, mode=row.mode, claim=True)
         except EntitlementError:
             break
         path = base / row.audio_path
@@ -610,5 +611,7 @@ def erase_billing_data(
         counts["held_takes_deleted"] += 1
     for grant in session.exec(select(BillingGrant).where(BillingGrant.user_id == user_id)).all():
         session.delete(grant)
+    for usage in session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).all():
+        session.delete(usage)
     session.flush()
     return counts

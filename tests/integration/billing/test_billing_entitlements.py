@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,15 +21,16 @@ from starlette.testclient import TestClient
 from sayzhong.accounts import users as accounts
 from sayzhong.billing import service
 from sayzhong.billing.entitlements import EntitlementError, check_take, entitlement_for, require_unit
-from sayzhong.billing.models import BillingHeldTake
+from sayzhong.billing.models import BillingDailyUsage, BillingHeldTake
 from sayzhong.billing.offline import PaymentsNotConfigured
 from sayzhong.billing.ports import PaymentsNotConfiguredError
 from sayzhong.client.api import ApiClient, ApiRequestError
 from sayzhong.db import get_engine, session_scope
-from sayzhong.errors import PermissionDeniedError
+from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
+from sayzhong.pronunciation.audio import AudioUnsupportedError
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token, signed_in_learner
 from tests.support.localstripe_server import free_port
@@ -374,3 +376,52 @@ def test_azure_scoring_is_a_plus_feature(
         assert len(fake.paths) == 1
     finally:
         fake.stop()
+
+
+def _upload_at_once(user_id: int, takes: list[bytes]) -> list[str]:
+    """Send the takes through the API's scoring path from separate threads (each its own session and
+    connection), released together; the outcome of each: "scored", or the refusal's code."""
+    from sayzhong.api.requests import AttemptUpload
+    from sayzhong.api.resources.attempts import _score
+
+    start = threading.Barrier(len(takes))
+
+    def one(index: int) -> str:
+        upload = AttemptUpload(FREE_ITEM, takes[index], "audio/wav", f"race-take-{index:04d}-abcdef")
+        start.wait()
+        try:
+            _score(user_id, upload)
+        except SayZhongError as exc:
+            return exc.code
+        return "scored"
+
+    with ThreadPoolExecutor(max_workers=len(takes)) as pool:
+        return list(pool.map(one, range(len(takes))))
+
+
+def test_uploads_racing_for_the_last_free_takes_never_score_more_than_the_limit(
+    app_client: TestClient, settings: Settings
+) -> None:
+    user_id, _ = learner_with_api_token("race@example.org")
+    _add_takes(user_id, datetime.now(UTC), settings.free_daily_scored_takes - 2)  # 18 of 20 used
+    take = synth_wav_bytes([2, 3])
+    outcomes = _upload_at_once(user_id, [take] * 4)
+    assert sorted(outcomes) == ["daily_limit", "daily_limit", "scored", "scored"]
+    with session_scope() as session:
+        scored = session.exec(select(Attempt).where(Attempt.user_id == user_id)).all()
+        held = session.exec(select(BillingHeldTake).where(BillingHeldTake.user_id == user_id)).all()
+        usage = session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).one()
+    assert len(scored) == settings.free_daily_scored_takes == usage.scored == 20
+    assert len(held) == 2 and all(h.scored_attempt_id is None for h in held)  # kept for later scoring
+    assert all((settings.data_dir / "held" / h.audio_path).read_bytes() == take for h in held)
+
+
+def test_a_take_whose_scoring_fails_gives_its_claim_back(app_client: TestClient, settings: Settings) -> None:
+    user_id, _ = learner_with_api_token("broken@example.org")
+    _add_takes(user_id, datetime.now(UTC), settings.free_daily_scored_takes - 1)  # one take left
+    outcomes = _upload_at_once(user_id, [b"RIFF not really a wav file"])
+    assert outcomes == [AudioUnsupportedError().code]
+    with session_scope() as session:
+        usage = session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).one()
+    assert usage.scored == settings.free_daily_scored_takes - 1  # the broken take did not use the last one
+    assert _upload_at_once(user_id, [synth_wav_bytes([4, 3])]) == ["scored"]
