@@ -221,6 +221,24 @@ def locked_unit_ids(*, session: Session, user_id: int, settings: Settings | None
     return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
 
 
+def terminal_client_message(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    return (
+        "The terminal client (and the API it uses) is part of SayZhong Plus. Free includes the first "
+        f"{settings.free_unit_count} lessons, tone drills and review in the browser. "
+        f"See the plans at {settings.app_url.rstrip('/')}{routes.PRICING}."
+    )
+
+
+def require_terminal_client(user_id: int) -> None:
+    """PlanRequiredError unless the learner has Plus: the terminal client is a Plus feature, enforced
+    where it talks to us — every token-authenticated API operation but `GET /me` (so `login` and
+    `status` can still say which plan the account is on)."""
+    with session_scope() as session:
+        if entitlement_for(session=session, user_id=user_id).plan != PLUS:
+            raise PlanRequiredError(terminal_client_message())
+
+
 def require_unit_access(user_id: int, unit_id: str) -> None:
     """`require_unit` in its own unit of work (for routes running it in a worker thread)."""
     with session_scope() as session:

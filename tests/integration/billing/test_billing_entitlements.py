@@ -20,11 +20,17 @@ from starlette.testclient import TestClient
 
 from sayzhong.accounts import users as accounts
 from sayzhong.billing import service
-from sayzhong.billing.entitlements import EntitlementError, check_take, entitlement_for, require_unit
+from sayzhong.billing.entitlements import (
+    EntitlementError,
+    check_take,
+    entitlement_for,
+    require_unit,
+    terminal_client_message,
+)
 from sayzhong.billing.models import BillingDailyUsage, BillingHeldTake
 from sayzhong.billing.offline import PaymentsNotConfigured
 from sayzhong.billing.ports import PaymentsNotConfiguredError
-from sayzhong.client.api import ApiClient, ApiRequestError
+from sayzhong.client.api import ApiClient, PlanRequiredError
 from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.http.app import create_http_app, security_headers
@@ -141,23 +147,29 @@ def test_at_the_limit_the_upload_route_keeps_the_take_and_says_when_it_resets(
         )  # nothing scored
 
 
-def test_a_locked_unit_is_refused_by_the_route_the_api_and_the_client_with_the_pages_message(
+def test_a_locked_unit_is_refused_by_the_route_with_the_pages_message_and_free_has_no_api(
     app_client: TestClient, settings: Settings
 ) -> None:
     user_id, api_token = learner_with_api_token("free@example.org")
     message = _locked_message(user_id)
     assert message.startswith("“Directions” is part of SayZhong Plus.")
     auth = {"authorization": f"Bearer {api_token}"}
-    unit = app_client.get(f"/api/v1/units/{LOCKED_UNIT}", headers=auth)
-    assert (unit.status_code, unit.json()["error"]) == (402, {"code": "plan_required", "message": message})
-    assert app_client.get("/api/v1/units/greetings", headers=auth).status_code == 200
+    # The API is the terminal client's door, a Plus feature: on Free every operation but /me says so.
+    client_message = terminal_client_message()
+    for path in (f"/api/v1/units/{LOCKED_UNIT}", "/api/v1/units/greetings", "/api/v1/progress"):
+        refused = app_client.get(path, headers=auth)
+        assert (refused.status_code, refused.json()["error"]) == (
+            402,
+            {"code": "plan_required", "message": client_message},
+        )
+    assert app_client.get("/api/v1/me", headers=auth).status_code == 200
     take = synth_wav_bytes([4, 3])
     api_upload = app_client.post(
         "/api/v1/attempts",
         content=take,
-        headers={**auth, "content-type": "audio/wav", "x-item-id": LOCKED_ITEM},
+        headers={**auth, "content-type": "audio/wav", "x-item-id": FREE_ITEM},
     )
-    assert (api_upload.status_code, api_upload.json()["error"]["message"]) == (402, message)
+    assert (api_upload.status_code, api_upload.json()["error"]["message"]) == (402, client_message)
     app_client.cookies.set(settings.session_cookie_name, signed_in_learner("web@example.org"))
     page_upload = app_client.post(
         "/practice/attempts",
@@ -166,7 +178,8 @@ def test_a_locked_unit_is_refused_by_the_route_the_api_and_the_client_with_the_p
     )
     assert (page_upload.status_code, page_upload.json()["error"]["message"]) == (402, message)
     with session_scope() as session:
-        assert session.exec(select(BillingHeldTake)).all() == []  # a locked take is never kept for later
+        assert session.exec(select(BillingHeldTake)).all() == []  # a refused take is never kept for later
+        assert session.exec(select(Attempt)).all() == []
 
 
 @pytest.fixture
@@ -189,16 +202,17 @@ def live_server(settings: Settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def test_the_terminal_client_gets_the_same_refusal_and_plus_lifts_it(live_server: str) -> None:
-    user_id, api_token = learner_with_api_token("client@example.org")
+def test_the_terminal_client_is_refused_on_free_and_plus_lifts_it(
+    live_server: str, settings: Settings
+) -> None:
+    _user_id, api_token = learner_with_api_token("client@example.org")
     client = ApiClient(live_server, api_token)
-    with pytest.raises(ApiRequestError) as caught:
-        client.unit(LOCKED_UNIT)
-    assert (caught.value.status, caught.value.code, caught.value.message) == (
-        402,
-        "plan_required",
-        _locked_message(user_id),
-    )
+    assert client.me()["email"] == "client@example.org"  # login still works on Free
+    with pytest.raises(PlanRequiredError) as caught:
+        client.unit("greetings")
+    assert (caught.value.status, caught.value.code) == (402, "plan_required")
+    assert caught.value.message == terminal_client_message()
+    assert f"{settings.app_url.rstrip('/')}/pricing" in caught.value.message
     admin = _admin()
     with session_scope() as session:
         service.grant_plus(
