@@ -251,6 +251,30 @@ def _choose_plan() -> rx.Component:
                 flex_wrap="wrap",
             ),
             rx.cond(
+                s.coupon_words != "",
+                rx.hstack(
+                    rx.badge("Discount", color_scheme="green"),
+                    rx.text(s.coupon_words, size="2"),
+                    rx.button("Remove code", variant="ghost", size="1", on_click=s.remove_coupon),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.el.label("Discount code (optional)", html_for="coupon-code"),
+                            rx.input(id="coupon-code", name="coupon", max_length=64, autocomplete="off"),
+                            spacing="1",
+                        ),
+                        rx.button("Apply code", type="submit", variant="soft", loading=s.busy),
+                        spacing="2",
+                        align="end",
+                    ),
+                    on_submit=s.apply_coupon,
+                    reset_on_submit=True,
+                ),
+            ),
+            rx.cond(
                 s.card_mode == "",
                 rx.button(
                     rx.cond(s.trial_available, "Start free trial", "Continue to payment"),

@@ -78,6 +78,9 @@ class BillingState(rx.State):
     error: str = ""
     # subscribe / card form
     chosen_plan: str = catalog.PLUS_MONTHLY.id
+    coupon: str = ""
+    """A discount code checked at Stripe (applied when Plus starts); "" = none."""
+    coupon_words: str = ""
     card_mode: str = ""
     """"" (closed), "subscribe" or "update"."""
     client_secret: str = ""
@@ -197,6 +200,32 @@ class BillingState(rx.State):
             self.chosen_plan = str(plan_id)
 
     @rx.event
+    async def apply_coupon(self, form: dict[str, Any]):
+        code = str(form.get("coupon", ""))[:100]
+        self.message = self.error = ""
+        if not code.strip():
+            self.coupon = self.coupon_words = ""
+            return
+        self.busy = True
+        yield
+        found: list[Any] = []
+
+        async def _check() -> None:
+            found.append(await asyncio.to_thread(service.check_coupon, code))
+
+        ok = await self._guard(_check())
+        self.busy = False
+        if ok and found:
+            self.coupon = found[0].id
+            self.coupon_words = f"{found[0].id}: {service.describe_coupon(found[0])}"
+        else:
+            self.coupon = self.coupon_words = ""
+
+    @rx.event
+    def remove_coupon(self) -> None:
+        self.coupon = self.coupon_words = ""
+
+    @rx.event
     async def open_card_form(self, mode: str):
         self.message = self.error = ""
         if mode not in ("subscribe", "update"):
@@ -247,7 +276,7 @@ class BillingState(rx.State):
         if user is None or not self._setup_intent_id:
             self.busy = False
             return
-        seti, plan_id, mode = self._setup_intent_id, self.chosen_plan, self.card_mode
+        seti, plan_id, mode, coupon = self._setup_intent_id, self.chosen_plan, self.card_mode, self.coupon
         outcome: dict[str, Any] = {}
 
         async def _apply() -> None:
@@ -259,7 +288,7 @@ class BillingState(rx.State):
             else:
                 res = await run_in_session(
                     lambda s: service.subscribe(
-                        session=s, user_id=user.id, plan_id=plan_id, setup_intent_id=seti
+                        session=s, user_id=user.id, plan_id=plan_id, setup_intent_id=seti, coupon_code=coupon
                     )
                 )
                 outcome["secret"] = res.payment_client_secret

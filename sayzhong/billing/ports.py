@@ -82,6 +82,22 @@ class InvoicePreview:
 
 
 @dataclass(frozen=True, slots=True)
+class CouponInfo:
+    """A Stripe coupon looked up by the code a learner typed (coupon ids are the codes)."""
+
+    id: str
+    percent_off: float | None
+    amount_off: int | None
+    """In the smallest currency unit."""
+    currency: str | None
+    duration: str
+    """once | repeating | forever"""
+    duration_in_months: int | None
+    valid: bool
+    """False once expired or redeemed the maximum number of times."""
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentConfirmation:
     """A payment waiting for the learner (SCA): confirm it in the browser with this client secret."""
 
@@ -120,6 +136,10 @@ class PaymentsGateway(Protocol):
         ...
 
     def default_card(self, customer_id: str) -> CardInfo | None: ...
+
+    def find_coupon(self, code: str) -> CouponInfo | None:
+        """The coupon with this id, or None when there is none."""
+        ...
 
     def create_subscription(
         self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None

@@ -22,6 +22,7 @@ import stripe
 from sayzhong.billing.catalog import CouponDef, PlanDef, ProductDef
 from sayzhong.billing.ports import (
     CardInfo,
+    CouponInfo,
     InvoiceInfo,
     InvoicePreview,
     PaymentConfirmation,
@@ -248,6 +249,24 @@ class StripePayments:
             exp_year=int(card.get("exp_year") or 0),
         )
 
+    def find_coupon(self, code: str) -> CouponInfo | None:
+        with self._errors():
+            try:
+                raw = _dict(self.v1.coupons.retrieve(code))
+            except stripe.InvalidRequestError as exc:
+                if exc.http_status == 404:
+                    return None
+                raise
+        return CouponInfo(
+            id=str(raw["id"]),
+            percent_off=float(raw["percent_off"]) if raw.get("percent_off") is not None else None,
+            amount_off=int(raw["amount_off"]) if raw.get("amount_off") is not None else None,
+            currency=raw.get("currency"),
+            duration=str(raw.get("duration") or "once"),
+            duration_in_months=raw.get("duration_in_months"),
+            valid=bool(raw.get("valid", True)),
+        )
+
     # --- subscriptions ---
     def create_subscription(
         self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
@@ -260,7 +279,22 @@ class StripePayments:
         if trial_days > 0:
             # trial_end rather than trial_period_days: localstripe records only the former.
             params["trial_end"] = int(time.time()) + trial_days * 86400
-        return snapshot(self._call(lambda: self.v1.subscriptions.create(params=params)))
+        if coupon_id:
+            # Live Stripe applies it to the subscription's invoices. localstripe 1.15 has no discounts
+            # at all and answers 400 "Unexpected discounts" (docs/billing.md).
+            params["discounts"] = [{"coupon": coupon_id}]
+        with self._errors():
+            try:
+                created = self.v1.subscriptions.create(params=params)
+            except stripe.InvalidRequestError as exc:
+                if coupon_id and "discounts" in str(exc.user_message or ""):
+                    raise PaymentsError(
+                        "This payment server cannot apply discount codes, so Plus did not start and "
+                        "nothing was charged. Start without the code, or try again later.",
+                        code="coupon_unsupported",
+                    ) from None
+                raise
+        return snapshot(created)
 
     def get_subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
         try:

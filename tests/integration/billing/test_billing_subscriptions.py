@@ -189,3 +189,77 @@ def test_erasure_cancels_the_subscription_and_deletes_the_stripe_customer(
         assert service.customer_id_for(session=session, user_id=user_id) is None
         # erasing twice (a retried erasure job) is fine
         service.erase_billing_data(session=session, user_id=user_id, payments=payments)
+
+
+def test_a_discount_code_is_checked_at_stripe_in_plain_words(payments: StripePayments) -> None:
+    from sayzhong.errors import ValidationError
+
+    coupon = service.check_coupon(" launch20 ", payments=payments)  # synced from the catalogue
+    assert (coupon.id, coupon.percent_off, coupon.duration, coupon.valid) == ("LAUNCH20", 20.0, "once", True)
+    assert service.describe_coupon(coupon) == "20 % off the first invoice"
+    for code, error in (
+        ("NOPE", "coupon_unknown"),
+        ("../v1/customers", "coupon_invalid"),
+        ("x" * 65, "coupon_invalid"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            service.check_coupon(code, payments=payments)
+        assert caught.value.code == error
+    with pytest.raises(ValidationError, match="There is no discount code NOPE"):
+        service.check_coupon("nope", payments=payments)
+
+
+def test_an_unknown_code_at_checkout_changes_nothing(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    from sayzhong.errors import ValidationError
+
+    user_id = _learner("code@example.org")
+    seti = _card(user_id, payments, localstripe)
+    with session_scope() as session, pytest.raises(ValidationError, match="no discount code"):
+        service.subscribe(
+            session=session,
+            user_id=user_id,
+            plan_id=catalog.PLUS_MONTHLY.id,
+            setup_intent_id=seti,
+            coupon_code="FREEMONEY",
+            payments=payments,
+        )
+    assert _plan(user_id) == FREE
+    with session_scope() as session:
+        assert session.exec(select(BillingSubscription)).all() == []
+        assert service.portal(session=session, user_id=user_id, payments=payments).trial_available is True
+
+
+def test_a_valid_code_is_sent_to_stripe_as_a_discount_which_localstripe_refuses_so_nothing_is_granted(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    """Live Stripe applies `discounts=[{coupon}]` to the subscription; localstripe 1.15 implements no
+    discounts and answers 400 "Unexpected discounts" — the learner is told, nothing is granted or
+    charged, and the trial stays available (docs/billing.md)."""
+    user_id = _learner("launch@example.org")
+    seti = _card(user_id, payments, localstripe)
+    with session_scope() as session, pytest.raises(PaymentsError, match="cannot apply discount codes"):
+        service.subscribe(
+            session=session,
+            user_id=user_id,
+            plan_id=catalog.PLUS_MONTHLY.id,
+            setup_intent_id=seti,
+            coupon_code="launch20",
+            payments=payments,
+        )
+    assert _plan(user_id) == FREE
+    with session_scope() as session:
+        assert session.exec(select(BillingSubscription)).all() == []
+        assert service.portal(session=session, user_id=user_id, payments=payments).trial_available is True
+    refused = requests.post(
+        f"{localstripe.url}/v1/subscriptions",
+        auth=(SECRET_KEY, ""),
+        data={
+            "customer": "cus_x",
+            "items[0][plan]": catalog.PLUS_MONTHLY.id,
+            "discounts[0][coupon]": "LAUNCH20",
+        },
+        timeout=10,
+    )
+    assert refused.status_code == 400 and "discounts" in refused.text
