@@ -436,7 +436,7 @@ def billing() -> rx.Component:
             ),
         ),
         rx.cond(
-            s.grace,
+            s.grace & ~s.needs_confirmation,  # a renewal waiting for the bank's step has its own prompt
             rx.callout(
                 "Your last payment did not go through. Plus continues while we retry — "
                 "please update your card.",
@@ -450,7 +450,13 @@ def billing() -> rx.Component:
             s.needs_confirmation,
             rx.callout(
                 rx.hstack(
-                    rx.text("Your bank asks you to confirm the first payment before Plus starts."),
+                    rx.text(
+                        rx.cond(
+                            s.confirm_renewal,
+                            "Your bank asks you to confirm your payment to renew Plus.",
+                            "Your bank asks you to confirm the first payment before Plus starts.",
+                        )
+                    ),
                     rx.button("Confirm payment", on_click=s.confirm_payment, size="2"),
                     spacing="3",
                     align="center",

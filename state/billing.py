@@ -73,6 +73,7 @@ class BillingState(rx.State):
     invoices: list[dict[str, str]] = []
     trial_available: bool = True
     needs_confirmation: bool = False
+    confirm_renewal: bool = False
     held_takes: int = 0
     message: str = ""
     error: str = ""
@@ -149,6 +150,7 @@ class BillingState(rx.State):
         ]
         self.trial_available = view.trial_available
         self.needs_confirmation = view.needs_payment_confirmation
+        self.confirm_renewal = view.confirmation_is_renewal
         self.held_takes = view.held_takes
         self.loaded = True
 

@@ -419,6 +419,8 @@ class PortalView:
     invoices: tuple[InvoiceInfo, ...]
     trial_available: bool
     needs_payment_confirmation: bool
+    confirmation_is_renewal: bool
+    """The payment to confirm renews Plus (after the trial or a period), rather than starting it."""
     held_takes: int
 
 
@@ -447,6 +449,16 @@ def portal(*, session: Session, user_id: int, payments: PaymentsGateway | None =
             customer_id=customer_id, subscription_id=latest.stripe_subscription_id
         )
     plan = catalog.plan(latest.plan_id) if latest else None
+    needs_confirmation = bool(latest and status == "incomplete" and latest.latest_invoice_id)
+    if latest and status == "past_due" and latest.latest_invoice_id:
+        # A renewal the bank wants confirmed (SCA off-session): live Stripe marks the subscription
+        # past_due and the invoice's payment waits for the learner's action.
+        pending_payment = payments.pending_payment(latest.latest_invoice_id)
+        needs_confirmation = pending_payment is not None and pending_payment.status == "requires_action"
+    renewal = bool(
+        latest
+        and (status == "past_due" or (latest.trial_end is not None and as_utc(latest.trial_end) <= now))
+    )
     held = len(
         session.exec(
             select(BillingHeldTake.id).where(
@@ -470,7 +482,8 @@ def portal(*, session: Session, user_id: int, payments: PaymentsGateway | None =
         card=card,
         invoices=invoices,
         trial_available=trial_available(session=session, email=user.email),
-        needs_payment_confirmation=bool(latest and status == "incomplete" and latest.latest_invoice_id),
+        needs_payment_confirmation=needs_confirmation,
+        confirmation_is_renewal=needs_confirmation and renewal,
         held_takes=held,
     )
 
