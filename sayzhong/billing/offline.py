@@ -54,7 +54,13 @@ class PaymentsNotConfigured:
         _refuse()
 
     def create_subscription(
-        self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        coupon_id: str | None,
+        promotion_code_id: str | None = None,
     ) -> SubscriptionSnapshot:
         _refuse()
 

@@ -95,6 +95,9 @@ class CouponInfo:
     duration_in_months: int | None
     valid: bool
     """False once expired or redeemed the maximum number of times."""
+    promotion_code: str | None = None
+    """The Stripe promotion code id when the code typed is a promotion code (live Stripe), else None:
+    the code is the coupon's id (the only kind localstripe has)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +141,17 @@ class PaymentsGateway(Protocol):
     def default_card(self, customer_id: str) -> CardInfo | None: ...
 
     def find_coupon(self, code: str) -> CouponInfo | None:
-        """The coupon with this id, or None when there is none."""
+        """The active promotion code with this code, else the coupon with this id; None when neither."""
         ...
 
     def create_subscription(
-        self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        coupon_id: str | None,
+        promotion_code_id: str | None = None,
     ) -> SubscriptionSnapshot: ...
 
     def get_subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:

@@ -292,6 +292,7 @@ def subscribe(
         plan_id=plan.id,
         trial_days=trial_days,
         coupon_id=coupon.id if coupon else None,
+        promotion_code_id=coupon.promotion_code if coupon else None,
     )
     if trial_days:
         try:
