@@ -252,6 +252,30 @@ def _choose_plan() -> rx.Component:
                 flex_wrap="wrap",
             ),
             rx.cond(
+                s.coupon_words != "",
+                rx.hstack(
+                    rx.badge("Discount", color_scheme="green"),
+                    rx.text(s.coupon_words, size="2"),
+                    rx.button("Remove code", variant="ghost", size="1", on_click=s.remove_coupon),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.el.label("Discount code (optional)", html_for="coupon-code"),
+                            rx.input(id="coupon-code", name="coupon", max_length=64, autocomplete="off"),
+                            spacing="1",
+                        ),
+                        rx.button("Apply code", type="submit", variant="soft", loading=s.busy),
+                        spacing="2",
+                        align="end",
+                    ),
+                    on_submit=s.apply_coupon,
+                    reset_on_submit=True,
+                ),
+            ),
+            rx.cond(
                 s.card_mode == "",
                 rx.button(
                     rx.cond(s.trial_available, "Start free trial", "Continue to payment"),
@@ -401,7 +425,7 @@ def billing() -> rx.Component:
             ),
         ),
         rx.cond(
-            s.grace,
+            s.grace & ~s.needs_confirmation,  # a renewal waiting for the bank's step has its own prompt
             rx.callout(
                 "Your last payment did not go through. Plus continues while we retry — "
                 "please update your card.",
@@ -415,7 +439,13 @@ def billing() -> rx.Component:
             s.needs_confirmation,
             notice(
                 rx.hstack(
-                    rx.text("Your bank asks you to confirm the first payment before Plus starts."),
+                    rx.text(
+                        rx.cond(
+                            s.confirm_renewal,
+                            "Your bank asks you to confirm your payment to renew Plus.",
+                            "Your bank asks you to confirm the first payment before Plus starts.",
+                        )
+                    ),
                     rx.button("Confirm payment", on_click=s.confirm_payment, size="2"),
                     spacing="3",
                     align="center",

@@ -155,6 +155,9 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "billing_held_take": ExportSpec(
         "billing_held_takes.json", "user_id", about="Takes kept at the daily limit, to be scored later."
     ),
+    "billing_daily_usage": ExportSpec(
+        "billing_daily_usage.json", "user_id", about="How many scored takes you used on Free each day."
+    ),
     "billing_reconcile_finding": ExportSpec(
         "billing_checks.json", "user_id", about="Differences our daily check found between us and Stripe."
     ),
