@@ -1,7 +1,7 @@
 """billing: per-learner per-local-day scored-take counter for the atomic Free daily limit (issue 12)
 
 Revision ID: c4f2a9e1b7d3
-Revises: 13a5c0e1d2f3
+Revises: 14e1a2b3c4d5
 Create Date: 2026-11-30 06:02:26.952037
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'c4f2a9e1b7d3'
-down_revision: str | None = '13a5c0e1d2f3'
+down_revision: str | None = '14e1a2b3c4d5'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
