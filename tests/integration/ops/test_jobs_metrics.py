@@ -49,6 +49,7 @@ def test_the_scheduler_runs_the_nightly_backup_before_retention() -> None:
         "billing_webhooks": "interval[0:01:00]",
         "billing_reconcile": "cron[hour='4', minute='7']",
         "support_sla": "interval[0:05:00]",
+        "reminders": "interval[0:05:00]",
     }
 
 
