@@ -25,9 +25,9 @@ from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ValidationError
 from sayzhong.ops import metrics
 from sayzhong.ops.logs import bind_user
-from sayzhong.practice import progress, review, storage
+from sayzhong.practice import progress, review, stats, storage
 from sayzhong.practice.hints import tone_hint
-from sayzhong.practice.home import home_summary
+from sayzhong.practice.home import home_page, home_summary
 from sayzhong.practice.models import Attempt, SyllableResult
 from sayzhong.practice.onboarding import (
     calibration_prompts,
@@ -277,9 +277,11 @@ def _persist(
     session.flush()
     assert row.id is not None
     prev = None
+    tallied: list[tuple[int, int | None, str, str | None]] = []
     # A take of something other than the phrase is kept (the learner can replay it) but counts
     # for nothing: no syllable results, review, XP or streak.
     for syl in parsed.syllables if parsed.counted else ():
+        before = (prev.expected_tone, prev.verdict) if prev else (None, None)
         session.add(
             SyllableResult(
                 attempt_id=row.id,
@@ -293,12 +295,14 @@ def _persist(
                 confidence=syl.confidence,
                 verdict=syl.verdict,
                 correct=syl.verdict == "correct",
-                prev_expected_tone=prev.expected_tone if prev else None,
-                prev_verdict=prev.verdict if prev else None,
+                prev_expected_tone=before[0],
+                prev_verdict=before[1],
                 created_at=now,
             )
         )
+        tallied.append((syl.expected_tone, before[0], syl.verdict, before[1]))
         prev = syl
+    stats.add_to_tallies(session=session, user_id=user.id, syllables=tallied)
 
     xp = 0
     if mode != "calibration" and parsed.counted:
@@ -503,6 +507,7 @@ __all__ = [
     "finish_onboarding",
     "get_attempt",
     "get_speaker_profile",
+    "home_page",
     "home_summary",
     "list_attempts",
     "onboarding_state",
