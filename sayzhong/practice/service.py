@@ -25,7 +25,7 @@ from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ValidationError
 from sayzhong.ops import metrics
 from sayzhong.ops.logs import bind_user
-from sayzhong.practice import progress, review, stats, storage
+from sayzhong.practice import progress, review, scoring_pool, stats, storage
 from sayzhong.practice.hints import tone_hint
 from sayzhong.practice.home import home_page, home_summary
 from sayzhong.practice.models import Attempt, SyllableResult
@@ -174,7 +174,7 @@ def score_attempt(
     mode: str = "practice",
     idempotency_key: str | None = None,
     engine: str = "auto",
-    assessor: Assessor = assess_pronunciation,
+    assessor: Assessor | None = None,
     now: datetime | None = None,
 ) -> AttemptView:
     """Score a take of `item_id`, store it and update progress, reviews and funnel events.
@@ -182,7 +182,8 @@ def score_attempt(
     With an `idempotency_key` this user already used, the stored attempt is returned unchanged
     (no re-scoring, no second row, no XP). Audio the engine cannot use raises an `AudioError`
     and nothing is stored. Scoring happens before any write so the transaction stays short.
-    `now` is for jobs and tests; routes must not pass a client's clock.
+    `now` is for jobs and tests; routes must not pass a client's clock. Without an `assessor`, the
+    engine runs as settings say (in this thread, or in the scoring processes: scoring_pool.py).
     """
     bind_user(user_id)
     _check_arguments(mode, engine, idempotency_key)
@@ -200,7 +201,9 @@ def score_attempt(
     # Scored against the content's reviewed pinyin: its tones are the ones the learner was shown.
     with metrics.scoring_timer(engine) as outcome:
         result = json_safe(
-            assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine)
+            (assessor or scoring_pool.default_assessor())(
+                audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine
+            )
         )
         outcome.engine = str(result.get("Engine", engine))
     parsed = parse_result(result)
