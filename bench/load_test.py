@@ -500,7 +500,7 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument(
-        "--scoring-processes", type=int, default=1, help="SCORING_PROCESSES per worker (0: in threads)"
+        "--scoring-processes", type=int, default=0, help="SCORING_PROCESSES per worker (0: in threads)"
     )
     parser.add_argument(
         "--warmup", type=float, default=60, help="untimed seconds first (models load in every worker)"

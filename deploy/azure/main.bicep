@@ -247,7 +247,7 @@ resource web 'Microsoft.App/containerApps@2024-03-01' = {
       containers: [ {
         name: 'web'
         image: image
-        env: concat(env, [ { name: 'GRANIAN_WORKERS', value: '3' }, { name: 'SCORING_PROCESSES', value: '1' } ])
+        env: concat(env, [ { name: 'GRANIAN_WORKERS', value: '3' } ])
         resources: { cpu: json('1.0'), memory: '2Gi' }
         volumeMounts: mounts
         probes: [
