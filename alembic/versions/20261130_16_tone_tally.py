@@ -16,6 +16,15 @@ down_revision: str | None = "13a5c0e1d2f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+BACKFILL = """
+INSERT INTO practice_tone_tally (user_id, expected_tone, prev_expected_tone, verdict, prev_verdict, count)
+SELECT user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict, COALESCE(prev_verdict, ''), COUNT(*)
+FROM practice_syllable_result
+WHERE expected_tone IN (1, 2, 3, 4)
+GROUP BY user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict, COALESCE(prev_verdict, '')
+"""
+"""Tested against the live tallies: tests/integration/practice/test_tone_tallies.py."""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -39,17 +48,7 @@ def upgrade() -> None:
         ),
     )
     # Existing history, counted once; from here on every stored take adds to it.
-    op.execute(
-        """
-        INSERT INTO practice_tone_tally
-            (user_id, expected_tone, prev_expected_tone, verdict, prev_verdict, count)
-        SELECT user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict,
-               COALESCE(prev_verdict, ''), COUNT(*)
-        FROM practice_syllable_result
-        WHERE expected_tone IN (1, 2, 3, 4)
-        GROUP BY user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict, COALESCE(prev_verdict, '')
-        """
-    )
+    op.execute(BACKFILL)
 
 
 def downgrade() -> None:

@@ -130,3 +130,31 @@ def test_adding_to_the_tallies_accumulates_and_ignores_neutral_tones(
         (1, 0, "correct", "", 2),
         (4, 1, "wrong_tone", "correct", 2),
     ]
+
+
+def test_the_migration_backfill_counts_existing_history_like_the_live_tallies(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    import importlib.util
+
+    from sqlalchemy import delete, text
+
+    from sayzhong.settings import REPO_ROOT
+
+    path = REPO_ROOT / "alembic/versions/20261130_16_tone_tally.py"
+    spec = importlib.util.spec_from_file_location("tone_tally_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    rng = random.Random(3)
+    users = [make_user().id, make_user().id]
+    take = AttemptFactory(db_session)
+    for n in range(40):
+        take(users[n % 2], _random_take(rng), now=NOW - timedelta(hours=n))
+    live = {u: service.tone_stats(session=db_session, user_id=u) for u in users}
+    db_session.execute(delete(ToneTally))
+    assert service.tone_stats(session=db_session, user_id=users[0]).total_syllables == 0
+    db_session.execute(text(migration.BACKFILL))
+    for u in users:
+        assert service.tone_stats(session=db_session, user_id=u) == live[u]
