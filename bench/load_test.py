@@ -413,6 +413,7 @@ def start_stack(
         "HOST": "127.0.0.1",
         "APP_URL": base,
         "GRANIAN_WORKERS": str(args.workers),
+        "SCORING_PROCESSES": str(args.scoring_processes),
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update({k: env[k] for k in ("ENV", "DATABASE_URL", "DATA_DIR", "APP_URL")})
@@ -504,6 +505,9 @@ def main() -> int:
         "--think", type=float, default=15, help="seconds per learner cycle (1 take per cycle)"
     )
     parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--scoring-processes", type=int, default=0, help="SCORING_PROCESSES per worker (0: in threads)"
+    )
     parser.add_argument(
         "--warmup", type=float, default=60, help="untimed seconds first (models load in every worker)"
     )

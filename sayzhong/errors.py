@@ -20,6 +20,17 @@ class SayZhongError(Exception):
             self.code = code
         super().__init__(self.user_message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep the code and every attribute when the error crosses a process boundary (scoring pool).
+        return (_restore_error, (type(self), dict(self.__dict__)))
+
+
+def _restore_error(cls: type[SayZhongError], state: dict[str, object]) -> SayZhongError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("user_message"))
+    error.__dict__.update(state)
+    return error
+
 
 class ValidationError(SayZhongError):
     code = "invalid_input"

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     granian_workers: int = 0
     """Web worker processes (Reflex hands GRANIAN_WORKERS to granian). 0: Reflex decides — one
     without Redis, 2 x cores + 1 with it. More than one needs REDIS_URL."""
+    scoring_processes: int = 0
+    """Score takes in this many worker processes per web worker (issue 16: scoring is CPU-bound
+    Python and held the GIL against every other request). 0: in the request's thread, as before."""
 
     # --- sessions and sign-in ---
     session_cookie_name: str = "sz_session"

@@ -60,15 +60,9 @@ class HomeState(rx.State):
         if user is None:
             return None
 
-        def _load(session):
-            summary = practice.home_summary(session=session, user_id=user.id, user_timezone=user.timezone)
-            stats = practice.tone_stats(session=session, user_id=user.id)
-            points = practice.accuracy_over_time(
-                session=session, user_id=user.id, days=30, user_timezone=user.timezone
-            )
-            return summary, stats, points
-
-        summary, stats, points = await run_in_session(_load)
+        summary, stats, points = await run_in_session(
+            lambda session: practice.home_page(session=session, user_id=user.id, user_timezone=user.timezone)
+        )
         self.onboarding_finished = summary.onboarding_finished
         item = summary.continue_item
         self.continue_detail = ""

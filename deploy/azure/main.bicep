@@ -18,6 +18,8 @@ param imageTag string
 @maxValue(100)
 @description('Traffic share of the new revision (canary); 100 promotes it.')
 param canaryPercent int = 100
+@description('Revision suffix of the version serving now (e.g. v1-4-2): it keeps the rest of the traffic during a canary.')
+param stableRevisionSuffix string = ''
 param minReplicas int = 2
 param maxReplicas int = 10
 param postgresAdminLogin string
@@ -235,7 +237,7 @@ resource web 'Microsoft.App/containerApps@2024-03-01' = {
         stickySessions: { affinity: 'sticky' }
         traffic: canaryPercent == 100 ? [ { latestRevision: true, weight: 100 } ] : [
           { latestRevision: true, weight: canaryPercent }
-          { revisionName: '${prefix}-web--stable', weight: 100 - canaryPercent }
+          { revisionName: '${prefix}-web--${stableRevisionSuffix}', weight: 100 - canaryPercent }
         ]
       }
     }
@@ -294,6 +296,7 @@ resource jobs 'Microsoft.App/containerApps@2024-03-01' = {
   dependsOn: [ migrate, vaultReader ]
 }
 
+output webRevisionSuffix string = 'v${replace(imageTag, '.', '-')}'
 output webUrl string = 'https://${web.properties.configuration.ingress.fqdn}'
 output keyVaultName string = vault.name
 output postgresHost string = postgres.properties.fullyQualifiedDomainName

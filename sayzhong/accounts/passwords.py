@@ -11,19 +11,30 @@ a short run of digits or symbols tacked on, like "sunshine2024!").
 `common_passwords.txt` is the 20,000-entry list Django ships as
 django/contrib/auth/common-passwords.txt.gz (created by Royce Williams from breached-password
 corpora; lower-cased and deduplicated), decompressed unchanged: 19,640 lines.
+
+Admission control (issue 16): one argon2 check costs tens of milliseconds of CPU. A burst of
+sign-ins used to queue without limit on the threads every other request needs too, so 450 sign-ins
+at once starved the whole worker for over 30 s. `HASH_GATE` lets at most one check per core run at
+a time and a few more wait; beyond that (or after waiting `wait_s`) the caller gets a clear
+"busy, try again in a moment" answer at once (`PasswordCheckBusyError`, HTTP 503) and nothing is
+checked, so no password guess is spent.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from sayzhong.errors import ValidationError
+from sayzhong.errors import ServiceUnavailableError, ValidationError
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
@@ -44,7 +55,7 @@ def _hasher() -> PasswordHasher:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return _hasher().hash("dummy password used to equalise sign-in timing")
+    return hash_password("dummy password used to equalise sign-in timing")
 
 
 @lru_cache(maxsize=1)
@@ -53,15 +64,59 @@ def common_passwords() -> frozenset[str]:
         return frozenset(line.rstrip("\n") for line in handle if line.strip())
 
 
+class PasswordCheckBusyError(ServiceUnavailableError):
+    code = "password_check_busy"
+    default_message = "Many people are signing in right now. Please try again in a few seconds."
+
+
+class HashGate:
+    """At most `slots` argon2 computations at once in this process and at most `queue` callers
+    waiting for one; the rest are turned away at once with `PasswordCheckBusyError`."""
+
+    def __init__(self, *, slots: int, queue: int, wait_s: float) -> None:
+        self.slots, self.queue, self.wait_s = slots, queue, wait_s
+        self._free = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._inside = 0
+        """Callers hashing or waiting to."""
+
+    @contextmanager
+    def admit(self) -> Iterator[None]:
+        from sayzhong.ops import metrics
+
+        with self._lock:
+            if self._inside >= self.slots + self.queue:  # every slot busy and the queue full
+                metrics.PASSWORD_CHECKS_TURNED_AWAY.labels("queue_full").inc()
+                raise PasswordCheckBusyError()
+            self._inside += 1
+        try:
+            if not self._free.acquire(timeout=self.wait_s):
+                metrics.PASSWORD_CHECKS_TURNED_AWAY.labels("waited_too_long").inc()
+                raise PasswordCheckBusyError()
+            try:
+                yield
+            finally:
+                self._free.release()
+        finally:
+            with self._lock:
+                self._inside -= 1
+
+
+# One check per core; a short queue: the default thread pool (cores + 4 threads) keeps free threads.
+HASH_GATE = HashGate(slots=max(1, os.cpu_count() or 1), queue=2, wait_s=5.0)
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+    with HASH_GATE.admit():
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+    with HASH_GATE.admit():
+        try:
+            return _hasher().verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
 
 def verify_password_or_dummy(password_hash: str | None, password: str) -> bool:

@@ -1,4 +1,5 @@
-"""Operator commands: `python -m sayzhong billing sync-catalog | reconcile | process-webhooks`."""
+"""Operator commands: `python -m sayzhong billing sync-catalog | reconcile | process-webhooks |
+requeue-failed`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,15 @@ def _process(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _requeue(_args: argparse.Namespace) -> int:
+    from sayzhong.billing import webhooks
+
+    with session_scope() as session:
+        count = webhooks.requeue_failed(session=session)
+    print(f"billing webhooks: {count} failed event(s) put back in the queue")
+    return 0
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     billing = sub.add_parser("billing", help="payments: catalogue sync, reconciler, webhook queue")
     commands = billing.add_subparsers(dest="billing_command", required=True, metavar="ACTION")
@@ -51,3 +61,6 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     commands.add_parser("process-webhooks", help="handle stored webhook events that are due").set_defaults(
         handler=_process
     )
+    commands.add_parser(
+        "requeue-failed", help="put webhook events that ran out of retries back in the queue"
+    ).set_defaults(handler=_requeue)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -331,6 +331,47 @@ def recent_events(*, session: Session, limit: int = 50) -> list[EventView]:
     return [
         EventView(r.event_id, r.type, r.status, r.attempts, as_utc(r.received_at), r.last_error) for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the webhook queue holds now (the metrics read it at scrape time)."""
+
+    pending: int
+    """Stored and not yet handled, including events waiting for a retry."""
+    failed: int
+    """Given up after MAX_ATTEMPTS (kept until retention; `requeue_failed` puts them back)."""
+    oldest_pending_age_s: float
+    """Seconds since the oldest pending event arrived; 0 when none is pending."""
+
+
+def backlog(*, session: Session, now: datetime | None = None) -> Backlog:
+    now = now or utcnow()
+    pending, oldest = session.exec(
+        select(func.count(), func.min(BillingWebhookEvent.received_at)).where(
+            BillingWebhookEvent.status == "pending"
+        )
+    ).one()
+    failed = session.exec(
+        select(func.count()).select_from(BillingWebhookEvent).where(BillingWebhookEvent.status == "failed")
+    ).one()
+    age = max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest is not None else 0.0
+    return Backlog(int(pending), int(failed), age)
+
+
+def requeue_failed(*, session: Session, now: datetime | None = None) -> int:
+    """Put events that exhausted their retries back in the queue (after the cause is fixed).
+
+    Safe to repeat: handlers re-read Stripe's current state, so a late or second run changes nothing
+    that is already right. Returns how many events were requeued.
+    """
+    result = session.execute(
+        update(BillingWebhookEvent)
+        .where(col(BillingWebhookEvent.status) == "failed")
+        .values(status="pending", attempts=0, next_attempt_at=now or utcnow(), locked_until=None),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 EVENT_RETENTION = timedelta(days=90)

@@ -48,13 +48,23 @@ class Snapshot:
     signups_24h: int = 0
     security_15m: dict[str, int] = field(default_factory=dict)
     mail_outbox: int = 0
+    webhook_pending: int = 0
+    webhook_failed: int = 0
+    webhook_oldest_pending_age_s: float = 0.0
+    dsr_open: int = 0
+    dsr_oldest_open_age_s: float = 0.0
+    dsr_due_within_7d: int = 0
+    dsr_overdue: int = 0
+    erasures_overdue: int = 0
 
 
 def read_snapshot(session: Session) -> Snapshot:
     from sayzhong.accounts.models import User
     from sayzhong.audit import AuditEvent
+    from sayzhong.billing import webhooks
     from sayzhong.notifications.models import OutboxEmail
     from sayzhong.practice.models import Attempt
+    from sayzhong.privacy import dsr, erasure
 
     now = utcnow()
     snap = Snapshot(db_up=True)
@@ -83,6 +93,13 @@ def read_snapshot(session: Session) -> Snapshot:
     ).all():
         snap.security_15m[str(action)] = int(n)
     snap.mail_outbox = int(session.exec(select(func.count()).select_from(OutboxEmail)).one())
+    queue = webhooks.backlog(session=session, now=now)
+    snap.webhook_pending, snap.webhook_failed = queue.pending, queue.failed
+    snap.webhook_oldest_pending_age_s = queue.oldest_pending_age_s
+    requests = dsr.deadlines(session=session, now=now)
+    snap.dsr_open, snap.dsr_oldest_open_age_s = requests.open, requests.oldest_open_age_s
+    snap.dsr_due_within_7d, snap.dsr_overdue = requests.due_soon, requests.overdue
+    snap.erasures_overdue = erasure.overdue_erasures(session=session, now=now)
     return snap
 
 
@@ -163,6 +180,7 @@ class OpsCollector(Collector):
             "E-mails held in the local outbox (development).",
             value=snap.mail_outbox,
         )
+        yield from _queue_gauges(snap)
         backup = last_backup(self._backup_dir)
         if backup is not None:
             yield GaugeMetricFamily(
@@ -173,3 +191,44 @@ class OpsCollector(Collector):
             yield GaugeMetricFamily(
                 "sayzhong_backup_last_size_bytes", "Size of the newest complete backup.", value=backup[1]
             )
+
+
+def _queue_gauges(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
+    """Work queues with a deadline: Stripe webhooks and privacy requests. Every replica reports the
+    same figures (alerts read them with max())."""
+    gauges: tuple[tuple[str, str, float], ...] = (
+        ("sayzhong_webhook_backlog", "Stripe webhook events not yet handled.", snap.webhook_pending),
+        (
+            "sayzhong_webhook_failed_events",
+            "Stripe webhook events that ran out of retries (requeue after fixing the cause).",
+            snap.webhook_failed,
+        ),
+        (
+            "sayzhong_webhook_oldest_pending_age_seconds",
+            "Age of the oldest Stripe webhook event not yet handled (0 when none).",
+            snap.webhook_oldest_pending_age_s,
+        ),
+        ("sayzhong_dsr_requests_open", "Open data-subject requests in the staff queue.", snap.dsr_open),
+        (
+            "sayzhong_dsr_oldest_open_age_seconds",
+            "Age of the oldest open data-subject request (0 when none).",
+            snap.dsr_oldest_open_age_s,
+        ),
+        (
+            "sayzhong_dsr_requests_due_within_7d",
+            "Open data-subject requests whose legal deadline is within 7 days.",
+            snap.dsr_due_within_7d,
+        ),
+        (
+            "sayzhong_dsr_requests_overdue",
+            "Open data-subject requests past their legal deadline.",
+            snap.dsr_overdue,
+        ),
+        (
+            "sayzhong_erasure_requests_overdue",
+            "Account erasures still not done 2 hours after they were due.",
+            snap.erasures_overdue,
+        ),
+    )
+    for name, documentation, value in gauges:
+        yield GaugeMetricFamily(name, documentation, value=value)

@@ -82,6 +82,12 @@ SCORED_TAKES = Counter(
     ["mode", "engine"],
     namespace=NAMESPACE,
 )
+PASSWORD_CHECKS_TURNED_AWAY = Counter(
+    "password_checks_turned_away_total",
+    "Password checks refused with 'busy, try again' by the admission control, by reason.",
+    ["reason"],
+    namespace=NAMESPACE,
+)
 JOB_RUNS = Counter(
     "job_runs_total",
     "Scheduled job runs, by job and outcome (ok or failed).",

@@ -11,8 +11,8 @@ from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice import progress
 from sayzhong.practice.review import recently_missed_count, reviews_due_count
-from sayzhong.practice.schemas import ContinueItem, HomeSummary
-from sayzhong.practice.stats import tone_stats
+from sayzhong.practice.schemas import ContinueItem, DailyTonePoint, HomeSummary, ToneStats
+from sayzhong.practice.stats import accuracy_over_time, tone_stats
 
 
 def _continue_item(
@@ -77,8 +77,13 @@ def continue_item(last_item_id: str | None, recommended_unit_id: str | None) -> 
     return _continue_item(item, unit_id=None)
 
 
-def home_summary(*, session: Session, user_id: int, user_timezone: str | None = None) -> HomeSummary:
-    """Everything the learner home shows, in the learner's time zone (default: their account's)."""
+def home_summary(
+    *, session: Session, user_id: int, user_timezone: str | None = None, stats: ToneStats | None = None
+) -> HomeSummary:
+    """Everything the learner home shows, in the learner's time zone (default: their account's).
+
+    `stats`: the learner's tone statistics when the caller already has them (read once per page).
+    """
     user_row = session.get(User, user_id)
     if user_timezone is None:
         user_timezone = user_row.timezone if user_row else "UTC"
@@ -89,7 +94,7 @@ def home_summary(*, session: Session, user_id: int, user_timezone: str | None = 
     profile = progress.get_profile(session, user_id)
     xp_today, attempts_today, seconds_today = progress.today_counters(profile, today)
     minutes_today = round(seconds_today / 60, 1)
-    stats = tone_stats(session=session, user_id=user_id)
+    stats = stats or tone_stats(session=session, user_id=user_id)
     last_item_id = profile.last_item_id if profile else None
     recommended = profile.recommended_unit_id if profile else None
     return HomeSummary(
@@ -110,3 +115,13 @@ def home_summary(*, session: Session, user_id: int, user_timezone: str | None = 
         onboarding_finished=bool(profile and profile.onboarding_finished_at),
         also_worth_another_go=recently_missed_count(session=session, user_id=user_id, now=now),
     )
+
+
+def home_page(
+    *, session: Session, user_id: int, user_timezone: str, days: int = 30
+) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint]]:
+    """What the home page loads: the summary, the tone statistics (read once) and the daily chart."""
+    stats = tone_stats(session=session, user_id=user_id)
+    summary = home_summary(session=session, user_id=user_id, user_timezone=user_timezone, stats=stats)
+    points = accuracy_over_time(session=session, user_id=user_id, days=days, user_timezone=user_timezone)
+    return summary, stats, points

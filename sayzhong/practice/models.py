@@ -88,6 +88,35 @@ class SyllableResult(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc_column())
 
 
+class ToneTally(SQLModel, table=True):
+    """Running counts of one learner's judged syllables, by tone, previous tone and both verdicts.
+
+    Kept in step with `practice_syllable_result` in the same transaction that stores a take, so the
+    tone statistics read a few dozen rows instead of the whole history (issue 16, home page load).
+    Only syllables with an expected tone 1-4 are counted; "no previous syllable" is tone 0 and "".
+    """
+
+    __tablename__ = "practice_tone_tally"
+    __table_args__ = (
+        UniqueConstraint(
+            "user_id",
+            "expected_tone",
+            "prev_expected_tone",
+            "verdict",
+            "prev_verdict",
+            name="uq_practice_tone_tally_key",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    expected_tone: int
+    prev_expected_tone: int = Field(default=0)
+    verdict: str = Field(max_length=12)
+    prev_verdict: str = Field(default="", max_length=12)
+    count: int = Field(default=0)
+
+
 class ReviewCard(SQLModel, table=True):
     """FSRS state of one reviewable item for one learner (a serialised `fsrs.Card`)."""
 

@@ -25,9 +25,9 @@ from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ValidationError
 from sayzhong.ops import metrics
 from sayzhong.ops.logs import bind_user
-from sayzhong.practice import progress, review, storage
+from sayzhong.practice import progress, review, scoring_pool, stats, storage
 from sayzhong.practice.hints import tone_hint
-from sayzhong.practice.home import home_summary
+from sayzhong.practice.home import home_page, home_summary
 from sayzhong.practice.models import Attempt, SyllableResult
 from sayzhong.practice.onboarding import (
     calibration_prompts,
@@ -174,7 +174,7 @@ def score_attempt(
     mode: str = "practice",
     idempotency_key: str | None = None,
     engine: str = "auto",
-    assessor: Assessor = assess_pronunciation,
+    assessor: Assessor | None = None,
     now: datetime | None = None,
 ) -> AttemptView:
     """Score a take of `item_id`, store it and update progress, reviews and funnel events.
@@ -182,7 +182,8 @@ def score_attempt(
     With an `idempotency_key` this user already used, the stored attempt is returned unchanged
     (no re-scoring, no second row, no XP). Audio the engine cannot use raises an `AudioError`
     and nothing is stored. Scoring happens before any write so the transaction stays short.
-    `now` is for jobs and tests; routes must not pass a client's clock.
+    `now` is for jobs and tests; routes must not pass a client's clock. Without an `assessor`, the
+    engine runs as settings say (in this thread, or in the scoring processes: scoring_pool.py).
     """
     bind_user(user_id)
     _check_arguments(mode, engine, idempotency_key)
@@ -200,7 +201,9 @@ def score_attempt(
     # Scored against the content's reviewed pinyin: its tones are the ones the learner was shown.
     with metrics.scoring_timer(engine) as outcome:
         result = json_safe(
-            assessor(audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine)
+            (assessor or scoring_pool.default_assessor())(
+                audio=audio, text=text, reading=item.pinyin, profile=profile, engine=engine
+            )
         )
         outcome.engine = str(result.get("Engine", engine))
     parsed = parse_result(result)
@@ -277,9 +280,11 @@ def _persist(
     session.flush()
     assert row.id is not None
     prev = None
+    tallied: list[tuple[int, int | None, str, str | None]] = []
     # A take of something other than the phrase is kept (the learner can replay it) but counts
     # for nothing: no syllable results, review, XP or streak.
     for syl in parsed.syllables if parsed.counted else ():
+        before = (prev.expected_tone, prev.verdict) if prev else (None, None)
         session.add(
             SyllableResult(
                 attempt_id=row.id,
@@ -293,12 +298,14 @@ def _persist(
                 confidence=syl.confidence,
                 verdict=syl.verdict,
                 correct=syl.verdict == "correct",
-                prev_expected_tone=prev.expected_tone if prev else None,
-                prev_verdict=prev.verdict if prev else None,
+                prev_expected_tone=before[0],
+                prev_verdict=before[1],
                 created_at=now,
             )
         )
+        tallied.append((syl.expected_tone, before[0], syl.verdict, before[1]))
         prev = syl
+    stats.add_to_tallies(session=session, user_id=user.id, syllables=tallied)
 
     xp = 0
     if mode != "calibration" and parsed.counted:
@@ -503,6 +510,7 @@ __all__ = [
     "finish_onboarding",
     "get_attempt",
     "get_speaker_profile",
+    "home_page",
     "home_summary",
     "list_attempts",
     "onboarding_state",

@@ -1,5 +1,8 @@
 """Tone statistics from stored syllable results: per tone, per tone pair, and over time.
 
+Per tone and pair, the figures come from running tallies (`ToneTally`) updated when a take is
+stored, so reading them costs the same for a learner with ten takes or ten thousand.
+
 Accuracy counts only syllables with a decision: "correct" or "wrong_tone". Syllables the engine
 could not judge ("unclear") are counted separately, and neutral-tone syllables are left out. A
 tone pair (first → second) counts when both syllables had a decision; it is correct when both
@@ -8,14 +11,18 @@ tones were right, so a pair accuracy says how well the learner moves between the
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime, timedelta
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import case
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
 from sayzhong.db import as_utc, utcnow
-from sayzhong.practice.models import SyllableResult
+from sayzhong.practice.models import SyllableResult, ToneTally
 from sayzhong.practice.progress import local_date, zone
 from sayzhong.practice.results import DECIDED
 from sayzhong.practice.schemas import DailyTonePoint, ToneAccuracy, TonePairAccuracy, ToneStats
@@ -30,15 +37,65 @@ def _ratio(correct: int, total: int) -> float | None:
     return round(correct / total, 3) if total else None
 
 
+def add_to_tallies(
+    *, session: Session, user_id: int, syllables: Iterable[tuple[int, int | None, str, str | None]]
+) -> None:
+    """Count a stored take's syllables, given as (expected tone, previous expected tone, verdict,
+    previous verdict), into the learner's running tallies — in the caller's transaction.
+
+    An atomic upsert (`count = count + n`), so two takes stored at once by the same learner both count.
+    """
+    batch: Counter[tuple[int, int, str, str]] = Counter(
+        (int(tone), int(prev_tone or 0), str(verdict), str(prev_verdict or ""))
+        for tone, prev_tone, verdict, prev_verdict in syllables
+        if tone in TONES
+    )
+    if not batch:
+        return
+    table = ToneTally.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {
+            "user_id": user_id,
+            "expected_tone": tone,
+            "prev_expected_tone": prev_tone,
+            "verdict": verdict,
+            "prev_verdict": prev_verdict,
+            "count": n,
+        }
+        for (tone, prev_tone, verdict, prev_verdict), n in sorted(batch.items())
+    ]
+    statement = insert(table).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "expected_tone", "prev_expected_tone", "verdict", "prev_verdict"],
+            set_={"count": table.c.count + statement.excluded.count},
+        )
+    )
+
+
 def tone_stats(*, session: Session, user_id: int, min_samples: int = MIN_SAMPLES) -> ToneStats:
-    by_tone: dict[int, dict[str, int]] = {t: defaultdict(int) for t in TONES}
-    rows = session.exec(
-        select(SyllableResult.expected_tone, SyllableResult.verdict, func.count())
-        .where(SyllableResult.user_id == user_id, col(SyllableResult.expected_tone).in_(TONES))
-        .group_by(col(SyllableResult.expected_tone), col(SyllableResult.verdict))
+    """Per tone and tone pair, from the learner's running tallies (one small query)."""
+    # Five columns: beyond sqlmodel.select's typed overloads, so plain SQLAlchemy.
+    tallies = session.execute(
+        sa_select(
+            col(ToneTally.expected_tone),
+            col(ToneTally.prev_expected_tone),
+            col(ToneTally.verdict),
+            col(ToneTally.prev_verdict),
+            col(ToneTally.count),
+        ).where(col(ToneTally.user_id) == user_id)
     ).all()
-    for tone, verdict, count in rows:
+    by_tone: dict[int, dict[str, int]] = {t: defaultdict(int) for t in TONES}
+    pair_counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for tone, prev_tone, verdict, prev_verdict, count in tallies:
         by_tone[int(tone)][str(verdict)] += int(count)
+        if prev_tone in TONES and prev_verdict in DECIDED and verdict in DECIDED:
+            entry = pair_counts[(int(prev_tone), int(tone))]
+            entry[1] += int(count)
+            if prev_verdict == "correct" and verdict == "correct":
+                entry[0] += int(count)
     tones = tuple(
         ToneAccuracy(
             tone=t,
@@ -49,36 +106,6 @@ def tone_stats(*, session: Session, user_id: int, min_samples: int = MIN_SAMPLES
         )
         for t in TONES
     )
-
-    # Five columns: beyond sqlmodel.select's typed overloads, so plain SQLAlchemy.
-    pair_rows = session.execute(
-        sa_select(
-            col(SyllableResult.prev_expected_tone),
-            col(SyllableResult.expected_tone),
-            col(SyllableResult.prev_verdict),
-            col(SyllableResult.verdict),
-            func.count(),
-        )
-        .where(
-            col(SyllableResult.user_id) == user_id,
-            col(SyllableResult.prev_expected_tone).in_(TONES),
-            col(SyllableResult.expected_tone).in_(TONES),
-            col(SyllableResult.prev_verdict).in_(DECIDED),
-            col(SyllableResult.verdict).in_(DECIDED),
-        )
-        .group_by(
-            col(SyllableResult.prev_expected_tone),
-            col(SyllableResult.expected_tone),
-            col(SyllableResult.prev_verdict),
-            col(SyllableResult.verdict),
-        )
-    ).all()
-    pair_counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for first, second, prev_verdict, verdict, count in pair_rows:
-        entry = pair_counts[(int(first), int(second))]
-        entry[1] += int(count)
-        if prev_verdict == "correct" and verdict == "correct":
-            entry[0] += int(count)
     pairs = tuple(
         TonePairAccuracy(first=a, second=b, correct=c, total=n, accuracy=_ratio(c, n))
         for (a, b), (c, n) in sorted(pair_counts.items())
@@ -120,23 +147,45 @@ def accuracy_over_time(
     tz = zone(user_timezone)
     now = as_utc(now or utcnow())
     first_day = local_date(now, tz) - timedelta(days=days - 1)
+    # The database counts per local day: the UTC instants of the local midnights (DST included) cut
+    # the window, so a few rows per day come back instead of one per syllable.
+    midnights = [
+        datetime.combine(first_day + timedelta(days=i), time(0), tzinfo=tz).astimezone(UTC)
+        for i in range(days + 1)
+    ]
+    created = col(SyllableResult.created_at)
+    day_index = case(*((created < midnights[i + 1], i) for i in range(days)), else_=days)
+    decided = (
+        SyllableResult.user_id == user_id,
+        col(SyllableResult.expected_tone).in_(TONES),
+        col(SyllableResult.verdict).in_(DECIDED),
+    )
     rows = session.exec(
-        select(SyllableResult.created_at, SyllableResult.expected_tone, SyllableResult.verdict).where(
-            SyllableResult.user_id == user_id,
-            col(SyllableResult.expected_tone).in_(TONES),
-            col(SyllableResult.verdict).in_(DECIDED),
-            col(SyllableResult.created_at) >= now - timedelta(days=days + 1),
-        )
+        select(day_index, SyllableResult.expected_tone, SyllableResult.verdict, func.count())
+        .where(*decided, created >= midnights[0])
+        .group_by(day_index, col(SyllableResult.expected_tone), col(SyllableResult.verdict))
     ).all()
+    counted: list[tuple[date, int, str, int]] = [
+        (first_day + timedelta(days=int(index)), int(tone), str(verdict), int(count))
+        for index, tone, verdict, count in rows
+        if index < days
+    ]
+    if any(index >= days for index, *_ in rows):
+        # Takes dated after today (a clock ahead, a job's `now`): each on its own local day.
+        later = session.exec(
+            select(created, SyllableResult.expected_tone, SyllableResult.verdict, func.count())
+            .where(*decided, created >= midnights[-1])
+            .group_by(created, col(SyllableResult.expected_tone), col(SyllableResult.verdict))
+        ).all()
+        counted += [
+            (local_date(at, tz), int(tone), str(verdict), int(count)) for at, tone, verdict, count in later
+        ]
     buckets: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
-    for created_at, tone, verdict in rows:
-        day = local_date(created_at, tz)
-        if day < first_day:
-            continue
-        entry = buckets[(day, int(tone))]
-        entry[1] += 1
+    for day, tone, verdict, count in counted:
+        entry = buckets[(day, tone)]
+        entry[1] += count
         if verdict == "correct":
-            entry[0] += 1
+            entry[0] += count
     return [
         DailyTonePoint(date=day, tone=tone, accuracy=round(c / n, 3), count=n)
         for (day, tone), (c, n) in sorted(buckets.items())

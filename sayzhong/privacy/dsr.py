@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.access import HasRole, Role, require_role
@@ -22,6 +23,7 @@ from sayzhong.privacy.models import DsrRequest
 
 KINDS = ("access", "erasure", "correction", "objection")
 DEADLINE = timedelta(days=30)
+DUE_SOON = timedelta(days=7)
 _STAFF = (Role.SUPPORT, Role.ADMIN)
 
 
@@ -185,3 +187,33 @@ def list_requests(*, session: Session, actor: HasRole, include_closed: bool = Fa
     if not include_closed:
         query = query.where(col(DsrRequest.closed_at).is_(None))
     return [_view(r) for r in session.exec(query.order_by(col(DsrRequest.due_at))).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """The open queue against its legal deadlines (the metrics read it at scrape time)."""
+
+    open: int
+    oldest_open_age_s: float
+    """Seconds since the oldest open request was received; 0 when none is open."""
+    due_soon: int
+    """Open and due within DUE_SOON, not yet past the deadline."""
+    overdue: int
+    """Open and past the deadline."""
+
+
+def deadlines(*, session: Session, now: datetime | None = None) -> Deadlines:
+    now = now or utcnow()
+    is_open = col(DsrRequest.closed_at).is_(None)
+    count, oldest = session.exec(select(func.count(), func.min(DsrRequest.received_at)).where(is_open)).one()
+
+    def _count(*where: ColumnElement[bool]) -> int:
+        return int(session.exec(select(func.count()).select_from(DsrRequest).where(is_open, *where)).one())
+
+    age = max(0.0, (now - as_utc(oldest)).total_seconds()) if oldest is not None else 0.0
+    return Deadlines(
+        open=int(count),
+        oldest_open_age_s=age,
+        due_soon=_count(col(DsrRequest.due_at) >= now, col(DsrRequest.due_at) < now + DUE_SOON),
+        overdue=_count(col(DsrRequest.due_at) < now),
+    )

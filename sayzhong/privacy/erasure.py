@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from sayzhong import routes
@@ -346,6 +346,25 @@ def run_due_erasures(*, session_factory: SessionFactory) -> dict[str, int]:
     if failed:
         raise RuntimeError(f"{failed} erasure(s) failed and will be retried ({done} done)")
     return {"erased": done}
+
+
+ERASURE_LATE = timedelta(hours=2)
+
+
+def overdue_erasures(*, session: Session, now: datetime | None = None, late: timedelta = ERASURE_LATE) -> int:
+    """Erasures still not done `late` after they were due: the erasure job is stuck or failing
+    (it runs every 15 minutes and resumes interrupted ones)."""
+    cutoff = (now or utcnow()) - late
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(ErasureRequest)
+            .where(
+                col(ErasureRequest.status).in_(("pending", "erasing")),
+                col(ErasureRequest.scheduled_for) < cutoff,
+            )
+        ).one()
+    )
 
 
 def _last_activity(session: Session, user: User) -> datetime:

@@ -87,6 +87,11 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "user_id",
         about="One row per judged syllable, used for your tone statistics.",
     ),
+    "practice_tone_tally": ExportSpec(
+        "tone_tallies.json",
+        "user_id",
+        about="Running counts of your judged syllables per tone and tone pair (your tone statistics).",
+    ),
     "practice_review_card": ExportSpec("review_cards.json", "user_id", about="Your review schedule (FSRS)."),
     "user_session": ExportSpec("sessions.json", "user_id", about="Signed-in devices (IP, browser, times)."),
     "password_reset_token": ExportSpec("password_resets.json", "user_id", about="Password-reset requests."),

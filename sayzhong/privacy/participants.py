@@ -27,7 +27,7 @@ from sayzhong.api.models import ApiToken
 from sayzhong.legal.models import LegalAcceptance
 from sayzhong.notifications import service as notifications
 from sayzhong.practice import storage
-from sayzhong.practice.models import Attempt, LearnerProfile, ReviewCard, SyllableResult
+from sayzhong.practice.models import Attempt, LearnerProfile, ReviewCard, SyllableResult, ToneTally
 from sayzhong.privacy import consent
 from sayzhong.privacy.models import DataExport, DsrRequest
 from sayzhong.privacy.ports import ErasureParticipant, ErasureSubject
@@ -105,6 +105,7 @@ def erase_practice(*, session: Session, subject: ErasureSubject) -> int:
     uid = subject.user_id
     return (
         _delete(session, delete(SyllableResult).where(col(SyllableResult.user_id) == uid))
+        + _delete(session, delete(ToneTally).where(col(ToneTally.user_id) == uid))
         + _delete(session, delete(Attempt).where(col(Attempt.user_id) == uid))
         + _delete(session, delete(ReviewCard).where(col(ReviewCard.user_id) == uid))
         + _delete(session, delete(LearnerProfile).where(col(LearnerProfile.user_id) == uid))

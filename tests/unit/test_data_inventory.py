@@ -70,6 +70,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "practice_attempt": {"id"},
     "practice_review_card": {"id"},
     "practice_syllable_result": {"id"},
+    "practice_tone_tally": {"id"},
     "email_verification_token": {"id", "created_at", "expires_at", "used_at"},
     "two_factor_credential": {"id"},
     "two_factor_recovery_code": {"id"},
