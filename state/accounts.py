@@ -13,6 +13,8 @@ import reflex as rx
 from sayzhong import routes
 from sayzhong.accounts import password_reset, schemas, sign_in, two_factor, users
 from sayzhong.accounts.devices import approximate_place, describe_device
+from sayzhong.analytics import attribution
+from sayzhong.analytics import catalog as events
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
@@ -53,7 +55,8 @@ class SignUpState(rx.State):
         if form.get("accept_terms") not in (True, "on", "true"):
             self.error = "Please accept the Terms of Service and the Privacy Policy to create an account."
             return
-        visitor = consent.visitor_from_cookie_header(self.router.headers.cookie)
+        cookie = self.router.headers.cookie
+        visitor = consent.visitor_from_cookie_header(cookie)
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
@@ -65,7 +68,15 @@ class SignUpState(rx.State):
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
                 consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
-                analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
+                # Issue 14: first-/last-touch attribution from the necessary `sz_src` cookie.
+                touch = attribution.attach_to_account(session=session, user_id=user.id, cookie_header=cookie)
+                analytics.identify(session=session, user_id=user.id, anonymous_id=visitor)
+                analytics.track(
+                    session=session,
+                    user_id=user.id,
+                    event=events.SIGNED_UP,
+                    properties={"method": "password", **touch.event_properties()},
+                )
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )

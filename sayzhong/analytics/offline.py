@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, col, delete, update
 
 from sayzhong.analytics.models import AnalyticsEvent
 
@@ -24,6 +24,14 @@ class DatabaseAnalyticsSink:
 
     def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
         self._session.add(AnalyticsEvent(event=event, distinct_id=distinct_id, properties=dict(properties)))
+
+    def alias(self, *, previous_id: str, distinct_id: str) -> None:
+        """The visitor's earlier events are re-keyed to the account, so funnels see one person."""
+        self._session.exec(
+            update(AnalyticsEvent)
+            .where(col(AnalyticsEvent.distinct_id) == previous_id)
+            .values(distinct_id=distinct_id)
+        )
 
     def delete_person(self, *, distinct_id: str) -> int:
         result = self._session.exec(
