@@ -115,7 +115,6 @@ def erase_analytics(*, session: Session, subject: ErasureSubject) -> int:
     and their events deleted through its API, see integrations/posthog_sink.py)."""
     from sayzhong import wiring
     from sayzhong.analytics import service as analytics
-
     from sayzhong.analytics.models import AccountAttribution
 
     removed = analytics.erase_user_events(session=session, user_id=subject.user_id)
