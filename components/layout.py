@@ -250,3 +250,17 @@ def table_frame(table: rx.Component, *, label: str | rx.Var) -> rx.Component:
         aria_label=label,
         class_name="table-frame",
     )
+
+
+def rows_table(
+    headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], render: object, *, label: str
+) -> rx.Component:
+    """A staff table: fixed headers, one `render(row)` per row, in a scrollable named frame."""
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, render)),
+            width="100%",
+        ),
+        label=label,
+    )

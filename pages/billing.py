@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.forms import error_message, success_message
-from components.layout import link_button, table_frame
+from components.layout import link_button, rows_table, table_frame
 from components.props import Row, VarOr
 from components.stripe_card import stripe_card
 from pages.admin import _denied, _staff_nav
@@ -494,17 +494,7 @@ def _grant_row(g: Row) -> rx.Component:
     )
 
 
-def _table(
-    headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], render: object, *, label: str
-) -> rx.Component:
-    return table_frame(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, render)),
-            width="100%",
-        ),
-        label=label,
-    )
+_table = rows_table
 
 
 @template(routes.ADMIN_BILLING, "Billing (staff)", access="staff", on_load=[AdminBillingState.load])
