@@ -54,7 +54,7 @@ ADMIN_PRIVACY = "/admin/privacy"
 ADMIN_JOBS = "/admin/jobs"
 ANALYTICS_CAPTURE = "/analytics/capture"
 # Issue 14: attribution, funnels, marketing tags, campaign links
-ATTRIBUTION_TOUCH = "/analytics/touch"
+ATTRIBUTION_TOUCH = "/visit/source"
 ADMIN_FUNNELS = "/admin/funnels"
 ADMIN_CAMPAIGN_LINKS = "/admin/campaign-links"
 ADMIN_MARKETING_TAGS = "/admin/marketing-tags"

@@ -109,21 +109,22 @@ def posthog_configured(settings: Settings) -> bool:
 
 
 def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink:
-    """Where product events go: PostHog when POSTHOG_API_KEY and POSTHOG_HOST are set (issue 14),
-    else the local `analytics_event` table.
+    """Where product events go: the local `analytics_event` table (what the funnel pages read), and
+    also PostHog when POSTHOG_API_KEY and POSTHOG_HOST are set (issue 14).
 
     Whatever the sink, it is wrapped in the consent gate (issue 11): an event is passed on only for
     a visitor or user whose latest cookie decision accepts the event's category.
     """
+    from sayzhong.analytics.offline import DatabaseAnalyticsSink
     from sayzhong.privacy.consent import ConsentGatedSink
 
+    local = DatabaseAnalyticsSink(session)
     if posthog_configured(settings):
+        from sayzhong.analytics.offline import FanOutSink
         from sayzhong.integrations.posthog_sink import PostHogSink
 
-        return ConsentGatedSink(PostHogSink.from_settings(settings), session=session)
-    from sayzhong.analytics.offline import DatabaseAnalyticsSink
-
-    return ConsentGatedSink(DatabaseAnalyticsSink(session), session=session)
+        return ConsentGatedSink(FanOutSink(local, PostHogSink.from_settings(settings)), session=session)
+    return ConsentGatedSink(local, session=session)
 
 
 def get_api_limits(settings: Settings) -> ApiLimits:

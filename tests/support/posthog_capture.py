@@ -20,6 +20,7 @@ from typing import Any
 class PostHogCapture:
     def __init__(self) -> None:
         self.batches: list[dict[str, Any]] = []
+        self.gets: list[str] = []
         self.requests = 0
         self.mode = "ok"
         self._lock = threading.Lock()
@@ -49,6 +50,15 @@ class PostHogCapture:
                 self.end_headers()
                 self.wfile.write(b'{"status": 1}' if status == 200 else b'{"error": "down"}')
 
+            def do_GET(self) -> None:
+                # Marketing-tag stand-in: a script (and anything it asks for) is served and recorded.
+                with capture._lock:
+                    capture.gets.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript")
+                self.end_headers()
+                self.wfile.write(b"/* test tag */ window.__szTestTag = (window.__szTestTag || 0) + 1;\n")
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
@@ -66,6 +76,7 @@ class PostHogCapture:
     def reset(self, mode: str = "ok") -> None:
         with self._lock:
             self.batches.clear()
+            self.gets.clear()
             self.requests = 0
             self.mode = mode
 
