@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from sayzhong import audit
 from sayzhong.analytics.models import MarketingTag
+from sayzhong.audit import record_audit
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, ValidationError
 
@@ -130,7 +130,7 @@ def save_tag(
         row.updated_at = utcnow()
     session.add(row)
     session.flush()
-    audit.record_audit(
+    record_audit(
         session=session,
         action="marketing.tag_saved",
         actor_id=actor_id,
@@ -164,9 +164,7 @@ def delete_tag(*, session: Session, actor_id: int, tag_id: int) -> None:
         raise NotFoundError("That tag no longer exists.")
     session.delete(row)
     session.flush()
-    audit.record_audit(
-        session=session, action="marketing.tag_deleted", actor_id=actor_id, target=f"tag:{tag_id}"
-    )
+    record_audit(session=session, action="marketing.tag_deleted", actor_id=actor_id, target=f"tag:{tag_id}")
 
 
 def scripts_for_page(*, session: Session, path: str, hosts: tuple[str, ...]) -> list[str]:
