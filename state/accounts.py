@@ -13,8 +13,6 @@ import reflex as rx
 from sayzhong import routes
 from sayzhong.accounts import password_reset, schemas, sign_in, two_factor, users
 from sayzhong.accounts.devices import approximate_place, describe_device
-from sayzhong.analytics import attribution
-from sayzhong.analytics import catalog as events
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
@@ -68,14 +66,9 @@ class SignUpState(rx.State):
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
                 consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
-                # Issue 14: first-/last-touch attribution from the necessary `sz_src` cookie.
-                touch = attribution.attach_to_account(session=session, user_id=user.id, cookie_header=cookie)
-                analytics.identify(session=session, user_id=user.id, anonymous_id=visitor)
-                analytics.track(
-                    session=session,
-                    user_id=user.id,
-                    event=events.SIGNED_UP,
-                    properties={"method": "password", **touch.event_properties()},
+                # Issue 14: sign-up source (first/last touch), visitor merged into the account, event.
+                analytics.record_sign_up(
+                    session=session, user_id=user.id, method="password", cookie_header=cookie
                 )
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent

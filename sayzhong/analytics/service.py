@@ -64,6 +64,22 @@ def identify(
         log.exception("analytics sink failed to merge a visitor into an account")
 
 
+def record_sign_up(*, session: Session, user_id: int, method: str, cookie_header: str | None) -> None:
+    """Every sign-up path (form, "Sign in with …") calls this once the account exists: store the
+    first/last touch from the `sz_src` cookie, merge the visitor into the account, emit `signed_up`."""
+    from sayzhong.analytics import attribution
+    from sayzhong.privacy.consent import visitor_from_cookie_header
+
+    touch = attribution.attach_to_account(session=session, user_id=user_id, cookie_header=cookie_header)
+    identify(session=session, user_id=user_id, anonymous_id=visitor_from_cookie_header(cookie_header))
+    track(
+        session=session,
+        user_id=user_id,
+        event=catalog.SIGNED_UP,
+        properties={"method": method, **touch.event_properties()},
+    )
+
+
 def _distinct_id(user_id: int | None, anonymous_id: str | None) -> str:
     if user_id is not None:
         return str(user_id)

@@ -171,6 +171,7 @@ async def oidc_callback(request: Request) -> Response:
                 ip=ip,
                 user_agent=agent,
                 current_token=current,
+                cookie_header=request.headers.get("cookie"),
             )
         # Committed above (failed attempts and audit rows included); now raise or return.
         if result.needs_second_factor:

@@ -165,3 +165,42 @@ def test_the_csp_allows_exactly_the_allow_listed_tag_hosts() -> None:
     assert script_src == "script-src 'self' https://ads.example.com http://127.0.0.1:9999"
     assert "unsafe" not in script_src
     assert "script-src 'self';" in content_security_policy(backend_origin="http://localhost:3000") + ";"
+
+
+def test_record_sign_up_stores_the_source_merges_the_visitor_and_emits_signed_up(
+    db_session: Session,
+    settings: Settings,
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    from sayzhong.analytics import service as analytics
+    from sayzhong.privacy import consent
+
+    visitor = "visitor-signup-0000001"
+    consent.record_consent(
+        session=db_session, visitor_id=visitor, user_id=None, analytics=True, marketing=False, source="banner"
+    )
+    analytics.track(
+        session=db_session, user_id=None, anonymous_id=visitor, event="page_viewed", properties={"path": "/"}
+    )
+    ad = attribution.touch_from_visit(
+        query={"utm_source": "google", "utm_medium": "cpc", "utm_campaign": "spring"},
+        referrer="",
+        path="/",
+        own_host="localhost",
+        now=utcnow(),
+    )
+    source = attribution.encode_cookie(first=ad, last=ad, secret=settings.secret_key)
+    cookies = f"sz_consent={visitor}; sz_src={source}"
+    user = make_user()
+    consent.link_visitor_to_user(session=db_session, visitor_id=visitor, user_id=user.id)
+    analytics.record_sign_up(session=db_session, user_id=user.id, method="oidc", cookie_header=cookies)
+    db_session.flush()
+    events = analytics.list_events(session=db_session, distinct_id=str(user.id))
+    assert [(e.event, e.properties) for e in events] == [
+        ("signed_up", {"method": "oidc", "channel": "paid_search", "campaign": "spring"}),
+        ("page_viewed", {"path": "/"}),
+    ]
+    assert [v.campaign for v in attribution.account_attribution(session=db_session, user_id=user.id)] == [
+        "spring",
+        "spring",
+    ]
