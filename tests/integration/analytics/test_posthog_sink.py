@@ -60,9 +60,20 @@ def _flush(settings: Settings) -> None:
     ).flush()
 
 
-def test_wiring_picks_posthog_only_when_key_and_host_are_set(posthog_settings: Settings) -> None:
+def test_wiring_picks_posthog_only_when_key_and_host_are_set(
+    posthog_settings: Settings, db_session: Session
+) -> None:
+    from sayzhong.analytics.offline import DatabaseAnalyticsSink, FanOutSink
+    from sayzhong.privacy.consent import ConsentGatedSink
+
     assert wiring.posthog_configured(posthog_settings)
-    assert not wiring.posthog_configured(Settings(posthog_api_key="phc_x", posthog_host=""))
+    sink = wiring.get_analytics_sink(posthog_settings, session=db_session)
+    assert isinstance(sink, ConsentGatedSink) and isinstance(sink.inner, FanOutSink)
+    assert [type(s) for s in sink.inner.sinks] == [DatabaseAnalyticsSink, PostHogSink]
+    offline = Settings(posthog_api_key="phc_x", posthog_host="")
+    assert not wiring.posthog_configured(offline)
+    local = wiring.get_analytics_sink(offline, session=db_session)
+    assert isinstance(local, ConsentGatedSink) and isinstance(local.inner, DatabaseAnalyticsSink)
 
 
 def test_events_arrive_batched_with_the_account_id_after_identify(
