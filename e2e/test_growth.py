@@ -4,6 +4,7 @@ the account as first touch; a marketing tag loads only after *marketing* consent
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
-from e2e.helpers import sign_up, unique_email
+from e2e.helpers import sign_in, sign_up, unique_email
 from tests.support.posthog_capture import PostHogCapture
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
@@ -182,5 +183,77 @@ def test_a_marketing_tag_loads_only_after_marketing_consent(
         assert len(tag_requests()) == 1
         assert any(u.endswith(path) for u in requests)
         assert page.locator("script[data-sz-tag]").count() == 1
+    finally:
+        ctx.close()
+
+
+def test_marketing_pages_show_the_funnel_build_links_and_manage_tags(
+    browser: Browser, app: RunningApp, posthog_capture: PostHogCapture
+) -> None:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    try:
+        page = ctx.new_page()
+        sign_in(
+            page,
+            app.url,
+            email=app.admin_email,
+            password=app.admin_password,
+            totp_secret=app.admin_totp_secret(),
+        )
+        expect(page).to_have_url(re.compile(r"/home"))
+
+        page.goto(app.url + "/admin/funnels")
+        expect(page.get_by_role("heading", name="Funnels", level=1)).to_be_visible()
+        steps = page.get_by_role("region", name="Funnel steps")
+        for label in (
+            "Visit",
+            "Sign-up",
+            "Onboarding done",
+            "First scored take",
+            "Seventh-day return",
+            "Paid",
+        ):
+            expect(steps.get_by_role("rowheader", name=label, exact=True)).to_be_visible()
+        expect(steps.get_by_text(re.compile(r"target \(> 15 %\)"))).to_be_visible()
+        page.get_by_label("Split by").select_option("channel")
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_role("region", name="Funnel by segment")).to_be_visible()
+        # PostHog is configured for the e2e app: the same funnel can be opened there.
+        expect(page.get_by_role("link", name="Open the same funnel in PostHog")).to_have_attribute(
+            "href", re.compile(re.escape(posthog_capture.url) + r"/insights/new#q=")
+        )
+
+        page.goto(app.url + "/admin/campaign-links")
+        expect(page.get_by_role("heading", name="Campaign links", level=1)).to_be_visible()
+        page.get_by_label("Source").fill("newsletter")
+        page.get_by_label("Medium").fill("email")
+        page.get_by_label("Campaign").fill("Winter Sale")
+        page.get_by_role("button", name="Build link").click()
+        expect(page.get_by_role("alert")).to_contain_text("lower-case")
+        page.get_by_label("Campaign").fill("winter_sale")
+        page.get_by_role("button", name="Build link").click()
+        expect(
+            page.get_by_text(app.url + "/?utm_source=newsletter&utm_medium=email&utm_campaign=winter_sale")
+        ).to_be_visible()
+        expect(page.get_by_text("channel: email")).to_be_visible()
+
+        page.goto(app.url + "/admin/marketing-tags")
+        expect(page.get_by_role("heading", name="Marketing tags", level=1)).to_be_visible()
+        page.get_by_label("Name").fill("Elsewhere")
+        page.get_by_label("Script address").fill("https://ads.not-allowed.example/t.js")
+        page.get_by_role("button", name="Save tag").click()
+        expect(page.get_by_role("alert")).to_contain_text("not an allowed tag host")
+        name = f"Pixel {uuid.uuid4().hex[:6]}"
+        page.get_by_label("Name").fill(name)
+        page.get_by_label("Script address").fill(posthog_capture.url + "/pixel.js")
+        page.get_by_label("Pages").fill("/signup")
+        page.get_by_role("button", name="Save tag").click()
+        expect(page.get_by_text("Tag saved.")).to_be_visible()
+        row = page.get_by_role("row").filter(has_text=name)
+        expect(row).to_contain_text("/signup")
+        row.get_by_role("button", name="Turn off").click()
+        expect(page.get_by_text("Tag turned off.")).to_be_visible()
+        expect(page.get_by_role("row").filter(has_text=name)).to_contain_text("off")
     finally:
         ctx.close()
