@@ -169,7 +169,8 @@ def test_a_marketing_tag_loads_only_after_marketing_consent(
 
         # Analytics only: still no tag.
         _banner(page).get_by_role("button", name="Choose").click()
-        page.get_by_role("checkbox", name="Analytics").check()
+        page.get_by_role("checkbox", name="Analytics").click()  # controlled: the state round-trips
+        expect(page.get_by_role("checkbox", name="Analytics")).to_be_checked()
         _banner(page).get_by_role("button", name="Save my choices").click()
         expect(_banner(page)).to_be_hidden()
         page.wait_for_load_state("networkidle")
@@ -177,7 +178,9 @@ def test_a_marketing_tag_loads_only_after_marketing_consent(
 
         # Marketing accepted (Cookie settings): the script is inserted and requested from its host.
         page.goto(app.url + "/privacy/cookies")
-        page.get_by_role("checkbox", name="Marketing").check()
+        expect(page.get_by_role("checkbox", name="Analytics")).to_be_checked()
+        page.get_by_role("checkbox", name="Marketing").click()
+        expect(page.get_by_role("checkbox", name="Marketing")).to_be_checked()
         page.get_by_role("button", name="Save my choices").click()
         page.wait_for_function("() => window.__szTestTag === 1", timeout=20_000)
         assert len(tag_requests()) == 1
@@ -240,14 +243,14 @@ def test_marketing_pages_show_the_funnel_build_links_and_manage_tags(
 
         page.goto(app.url + "/admin/marketing-tags")
         expect(page.get_by_role("heading", name="Marketing tags", level=1)).to_be_visible()
-        page.get_by_label("Name").fill("Elsewhere")
+        page.get_by_label("Name", exact=True).fill("Elsewhere")
         page.get_by_label("Script address").fill("https://ads.not-allowed.example/t.js")
         page.get_by_role("button", name="Save tag").click()
         expect(page.get_by_role("alert")).to_contain_text("not an allowed tag host")
         name = f"Pixel {uuid.uuid4().hex[:6]}"
-        page.get_by_label("Name").fill(name)
+        page.get_by_label("Name", exact=True).fill(name)
         page.get_by_label("Script address").fill(posthog_capture.url + "/pixel.js")
-        page.get_by_label("Pages").fill("/signup")
+        page.get_by_label("Pages", exact=True).fill("/signup")
         page.get_by_role("button", name="Save tag").click()
         expect(page.get_by_text("Tag saved.")).to_be_visible()
         row = page.get_by_role("row").filter(has_text=name)
