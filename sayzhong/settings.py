@@ -174,6 +174,8 @@ class Settings(BaseSettings):
                     "ENV=prod needs a real mail server: set SMTP_HOST (and SMTP_USERNAME / SMTP_PASSWORD). "
                     "Without it, password-reset e-mails would stay in a local outbox and never reach users."
                 )
+            if bool(self.posthog_api_key) != bool(self.posthog_host):
+                raise ValueError("POSTHOG_API_KEY and POSTHOG_HOST go together (issue 14: PostHog analytics)")
             if self.stripe_secret_key and not self.stripe_webhook_secret:
                 raise ValueError(
                     "STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET (webhooks are how payments land)"
