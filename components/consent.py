@@ -145,6 +145,7 @@ def mounted_consent_banner() -> rx.Component:
     The consent signals component reports the browser's GPC signal on mount (which starts the check)
     and sends the page-view beacon once the server allows it.
     """
+    from components.marketing import attribution, marketing_tags
     from state.privacy import SIGNALS_ID, ConsentState
 
     return rx.box(
@@ -167,6 +168,9 @@ def mounted_consent_banner() -> rx.Component:
             padding_x="1em",
         ),
         consent_signals(signals_id=SIGNALS_ID, on_gpc=ConsentState.evaluate),
+        # Issue 14: first-visit attribution, and marketing tags only after marketing consent.
+        attribution(url=ConsentState.touch_url),
+        marketing_tags(allowed=ConsentState.marketing_on, scripts=ConsentState.tag_scripts),
         width="100%",
     )
 

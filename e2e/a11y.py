@@ -71,6 +71,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/privacy", "staff"),  # issue 11
     Route("/admin/jobs", "staff"),
     Route("/admin/billing", "staff"),  # issue 12
+    Route("/admin/funnels", "staff", "Funnels"),  # issue 14
+    Route("/admin/campaign-links", "staff", "Campaign links"),
+    Route("/admin/marketing-tags", "staff", "Marketing tags"),
 )
 
 

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from sayzhong.routes import STRIPE_WEBHOOK
 from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, LocalStripe
+from tests.support.posthog_capture import PostHogCapture
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -313,11 +314,23 @@ def backing_services() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
+def posthog_capture() -> Iterator[PostHogCapture]:
+    """Issue 14: the app sends product analytics to this local PostHog stand-in (it also serves the
+    marketing-tag script on its own port, which MARKETING_TAG_HOSTS allows)."""
+    server = PostHogCapture().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def app(
     tmp_path_factory: pytest.TempPathFactory,
     oidc_provider: str,
     localstripe: LocalStripe,
     backing_services: dict[str, str],
+    posthog_capture: PostHogCapture,
 ) -> Iterator[RunningApp]:
     data_dir = tmp_path_factory.mktemp("app-data")
     port = free_port()
@@ -335,6 +348,10 @@ def app(
         "OIDC_DISPLAY_NAME": "Test SSO",
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
         **localstripe_env(localstripe),
+        # Issue 14: PostHog (server-side capture) and the marketing-tag host, both the local stand-in.
+        "POSTHOG_API_KEY": "phc_e2e",
+        "POSTHOG_HOST": posthog_capture.url,
+        "MARKETING_TAG_HOSTS": posthog_capture.url.removeprefix("http://"),
         "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}",
         "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
         "REFLEX_TELEMETRY_ENABLED": "false",

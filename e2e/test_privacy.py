@@ -20,7 +20,7 @@ from e2e.helpers import STRONG_PASSWORD, sign_in, sign_up, unique_email
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
 ANALYTICS = re.compile(r"/analytics/|posthog|google-analytics|googletagmanager|segment\.io|doubleclick")
-NECESSARY_COOKIES = {"sz_session", "sz_consent"}
+NECESSARY_COOKIES = {"sz_session", "sz_consent", "sz_src"}  # sz_src: issue 14, no identifier
 # The framework's tab token, scroll positions and light/dark preference (named in legal/cookies).
 NECESSARY_STORAGE = {"session:token", "session:react-router-scroll-positions", "local:theme"}
 

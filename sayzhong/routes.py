@@ -53,6 +53,11 @@ DO_NOT_SELL = "/privacy/do-not-sell"
 ADMIN_PRIVACY = "/admin/privacy"
 ADMIN_JOBS = "/admin/jobs"
 ANALYTICS_CAPTURE = "/analytics/capture"
+# Issue 14: attribution, funnels, marketing tags, campaign links
+ATTRIBUTION_TOUCH = "/visit/source"
+ADMIN_FUNNELS = "/admin/funnels"
+ADMIN_CAMPAIGN_LINKS = "/admin/campaign-links"
+ADMIN_MARKETING_TAGS = "/admin/marketing-tags"
 EXPORT_DOWNLOAD = "/privacy/export/download"
 # Reminders and e-mail preferences (issue 14)
 ACCOUNT_EMAIL = "/account/email"

@@ -15,6 +15,7 @@ import pages.billing
 import pages.dialogue
 import pages.email_preferences  # issue 14
 import pages.errors
+import pages.growth  # issue 14: funnels, campaign links, marketing tags
 import pages.help
 import pages.home
 import pages.landing

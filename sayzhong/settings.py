@@ -125,6 +125,21 @@ class Settings(BaseSettings):
     backup_offsite_dir: str = ""
     """A mounted off-site target (e.g. an Azure Files share) that receives encrypted copies."""
 
+    # --- product analytics (issue 14; see docs/marketing.md) ---
+    posthog_api_key: str = ""
+    """PostHog project API key; with POSTHOG_HOST, events go to PostHog instead of the local table."""
+    posthog_host: str = ""
+    """PostHog ingestion origin, e.g. https://eu.i.posthog.com (tests: a local capture server)."""
+    posthog_ui_host: str = ""
+    """Where staff open insights, e.g. https://eu.posthog.com. Empty: POSTHOG_HOST."""
+    posthog_project_id: str = ""
+    posthog_personal_api_key: str = ""
+    """Scope person:write; lets account erasure delete the PostHog person and their events."""
+    posthog_max_queue_size: int = Field(default=10_000, ge=10)
+    """Events waiting for PostHog per process; beyond it events are dropped and counted."""
+    marketing_tag_hosts: str = ""
+    """Comma-separated https hosts marketing tags may load scripts from (and the CSP allows)."""
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -167,6 +182,8 @@ class Settings(BaseSettings):
                     "ENV=prod needs a real mail server: set SMTP_HOST (and SMTP_USERNAME / SMTP_PASSWORD). "
                     "Without it, password-reset e-mails would stay in a local outbox and never reach users."
                 )
+            if bool(self.posthog_api_key) != bool(self.posthog_host):
+                raise ValueError("POSTHOG_API_KEY and POSTHOG_HOST go together (issue 14: PostHog analytics)")
             if self.stripe_secret_key and not self.stripe_webhook_secret:
                 raise ValueError(
                     "STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET (webhooks are how payments land)"

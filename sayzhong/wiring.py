@@ -104,16 +104,27 @@ def get_oidc_provider(settings: Settings) -> OidcProvider | None:
     return AuthlibOidcProvider.from_settings(settings)
 
 
+def posthog_configured(settings: Settings) -> bool:
+    return bool(settings.posthog_api_key and settings.posthog_host)
+
+
 def get_analytics_sink(settings: Settings, *, session: Session) -> AnalyticsSink:
-    """Where product events go: the local `analytics_event` table (a PostHog adapter plugs in here).
+    """Where product events go: the local `analytics_event` table (what the funnel pages read), and
+    also PostHog when POSTHOG_API_KEY and POSTHOG_HOST are set (issue 14).
 
     Whatever the sink, it is wrapped in the consent gate (issue 11): an event is passed on only for
-    a visitor or user whose latest cookie decision accepts analytics.
+    a visitor or user whose latest cookie decision accepts the event's category.
     """
     from sayzhong.analytics.offline import DatabaseAnalyticsSink
     from sayzhong.privacy.consent import ConsentGatedSink
 
-    return ConsentGatedSink(DatabaseAnalyticsSink(session), session=session)
+    local = DatabaseAnalyticsSink(session)
+    if posthog_configured(settings):
+        from sayzhong.analytics.offline import FanOutSink
+        from sayzhong.integrations.posthog_sink import PostHogSink
+
+        return ConsentGatedSink(FanOutSink(local, PostHogSink.from_settings(settings)), session=session)
+    return ConsentGatedSink(local, session=session)
 
 
 def get_api_limits(settings: Settings) -> ApiLimits:

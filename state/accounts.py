@@ -53,7 +53,8 @@ class SignUpState(rx.State):
         if form.get("accept_terms") not in (True, "on", "true"):
             self.error = "Please accept the Terms of Service and the Privacy Policy to create an account."
             return
-        visitor = consent.visitor_from_cookie_header(self.router.headers.cookie)
+        cookie = self.router.headers.cookie
+        visitor = consent.visitor_from_cookie_header(cookie)
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
@@ -65,7 +66,10 @@ class SignUpState(rx.State):
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
                 consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
-                analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
+                # Issue 14: sign-up source (first/last touch), visitor merged into the account, event.
+                analytics.record_sign_up(
+                    session=session, user_id=user.id, method="password", cookie_header=cookie
+                )
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )

@@ -50,6 +50,10 @@ class ConsentState(rx.State):
     decided_at: str = ""
     saved_message: str = ""
     notice_version: int = 0
+    # Issue 14: the attribution route for the first-visit report, and the marketing tags to load on
+    # this page — filled only when the stored decision accepts marketing.
+    touch_url: str = ""
+    tag_scripts: list[str] = []
 
     async def _user_id(self) -> int | None:
         session_state = await self.get_state(SessionState)
@@ -75,9 +79,23 @@ class ConsentState(rx.State):
         status, notice_version = await run_in_session(_status)
         self._apply(status)
         self.notice_version = notice_version
+        self.touch_url = get_settings().backend_url.rstrip("/") + routes.ATTRIBUTION_TOUCH
+        await self._load_tags(status.marketing)
         if status.analytics:
             return page_view_beacon(self.router.url.path)
         return None
+
+    async def _load_tags(self, marketing: bool) -> None:
+        if not marketing:
+            self.tag_scripts = []
+            return
+        from sayzhong.analytics import tags
+
+        path = self.router.url.path
+        hosts = tags.allowed_hosts(get_settings().marketing_tag_hosts)
+        self.tag_scripts = await run_in_session(
+            lambda session: tags.scripts_for_page(session=session, path=path, hosts=hosts)
+        )
 
     def _apply(self, status: consent.ConsentStatus) -> None:
         self.ask = status.ask
@@ -108,6 +126,7 @@ class ConsentState(rx.State):
         status = await run_in_session(_record)
         self.visitor = visitor
         self._apply(status)
+        await self._load_tags(status.marketing)
         self.ask = False
         self.choosing = False
         self.saved_message = (

@@ -292,8 +292,11 @@ def complete_oidc_login(
     user_agent: str | None = None,
     current_token: str | None = None,
     provider: OidcProvider | None = None,
+    cookie_header: str | None = None,
 ) -> SignInResult:
     """Finish "Sign in with …". `params` are the callback's query parameters; `browser_state` the cookie.
+    `cookie_header` (the browser's cookies) carries the cookie choice and sign-up source a new account
+    inherits.
 
     Signs in the account linked to (issuer, subject), or creates a new learner account when the
     provider vouches for an e-mail that no account uses yet. Commit, then `result.unwrap()`.
@@ -322,6 +325,14 @@ def complete_oidc_login(
         )
         return SignInResult(error=exc)
     assert user.id is not None
+    if created:
+        from sayzhong.analytics import service as analytics
+        from sayzhong.privacy import consent
+
+        consent.link_visitor_to_user(
+            session=session, visitor_id=consent.visitor_from_cookie_header(cookie_header), user_id=user.id
+        )
+        analytics.record_sign_up(session=session, user_id=user.id, method="oidc", cookie_header=cookie_header)
     if identity.email_verified and not user.email_verified and _normalised_email(identity) == user.email:
         # The provider vouches for the very address this account uses: that counts as verified.
         user.email_verified = True

@@ -1,9 +1,11 @@
 """Track product events through the configured analytics sink.
 
-`track` is the one entry point for features; the sink defaults to the one `sayzhong.wiring`
-picks. Funnel events (see `FUNNEL_EVENTS`) are emitted by the practice services exactly once per
-user; `signed_up` is emitted by whoever creates the account.
-Analytics never breaks the product: a failing sink is logged and ignored.
+`track` is the one entry point for features and accepts only events from the catalogue
+(`analytics/catalog.py`), whose properties it checks; the sink defaults to the one `sayzhong.wiring`
+picks (consent-gated). Funnel events are emitted by the practice and billing services exactly once
+per user; `signed_up` is emitted by whoever creates the account, followed by `identify`.
+Analytics never breaks the product: a failing sink is logged and ignored (a malformed event is a
+programming error and raises).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, select
 
+from sayzhong.analytics import catalog
+from sayzhong.analytics.catalog import EventDef
 from sayzhong.analytics.models import AnalyticsEvent
 from sayzhong.analytics.ports import AnalyticsSink
 from sayzhong.db import as_utc, utcnow
@@ -23,14 +27,6 @@ from sayzhong.errors import ValidationError
 
 log = logging.getLogger(__name__)
 
-SIGNED_UP = "signed_up"
-ONBOARDING_STARTED = "onboarding_started"
-MIC_CHECK_PASSED = "mic_check_passed"
-ONBOARDING_FINISHED = "onboarding_finished"
-FIRST_ATTEMPT_SCORED = "first_attempt_scored"
-FUNNEL_EVENTS = (SIGNED_UP, ONBOARDING_STARTED, MIC_CHECK_PASSED, ONBOARDING_FINISHED, FIRST_ATTEMPT_SCORED)
-
-_EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _DISTINCT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -38,29 +34,65 @@ def track(
     *,
     session: Session,
     user_id: int | None,
-    event: str,
+    event: EventDef | str,
     properties: dict[str, Any] | None = None,
     anonymous_id: str | None = None,
     sink: AnalyticsSink | None = None,
 ) -> None:
-    """Record `event` for a user (or, before sign-up, for an anonymous id)."""
-    if not _EVENT_NAME.match(event):
-        raise ValidationError("Analytics event names are snake_case.", code="analytics_bad_event")
-    if user_id is not None:
-        distinct_id = str(user_id)
-    elif anonymous_id and _DISTINCT_ID.match(anonymous_id):
-        distinct_id = anonymous_id
-    else:
-        raise ValidationError("An analytics event needs a user or an anonymous id.", code="analytics_no_id")
+    """Record a catalogued `event` for a user (or, before sign-up, for an anonymous id)."""
+    definition = catalog.get(event)
+    clean = definition.validate(properties)
+    distinct_id = _distinct_id(user_id, anonymous_id)
     try:
-        if sink is None:
-            from sayzhong import wiring
-            from sayzhong.settings import get_settings
-
-            sink = wiring.get_analytics_sink(get_settings(), session=session)
-        sink.capture(event=event, distinct_id=distinct_id, properties=dict(properties or {}))
+        sink = sink or _default_sink(session)
+        sink.capture(event=definition.name, distinct_id=distinct_id, properties=clean)
     except Exception:
-        log.exception("analytics sink failed for event %s", event)
+        log.exception("analytics sink failed for event %s", definition.name)
+
+
+def identify(
+    *, session: Session, user_id: int, anonymous_id: str | None, sink: AnalyticsSink | None = None
+) -> None:
+    """At sign-up: the anonymous visitor's events become the new account's (PostHog alias; the local
+    store re-keys the visitor's rows), so the visit and the sign-up are one person in funnels."""
+    if not anonymous_id or not _DISTINCT_ID.match(anonymous_id) or anonymous_id == str(user_id):
+        return
+    try:
+        sink = sink or _default_sink(session)
+        sink.alias(previous_id=anonymous_id, distinct_id=str(user_id))
+    except Exception:
+        log.exception("analytics sink failed to merge a visitor into an account")
+
+
+def record_sign_up(*, session: Session, user_id: int, method: str, cookie_header: str | None) -> None:
+    """Every sign-up path (form, "Sign in with …") calls this once the account exists: store the
+    first/last touch from the `sz_src` cookie, merge the visitor into the account, emit `signed_up`."""
+    from sayzhong.analytics import attribution
+    from sayzhong.privacy.consent import visitor_from_cookie_header
+
+    touch = attribution.attach_to_account(session=session, user_id=user_id, cookie_header=cookie_header)
+    identify(session=session, user_id=user_id, anonymous_id=visitor_from_cookie_header(cookie_header))
+    track(
+        session=session,
+        user_id=user_id,
+        event=catalog.SIGNED_UP,
+        properties={"method": method, **touch.event_properties()},
+    )
+
+
+def _distinct_id(user_id: int | None, anonymous_id: str | None) -> str:
+    if user_id is not None:
+        return str(user_id)
+    if anonymous_id and _DISTINCT_ID.match(anonymous_id):
+        return anonymous_id
+    raise ValidationError("An analytics event needs a user or an anonymous id.", code="analytics_no_id")
+
+
+def _default_sink(session: Session) -> AnalyticsSink:
+    from sayzhong import wiring
+    from sayzhong.settings import get_settings
+
+    return wiring.get_analytics_sink(get_settings(), session=session)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,18 @@ def email_hash(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
 
 
+def track_billing_event(
+    session: Session, user_id: int, event: str, plan_id: str, **properties: int | str
+) -> None:
+    """Issue 14: trial and payment events for the funnel (catalogued; consent-gated by analytics)."""
+    from sayzhong.analytics import service as analytics
+
+    interval = "annual" if plan_id.endswith("annual") else "monthly"
+    analytics.track(
+        session=session, user_id=user_id, event=event, properties={"plan": interval, **properties}
+    )
+
+
 def trial_available(*, session: Session, email: str) -> bool:
     """Once per person: a claim by this e-mail (kept through erasure) means no second trial."""
     return (
@@ -302,6 +314,8 @@ def subscribe(
             log.warning("trial claimed twice concurrently for user %s", user_id)
     row = store_snapshot(session=session, snap=snap, user_id=user_id)
     assert row is not None
+    if trial_days:
+        track_billing_event(session, user_id, "trial_started", plan.id, trial_days=trial_days)
     secret = None
     if effective_status(row, utcnow()) == "incomplete" and snap.latest_invoice_id:
         pending = payments.pending_payment(snap.latest_invoice_id)

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from sayzhong import routes
 from sayzhong.accounts.models import User
+from sayzhong.analytics.catalog import CURRENCIES
 from sayzhong.billing import catalog
 from sayzhong.billing.models import (
     BillingCustomer,
@@ -32,7 +33,12 @@ from sayzhong.billing.models import (
     BillingWebhookEvent,
 )
 from sayzhong.billing.ports import PaymentsGateway
-from sayzhong.billing.service import payments_or_default, refresh_subscription, store_snapshot
+from sayzhong.billing.service import (
+    payments_or_default,
+    refresh_subscription,
+    store_snapshot,
+    track_billing_event,
+)
 from sayzhong.db import as_utc, session_scope, utcnow
 from sayzhong.settings import get_settings
 
@@ -191,6 +197,15 @@ def handle_event(session: Session, event: dict[str, Any], payments: PaymentsGate
     )
     billing_url = get_settings().app_url.rstrip("/") + routes.BILLING
     if kind in ("invoice.payment_succeeded", "invoice.paid") and int(obj.get("amount_paid") or 0) > 0:
+        currency = str(obj.get("currency") or "eur").lower()
+        track_billing_event(
+            session,
+            row.user_id,
+            "subscription_paid",
+            row.plan_id,
+            amount_minor=int(obj.get("amount_paid") or 0),
+            **({"currency": currency} if currency in CURRENCIES else {}),
+        )
         _mail(
             session,
             user.email,

@@ -171,6 +171,7 @@ async def oidc_callback(request: Request) -> Response:
                 ip=ip,
                 user_agent=agent,
                 current_token=current,
+                cookie_header=request.headers.get("cookie"),
             )
         # Committed above (failed attempts and audit rows included); now raise or return.
         if result.needs_second_factor:
@@ -226,6 +227,8 @@ def create_http_app() -> Starlette:
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:
+    from sayzhong.analytics.tags import tag_origins
+
     settings = get_settings()
     return SecurityHeadersMiddleware(
         app,
@@ -233,6 +236,7 @@ def security_headers(app: ASGIApp) -> ASGIApp:
         hsts=settings.app_url.startswith("https://"),
         extra_form_targets=tuple(o for o in (origin_of(settings.oidc_issuer),) if o),
         payment_origins=_payment_origins(settings),
+        tag_origins=tag_origins(settings.marketing_tag_hosts),  # issue 14: marketing tags
     )
 
 

@@ -53,11 +53,15 @@ def content_security_policy(
     extra_form_targets: tuple[str, ...] = (),
     script_hashes: tuple[str, ...] | list[str] = (),
     payment_origins: tuple[str, ...] = (),
+    tag_origins: tuple[str, ...] = (),
 ) -> str:
-    """`payment_origins`: Stripe.js and the Stripe API (card entry on /billing), only when configured."""
+    """`payment_origins`: Stripe.js and the Stripe API (card entry on /billing), only when configured.
+    `tag_origins`: the allow-listed marketing-tag hosts (MARKETING_TAG_HOSTS, issue 14); the browser
+    inserts their scripts only after marketing consent, the policy just permits those hosts."""
     ws_origin = backend_origin.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
-    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin, *payment_origins]))
+    connect = " ".join(dict.fromkeys(["'self'", backend_origin, ws_origin, *payment_origins, *tag_origins]))
     payments = list(dict.fromkeys(payment_origins))
+    tags = list(dict.fromkeys(tag_origins))
     return "; ".join(
         [
             "default-src 'self'",
@@ -66,11 +70,11 @@ def content_security_policy(
             # script), allowed by hash. No 'unsafe-eval' (nothing evaluates strings: the session
             # hand-off is a component, not rx.call_script) and no 'unsafe-inline'.
             # Stripe.js (card entry) is loaded from Stripe's origin only when payments are configured.
-            "script-src " + " ".join(["'self'", *script_hashes, *payments]),
+            "script-src " + " ".join(["'self'", *script_hashes, *payments, *tags]),
             # Styles: Emotion (Reflex's CSS-in-JS) inserts <style> elements at run time and Radix sets
             # style attributes; neither can carry a hash or nonce, so inline styles stay allowed.
             "style-src 'self' 'unsafe-inline'",
-            "img-src 'self' data: blob:",
+            "img-src " + " ".join(["'self'", "data:", "blob:", *tags]),
             "media-src 'self' data: blob:",
             "font-src 'self' data:",
             f"connect-src {connect}",
@@ -99,8 +103,10 @@ class SecurityHeadersMiddleware:
         hsts: bool,
         extra_form_targets: tuple[str, ...] = (),
         payment_origins: tuple[str, ...] = (),
+        tag_origins: tuple[str, ...] = (),
     ) -> None:
         self.app = app
+        self.tag_origins = tag_origins
         self.backend_origin = backend_origin
         self.extra_form_targets = extra_form_targets
         self.payment_origins = payment_origins
@@ -122,6 +128,7 @@ class SecurityHeadersMiddleware:
             extra_form_targets=self.extra_form_targets,
             script_hashes=script_hashes,
             payment_origins=self.payment_origins,
+            tag_origins=self.tag_origins,
         ).encode()
 
     def _policy_for_html(self, body: bytes, encoding: bytes) -> bytes:

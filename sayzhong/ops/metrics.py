@@ -109,6 +109,15 @@ JOB_LAST_SUCCESS = Gauge(
     multiprocess_mode="max",
 )
 
+# Issue 14: product analytics sent to PostHog (a dead PostHog drops events instead of slowing requests).
+ANALYTICS_EVENTS_DROPPED = Counter(
+    "analytics_events_dropped_total",
+    "Product analytics events given up on, by reason (queue_full: PostHog's bounded queue was full; "
+    "send_failed: a batch failed after its retries).",
+    ["reason"],
+    namespace=NAMESPACE,
+)
+
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
+from sayzhong.analytics import catalog as events
 from sayzhong.analytics import service as analytics
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem, Unit
@@ -83,7 +84,7 @@ def start_onboarding(*, session: Session, user_id: int) -> OnboardingState:
         row.onboarding_started_at = utcnow()
         row.updated_at = row.onboarding_started_at
         session.add(row)
-        analytics.track(session=session, user_id=user_id, event=analytics.ONBOARDING_STARTED)
+        analytics.track(session=session, user_id=user_id, event=events.ONBOARDING_STARTED)
     session.flush()
     return _state(row)
 
@@ -118,7 +119,7 @@ def finish_onboarding(*, session: Session, user_id: int) -> OnboardingState:
         analytics.track(
             session=session,
             user_id=user_id,
-            event=analytics.ONBOARDING_FINISHED,
+            event=events.ONBOARDING_FINISHED,
             properties={
                 "goal": row.goal,
                 "level": row.level,
@@ -160,7 +161,7 @@ def save_speaker_profile(
         analytics.track(
             session=session,
             user_id=user_id,
-            event=analytics.MIC_CHECK_PASSED,
+            event=events.MIC_CHECK_PASSED,
             properties={"recordings": profile.n_recordings},
         )
     session.add(row)

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User
+from sayzhong.analytics import catalog as events
 from sayzhong.analytics import service as analytics
 from sayzhong.curriculum import service as curriculum
-from sayzhong.db import utcnow
+from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, SayZhongError, ValidationError
 from sayzhong.ops import metrics
 from sayzhong.ops.logs import bind_user
@@ -323,9 +324,21 @@ def _persist(
             analytics.track(
                 session=session,
                 user_id=user.id,
-                event=analytics.FIRST_ATTEMPT_SCORED,
-                properties={"item_id": item_id, "mode": mode, "engine": parsed.engine, "pron": parsed.pron},
+                event=events.FIRST_ATTEMPT_SCORED,
+                properties={
+                    "item_id": item_id,
+                    "mode": mode,
+                    "engine": parsed.engine,
+                    "pron": round(parsed.pron),
+                },
             )
+        elif profile.today_attempts == 1:
+            # The first scored take of a later day: the activity funnels count as a return.
+            day = (as_utc(now).date() - as_utc(user.created_at).date()).days
+            if day >= 1:
+                analytics.track(
+                    session=session, user_id=user.id, event=events.RETURNED, properties={"day": day}
+                )
         session.add(profile)
     session.flush()
     return AttemptView.from_row(row, xp_awarded=xp)

@@ -237,13 +237,14 @@ def link_visitor_to_user(*, session: Session, visitor_id: str | None, user_id: i
     )
 
 
-def analytics_allowed(*, session: Session, distinct_id: str) -> bool:
-    """The gate every analytics event passes: the user's (numeric id) or visitor's latest decision."""
+def analytics_allowed(*, session: Session, distinct_id: str, category: str = "analytics") -> bool:
+    """The gate every analytics event passes: the user's (numeric id) or visitor's latest decision
+    accepts the event's consent category ("analytics" or "marketing", from the event catalogue)."""
     if distinct_id.isdigit():
         latest = latest_consent(session=session, visitor_id=None, user_id=int(distinct_id))
     else:
         latest = latest_consent(session=session, visitor_id=distinct_id, user_id=None)
-    if latest is None or not latest.analytics:
+    if latest is None or not (latest.marketing if category == "marketing" else latest.analytics):
         return False
     return (
         latest.policy_version >= documents.current("cookies").version
@@ -262,15 +263,22 @@ def unlink_user(*, session: Session, user_id: int) -> int:
 
 
 class ConsentGatedSink:
-    """Wraps any analytics sink (the local table today, PostHog later): drops events without consent."""
+    """Wraps any analytics sink (the local table or PostHog): drops events without consent for the
+    event's catalogue category, and merges a visitor into an account only with the account's consent."""
 
     def __init__(self, inner: AnalyticsSink, *, session: Session) -> None:
         self.inner = inner
         self._session = session
 
     def capture(self, *, event: str, distinct_id: str, properties: dict[str, Any]) -> None:
-        if analytics_allowed(session=self._session, distinct_id=distinct_id):
+        from sayzhong.analytics.catalog import consent_for
+
+        if analytics_allowed(session=self._session, distinct_id=distinct_id, category=consent_for(event)):
             self.inner.capture(event=event, distinct_id=distinct_id, properties=properties)
+
+    def alias(self, *, previous_id: str, distinct_id: str) -> None:
+        if analytics_allowed(session=self._session, distinct_id=distinct_id):
+            self.inner.alias(previous_id=previous_id, distinct_id=distinct_id)
 
     def delete_person(self, *, distinct_id: str) -> int:
         delete = getattr(self.inner, "delete_person", None)

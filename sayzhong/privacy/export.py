@@ -138,6 +138,9 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "analytics_event": ExportSpec(
         "analytics_events.json", "distinct_id", by="id_text", about="Product events (only with consent)."
     ),
+    "account_attribution": ExportSpec(
+        "sign_up_source.json", "user_id", about="Which campaign or site you came from before signing up."
+    ),
     "legal_acceptance": ExportSpec(
         "legal_acceptances.json", "user_id", about="Which terms versions you accepted."
     ),

@@ -113,11 +113,16 @@ def erase_practice(*, session: Session, subject: ErasureSubject) -> int:
 
 
 def erase_analytics(*, session: Session, subject: ErasureSubject) -> int:
-    """Local events, and the analytics processor's person (PostHog person deletion when configured)."""
+    """Local events, sign-up attribution, and the analytics processor's person (PostHog: the person
+    and their events deleted through its API, see integrations/posthog_sink.py)."""
     from sayzhong import wiring
     from sayzhong.analytics import service as analytics
+    from sayzhong.analytics.models import AccountAttribution
 
     removed = analytics.erase_user_events(session=session, user_id=subject.user_id)
+    removed += _delete(
+        session, delete(AccountAttribution).where(col(AccountAttribution.user_id) == subject.user_id)
+    )
     sink = wiring.get_analytics_sink(get_settings(), session=session)
     return removed + sink.delete_person(distinct_id=str(subject.user_id))
 

@@ -71,6 +71,30 @@ def test_first_subscription_is_a_seven_day_trial_and_unlocks_plus(
     assert view.trial_available is False
 
 
+def test_a_trial_is_a_funnel_event_for_a_learner_who_accepted_analytics(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    from sayzhong.analytics import service as analytics
+    from sayzhong.privacy import consent
+
+    user_id = _learner("lin@example.org")
+    with session_scope() as session:
+        consent.record_consent(
+            session=session,
+            visitor_id=None,
+            user_id=user_id,
+            analytics=True,
+            marketing=False,
+            source="banner",
+        )
+    _subscribe(user_id, payments, _card(user_id, payments, localstripe), plan=catalog.PLUS_ANNUAL.id)
+    with session_scope() as session:
+        events = analytics.list_events(session=session, distinct_id=str(user_id))
+    assert [(e.event, e.properties) for e in events] == [
+        ("trial_started", {"plan": "annual", "trial_days": 7})
+    ]
+
+
 def test_the_trial_is_once_per_person_even_after_erasure_and_signing_up_again(
     payments: StripePayments, localstripe: LocalStripe
 ) -> None:

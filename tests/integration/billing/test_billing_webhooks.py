@@ -277,7 +277,19 @@ def test_localstripe_delivers_signed_events_that_land_and_are_handled(
 def test_a_paid_invoice_sends_a_receipt_through_the_mailer(
     client: TestClient, payments: StripePayments, localstripe: LocalStripe
 ) -> None:
-    _user_id, sub_id = _subscriber(payments, localstripe)
+    user_id, sub_id = _subscriber(payments, localstripe)
+    from sayzhong.analytics import service as analytics
+    from sayzhong.privacy import consent
+
+    with session_scope() as session:
+        consent.record_consent(
+            session=session,
+            visitor_id=None,
+            user_id=user_id,
+            analytics=True,
+            marketing=False,
+            source="banner",
+        )
     invoice = {
         "id": "in_paid",
         "object": "invoice",
@@ -292,3 +304,8 @@ def test_a_paid_invoice_sends_a_receipt_through_the_mailer(
         "mei@example.org",
         "Your SayZhong receipt (€79.99)",
     )
+    # Issue 14: the paid step of the funnel (once, whatever Stripe redelivers).
+    _post(client, _event("evt_paid", "invoice.payment_succeeded", invoice))
+    with session_scope() as session:
+        paid = analytics.list_events(session=session, distinct_id=str(user_id), event="subscription_paid")
+    assert [e.properties for e in paid] == [{"plan": "monthly", "amount_minor": 7999, "currency": "eur"}]

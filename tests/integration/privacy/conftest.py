@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, col, select
 
 from sayzhong.accounts import password_reset, sign_in, users
 from sayzhong.accounts.models import OidcIdentity, OidcLoginState, User
+from sayzhong.analytics import attribution
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens
 from sayzhong.db import get_engine, session_scope, utcnow
@@ -67,7 +68,10 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
             source="banner",
         )
         consent.link_visitor_to_user(session=session, visitor_id=visitor, user_id=user.id)
-        analytics.track(session=session, user_id=user.id, event="signed_up", properties={"plan": "free"})
+        analytics.track(
+            session=session, user_id=user.id, event="signed_up", properties={"method": "password"}
+        )
+        attribution.attach_to_account(session=session, user_id=user.id, cookie_header=None)
         tokens.create_token(session=session, user_id=user.id, name="laptop", scopes="practice:read")
         session.add(
             OidcIdentity(user_id=user.id, issuer="http://127.0.0.1:9", subject=f"sub-{user.id}", email=email)

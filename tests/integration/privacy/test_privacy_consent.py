@@ -157,4 +157,6 @@ def test_beacon_route_records_only_with_consent(settings: Settings) -> None:
     assert client.post("/analytics/capture", content="x" * 5000, headers=headers).status_code == 400
     with session_scope() as session:
         events = analytics.list_events(session=session, distinct_id=VISITOR)
-    assert [(e.event, e.properties) for e in events] == [("page_viewed", {"path": "/signup"})]
+    assert [(e.event, e.properties) for e in events] == [
+        ("page_viewed", {"path": "/signup", "device": "desktop"})
+    ]

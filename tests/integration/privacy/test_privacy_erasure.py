@@ -86,6 +86,7 @@ def test_every_kind_of_data_is_erased_from_every_table_and_file(app_db: Settings
         "oidc_login_state.link_user_id",
         "consent_record.user_id",
         "analytics_event.distinct_id",
+        "account_attribution.user_id",
         "legal_acceptance.user_id",
         "data_export.user_id",
         "dsr_request.requester_email",

@@ -337,3 +337,30 @@ def test_content_is_scored_against_its_reviewed_pinyin(
     _score(db_session, make_user().id, fake_assessor, item_id="greetings.good-morning")
     assert fake_assessor.calls[0]["text"] == "早上好！"
     assert fake_assessor.calls[0]["reading"] == "zao3 shang5 hao3"
+
+
+def test_returns_are_emitted_once_per_later_day_with_the_days_since_sign_up(
+    db_session: Session, make_user: UserFactory, fake_assessor: FakeAssessor
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sayzhong.accounts.models import User
+
+    signed_up = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+    user = make_user().id
+    row = db_session.get(User, user)
+    assert row is not None
+    row.created_at = signed_up
+    db_session.add(row)
+    for offset in (
+        timedelta(hours=1),
+        timedelta(hours=2),
+        timedelta(days=1),
+        timedelta(days=1, hours=3),
+        timedelta(days=6),
+    ):
+        _score(db_session, user, fake_assessor, now=signed_up + offset)
+    db_session.flush()
+    events = analytics.list_events(session=db_session, distinct_id=str(user), event="returned")
+    # Sign-up day: no return; day 1 once (not for its second take); day 6 once.
+    assert sorted(e.properties["day"] for e in events) == [1, 6]
