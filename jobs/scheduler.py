@@ -9,6 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.backup import run_backup
+from jobs.bi import run_bi_aggregate
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.retention import run_erasures, run_exports, run_retention
 from jobs.support import run_sla_check
@@ -71,6 +72,14 @@ def build_scheduler() -> BlockingScheduler:
         IntervalTrigger(minutes=5),
         id="support_sla",
         misfire_grace_time=300,
+        replace_existing=True,
+    )
+    # Business intelligence (issue 15): yesterday's aggregates, after the billing reconciler.
+    scheduler.add_job(
+        measured("bi_aggregate", run_bi_aggregate),
+        CronTrigger(hour=4, minute=37),
+        id="bi_aggregate",
+        misfire_grace_time=3600,
         replace_existing=True,
     )
     return scheduler

@@ -1,0 +1,62 @@
+"""Operator commands: `python -m sayzhong bi aggregate --from YYYY-MM-DD --to YYYY-MM-DD`.
+
+(`bi generate`, the synthetic data set, registers itself here from `sayzhong.bi.generate` when present.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from datetime import date
+
+from sayzhong.errors import SayZhongError
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-30") from None
+
+
+def _aggregate(args: argparse.Namespace) -> int:
+    from sayzhong.bi import aggregate
+    from sayzhong.db import session_scope
+
+    start, end = aggregate.default_range()
+    start = args.start or start
+    end = args.end or (args.start if args.start and not args.end else end)
+    try:
+        aggregate.parse_range(start, end)
+        with session_scope() as session:
+            for done in aggregate.aggregate_days(
+                session=session, start=start, end=end, timezone=args.timezone
+            ):
+                session.commit()  # each day (and each cohort week) is replaced in its own transaction
+                if args.verbose:
+                    print(f"aggregated {done.isoformat()}")
+    except SayZhongError as exc:
+        print(f"bi aggregate: {exc.user_message}")
+        return 1
+    print(f"bi aggregate: {start.isoformat()} … {end.isoformat()} done")
+    return 0
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    bi = sub.add_parser("bi", help="business intelligence: daily aggregates (and the synthetic data set)")
+    commands = bi.add_subparsers(dest="bi_command", required=True, metavar="ACTION")
+    agg = commands.add_parser("aggregate", help="recompute the daily BI aggregates for a date range")
+    agg.add_argument("--from", dest="start", type=_day, help="first reporting day (default: two days ago)")
+    agg.add_argument("--to", dest="end", type=_day, help="last reporting day (default: yesterday)")
+    agg.add_argument("--timezone", default=None, help="reporting time zone (default: BI_TIMEZONE, UTC)")
+    agg.add_argument("-v", "--verbose", action="store_true", help="print each day as it is committed")
+    agg.set_defaults(handler=_aggregate)
+    try:
+        generate = importlib.import_module("sayzhong.bi.generate")
+    except ModuleNotFoundError as exc:
+        if exc.name != "sayzhong.bi.generate":
+            raise
+    else:
+        register = getattr(generate, "register_cli", None)
+        if register is not None:
+            register(commands)
