@@ -55,6 +55,15 @@ ADMIN_JOBS = "/admin/jobs"
 ANALYTICS_CAPTURE = "/analytics/capture"
 EXPORT_DOWNLOAD = "/privacy/export/download"
 
+# Business intelligence (issue 15)
+BI_OVERVIEW = "/admin/bi"
+BI_ACQUISITION = "/admin/bi/acquisition"
+BI_RETENTION = "/admin/bi/retention"
+BI_LEARNING = "/admin/bi/learning"
+BI_REVENUE = "/admin/bi/revenue"
+BI_REPORTS = "/admin/bi/reports"
+BI_EXPORT = "/staff/bi/export.csv"
+
 
 def legal_url(doc: str, version: int | None = None) -> str:
     return f"{LEGAL}/{doc}" if version is None else f"{LEGAL}/{doc}/v/{version}"

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User
@@ -245,7 +246,7 @@ def _activity_and_lifecycle(session: Session, day: date, zone: ZoneInfo, facts: 
         (LearnerProfile.onboarding_started_at, "onboarding_started"),
         (LearnerProfile.onboarding_finished_at, "onboarding_finished"),
     ):
-        for (user_id,) in session.exec(
+        for user_id in session.exec(
             select(LearnerProfile.user_id)
             .join(User, col(User.id) == col(LearnerProfile.user_id))
             .where(User.role == "learner", col(column) >= start, col(column) < end)
@@ -280,10 +281,16 @@ def _tone_and_content(
 ) -> None:
     """`taken` holds each learner's take count before this day and is advanced by it."""
     start, end = day_bounds(day, zone)
-    attempts = session.exec(
-        select(Attempt.id, Attempt.user_id, Attempt.item_id, Attempt.pron_score, Attempt.speaker_profile_used)
+    attempts = session.execute(  # five columns: SQLAlchemy's select (SQLModel's types stop at four)
+        sa_select(
+            col(Attempt.id),
+            col(Attempt.user_id),
+            col(Attempt.item_id),
+            col(Attempt.pron_score),
+            col(Attempt.speaker_profile_used),
+        )
         .join(User, col(User.id) == col(Attempt.user_id))
-        .where(User.role == "learner", col(Attempt.created_at) >= start, col(Attempt.created_at) < end)
+        .where(col(User.role) == "learner", col(Attempt.created_at) >= start, col(Attempt.created_at) < end)
         .order_by(col(Attempt.created_at), col(Attempt.id))
     ).all()
     index: dict[int, int] = {}
@@ -311,18 +318,18 @@ def _tone_and_content(
         )
     profile_of = {a[0]: bool(a[4]) for a in attempts}
     tones: dict[tuple[date, int, int, bool, str], list[int]] = defaultdict(lambda: [0, 0])
-    syllables = session.exec(
-        select(
-            SyllableResult.attempt_id,
-            SyllableResult.user_id,
-            SyllableResult.expected_tone,
-            SyllableResult.prev_expected_tone,
-            SyllableResult.correct,
+    syllables = session.execute(
+        sa_select(
+            col(SyllableResult.attempt_id),
+            col(SyllableResult.user_id),
+            col(SyllableResult.expected_tone),
+            col(SyllableResult.prev_expected_tone),
+            col(SyllableResult.correct),
         )
         .join(Attempt, col(Attempt.id) == col(SyllableResult.attempt_id))
         .join(User, col(User.id) == col(Attempt.user_id))
         .where(
-            User.role == "learner",
+            col(User.role) == "learner",
             col(Attempt.created_at) >= start,
             col(Attempt.created_at) < end,
             col(SyllableResult.verdict).in_(("correct", "wrong_tone")),
@@ -604,15 +611,15 @@ def _acquisition(
             cells[key]["signups"] += 1
             cells[key]["referred_signups"] += facts.referred.get(user_id, False)
     for customer in first_paid:
-        user_id = billing.customer_user.get(customer)
-        if user_id is None and customer.startswith("user:"):
-            user_id = int(customer.removeprefix("user:"))
-        if user_id is None or user_id not in facts.signup_day:
+        payer = billing.customer_user.get(customer)
+        if payer is None and customer.startswith("user:"):
+            payer = int(customer.removeprefix("user:"))
+        if payer is None or payer not in facts.signup_day:
             key = (UNKNOWN, UNKNOWN)
         else:
             key = (
-                facts.segment.get(user_id, f"channel:{UNKNOWN}").removeprefix("channel:"),
-                facts.campaign.get(user_id, UNKNOWN),
+                facts.segment.get(payer, f"channel:{UNKNOWN}").removeprefix("channel:"),
+                facts.campaign.get(payer, UNKNOWN),
             )
         cells[key]["first_paid"] += 1
     for visit_day, channel, campaign in first_visit.values():
@@ -717,7 +724,7 @@ def _cohort_week(session: Session, activity_week: date, facts: _Learners) -> Non
 
 def clear_day(session: Session, day: date) -> None:
     for table in DAILY_TABLES:
-        session.exec(delete(table).where(col(table.day) == day))  # type: ignore[attr-defined]
+        session.exec(delete(table).where(col(table.day) == day))
 
 
 def aggregate_days(

@@ -13,13 +13,13 @@ import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, parse_range
+from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, last_computed, parse_range
 from sayzhong.bi.models import (
     BiCampaignSpend,
     BiCohortWeek,
@@ -653,3 +653,8 @@ def data_range(*, session: Session) -> tuple[date, date] | None:
     """First and last aggregated day."""
     lo, hi = session.exec(select(func.min(BiDailyActivity.day), func.max(BiDailyActivity.day))).one()
     return (lo, hi) if lo and hi else None
+
+
+def last_computed_at(*, session: Session) -> datetime | None:
+    """When the aggregates were last computed (data freshness)."""
+    return last_computed(session)

@@ -199,6 +199,7 @@ async def oidc_callback(request: Request) -> Response:
 def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
+    from sayzhong.http.bi import bi_routes
     from sayzhong.http.billing import billing_routes
     from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
@@ -212,6 +213,7 @@ def create_http_app() -> Starlette:
             *support_routes(),
             *privacy_routes(),
             *billing_routes(),
+            *bi_routes(),
             *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

@@ -1,0 +1,278 @@
+"""BI dashboards (issue 15): overview, acquisition, retention, learning, revenue — aggregates only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from components.forms import error_message, success_message
+from components.layout import table_frame
+from components.props import Row
+from pages.admin import _denied, _staff_nav
+from pages.template import template
+from sayzhong import routes
+from state.bi import BiState, BiTable
+
+SECTION_LINKS = (
+    ("overview", "Overview", routes.BI_OVERVIEW),
+    ("acquisition", "Acquisition", routes.BI_ACQUISITION),
+    ("retention", "Retention", routes.BI_RETENTION),
+    ("learning", "Learning", routes.BI_LEARNING),
+    ("revenue", "Revenue", routes.BI_REVENUE),
+    ("support", "Support", routes.STAFF_SUPPORT_ANALYSIS),
+)
+PALETTE = ("blue", "green", "orange", "purple", "red", "cyan", "gray")
+
+
+def _open(section: str) -> list[Any]:
+    return [BiState.open_section(section)]  # type: ignore[operator]  # see components/props.py
+
+
+def _bi_nav() -> rx.Component:
+    return rx.hstack(
+        *[
+            rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
+            for key, label, href in SECTION_LINKS
+        ],
+        spacing="5",
+        flex_wrap="wrap",
+        aria_label="Business intelligence sections",
+    )
+
+
+def _filters(with_segment: bool) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.vstack(
+                rx.el.label("From", html_for="bi-from"),
+                rx.input(
+                    id="bi-from", name="from", type="date", default_value=BiState.start, key=BiState.start
+                ),
+                spacing="1",
+            ),
+            rx.vstack(
+                rx.el.label("To", html_for="bi-to"),
+                rx.input(id="bi-to", name="to", type="date", default_value=BiState.end, key=BiState.end),
+                spacing="1",
+            ),
+            *(
+                [
+                    rx.vstack(
+                        rx.el.label("Segment (sign-up channel)", html_for="bi-segment"),
+                        rx.el.select(
+                            rx.foreach(BiState.segments, lambda s: rx.el.option(s, value=s)),
+                            id="bi-segment",
+                            name="segment",
+                            default_value=BiState.segment,
+                            key=BiState.segment,
+                            padding="6px 8px",
+                            border_radius="6px",
+                        ),
+                        spacing="1",
+                    )
+                ]
+                if with_segment
+                else []
+            ),
+            rx.button("Apply", type="submit"),
+            align="end",
+            spacing="4",
+            flex_wrap="wrap",
+        ),
+        on_submit=BiState.apply,
+        aria_label="Filter",
+    )
+
+
+def _kpi(kpi: Row) -> rx.Component:
+    return rx.card(
+        rx.text(kpi["label"], size="2", color=rx.color("gray", 11)),
+        rx.text(kpi["value"], size="6", weight="bold"),
+        rx.text(kpi["change"], size="1", color=rx.color("gray", 11)),
+        size="2",
+    )
+
+
+def _cell(cell: rx.Var) -> rx.Component:
+    return rx.table.cell(cell.text, background=cell.shade)  # type: ignore[attr-defined]
+
+
+def _table(table: BiTable) -> rx.Component:
+    t = rx.Var.create(table)  # a Var at run time (foreach item); the wrap keeps mypy honest
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(t.title, size="4", as_="h2"),  # type: ignore[attr-defined]
+            rx.link(
+                "Download CSV",
+                href=t.csv_url,  # type: ignore[attr-defined]
+                is_external=False,
+                download=True,
+                aria_label="Download CSV: " + t.title,  # type: ignore[attr-defined]
+            ),
+            spacing="4",
+            align="baseline",
+            flex_wrap="wrap",
+        ),
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(rx.foreach(t.columns, lambda c: rx.table.column_header_cell(c)))  # type: ignore[attr-defined]
+                ),
+                rx.table.body(rx.foreach(t.rows, lambda row: rx.table.row(rx.foreach(row, _cell)))),  # type: ignore[attr-defined]
+                size="1",
+                width="100%",
+            ),
+            label=t.title,  # type: ignore[attr-defined]
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _line_chart(keys: tuple[str, ...], *, unit: str = "") -> rx.Component:
+    return rx.recharts.line_chart(
+        *[
+            rx.recharts.line(
+                data_key=key,
+                name=key.replace("_", " "),
+                stroke=rx.color(PALETTE[i % len(PALETTE)], 9),
+                stroke_width=2,
+                connect_nulls=True,
+                dot=False,
+                is_animation_active=False,
+            )
+            for i, key in enumerate(keys)
+        ],
+        rx.recharts.x_axis(data_key="x"),
+        rx.recharts.y_axis(unit=unit, width=56),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=BiState.chart,
+        width="100%",
+        height=280,
+    )
+
+
+def _bar_chart(keys: tuple[str, ...]) -> rx.Component:
+    return rx.recharts.bar_chart(
+        *[
+            rx.recharts.bar(data_key=key, name=key, fill=rx.color(PALETTE[i], 9), is_animation_active=False)
+            for i, key in enumerate(keys)
+        ],
+        rx.recharts.x_axis(data_key="x"),
+        rx.recharts.y_axis(width=44),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=BiState.chart,
+        width="100%",
+        height=280,
+    )
+
+
+def _spend_form() -> rx.Component:
+    return rx.cond(
+        BiState.can_edit,
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Campaign spend", size="4", as_="h2"),
+                    rx.el.label("Month", html_for="spend-month"),
+                    rx.input(id="spend-month", name="month", type="month", required=True),
+                    rx.el.label("Channel", html_for="spend-channel"),
+                    rx.input(id="spend-channel", name="channel", required=True, max_length=80),
+                    rx.el.label("Campaign (optional)", html_for="spend-campaign"),
+                    rx.input(id="spend-campaign", name="campaign", max_length=80),
+                    rx.el.label("Amount (euros)", html_for="spend-amount"),
+                    rx.input(
+                        id="spend-amount", name="amount", type="number", min=0, step="0.01", required=True
+                    ),
+                    rx.button("Save spend", type="submit"),
+                    spacing="2",
+                    max_width="420px",
+                    width="100%",
+                ),
+                on_submit=BiState.add_spend,
+                reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _section(
+    title: str,
+    chart: rx.Component,
+    *,
+    with_segment: bool = True,
+    note: str = "",
+    extra: rx.Component | None = None,
+) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="8", as_="h1"),
+        _staff_nav(),
+        _bi_nav(),
+        _denied(BiState.denied),
+        error_message(BiState.error),
+        success_message(BiState.message),
+        _filters(with_segment),
+        rx.text(
+            BiState.freshness,
+            " Cells for fewer than 5 learners show “<5”.",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+        *([rx.text(note, size="2")] if note else []),
+        rx.grid(
+            rx.foreach(BiState.kpis, _kpi),
+            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.box(chart, width="100%", role="img", aria_label=title + " chart"),
+        rx.foreach(BiState.tables, _table),
+        *([extra] if extra is not None else []),
+        spacing="5",
+        width="100%",
+    )
+
+
+@template(routes.BI_OVERVIEW, "BI overview", access="staff", on_load=_open("overview"))
+def bi_overview() -> rx.Component:
+    return _section("Business overview", _line_chart(("dau", "wau", "mau")))
+
+
+@template(routes.BI_ACQUISITION, "BI acquisition", access="staff", on_load=_open("acquisition"))
+def bi_acquisition() -> rx.Component:
+    return _section(
+        "Acquisition",
+        _bar_chart(("signups", "paid")),
+        with_segment=False,
+        note="Targets: CAC below $25, lifetime value above $150. Enter campaign spend below the table.",
+        extra=_spend_form(),
+    )
+
+
+@template(routes.BI_RETENTION, "BI retention", access="staff", on_load=_open("retention"))
+def bi_retention() -> rx.Component:
+    return _section(
+        "Retention",
+        _line_chart(
+            ("new", "current", "reactivated", "resurrected", "at_risk_wau", "at_risk_mau", "dormant")
+        ),
+    )
+
+
+@template(routes.BI_LEARNING, "BI learning", access="staff", on_load=_open("learning"))
+def bi_learning() -> rx.Component:
+    return _section(
+        "Learning effectiveness",
+        _line_chart(("tone_1", "tone_2", "tone_3", "tone_4"), unit="%"),
+        with_segment=False,
+        note="Engine disagreement in detail: Support → Scoring feedback.",
+    )
+
+
+@template(routes.BI_REVENUE, "BI revenue", access="staff", on_load=_open("revenue"))
+def bi_revenue() -> rx.Component:
+    return _section("Revenue", _line_chart(("mrr",)), with_segment=False)

@@ -1,0 +1,165 @@
+"""BI dashboards (issue 15): one state for the five sections; it only validates the filter, calls
+`sayzhong.bi.views` in a worker thread and copies formatted text into vars (aggregates only)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import reflex as rx
+
+from sayzhong import routes
+from sayzhong.accounts import access
+from sayzhong.bi import metrics, views
+from sayzhong.errors import SayZhongError
+from sayzhong.settings import get_settings
+from state.admin import StaffState
+from state.session import run_in_session
+
+DEFAULT_DAYS = 28
+
+
+@dataclasses.dataclass
+class BiCell:
+    text: str = ""
+    shade: str = "transparent"
+
+
+@dataclasses.dataclass
+class BiTable:
+    key: str = ""
+    title: str = ""
+    columns: list[str] = dataclasses.field(default_factory=list)
+    rows: list[list[BiCell]] = dataclasses.field(default_factory=list)
+    csv_url: str = ""
+
+
+def _parse_day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "")[:10])
+    except ValueError:
+        return None
+
+
+class BiState(StaffState):
+    section: str = "overview"
+    start: str = ""
+    end: str = ""
+    segment: str = metrics.ALL
+    segments: list[str] = [metrics.ALL]
+    sections: list[str] = []
+    kpis: list[dict[str, str]] = []
+    tables: list[BiTable] = []
+    chart: list[dict[str, Any]] = []
+    freshness: str = ""
+    error: str = ""
+    message: str = ""
+    can_edit: bool = False
+
+    @rx.event
+    async def open_section(self, section: str) -> None:
+        self.section = section if section in views.SECTIONS else "overview"
+        await self._reload()
+
+    @rx.event
+    async def apply(self, form: dict[str, Any]) -> None:
+        start, end = _parse_day(form.get("from")), _parse_day(form.get("to"))
+        if start is None or end is None:
+            self.error = "Enter both dates as YYYY-MM-DD."
+            return
+        self.start, self.end = start.isoformat(), end.isoformat()
+        segment = str(form.get("segment", metrics.ALL))[:80]
+        self.segment = segment if segment in self.segments else metrics.ALL
+        await self._reload()
+
+    async def _reload(self) -> None:
+        self.error = ""
+        user = await self._staff()
+        if user is None:
+            self.kpis, self.tables, self.chart = [], [], []
+            return
+        self.sections = access.bi_sections(user)
+        self.can_edit = access.has_role(user, *access.BI_EDITORS)
+        if self.section not in self.sections:
+            self.denied = "Your role does not include this BI page."
+            self.kpis, self.tables, self.chart = [], [], []
+            return
+        section, segment = self.section, self.segment
+
+        def _read(session: Any) -> tuple[Any, Any, Any, Any]:
+            known = metrics.data_range(session=session)
+            end = _parse_day(self.end) or (known[1] if known else date.today() - timedelta(days=1))
+            start = _parse_day(self.start) or end - timedelta(days=DEFAULT_DAYS - 1)
+            view = views.section_view(
+                session=session, actor=user, section=section, start=start, end=end, segment=segment
+            )
+            fresh = metrics.last_computed_at(session=session)
+            return view, (start, end), metrics.segments(session=session), fresh
+
+        try:
+            view, (start, end), found, fresh = await run_in_session(_read)
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.start, self.end, self.segments = start.isoformat(), end.isoformat(), found
+        self.freshness = f"Aggregated up to {fresh:%d %b %Y %H:%M} UTC." if fresh else "Not aggregated yet."
+        self.kpis = []
+        for kpi in view.kpis:
+            value, change = views.format_kpi(kpi, view.currency)
+            self.kpis.append({"label": kpi.label, "value": value, "change": change})
+        base = get_settings().backend_url.rstrip("/") + routes.BI_EXPORT
+        self.tables = [
+            BiTable(
+                key=t.key,
+                title=t.title,
+                columns=list(t.columns),
+                rows=[
+                    [
+                        BiCell(
+                            views.format_cell(c, v, view.currency),
+                            views.heat(v) if t.key == "cohorts" and c.startswith("week_") else "transparent",
+                        )
+                        for c, v in zip(t.columns, row, strict=True)
+                    ]
+                    for row in t.rows
+                ],
+                csv_url=base
+                + "?"
+                + urlencode(
+                    {"section": section, "table": t.key, "from": start, "to": end, "segment": segment}
+                ),
+            )
+            for t in view.tables
+        ]
+        self.chart = view.chart
+
+    @rx.event
+    async def add_spend(self, form: dict[str, Any]) -> None:
+        """Marketing enters a month's spend for a channel/campaign (acquisition page)."""
+        self.message = self.error = ""
+        user = await self._staff(*access.BI_EDITORS)
+        if user is None:
+            self.error = self.denied
+            return
+        month = _parse_day(str(form.get("month", ""))[:7] + "-01")
+        try:
+            amount = round(float(str(form.get("amount", "")).replace(",", ".")) * 100)
+        except ValueError:
+            amount = -1
+        if month is None:
+            self.error = "Choose the month the money was spent in."
+            return
+        channel, campaign = str(form.get("channel", ""))[:80], str(form.get("campaign", ""))[:80]
+        try:
+            await run_in_session(
+                lambda s: metrics.add_campaign_spend(
+                    session=s, month=month, channel=channel, campaign=campaign, amount=amount
+                )
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.message = f"Spend saved for {channel.strip().lower()} in {month:%B %Y}."
+        await self._reload()
