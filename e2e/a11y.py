@@ -69,6 +69,11 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/privacy", "staff"),  # issue 11
     Route("/admin/jobs", "staff"),
     Route("/admin/billing", "staff"),  # issue 12
+    Route("/admin/bi", "staff", "Business overview"),  # issue 15
+    Route("/admin/bi/acquisition", "staff", "Acquisition"),
+    Route("/admin/bi/retention", "staff", "Retention"),
+    Route("/admin/bi/learning", "staff", "Learning effectiveness"),
+    Route("/admin/bi/revenue", "staff", "Revenue"),
 )
 
 

@@ -103,12 +103,14 @@ def _table(table: BiTable) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading(t.title, size="4", as_="h2"),  # type: ignore[attr-defined]
-            rx.link(
+            # A plain anchor (not rx.link, whose client-side routing would swallow the file download).
+            rx.el.a(
                 "Download CSV",
                 href=t.csv_url,  # type: ignore[attr-defined]
-                is_external=False,
-                download=True,
+                download="",
                 aria_label="Download CSV: " + t.title,  # type: ignore[attr-defined]
+                color=rx.color("accent", 11),
+                text_decoration="underline",
             ),
             spacing="4",
             align="baseline",

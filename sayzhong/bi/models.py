@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sayzhong.db import utcnow
@@ -181,5 +181,68 @@ class BiAggregateRun(SQLModel, table=True):
 
     day: date = Field(primary_key=True)
     computed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+# --- weekly report and KPI alerts ----------------------------------------------------------------
+
+
+class BiReportSubscription(SQLModel, table=True):
+    """A staff member who receives the weekly report and KPI alert e-mails."""
+
+    __tablename__ = "bi_report_subscription"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiReport(SQLModel, table=True):
+    """One weekly report as sent (its KPI summary; the CSVs can be downloaded again from the pages)."""
+
+    __tablename__ = "bi_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week_start: date = Field(unique=True)
+    subject: str = Field(max_length=200)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    recipients: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiAlertRule(SQLModel, table=True):
+    """A KPI alert: fire when `metric` over the last `window_days` compares to `threshold`."""
+
+    __tablename__ = "bi_alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=40)
+    comparison: str = Field(max_length=12)
+    """below | above (the value against the threshold), drop_pct | rise_pct (against the previous window)"""
+    threshold: float
+    window_days: int = 7
+    active: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiAlertEvent(SQLModel, table=True):
+    """An alert that fired (once per rule and day), for the history."""
+
+    __tablename__ = "bi_alert_event"
+    __table_args__ = (UniqueConstraint("rule_id", "day", name="uq_bi_alert_event_rule_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="bi_alert_rule.id", index=True, ondelete="CASCADE")
+    day: date
+    value: float | None = None
+    message: str = Field(max_length=500)
+    notified: int = 0
+    created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

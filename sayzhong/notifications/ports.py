@@ -12,11 +12,23 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class EmailAttachment:
+    """A file sent with a message (issue 15: report CSVs), or an image the HTML shows inline."""
+
+    filename: str
+    content_type: str
+    data: bytes
+    inline_id: str | None = None
+    """Content-ID of an inline image: the HTML refers to it as `<img src="cid:{inline_id}">`."""
+
+
+@dataclass(frozen=True, slots=True)
 class EmailMessageData:
     to: str
     subject: str
     text_body: str
     html_body: str | None = None
+    attachments: tuple[EmailAttachment, ...] = ()
 
 
 class Mailer(Protocol):
