@@ -46,7 +46,7 @@ def test_analyst_filters_the_overview_and_downloads_a_csv(page: Page, app: Runni
     assert not axe_problems(page, "bi overview filtered")
 
     with page.expect_download() as info:
-        page.get_by_role("link", name="Download CSV: Daily activity").click()
+        page.get_by_role("button", name="Download CSV: Daily activity").click()
     download = info.value
     assert download.suggested_filename == "sayzhong-overview-overview_daily-2026-03-02-2026-03-02.csv"
     text = Path(download.path()).read_text(encoding="utf-8")

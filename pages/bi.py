@@ -103,14 +103,12 @@ def _table(table: BiTable) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.heading(t.title, size="4", as_="h2"),  # type: ignore[attr-defined]
-            # A plain anchor (not rx.link, whose client-side routing would swallow the file download).
-            rx.el.a(
+            rx.button(
                 "Download CSV",
-                href=t.csv_url,  # type: ignore[attr-defined]
-                download="",
+                variant="soft",
+                size="1",
+                on_click=BiState.download(t.key),  # type: ignore[attr-defined, operator]  # see components/props.py
                 aria_label="Download CSV: " + t.title,  # type: ignore[attr-defined]
-                color=rx.color("accent", 11),
-                text_decoration="underline",
             ),
             spacing="4",
             align="baseline",

@@ -42,6 +42,28 @@ def _aggregate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from sayzhong.bi import reports
+    from sayzhong.db import session_scope
+
+    with session_scope() as session:
+        sent = reports.send_weekly_report(session=session, week=args.week)
+    print(f"bi report: sent to {sent.recipients} staff" if sent else "bi report: that week was already sent")
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from sayzhong.bi import reports
+    from sayzhong.db import session_scope
+
+    with session_scope() as session:
+        fired = reports.evaluate_alerts(session=session, day=args.day)
+    for event in fired:
+        print(event.message)
+    print(f"bi alerts: {len(fired)} fired")
+    return 0
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     bi = sub.add_parser("bi", help="business intelligence: daily aggregates (and the synthetic data set)")
     commands = bi.add_subparsers(dest="bi_command", required=True, metavar="ACTION")
@@ -51,6 +73,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     agg.add_argument("--timezone", default=None, help="reporting time zone (default: BI_TIMEZONE, UTC)")
     agg.add_argument("-v", "--verbose", action="store_true", help="print each day as it is committed")
     agg.set_defaults(handler=_aggregate)
+    report = commands.add_parser("report", help="build, store and e-mail the weekly report (once per week)")
+    report.add_argument("--week", type=_day, required=True, help="any day of the week (Monday to Sunday)")
+    report.set_defaults(handler=_report)
+    alerts = commands.add_parser("alerts", help="evaluate the KPI alert rules for a day")
+    alerts.add_argument("--day", type=_day, required=True, help="reporting day")
+    alerts.set_defaults(handler=_alerts)
     try:
         generate = importlib.import_module("sayzhong.bi.generate")
     except ModuleNotFoundError as exc:

@@ -212,8 +212,18 @@ def _show(rule: AlertRuleView, value: float | None) -> str:
     return f"{value:.1%}" if ALERT_METRICS[rule.metric][1] == "percent" else f"{value:,.1f}"
 
 
-def evaluate_alerts(*, session: Session, day: date, mailer: Mailer) -> list[AlertEventView]:
+def _mailer(session: Session, mailer: Mailer | None) -> Mailer:
+    if mailer is not None:
+        return mailer
+    from sayzhong import wiring
+    from sayzhong.settings import get_settings
+
+    return wiring.get_mailer(get_settings(), session=session)
+
+
+def evaluate_alerts(*, session: Session, day: date, mailer: Mailer | None = None) -> list[AlertEventView]:
     """Check every active rule for `day`; a rule fires at most once per day (re-runs send nothing new)."""
+    mailer = _mailer(session, mailer)
     fired: list[AlertEventView] = []
     recipients = subscribers(session=session)
     for rule in list_rules(session=session):
@@ -373,8 +383,9 @@ class ReportView:
     created_at: datetime
 
 
-def send_weekly_report(*, session: Session, week: date, mailer: Mailer) -> ReportView | None:
+def send_weekly_report(*, session: Session, week: date, mailer: Mailer | None = None) -> ReportView | None:
     """Build, store and e-mail the week's report once (None when it was already sent)."""
+    mailer = _mailer(session, mailer)
     start = week_start(week)
     if session.exec(select(BiReport.id).where(BiReport.week_start == start)).first() is not None:
         return None
