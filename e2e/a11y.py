@@ -74,6 +74,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/bi/retention", "staff", "Retention"),
     Route("/admin/bi/learning", "staff", "Learning effectiveness"),
     Route("/admin/bi/revenue", "staff", "Revenue"),
+    Route("/admin/bi/reports", "staff", "Reports and alerts"),
 )
 
 

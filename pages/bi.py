@@ -8,11 +8,11 @@ import reflex as rx
 
 from components.forms import error_message, success_message
 from components.layout import table_frame
-from components.props import Row
+from components.props import Row, VarOr
 from pages.admin import _denied, _staff_nav
 from pages.template import template
 from sayzhong import routes
-from state.bi import BiState, BiTable
+from state.bi import BiReportsState, BiState, BiTable
 
 SECTION_LINKS = (
     ("overview", "Overview", routes.BI_OVERVIEW),
@@ -20,6 +20,7 @@ SECTION_LINKS = (
     ("retention", "Retention", routes.BI_RETENTION),
     ("learning", "Learning", routes.BI_LEARNING),
     ("revenue", "Revenue", routes.BI_REVENUE),
+    ("reports", "Reports and alerts", routes.BI_REPORTS),
     ("support", "Support", routes.STAFF_SUPPORT_ANALYSIS),
 )
 PALETTE = ("blue", "green", "orange", "purple", "red", "cyan", "gray")
@@ -276,3 +277,130 @@ def bi_learning() -> rx.Component:
 @template(routes.BI_REVENUE, "BI revenue", access="staff", on_load=_open("revenue"))
 def bi_revenue() -> rx.Component:
     return _section("Revenue", _line_chart(("mrr",)), with_segment=False)
+
+
+def _simple_table(
+    label: str, headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], keys: tuple[str, ...]
+) -> rx.Component:
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in keys]))),
+            size="1",
+            width="100%",
+        ),
+        label=label,
+    )
+
+
+def _rule_form() -> rx.Component:
+    r = BiReportsState
+    return rx.cond(
+        r.can_edit_rules,
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("New alert rule", size="4", as_="h2"),
+                    rx.el.label("Metric", html_for="rule-metric"),
+                    rx.el.select(
+                        rx.foreach(r.metric_options, lambda o: rx.el.option(o[1], value=o[0])),
+                        id="rule-metric",
+                        name="metric",
+                        padding="6px 8px",
+                        border_radius="6px",
+                    ),
+                    rx.el.label("Comparison", html_for="rule-comparison"),
+                    rx.el.select(
+                        rx.foreach(r.comparison_options, lambda o: rx.el.option(o[1], value=o[0])),
+                        id="rule-comparison",
+                        name="comparison",
+                        padding="6px 8px",
+                        border_radius="6px",
+                    ),
+                    rx.el.label("Threshold (% for shares and changes)", html_for="rule-threshold"),
+                    rx.input(id="rule-threshold", name="threshold", type="number", step="any", required=True),
+                    rx.el.label("Window (days)", html_for="rule-window"),
+                    rx.input(
+                        id="rule-window", name="window", type="number", min=1, max=90, default_value="7"
+                    ),
+                    rx.button("Add rule", type="submit"),
+                    spacing="2",
+                    max_width="420px",
+                    width="100%",
+                ),
+                on_submit=r.add_rule,
+                reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+    )
+
+
+@template(routes.BI_REPORTS, "BI reports and alerts", access="staff", on_load=[BiReportsState.load])
+def bi_reports() -> rx.Component:
+    r = BiReportsState
+    return rx.vstack(
+        rx.heading("Reports and alerts", size="8", as_="h1"),
+        _staff_nav(),
+        _bi_nav(),
+        _denied(r.denied),
+        error_message(r.error),
+        success_message(r.message),
+        rx.hstack(
+            rx.text(
+                rx.cond(
+                    r.subscribed, "You receive the weekly report and KPI alerts.", "You are not subscribed."
+                )
+            ),
+            rx.button(
+                rx.cond(r.subscribed, "Unsubscribe", "Subscribe to the weekly report"),
+                on_click=r.toggle_subscription,
+                variant="soft",
+            ),
+            spacing="4",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.heading("Weekly reports", size="5", as_="h2"),
+        _simple_table(
+            "Weekly reports", ("Week", "Subject", "Sent to"), r.sent, ("week", "subject", "recipients")
+        ),
+        rx.heading("KPI alert rules", size="5", as_="h2"),
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(rx.table.column_header_cell("Rule"), rx.table.column_header_cell("Action"))
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        r.rules,
+                        lambda rule: rx.table.row(
+                            rx.table.cell(rule["rule"]),
+                            rx.table.cell(
+                                rx.cond(
+                                    r.can_edit_rules,
+                                    rx.button(
+                                        "Delete",
+                                        size="1",
+                                        variant="soft",
+                                        color_scheme="red",
+                                        on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
+                                    ),
+                                )
+                            ),
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+            ),
+            label="KPI alert rules",
+        ),
+        _rule_form(),
+        rx.heading("Alert history", size="5", as_="h2"),
+        _simple_table(
+            "Alert history", ("Day", "Rule", "What happened"), r.history, ("day", "rule", "message")
+        ),
+        spacing="5",
+        width="100%",
+    )

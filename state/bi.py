@@ -11,6 +11,7 @@ import reflex as rx
 
 from sayzhong.accounts import access
 from sayzhong.bi import metrics, views
+from sayzhong.bi import reports as bi_reports
 from sayzhong.errors import SayZhongError
 from state.admin import StaffState
 from state.session import run_in_session
@@ -173,3 +174,109 @@ class BiState(StaffState):
             return
         self.message = f"Spend saved for {channel.strip().lower()} in {month:%B %Y}."
         await self._reload()
+
+
+class BiReportsState(StaffState):
+    """Weekly reports (subscribe, history) and KPI alert rules (admins edit, analysts read)."""
+
+    subscribed: bool = False
+    can_edit_rules: bool = False
+    sent: list[dict[str, str]] = []
+    rules: list[dict[str, str]] = []
+    history: list[dict[str, str]] = []
+    metric_options: list[list[str]] = [[k, v[0]] for k, v in bi_reports.ALERT_METRICS.items()]
+    comparison_options: list[list[str]] = [[k, v] for k, v in bi_reports.COMPARISONS.items()]
+    message: str = ""
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        await self._load()
+
+    async def _load(self) -> None:
+        user = await self._staff(*access.BI_SECTIONS["reports"])
+        if user is None:
+            self.sent = self.rules = self.history = []
+            return
+        self.can_edit_rules = access.has_role(user, *bi_reports.ALERT_EDITORS)
+
+        def _read(s: Any) -> tuple[Any, Any, Any, bool]:
+            return (
+                bi_reports.list_reports(session=s),
+                bi_reports.list_rules(session=s),
+                bi_reports.alert_history(session=s),
+                bi_reports.is_subscribed(session=s, user_id=user.id),
+            )
+
+        found, rules, history, self.subscribed = await run_in_session(_read)
+        self.sent = [
+            {
+                "week": r.week_start.isoformat(),
+                "subject": r.subject,
+                "recipients": str(r.recipients),
+                "summary": r.summary,
+            }
+            for r in found
+        ]
+        self.rules = [
+            {"id": str(r.id), "rule": r.sentence, "state": "on" if r.active else "off"} for r in rules
+        ]
+        self.history = [{"day": e.day.isoformat(), "rule": e.rule, "message": e.message} for e in history]
+
+    @rx.event
+    async def toggle_subscription(self) -> None:
+        self.message = self.error = ""
+        user = await self._staff(*access.BI_SECTIONS["reports"])
+        if user is None:
+            return
+        wanted = not self.subscribed
+        await run_in_session(lambda s: bi_reports.set_subscription(session=s, actor=user, subscribed=wanted))
+        self.message = "You will get the weekly report and KPI alerts." if wanted else "Unsubscribed."
+        await self._load()
+
+    @rx.event
+    async def add_rule(self, form: dict[str, Any]) -> None:
+        self.message = self.error = ""
+        user = await self._staff(*bi_reports.ALERT_EDITORS)
+        if user is None:
+            self.error = self.denied
+            return
+        try:
+            threshold = float(str(form.get("threshold", "")).replace(",", "."))
+            window = int(str(form.get("window", "7")))
+        except ValueError:
+            self.error = "Enter the threshold and the window as numbers."
+            return
+        metric, comparison = str(form.get("metric", ""))[:40], str(form.get("comparison", ""))[:12]
+        try:
+            rule = await run_in_session(
+                lambda s: bi_reports.add_rule(
+                    session=s,
+                    actor=user,
+                    metric=metric,
+                    comparison=comparison,
+                    threshold=threshold,
+                    window_days=window,
+                )
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.message = f"Alert rule added: {rule.sentence}."
+        await self._load()
+
+    @rx.event
+    async def delete_rule(self, rule_id: str) -> None:
+        self.message = self.error = ""
+        user = await self._staff(*bi_reports.ALERT_EDITORS)
+        if user is None:
+            self.error = self.denied
+            return
+        try:
+            number = int(rule_id)
+            await run_in_session(lambda s: bi_reports.delete_rule(session=s, actor=user, rule_id=number))
+        except (SayZhongError, ValueError) as exc:
+            self.error = exc.user_message if isinstance(exc, SayZhongError) else "Unknown rule."
+            return
+        self.message = "Alert rule deleted."
+        await self._load()
