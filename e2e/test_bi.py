@@ -35,8 +35,11 @@ def test_analyst_filters_the_overview_and_downloads_a_csv(page: Page, app: Runni
 
     page.goto(app.url + "/admin/bi")
     expect(page.get_by_role("heading", name="Business overview", level=1)).to_be_visible()
+    expect(page.get_by_text("Aggregated up to")).to_be_visible()  # loaded: the filter shows the data's range
     page.get_by_label("From").fill("2026-03-02")
     page.get_by_label("To").fill("2026-03-02")
+    expect(page.get_by_label("From")).to_have_value("2026-03-02")
+    expect(page.get_by_label("To")).to_have_value("2026-03-02")
     page.get_by_role("button", name="Apply").click()
     daily = page.get_by_role("region", name="Daily activity")
     expect(daily).to_contain_text("2026-03-02")
