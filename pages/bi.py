@@ -276,7 +276,27 @@ def bi_learning() -> rx.Component:
 
 @template(routes.BI_REVENUE, "BI revenue", access="staff", on_load=_open("revenue"))
 def bi_revenue() -> rx.Component:
-    return _section("Revenue", _line_chart(("mrr",)), with_segment=False)
+    return _section("Revenue", _line_chart(("mrr",)), with_segment=False, extra=_reconciliation())
+
+
+def _reconciliation() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Reconciliation with Stripe", size="4", as_="h2"),
+        rx.text("Paid invoices counted here against the invoices Stripe lists for the same days.", size="2"),
+        rx.button("Reconcile with Stripe", on_click=BiState.reconcile, variant="soft"),
+        rx.cond(BiState.reconcile_summary != "", rx.text(BiState.reconcile_summary, role="status")),
+        rx.cond(
+            BiState.reconcile_rows.length() > 0,  # type: ignore[attr-defined]
+            _simple_table(
+                "Differences with Stripe",
+                ("Invoice", "Day", "Difference", "Counted", "Stripe"),
+                BiState.reconcile_rows,
+                ("invoice", "day", "kind", "counted", "stripe"),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
 
 
 def _simple_table(

@@ -11,6 +11,7 @@ import reflex as rx
 
 from sayzhong.accounts import access
 from sayzhong.bi import metrics, views
+from sayzhong.bi import reconcile as bi_reconcile
 from sayzhong.bi import reports as bi_reports
 from sayzhong.errors import SayZhongError
 from state.admin import StaffState
@@ -54,6 +55,8 @@ class BiState(StaffState):
     error: str = ""
     message: str = ""
     can_edit: bool = False
+    reconcile_summary: str = ""
+    reconcile_rows: list[dict[str, str]] = []
 
     @rx.event
     async def open_section(self, section: str) -> None:
@@ -125,6 +128,43 @@ class BiState(StaffState):
             for t in view.tables
         ]
         self.chart = view.chart
+
+    @rx.event
+    async def reconcile(self) -> None:
+        """Compare the counted invoices with Stripe's list (on demand: it asks Stripe per customer)."""
+        self.error = self.reconcile_summary = ""
+        self.reconcile_rows = []
+        user = await self._staff(*access.BI_SECTIONS["revenue"])
+        start, end = _parse_day(self.start), _parse_day(self.end)
+        if user is None or start is None or end is None:
+            self.error = self.denied or "Choose the dates first."
+            return
+        try:
+            result = await run_in_session(
+                lambda s: bi_reconcile.reconcile_invoices(session=s, start=start, end=end)
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        if not result.configured:
+            self.reconcile_summary = "Payments are not configured: there is no Stripe to compare with."
+            return
+        agreement = "—" if result.agreement is None else f"{result.agreement:.2%}"
+        self.reconcile_summary = (
+            f"{result.matched} invoice(s) match; {len(result.differences)} difference(s); "
+            f"counted {views.format_cell('amount', result.local_total)}, Stripe "
+            f"{views.format_cell('amount', result.stripe_total)} (agreement {agreement})."
+        )
+        self.reconcile_rows = [
+            {
+                "invoice": d.invoice_id,
+                "day": d.day.isoformat(),
+                "kind": d.kind.replace("_", " "),
+                "counted": "—" if d.local_amount is None else views.format_cell("amount", d.local_amount),
+                "stripe": "—" if d.stripe_amount is None else views.format_cell("amount", d.stripe_amount),
+            }
+            for d in result.differences
+        ]
 
     @rx.event
     async def download(self, table: str) -> Any:

@@ -64,6 +64,21 @@ def _alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(args: argparse.Namespace) -> int:
+    from sayzhong.bi import reconcile
+    from sayzhong.db import session_scope
+
+    with session_scope() as session:
+        result = reconcile.reconcile_invoices(session=session, start=args.start, end=args.end)
+    if not result.configured:
+        print("bi reconcile: payments are not configured")
+        return 1
+    for d in result.differences:
+        print(f"{d.day} {d.invoice_id} {d.kind}: counted {d.local_amount} stripe {d.stripe_amount}")
+    print(f"bi reconcile: {result.matched} matched, {len(result.differences)} difference(s)")
+    return 0 if not result.differences else 3
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     bi = sub.add_parser("bi", help="business intelligence: daily aggregates (and the synthetic data set)")
     commands = bi.add_subparsers(dest="bi_command", required=True, metavar="ACTION")
@@ -79,6 +94,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     alerts = commands.add_parser("alerts", help="evaluate the KPI alert rules for a day")
     alerts.add_argument("--day", type=_day, required=True, help="reporting day")
     alerts.set_defaults(handler=_alerts)
+    rec = commands.add_parser("reconcile", help="compare the counted paid invoices with Stripe's list")
+    rec.add_argument("--from", dest="start", type=_day, required=True)
+    rec.add_argument("--to", dest="end", type=_day, required=True)
+    rec.set_defaults(handler=_reconcile)
     try:
         generate = importlib.import_module("sayzhong.bi.generate")
     except ModuleNotFoundError as exc:
