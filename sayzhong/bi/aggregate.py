@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 from sqlalchemy import delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
@@ -129,8 +130,12 @@ class _Learners:
     campaign: dict[int, str] = field(default_factory=dict)
     referred: dict[int, bool] = field(default_factory=dict)
     signup_day: dict[int, date] = field(default_factory=dict)
+    signups_on: dict[date, list[int]] = field(default_factory=lambda: defaultdict(list))
     first_active: dict[int, date] = field(default_factory=dict)
+    last_before: dict[int, date] = field(default_factory=dict)
+    """Each learner's last active day before the loaded window."""
     active: dict[int, set[date]] = field(default_factory=lambda: defaultdict(set))
+    """Active days inside the loaded window."""
 
     def segments(self, user_id: int) -> tuple[str, str]:
         return ALL, self.segment.get(user_id, f"channel:{UNKNOWN}")
@@ -148,6 +153,7 @@ def _load_learners(session: Session, zone: ZoneInfo, since: datetime, until: dat
     ).all():
         assert user_id is not None
         facts.signup_day[user_id] = local_day(created_at, zone)
+        facts.signups_on[facts.signup_day[user_id]].append(user_id)
     signups = session.exec(
         select(AnalyticsEvent.distinct_id, AnalyticsEvent.properties).where(
             AnalyticsEvent.event == "signed_up"
@@ -170,6 +176,14 @@ def _load_learners(session: Session, zone: ZoneInfo, since: datetime, until: dat
     ).all()
     for user_id, first_at in first:
         facts.first_active[user_id] = local_day(first_at, zone)
+    last = session.exec(
+        select(Attempt.user_id, func.max(Attempt.created_at))
+        .join(User, col(User.id) == col(Attempt.user_id))
+        .where(learner, col(Attempt.created_at) < since)
+        .group_by(col(Attempt.user_id))
+    ).all()
+    for user_id, last_at in last:
+        facts.last_before[user_id] = local_day(last_at, zone)
     rows = session.exec(
         select(Attempt.user_id, Attempt.created_at)
         .join(User, col(User.id) == col(Attempt.user_id))
@@ -183,53 +197,79 @@ def _load_learners(session: Session, zone: ZoneInfo, since: datetime, until: dat
 
 # --- lifecycle ---------------------------------------------------------------------------------
 
-
-def lifecycle_state(active: set[date], first_active: date | None, day: date) -> str | None:
-    """Duolingo's states for one learner on `day`; None before their first take."""
-    if first_active is None or first_active > day:
-        return None
-
-    def any_in(lo: int, hi: int) -> bool:  # active on day-lo … day-hi (lo <= hi)
-        return any(day - timedelta(days=n) in active for n in range(lo, hi + 1))
-
-    if day in active:
-        if first_active == day:
-            return "new"
-        if any_in(1, 6):
-            return "current"
-        if any_in(7, 29):
-            return "reactivated"
-        return "resurrected"
-    if any_in(1, 6):
-        return "at_risk_wau"
-    if any_in(7, 29):
-        return "at_risk_mau"
-    return "dormant"
+_NEVER = -(10**7)
 
 
-def _activity_and_lifecycle(session: Session, day: date, zone: ZoneInfo, facts: _Learners) -> None:
+class _Lifecycle:
+    """Duolingo's learner states, stepped one day at a time over every learner at once (numpy).
+
+    With `gap` = days since the learner's last active day before today: active today → new (first
+    take ever), current (gap ≤ 6), reactivated (7–29), resurrected (≥ 30); not active → at-risk WAU
+    (gap ≤ 6), at-risk MAU (7–29), dormant (≥ 30). Learners before their first take have no state.
+    """
+
+    def __init__(self, facts: _Learners) -> None:
+        ids = sorted(facts.first_active)
+        self.segments = sorted({facts.segment.get(u, f"channel:{UNKNOWN}") for u in ids})
+        seg_of = {name: i for i, name in enumerate(self.segments)}
+        self.seg = np.array([seg_of[facts.segment.get(u, f"channel:{UNKNOWN}")] for u in ids], dtype=np.int64)
+        self.first = np.array([facts.first_active[u].toordinal() for u in ids], dtype=np.int64)
+        self.last = np.array(
+            [facts.last_before[u].toordinal() if u in facts.last_before else _NEVER for u in ids],
+            dtype=np.int64,
+        )
+        self.state = np.zeros(len(ids), dtype=np.int8)
+        index = {u: i for i, u in enumerate(ids)}
+        by_day: dict[date, list[int]] = defaultdict(list)
+        for user_id, days in facts.active.items():
+            for d in days:
+                by_day[d].append(index[user_id])
+        self.by_day = {d: np.array(v, dtype=np.int64) for d, v in by_day.items()}
+
+    def step(self, day: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance to `day`: (active today, yesterday's states, today's states) as arrays."""
+        today = day.toordinal()
+        active = np.zeros(len(self.first), dtype=bool)
+        if day in self.by_day:
+            active[self.by_day[day]] = True
+        gap = today - self.last
+        state = np.zeros(len(self.first), dtype=np.int8)
+        new = active & (self.first == today)
+        back = active & ~new
+        idle = (self.first < today) & ~active
+        week, month, older = gap <= 6, (gap >= 7) & (gap <= 29), gap >= 30
+        state[back & week], state[back & month], state[back & older] = 2, 3, 4
+        state[idle & week], state[idle & month], state[idle & older] = 5, 6, 7
+        state[new] = 1
+        previous, self.state = self.state, state
+        self.last = np.where(active, today, self.last)
+        return active, previous, state
+
+    def count(self, mask: np.ndarray) -> dict[str, int]:
+        per = np.bincount(self.seg[mask], minlength=len(self.segments))
+        out = {name: int(n) for name, n in zip(self.segments, per, strict=True) if n}
+        out[ALL] = int(per.sum())
+        return out
+
+
+def _activity_and_lifecycle(
+    session: Session, day: date, zone: ZoneInfo, facts: _Learners, cycle: _Lifecycle
+) -> None:
     start, end = day_bounds(day, zone)
+    active, previous, state = cycle.step(day)
+    today = day.toordinal()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    life: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for user_id, first in facts.first_active.items():
-        days = facts.active.get(user_id, set())
-        today = lifecycle_state(days, first, day)
-        yesterday = lifecycle_state(days, first, day - timedelta(days=1))
+    eligible = cycle.first <= today
+    for key, mask in (
+        ("dau", active),
+        ("wau", eligible & (today - cycle.last <= 6)),
+        ("mau", eligible & (today - cycle.last <= 29)),
+    ):
+        for segment, n in cycle.count(mask).items():
+            counts[segment][key] = n
+    for user_id in facts.signups_on.get(day, []):
         for segment in facts.segments(user_id):
-            if today is not None:
-                life[(segment, today)][0] += 1
-            if yesterday is not None:
-                life[(segment, yesterday)][1] += 1
-                if day in days:
-                    life[(segment, yesterday)][2] += 1
-            c = counts[segment]
-            c["dau"] += day in days
-            c["wau"] += any(day - timedelta(days=n) in days for n in range(7))
-            c["mau"] += any(day - timedelta(days=n) in days for n in range(30))
-    for user_id, signup in facts.signup_day.items():
-        if signup == day:
-            for segment in facts.segments(user_id):
-                counts[segment]["new_learners"] += 1
+            counts[segment]["new_learners"] += 1
     takes = session.exec(
         select(Attempt.user_id, Attempt.mode, Attempt.pron_score)
         .join(User, col(User.id) == col(Attempt.user_id))
@@ -258,17 +298,23 @@ def _activity_and_lifecycle(session: Session, day: date, zone: ZoneInfo, facts: 
         insert(BiDailyActivity),
         params=[{"day": day, "segment": segment, **values} for segment, values in sorted(counts.items())],
     )
-    rows = [
-        {
-            "day": day,
-            "segment": segment,
-            "state": state,
-            "learners": v[0],
-            "prev_learners": v[1],
-            "prev_active_today": v[2],
-        }
-        for (segment, state), v in sorted(life.items())
-    ]
+    rows = []
+    for code, name in enumerate(LIFECYCLE_STATES, start=1):
+        now = cycle.count(state == code)
+        before = cycle.count(previous == code)
+        kept = cycle.count((previous == code) & active)
+        for segment in sorted(set(now) | set(before)):
+            if now.get(segment, 0) or before.get(segment, 0):
+                rows.append(
+                    {
+                        "day": day,
+                        "segment": segment,
+                        "state": name,
+                        "learners": now.get(segment, 0),
+                        "prev_learners": before.get(segment, 0),
+                        "prev_active_today": kept.get(segment, 0),
+                    }
+                )
     if rows:
         session.exec(insert(BiDailyLifecycle), params=rows)
 
@@ -602,14 +648,13 @@ def _acquisition(
     first_visit: dict[str, tuple[date, str, str]],
 ) -> None:
     cells: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for user_id, signup in facts.signup_day.items():
-        if signup == day:
-            key = (
-                facts.segment.get(user_id, f"channel:{UNKNOWN}").removeprefix("channel:"),
-                facts.campaign.get(user_id, UNKNOWN),
-            )
-            cells[key]["signups"] += 1
-            cells[key]["referred_signups"] += facts.referred.get(user_id, False)
+    for user_id in facts.signups_on.get(day, []):
+        key = (
+            facts.segment.get(user_id, f"channel:{UNKNOWN}").removeprefix("channel:"),
+            facts.campaign.get(user_id, UNKNOWN),
+        )
+        cells[key]["signups"] += 1
+        cells[key]["referred_signups"] += facts.referred.get(user_id, False)
     for customer in first_paid:
         payer = billing.customer_user.get(customer)
         if payer is None and customer.startswith("user:"):
@@ -734,15 +779,21 @@ def aggregate_days(
     day (and after each touched activity week) so the caller can commit it as one transaction."""
     days = parse_range(start, end)
     zone = reporting_zone(timezone)
-    load_from = min(start - timedelta(days=31), week_start(start))
+    # From the day before (yesterday's states) or the first touched week's Monday (cohorts).
+    load_from = min(start - timedelta(days=1), week_start(start))
     load_to = max(end, week_start(end) + timedelta(days=6))
     facts = _load_learners(session, zone, day_bounds(load_from, zone)[0], day_bounds(load_to, zone)[1])
+    cycle = _Lifecycle(facts)
+    warm_up = load_from
+    while warm_up < start:
+        cycle.step(warm_up)
+        warm_up += timedelta(days=1)
     billing = load_billing(session)
     visits = _first_visits(session, zone)
     taken = _prior_takes(session, day_bounds(start, zone)[0])
     for day in days:
         clear_day(session, day)
-        _activity_and_lifecycle(session, day, zone, facts)
+        _activity_and_lifecycle(session, day, zone, facts, cycle)
         _tone_and_content(session, day, zone, facts, taken)
         first_paid = _revenue(session, day, zone, billing)
         _acquisition(session, day, zone, facts, billing, first_paid, visits)

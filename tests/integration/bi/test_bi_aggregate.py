@@ -191,3 +191,37 @@ def test_bad_ranges_and_time_zones_are_refused_in_plain_words() -> None:
         aggregate.parse_range(MAR2, MAR2 + timedelta(days=5000))
     with pytest.raises(ValidationError, match="IANA"):
         aggregate.reporting_zone("Mars/Olympus")
+
+
+def test_lifecycle_states_add_up_to_dau_wau_and_mau_every_day(db_session: Session) -> None:
+    build_learners(db_session)
+    aggregate.aggregate(session=db_session, start=date(2026, 1, 4), end=date(2026, 3, 4), timezone="UTC")
+    for day in (date(2026, 1, 4) + timedelta(days=n) for n in range(60)):
+        rows = db_session.exec(
+            select(BiDailyLifecycle).where(BiDailyLifecycle.day == day, BiDailyLifecycle.segment == "all")
+        ).all()
+        n = {r.state: r.learners for r in rows}
+        act = _activity(db_session, day)
+        active_today = (
+            n.get("new", 0) + n.get("current", 0) + n.get("reactivated", 0) + n.get("resurrected", 0)
+        )
+        assert active_today == act.dau, day
+        assert active_today + n.get("at_risk_wau", 0) == act.wau, day
+        assert active_today + n.get("at_risk_wau", 0) + n.get("at_risk_mau", 0) == act.mau, day
+
+    # E's only take was on 01-10: at risk weekly until 01-16, at risk monthly until 02-08, then dormant.
+    def state_of_e(day: date) -> set[str]:
+        return {
+            r.state
+            for r in db_session.exec(
+                select(BiDailyLifecycle).where(
+                    BiDailyLifecycle.day == day, BiDailyLifecycle.segment == "channel:organic"
+                )
+            )
+            if r.learners
+        }
+
+    assert state_of_e(date(2026, 1, 16)) == {"at_risk_wau"}
+    assert state_of_e(date(2026, 1, 17)) == {"at_risk_mau"}
+    assert state_of_e(date(2026, 2, 8)) == {"at_risk_mau"}
+    assert state_of_e(date(2026, 2, 9)) == {"dormant"}
