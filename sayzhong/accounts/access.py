@@ -81,7 +81,7 @@ BI_SECTIONS: dict[str, frozenset[Role]] = {
     "retention": frozenset({Role.ADMIN, Role.ANALYST}),
     "learning": frozenset({Role.ADMIN, Role.ANALYST}),
     "revenue": frozenset({Role.ADMIN, Role.ANALYST}),
-    "support": frozenset({Role.ADMIN, Role.ANALYST, Role.SUPPORT}),
+    "support": frozenset({Role.ADMIN, Role.SUPPORT}),  # the support analysis page's own roles
     "reports": frozenset({Role.ADMIN, Role.ANALYST}),
 }
 """Who may read each BI page: admins and analysts all; marketing acquisition; support support."""

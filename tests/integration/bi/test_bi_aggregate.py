@@ -225,3 +225,24 @@ def test_lifecycle_states_add_up_to_dau_wau_and_mau_every_day(db_session: Sessio
     assert state_of_e(date(2026, 1, 17)) == {"at_risk_mau"}
     assert state_of_e(date(2026, 2, 8)) == {"at_risk_mau"}
     assert state_of_e(date(2026, 2, 9)) == {"dormant"}
+
+
+def test_onboarding_starts_and_finishes_count_on_their_day(db_session: Session) -> None:
+    from sayzhong.practice.models import LearnerProfile
+    from tests.support.bi_scenario import at
+
+    ids = build_learners(db_session)
+    db_session.add(
+        LearnerProfile(
+            user_id=ids["B"],
+            onboarding_started_at=at("2026-03-02 08:01"),
+            onboarding_finished_at=at("2026-03-02 08:10"),
+        )
+    )
+    db_session.add(LearnerProfile(user_id=ids["D"], onboarding_started_at=at("2026-03-02 23:59")))
+    db_session.add(LearnerProfile(user_id=ids["S"], onboarding_started_at=at("2026-03-02 09:00")))  # staff
+    db_session.flush()
+    aggregate.aggregate(session=db_session, start=MAR2, end=MAR2, timezone="UTC")
+    row = _activity(db_session, MAR2)
+    assert (row.onboarding_started, row.onboarding_finished) == (2, 1)
+    assert _activity(db_session, MAR2, "channel:ads").onboarding_started == 1  # D
