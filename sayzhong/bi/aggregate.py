@@ -168,22 +168,21 @@ def _load_learners(session: Session, zone: ZoneInfo, since: datetime, until: dat
         facts.campaign[user_id] = _label(props.get("campaign") or props.get("utm_campaign"))
         facts.referred[user_id] = bool(props.get("referral_code") or props.get("referrer_id"))
     learner = User.role == "learner"
+    # No join here: grouped by user over the (user_id, created_at) index; non-learners dropped after.
     first = session.exec(
-        select(Attempt.user_id, func.min(Attempt.created_at))
-        .join(User, col(User.id) == col(Attempt.user_id))
-        .where(learner)
-        .group_by(col(Attempt.user_id))
+        select(Attempt.user_id, func.min(Attempt.created_at)).group_by(col(Attempt.user_id))
     ).all()
     for user_id, first_at in first:
-        facts.first_active[user_id] = local_day(first_at, zone)
+        if user_id in facts.signup_day:
+            facts.first_active[user_id] = local_day(first_at, zone)
     last = session.exec(
         select(Attempt.user_id, func.max(Attempt.created_at))
-        .join(User, col(User.id) == col(Attempt.user_id))
-        .where(learner, col(Attempt.created_at) < since)
+        .where(col(Attempt.created_at) < since)
         .group_by(col(Attempt.user_id))
     ).all()
     for user_id, last_at in last:
-        facts.last_before[user_id] = local_day(last_at, zone)
+        if user_id in facts.signup_day:
+            facts.last_before[user_id] = local_day(last_at, zone)
     rows = session.exec(
         select(Attempt.user_id, Attempt.created_at)
         .join(User, col(User.id) == col(Attempt.user_id))
