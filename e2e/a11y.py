@@ -74,6 +74,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/funnels", "staff", "Funnels"),  # issue 14
     Route("/admin/campaign-links", "staff", "Campaign links"),
     Route("/admin/marketing-tags", "staff", "Marketing tags"),
+    Route("/admin/bi", "staff", "Business overview"),  # issue 15
+    Route("/admin/bi/acquisition", "staff", "Acquisition"),
+    Route("/admin/bi/retention", "staff", "Retention"),
+    Route("/admin/bi/learning", "staff", "Learning effectiveness"),
+    Route("/admin/bi/revenue", "staff", "Revenue"),
+    Route("/admin/bi/reports", "staff", "Reports and alerts"),
 )
 
 

@@ -9,6 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.backup import run_backup
+from jobs.bi import run_bi_aggregate, run_bi_alerts, run_bi_weekly_report
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
 from jobs.reminders import run_reminders
 from jobs.retention import run_erasures, run_exports, run_retention
@@ -80,6 +81,28 @@ def build_scheduler() -> BlockingScheduler:
         IntervalTrigger(minutes=5),
         id="reminders",
         misfire_grace_time=240,
+        replace_existing=True,
+    )
+    # Business intelligence (issue 15): yesterday's aggregates, after the billing reconciler.
+    scheduler.add_job(
+        measured("bi_aggregate", run_bi_aggregate),
+        CronTrigger(hour=4, minute=37),
+        id="bi_aggregate",
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        measured("bi_alerts", run_bi_alerts),
+        CronTrigger(hour=5, minute=7),
+        id="bi_alerts",
+        misfire_grace_time=3600,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        measured("bi_weekly_report", run_bi_weekly_report),
+        CronTrigger(day_of_week="mon", hour=6, minute=3),
+        id="bi_weekly_report",
+        misfire_grace_time=6 * 3600,
         replace_existing=True,
     )
     return scheduler

@@ -21,6 +21,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Job runs", href=routes.ADMIN_JOBS),  # issue 11
         rx.link("Billing", href=routes.ADMIN_BILLING),
         rx.link("Growth", href=routes.ADMIN_FUNNELS),  # issue 14 (marketing)
+        rx.link("Business intelligence", href=routes.BI_OVERVIEW),  # issue 15
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

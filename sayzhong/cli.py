@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "sayzhong.privacy.cli",
     "sayzhong.billing.cli",
     "sayzhong.notifications.cli",  # issue 14: bounces and suppressions
+    "sayzhong.bi.cli",
 )
 
 

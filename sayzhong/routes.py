@@ -70,6 +70,16 @@ def email_unsubscribe_path(token: str) -> str:
     return EMAIL_UNSUBSCRIBE.replace("{token}", token)
 
 
+# Business intelligence (issue 15)
+BI_OVERVIEW = "/admin/bi"
+BI_ACQUISITION = "/admin/bi/acquisition"
+BI_RETENTION = "/admin/bi/retention"
+BI_LEARNING = "/admin/bi/learning"
+BI_REVENUE = "/admin/bi/revenue"
+BI_REPORTS = "/admin/bi/reports"
+BI_EXPORT = "/staff/bi/export.csv"
+
+
 def legal_url(doc: str, version: int | None = None) -> str:
     return f"{LEGAL}/{doc}" if version is None else f"{LEGAL}/{doc}/v/{version}"
 

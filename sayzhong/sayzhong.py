@@ -11,6 +11,7 @@ import pages.account
 import pages.account_security
 import pages.admin
 import pages.auth
+import pages.bi
 import pages.billing
 import pages.dialogue
 import pages.email_preferences  # issue 14

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # --- support centre (issue 13) ---
     support_timezone: str = "UTC"
     """Time zone of the support team's business hours (Mon–Fri 09:00–17:00), which SLAs count."""
+    # --- business intelligence (issue 15; see docs/bi.md) ---
+    bi_timezone: str = "UTC"
+    """Reporting time zone: the calendar day a take, sign-up or payment counts on in the BI aggregates."""
     # --- billing (issue 12; see docs/billing.md) ---
     stripe_secret_key: str = ""
     """Empty: payments are not configured — everyone is on Free (daily limit) unless staff grant Plus."""

@@ -17,11 +17,13 @@ class Role(StrEnum):
     LEARNER = "learner"
     SUPPORT = "support"
     MARKETING = "marketing"
+    ANALYST = "analyst"
+    """Read-only business intelligence (issue 15): every BI page, nothing else."""
     ADMIN = "admin"
 
 
 ALL_ROLES: tuple[Role, ...] = tuple(Role)
-STAFF_ROLES: frozenset[Role] = frozenset({Role.SUPPORT, Role.MARKETING, Role.ADMIN})
+STAFF_ROLES: frozenset[Role] = frozenset({Role.SUPPORT, Role.MARKETING, Role.ANALYST, Role.ADMIN})
 
 
 class HasRole(Protocol):
@@ -69,3 +71,28 @@ def require_staff(user: HasRole | None) -> None:
 
 def require_admin(user: HasRole | None) -> None:
     require_role(user, Role.ADMIN)
+
+
+# --- business intelligence (issue 15) ----------------------------------------------------------
+
+BI_SECTIONS: dict[str, frozenset[Role]] = {
+    "overview": frozenset({Role.ADMIN, Role.ANALYST}),
+    "acquisition": frozenset({Role.ADMIN, Role.ANALYST, Role.MARKETING}),
+    "retention": frozenset({Role.ADMIN, Role.ANALYST}),
+    "learning": frozenset({Role.ADMIN, Role.ANALYST}),
+    "revenue": frozenset({Role.ADMIN, Role.ANALYST}),
+    "support": frozenset({Role.ADMIN, Role.SUPPORT}),  # the support analysis page's own roles
+    "reports": frozenset({Role.ADMIN, Role.ANALYST}),
+}
+"""Who may read each BI page: admins and analysts all; marketing acquisition; support support."""
+BI_EDITORS: frozenset[Role] = frozenset({Role.ADMIN, Role.MARKETING})
+"""Who may enter campaign spend and KPI alert rules (analysts only read)."""
+
+
+def bi_sections(user: HasRole | None) -> list[str]:
+    return [name for name, roles in BI_SECTIONS.items() if has_role(user, *roles)]
+
+
+def require_bi(user: HasRole | None, section: str) -> None:
+    """Raise unless the user may read this BI section (unknown sections are refused)."""
+    require_role(user, *BI_SECTIONS.get(section, frozenset({Role.ADMIN})))

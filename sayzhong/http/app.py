@@ -200,6 +200,7 @@ async def oidc_callback(request: Request) -> Response:
 def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
+    from sayzhong.http.bi import bi_routes
     from sayzhong.http.billing import billing_routes
     from sayzhong.http.email import email_routes
     from sayzhong.http.observability import metrics_routes
@@ -215,6 +216,7 @@ def create_http_app() -> Starlette:
             *privacy_routes(),
             *billing_routes(),
             *email_routes(),  # issue 14: one-click unsubscribe, bounce/complaint webhook
+            *bi_routes(),
             *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

@@ -70,18 +70,20 @@ class SmtpMailer:
         mime.set_content(message.text_body)
         if message.html_body:
             mime.add_alternative(message.html_body, subtype="html")
-            if message.inline_images:
-                html_part = mime.get_body(preferencelist=("html",))
-                assert isinstance(html_part, EmailMessage)
-                for image in message.inline_images:
-                    html_part.add_related(
-                        image.data,
-                        maintype="image",
-                        subtype=image.subtype,
-                        cid=f"<{image.cid}>",
-                        filename=image.filename,
-                        disposition="inline",
-                    )
+        html_part = mime.get_body(preferencelist=("html",)) if message.html_body else None
+        for item in message.attachments:
+            maintype, _, subtype = item.content_type.partition("/")
+            if item.inline_id and html_part is not None:
+                html_part.add_related(
+                    item.data,
+                    maintype,
+                    subtype,
+                    cid=f"<{item.inline_id}>",
+                    filename=item.filename,
+                    disposition="inline",
+                )
+            else:
+                mime.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.filename)
         return mime
 
     def send(self, message: EmailMessageData) -> None:

@@ -26,7 +26,8 @@ class OutboxMailer:
                 to_address=message.to,
                 from_address=self._mail_from,
                 subject=message.subject,
-                text_body=message.text_body,
+                text_body=message.text_body
+                + "".join(f"\n[attached: {a.filename}]" for a in message.attachments if not a.inline_id),
                 html_body=message.html_body,
                 sent_via="outbox",
             )

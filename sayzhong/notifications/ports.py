@@ -12,13 +12,14 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
-class InlineImage:
-    """An image the HTML part shows with `<img src="cid:{cid}">` (sent as multipart/related)."""
+class EmailAttachment:
+    """A file sent with a message (issue 15: report CSVs), or an image the HTML shows inline."""
 
-    cid: str
+    filename: str
+    content_type: str
     data: bytes
-    subtype: str = "png"
-    filename: str = "image.png"
+    inline_id: str | None = None
+    """Content-ID of an inline image: the HTML refers to it as `<img src="cid:{inline_id}">`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,8 @@ class EmailMessageData:
     html_body: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     """Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post on non-transactional mail."""
-    inline_images: tuple[InlineImage, ...] = ()
+    attachments: tuple[EmailAttachment, ...] = ()
+    """Files sent with the message; those with an `inline_id` are images the HTML part shows."""
 
 
 class Mailer(Protocol):

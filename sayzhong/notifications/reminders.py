@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 from sayzhong.accounts.models import User
 from sayzhong.db import as_utc, session_scope, utcnow
 from sayzhong.notifications.models import EmailDelivery, EmailPreference
-from sayzhong.notifications.ports import EmailMessageData, InlineImage, Mailer
+from sayzhong.notifications.ports import EmailAttachment, EmailMessageData, Mailer
 from sayzhong.notifications.preferences import (
     CATEGORIES,
     list_unsubscribe_headers,
@@ -206,7 +206,7 @@ def _message(
     subject: str,
     text: str,
     markup: str,
-    images: tuple[InlineImage, ...] = (),
+    images: tuple[EmailAttachment, ...] = (),
 ) -> EmailMessageData:
     foot_text, foot_html = _footer(settings, r, category)
     return EmailMessageData(
@@ -215,7 +215,7 @@ def _message(
         text_body=text + foot_text,
         html_body=f'<div style="font-family:sans-serif;max-width:600px">{markup}{foot_html}</div>',
         headers=list_unsubscribe_headers(user_id=r.user_id, category=category, settings=settings),
-        inline_images=images,
+        attachments=images,
     )
 
 
@@ -326,7 +326,12 @@ def weekly_message(settings: Settings, r: Recipient, numbers: WeeklyNumbers) -> 
 
     span = f"{numbers.first_day:%d %b} – {numbers.last_day:%d %b %Y}"
     tone_lines = "\n".join(f"  Tone {t}: {_pct(a)}" for t, a in numbers.tone_accuracy.items())
-    chart = InlineImage(cid="tone-chart@sayzhong", data=render_tone_chart(numbers), filename="tone-chart.png")
+    chart = EmailAttachment(
+        filename="tone-chart.png",
+        content_type="image/png",
+        data=render_tone_chart(numbers),
+        inline_id="tone-chart@sayzhong",
+    )
     rows = "".join(
         f"<tr><th scope='row' style='text-align:left;padding:2px 12px 2px 0'>Tone {t}</th>"
         f"<td>{_pct(a)}</td></tr>"

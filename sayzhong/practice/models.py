@@ -32,6 +32,8 @@ class Attempt(SQLModel, table=True):
         # NULL keys never collide (SQLite and PostgreSQL), so only keyed submissions are unique.
         UniqueConstraint("user_id", "idempotency_key", name="uq_practice_attempt_user_idempotency"),
         Index("ix_practice_attempt_user_created", "user_id", "created_at"),
+        # BI (issue 15): the daily aggregation reads one reporting day of takes at a time.
+        Index("ix_practice_attempt_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -218,6 +218,10 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "staff_id",
         about="Ticket routing you corrected as staff (with the ticket's text).",
     ),
+    # Business intelligence (issue 15): the only BI table naming a person (aggregates name nobody).
+    "bi_report_subscription": ExportSpec(
+        "bi_report_subscription.json", "user_id", about="Your subscription to the weekly BI report, as staff."
+    ),
 }
 """Tables that hold a user's rows → how to find and name them. `job_run`/`email_tombstone` hold none."""
 

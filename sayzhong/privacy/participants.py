@@ -37,6 +37,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     # Billing first: cancel the subscription and delete the Stripe customer while the account exists.
     ("billing", "sayzhong.privacy.participants:erase_billing"),
     ("support", "sayzhong.privacy.participants:erase_support"),
+    ("bi", "sayzhong.privacy.participants:erase_bi"),  # issue 15: report subscription (staff)
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
@@ -76,6 +77,15 @@ def erase_support(*, session: Session, subject: ErasureSubject) -> int:
     from sayzhong.support.privacy import erase_support_data
 
     return erase_support_data(session=session, user_id=subject.user_id)
+
+
+def erase_bi(*, session: Session, subject: ErasureSubject) -> int:
+    """The weekly-report subscription of a staff member (BI aggregates hold no person)."""
+    from sayzhong.bi.models import BiReportSubscription
+
+    return _delete(
+        session, delete(BiReportSubscription).where(col(BiReportSubscription.user_id) == subject.user_id)
+    )
 
 
 def erase_practice_audio(*, session: Session, subject: ErasureSubject) -> int:

@@ -1,0 +1,426 @@
+"""BI dashboards (issue 15): overview, acquisition, retention, learning, revenue — aggregates only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from components.forms import error_message, success_message
+from components.layout import table_frame
+from components.props import Row, VarOr
+from pages.admin import _denied, _staff_nav
+from pages.template import template
+from sayzhong import routes
+from state.bi import BiReportsState, BiState, BiTable
+
+SECTION_LINKS = (
+    ("overview", "Overview", routes.BI_OVERVIEW),
+    ("acquisition", "Acquisition", routes.BI_ACQUISITION),
+    ("retention", "Retention", routes.BI_RETENTION),
+    ("learning", "Learning", routes.BI_LEARNING),
+    ("revenue", "Revenue", routes.BI_REVENUE),
+    ("reports", "Reports and alerts", routes.BI_REPORTS),
+    ("support", "Support", routes.STAFF_SUPPORT_ANALYSIS),
+)
+PALETTE = ("blue", "green", "orange", "purple", "red", "cyan", "gray")
+
+
+def _open(section: str) -> list[Any]:
+    return [BiState.open_section(section)]  # type: ignore[operator]  # see components/props.py
+
+
+def _bi_nav() -> rx.Component:
+    return rx.hstack(
+        *[
+            rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
+            for key, label, href in SECTION_LINKS
+        ],
+        spacing="5",
+        flex_wrap="wrap",
+        aria_label="Business intelligence sections",
+    )
+
+
+def _filters(with_segment: bool) -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.vstack(
+                rx.el.label("From", html_for="bi-from"),
+                rx.input(
+                    id="bi-from", name="from", type="date", default_value=BiState.start, key=BiState.start
+                ),
+                spacing="1",
+            ),
+            rx.vstack(
+                rx.el.label("To", html_for="bi-to"),
+                rx.input(id="bi-to", name="to", type="date", default_value=BiState.end, key=BiState.end),
+                spacing="1",
+            ),
+            *(
+                [
+                    rx.vstack(
+                        rx.el.label("Segment (sign-up channel)", html_for="bi-segment"),
+                        rx.el.select(
+                            rx.foreach(BiState.segments, lambda s: rx.el.option(s, value=s)),
+                            id="bi-segment",
+                            name="segment",
+                            default_value=BiState.segment,
+                            key=BiState.segment,
+                            padding="6px 8px",
+                            border_radius="6px",
+                        ),
+                        spacing="1",
+                    )
+                ]
+                if with_segment
+                else []
+            ),
+            rx.button("Apply", type="submit"),
+            align="end",
+            spacing="4",
+            flex_wrap="wrap",
+        ),
+        on_submit=BiState.apply,
+        aria_label="Filter",
+    )
+
+
+def _kpi(kpi: Row) -> rx.Component:
+    return rx.card(
+        rx.text(kpi["label"], size="2", color=rx.color("gray", 11)),
+        rx.text(kpi["value"], size="6", weight="bold"),
+        rx.text(kpi["change"], size="1", color=rx.color("gray", 11)),
+        size="2",
+    )
+
+
+def _cell(cell: rx.Var) -> rx.Component:
+    return rx.table.cell(cell.text, background=cell.shade)  # type: ignore[attr-defined]
+
+
+def _table(table: BiTable) -> rx.Component:
+    t = rx.Var.create(table)  # a Var at run time (foreach item); the wrap keeps mypy honest
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(t.title, size="4", as_="h2"),  # type: ignore[attr-defined]
+            rx.button(
+                "Download CSV",
+                variant="soft",
+                size="1",
+                on_click=BiState.download(t.key),  # type: ignore[attr-defined, operator]  # see components/props.py
+                aria_label="Download CSV: " + t.title,  # type: ignore[attr-defined]
+            ),
+            spacing="4",
+            align="baseline",
+            flex_wrap="wrap",
+        ),
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(rx.foreach(t.columns, lambda c: rx.table.column_header_cell(c)))  # type: ignore[attr-defined]
+                ),
+                rx.table.body(rx.foreach(t.rows, lambda row: rx.table.row(rx.foreach(row, _cell)))),  # type: ignore[attr-defined]
+                size="1",
+                width="100%",
+            ),
+            label=t.title,  # type: ignore[attr-defined]
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _line_chart(keys: tuple[str, ...], *, unit: str = "") -> rx.Component:
+    return rx.recharts.line_chart(
+        *[
+            rx.recharts.line(
+                data_key=key,
+                name=key.replace("_", " "),
+                stroke=rx.color(PALETTE[i % len(PALETTE)], 9),
+                stroke_width=2,
+                connect_nulls=True,
+                dot=False,
+                is_animation_active=False,
+            )
+            for i, key in enumerate(keys)
+        ],
+        rx.recharts.x_axis(data_key="x"),
+        rx.recharts.y_axis(unit=unit, width=56),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=BiState.chart,
+        width="100%",
+        height=280,
+    )
+
+
+def _bar_chart(keys: tuple[str, ...]) -> rx.Component:
+    return rx.recharts.bar_chart(
+        *[
+            rx.recharts.bar(data_key=key, name=key, fill=rx.color(PALETTE[i], 9), is_animation_active=False)
+            for i, key in enumerate(keys)
+        ],
+        rx.recharts.x_axis(data_key="x"),
+        rx.recharts.y_axis(width=44),
+        rx.recharts.legend(),
+        rx.recharts.graphing_tooltip(),
+        data=BiState.chart,
+        width="100%",
+        height=280,
+    )
+
+
+def _spend_form() -> rx.Component:
+    return rx.cond(
+        BiState.can_edit,
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("Campaign spend", size="4", as_="h2"),
+                    rx.el.label("Month", html_for="spend-month"),
+                    rx.input(id="spend-month", name="month", type="month", required=True),
+                    rx.el.label("Channel", html_for="spend-channel"),
+                    rx.input(id="spend-channel", name="channel", required=True, max_length=80),
+                    rx.el.label("Campaign (optional)", html_for="spend-campaign"),
+                    rx.input(id="spend-campaign", name="campaign", max_length=80),
+                    rx.el.label("Amount (euros)", html_for="spend-amount"),
+                    rx.input(
+                        id="spend-amount", name="amount", type="number", min=0, step="0.01", required=True
+                    ),
+                    rx.button("Save spend", type="submit"),
+                    spacing="2",
+                    max_width="420px",
+                    width="100%",
+                ),
+                on_submit=BiState.add_spend,
+                reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _section(
+    title: str,
+    chart: rx.Component,
+    *,
+    with_segment: bool = True,
+    note: str = "",
+    extra: rx.Component | None = None,
+) -> rx.Component:
+    return rx.vstack(
+        rx.heading(title, size="8", as_="h1"),
+        _staff_nav(),
+        _bi_nav(),
+        _denied(BiState.denied),
+        error_message(BiState.error),
+        success_message(BiState.message),
+        _filters(with_segment),
+        rx.text(
+            BiState.freshness,
+            " Cells for fewer than 5 learners show “<5”.",
+            size="2",
+            color=rx.color("gray", 11),
+        ),
+        *([rx.text(note, size="2")] if note else []),
+        rx.grid(
+            rx.foreach(BiState.kpis, _kpi),
+            columns=rx.breakpoints(initial="1", sm="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.box(chart, width="100%", role="img", aria_label=title + " chart"),
+        rx.foreach(BiState.tables, _table),
+        *([extra] if extra is not None else []),
+        spacing="5",
+        width="100%",
+    )
+
+
+@template(routes.BI_OVERVIEW, "BI overview", access="staff", on_load=_open("overview"))
+def bi_overview() -> rx.Component:
+    return _section("Business overview", _line_chart(("dau", "wau", "mau")))
+
+
+@template(routes.BI_ACQUISITION, "BI acquisition", access="staff", on_load=_open("acquisition"))
+def bi_acquisition() -> rx.Component:
+    return _section(
+        "Acquisition",
+        _bar_chart(("signups", "paid")),
+        with_segment=False,
+        note="Targets: CAC below $25, lifetime value above $150. Enter campaign spend below the table.",
+        extra=_spend_form(),
+    )
+
+
+@template(routes.BI_RETENTION, "BI retention", access="staff", on_load=_open("retention"))
+def bi_retention() -> rx.Component:
+    return _section(
+        "Retention",
+        _line_chart(
+            ("new", "current", "reactivated", "resurrected", "at_risk_wau", "at_risk_mau", "dormant")
+        ),
+    )
+
+
+@template(routes.BI_LEARNING, "BI learning", access="staff", on_load=_open("learning"))
+def bi_learning() -> rx.Component:
+    return _section(
+        "Learning effectiveness",
+        _line_chart(("tone_1", "tone_2", "tone_3", "tone_4"), unit="%"),
+        with_segment=False,
+        note="Engine disagreement in detail: Support → Scoring feedback.",
+    )
+
+
+@template(routes.BI_REVENUE, "BI revenue", access="staff", on_load=_open("revenue"))
+def bi_revenue() -> rx.Component:
+    return _section("Revenue", _line_chart(("mrr",)), with_segment=False, extra=_reconciliation())
+
+
+def _reconciliation() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Reconciliation with Stripe", size="4", as_="h2"),
+        rx.text("Paid invoices counted here against the invoices Stripe lists for the same days.", size="2"),
+        rx.button("Reconcile with Stripe", on_click=BiState.reconcile, variant="soft"),
+        rx.cond(BiState.reconcile_summary != "", rx.text(BiState.reconcile_summary, role="status")),
+        rx.cond(
+            BiState.reconcile_rows.length() > 0,  # type: ignore[attr-defined]
+            _simple_table(
+                "Differences with Stripe",
+                ("Invoice", "Day", "Difference", "Counted", "Stripe"),
+                BiState.reconcile_rows,
+                ("invoice", "day", "kind", "counted", "stripe"),
+            ),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _simple_table(
+    label: str, headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], keys: tuple[str, ...]
+) -> rx.Component:
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in keys]))),
+            size="1",
+            width="100%",
+        ),
+        label=label,
+    )
+
+
+def _rule_form() -> rx.Component:
+    r = BiReportsState
+    return rx.cond(
+        r.can_edit_rules,
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading("New alert rule", size="4", as_="h2"),
+                    rx.el.label("Metric", html_for="rule-metric"),
+                    rx.el.select(
+                        rx.foreach(r.metric_options, lambda o: rx.el.option(o[1], value=o[0])),
+                        id="rule-metric",
+                        name="metric",
+                        padding="6px 8px",
+                        border_radius="6px",
+                    ),
+                    rx.el.label("Comparison", html_for="rule-comparison"),
+                    rx.el.select(
+                        rx.foreach(r.comparison_options, lambda o: rx.el.option(o[1], value=o[0])),
+                        id="rule-comparison",
+                        name="comparison",
+                        padding="6px 8px",
+                        border_radius="6px",
+                    ),
+                    rx.el.label("Threshold (% for shares and changes)", html_for="rule-threshold"),
+                    rx.input(id="rule-threshold", name="threshold", type="number", step="any", required=True),
+                    rx.el.label("Window (days)", html_for="rule-window"),
+                    rx.input(
+                        id="rule-window", name="window", type="number", min=1, max=90, default_value="7"
+                    ),
+                    rx.button("Add rule", type="submit"),
+                    spacing="2",
+                    max_width="420px",
+                    width="100%",
+                ),
+                on_submit=r.add_rule,
+                reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+    )
+
+
+@template(routes.BI_REPORTS, "BI reports and alerts", access="staff", on_load=[BiReportsState.load])
+def bi_reports() -> rx.Component:
+    r = BiReportsState
+    return rx.vstack(
+        rx.heading("Reports and alerts", size="8", as_="h1"),
+        _staff_nav(),
+        _bi_nav(),
+        _denied(r.denied),
+        error_message(r.error),
+        success_message(r.message),
+        rx.hstack(
+            rx.text(
+                rx.cond(
+                    r.subscribed, "You receive the weekly report and KPI alerts.", "You are not subscribed."
+                )
+            ),
+            rx.button(
+                rx.cond(r.subscribed, "Unsubscribe", "Subscribe to the weekly report"),
+                on_click=r.toggle_subscription,
+                variant="soft",
+            ),
+            spacing="4",
+            align="center",
+            flex_wrap="wrap",
+        ),
+        rx.heading("Weekly reports", size="5", as_="h2"),
+        _simple_table(
+            "Weekly reports", ("Week", "Subject", "Sent to"), r.sent, ("week", "subject", "recipients")
+        ),
+        rx.heading("KPI alert rules", size="5", as_="h2"),
+        table_frame(
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(rx.table.column_header_cell("Rule"), rx.table.column_header_cell("Action"))
+                ),
+                rx.table.body(
+                    rx.foreach(
+                        r.rules,
+                        lambda rule: rx.table.row(
+                            rx.table.cell(rule["rule"]),
+                            rx.table.cell(
+                                rx.cond(
+                                    r.can_edit_rules,
+                                    rx.button(
+                                        "Delete",
+                                        size="1",
+                                        variant="soft",
+                                        color_scheme="red",
+                                        on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
+                                    ),
+                                )
+                            ),
+                        ),
+                    )
+                ),
+                size="1",
+                width="100%",
+            ),
+            label="KPI alert rules",
+        ),
+        _rule_form(),
+        rx.heading("Alert history", size="5", as_="h2"),
+        _simple_table(
+            "Alert history", ("Day", "Rule", "What happened"), r.history, ("day", "rule", "message")
+        ),
+        spacing="5",
+        width="100%",
+    )

@@ -1,0 +1,660 @@
+"""Dashboard metrics read from the daily aggregates (never from the raw app tables).
+
+Every function takes a reporting-day range `[start, end]` (inclusive) and returns plain frozen
+dataclasses: KPIs with their value for the previous period of the same length, and `Table`s that the
+pages show and export as CSV. Breakdown cells describing fewer than `MIN_CELL` learners are
+suppressed (None, shown as "<5") so no BI page can single out a learner. Formulas: docs/bi.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, last_computed, parse_range
+from sayzhong.bi.models import (
+    BiCampaignSpend,
+    BiCohortWeek,
+    BiDailyAcquisition,
+    BiDailyActivity,
+    BiDailyContent,
+    BiDailyLifecycle,
+    BiDailyRevenue,
+    BiDailySupport,
+    BiDailyTone,
+)
+from sayzhong.errors import ValidationError
+
+MIN_CELL = 5
+"""Smallest number of learners a breakdown cell may describe."""
+CAC_TARGET = 2500
+"""Seed target: acquisition cost below $25 (minor units)."""
+CLV_TARGET = 15000
+"""Seed target: customer lifetime value above $150 (minor units)."""
+MASTERY_ACCURACY = 0.8
+TRANSITIONS = {
+    "new": "NURR",
+    "current": "CURR",
+    "reactivated": "RURR",
+    "resurrected": "SURR",
+    "at_risk_wau": "iWAURR",
+    "at_risk_mau": "iMAURR",
+    "dormant": "DRR",
+}
+"""State on the previous day → name of the rate "share of those learners active today"."""
+Cell = int | float | str | None
+
+
+def suppress(count: int) -> int | None:
+    """A count of 1–4 learners is hidden; 0 and 5+ are shown."""
+    return None if 0 < count < MIN_CELL else count
+
+
+def ratio(numerator: float, denominator: float, *, base: int | None = None) -> float | None:
+    """numerator / denominator, or None when undefined or when `base` (learners) is a small cell."""
+    if denominator <= 0 or (base is not None and suppress(base) is None):
+        return None
+    return numerator / denominator
+
+
+def share(learners: int, of: int) -> float | None:
+    """learners / of for counts of people: None when either is a small cell (the share would reveal it)."""
+    if of <= 0 or suppress(learners) is None or suppress(of) is None:
+        return None
+    return learners / of
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
+
+
+def period(start: date, end: date) -> Period:
+    parse_range(start, end)
+    return Period(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    key: str
+    label: str
+    value: float | None
+    previous: float | None
+    unit: str = "count"
+    """count | percent (0–1) | money (minor units) | ratio"""
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period (None when the previous value is 0 or unknown)."""
+        if self.value is None or not self.previous:
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)
+
+    def column(self, name: str) -> list[Cell]:
+        index = self.columns.index(name)
+        return [row[index] for row in self.rows]
+
+    def row(self, first: Cell) -> tuple[Cell, ...]:
+        return next(r for r in self.rows if r[0] == first)
+
+
+def to_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow(["<5" if cell is None else _csv_safe(cell) for cell in row])
+    return out.getvalue()
+
+
+def _csv_safe(cell: Cell) -> Cell:
+    # Spreadsheet formula injection: a text cell never starts with = + - @.
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@"):
+        return "'" + cell
+    return cell
+
+
+def _rows(session: Session, model: Any, p: Period, *where: Any) -> list[Any]:
+    return list(
+        session.exec(
+            select(model)
+            .where(col(model.day) >= p.start, col(model.day) <= p.end, *where)
+            .order_by(col(model.day))
+        ).all()
+    )
+
+
+def _last(rows: Sequence[Any]) -> Any | None:
+    return rows[-1] if rows else None
+
+
+# --- overview ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    kpis: list[Kpi]
+    daily: Table
+
+
+def _overview_values(session: Session, p: Period, segment: str) -> dict[str, float | None]:
+    activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == segment)
+    revenue = _rows(session, BiDailyRevenue, p)
+    support = _rows(session, BiDailySupport, p)
+    if not activity:
+        return dict.fromkeys(("dau", "wau", "mau", "stickiness", "new", "takes", "paying", "mrr", "tickets"))
+    dau = sum(r.dau for r in activity) / p.days
+    end = activity[-1]
+    last_rev, last_support = _last(revenue), _last(support)
+    return {
+        "dau": dau,
+        "wau": end.wau,
+        "mau": end.mau,
+        "stickiness": ratio(dau, end.mau),
+        "new": sum(r.new_learners for r in activity),
+        "takes": sum(r.takes for r in activity) / p.days,
+        "paying": last_rev.paying if last_rev else None,
+        "mrr": last_rev.mrr if last_rev else None,
+        "tickets": last_support.open_tickets if last_support else None,
+    }
+
+
+def overview(*, session: Session, start: date, end: date, segment: str = ALL) -> Overview:
+    p = period(start, end)
+    now, before = _overview_values(session, p, segment), _overview_values(session, p.previous(), segment)
+    labels = (
+        ("dau", "Daily active learners (average)", "count"),
+        ("wau", "Weekly active learners", "count"),
+        ("mau", "Monthly active learners", "count"),
+        ("stickiness", "Stickiness (DAU / MAU)", "percent"),
+        ("new", "New learners", "count"),
+        ("takes", "Takes per day", "count"),
+        ("paying", "Paying learners", "count"),
+        ("mrr", "MRR", "money"),
+        ("tickets", "Open tickets", "count"),
+    )
+    kpis = [Kpi(key, label, now[key], before[key], unit) for key, label, unit in labels]
+    daily = Table(
+        "overview_daily",
+        "Daily activity",
+        ("day", "dau", "wau", "mau", "new_learners", "takes"),
+        [
+            (r.day.isoformat(), r.dau, r.wau, r.mau, r.new_learners, r.takes)
+            for r in _rows(session, BiDailyActivity, p, BiDailyActivity.segment == segment)
+        ],
+    )
+    return Overview(kpis, daily)
+
+
+def segments(*, session: Session) -> list[str]:
+    """Segments the aggregates hold ("all" first), for the filter."""
+    found = session.exec(select(BiDailyActivity.segment).distinct()).all()
+    return [ALL, *sorted(s for s in found if s != ALL)]
+
+
+# --- acquisition -------------------------------------------------------------------------------
+
+
+def spend_in(session: Session, p: Period) -> dict[tuple[str, str], float]:
+    """Campaign spend prorated by day to the period: (channel, campaign) → minor units."""
+    first_month = p.start.replace(day=1)
+    out: dict[tuple[str, str], float] = defaultdict(float)
+    for row in session.exec(
+        select(BiCampaignSpend).where(
+            col(BiCampaignSpend.month) >= first_month, col(BiCampaignSpend.month) <= p.end
+        )
+    ).all():
+        month_end = (row.month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        overlap = (min(month_end, p.end) - max(row.month, p.start)).days + 1
+        if overlap > 0:
+            out[(row.channel, row.campaign or "unknown")] += row.amount * overlap / month_end.day
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Acquisition:
+    by_campaign: Table
+    kpis: list[Kpi]
+
+
+def acquisition(*, session: Session, start: date, end: date) -> Acquisition:
+    p = period(start, end)
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for r in _rows(session, BiDailyAcquisition, p):
+        c = cells[(r.channel, r.campaign)]
+        c[0] += r.visits
+        c[1] += r.signups
+        c[2] += r.referred_signups
+        c[3] += r.first_paid
+    spend = spend_in(session, p)
+    for key in spend:
+        cells.setdefault(key, [0, 0, 0, 0])
+    rows: list[tuple[Cell, ...]] = []
+    for (channel, campaign), (visits, signups, referred, paid) in sorted(cells.items()):
+        cost = spend.get((channel, campaign))
+        rows.append(
+            (
+                channel,
+                campaign,
+                suppress(visits),
+                suppress(signups),
+                suppress(referred),
+                suppress(paid),
+                share(signups, visits),
+                share(paid, signups),
+                round(cost) if cost is not None else None,
+                round(cost / signups) if cost is not None and signups else None,
+                round(cost / paid) if cost is not None and paid else None,
+            )
+        )
+    table = Table(
+        "acquisition",
+        "Sign-ups and conversion by channel and campaign",
+        (
+            "channel",
+            "campaign",
+            "visits",
+            "signups",
+            "referred",
+            "paid",
+            "visit_to_signup",
+            "signup_to_paid",
+            "spend",
+            "cost_per_signup",
+            "cac",
+        ),
+        rows,
+    )
+    total_spend = sum(spend.values())
+    total_paid = sum(c[3] for c in cells.values())
+    cac = total_spend / total_paid if total_paid and spend else None
+    ltv = revenue(session=session, start=start, end=end).ltv
+    return Acquisition(
+        table,
+        [
+            Kpi("signups", "Sign-ups", sum(c[1] for c in cells.values()), None),
+            Kpi("cac", f"CAC (target < {CAC_TARGET / 100:.0f})", cac, None, "money"),
+            Kpi("ltv", f"LTV (target > {CLV_TARGET / 100:.0f})", ltv, None, "money"),
+            Kpi("ltv_cac", "LTV : CAC", ltv / cac if ltv is not None and cac else None, None, "ratio"),
+        ],
+    )
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    cohorts: Table
+    """cohort_week, size, week_0 … week_N as shares (None: suppressed or not yet happened)."""
+    lifecycle: Table
+    transitions: Table
+
+
+def retention(*, session: Session, start: date, end: date, segment: str = ALL, weeks: int = 12) -> Retention:
+    p = period(start, end)
+    rows = session.exec(
+        select(BiCohortWeek).where(
+            BiCohortWeek.segment == segment,
+            col(BiCohortWeek.cohort_week) >= p.start - timedelta(days=p.start.weekday()),
+            col(BiCohortWeek.cohort_week) <= p.end,
+        )
+    ).all()
+    triangle: dict[date, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for r in rows:
+        triangle[r.cohort_week][(r.activity_week - r.cohort_week).days // 7] = (
+            r.cohort_size,
+            r.active_learners,
+        )
+    cohort_rows: list[tuple[Cell, ...]] = []
+    for cohort in sorted(triangle):
+        cells = triangle[cohort]
+        size = cells[min(cells)][0]
+        shares = [share(cells[w][1], cells[w][0]) if w in cells else None for w in range(weeks)]
+        cohort_rows.append((cohort.isoformat(), suppress(size), *shares))
+    cohorts = Table(
+        "cohorts",
+        "Weekly cohorts: share active by weeks since sign-up",
+        ("cohort_week", "size", *(f"week_{w}" for w in range(weeks))),
+        cohort_rows,
+    )
+    life = _rows(session, BiDailyLifecycle, p, BiDailyLifecycle.segment == segment)
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r in life:
+        by_day[r.day][r.state] = r.learners
+        totals[r.state][0] += r.prev_learners
+        totals[r.state][1] += r.prev_active_today
+    lifecycle = Table(
+        "lifecycle",
+        "Learners by lifecycle state",
+        ("day", *LIFECYCLE_STATES),
+        [(d.isoformat(), *(by_day[d].get(s, 0) for s in LIFECYCLE_STATES)) for d in sorted(by_day)],
+    )
+    transitions = Table(
+        "transitions",
+        "Transition rates: yesterday's state → active today",
+        ("rate", "from_state", "learner_days", "active_next_day", "rate_value"),
+        [
+            (
+                TRANSITIONS[s],
+                s,
+                suppress(totals[s][0]),
+                suppress(totals[s][1]),
+                share(totals[s][1], totals[s][0]),
+            )
+            for s in LIFECYCLE_STATES
+        ],
+    )
+    return Retention(cohorts, lifecycle, transitions)
+
+
+def week1_retention(*, session: Session, cohort_week: date, segment: str = ALL) -> float | None:
+    """Share of a sign-up week's learners active in the following week (the "D7" retention of alerts)."""
+    row = session.get(BiCohortWeek, (cohort_week, cohort_week + timedelta(days=7), segment))
+    return share(row.active_learners, row.cohort_size) if row else None
+
+
+# --- learning effectiveness --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Learning:
+    curve: Table
+    """Tone accuracy by take number (rows) and tone (columns)."""
+    cohort_curve: Table
+    tone_pairs: Table
+    mastery: Table
+    speaker_profile: Table
+    content: Table
+    kpis: list[Kpi]
+
+
+def _accuracy(judged: int, correct: int) -> float | None:
+    return ratio(correct, judged, base=judged)
+
+
+def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Learning:
+    p = period(start, end)
+    tones = _rows(session, BiDailyTone, p)
+    by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
+    pairs: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    profile: dict[bool, list[int]] = defaultdict(lambda: [0, 0])
+    for r in tones:
+        for acc in (
+            by_bucket[(r.take_bucket, r.tone)],
+            by_cohort[(r.cohort_week, r.take_bucket)],
+            pairs[(r.prev_tone, r.tone)],
+            profile[r.speaker_profile],
+        ):
+            acc[0] += r.judged
+            acc[1] += r.correct
+    buckets = [label for _upper, label in TAKE_BUCKETS] + ["51+"]
+    tone_ids = (1, 2, 3, 4)
+    curve = Table(
+        "tone_curve",
+        "Tone accuracy by take number",
+        ("takes", *(f"tone_{t}" for t in tone_ids)),
+        [(b, *(_accuracy(*by_bucket[(b, t)]) for t in tone_ids)) for b in buckets],
+    )
+    cohorts = sorted({c for c, _b in by_cohort})
+    cohort_curve = Table(
+        "cohort_curve",
+        "Tone accuracy by sign-up week and take number",
+        ("cohort_week", *buckets),
+        [(c.isoformat(), *(_accuracy(*by_cohort[(c, b)]) for b in buckets)) for c in cohorts],
+    )
+    tone_pairs = Table(
+        "tone_pairs",
+        "Accuracy by tone pair (previous → this)",
+        ("previous_tone", "tone", "judged", "accuracy"),
+        [(prev, tone, suppress(v[0]), _accuracy(*v)) for (prev, tone), v in sorted(pairs.items())],
+    )
+    mastery_rows: list[tuple[Cell, ...]] = []
+    for tone in tone_ids:
+        reached = next(
+            (
+                b
+                for b in buckets
+                if (a := _accuracy(*by_bucket[(b, tone)])) is not None and a >= MASTERY_ACCURACY
+            ),
+            None,
+        )
+        mastery_rows.append((tone, reached or "not yet"))
+    mastery = Table(
+        "mastery",
+        f"Takes until a tone is mastered (≥ {MASTERY_ACCURACY:.0%} correct)",
+        ("tone", "take_bucket"),
+        mastery_rows,
+    )
+    speaker = Table(
+        "speaker_profile",
+        "Effect of the speaker profile",
+        ("speaker_profile", "judged", "accuracy"),
+        [
+            ("with" if k else "without", suppress(profile[k][0]), _accuracy(*profile[k]))
+            for k in (True, False)
+        ],
+    )
+    items: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0.0])
+    for r in _rows(session, BiDailyContent, p):
+        it = items[r.item_id]
+        for i, v in enumerate(
+            (r.takes, r.failed_takes, r.learners, r.gave_up, r.repeated, r.improvement_sum)
+        ):
+            it[i] += v
+    content_rows: list[tuple[Cell, ...]] = []
+    for item_id, (takes, failed, learners, gave_up, repeated, improvement) in items.items():
+        if suppress(int(learners)) is None:
+            continue  # items practised by fewer than 5 learner-days are left out entirely
+        content_rows.append(
+            (
+                item_id,
+                int(takes),
+                int(learners),
+                failed / takes,
+                gave_up / learners,
+                improvement / repeated if suppress(int(repeated)) is not None and repeated else None,
+            )
+        )
+    content_rows.sort(key=lambda r: (-float(r[3] or 0), r[0] or ""))
+    content = Table(
+        "content",
+        "Content performance (hardest first)",
+        ("item", "takes", "learner_days", "failure_rate", "abandonment_rate", "mean_improvement"),
+        content_rows[: max(1, limit) * 5],
+    )
+    activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == ALL)
+    support = _rows(session, BiDailySupport, p)
+    review_takes = sum(r.review_takes for r in activity)
+    answers = sum(r.verdict_answers for r in support)
+    return Learning(
+        curve,
+        cohort_curve,
+        tone_pairs,
+        mastery,
+        speaker,
+        content,
+        [
+            Kpi(
+                "review_retention",
+                "Review retention",
+                ratio(sum(r.review_passed for r in activity), review_takes),
+                None,
+                "percent",
+            ),
+            Kpi(
+                "engine_disagreement",
+                "Engine disagreement (support feedback)",
+                ratio(sum(r.verdict_disputed for r in support), answers),
+                None,
+                "percent",
+            ),
+        ],
+    )
+
+
+# --- revenue -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    kpis: list[Kpi]
+    movements: Table
+    daily: Table
+    ltv: float | None
+    currency: str
+
+
+def _revenue_values(session: Session, p: Period) -> dict[str, float | None]:
+    rows = _rows(session, BiDailyRevenue, p)
+    start_row = session.get(BiDailyRevenue, p.start - timedelta(days=1))
+    if not rows:
+        return {}
+    end = rows[-1]
+    mrr0, paying0 = (start_row.mrr, start_row.paying) if start_row else (0, 0)
+    churned = sum(r.churned_paying for r in rows)
+    logo_churn = ratio(churned, paying0)
+    revenue_churn = ratio(sum(r.churned_mrr + r.contraction_mrr for r in rows), mrr0)
+    arpu = ratio(end.mrr, end.paying)
+    monthly_churn = logo_churn * 30 / p.days if logo_churn is not None else None
+    failures = sum(r.payment_failures for r in rows)
+    paid = sum(r.invoices_paid for r in rows)
+    return {
+        "mrr": end.mrr,
+        "arpu": arpu,
+        "trial_to_paid": ratio(sum(r.trials_converted for r in rows), sum(r.trials_started for r in rows)),
+        "logo_churn": logo_churn,
+        "revenue_churn": revenue_churn,
+        "ltv": arpu / monthly_churn if arpu is not None and monthly_churn else None,
+        "net_revenue": sum(r.invoiced_amount - r.refunded_amount for r in rows),
+        "payment_failure_rate": ratio(failures, failures + paid),
+    }
+
+
+def revenue(*, session: Session, start: date, end: date) -> Revenue:
+    p = period(start, end)
+    now, before = _revenue_values(session, p), _revenue_values(session, p.previous())
+    labels = (
+        ("mrr", "MRR", "money"),
+        ("arpu", "ARPU (MRR per paying learner)", "money"),
+        ("trial_to_paid", "Trial → paid", "percent"),
+        ("logo_churn", "Logo churn", "percent"),
+        ("revenue_churn", "Revenue churn", "percent"),
+        ("ltv", "LTV", "money"),
+        ("net_revenue", "Invoiced minus refunds", "money"),
+        ("payment_failure_rate", "Payment failures", "percent"),
+    )
+    rows = _rows(session, BiDailyRevenue, p)
+    keys = ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr")
+    sums = {k: sum(getattr(r, k) for r in rows) for k in keys}
+    movements = Table(
+        "mrr_movements",
+        "MRR movements",
+        ("movement", "amount"),
+        [
+            ("new", sums["new_mrr"]),
+            ("expansion", sums["expansion_mrr"]),
+            ("contraction", -sums["contraction_mrr"]),
+            ("churn", -sums["churned_mrr"]),
+            ("reactivation", sums["reactivation_mrr"]),
+            (
+                "net_new",
+                sums["new_mrr"]
+                + sums["expansion_mrr"]
+                + sums["reactivation_mrr"]
+                - sums["contraction_mrr"]
+                - sums["churned_mrr"],
+            ),
+        ],
+    )
+    daily = Table(
+        "revenue_daily",
+        "Daily revenue",
+        ("day", "mrr", "paying", "trialing", "invoices_paid", "invoiced", "refunded", "payment_failures"),
+        [
+            (
+                r.day.isoformat(),
+                r.mrr,
+                r.paying,
+                r.trialing,
+                r.invoices_paid,
+                r.invoiced_amount,
+                r.refunded_amount,
+                r.payment_failures,
+            )
+            for r in rows
+        ],
+    )
+    return Revenue(
+        [Kpi(k, label, now.get(k), before.get(k), unit) for k, label, unit in labels],
+        movements,
+        daily,
+        now.get("ltv"),
+        rows[-1].currency if rows else "eur",
+    )
+
+
+# --- freshness and spend entry -------------------------------------------------------------------
+
+
+def add_campaign_spend(
+    *, session: Session, month: date, channel: str, campaign: str, amount: int, currency: str = "eur"
+) -> None:
+    """Marketing enters what a channel/campaign cost in a month (replaces an earlier entry)."""
+    channel, campaign = channel.strip().lower()[:80], campaign.strip().lower()[:80]
+    if not channel:
+        raise ValidationError("Name the channel the money was spent on.", code="bi_spend_no_channel")
+    if not 0 <= amount <= 10**12:
+        raise ValidationError("Enter the spend as a positive amount.", code="bi_spend_bad_amount")
+    month = month.replace(day=1)
+    for old in session.exec(
+        select(BiCampaignSpend).where(
+            BiCampaignSpend.month == month,
+            BiCampaignSpend.channel == channel,
+            BiCampaignSpend.campaign == campaign,
+        )
+    ).all():
+        session.delete(old)
+    session.add(
+        BiCampaignSpend(
+            month=month, channel=channel, campaign=campaign, amount=amount, currency=currency.lower()[:3]
+        )
+    )
+    session.flush()
+
+
+def data_range(*, session: Session) -> tuple[date, date] | None:
+    """First and last aggregated day."""
+    lo, hi = session.exec(select(func.min(BiDailyActivity.day), func.max(BiDailyActivity.day))).one()
+    return (lo, hi) if lo and hi else None
+
+
+def last_computed_at(*, session: Session) -> datetime | None:
+    """When the aggregates were last computed (data freshness)."""
+    return last_computed(session)

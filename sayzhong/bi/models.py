@@ -1,0 +1,248 @@
+"""Reporting tables: daily aggregates computed from the app's own tables by `sayzhong.bi.aggregate`.
+
+Every aggregate row is a count or a sum over learners — no user id, e-mail or free text — so the
+BI pages read only these tables and never a learner's personal data. Days are calendar days in the
+reporting time zone (`Settings.bi_timezone`, UTC by default). Money is integer minor units.
+`segment` is "all" or "channel:<sign-up channel>" (see docs/bi.md).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from sayzhong.db import utcnow
+
+
+class BiDailyActivity(SQLModel, table=True):
+    """Active learners, sign-ups and takes per reporting day and segment."""
+
+    __tablename__ = "bi_daily_activity"
+
+    day: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    dau: int = 0
+    """Learners with at least one scored take on the day."""
+    wau: int = 0
+    """Learners with a take in the 7 days ending on the day."""
+    mau: int = 0
+    """Learners with a take in the 30 days ending on the day."""
+    new_learners: int = 0
+    """Learner accounts created on the day (still existing when the day was computed)."""
+    takes: int = 0
+    review_takes: int = 0
+    review_passed: int = 0
+    """Review takes whose overall score reached the pass mark (review retention)."""
+    onboarding_started: int = 0
+    onboarding_finished: int = 0
+
+
+class BiDailyLifecycle(SQLModel, table=True):
+    """Learners per lifecycle state (Duolingo's growth model) and yesterday's state → active today."""
+
+    __tablename__ = "bi_daily_lifecycle"
+
+    day: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    state: str = Field(primary_key=True, max_length=20)
+    """new | current | reactivated | resurrected | at_risk_wau | at_risk_mau | dormant"""
+    learners: int = 0
+    prev_learners: int = 0
+    """Learners who were in this state on the previous day."""
+    prev_active_today: int = 0
+    """…of whom this many were active on this day (the state's retention/transition rate numerator)."""
+
+
+class BiDailyTone(SQLModel, table=True):
+    """Judged syllables and correct ones per day, tone, previous tone and speaker-profile use."""
+
+    __tablename__ = "bi_daily_tone"
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    """Monday of the learner's sign-up week."""
+    tone: int = Field(primary_key=True)
+    prev_tone: int = Field(primary_key=True)
+    """Expected tone of the previous syllable, 0 at the start of a text."""
+    speaker_profile: bool = Field(primary_key=True)
+    take_bucket: str = Field(primary_key=True, max_length=8)
+    """Which of the learner's takes: "1", "2-5", "6-10", "11-20", "21-50", "51+"."""
+    judged: int = 0
+    correct: int = 0
+
+
+class BiDailyContent(SQLModel, table=True):
+    """Per curriculum item and day: takes, failures, give-ups and improvement."""
+
+    __tablename__ = "bi_daily_content"
+
+    day: date = Field(primary_key=True)
+    item_id: str = Field(primary_key=True, max_length=200)
+    takes: int = 0
+    failed_takes: int = 0
+    learners: int = 0
+    gave_up: int = 0
+    """Learners whose last take of the item that day failed (abandonment)."""
+    repeated: int = 0
+    """Learners with two or more takes of the item that day…"""
+    improvement_sum: float = 0.0
+    """…and the sum of their (last − first) overall scores."""
+
+
+class BiCohortWeek(SQLModel, table=True):
+    """Learners of a sign-up week active in a later week (the cohort triangle)."""
+
+    __tablename__ = "bi_cohort_week"
+
+    cohort_week: date = Field(primary_key=True)
+    activity_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    cohort_size: int = 0
+    active_learners: int = 0
+
+
+class BiDailyRevenue(SQLModel, table=True):
+    """Recurring revenue at the end of the day and its movements during the day."""
+
+    __tablename__ = "bi_daily_revenue"
+
+    day: date = Field(primary_key=True)
+    currency: str = Field(default="eur", max_length=3)
+    mrr: int = 0
+    paying: int = 0
+    trialing: int = 0
+    new_mrr: int = 0
+    expansion_mrr: int = 0
+    contraction_mrr: int = 0
+    churned_mrr: int = 0
+    reactivation_mrr: int = 0
+    new_paying: int = 0
+    churned_paying: int = 0
+    reactivated_paying: int = 0
+    trials_started: int = 0
+    trials_converted: int = 0
+    invoices_paid: int = 0
+    invoiced_amount: int = 0
+    refunded_amount: int = 0
+    payment_failures: int = 0
+
+
+class BiDailyAcquisition(SQLModel, table=True):
+    """Visits, sign-ups and first payments per day, channel and campaign."""
+
+    __tablename__ = "bi_daily_acquisition"
+
+    day: date = Field(primary_key=True)
+    channel: str = Field(primary_key=True, max_length=80)
+    campaign: str = Field(primary_key=True, max_length=80)
+    visits: int = 0
+    """Distinct anonymous visitors whose first page view was on the day."""
+    signups: int = 0
+    referred_signups: int = 0
+    first_paid: int = 0
+
+
+class BiDailySupport(SQLModel, table=True):
+    __tablename__ = "bi_daily_support"
+
+    day: date = Field(primary_key=True)
+    tickets_opened: int = 0
+    open_tickets: int = 0
+    """Tickets open (not resolved or closed) at the end of the day."""
+    verdict_answers: int = 0
+    verdict_disputed: int = 0
+    """"Was this right?" answers that disagreed with the engine (engine disagreement)."""
+
+
+class BiCampaignSpend(SQLModel, table=True):
+    """Marketing spend per channel/campaign and month, entered on the acquisition page."""
+
+    __tablename__ = "bi_campaign_spend"
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: date = Field(index=True)
+    """First day of the month."""
+    channel: str = Field(max_length=80)
+    campaign: str = Field(default="", max_length=80)
+    amount: int
+    """Minor units."""
+    currency: str = Field(default="eur", max_length=3)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiAggregateRun(SQLModel, table=True):
+    """When each day was last aggregated (data freshness shown on the pages)."""
+
+    __tablename__ = "bi_aggregate_run"
+
+    day: date = Field(primary_key=True)
+    computed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+# --- weekly report and KPI alerts ----------------------------------------------------------------
+
+
+class BiReportSubscription(SQLModel, table=True):
+    """A staff member who receives the weekly report and KPI alert e-mails."""
+
+    __tablename__ = "bi_report_subscription"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiReport(SQLModel, table=True):
+    """One weekly report as sent (its KPI summary; the CSVs can be downloaded again from the pages)."""
+
+    __tablename__ = "bi_report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week_start: date = Field(unique=True)
+    subject: str = Field(max_length=200)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    recipients: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiAlertRule(SQLModel, table=True):
+    """A KPI alert: fire when `metric` over the last `window_days` compares to `threshold`."""
+
+    __tablename__ = "bi_alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    metric: str = Field(max_length=40)
+    comparison: str = Field(max_length=12)
+    """below | above (the value against the threshold), drop_pct | rise_pct (against the previous window)"""
+    threshold: float
+    window_days: int = 7
+    active: bool = True
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class BiAlertEvent(SQLModel, table=True):
+    """An alert that fired (once per rule and day), for the history."""
+
+    __tablename__ = "bi_alert_event"
+    __table_args__ = (UniqueConstraint("rule_id", "day", name="uq_bi_alert_event_rule_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_id: int = Field(foreign_key="bi_alert_rule.id", index=True, ondelete="CASCADE")
+    day: date
+    value: float | None = None
+    message: str = Field(max_length=500)
+    notified: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
