@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from components.forms import error_message, success_message
-from components.layout import table_frame
+from components.layout import data_table, table_frame
 from components.props import Row, VarOr
 from pages.admin import _denied, _staff_nav
 from pages.template import template
@@ -302,14 +302,9 @@ def _reconciliation() -> rx.Component:
 def _simple_table(
     label: str, headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], keys: tuple[str, ...]
 ) -> rx.Component:
-    return table_frame(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in keys]))),
-            size="1",
-            width="100%",
-        ),
-        label=label,
+    """A table whose cells are the rows' `keys`, in order."""
+    return data_table(
+        label, headers, rows, lambda r: rx.table.row(*[rx.table.cell(r[k]) for k in keys]), size="1"
     )
 
 
@@ -386,35 +381,26 @@ def bi_reports() -> rx.Component:
             "Weekly reports", ("Week", "Subject", "Sent to"), r.sent, ("week", "subject", "recipients")
         ),
         rx.heading("KPI alert rules", size="5", as_="h2"),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(rx.table.column_header_cell("Rule"), rx.table.column_header_cell("Action"))
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        r.rules,
-                        lambda rule: rx.table.row(
-                            rx.table.cell(rule["rule"]),
-                            rx.table.cell(
-                                rx.cond(
-                                    r.can_edit_rules,
-                                    rx.button(
-                                        "Delete",
-                                        size="1",
-                                        variant="soft",
-                                        color_scheme="red",
-                                        on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
-                                    ),
-                                )
-                            ),
+        data_table(
+            "KPI alert rules",
+            ("Rule", "Action"),
+            r.rules,
+            lambda rule: rx.table.row(
+                rx.table.cell(rule["rule"]),
+                rx.table.cell(
+                    rx.cond(
+                        r.can_edit_rules,
+                        rx.button(
+                            "Delete",
+                            size="1",
+                            variant="soft",
+                            color_scheme="red",
+                            on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
                         ),
                     )
                 ),
-                size="1",
-                width="100%",
             ),
-            label="KPI alert rules",
+            size="1",
         ),
         _rule_form(),
         rx.heading("Alert history", size="5", as_="h2"),
