@@ -72,6 +72,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "dsr.closed": "staff closed a data-subject request (done or rejected)",
     "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
     "billing.grant_revoked": "an admin ended a complimentary plan early",
+    # issue 14: referrals
+    "referral.rewarded": "a referral's first scored take gave both learners their Plus days (system)",
+    "referral.staff_viewed": "a staff member opened the referrals list (both learners' e-mails)",
     # Support desk (issue 10): staff looking after one learner.
     "support.user_viewed": "a staff member opened a learner's detail page",
     "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",

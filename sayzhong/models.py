@@ -21,6 +21,8 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.ops.models",
     "sayzhong.billing.models",
     "sayzhong.pronunciation.budget",
+    # issue 14: referrals and share cards
+    "sayzhong.growth.models",
 )
 
 

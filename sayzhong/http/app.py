@@ -151,6 +151,8 @@ async def oidc_start(_request: Request) -> Response:
 
 async def oidc_callback(request: Request) -> Response:
     from sayzhong.accounts import oidc
+    from sayzhong.growth import referrals
+    from sayzhong.privacy import consent
 
     settings = get_settings()
     params = {k: v[:2048] for k, v in request.query_params.items()}
@@ -158,6 +160,8 @@ async def oidc_callback(request: Request) -> Response:
     agent = request.headers.get("user-agent", "")[:300]
     browser_state = request.cookies.get(OIDC_STATE_COOKIE)
     current = token_from_cookie_header(settings, request.headers.get("cookie"))
+    ref = referrals.ref_from_cookie_header(request.headers.get("cookie"))  # issue 14: invite link
+    visitor = consent.visitor_from_cookie_header(request.headers.get("cookie"))
 
     def _complete() -> tuple[str, bool]:
         """(session token, False), or (2FA challenge, True) when the account asks for a code."""
@@ -172,6 +176,10 @@ async def oidc_callback(request: Request) -> Response:
                 user_agent=agent,
                 current_token=current,
             )
+            if result.new_account and result.user is not None and ref:
+                referrals.attribute_sign_up(
+                    session=session, user_id=result.user.id, ref=ref, visitor_id=visitor
+                )
         # Committed above (failed attempts and audit rows included); now raise or return.
         if result.needs_second_factor:
             assert result.two_factor_challenge is not None
@@ -200,6 +208,7 @@ def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
     from sayzhong.http.billing import billing_routes
+    from sayzhong.http.growth import growth_routes
     from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
@@ -212,6 +221,7 @@ def create_http_app() -> Starlette:
             *support_routes(),
             *privacy_routes(),
             *billing_routes(),
+            *growth_routes(),
             *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

@@ -319,9 +319,22 @@ def _persist(
                 event=analytics.FIRST_ATTEMPT_SCORED,
                 properties={"item_id": item_id, "mode": mode, "engine": parsed.engine, "pron": parsed.pron},
             )
+            _reward_referral(session, user.id)
         session.add(profile)
     session.flush()
     return AttemptView.from_row(row, xp_awarded=xp)
+
+
+def _reward_referral(session: Session, user_id: int) -> None:
+    """Issue 14: the first scored take releases a pending referral reward. In a savepoint, so a
+    failure there never costs the learner their take (the reward is then left pending)."""
+    from sayzhong.growth import referrals
+
+    try:
+        with session.begin_nested():
+            referrals.reward_after_first_take(session=session, user_id=user_id)
+    except Exception:
+        log.exception("referral reward failed for user %s", user_id)
 
 
 def get_attempt(*, session: Session, user_id: int, attempt_id: int) -> AttemptView:

@@ -37,6 +37,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     # Billing first: cancel the subscription and delete the Stripe customer while the account exists.
     ("billing", "sayzhong.privacy.participants:erase_billing"),
     ("support", "sayzhong.privacy.participants:erase_support"),
+    ("growth", "sayzhong.privacy.participants:erase_growth"),  # issue 14: referrals, share cards
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
@@ -75,6 +76,13 @@ def erase_support(*, session: Session, subject: ErasureSubject) -> int:
     from sayzhong.support.privacy import erase_support_data
 
     return erase_support_data(session=session, user_id=subject.user_id)
+
+
+def erase_growth(*, session: Session, subject: ErasureSubject) -> int:
+    """Invite code, share cards (their public pages go 404) and referrals on either side."""
+    from sayzhong.growth.privacy import erase_growth_data
+
+    return erase_growth_data(session=session, user_id=subject.user_id)
 
 
 def erase_practice_audio(*, session: Session, subject: ErasureSubject) -> int:
