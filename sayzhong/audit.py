@@ -70,7 +70,10 @@ AUDIT_ACTIONS: dict[str, str] = {
     "dsr.identity_verified": "staff verified the identity of a data-subject requester",
     "dsr.action": "staff ran an export or erasure for a data-subject request",
     "dsr.closed": "staff closed a data-subject request (done or rejected)",
-    "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
+    "billing.grant_created": (
+        "an admin (or, with no actor, the referral programme) gave an account a complimentary plan for a "
+        "period, with a reason"
+    ),
     "billing.grant_revoked": "an admin ended a complimentary plan early",
     # issue 14: referrals
     "referral.rewarded": "a referral's first scored take gave both learners their Plus days (system)",

@@ -130,6 +130,7 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "0.take").write_bytes(WEBM)
     _support_data(uid, email, name)
+    _growth_data(uid)
     with session_scope() as session:
         sign_in.authenticate(
             session=session, email=email, password=PASSWORD, ip="10.1.1.2", user_agent="Firefox"
@@ -142,6 +143,28 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
         )
     export.build_queued_exports(session_factory=session_scope)
     return Learner(id=uid, email=email, visitor=visitor, data_dir=settings.data_dir)
+
+
+def _growth_data(uid: int) -> None:
+    """Referrals and share cards (issue 14): an invite code, a streak card showing the first name,
+    and a (refused) referral row naming the learner on both sides."""
+    from sayzhong.growth import referrals
+    from sayzhong.growth.models import Referral, ShareCard
+
+    with session_scope() as session:
+        referrals.code_for(session=session, user_id=uid, visitor_id=consent.new_visitor_id())
+        session.add(
+            ShareCard(
+                user_id=uid,
+                slug=f"share-{uid:08d}",
+                kind="streak",
+                payload={"streak_days": 3},
+                display_name="Mei",
+            )
+        )
+        session.add(
+            Referral(referrer_id=uid, referred_id=uid, status="refused", refused_reason="self_referral")
+        )
 
 
 def _support_data(uid: int, email: str, name: str) -> None:

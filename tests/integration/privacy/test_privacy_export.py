@@ -82,8 +82,13 @@ def test_archive_holds_every_kind_of_data_and_nothing_of_another_user(app_db: Se
         "help_feedback.json",
         "help_searches.json",
         "help_visits.json",
+        "invite_code.json",
+        "invitations.json",
+        "share_cards.json",
     ):
         assert contents[file], f"{file} is empty"
+    # An invitation lists status and dates, never who was invited.
+    assert all("referred_id" not in row for row in contents["invitations.json"])
     # A ticket's attachments are listed without the server's storage path.
     assert all("path" not in a for a in contents["support_attachments.json"])
     recordings = sorted(n for n in names if n.startswith("recordings/"))
