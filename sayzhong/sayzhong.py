@@ -14,6 +14,7 @@ import pages.auth
 import pages.billing
 import pages.dialogue
 import pages.errors
+import pages.growth  # issue 14: invite friends and share, staff referrals
 import pages.help
 import pages.home
 import pages.landing
