@@ -60,6 +60,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/account", "learner"),
     Route("/account/two-factor", "learner"),
     Route("/billing", "learner"),  # issue 12
+    Route("/invite", "learner", "Invite friends and share"),  # issue 14
     # Staff pages (the seeded admin).
     Route("/admin", "staff", "Staff area"),
     Route("/admin/users", "staff", "Users"),
@@ -69,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/privacy", "staff"),  # issue 11
     Route("/admin/jobs", "staff"),
     Route("/admin/billing", "staff"),  # issue 12
+    Route("/admin/referrals", "staff", "Referrals"),  # issue 14
 )
 
 
