@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from e2e.a11y import VIEWPORTS, axe_problems
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp, watch_page
 from e2e.helpers import STRONG_PASSWORD, unique_email
@@ -106,7 +107,7 @@ def test_a_shared_result_opens_in_a_fresh_browser_with_its_picture_until_removed
     share_url = link.inner_text().strip()
     assert re.fullmatch(re.escape(app.url) + r"/s/[A-Za-z0-9_-]{16}", share_url), share_url
 
-    visitor_ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    visitor_ctx = browser.new_context(viewport=VIEWPORTS["phone"], bypass_csp=True)  # bypass: for axe only
     try:
         visitor = visitor_ctx.new_page()
         visitor.goto(share_url)
@@ -118,6 +119,11 @@ def test_a_shared_result_opens_in_a_fresh_browser_with_its_picture_until_removed
         og_image = visitor.locator("meta[property='og:image']").get_attribute("content")
         assert og_image == share_url + "/card.png"
         assert "Mei" not in visitor.content() and "@example.org" not in visitor.content()
+        # The public page is plain HTML outside the Reflex shell: held to the same axe bar.
+        problems = axe_problems(visitor, "share page @ phone")
+        visitor.set_viewport_size(VIEWPORTS["desktop"])
+        problems += axe_problems(visitor, "share page @ desktop")
+        assert problems == []
         picture = visitor_ctx.request.get(og_image)
         assert picture.status == 200 and picture.headers["content-type"] == "image/png"
 

@@ -107,7 +107,9 @@ def _invite_section() -> rx.Component:
         rx.text(
             "Rewards are for new friends: sign-ups from your own browser, throw-away e-mail addresses, "
             "or beyond the monthly limit do not count. ",
-            rx.link("How invitations work", href=routes.help_article_url("invite-friends")),
+            rx.link(
+                "How invitations work", href=routes.help_article_url("invite-friends"), underline="always"
+            ),
             size="2",
             color=rx.color("gray", 11),
         ),
