@@ -211,5 +211,5 @@ def render_share(kind: str, payload: dict[str, Any], display_name: str | None = 
 
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()

@@ -211,3 +211,24 @@ def test_concurrent_reward_calls_grant_exactly_once(settings: Settings) -> None:
     assert outcomes.count("won") == 1, outcomes
     with session_scope() as session:
         assert len(_grants(session, bo.id)) == 1 and len(_grants(session, referrer_id)) == 1
+
+
+def test_staff_see_referrals_with_reasons_and_each_look_is_audited(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    from sayzhong.audit import AuditEvent
+    from sayzhong.errors import PermissionDeniedError
+
+    _, ref = _invite(db_session, make_user)
+    bo = make_user("bo@mailinator.com")
+    referrals.attribute_sign_up(session=db_session, user_id=bo.id, ref=ref)
+    learner = make_user("curious@example.org")
+    with pytest.raises(PermissionDeniedError):
+        referrals.staff_referrals(session=db_session, actor=learner)
+    support = make_user("support@example.org", role="support")
+    (row,) = referrals.staff_referrals(session=db_session, actor=support, ip="10.0.0.9")
+    assert (row.referrer_email, row.referred_email) == ("ana@example.com", "bo@mailinator.com")
+    assert (row.status, row.reason) == ("refused", "disposable_email")
+    assert referrals.staff_referrals(session=db_session, actor=support, status="rewarded") == []
+    looks = db_session.exec(select(AuditEvent).where(AuditEvent.action == "referral.staff_viewed")).all()
+    assert [e.actor_id for e in looks] == [support.id, support.id]
