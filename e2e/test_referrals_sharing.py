@@ -133,5 +133,16 @@ def test_a_shared_result_opens_in_a_fresh_browser_with_its_picture_until_removed
         assert gone is not None and gone.status == 404
         expect(visitor.get_by_role("heading", level=1)).to_contain_text("not available")
         assert visitor_ctx.request.get(og_image).status == 404
+
+        # The streak, this time with the first name the learner chose to show.
+        page.get_by_role("checkbox", name="Show my first name on the card").click()
+        page.get_by_role("button", name="Share my streak").click()
+        expect(link).to_be_visible()
+        streak_url = link.inner_text().strip()
+        assert streak_url != share_url
+        visitor.goto(streak_url)
+        expect(visitor.get_by_role("heading", level=1)).to_contain_text("1-day practice streak")
+        expect(visitor.get_by_text("Mei is on a 1-day Mandarin practice streak")).to_be_visible()
+        assert "@example.org" not in visitor.content()
     finally:
         visitor_ctx.close()

@@ -123,16 +123,10 @@ def _share_section() -> rx.Component:
             "A share link shows a picture of the phrase, your score and your pitch line over the target's — "
             "no e-mail, no recording. You can remove it at any time.",
         ),
-        rx.el.label(
-            rx.el.input(
-                type="checkbox",
-                checked=InviteState.show_name,
-                on_change=InviteState.set_show_name,
-                id="show-name",
-            ),
-            " Show my first name on the card",
-            html_for="show-name",
-            style={"display": "flex", "gap": "6px", "alignItems": "center"},
+        rx.checkbox(
+            "Show my first name on the card",
+            checked=InviteState.show_name,
+            on_change=InviteState.set_show_name,
         ),
         rx.hstack(
             rx.button(

@@ -18,7 +18,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 
 from sqlalchemy import func, update
@@ -83,15 +82,13 @@ def ref_cookie_value(*, code: str | None = None, share_slug: str | None = None) 
 
 
 def ref_from_cookie_header(header: str | None) -> str | None:
-    if not header:
-        return None
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        return None
-    morsel = jar.get(REF_COOKIE)
-    return morsel.value if morsel else None
+    """The `sz_ref` value from a Cookie header. Split by hand: one malformed cookie from another
+    app on the same host makes `SimpleCookie` drop the whole header."""
+    for part in (header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == REF_COOKIE:
+            return value.strip().strip('"')[:80] or None
+    return None
 
 
 # --- abuse checks ----------------------------------------------------------------------------------

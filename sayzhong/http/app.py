@@ -68,6 +68,7 @@ async def readyz(_request: Request) -> Response:
 
 async def auth_session(request: Request) -> Response:
     from sayzhong.accounts import sign_in
+    from sayzhong.growth.referrals import REF_COOKIE
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -86,6 +87,7 @@ async def auth_session(request: Request) -> Response:
     response = _app_redirect(settings, next_path)
     set_session_cookie(response, settings, token)
     response.delete_cookie(TWO_FACTOR_COOKIE, path="/")  # a finished second step leaves no challenge
+    response.delete_cookie(REF_COOKIE, path="/")  # issue 14: an invite link is spent once signed in
     return response
 
 
@@ -200,6 +202,7 @@ async def oidc_callback(request: Request) -> Response:
         else:
             response = _app_redirect(settings, routes.HOME)
             set_session_cookie(response, settings, token)
+            response.delete_cookie(referrals.REF_COOKIE, path="/")  # issue 14: the invite is spent
     response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
     return response
 

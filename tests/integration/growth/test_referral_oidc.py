@@ -65,6 +65,7 @@ def test_a_provider_sign_up_through_an_invite_link_is_attributed_once(
     assert invite.status_code == 303 and referrals.REF_COOKIE in client.cookies
 
     assert _sign_in_with_provider(client, "friend-sub") == 303  # creates the account
+    assert referrals.REF_COOKIE not in client.cookies  # the invite is spent
     assert _sign_in_with_provider(client, "friend-sub") == 303  # a later sign-in changes nothing
 
     with session_scope() as session:
