@@ -12,6 +12,7 @@ import html
 import json
 import logging
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -21,6 +22,9 @@ from sayzhong import routes
 from sayzhong.db import session_scope
 from sayzhong.errors import NotFoundError, SayZhongError
 from sayzhong.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sayzhong.growth.sharing import ShareView
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +106,9 @@ _CSS = (
 )
 
 
-def share_html(view: object, settings: Settings) -> str:
+def share_html(view: ShareView, settings: Settings) -> str:
     from sayzhong.growth import sharing
 
-    assert isinstance(view, sharing.ShareView)
     e = html.escape
     page_url = sharing.share_url(view.slug, settings)
     image_url = sharing.share_image_url(view.slug, settings)
@@ -172,6 +175,8 @@ async def share_page(request: Request) -> Response:
 
     def _visit() -> sharing.ShareView:
         with session_scope() as session:
+            if request.method == "HEAD":  # link checkers: not a visit
+                return sharing.public_share(session=session, slug=slug)
             return sharing.record_visit(session=session, slug=slug, visitor_id=visitor)
 
     try:

@@ -195,3 +195,24 @@ def test_a_missing_font_is_a_clear_error(settings: Settings, monkeypatch: pytest
     reset_settings_cache()
     with pytest.raises(render.FontMissingError, match="SHARE_FONT_PATH"):
         render.font_path()
+
+
+def test_visits_are_tracked_for_consenting_visitors_only(
+    app_client: TestClient, shared: sharing.ShareView
+) -> None:
+    from sayzhong.analytics import service as analytics
+    from sayzhong.growth import events
+    from sayzhong.privacy import consent
+
+    agreed, unknown = consent.new_visitor_id(), consent.new_visitor_id()
+    with session_scope() as session:
+        consent.record_consent(
+            session=session, visitor_id=agreed, user_id=None, analytics=True, marketing=False, source="banner"
+        )
+    for visitor in (agreed, unknown):
+        app_client.cookies.set(consent.COOKIE_NAME, visitor)
+        assert app_client.get(routes.share_path(shared.slug)).status_code == 200
+    with session_scope() as session:
+        seen = analytics.list_events(session=session, event=events.SHARE_VISITED)
+        assert [(e.distinct_id, e.properties) for e in seen] == [(agreed, {"kind": "result"})]
+        assert session.exec(select(ShareCard)).one().visits == 2
