@@ -3,9 +3,10 @@
 import reflex as rx
 
 from components.forms import error_message, success_message
+from components.layout import data_table
 from components.props import Row
 from components.recorder import copy_button
-from pages.admin import _denied, _simple_table, _staff_nav
+from pages.admin import _denied, _staff_nav
 from pages.template import template
 from sayzhong import routes
 from state.growth import AdminReferralsState, InviteState
@@ -97,7 +98,7 @@ def _invite_section() -> rx.Component:
         ),
         rx.cond(
             InviteState.invites.length() > 0,  # type: ignore[attr-defined]
-            _simple_table(
+            data_table(
                 "Friends who signed up",
                 ["Signed up", "Status", "Came from"],
                 InviteState.invites,
@@ -170,7 +171,7 @@ def _share_section() -> rx.Component:
         ),
         rx.cond(
             InviteState.shares.length() > 0,  # type: ignore[attr-defined]
-            _simple_table(
+            data_table(
                 "Your share links",
                 ["Card", "Shared", "Visits", "Sign-ups", ""],
                 InviteState.shares,
@@ -231,7 +232,7 @@ def admin_referrals_page() -> rx.Component:
             spacing="3",
             align="center",
         ),
-        _simple_table(
+        data_table(
             "Referrals",
             ["When", "Inviter", "Friend", "Status", "Refused because", "Source", "Rewarded"],
             AdminReferralsState.rows,
