@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.forms import error_message, success_message
 from components.layout import data_table
+from components.notices import notice
 from components.props import Row
 from components.recorder import copy_button
 from pages.admin import _denied, _staff_nav
@@ -76,7 +77,7 @@ def _invite_section() -> rx.Component:
         ),
         rx.cond(
             InviteState.plus_until != "",
-            rx.callout(
+            notice(
                 rx.text("You have SayZhong Plus until ", rx.text.strong(InviteState.plus_until), "."),
                 icon="gift",
                 color_scheme="green",
