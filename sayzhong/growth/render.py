@@ -9,6 +9,8 @@ named by SHARE_FONT_PATH; without one, `FontMissingError` says what to install.
 from __future__ import annotations
 
 import io
+import itertools
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -115,11 +117,27 @@ def _series(
 
 
 def _dashed(draw: ImageDraw.ImageDraw, run: list[tuple[float, float]], fill: tuple[int, int, int]) -> None:
-    for i in range(0, len(run) - 1, 2):
-        draw.line([run[i], run[i + 1]], fill=fill, width=5)
+    """A dashed polyline (14 px on, 10 px off along its length), so a flat target stays readable."""
     if len(run) == 1:
         x, y = run[0]
         draw.ellipse((x - 3, y - 3, x + 3, y + 3), fill=fill)
+        return
+    on, period, walked = 14.0, 24.0, 0.0
+    for (x0, y0), (x1, y1) in itertools.pairwise(run):
+        length = math.hypot(x1 - x0, y1 - y0)
+        pos = 0.0
+        while pos < length:
+            phase = (walked + pos) % period
+            step = min((on - phase) if phase < on else (period - phase), length - pos)
+            if phase < on:
+                a, b = pos / length, (pos + step) / length
+                draw.line(
+                    [(x0 + (x1 - x0) * a, y0 + (y1 - y0) * a), (x0 + (x1 - x0) * b, y0 + (y1 - y0) * b)],
+                    fill=fill,
+                    width=5,
+                )
+            pos += max(step, 1e-6)
+        walked += length
 
 
 def _chart(draw: ImageDraw.ImageDraw, syllables: list[dict[str, Any]]) -> None:
@@ -159,7 +177,7 @@ def _chart(draw: ImageDraw.ImageDraw, syllables: list[dict[str, Any]]) -> None:
     draw.text((right - 292, top - 32), "your voice", font=legend, fill=INK)
     _dashed(
         draw,
-        [(right - 160, top - 18), (right - 145, top - 18), (right - 140, top - 18), (right - 125, top - 18)],
+        [(right - 162, top - 18), (right - 124, top - 18)],
         TARGET,
     )
     draw.text((right - 118, top - 32), "target", font=legend, fill=INK)

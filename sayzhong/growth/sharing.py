@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from sayzhong import routes
 from sayzhong.accounts.models import User
 from sayzhong.analytics import service as analytics
+from sayzhong.curriculum.pinyin import with_tone_marks
 from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, ValidationError
 from sayzhong.growth import events
@@ -80,13 +81,13 @@ def result_payload(row: Attempt) -> dict[str, Any]:
         )
     return {
         "hanzi": "".join(s.grapheme for s in parsed.syllables)[:60],
-        "pinyin": " ".join(s.pinyin for s in parsed.syllables)[:200],
+        "pinyin": with_tone_marks(" ".join(s.pinyin for s in parsed.syllables))[:200],
         "score": round(parsed.pron),
         "tone_score": round(parsed.tone) if parsed.tone is not None else None,
         "syllables": [
             {
                 "hanzi": s.grapheme[:4],
-                "pinyin": s.pinyin[:12],
+                "pinyin": with_tone_marks(s.pinyin)[:12],
                 "verdict": s.verdict,
                 "learner": _thin(s.learner_contour),
                 "target": _thin(s.target_contour),

@@ -65,6 +65,7 @@ def test_the_card_is_a_png_with_hanzi_score_and_both_contours(
     app_client: TestClient, shared: sharing.ShareView
 ) -> None:
     assert shared.payload["hanzi"] == "你好" and 0 <= shared.payload["score"] <= 100
+    assert shared.payload["pinyin"] in ("nǐ hǎo", "ní hǎo")  # tone marks, not numbers
     assert all(s["learner"] and s["target"] for s in shared.payload["syllables"])
     response = app_client.get(routes.share_image_path(shared.slug))
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
