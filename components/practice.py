@@ -389,6 +389,7 @@ def result_panel(
     said_message: VarOr[str] = "",
     not_said: VarOr[bool] = False,
     feedback: VerdictFeedbackUi | None = None,
+    share_href: VarOr[str] = "",
 ) -> rx.Component:
     """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
     "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
@@ -436,6 +437,7 @@ def result_panel(
                 align="center",
                 spacing="2",
             ),
+            rx.cond(share_href != "", rx.link("Share this result", href=share_href, size="2")),  # issue 14
             rx.text(engine_note, size="1", color=rx.color("gray", 11)),
             spacing="4",
             width="100%",
@@ -482,6 +484,7 @@ def scoring_feedback(state: type[ScoringState], feedback: VerdictFeedbackUi | No
                 not_said=state.not_said,
                 focus_key=state.result_key,
                 feedback=feedback,
+                share_href=state.share_href,
             ),
         ),
     )

@@ -74,6 +74,10 @@ class CopyButton(rx.Component):
 
     text: rx.Var[str]
     label: rx.Var[str]
+    announce: rx.Var[str]
+    """Said by the live region once copied (default: "Token copied to the clipboard")."""
+    source: rx.Var[str]
+    """Id of the element to select when the clipboard is refused (default: [data-copy-source])."""
 
 
 copy_button = CopyButton.create

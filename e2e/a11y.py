@@ -62,6 +62,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/account/email", "learner", "E-mail reminders"),  # issue 14
     Route("/account/two-factor", "learner"),
     Route("/billing", "learner"),  # issue 12
+    Route("/invite", "learner", "Invite friends and share"),  # issue 14
     # Staff pages (the seeded admin).
     Route("/admin", "staff", "Staff area"),
     Route("/admin/users", "staff", "Users"),
@@ -80,6 +81,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/bi/learning", "staff", "Learning effectiveness"),
     Route("/admin/bi/revenue", "staff", "Revenue"),
     Route("/admin/bi/reports", "staff", "Reports and alerts"),
+    Route("/admin/referrals", "staff", "Referrals"),  # issue 14
 )
 
 

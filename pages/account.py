@@ -163,6 +163,7 @@ def account() -> rx.Component:
     return rx.vstack(
         rx.heading("Account settings", size="8", as_="h1"),
         rx.text("Signed in as ", rx.text.strong(SessionState.email), color=rx.color("gray", 11)),
+        link_button("Invite friends and share results", routes.INVITE, variant="soft"),  # issue 14
         _section(
             "Profile",
             rx.form(

@@ -22,6 +22,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Billing", href=routes.ADMIN_BILLING),
         rx.link("Growth", href=routes.ADMIN_FUNNELS),  # issue 14 (marketing)
         rx.link("Business intelligence", href=routes.BI_OVERVIEW),  # issue 15
+        rx.link("Referrals", href=routes.ADMIN_REFERRALS),  # issue 14
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

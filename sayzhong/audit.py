@@ -70,10 +70,16 @@ AUDIT_ACTIONS: dict[str, str] = {
     "dsr.identity_verified": "staff verified the identity of a data-subject requester",
     "dsr.action": "staff ran an export or erasure for a data-subject request",
     "dsr.closed": "staff closed a data-subject request (done or rejected)",
-    "billing.grant_created": "an admin gave an account a complimentary plan for a period, with a reason",
+    "billing.grant_created": (
+        "an admin (or, with no actor, the referral programme) gave an account a complimentary plan for a "
+        "period, with a reason"
+    ),
     "billing.grant_revoked": "an admin ended a complimentary plan early",
     "marketing.tag_saved": "marketing added or changed an advertising tag (loaded after marketing consent)",
     "marketing.tag_deleted": "marketing removed an advertising tag",
+    # issue 14: referrals
+    "referral.rewarded": "a referral's first scored take gave both learners their Plus days (system)",
+    "referral.staff_viewed": "a staff member opened the referrals list (both learners' e-mails)",
     # Support desk (issue 10): staff looking after one learner.
     "support.user_viewed": "a staff member opened a learner's detail page",
     "support.user_deactivated": "a staff member deactivated an account (sessions and API tokens ended)",

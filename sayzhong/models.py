@@ -22,6 +22,8 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.billing.models",
     "sayzhong.pronunciation.budget",
     "sayzhong.bi.models",
+    # issue 14: referrals and share cards
+    "sayzhong.growth.models",
 )
 
 

@@ -79,6 +79,30 @@ BI_REVENUE = "/admin/bi/revenue"
 BI_REPORTS = "/admin/bi/reports"
 BI_EXPORT = "/staff/bi/export.csv"
 
+# Referrals and share cards (issue 14): the invite page, staff list, and server routes
+INVITE = "/invite"
+ADMIN_REFERRALS = "/admin/referrals"
+REFERRAL_LINK = "/r/{code}"
+SHARE_PAGE = "/s/{slug}"
+SHARE_IMAGE = "/s/{slug}/card.png"
+SHARE_JOIN = "/s/{slug}/join"
+
+
+def referral_path(code: str) -> str:
+    return REFERRAL_LINK.replace("{code}", code)
+
+
+def share_path(slug: str) -> str:
+    return SHARE_PAGE.replace("{slug}", slug)
+
+
+def share_image_path(slug: str) -> str:
+    return SHARE_IMAGE.replace("{slug}", slug)
+
+
+def share_join_path(slug: str) -> str:
+    return SHARE_JOIN.replace("{slug}", slug)
+
 
 def legal_url(doc: str, version: int | None = None) -> str:
     return f"{LEGAL}/{doc}" if version is None else f"{LEGAL}/{doc}/v/{version}"

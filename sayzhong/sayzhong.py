@@ -24,6 +24,7 @@ import pages.legal
 import pages.onboarding
 import pages.practice
 import pages.privacy
+import pages.referrals  # issue 14: invite friends and share, staff referrals
 import pages.review
 import pages.support
 import pages.support_chat

@@ -127,6 +127,13 @@ class Settings(BaseSettings):
     """Passphrase for the encrypted off-site copy (AES-256-GCM); required for `--offsite`."""
     backup_offsite_dir: str = ""
     """A mounted off-site target (e.g. an Azure Files share) that receives encrypted copies."""
+    # --- referrals and share cards (issue 14) ---
+    referral_reward_days: int = Field(default=7, ge=1, le=90)
+    """Days of Plus each side gets once the referred learner's first take is scored."""
+    referral_monthly_cap: int = Field(default=10, ge=0)
+    """Rewardable referrals per referrer in any 30 days; more are recorded as refused."""
+    share_font_path: str = ""
+    """A CJK font (TTF/OTF/TTC) for share images. Empty: look for Noto Sans CJK / WenQuanYi."""
 
     # --- product analytics (issue 14; see docs/marketing.md) ---
     posthog_api_key: str = ""

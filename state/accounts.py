@@ -16,6 +16,7 @@ from sayzhong.accounts.devices import approximate_place, describe_device
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
+from sayzhong.growth import referrals
 from sayzhong.http.session_cookie import two_factor_cookie
 from sayzhong.privacy import consent
 from sayzhong.settings import get_settings
@@ -55,6 +56,7 @@ class SignUpState(rx.State):
             return
         cookie = self.router.headers.cookie
         visitor = consent.visitor_from_cookie_header(cookie)
+        ref = referrals.ref_from_cookie_header(cookie)  # issue 14: invite link
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
@@ -70,6 +72,7 @@ class SignUpState(rx.State):
                 analytics.record_sign_up(
                     session=session, user_id=user.id, method="password", cookie_header=cookie
                 )
+                referrals.attribute_sign_up(session=session, user_id=user.id, ref=ref, visitor_id=visitor)
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )

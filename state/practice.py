@@ -170,6 +170,13 @@ class ScoringState(rx.State):
         return str(self.attempt_id) if self.has_result else ""
 
     @rx.var
+    def share_href(self) -> str:
+        """Issue 14: "Share this result" opens the invite-and-share page with this take picked."""
+        if not self.has_result or self.not_said or not self.attempt_id:
+            return ""
+        return f"{routes.INVITE}?attempt={self.attempt_id}"
+
+    @rx.var
     def upload_url(self) -> str:
         return backend(UPLOAD_ATTEMPT)
 

@@ -1,7 +1,9 @@
-// Copies `text` to the clipboard and says so (for a new API token, shown only once).
+// Copies `text` to the clipboard and says so (a new API token, an invite or share link).
+// `source`: id of the element to select when the clipboard is refused (default: [data-copy-source]);
+// `announce`: what the live region says once copied.
 import { useState } from "react";
 
-export function CopyButton({ text, label, className, style }) {
+export function CopyButton({ text, label, announce, source, className, style }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -9,7 +11,7 @@ export function CopyButton({ text, label, className, style }) {
       setCopied(true);
     } catch (e) {
       // Clipboard refused (permissions, insecure origin): select the text so Ctrl+C works.
-      const node = document.querySelector("[data-copy-source]");
+      const node = source ? document.getElementById(source) : document.querySelector("[data-copy-source]");
       if (node && window.getSelection) {
         const range = document.createRange();
         range.selectNodeContents(node);
@@ -25,7 +27,7 @@ export function CopyButton({ text, label, className, style }) {
         {copied ? "Copied" : label}
       </button>
       <span role="status" aria-live="polite" className="visually-hidden">
-        {copied ? "Token copied to the clipboard" : ""}
+        {copied ? announce || "Token copied to the clipboard" : ""}
       </span>
     </>
   );

@@ -364,7 +364,7 @@ def complete_oidc_login(
         ip=ip,
         detail={"method": "oidc", "issuer": identity.issuer, "new_account": created},
     )
-    return SignInResult(user=UserInfo.from_row(user), token=token)
+    return SignInResult(user=UserInfo.from_row(user), token=token, new_account=created)
 
 
 def _create_user_from_identity(session: Session, settings: Settings, identity: VerifiedIdentity) -> User:

@@ -101,6 +101,8 @@ class SignInResult:
     """Set instead of `token` when the account uses two-factor sign-in: the password (or provider)
     was right, and `sayzhong.accounts.two_factor.complete_two_factor_sign_in` must see a code for
     this challenge before a session exists."""
+    new_account: bool = False
+    """True when this sign-in created the account (OpenID Connect), so the caller can attribute it."""
 
     @property
     def ok(self) -> bool:

@@ -191,6 +191,35 @@ AD_CONVERSION = EventDef(
     Consent.MARKETING,
     (_CHANNEL, _CAMPAIGN),
 )
+# Referrals and share cards (issue 14, sayzhong/growth).
+REFERRAL_SIGNED_UP = EventDef(
+    "referral_signed_up",
+    "An account was created through an invite link or a shared result.",
+    Consent.ANALYTICS,
+    (
+        Prop("source", Kind.CHOICE, ("link", "share"), required=True),
+        Prop("status", Kind.CHOICE, ("pending", "refused"), required=True),
+        Prop("reason", Kind.CHOICE, ("self_referral", "same_device", "disposable_email", "monthly_cap")),
+    ),
+)
+REFERRAL_REWARDED = EventDef(
+    "referral_rewarded",
+    "A referred learner's first scored take gave one side of the referral its Plus days.",
+    Consent.ANALYTICS,
+    (Prop("role", Kind.CHOICE, ("referrer", "referred"), required=True), Prop("days", Kind.INT, maximum=365)),
+)
+SHARE_CREATED = EventDef(
+    "share_created",
+    "A learner made a public share card of a result or a streak.",
+    Consent.ANALYTICS,
+    (Prop("kind", Kind.CHOICE, ("result", "streak"), required=True), Prop("name_shown", Kind.BOOL)),
+)
+SHARE_VISITED = EventDef(
+    "share_visited",
+    "Someone opened a public share page (distinct id: the visitor's consent-cookie id).",
+    Consent.ANALYTICS,
+    (Prop("kind", Kind.CHOICE, ("result", "streak"), required=True),),
+)
 
 EVENTS: dict[str, EventDef] = {
     e.name: e
@@ -206,6 +235,10 @@ EVENTS: dict[str, EventDef] = {
         SUBSCRIPTION_PAID,
         EXPERIMENT_EXPOSED,
         AD_CONVERSION,
+        REFERRAL_SIGNED_UP,
+        REFERRAL_REWARDED,
+        SHARE_CREATED,
+        SHARE_VISITED,
     )
 }
 

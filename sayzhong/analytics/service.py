@@ -104,9 +104,15 @@ class EventView:
 
 
 def list_events(
-    *, session: Session, distinct_id: str | None = None, event: str | None = None, limit: int = 100
+    *,
+    session: Session,
+    distinct_id: str | None = None,
+    event: EventDef | str | None = None,
+    limit: int = 100,
 ) -> list[EventView]:
     """Events stored by the local sink, newest first."""
+    if isinstance(event, EventDef):
+        event = event.name
     query = select(AnalyticsEvent)
     if distinct_id is not None:
         query = query.where(AnalyticsEvent.distinct_id == distinct_id)

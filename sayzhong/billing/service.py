@@ -557,6 +557,42 @@ def grant_plus(
     return _grant_info(row, user.email)
 
 
+def grant_plus_reward(*, session: Session, user_id: int, days: int, reason: str) -> int:
+    """A system grant (no staff actor), e.g. a referral reward: Plus for `days` days, starting when
+    the learner's latest live grant ends so rewards add up instead of overlapping. Audited; returns
+    the grant id. The caller guarantees it is given once (see sayzhong.growth.referrals)."""
+    if not 1 <= days <= MAX_GRANT_DAYS:
+        raise ValidationError(f"A grant lasts 1 to {MAX_GRANT_DAYS} days.", code="invalid_days")
+    now = utcnow()
+    ends = [
+        as_utc(g.ends_at)
+        for g in session.exec(
+            select(BillingGrant).where(
+                BillingGrant.user_id == user_id, col(BillingGrant.revoked_at).is_(None)
+            )
+        ).all()
+    ]
+    starts = max([now, *ends])
+    row = BillingGrant(
+        user_id=user_id,
+        plan="plus",
+        starts_at=starts,
+        ends_at=starts + timedelta(days=days),
+        reason=reason[:500],
+        granted_by=None,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    record_audit(
+        session=session,
+        action="billing.grant_created",
+        target=f"user:{user_id}",
+        detail={"grant_id": row.id, "plan": "plus", "days": days, "reason": reason[:500]},
+    )
+    return row.id
+
+
 def revoke_grant(*, session: Session, actor: UserInfo | None, grant_id: int, ip: str | None = None) -> None:
     require_role(actor, Role.ADMIN)
     assert actor is not None

@@ -68,6 +68,7 @@ async def readyz(_request: Request) -> Response:
 
 async def auth_session(request: Request) -> Response:
     from sayzhong.accounts import sign_in
+    from sayzhong.growth.referrals import REF_COOKIE
 
     settings = get_settings()
     if not is_same_origin(request.headers.get("origin"), settings):
@@ -86,6 +87,7 @@ async def auth_session(request: Request) -> Response:
     response = _app_redirect(settings, next_path)
     set_session_cookie(response, settings, token)
     response.delete_cookie(TWO_FACTOR_COOKIE, path="/")  # a finished second step leaves no challenge
+    response.delete_cookie(REF_COOKIE, path="/")  # issue 14: an invite link is spent once signed in
     return response
 
 
@@ -151,6 +153,8 @@ async def oidc_start(_request: Request) -> Response:
 
 async def oidc_callback(request: Request) -> Response:
     from sayzhong.accounts import oidc
+    from sayzhong.growth import referrals
+    from sayzhong.privacy import consent
 
     settings = get_settings()
     params = {k: v[:2048] for k, v in request.query_params.items()}
@@ -158,6 +162,8 @@ async def oidc_callback(request: Request) -> Response:
     agent = request.headers.get("user-agent", "")[:300]
     browser_state = request.cookies.get(OIDC_STATE_COOKIE)
     current = token_from_cookie_header(settings, request.headers.get("cookie"))
+    ref = referrals.ref_from_cookie_header(request.headers.get("cookie"))  # issue 14: invite link
+    visitor = consent.visitor_from_cookie_header(request.headers.get("cookie"))
 
     def _complete() -> tuple[str, bool]:
         """(session token, False), or (2FA challenge, True) when the account asks for a code."""
@@ -173,6 +179,10 @@ async def oidc_callback(request: Request) -> Response:
                 current_token=current,
                 cookie_header=request.headers.get("cookie"),
             )
+            if result.new_account and result.user is not None and ref:
+                referrals.attribute_sign_up(
+                    session=session, user_id=result.user.id, ref=ref, visitor_id=visitor
+                )
         # Committed above (failed attempts and audit rows included); now raise or return.
         if result.needs_second_factor:
             assert result.two_factor_challenge is not None
@@ -193,6 +203,7 @@ async def oidc_callback(request: Request) -> Response:
         else:
             response = _app_redirect(settings, routes.HOME)
             set_session_cookie(response, settings, token)
+            response.delete_cookie(referrals.REF_COOKIE, path="/")  # issue 14: the invite is spent
     response.delete_cookie(OIDC_STATE_COOKIE, path="/auth/oidc")
     return response
 
@@ -203,6 +214,7 @@ def create_http_app() -> Starlette:
     from sayzhong.http.bi import bi_routes
     from sayzhong.http.billing import billing_routes
     from sayzhong.http.email import email_routes
+    from sayzhong.http.growth import growth_routes
     from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
@@ -217,6 +229,7 @@ def create_http_app() -> Starlette:
             *billing_routes(),
             *email_routes(),  # issue 14: one-click unsubscribe, bounce/complaint webhook
             *bi_routes(),
+            *growth_routes(),
             *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

@@ -332,6 +332,7 @@ def _persist(
                     "pron": round(parsed.pron),
                 },
             )
+            _reward_referral(session, user.id)
         elif profile.today_attempts == 1:
             # The first scored take of a later day: the activity funnels count as a return.
             day = (as_utc(now).date() - as_utc(user.created_at).date()).days
@@ -342,6 +343,18 @@ def _persist(
         session.add(profile)
     session.flush()
     return AttemptView.from_row(row, xp_awarded=xp)
+
+
+def _reward_referral(session: Session, user_id: int) -> None:
+    """Issue 14: the first scored take releases a pending referral reward. In a savepoint, so a
+    failure there never costs the learner their take (the reward is then left pending)."""
+    from sayzhong.growth import referrals
+
+    try:
+        with session.begin_nested():
+            referrals.reward_after_first_take(session=session, user_id=user_id)
+    except Exception:
+        log.exception("referral reward failed for user %s", user_id)
 
 
 def get_attempt(*, session: Session, user_id: int, attempt_id: int) -> AttemptView:

@@ -172,6 +172,17 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "erasure_request": ExportSpec(
         "deletion_requests.json", "user_id", omit=frozenset({"steps"}), about="Account-deletion requests."
     ),
+    # referrals and share cards (issue 14)
+    "referral_code": ExportSpec("invite_code.json", "user_id", about="Your invite link's code."),
+    "referral": ExportSpec(
+        "invitations.json",
+        "referrer_id",
+        omit=frozenset({"referred_id"}),
+        about="People who signed up through your invite (status and dates only, never who they are).",
+    ),
+    "share_card": ExportSpec(
+        "share_cards.json", "user_id", about="Results and streaks you shared, with what each card shows."
+    ),
     # support centre (issue 13)
     "support_ticket": ExportSpec(
         "support_tickets.json", "user_id", about="Your support requests, their handling and your ratings."

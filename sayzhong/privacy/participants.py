@@ -38,6 +38,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("billing", "sayzhong.privacy.participants:erase_billing"),
     ("support", "sayzhong.privacy.participants:erase_support"),
     ("bi", "sayzhong.privacy.participants:erase_bi"),  # issue 15: report subscription (staff)
+    ("growth", "sayzhong.privacy.participants:erase_growth"),  # issue 14: referrals, share cards
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
@@ -86,6 +87,13 @@ def erase_bi(*, session: Session, subject: ErasureSubject) -> int:
     return _delete(
         session, delete(BiReportSubscription).where(col(BiReportSubscription.user_id) == subject.user_id)
     )
+
+
+def erase_growth(*, session: Session, subject: ErasureSubject) -> int:
+    """Invite code, share cards (their public pages go 404) and referrals on either side."""
+    from sayzhong.growth.privacy import erase_growth_data
+
+    return erase_growth_data(session=session, user_id=subject.user_id)
 
 
 def erase_practice_audio(*, session: Session, subject: ErasureSubject) -> int:

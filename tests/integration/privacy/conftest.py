@@ -135,6 +135,7 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
     (folder / "0.take").write_bytes(WEBM)
     _support_data(uid, email, name)
     _email_data(uid, email)
+    _growth_data(uid)
     with session_scope() as session:
         sign_in.authenticate(
             session=session, email=email, password=PASSWORD, ip="10.1.1.2", user_agent="Firefox"
@@ -162,6 +163,28 @@ def _email_data(uid: int, email: str) -> None:
         )
         session.add(EmailDelivery(user_id=uid, category="daily", local_day=date(2026, 3, 7), status="sent"))
         preferences.suppress(session=session, email=email, reason="bounce", source="webhook", detail="5.1.1")
+
+
+def _growth_data(uid: int) -> None:
+    """Referrals and share cards (issue 14): an invite code, a streak card showing the first name,
+    and a (refused) referral row naming the learner on both sides."""
+    from sayzhong.growth import referrals
+    from sayzhong.growth.models import Referral, ShareCard
+
+    with session_scope() as session:
+        referrals.code_for(session=session, user_id=uid, visitor_id=consent.new_visitor_id())
+        session.add(
+            ShareCard(
+                user_id=uid,
+                slug=f"share-{uid:08d}",
+                kind="streak",
+                payload={"streak_days": 3},
+                display_name="Mei",
+            )
+        )
+        session.add(
+            Referral(referrer_id=uid, referred_id=uid, status="refused", refused_reason="self_referral")
+        )
 
 
 def _support_data(uid: int, email: str, name: str) -> None:

@@ -23,7 +23,17 @@ from sayzhong.settings import Settings, get_settings
 from tests.integration.privacy.conftest import Learner, populate
 
 # Columns that hold a user id (as a number or text); every other column is searched for the e-mail.
-_ID_COLUMNS = {"user_id", "actor_id", "link_user_id", "distinct_id", "author_id", "agent_id", "staff_id"}
+_ID_COLUMNS = {
+    "user_id",
+    "actor_id",
+    "link_user_id",
+    "distinct_id",
+    "author_id",
+    "agent_id",
+    "staff_id",
+    "referrer_id",
+    "referred_id",
+}
 
 
 def _hits(learner: Learner) -> list[str]:
@@ -96,6 +106,10 @@ def test_every_kind_of_data_is_erased_from_every_table_and_file(app_db: Settings
         "email_preference.user_id",  # issue 14
         "email_delivery.user_id",
         "email_suppression.email",
+        "referral_code.user_id",
+        "share_card.user_id",
+        "referral.referrer_id",
+        "referral.referred_id",
     ):
         assert any(h.startswith(kind) for h in before), f"fixture lacks {kind}: {before}"
     assert any(h.startswith(f"file attempts/{mei.id}/") for h in before)

@@ -85,8 +85,13 @@ def test_archive_holds_every_kind_of_data_and_nothing_of_another_user(app_db: Se
         "email_preferences.json",  # issue 14
         "email_deliveries.json",
         "email_suppression.json",
+        "invite_code.json",
+        "invitations.json",
+        "share_cards.json",
     ):
         assert contents[file], f"{file} is empty"
+    # An invitation lists status and dates, never who was invited.
+    assert all("referred_id" not in row for row in contents["invitations.json"])
     # A ticket's attachments are in the archive itself, listed without the server's storage path.
     attachments = contents["support_attachments.json"]
     assert all("path" not in a for a in attachments)
