@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import optimize, special
@@ -210,6 +211,7 @@ def mixture_ratio(z: float, n_eff: float, rho: float) -> float:
     return math.exp(0.5 * z * z * r / (1.0 + r) - 0.5 * math.log1p(r))
 
 
+@lru_cache(maxsize=256)
 def mixture_rho(n_planned: float, *, alpha: float = DEFAULT_ALPHA) -> float:
     """The mixing variance (per unit of sigma^2) that makes the confidence sequence tightest at
     `n_planned` effective units — fixed by the design (minimum sample), never by the data."""
