@@ -21,6 +21,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.ops.models",
     "sayzhong.billing.models",
     "sayzhong.pronunciation.budget",
+    "sayzhong.experiments.models",  # issue 14: A/B experiments
 )
 
 
