@@ -14,6 +14,7 @@ from sqlmodel import Session
 from sayzhong import audit
 from sayzhong.accounts import retention as account_retention
 from sayzhong.analytics import service as analytics
+from sayzhong.experiments import service as experiments
 from sayzhong.api import tokens
 from sayzhong.billing import webhooks as billing_webhooks
 from sayzhong.db import session_scope
@@ -41,6 +42,7 @@ PURGES: dict[str, Callable[[Session], object]] = {
     "privacy_records": lambda s: privacy_retention.purge_privacy_records(session=s),
     "job_runs": lambda s: ops_jobs.purge_job_runs(session=s),
     "billing_records": lambda s: billing_webhooks.purge_billing_records(session=s),
+    "experiment_exposures": lambda s: experiments.purge_exposures(session=s),  # issue 14
 }
 
 

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func
@@ -836,3 +836,20 @@ def erase_user_experiments(*, session: Session, user_id: int) -> int:
 
 def variants_text(variants: Sequence[VariantSpec]) -> str:
     return "\n".join(f"{v.key} {v.weight}" for v in variants)
+
+
+EXPOSURE_RETENTION = timedelta(days=395)
+
+
+def purge_exposures(*, session: Session, older_than: timedelta = EXPOSURE_RETENTION) -> int:
+    """Retention: exposures and overrides of experiments stopped more than 13 months ago go (the
+    definition stays, with no unit rows; its results page then shows no data)."""
+    from sqlalchemy import delete
+
+    cutoff = utcnow() - older_than
+    old = select(Experiment.id).where(col(Experiment.status) == "stopped", col(Experiment.stopped_at) < cutoff)
+    removed = 0
+    for model in (ExperimentExposure, ExperimentOverride):
+        result = session.exec(delete(model).where(col(model.experiment_id).in_(old)))
+        removed += int(result.rowcount or 0)
+    return removed
