@@ -14,10 +14,10 @@ from sqlmodel import Session
 from sayzhong import audit
 from sayzhong.accounts import retention as account_retention
 from sayzhong.analytics import service as analytics
-from sayzhong.experiments import service as experiments
 from sayzhong.api import tokens
 from sayzhong.billing import webhooks as billing_webhooks
 from sayzhong.db import session_scope
+from sayzhong.experiments import service as experiments
 from sayzhong.notifications import service as notifications
 from sayzhong.ops import jobs as ops_jobs
 from sayzhong.ops.jobs import run_recorded

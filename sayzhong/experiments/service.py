@@ -847,7 +847,9 @@ def purge_exposures(*, session: Session, older_than: timedelta = EXPOSURE_RETENT
     from sqlalchemy import delete
 
     cutoff = utcnow() - older_than
-    old = select(Experiment.id).where(col(Experiment.status) == "stopped", col(Experiment.stopped_at) < cutoff)
+    old = select(Experiment.id).where(
+        col(Experiment.status) == "stopped", col(Experiment.stopped_at) < cutoff
+    )
     removed = 0
     for model in (ExperimentExposure, ExperimentOverride):
         result = session.exec(delete(model).where(col(model.experiment_id).in_(old)))

@@ -260,7 +260,7 @@ def test_a_variant_source_is_used_and_local_bucketing_is_the_fallback(db_session
 def test_results_on_hand_computed_data(
     db_session: Session, make_user: UserFactory, make_attempt: AttemptFactory, marketer
 ) -> None:
-    """8 learners in a practice experiment: control 4 units (1 with a take), variant 4 units (3 with takes)."""
+    """8 learners: control 4 units (1 with a take after exposure), variant 4 units (3 with takes)."""
     _start(
         db_session,
         marketer,
