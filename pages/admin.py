@@ -23,6 +23,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Privacy requests", href=routes.ADMIN_PRIVACY),  # issue 11
         rx.link("Job runs", href=routes.ADMIN_JOBS),  # issue 11
         rx.link("Billing", href=routes.ADMIN_BILLING),
+        rx.link("Experiments", href=routes.ADMIN_EXPERIMENTS),  # issue 14
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

@@ -14,6 +14,7 @@ import pages.auth
 import pages.billing
 import pages.dialogue
 import pages.errors
+import pages.experiments
 import pages.help
 import pages.home
 import pages.landing

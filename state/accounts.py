@@ -16,10 +16,12 @@ from sayzhong.accounts.devices import approximate_place, describe_device
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
+from sayzhong.experiments import service as experiments
 from sayzhong.http.session_cookie import two_factor_cookie
 from sayzhong.privacy import consent
 from sayzhong.settings import get_settings
 from state.account_security import send_verification_quietly
+from state.privacy import ConsentState
 from state.session import SessionState, hand_session_to_browser, run_in_session
 
 SIGN_IN_ERRORS = {
@@ -54,6 +56,8 @@ class SignUpState(rx.State):
             self.error = "Please accept the Terms of Service and the Privacy Policy to create an account."
             return
         visitor = consent.visitor_from_cookie_header(self.router.headers.cookie)
+        # The websocket's headers predate a cookie choice made on an earlier page of this visit.
+        visitor = visitor or consent.valid_visitor_id((await self.get_state(ConsentState)).visitor)
         self.busy = True
         yield
         session_state = await self.get_state(SessionState)
@@ -65,6 +69,8 @@ class SignUpState(rx.State):
                     session=session, email=email, password=password, display_name=display_name, ip=ip
                 )
                 consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
+                # Issue 14: this browser's experiment variants follow the new account.
+                experiments.link_visitor_to_user(session=session, visitor_id=visitor, user_id=user.id)
                 analytics.track(session=session, user_id=user.id, event=analytics.SIGNED_UP)
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
