@@ -32,7 +32,7 @@ class PostHogFeatureFlags:
         client = Posthog(
             project_key,
             host=host,
-            personal_api_key=personal_key,
+            secret_key=personal_key,  # a personal API key or a project secret API key
             poll_interval=poll_interval,
             feature_flags_request_timeout_seconds=2,
             send=False,  # this client only evaluates flags; events go through the analytics sink
@@ -41,9 +41,8 @@ class PostHogFeatureFlags:
         return cls(client)
 
     def variant(self, *, key: str, unit_id: str, variants: Sequence[tuple[str, int]]) -> str | None:
-        value = self._client.get_feature_flag(
-            key, unit_id, only_evaluate_locally=True, send_feature_flag_events=False
-        )
+        flags = self._client.evaluate_flags(unit_id, only_evaluate_locally=True, flag_keys=[key])
+        value = flags.get_flag(key, send_feature_flag_events=False)
         return value if isinstance(value, str) and value in {name for name, _ in variants} else None
 
     def close(self) -> None:
@@ -65,3 +64,11 @@ def shared_posthog_flags(*, project_key: str, personal_key: str, host: str) -> P
                 project_key=project_key, personal_key=personal_key, host=host
             )
         return flags
+
+
+def close_shared() -> None:
+    """Stop every shared client's poller (process shutdown, tests)."""
+    with _lock:
+        for flags in _shared.values():
+            flags.close()
+        _shared.clear()
