@@ -69,6 +69,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/privacy", "staff"),  # issue 11
     Route("/admin/jobs", "staff"),
     Route("/admin/billing", "staff"),  # issue 12
+    Route("/admin/experiments", "staff", "Experiments"),  # issue 14
+    Route("/admin/experiments/results?key=landing_headline", "staff"),
 )
 
 
