@@ -62,7 +62,14 @@ def test_marketing_runs_the_landing_headline_experiment_end_to_end(browser: Brow
         page.get_by_role("region", name="Your privacy choices").get_by_role(
             "button", name="Accept all"
         ).click()
-        visitor = next(c["value"] for c in visitor_ctx.cookies() if c["name"] == "sz_consent")
+        expect(page.get_by_role("region", name="Your privacy choices")).to_be_hidden()
+        visitor = ""
+        for _ in range(40):  # the necessary cookie is written by the page once the choice is saved
+            visitor = next((c["value"] for c in visitor_ctx.cookies() if c["name"] == "sz_consent"), "")
+            if visitor:
+                break
+            page.wait_for_timeout(250)
+        assert visitor, "no visitor id cookie after Accept all"
         variant = HashBucketing().variant(
             key=KEY, unit_id=visitor, variants=[("control", 50), ("fix_tones", 50)]
         )

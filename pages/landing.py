@@ -52,7 +52,7 @@ HEADLINES = {"control": "Say it right. Tone by tone.", "fix_tones": "Hear your t
 """The landing-headline experiment's variants (issue 14; key `landing_headline`, control first)."""
 
 
-def _headline_text(variant: str, *, shown: bool = True) -> rx.Component:
+def _headline_text(variant: str, *, report: bool = False, hidden: bool = False) -> rx.Component:
     return rx.heading(
         HEADLINES[variant],
         size="9",
@@ -60,18 +60,20 @@ def _headline_text(variant: str, *, shown: bool = True) -> rx.Component:
         text_align="center",
         width="100%",
         # Exposure is logged when the variant is drawn, not when it is assigned.
-        on_mount=ExperimentExposureState.report_exposure("landing_headline", variant) if shown else None,  # type: ignore[operator]  # see components/props.py
-        style=None if shown else {"visibility": "hidden"},
+        on_mount=ExperimentExposureState.report_exposure("landing_headline", variant) if report else None,  # type: ignore[operator]  # see components/props.py
+        style={"visibility": "hidden"} if hidden else None,
     )
 
 
 def _headline() -> rx.Component:
     return rx.fragment(
         rx.match(
-            ExperimentExposureState.landing_headline,
-            ("fix_tones", _headline_text("fix_tones")),
+            ExperimentExposureState.landing_slot,
+            ("fix_tones*", _headline_text("fix_tones", report=True)),
+            ("control*", _headline_text("control", report=True)),
+            ("fix_tones", _headline_text("fix_tones")),  # QA link or override: shown, not counted
             ("control", _headline_text("control")),
-            _headline_text("control", shown=False),  # undecided: keep the space, draw nothing yet
+            _headline_text("control", hidden=True),  # undecided: keep the space, draw nothing yet
         ),
         # A visitor who accepts analytics on this page is enrolled now, not on their next visit.
         rx.cond(

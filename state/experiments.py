@@ -226,6 +226,14 @@ class ExperimentExposureState(rx.State):
 
     landing_headline: str = ""
     """"" until decided (the headline is not drawn yet), then the variant key."""
+    landing_counts: bool = False
+    """Showing it is an exposure (enrolled unit; not QA, override, no consent or outside the audience)."""
+
+    @rx.var
+    def landing_slot(self) -> str:
+        """What the page draws: the variant, with "*" when drawing it must be reported. A change of
+        slot re-mounts the headline, so a visitor enrolled by accepting cookies reports at once."""
+        return self.landing_headline + ("*" if self.landing_counts else "")
 
     async def _who(self) -> exp_service.Visitor:
         session_state = await self.get_state(SessionState)
@@ -251,7 +259,7 @@ class ExperimentExposureState(rx.State):
         assignment = await run_in_session(
             lambda session: exp_service.assign(session=session, key=LANDING_HEADLINE, who=who, qa_variant=qa)
         )
-        self.landing_headline = assignment.variant
+        self.landing_headline, self.landing_counts = assignment.variant, assignment.enrolled
 
     @rx.event
     async def report_exposure(self, key: str, shown: str) -> None:
