@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from components.forms import error_message, success_message
+from components.layout import data_table
 from components.props import Row
 from pages.admin import _denied, _staff_nav
-from pages.billing import _table
 from pages.template import template
 from sayzhong import routes
 from state.experiments import ExperimentResultsState, ExperimentsAdminState
@@ -214,18 +214,18 @@ def admin_experiments() -> rx.Component:
         _denied(a.denied),
         error_message(a.error),
         success_message(a.message),
-        _table(
+        data_table(
+            "Experiments",
             ("Experiment", "Status", "Variants", "Audience", "Primary metric", "Units", ""),
             a.experiments,
             _experiment_row,
-            label="Experiments",
         ),
         rx.cond(~a.has_experiments, rx.text("No experiments yet.", color=rx.color("gray", 11))),
         _definition_form(),
         _override_form(),
         rx.cond(
             a.has_overrides,
-            _table(("Experiment", "Who", "Variant", ""), a.overrides, _override_row, label="QA overrides"),
+            data_table("QA overrides", ("Experiment", "Who", "Variant", ""), a.overrides, _override_row),
         ),
         spacing="5",
         width="100%",
@@ -329,11 +329,8 @@ def experiment_results() -> rx.Component:
                     style={"display": "grid", "gridTemplateColumns": "max-content 1fr", "gap": "6px 16px"},
                 ),
                 rx.heading("Exposures per variant", size="5", as_="h2"),
-                _table(
-                    ("Variant", "Planned share", "Units", "Actual share"),
-                    s.counts,
-                    _count_row,
-                    label="Exposures",
+                data_table(
+                    "Exposures", ("Variant", "Planned share", "Units", "Actual share"), s.counts, _count_row
                 ),
                 rx.vstack(
                     rx.el.label("Minimum sample", html_for="exp-progress", style={"fontWeight": 600}),
@@ -345,11 +342,11 @@ def experiment_results() -> rx.Component:
                     width="100%",
                 ),
                 rx.heading("Primary metric", size="5", as_="h2"),
-                _table(_COMPARISON_HEADERS, s.primary, _comparison_row, label="Primary metric results"),
+                data_table("Primary metric results", _COMPARISON_HEADERS, s.primary, _comparison_row),
                 rx.heading("Guardrails", size="5", as_="h2"),
                 rx.cond(
                     s.has_guardrails,
-                    _table(_COMPARISON_HEADERS, s.guardrails, _comparison_row, label="Guardrail results"),
+                    data_table("Guardrail results", _COMPARISON_HEADERS, s.guardrails, _comparison_row),
                     rx.text("No guardrail metrics were chosen.", color=rx.color("gray", 11)),
                 ),
                 rx.card(
