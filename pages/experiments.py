@@ -40,13 +40,16 @@ def _status_badge(status) -> rx.Component:
         status,
         color_scheme=rx.match(status, ("running", "green"), ("stopped", "gray"), "amber"),
         variant="soft",
+        high_contrast=True,
     )
 
 
 def _experiment_row(e: Row) -> rx.Component:
     a = ExperimentsAdminState
     return rx.table.row(
-        rx.table.cell(rx.vstack(rx.text.strong(e["name"]), rx.code(e["key"]), spacing="1")),
+        rx.table.cell(
+            rx.vstack(rx.text.strong(e["name"]), rx.code(e["key"], high_contrast=True), spacing="1")
+        ),
         rx.table.cell(_status_badge(e["status"])),
         rx.table.cell(e["variants"]),
         rx.table.cell(e["audience"]),
@@ -160,7 +163,7 @@ def _definition_form() -> rx.Component:
 
 def _override_row(o: Row) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.code(o["experiment"])),
+        rx.table.cell(rx.code(o["experiment"], high_contrast=True)),
         rx.table.cell(o["target"]),
         rx.table.cell(o["variant"]),
         rx.table.cell(
@@ -258,7 +261,9 @@ def _comparison_row(r: Row) -> rx.Component:
         rx.table.cell(r["lift"]),
         rx.table.cell(
             rx.badge(
-                r["verdict"], color_scheme=rx.match(r["tone"], ("green", "green"), ("red", "red"), "gray")
+                r["verdict"],
+                color_scheme=rx.match(r["tone"], ("green", "green"), ("red", "red"), "gray"),
+                high_contrast=True,
             )
         ),
         rx.table.cell(r["chance"]),
@@ -311,14 +316,25 @@ def experiment_results() -> rx.Component:
                 rx.cond(
                     s.srm_alarm,
                     rx.callout(
-                        s.srm_text, icon="siren", color_scheme="red", role="alert", size="3", width="100%"
+                        s.srm_text,
+                        icon="siren",
+                        color_scheme="red",
+                        role="alert",
+                        size="3",
+                        width="100%",
+                        high_contrast=True,
                     ),
                     rx.callout(
-                        s.srm_text, icon="circle-check", color_scheme="green", role="status", width="100%"
+                        s.srm_text,
+                        icon="circle-check",
+                        color_scheme="green",
+                        role="status",
+                        width="100%",
+                        high_contrast=True,
                     ),
                 ),
                 rx.el.dl(
-                    _fact("Key", rx.code(s.summary["key"])),
+                    _fact("Key", rx.code(s.summary["key"], high_contrast=True)),
                     _fact("Status", _status_badge(s.summary["status"])),
                     _fact("Started", s.summary["started"]),
                     _fact("Audience", s.summary["audience"]),
@@ -335,7 +351,12 @@ def experiment_results() -> rx.Component:
                 rx.vstack(
                     rx.el.label("Minimum sample", html_for="exp-progress", style={"fontWeight": 600}),
                     rx.progress(
-                        value=s.progress_percent, id="exp-progress", max=100, width="100%", max_width="480px"
+                        value=s.progress_percent,
+                        id="exp-progress",
+                        max=100,
+                        width="100%",
+                        max_width="480px",
+                        aria_label="Progress towards the minimum sample",
                     ),
                     rx.text(s.progress_text, size="2"),
                     spacing="1",
