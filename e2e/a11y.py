@@ -82,6 +82,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/bi/revenue", "staff", "Revenue"),
     Route("/admin/bi/reports", "staff", "Reports and alerts"),
     Route("/admin/referrals", "staff", "Referrals"),  # issue 14
+    Route("/admin/experiments", "staff", "Experiments"),  # issue 14
+    Route("/admin/experiments/results?key=landing_headline", "staff"),
 )
 
 

@@ -6,7 +6,9 @@ from components.layout import link_button
 from components.recorder import play_button
 from pages.template import template
 from sayzhong import routes
+from state.experiments import ExperimentExposureState
 from state.practice import reference_url
+from state.privacy import ConsentState
 from state.session import SessionState
 
 
@@ -46,12 +48,46 @@ def _tone(number: str, mark: str, name: str, colour: str) -> rx.Component:
     )
 
 
-@template(routes.LANDING, "SayZhong")
+HEADLINES = {"control": "Say it right. Tone by tone.", "fix_tones": "Hear your tones. Fix them today."}
+"""The landing-headline experiment's variants (issue 14; key `landing_headline`, control first)."""
+
+
+def _headline_text(variant: str, *, report: bool = False, hidden: bool = False) -> rx.Component:
+    return rx.heading(
+        HEADLINES[variant],
+        size="9",
+        as_="h1",
+        text_align="center",
+        width="100%",
+        # Exposure is logged when the variant is drawn, not when it is assigned.
+        on_mount=ExperimentExposureState.report_exposure("landing_headline", variant) if report else None,  # type: ignore[operator]  # see components/props.py
+        style={"visibility": "hidden"} if hidden else None,
+    )
+
+
+def _headline() -> rx.Component:
+    return rx.fragment(
+        rx.match(
+            ExperimentExposureState.landing_slot,
+            ("fix_tones*", _headline_text("fix_tones", report=True)),
+            ("control*", _headline_text("control", report=True)),
+            ("fix_tones", _headline_text("fix_tones")),  # QA link or override: shown, not counted
+            ("control", _headline_text("control")),
+            _headline_text("control", hidden=True),  # undecided: keep the space, draw nothing yet
+        ),
+        # A visitor who accepts analytics on this page is enrolled now, not on their next visit.
+        rx.cond(
+            ConsentState.analytics_on, rx.box(on_mount=ExperimentExposureState.load_landing, display="none")
+        ),
+    )
+
+
+@template(routes.LANDING, "SayZhong", on_load=[ExperimentExposureState.load_landing])
 def landing() -> rx.Component:
     return rx.vstack(
         rx.vstack(
             rx.badge("Speak Mandarin with confidence", size="2", variant="soft"),
-            rx.heading("Say it right. Tone by tone.", size="9", as_="h1", text_align="center", width="100%"),
+            _headline(),
             rx.text(
                 "SayZhong listens to you speak Mandarin and tells you, syllable by syllable, which tone you "
                 "said and which one was expected — with your pitch drawn over the target's.",

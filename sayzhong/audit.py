@@ -86,6 +86,13 @@ AUDIT_ACTIONS: dict[str, str] = {
     "support.user_reactivated": "a staff member reactivated an account",
     "support.signed_out_everywhere": "a staff member ended every session of a learner",
     "support.verification_resent": "a staff member sent a learner a new e-mail confirmation link",
+    # experiments (issue 14): marketing's definitions and QA overrides
+    "experiment.created": "marketing defined a new A/B experiment (variants, audience, metrics)",
+    "experiment.updated": "marketing changed an experiment that had not started",
+    "experiment.started": "marketing started an experiment (visitors begin to see its variants)",
+    "experiment.stopped": "marketing stopped an experiment (everyone sees the control again)",
+    "experiment.override_set": "staff forced a variant for one visitor or learner (QA; never counted)",
+    "experiment.override_removed": "staff removed a QA override",
 }
 
 

@@ -24,6 +24,7 @@ FEATURE_MODEL_MODULES = (
     "sayzhong.bi.models",
     # issue 14: referrals and share cards
     "sayzhong.growth.models",
+    "sayzhong.experiments.models",  # issue 14: A/B experiments
 )
 
 

@@ -42,6 +42,9 @@ SUPPORT_ATTACHMENT = "/support/attachments/{attachment_id:int}"
 PRICING = "/pricing"
 BILLING = "/billing"
 ADMIN_BILLING = "/admin/billing"
+# Experiments (issue 14)
+ADMIN_EXPERIMENTS = "/admin/experiments"
+ADMIN_EXPERIMENT_RESULTS = "/admin/experiments/results"  # ?key=<experiment key>
 
 # Legal and privacy (issue 11)
 LEGAL = "/legal"

@@ -16,6 +16,7 @@ import pages.billing
 import pages.dialogue
 import pages.email_preferences  # issue 14
 import pages.errors
+import pages.experiments  # issue 14: A/B experiments and their results
 import pages.growth  # issue 14: funnels, campaign links, marketing tags
 import pages.help
 import pages.home

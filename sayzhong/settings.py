@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     stripe_js_url: str = "https://js.stripe.com/v3/"
     free_daily_scored_takes: int = Field(default=20, ge=1)
     free_unit_count: int = Field(default=3, ge=0)
+    # --- experiments (issue 14; see docs/experiments.md) ---
+    experiment_variant_source: Literal["local", "posthog"] = "local"
+    """"posthog": PostHog feature flags (local evaluation) serve experiment variants, using
+    POSTHOG_API_KEY, POSTHOG_HOST and POSTHOG_PERSONAL_API_KEY; "local": SHA-256 bucketing."""
     # --- operations (issue 16): metrics, traces, logs, backups ---
     log_format: Literal["json", "text"] = "json"
     """json: one JSON object per line with trace id and request id (what log shippers read)."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sayzhong.api.operations import ApiLimits
     from sayzhong.billing.ports import PaymentsGateway
     from sayzhong.curriculum.ports import ReferenceVoice
+    from sayzhong.experiments.ports import VariantSource
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
@@ -179,3 +180,33 @@ def get_help_search(settings: Settings) -> HelpSearchIndex:
     from sayzhong.support.offline import SqliteFtsHelpSearch
 
     return SqliteFtsHelpSearch()
+
+
+# --- experiments (issue 14) ----------------------------------------------------------------------
+
+
+def posthog_flags_configured(settings: Settings) -> bool:
+    """PostHog serves experiment variants when asked to and configured: project key, host and a
+    personal API key (local evaluation downloads the flag definitions; nothing is asked per view).
+    The PostHog keys are the product-analytics settings (read by name: they live in that block)."""
+    return settings.experiment_variant_source == "posthog" and all(
+        getattr(settings, name, "")
+        for name in ("posthog_api_key", "posthog_host", "posthog_personal_api_key")
+    )
+
+
+def get_variant_source(settings: Settings) -> VariantSource:
+    """Who picks an experiment's variant: PostHog feature flags (local evaluation) when configured,
+    else local SHA-256 bucketing. Either way the service falls back to local bucketing for a flag
+    PostHog does not know or answers with a variant the experiment does not define."""
+    from sayzhong.experiments.offline import HashBucketing
+
+    if posthog_flags_configured(settings):
+        from sayzhong.integrations.posthog_flags import shared_posthog_flags
+
+        return shared_posthog_flags(
+            project_key=str(getattr(settings, "posthog_api_key", "")),
+            personal_key=str(getattr(settings, "posthog_personal_api_key", "")),
+            host=str(getattr(settings, "posthog_host", "")),
+        )
+    return HashBucketing()

@@ -16,11 +16,13 @@ from sayzhong.accounts.devices import approximate_place, describe_device
 from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens as api_tokens
 from sayzhong.errors import SayZhongError
+from sayzhong.experiments import service as experiments
 from sayzhong.growth import referrals
 from sayzhong.http.session_cookie import two_factor_cookie
 from sayzhong.privacy import consent
 from sayzhong.settings import get_settings
 from state.account_security import send_verification_quietly
+from state.privacy import ConsentState
 from state.session import SessionState, hand_session_to_browser, run_in_session
 
 SIGN_IN_ERRORS = {
@@ -56,6 +58,8 @@ class SignUpState(rx.State):
             return
         cookie = self.router.headers.cookie
         visitor = consent.visitor_from_cookie_header(cookie)
+        # The websocket's headers predate a cookie choice made on an earlier page of this visit.
+        visitor = visitor or consent.valid_visitor_id((await self.get_state(ConsentState)).visitor)
         ref = referrals.ref_from_cookie_header(cookie)  # issue 14: invite link
         self.busy = True
         yield
@@ -70,9 +74,15 @@ class SignUpState(rx.State):
                 consent.record_sign_up(session=session, user_id=user.id, visitor_id=visitor)
                 # Issue 14: sign-up source (first/last touch), visitor merged into the account, event.
                 analytics.record_sign_up(
-                    session=session, user_id=user.id, method="password", cookie_header=cookie
+                    session=session,
+                    user_id=user.id,
+                    method="password",
+                    cookie_header=cookie,
+                    visitor_id=visitor,
                 )
                 referrals.attribute_sign_up(session=session, user_id=user.id, ref=ref, visitor_id=visitor)
+                # Issue 14: this browser's experiment variants follow the new account.
+                experiments.link_visitor_to_user(session=session, visitor_id=visitor, user_id=user.id)
                 return sign_in.authenticate(
                     session=session, email=email, password=password, ip=ip, user_agent=agent
                 )

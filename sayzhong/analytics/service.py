@@ -64,14 +64,18 @@ def identify(
         log.exception("analytics sink failed to merge a visitor into an account")
 
 
-def record_sign_up(*, session: Session, user_id: int, method: str, cookie_header: str | None) -> None:
+def record_sign_up(
+    *, session: Session, user_id: int, method: str, cookie_header: str | None, visitor_id: str | None = None
+) -> None:
     """Every sign-up path (form, "Sign in with …") calls this once the account exists: store the
-    first/last touch from the `sz_src` cookie, merge the visitor into the account, emit `signed_up`."""
+    first/last touch from the `sz_src` cookie, merge the visitor into the account, emit `signed_up`.
+    `visitor_id`, when the caller knows it better than the request's cookies, is the visitor merged."""
     from sayzhong.analytics import attribution
     from sayzhong.privacy.consent import visitor_from_cookie_header
 
     touch = attribution.attach_to_account(session=session, user_id=user_id, cookie_header=cookie_header)
-    identify(session=session, user_id=user_id, anonymous_id=visitor_from_cookie_header(cookie_header))
+    visitor = visitor_id or visitor_from_cookie_header(cookie_header)
+    identify(session=session, user_id=user_id, anonymous_id=visitor)
     track(
         session=session,
         user_id=user_id,

@@ -145,6 +145,13 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "legal_acceptances.json", "user_id", about="Which terms versions you accepted."
     ),
     "consent_record": ExportSpec("cookie_consent.json", "user_id", about="Your cookie and tracking choices."),
+    # experiments (issue 14)
+    "experiment_exposure": ExportSpec(
+        "experiments.json", "user_id", about="A/B experiments you took part in and the variant you saw."
+    ),
+    "experiment_override": ExportSpec(
+        "experiment_overrides.json", "user_id", about="Variants staff forced for you while testing."
+    ),
     "data_export": ExportSpec("data_exports.json", "user_id", about="Your export requests."),
     "dsr_request": ExportSpec("privacy_requests.json", "user_id", about="Privacy requests handled by staff."),
     "billing_customer": ExportSpec(

@@ -42,6 +42,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
+    ("experiments", "sayzhong.privacy.participants:erase_experiments"),  # issue 14
     ("sessions_tokens", "sayzhong.privacy.participants:erase_sessions_and_tokens"),
     ("outbox", "sayzhong.privacy.participants:erase_outbox"),
     ("email_preferences", "sayzhong.privacy.participants:erase_email_preferences"),  # issue 14
@@ -143,6 +144,13 @@ def erase_analytics(*, session: Session, subject: ErasureSubject) -> int:
     )
     sink = wiring.get_analytics_sink(get_settings(), session=session)
     return removed + sink.delete_person(distinct_id=str(subject.user_id))
+
+
+def erase_experiments(*, session: Session, subject: ErasureSubject) -> int:
+    """A/B exposures and QA overrides linked to the account (issue 14)."""
+    from sayzhong.experiments.service import erase_user_experiments
+
+    return erase_user_experiments(session=session, user_id=subject.user_id)
 
 
 def erase_sessions_and_tokens(*, session: Session, subject: ErasureSubject) -> int:

@@ -159,6 +159,26 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "email_preference": {"id"},  # issue 14
     "email_delivery": {"id"},
     "email_suppression": {"id"},
+    # issue 14: experiment definitions are marketing's plans, about no one
+    "experiment": {
+        "id",
+        "key",
+        "name",
+        "hypothesis",
+        "variants",
+        "audience",
+        "device",
+        "primary_metric",
+        "guardrail_metrics",
+        "minimum_sample",
+        "status",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "stopped_at",
+    },
+    "experiment_exposure": {"id", "experiment_id"},
+    "experiment_override": {"id", "experiment_id"},
 }
 
 

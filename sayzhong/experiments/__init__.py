@@ -1,0 +1,1 @@
+"""A/B experiments: definitions, deterministic bucketing, exposures, QA overrides, results and statistics."""
