@@ -1,0 +1,1 @@
+"""Business intelligence: reporting layer, dashboards and synthetic data."""
