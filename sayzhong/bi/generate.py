@@ -675,7 +675,7 @@ class _Generator:
         comeback = rng.random(n) < 0.2
         back_at = life + 14 + rng.geometric(1 / 45.0, n)
         back_len = rng.geometric(1 / 12.0, n)
-        per_day_mean = np.exp(rng.normal(np.log(7.0), 0.45, n) + 0.15 * p.engagement)
+        per_day_mean = np.exp(rng.normal(np.log(5.2), 0.45, n) + 0.15 * p.engagement)
 
         learner_parts, day_parts, count_parts = [], [], []
         width = int(remaining.max()) if n else 0
@@ -1196,7 +1196,6 @@ class _Generator:
             decided = np.bincount(rep, weights=(verdict <= 1), minlength=sel.size) > 0
             notsaid_n = np.bincount(rep, weights=(verdict == 4), minlength=sel.size)
             counted = said[sel] < 3
-            tone_mean = np.where(counted, tone_mean, np.nan)
             acc = np.where(np.isnan(tone_mean), segment[sel], 0.6 * np.nan_to_num(tone_mean) + 0.4 * segment[sel])
             comp = np.clip(100 - 100 * notsaid_n / counts, 0, 100)
             flu = fluency_base[sel]
@@ -1271,67 +1270,27 @@ class _Generator:
         said = self.takes_said[sel]
         at = takes["at"][sel]
         duration = np.round(0.6 + 0.32 * c.syl_count[item] + rng.exponential(0.4, sel.size), 3)
-        verdict_names = ("correct", "wrong_tone", "unclear", "neutral", "not_said")
-        engine_verdicts = ("correct", "wrong", "uncertain", "not_judged", "not_said")
+        verdict_names = VERDICT_NAMES
         rep_starts = np.r_[0, np.cumsum(c.syl_count[item])[:-1]]
-        tone_l, det_l, score_l, conf_l, verdict_l = tone.tolist(), detected.tolist(), score.tolist(), conf.tolist(), verdict.tolist()
-        g_l = g.tolist()
-        results: list[str] = []
-        for k in range(sel.size):
-            first, n_syl = int(rep_starts[k]), int(c.syl_count[item[k]])
-            words = []
-            for r in range(first, first + n_syl):
-                t, v = tone_l[r], verdict_l[r]
-                d = det_l[r] or None
-                words.append(
-                    {
-                        "Word": c.syl_grapheme[g_l[r]],
-                        "Syllables": [
-                            {
-                                "Syllable": c.syl_pinyin[g_l[r]],
-                                "Grapheme": c.syl_grapheme[g_l[r]],
-                                "ExpectedTone": t,
-                                "DetectedTone": d if t != 5 else None,
-                                "ToneScore": score_l[r],
-                                "ToneConfidence": conf_l[r],
-                                "ToneVerdict": engine_verdicts[v],
-                                "Contour": {"Target": _TARGETS.get(t, []), "Learner": _TARGETS.get(d or 0, [])},
-                            }
-                        ],
-                    }
-                )
-            status = SAID_STATUSES[int(said[k])]
-            tm = tone_mean[k]
-            results.append(
-                json.dumps(
-                    {
-                        "RecognitionStatus": "Success",
-                        "Duration": int(duration[k] * 10_000_000),
-                        "DisplayText": c.hanzi[item[k]],
-                        "Engine": "offline",
-                        "Normalisation": "profile" if profile_used[sel[k]] else "utterance",
-                        "SpeakerProfileUsed": bool(profile_used[sel[k]]),
-                        "SchemaVersion": 2,
-                        "Synthetic": True,
-                        "Utterance": {"Status": status, "Message": None},
-                        "Warnings": [],
-                        "NBest": [
-                            {
-                                "PronunciationAssessment": {
-                                    "AccuracyScore": float(acc[k]),
-                                    "FluencyScore": float(flu[k]),
-                                    "CompletenessScore": float(comp[k]),
-                                    "PronScore": float(pron[k]),
-                                    "ToneScore": None if math.isnan(tm) else round(float(tm), 1),
-                                },
-                                "Words": words,
-                            }
-                        ],
-                    },
-                    separators=(",", ":"),
-                    ensure_ascii=False,
-                )
-            )
+        results = _result_json(
+            c,
+            item=item,
+            rep_starts=rep_starts,
+            g=g,
+            tone=tone,
+            detected=detected,
+            verdict=verdict,
+            score=score,
+            conf=conf,
+            said=said,
+            duration=duration,
+            profile=profile_used[sel],
+            acc=acc,
+            flu=flu,
+            comp=comp,
+            pron=pron,
+            tone_mean=tone_mean,
+        )
         attempt_ids = self.attempt_id[sel]
         users = p.ids[takes["learner"][sel]]
         stamps = w.stamps(at)
@@ -1570,7 +1529,7 @@ class _Generator:
             gaps = tuple(_hours(int(t[k] - t[k - 1])) for k in range(max(s, e - 4) + 1, e))
             key = (seq, gaps)
             if key not in cache:
-                card = Card(due=datetime(2026, 1, 1, tzinfo=UTC))
+                card = Card(card_id=1, due=datetime(2026, 1, 1, tzinfo=UTC))  # an id: Card() sleeps to make one
                 moment = datetime(2026, 1, 1, tzinfo=UTC)
                 lapses = 0
                 for n, rate in enumerate(seq):
@@ -1963,6 +1922,112 @@ class _Generator:
             },
         )
         self.say(f"  support: {n:,} tickets, {asked.size:,} NPS prompts")
+
+
+VERDICT_NAMES = ("correct", "wrong_tone", "unclear", "neutral", "not_said")
+ENGINE_VERDICTS = ("correct", "wrong", "uncertain", "not_judged", "not_said")
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _result_json(
+    c: _Content,
+    *,
+    item: np.ndarray,
+    rep_starts: np.ndarray,
+    g: np.ndarray,
+    tone: np.ndarray,
+    detected: np.ndarray,
+    verdict: np.ndarray,
+    score: np.ndarray,
+    conf: np.ndarray,
+    said: np.ndarray,
+    duration: np.ndarray,
+    profile: np.ndarray,
+    acc: np.ndarray,
+    flu: np.ndarray,
+    comp: np.ndarray,
+    pron: np.ndarray,
+    tone_mean: np.ndarray,
+) -> list[str]:
+    """The engine's result JSON of each take (the shape `practice.results.parse_result` reads),
+    written from string pieces: json.dumps on millions of nested dicts would dominate the run."""
+    prefix = _syllable_prefixes(c)
+    middle = _syllable_middles()
+    key = (tone.astype(np.int64) * 100 + detected.astype(np.int64) * 10 + verdict.astype(np.int64)).tolist()
+    pieces = [
+        f'{prefix[gi]}{middle[ki]}"ToneScore":{s},"ToneConfidence":{cf}}}]}}'
+        for gi, ki, s, cf in zip(g.tolist(), key, score.tolist(), conf.tolist(), strict=True)
+    ]
+    counts = c.syl_count[item].tolist()
+    firsts = rep_starts.tolist()
+    texts = _display_texts(c)
+    out: list[str] = []
+    for k, (it, first, n, st, du, pr, a, f, cm, pn, tm) in enumerate(
+        zip(
+            item.tolist(),
+            firsts,
+            counts,
+            said.tolist(),
+            duration.tolist(),
+            profile.tolist(),
+            acc.tolist(),
+            flu.tolist(),
+            comp.tolist(),
+            pron.tolist(),
+            tone_mean.tolist(),
+            strict=True,
+        )
+    ):
+        del k
+        tone_text = "null" if math.isnan(tm) else repr(round(tm, 1))
+        out.append(
+            f'{{"RecognitionStatus":"Success","Duration":{int(du * 10_000_000)},"DisplayText":{texts[it]},'
+            f'"Engine":"offline","Normalisation":"{"profile" if pr else "utterance"}",'
+            f'"SpeakerProfileUsed":{"true" if pr else "false"},"SchemaVersion":2,"Synthetic":true,'
+            f'"Utterance":{{"Status":"{SAID_STATUSES[st]}","Message":null}},"Warnings":[],'
+            f'"NBest":[{{"PronunciationAssessment":{{"AccuracyScore":{a},"FluencyScore":{f},'
+            f'"CompletenessScore":{cm},"PronScore":{pn},"ToneScore":{tone_text}}},'
+            f'"Words":[{",".join(pieces[first : first + n])}]}}]}}'
+        )
+    return out
+
+
+_PIECES: dict[int, list[str]] = {}
+
+
+def _syllable_prefixes(c: _Content) -> list[str]:
+    key = id(c)
+    if key not in _PIECES:
+        _PIECES[key] = [
+            f'{{"Word":{_json_text(gr)},"Syllables":[{{"Syllable":{_json_text(py)},"Grapheme":{_json_text(gr)},'
+            f'"ExpectedTone":{int(t)},'
+            for gr, py, t in zip(c.syl_grapheme, c.syl_pinyin, c.syl_tone.tolist(), strict=True)
+        ]
+    return _PIECES[key]
+
+
+def _display_texts(c: _Content) -> list[str]:
+    key = -id(c)
+    if key not in _PIECES:
+        _PIECES[key] = [_json_text(h) for h in c.hanzi]
+    return _PIECES[key]
+
+
+def _syllable_middles() -> list[str]:
+    """Detected tone, verdict and contours for every (expected tone, detected tone, verdict) code."""
+    out = [""] * 600
+    for t in range(6):
+        for d in range(6):
+            for v in range(5):
+                detected = "null" if (d == 0 or t == 5) else str(d)
+                contour = _json_text({"Target": _TARGETS.get(t, []), "Learner": _TARGETS.get(d, [])})
+                out[t * 100 + d * 10 + v] = (
+                    f'"DetectedTone":{detected},"ToneVerdict":"{ENGINE_VERDICTS[v]}","Contour":{contour},'
+                )
+    return out
 
 
 def _hours(us: int) -> int:
