@@ -136,7 +136,7 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
             "WHERE verdict IN ('correct', 'wrong_tone') GROUP BY expected_tone",
         )
     )
-    assert by_tone[3] < by_tone[1] - 0.05
+    assert float(by_tone[3]) < float(by_tone[1]) - 0.05
     ranks = _rows(
         engine,
         "SELECT a.user_id, a.id, a.tone_score FROM practice_attempt a WHERE a.tone_score IS NOT NULL "
