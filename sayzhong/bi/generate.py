@@ -93,7 +93,14 @@ CHANNELS: tuple[tuple[str, str, tuple[str, ...], float, float, float], ...] = (
     ("organic_search", "organic", ("",), 0.30, 0.10, 0.0),
     ("direct", "none", ("",), 0.15, 0.05, 0.1),
     ("paid_search", "cpc", ("brand_search", "learn_chinese_tones", "mandarin_pronunciation"), 0.12, 0.0, 0.1),
-    ("paid_social", "paid_social", ("tiktok_tone_challenge", "instagram_launch", "facebook_heritage"), 0.13, -0.35, -0.3),
+    (
+        "paid_social",
+        "paid_social",
+        ("tiktok_tone_challenge", "instagram_launch", "facebook_heritage"),
+        0.13,
+        -0.35,
+        -0.3,
+    ),
     ("content", "blog", ("blog_third_tone", "youtube_tone_pairs"), 0.08, 0.15, 0.0),
     ("email", "email", ("newsletter_weekly", "winback_q3"), 0.04, 0.2, 0.2),
     ("partner", "partner", ("university_partner", "language_school_partner"), 0.04, 0.3, 0.3),
@@ -107,7 +114,13 @@ DEVICES: tuple[tuple[str, float, tuple[tuple[str, str, float], ...]], ...] = (
     (
         "desktop",
         0.46,
-        (("windows", "chrome", 0.45), ("macos", "chrome", 0.2), ("macos", "safari", 0.17), ("windows", "edge", 0.08), ("linux", "firefox", 0.1)),
+        (
+            ("windows", "chrome", 0.45),
+            ("macos", "chrome", 0.2),
+            ("macos", "safari", 0.17),
+            ("windows", "edge", 0.08),
+            ("linux", "firefox", 0.1),
+        ),
     ),
     ("mobile", 0.47, (("ios", "safari", 0.55), ("android", "chrome", 0.45))),
     ("tablet", 0.07, (("ipados", "safari", 0.7), ("android", "chrome", 0.3))),
@@ -117,7 +130,32 @@ GOALS = (("travel", 0.3), ("work", 0.2), ("heritage", 0.15), ("fun", 0.2), ("stu
 
 # When learners practise, by local hour: a morning, a lunch and a long evening peak.
 HOUR_WEIGHTS = np.array(
-    [0.3, 0.15, 0.08, 0.05, 0.05, 0.15, 0.6, 1.3, 1.5, 1.0, 0.8, 0.9, 1.3, 1.2, 0.8, 0.8, 0.9, 1.1, 1.5, 2.0, 2.3, 2.2, 1.6, 0.8]
+    [
+        0.3,
+        0.15,
+        0.08,
+        0.05,
+        0.05,
+        0.15,
+        0.6,
+        1.3,
+        1.5,
+        1.0,
+        0.8,
+        0.9,
+        1.3,
+        1.2,
+        0.8,
+        0.8,
+        0.9,
+        1.1,
+        1.5,
+        2.0,
+        2.3,
+        2.2,
+        1.6,
+        0.8,
+    ]
 )
 WEEKDAY_SIGNUPS = np.array([1.12, 1.06, 1.0, 0.97, 0.9, 0.86, 1.09])  # Monday … Sunday
 WEEKDAY_PRACTICE = np.array([1.05, 1.04, 1.03, 1.0, 0.93, 0.9, 1.0])
@@ -127,7 +165,12 @@ TONE_PENALTY = {1: -0.35, 2: 0.25, 3: 0.75, 4: -0.1}
 # Extra difficulty of a tone after another (prev, tone): 2-3 / 3-2 confusions and 3rd-tone runs.
 PAIR_PENALTY = {(3, 3): 0.5, (2, 3): 0.35, (3, 2): 0.3, (4, 3): 0.2, (2, 2): 0.15, (1, 3): 0.15, (4, 4): 0.1}
 # Which tone is heard when a tone is missed.
-CONFUSION = {1: ((4, 2, 3), (0.4, 0.4, 0.2)), 2: ((3, 1, 4), (0.6, 0.25, 0.15)), 3: ((2, 4, 1), (0.65, 0.15, 0.2)), 4: ((1, 2, 3), (0.5, 0.2, 0.3))}
+CONFUSION = {
+    1: ((4, 2, 3), (0.4, 0.4, 0.2)),
+    2: ((3, 1, 4), (0.6, 0.25, 0.15)),
+    3: ((2, 4, 1), (0.65, 0.15, 0.2)),
+    4: ((1, 2, 3), (0.5, 0.2, 0.3)),
+}
 SAID_STATUSES = ("ok", "partial", "extra_speech", "different_text", "no_speech")
 SAID_SHARES = (0.93, 0.025, 0.01, 0.02, 0.015)
 MODES = ("practice", "dialogue", "placement", "calibration", "review")
@@ -141,12 +184,15 @@ CANCEL_REASONS = (
     "",
 )
 STAFF_REPLIES = {
-    "audio": "Thanks for writing. Please allow the microphone in the browser's site settings and reload; if it still fails, send us the browser and device.",
-    "scoring": "Thanks for the report — we looked at your take and passed it to the tone-engine team. The verdict on that syllable was borderline.",
+    "audio": "Thanks for writing. Please allow the microphone in the browser's site settings and reload; "
+    "if it still fails, send us the browser and device.",
+    "scoring": "Thanks for the report — we looked at your take and passed it to the tone-engine team. "
+    "The verdict on that syllable was borderline.",
     "content": "Thanks, you're right — we've corrected the phrase. It will show in the next content update.",
     "billing": "I've checked your subscription and sorted it out; you'll see the change on the billing page.",
     "account": "Your account is fine again: please sign in with the reset link we just sent.",
-    "privacy": "We've received your request and will complete it within the legal deadline; you'll get an e-mail when it's done.",
+    "privacy": "We've received your request and will complete it within the legal deadline; "
+    "you'll get an e-mail when it's done.",
     "bug": "Thanks for the details — we reproduced it and a fix is on its way.",
     "other": "Thank you for the feedback, we've passed it to the team!",
 }
@@ -190,7 +236,7 @@ Progress = Callable[[str], None]
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def _choice(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
+def _choice(rng: np.random.Generator, n: int, weights: Sequence[float] | np.ndarray) -> np.ndarray:
     p = np.asarray(weights, dtype=float)
     return rng.choice(len(p), size=n, p=p / p.sum())
 
@@ -255,7 +301,12 @@ def _content(rng: np.random.Generator) -> _Content:
     items = list(curriculum.all_items())
     index = {item.id: n for n, item in enumerate(items)}
     kinds = np.array([{"phrase": 0, "dialogue_line": 1, "drill": 2}[i.kind] for i in items], dtype=np.int8)
-    starts, counts, tones, prevs, graphemes, pinyins = [], [], [], [], [], []
+    starts: list[int] = []
+    counts: list[int] = []
+    tones: list[int] = []
+    prevs: list[int] = []
+    graphemes: list[str] = []
+    pinyins: list[str] = []
     for item in items:
         syls = expected_syllables(item.hanzi, reading=item.pinyin)
         if item.surface_tones and len(item.surface_tones) == len(syls):
@@ -318,7 +369,7 @@ def _drill_id(content: _Content, prev_tone: int, tone: int, pinyin: str) -> str 
             return ParsedSyllable(position, "", p, t, None, 0.0, 0.0, "wrong_tone", (), (), (), ())
 
         prev = syl(0, prev_tone, "") if prev_tone else None
-        content.drill_for[key] = review._drill_for(syl(1 if prev else 0, tone, pinyin), prev) or ""  # noqa: SLF001
+        content.drill_for[key] = review._drill_for(syl(1 if prev else 0, tone, pinyin), prev) or ""
     return content.drill_for[key] or None
 
 
@@ -353,7 +404,9 @@ class _Writer:
         """Timestamps as the text each database stores for a UTC `DateTime(timezone=True)`."""
         if us.size == 0:
             return []
-        s = np.char.replace(np.datetime_as_string(np.asarray(us, dtype="datetime64[us]"), unit="us"), "T", " ")
+        s = np.char.replace(
+            np.datetime_as_string(np.asarray(us, dtype="datetime64[us]"), unit="us"), "T", " "
+        )
         if self.pg:
             s = np.char.add(s, "+00")
         out: list[Any] = s.tolist()
@@ -381,7 +434,7 @@ class _Writer:
             raw = self.engine.raw_connection()
             try:
                 cursor = raw.cursor()
-                with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:  # type: ignore[attr-defined]
+                with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
                     for row in rows:
                         copy.write_row(row)
                 raw.commit()
@@ -402,12 +455,11 @@ class _Writer:
             for name in self.counts:
                 if "id" not in self.tables[name].c:
                     continue
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
-                        f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'  # noqa: S608
-                    )
+                sql = (
+                    f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608 - table names from the models
+                    f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'
                 )
+                conn.execute(text(sql))
 
 
 # --- safety --------------------------------------------------------------------------------------
@@ -424,7 +476,9 @@ def check_target(engine: Engine, *, force: bool) -> None:
             "This database has no SayZhong tables yet. Run the migrations first (alembic upgrade head)."
         )
     with engine.connect() as conn:
-        learners = conn.execute(text("SELECT COUNT(*) FROM user_account WHERE role = 'learner'")).scalar() or 0
+        learners = (
+            conn.execute(text("SELECT COUNT(*) FROM user_account WHERE role = 'learner'")).scalar() or 0
+        )
         takes = conn.execute(text("SELECT COUNT(*) FROM practice_attempt")).scalar() or 0
     if (learners or takes) and not force:
         raise GenerateRefusedError(
@@ -548,7 +602,9 @@ class _Generator:
         rng, n, days = self.rng, self.opt.learners, self.days
         d = np.arange(days)
         weekday = (self.start.weekday() + d) % 7
-        bumps = 1.0 + sum(0.7 * np.exp(-(((d - c) / 3.0) ** 2)) for c in (days * 0.35, days * 0.62, days * 0.88))
+        bumps = 1.0 + sum(
+            0.7 * np.exp(-(((d - c) / 3.0) ** 2)) for c in (days * 0.35, days * 0.62, days * 0.88)
+        )
         weights = np.exp(np.log(4.0) * d / days) * WEEKDAY_SIGNUPS[weekday] * bumps
         day = np.sort(_choice(rng, n, weights))
         tz = _choice(rng, n, [c[2] for c in COUNTRIES])
@@ -653,9 +709,10 @@ class _Generator:
         t_started = p.signup + rng.integers(20, 120, n) * US
         t_mic = t_started + rng.integers(60, 240, n) * US
         t_placed = np.where(mic, t_mic, t_started) + rng.integers(150, 400, n) * US
-        t_finished = np.maximum(np.where(mic, t_mic, t_started), np.where(placement, t_placed, 0)) + rng.integers(
-            10, 60, n
-        ) * US
+        t_finished = (
+            np.maximum(np.where(mic, t_mic, t_started), np.where(placement, t_placed, 0))
+            + rng.integers(10, 60, n) * US
+        )
         self.onboarding = {
             "started": started,
             "answered": answered,
@@ -706,11 +763,15 @@ class _Generator:
         hour = _choice(self.rng, learner.size, HOUR_WEIGHTS) * 3600.0 + rng.random(learner.size) * 3600.0
         sitting = self.local_to_utc(p.tz[learner], p.signup_day[learner] + day_k, hour)
         first_day = day_k == 0
-        sitting[first_day] = self.onboarding["t_finished"][learner[first_day]] + rng.integers(5, 60, first_day.sum()) * US
+        sitting[first_day] = (
+            self.onboarding["t_finished"][learner[first_day]] + rng.integers(5, 60, first_day.sum()) * US
+        )
         gaps = (8.0 + rng.exponential(22.0, rep.size)) * US
         second = rng.random(learner.size) < 0.15  # some days have a second sitting hours later
         half = np.maximum(1, count // 2)
-        gaps[(r == half[rep]) & second[rep]] += rng.uniform(2, 6, ((r == half[rep]) & second[rep]).sum()) * 3600 * US
+        gaps[(r == half[rep]) & second[rep]] += (
+            rng.uniform(2, 6, ((r == half[rep]) & second[rep]).sum()) * 3600 * US
+        )
         gaps[r == 0] = 0
         cum = np.cumsum(gaps)
         start_of = np.repeat(cum[np.r_[0, np.cumsum(count)[:-1]]] if count.size else cum, count)
@@ -721,10 +782,11 @@ class _Generator:
         placed = np.flatnonzero(self.onboarding["placement"])
         n_prompts = self.content.placement.size
         pl_learner = np.repeat(placed, n_prompts)
-        pl_at = np.repeat(self.onboarding["t_placed"][placed], n_prompts) - (
-            np.tile(np.arange(n_prompts)[::-1], placed.size) * 30 + 10
-        ) * US
-        takes["placement"] = np.r_[np.zeros(takes["learner"].size, dtype=bool), np.ones(pl_learner.size, dtype=bool)]
+        before: np.ndarray = (np.tile(np.arange(n_prompts)[::-1], placed.size) * 30 + 10) * US
+        pl_at = np.repeat(self.onboarding["t_placed"][placed], n_prompts) - before
+        takes["placement"] = np.r_[
+            np.zeros(takes["learner"].size, dtype=bool), np.ones(pl_learner.size, dtype=bool)
+        ]
         takes["learner"] = np.r_[takes["learner"], pl_learner]
         takes["at"] = np.r_[takes["at"], pl_at]
         takes["day"] = np.r_[takes["day"], self.local_day(p.tz[pl_learner], pl_at)]
@@ -732,7 +794,9 @@ class _Generator:
         return {key: value[order] for key, value in takes.items()}
 
     # -- subscriptions, invoices and grants
-    def _billing(self, p: _Learners, takes: dict[str, np.ndarray], staff: dict[str, np.ndarray]) -> dict[str, Any]:
+    def _billing(
+        self, p: _Learners, takes: dict[str, np.ndarray], staff: dict[str, np.ndarray]
+    ) -> dict[str, Any]:
         from sayzhong.billing import catalog
         from sayzhong.billing.service import email_hash
 
@@ -746,7 +810,9 @@ class _Generator:
         uniq = np.unique(day_keys)
         np.add.at(active_days, uniq // 100_000, 1)
         pay_effect = np.array([c[5] for c in CHANNELS])[p.channel]
-        p_trial = np.clip(0.02 + 0.025 * np.minimum(active_days, 8) + 0.03 * pay_effect + 0.02 * p.engagement, 0, 0.35)
+        p_trial = np.clip(
+            0.02 + 0.025 * np.minimum(active_days, 8) + 0.03 * pay_effect + 0.02 * p.engagement, 0, 0.35
+        )
         trial = (rng.random(p.n) < p_trial) & (active_days >= 2)
         entitled: dict[int, list[tuple[int, int]]] = {}
         customers: dict[str, list[Any]] = {k: [] for k in ("user", "cus", "at")}
@@ -754,7 +820,6 @@ class _Generator:
         events: list[tuple[int, str, dict[str, Any]]] = []
         claims: list[tuple[str, int]] = []
         plans = {catalog.PLUS_MONTHLY.id: catalog.PLUS_MONTHLY, catalog.PLUS_ANNUAL.id: catalog.PLUS_ANNUAL}
-        day_s = 86_400
 
         def ts(us: int) -> int:
             return us // US
@@ -786,15 +851,30 @@ class _Generator:
                 "cancel_at_period_end": s["cancel_at_period_end"],
                 "canceled_at": ts(s["canceled_at"]) if s.get("canceled_at") else None,
                 "latest_invoice": s.get("latest_invoice"),
-                "plan": {"id": plan.id, "interval": plan.interval, "amount": plan.amount, "currency": plan.currency},
-                "items": {"object": "list", "data": [{"price": {"id": plan.id}, "plan": {"id": plan.id}, "quantity": 1}]},
+                "plan": {
+                    "id": plan.id,
+                    "interval": plan.interval,
+                    "amount": plan.amount,
+                    "currency": plan.currency,
+                },
+                "items": {
+                    "object": "list",
+                    "data": [{"price": {"id": plan.id}, "plan": {"id": plan.id}, "quantity": 1}],
+                },
                 "metadata": {"user_id": str(int(p.ids[s["learner"]]))},
                 "livemode": False,
                 "_at": when,
             }
 
         def invoice(
-            s: dict[str, Any], when: int, amount: int, reason: str, paid: bool, *, attempt: int = 1, discount: int = 0
+            s: dict[str, Any],
+            when: int,
+            amount: int,
+            reason: str,
+            paid: bool,
+            *,
+            attempt: int = 1,
+            discount: int = 0,
         ) -> dict[str, Any]:
             plan = plans[s["plan"]]
             inv_id = _ids(rng, "in_", 1)[0]
@@ -867,11 +947,17 @@ class _Generator:
             while not ended:
                 period_end = s["period_end"]
                 if s["trial_end"] and period_end == s["trial_end"] and period_end - 3 * DAY_US < self.end_us:
-                    emit(period_end - 3 * DAY_US, "customer.subscription.trial_will_end", sub_obj(s, "trialing", now))
+                    emit(
+                        period_end - 3 * DAY_US,
+                        "customer.subscription.trial_will_end",
+                        sub_obj(s, "trialing", now),
+                    )
                 # Inactive subscribers cancel more; trials convert well (a card is required).
                 recent = own[(own > period_end - 30 * DAY_US) & (own <= period_end)].size > 0
                 if s["status"] == "trialing":
-                    p_cancel = 0.42 - 0.08 * float(np.clip(p.engagement[i], -1, 1)) - (0.08 if recent else -0.1)
+                    p_cancel = (
+                        0.42 - 0.08 * float(np.clip(p.engagement[i], -1, 1)) - (0.08 if recent else -0.1)
+                    )
                 elif s["plan"] == catalog.PLUS_ANNUAL.id:
                     p_cancel = 0.3 if recent else 0.6
                 else:
@@ -892,12 +978,24 @@ class _Generator:
                 if period_end >= self.end_us:
                     break
                 # Renewal (or the end of the trial): maybe a plan change, then the invoice.
-                if s["plan"] == catalog.PLUS_MONTHLY.id and not s["trial_end"] == period_end and rng.random() < 0.03:
+                if (
+                    s["plan"] == catalog.PLUS_MONTHLY.id
+                    and not s["trial_end"] == period_end
+                    and rng.random() < 0.03
+                ):
                     s["plan"] = catalog.PLUS_ANNUAL.id
-                    emit(period_end - DAY_US, "customer.subscription.updated", sub_obj(s, s["status"], period_end))
+                    emit(
+                        period_end - DAY_US,
+                        "customer.subscription.updated",
+                        sub_obj(s, s["status"], period_end),
+                    )
                 elif s["plan"] == catalog.PLUS_ANNUAL.id and rng.random() < 0.1:
                     s["plan"] = catalog.PLUS_MONTHLY.id
-                    emit(period_end - DAY_US, "customer.subscription.updated", sub_obj(s, s["status"], period_end))
+                    emit(
+                        period_end - DAY_US,
+                        "customer.subscription.updated",
+                        sub_obj(s, s["status"], period_end),
+                    )
                 plan = plans[s["plan"]]
                 s["period_start"] = period_end
                 s["period_end"] = month_later(period_end, 12 if plan.interval == "year" else 1)
@@ -907,14 +1005,26 @@ class _Generator:
                 first_paid = False
                 if rng.random() < 0.05:  # the card is declined: dunning
                     s["status"] = "past_due"
-                    emit(period_end + US, "invoice.payment_failed", invoice(s, period_end, amount, reason, False))
-                    emit(period_end + 2 * US, "customer.subscription.updated", sub_obj(s, "past_due", period_end))
+                    emit(
+                        period_end + US,
+                        "invoice.payment_failed",
+                        invoice(s, period_end, amount, reason, False),
+                    )
+                    emit(
+                        period_end + 2 * US,
+                        "customer.subscription.updated",
+                        sub_obj(s, "past_due", period_end),
+                    )
                     if rng.random() < 0.65:
                         paid_at = period_end + int(rng.uniform(1, 6) * DAY_US)
                         if paid_at >= self.end_us:
                             break
                         s["status"] = "active"
-                        emit(paid_at, "invoice.paid", invoice(s, paid_at, amount, reason, True, attempt=2, discount=discount))
+                        emit(
+                            paid_at,
+                            "invoice.paid",
+                            invoice(s, paid_at, amount, reason, True, attempt=2, discount=discount),
+                        )
                         emit(paid_at + US, "customer.subscription.updated", sub_obj(s, "active", paid_at))
                     else:
                         gone = period_end + 14 * DAY_US
@@ -929,7 +1039,9 @@ class _Generator:
                     s["status"] = "active"
                     inv = invoice(s, period_end, amount, reason, True, discount=discount)
                     emit(period_end + US, "invoice.paid", inv)
-                    emit(period_end + 2 * US, "customer.subscription.updated", sub_obj(s, "active", period_end))
+                    emit(
+                        period_end + 2 * US, "customer.subscription.updated", sub_obj(s, "active", period_end)
+                    )
                     if rng.random() < 0.02:  # refunded, and mostly ended at once
                         refund_at = period_end + int(rng.uniform(0.5, 10) * DAY_US)
                         if refund_at < self.end_us:
@@ -947,11 +1059,17 @@ class _Generator:
                             if rng.random() < 0.7:
                                 s["status"], s["canceled_at"] = "canceled", refund_at
                                 s["cancel_reason"] = "refunded"
-                                emit(refund_at + US, "customer.subscription.deleted", sub_obj(s, "canceled", refund_at))
+                                emit(
+                                    refund_at + US,
+                                    "customer.subscription.deleted",
+                                    sub_obj(s, "canceled", refund_at),
+                                )
                                 ent_end, ended = refund_at, True
                                 break
                 now = period_end
-            entitled.setdefault(i, []).append((ent_start, ent_end if ent_end is not None else self.end_us + DAY_US))
+            entitled.setdefault(i, []).append(
+                (ent_start, ent_end if ent_end is not None else self.end_us + DAY_US)
+            )
             subs.append(s)
             if ended and allow_reactivation and ent_end is not None:
                 later = own[own > ent_end + 20 * DAY_US]
@@ -984,7 +1102,11 @@ class _Generator:
             grants["user"].append(int(p.ids[i]))
             grants["start"].append(begin)
             grants["end"].append(begin + 30 * DAY_US)
-            grants["reason"].append(str(rng.choice(["Goodwill after the scoring outage", "Partner school teacher", "Beta tester"])))
+            grants["reason"].append(
+                str(
+                    rng.choice(["Goodwill after the scoring outage", "Partner school teacher", "Beta tester"])
+                )
+            )
             entitled.setdefault(i, []).append((begin, begin + 30 * DAY_US))
 
         # Write: customers, trial claims, subscriptions (state as of the end), webhook events, grants.
@@ -1083,7 +1205,9 @@ class _Generator:
         return {"entitled": entitled, "subs": subs}
 
     # -- Free learners: their daily limit and the Free units
-    def _limit_free(self, p: _Learners, takes: dict[str, np.ndarray], billing: dict[str, Any]) -> dict[str, np.ndarray]:
+    def _limit_free(
+        self, p: _Learners, takes: dict[str, np.ndarray], billing: dict[str, Any]
+    ) -> dict[str, np.ndarray]:
         from sayzhong.settings import get_settings
 
         settings = get_settings()
@@ -1133,9 +1257,13 @@ class _Generator:
         said = _choice(rng, m, SAID_SHARES)
         said[placement & (said >= 3)] = 0
         profile_used = self.onboarding["mic"][learner] & (takes["at"] > self.onboarding["t_mic"][learner])
-        base = p.skill[learner] - c.difficulty[item] + 1.3 * (1 - np.exp(-j / 30.0)) + 0.35 * np.log1p(j / 150.0)
+        base = (
+            p.skill[learner] - c.difficulty[item] + 1.3 * (1 - np.exp(-j / 30.0)) + 0.35 * np.log1p(j / 150.0)
+        )
         base += np.where(profile_used, 0.15, 0.0) + rng.normal(0.0, 0.35, m)
-        fluency_base = np.clip(rng.normal(62, 10, m) + 20 * (1 - np.exp(-j / 60.0)) + 4 * p.skill[learner], 5, 100)
+        fluency_base = np.clip(
+            rng.normal(62, 10, m) + 20 * (1 - np.exp(-j / 60.0)) + 4 * p.skill[learner], 5, 100
+        )
         segment = np.clip(rng.normal(80, 9, m) + 3 * p.skill[learner], 5, 100)
         order = np.argsort(takes["at"], kind="stable")
         ids = self.w.next_id("practice_attempt", m)
@@ -1153,7 +1281,9 @@ class _Generator:
         self.take_first_wrong = np.full(m, -1, dtype=np.int64)  # global syllable index
         drill_cards: list[tuple[int, int, str]] = []
         item_index = {name: n for n, name in enumerate(c.item_ids)}
-        feedback: dict[str, list[Any]] = {k: [] for k in ("take", "attempt", "learner", "pos", "syl", "detected", "verdict", "answer", "at")}
+        feedback: dict[str, list[Any]] = {
+            k: [] for k in ("take", "attempt", "learner", "pos", "syl", "detected", "verdict", "answer", "at")
+        }
         chunk = 150_000
         total = 0
         began = time.perf_counter()
@@ -1182,10 +1312,20 @@ class _Generator:
                 sel_t = (tone == t) & (verdict == 1)
                 wrong_to[sel_t] = np.array(alts)[_choice(rng, int(sel_t.sum()), probs)]
             detected = np.where(verdict == 0, tone, np.where(verdict == 1, wrong_to, 0))
-            detected = np.where((verdict == 2) & (rng.random(tone.size) < 0.5), np.where(tone == 3, 2, tone), detected)
+            detected = np.where(
+                (verdict == 2) & (rng.random(tone.size) < 0.5), np.where(tone == 3, 2, tone), detected
+            )
             beta = rng.beta(2.0, 2.0, tone.size)
-            score = np.select([verdict == 0, verdict == 1, verdict == 2], [72 + 28 * beta, 8 + 42 * beta, 40 + 25 * beta], 0.0)
-            conf = np.select([verdict == 0, verdict == 1, verdict == 2], [0.7 + 0.29 * beta, 0.6 + 0.35 * beta, 0.3 + 0.25 * beta], 0.0)
+            score = np.select(
+                [verdict == 0, verdict == 1, verdict == 2],
+                [72 + 28 * beta, 8 + 42 * beta, 40 + 25 * beta],
+                0.0,
+            )
+            conf = np.select(
+                [verdict == 0, verdict == 1, verdict == 2],
+                [0.7 + 0.29 * beta, 0.6 + 0.35 * beta, 0.3 + 0.25 * beta],
+                0.0,
+            )
             score, conf = np.round(score, 1), np.round(conf, 3)
             # Per-take aggregates (tone = mean over judged syllables).
             jw = judged.astype(float)
@@ -1196,7 +1336,9 @@ class _Generator:
             decided = np.bincount(rep, weights=(verdict <= 1), minlength=sel.size) > 0
             notsaid_n = np.bincount(rep, weights=(verdict == 4), minlength=sel.size)
             counted = said[sel] < 3
-            acc = np.where(np.isnan(tone_mean), segment[sel], 0.6 * np.nan_to_num(tone_mean) + 0.4 * segment[sel])
+            acc = np.where(
+                np.isnan(tone_mean), segment[sel], 0.6 * np.nan_to_num(tone_mean) + 0.4 * segment[sel]
+            )
             comp = np.clip(100 - 100 * notsaid_n / counts, 0, 100)
             flu = fluency_base[sel]
             pron = np.round(np.where(counted, 0.6 * acc + 0.2 * flu + 0.2 * comp, 0.0), 1)
@@ -1205,7 +1347,9 @@ class _Generator:
             self.take_tone[sel] = np.round(tone_mean, 1)
             self.take_wrong[sel] = np.where(counted, wrong, 0)
             self.take_decided[sel] = counted & decided
-            judged_ok = np.bincount(rep, weights=judged & (verdict != 2) & (verdict != 0), minlength=sel.size) == 0
+            judged_ok = (
+                np.bincount(rep, weights=judged & (verdict != 2) & (verdict != 0), minlength=sel.size) == 0
+            )
             has_judged = np.bincount(rep, weights=judged & (verdict != 2), minlength=sel.size) > 0
             self.take_all_right[sel] = counted & judged_ok & has_judged
             first_wrong_local = np.full(sel.size, -1, dtype=np.int64)
@@ -1215,7 +1359,23 @@ class _Generator:
                 first_wrong_local[rep[firsts]] = g[firsts]
             self.take_first_wrong[sel] = first_wrong_local
             self._write_attempt_chunk(
-                p, takes, sel, rep, g, tone, prev, verdict, detected, score, conf, acc, flu, comp, pron, tone_mean, profile_used
+                p,
+                takes,
+                sel,
+                rep,
+                g,
+                tone,
+                prev,
+                verdict,
+                detected,
+                score,
+                conf,
+                acc,
+                flu,
+                comp,
+                pron,
+                tone_mean,
+                profile_used,
             )
             # Drill cards for missed tones (at most two per take, like the review service).
             if wrong_rows.size:
@@ -1237,7 +1397,9 @@ class _Generator:
                     feedback["syl"].append(int(g[r]))
                     feedback["detected"].append(int(detected[r]))
                     feedback["verdict"].append("wrong_tone")
-                    feedback["answer"].append(str(rng.choice(["no_correct", "yes", "no_other"], p=[0.6, 0.3, 0.1])))
+                    feedback["answer"].append(
+                        str(rng.choice(["no_correct", "yes", "no_other"], p=[0.6, 0.3, 0.1]))
+                    )
                     feedback["at"].append(int(takes["at"][t]) + 20 * US)
             total += sel.size
             rate = total / max(time.perf_counter() - began, 1e-9)
@@ -1338,7 +1500,10 @@ class _Generator:
                 "grapheme": [c.syl_grapheme[x] for x in g[rows].tolist()],
                 "pinyin": [c.syl_pinyin[x] for x in g[rows].tolist()],
                 "expected_tone": tone[rows].tolist(),
-                "detected_tone": [None if (d == 0 or t == 5) else d for d, t in zip(detected[rows].tolist(), tone[rows].tolist(), strict=True)],
+                "detected_tone": [
+                    None if (d == 0 or t == 5) else d
+                    for d, t in zip(detected[rows].tolist(), tone[rows].tolist(), strict=True)
+                ],
                 "tone_score": score[rows].tolist(),
                 "confidence": conf[rows].tolist(),
                 "verdict": [verdict_names[v] for v in verdict[rows].tolist()],
@@ -1389,7 +1554,9 @@ class _Generator:
         learner, at = takes["learner"], takes["at"]
         counted = self.takes_said < 3
         # Scored takes that count for progress (all modes but calibration; placement included).
-        xp = np.where(counted, XP_BASE + np.round(self.take_pron / 20) + XP_ALL_TONES * self.take_all_right, 0)
+        xp = np.where(
+            counted, XP_BASE + np.round(self.take_pron / 20) + XP_ALL_TONES * self.take_all_right, 0
+        )
         tz = p.tz[learner]
         local = self.local_day(tz, at)
         has = np.zeros(p.n, dtype=bool)
@@ -1405,15 +1572,19 @@ class _Generator:
         xp_total = np.bincount(learner, weights=xp, minlength=p.n).astype(np.int64)
         gap = np.r_[np.int64(-1), np.diff(at)]
         gap[_group_starts(learner)] = -1
-        credit = np.where((gap >= 0) & (gap <= SITTING_GAP.total_seconds() * US), np.minimum(gap / US, MAX_GAP_CREDIT_S), FIRST_TAKE_CREDIT_S)
+        credit = np.where(
+            (gap >= 0) & (gap <= SITTING_GAP.total_seconds() * US),
+            np.minimum(gap / US, MAX_GAP_CREDIT_S),
+            FIRST_TAKE_CREDIT_S,
+        )
         credit = np.where(counted, credit, 0.0)
         # Streaks from the local days practised.
-        streak = np.zeros(p.n, dtype=np.int64)
+        streak: np.ndarray = np.zeros(p.n, dtype=np.int64)
         longest = np.zeros(p.n, dtype=np.int64)
         last_day = np.full(p.n, -1, dtype=np.int64)
-        today_xp = np.zeros(p.n, dtype=np.int64)
-        today_n = np.zeros(p.n, dtype=np.int64)
-        today_s = np.zeros(p.n)
+        today_xp: np.ndarray = np.zeros(p.n, dtype=np.int64)
+        today_n: np.ndarray = np.zeros(p.n, dtype=np.int64)
+        today_s: np.ndarray = np.zeros(p.n)
         key = np.unique(cl * 100_000 + local[counted])
         if key.size:
             ul, ud = key // 100_000, key % 100_000
@@ -1427,7 +1598,7 @@ class _Generator:
             last_day[ul[ends]] = ud[ends]
             on_last = counted & (local == last_day[learner])
             today_xp = np.bincount(learner[on_last], weights=xp[on_last], minlength=p.n).astype(np.int64)
-            today_n = np.bincount(learner[on_last], minlength=p.n)
+            today_n = np.bincount(learner[on_last], minlength=p.n).astype(np.int64)
             today_s = np.bincount(learner[on_last], weights=credit[on_last], minlength=p.n)
         last_item = np.full(p.n, -1, dtype=np.int64)
         practice_like = counted & np.isin(self.takes_mode, (0, 1, 4))
@@ -1462,16 +1633,28 @@ class _Generator:
             {
                 "id": w.next_id("learner_profile", rows.size).tolist(),
                 "user_id": p.ids[rows].tolist(),
-                "goal": [GOALS[x][0] if a else None for x, a in zip(p.goal[rows].tolist(), ob["answered"][rows].tolist(), strict=True)],
-                "level": [LEVELS[x][0] if a else None for x, a in zip(p.level[rows].tolist(), ob["answered"][rows].tolist(), strict=True)],
+                "goal": [
+                    GOALS[x][0] if a else None
+                    for x, a in zip(p.goal[rows].tolist(), ob["answered"][rows].tolist(), strict=True)
+                ],
+                "level": [
+                    LEVELS[x][0] if a else None
+                    for x, a in zip(p.level[rows].tolist(), ob["answered"][rows].tolist(), strict=True)
+                ],
                 "onboarding_started_at": w.stamps(ob["t_started"][rows], ob["started"][rows]),
                 "onboarding_finished_at": w.stamps(ob["t_finished"][rows], ob["finished"][rows]),
                 "mic_check_passed_at": w.stamps(ob["t_mic"][rows], ob["mic"][rows]),
-                "speaker_profile_json": [json.dumps(profiles[i]) if profiles[i] else None for i in rows.tolist()],
+                "speaker_profile_json": [
+                    json.dumps(profiles[i]) if profiles[i] else None for i in rows.tolist()
+                ],
                 "speaker_profile_updated_at": w.stamps(ob["t_mic"][rows], ob["mic"][rows]),
                 "placement_finished_at": w.stamps(ob["t_placed"][rows], ob["placement"][rows]),
-                "recommended_unit_id": [c.unit_ids[level_unit[i]] if ob["finished"][i] else None for i in rows.tolist()],
-                "last_item_id": [c.item_ids[last_item[i]] if last_item[i] >= 0 else None for i in rows.tolist()],
+                "recommended_unit_id": [
+                    c.unit_ids[level_unit[i]] if ob["finished"][i] else None for i in rows.tolist()
+                ],
+                "last_item_id": [
+                    c.item_ids[last_item[i]] if last_item[i] >= 0 else None for i in rows.tolist()
+                ],
                 "first_attempt_at": w.stamps(first_at[rows], first_at[rows] >= 0),
                 "last_attempt_at": w.stamps(last_at[rows], last_at[rows] >= 0),
                 "xp_total": xp_total[rows].tolist(),
@@ -1521,7 +1704,23 @@ class _Generator:
         ends = np.r_[starts[1:], u.size]
         cache: dict[tuple[Any, ...], tuple[int, int | None, float | None, float | None, int, int]] = {}
         cols: dict[str, list[Any]] = {
-            k: [] for k in ("user", "item", "state", "step", "stab", "diff", "due", "last", "reps", "lapses", "rating", "err_at", "err", "created")
+            k: []
+            for k in (
+                "user",
+                "item",
+                "state",
+                "step",
+                "stab",
+                "diff",
+                "due",
+                "last",
+                "reps",
+                "lapses",
+                "rating",
+                "err_at",
+                "err",
+                "created",
+            )
         }
         c = self.content
         for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
@@ -1529,7 +1728,9 @@ class _Generator:
             gaps = tuple(_hours(int(t[k] - t[k - 1])) for k in range(max(s, e - 4) + 1, e))
             key = (seq, gaps)
             if key not in cache:
-                card = Card(card_id=1, due=datetime(2026, 1, 1, tzinfo=UTC))  # an id: Card() sleeps to make one
+                card = Card(
+                    card_id=1, due=datetime(2026, 1, 1, tzinfo=UTC)
+                )  # an id: Card() sleeps to make one
                 moment = datetime(2026, 1, 1, tzinfo=UTC)
                 lapses = 0
                 for n, rate in enumerate(seq):
@@ -1634,7 +1835,12 @@ class _Generator:
         ]
         views = np.flatnonzero(accepted)
         add(first_visit[views] + 6 * US, "page_viewed", [visitor[i] for i in views], [utm[i] for i in views])
-        add(p.signup[views] - 90 * US, "page_viewed", [visitor[i] for i in views], [{"path": "/signup"}] * views.size)
+        add(
+            p.signup[views] - 90 * US,
+            "page_viewed",
+            [visitor[i] for i in views],
+            [{"path": "/signup"}] * views.size,
+        )
 
         # The learner's own funnel (only with analytics consent, as the gate records it).
         uid = [str(int(x)) for x in p.ids]
@@ -1690,7 +1896,12 @@ class _Generator:
             "first_attempt_scored",
             [uid[int(learner[k])] for k in firsts],
             [
-                {"item_id": c.item_ids[int(self.takes_item[k])], "mode": MODES[int(self.takes_mode[k])], "engine": "offline", "pron": float(self.take_pron[k])}
+                {
+                    "item_id": c.item_ids[int(self.takes_item[k])],
+                    "mode": MODES[int(self.takes_mode[k])],
+                    "engine": "offline",
+                    "pron": float(self.take_pron[k]),
+                }
                 for k in firsts.tolist()
             ],
         )
@@ -1704,7 +1915,7 @@ class _Generator:
         add(at[day_first] - 10 * US, "page_viewed", who, [{"path": str(x)} for x in paths.tolist()])
 
         # Visitors who never sign up: most bounce after one or two pages.
-        n_anon = int(round(p.n * self.opt.visitors_per_learner))
+        n_anon = round(p.n * self.opt.visitors_per_learner)
         d = np.arange(self.days)
         weights = np.exp(np.log(4.0) * d / self.days) * WEEKDAY_SIGNUPS[(self.start.weekday() + d) % 7]
         anon_at = self.start_us + _choice(rng, n_anon, weights) * DAY_US + rng.integers(0, DAY_US, n_anon)
@@ -1724,7 +1935,12 @@ class _Generator:
             "page_viewed",
             [anon_id[k] for k in seen],
             [
-                {"path": LANDING_PATHS[int(lp)], "channel": CHANNELS[int(anon_channel[k])][0], "utm_source": CHANNELS[int(anon_channel[k])][0], "utm_medium": CHANNELS[int(anon_channel[k])][1]}
+                {
+                    "path": LANDING_PATHS[int(lp)],
+                    "channel": CHANNELS[int(anon_channel[k])][0],
+                    "utm_source": CHANNELS[int(anon_channel[k])][0],
+                    "utm_medium": CHANNELS[int(anon_channel[k])][1],
+                }
                 for k, lp in zip(seen.tolist(), landing.tolist(), strict=True)
             ],
         )
@@ -1733,7 +1949,12 @@ class _Generator:
             anon_at[more] + rng.integers(20, 300, more.size) * US,
             "page_viewed",
             [anon_id[k] for k in more],
-            [{"path": str(x)} for x in np.array(["/pricing", "/signup", "/learn", "/help"])[rng.integers(0, 4, more.size)].tolist()],
+            [
+                {"path": str(x)}
+                for x in np.array(["/pricing", "/signup", "/learn", "/help"])[
+                    rng.integers(0, 4, more.size)
+                ].tolist()
+            ],
         )
 
         from sayzhong.legal import documents
@@ -1779,11 +2000,21 @@ class _Generator:
         self.say(f"  events: {order.size:,} analytics events, {nc:,} consent records")
 
     # -- support tickets, messages and NPS answers
-    def _support(self, p: _Learners, takes: dict[str, np.ndarray], billing: dict[str, Any], staff: dict[str, np.ndarray]) -> None:
+    def _support(
+        self,
+        p: _Learners,
+        takes: dict[str, np.ndarray],
+        billing: dict[str, Any],
+        staff: dict[str, np.ndarray],
+    ) -> None:
         rng, w = self.rng, self.w
         from sayzhong.support.routing import EXAMPLES_FILE
 
-        examples = [json.loads(line) for line in Path(EXAMPLES_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
+        examples = [
+            json.loads(line)
+            for line in Path(EXAMPLES_FILE).read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
         by_queue: dict[str, list[dict[str, Any]]] = {}
         for ex in examples:
             by_queue.setdefault(ex["queue"], []).append(ex)
@@ -1798,7 +2029,24 @@ class _Generator:
         filing = np.flatnonzero(rng.random(p.n) < p_ticket)
         queues = list(by_queue)
         tickets: dict[str, list[Any]] = {
-            k: [] for k in ("user", "subject", "body", "category", "queue", "priority", "conf", "status", "assignee", "created", "first", "resolved", "csat", "csat_at", "ctx")
+            k: []
+            for k in (
+                "user",
+                "subject",
+                "body",
+                "category",
+                "queue",
+                "priority",
+                "conf",
+                "status",
+                "assignee",
+                "created",
+                "first",
+                "resolved",
+                "csat",
+                "csat_at",
+                "ctx",
+            )
         }
         agents = staff["support"].tolist()
         for i in filing.tolist():
@@ -1840,18 +2088,32 @@ class _Generator:
             tickets["created"].append(moment)
             tickets["first"].append(first)
             tickets["resolved"].append(resolved)
-            tickets["csat"].append(int(rng.choice([1, 2, 3, 4, 5], p=[0.05, 0.05, 0.12, 0.33, 0.45])) if rated else None)
+            tickets["csat"].append(
+                int(rng.choice([1, 2, 3, 4, 5], p=[0.05, 0.05, 0.12, 0.33, 0.45])) if rated else None
+            )
             tickets["csat_at"].append(resolved + 3600 * US if rated else -1)
-            tickets["ctx"].append(json.dumps({"plan": "plus" if payer[i] else "free", "device": DEVICES[int(p.device[i])][0], "timezone": COUNTRIES[int(p.tz[i])][1]}))
+            tickets["ctx"].append(
+                json.dumps(
+                    {
+                        "plan": "plus" if payer[i] else "free",
+                        "device": DEVICES[int(p.device[i])][0],
+                        "timezone": COUNTRIES[int(p.tz[i])][1],
+                    }
+                )
+            )
         order = np.argsort(np.array(tickets["created"], dtype=np.int64), kind="stable")
         tickets = {k: [v[x] for x in order.tolist()] for k, v in tickets.items()}
         n = len(tickets["user"])
         ids = w.next_id("support_ticket", n)
-        created = np.array(tickets["created"], dtype=np.int64)
-        first = np.array(tickets["first"], dtype=np.int64)
-        resolved = np.array(tickets["resolved"], dtype=np.int64)
-        csat_at = np.array(tickets["csat_at"], dtype=np.int64)
-        updated = np.maximum.reduce([created, first, resolved, csat_at]) if n else created
+        created_at = np.array(tickets["created"], dtype=np.int64)
+        first_at = np.array(tickets["first"], dtype=np.int64)
+        resolved_at = np.array(tickets["resolved"], dtype=np.int64)
+        csat_when = np.array(tickets["csat_at"], dtype=np.int64)
+        updated = (
+            np.maximum(np.maximum(created_at, first_at), np.maximum(resolved_at, csat_when))
+            if n
+            else created_at
+        )
         w.write(
             "support_ticket",
             {
@@ -1867,15 +2129,15 @@ class _Generator:
                 "status": tickets["status"],
                 "assignee_id": tickets["assignee"],
                 "context": tickets["ctx"],
-                "created_at": w.stamps(created),
+                "created_at": w.stamps(created_at),
                 "updated_at": w.stamps(updated),
-                "first_response_at": w.stamps(first, first >= 0),
-                "resolved_at": w.stamps(resolved, resolved >= 0),
+                "first_response_at": w.stamps(first_at, first_at >= 0),
+                "resolved_at": w.stamps(resolved_at, resolved_at >= 0),
                 "sla_paused_seconds": [0] * n,
                 "sla_warned": [""] * n,
                 "csat_score": tickets["csat"],
                 "csat_comment": [""] * n,
-                "csat_at": w.stamps(csat_at, csat_at >= 0),
+                "csat_at": w.stamps(csat_when, csat_when >= 0),
             },
         )
         m_ticket, m_author, m_kind, m_body, m_at = [], [], [], [], []
@@ -1884,13 +2146,13 @@ class _Generator:
             m_author.append(tickets["user"][k])
             m_kind.append("learner")
             m_body.append(tickets["body"][k])
-            m_at.append(int(created[k]))
-            if first[k] >= 0:
+            m_at.append(int(created_at[k]))
+            if first_at[k] >= 0:
                 m_ticket.append(int(ids[k]))
                 m_author.append(tickets["assignee"][k])
                 m_kind.append("staff")
                 m_body.append(STAFF_REPLIES.get(tickets["queue"][k], STAFF_REPLIES["other"]))
-                m_at.append(int(first[k]))
+                m_at.append(int(first_at[k]))
         m_order = np.argsort(np.array(m_at, dtype=np.int64), kind="stable")
         w.write(
             "support_message",
@@ -1909,14 +2171,19 @@ class _Generator:
         when = self.first_at[asked] + 14 * DAY_US
         asked, when = asked[when < self.end_us], when[when < self.end_us]
         answered = rng.random(asked.size) < 0.6
-        scores = np.clip(np.round(rng.normal(7.6, 2.0, asked.size) + 0.6 * p.engagement[asked]), 0, 10).astype(int)
+        scores = np.clip(
+            np.round(rng.normal(7.6, 2.0, asked.size) + 0.6 * p.engagement[asked]), 0, 10
+        ).astype(int)
         nps_order = np.argsort(when, kind="stable")
         w.write(
             "support_nps_response",
             {
                 "id": w.next_id("support_nps_response", asked.size).tolist(),
                 "user_id": p.ids[asked][nps_order].tolist(),
-                "score": [int(s) if a else None for s, a in zip(scores[nps_order].tolist(), answered[nps_order].tolist(), strict=True)],
+                "score": [
+                    int(s) if a else None
+                    for s, a in zip(scores[nps_order].tolist(), answered[nps_order].tolist(), strict=True)
+                ],
                 "comment": [""] * asked.size,
                 "created_at": w.stamps(when[nps_order]),
             },
@@ -2045,7 +2312,9 @@ _TARGETS: dict[int, list[list[float]]] = {
 }
 
 
-def generate(*, engine: Engine, options: GenerateOptions, progress: Progress | None = None) -> GenerateSummary:
+def generate(
+    *, engine: Engine, options: GenerateOptions, progress: Progress | None = None
+) -> GenerateSummary:
     """Fill `engine`'s database with synthetic history (see the module docstring)."""
     if options.learners < 1:
         raise GenerateRefusedError("Ask for at least one learner (--learners 1 or more).")
@@ -2061,9 +2330,11 @@ def generate(*, engine: Engine, options: GenerateOptions, progress: Progress | N
 
 def _bi_actions(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The `bi` command's actions, shared with other BI commands registered elsewhere."""
-    parser = sub.choices.get("bi") or sub.add_parser("bi", help="business intelligence: reports and synthetic data")
-    for action in parser._actions:  # noqa: SLF001
-        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+    parser = sub.choices.get("bi") or sub.add_parser(
+        "bi", help="business intelligence: reports and synthetic data"
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
             return action
     return parser.add_subparsers(dest="bi_command", required=True, metavar="ACTION")
 
@@ -2084,7 +2355,9 @@ def _cli_generate(args: argparse.Namespace) -> int:
     try:
         summary = generate(
             engine=engine,
-            options=GenerateOptions(learners=args.learners, months=args.months, seed=args.seed, end=end, force=args.force),
+            options=GenerateOptions(
+                learners=args.learners, months=args.months, seed=args.seed, end=end, force=args.force
+            ),
             progress=print,
         )
     except SayZhongError as exc:
@@ -2092,7 +2365,8 @@ def _cli_generate(args: argparse.Namespace) -> int:
         return 1
     finally:
         engine.dispose()
-    print(f"bi generate: {summary.rows:,} rows in {summary.seconds:.1f} s ({summary.rows / max(summary.seconds, 1e-9):,.0f} rows/s)")
+    rate = summary.rows / max(summary.seconds, 1e-9)
+    print(f"bi generate: {summary.rows:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s)")
     for name, count in sorted(summary.counts.items()):
         print(f"  {name:28} {count:>12,}")
     return 0
@@ -2104,8 +2378,14 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     )
     cmd.add_argument("--learners", type=int, required=True, help="how many learners (e.g. 100000)")
     cmd.add_argument("--months", type=int, default=12, help="months of history (default 12)")
-    cmd.add_argument("--seed", type=int, default=1, help="random seed: the same seed and end give the same rows")
+    cmd.add_argument(
+        "--seed", type=int, default=1, help="random seed: the same seed and end give the same rows"
+    )
     cmd.add_argument("--end", default=None, help="first day not generated, YYYY-MM-DD (default today, UTC)")
-    cmd.add_argument("--database-url", default=None, help="target database (default: DATABASE_URL / the app's)")
-    cmd.add_argument("--force", action="store_true", help="write even though the database already has learners")
+    cmd.add_argument(
+        "--database-url", default=None, help="target database (default: DATABASE_URL / the app's)"
+    )
+    cmd.add_argument(
+        "--force", action="store_true", help="write even though the database already has learners"
+    )
     cmd.set_defaults(handler=_cli_generate)

@@ -79,7 +79,7 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
 
     # Counts per table are what landed in the database, and every table got rows.
     for table in WRITTEN:
-        assert summary.counts.get(table, 0) == _scalar(engine, f'SELECT COUNT(*) FROM "{table}"'), table
+        assert summary.counts.get(table, 0) == _scalar(engine, f'SELECT COUNT(*) FROM "{table}"'), table  # noqa: S608
     assert summary.counts["user_account"] == 200 + 7  # learners + synthetic staff
     assert summary.counts["practice_attempt"] > 200 * 10
     assert summary.counts["billing_subscription"] > 0 and summary.counts["support_ticket"] > 0
@@ -89,7 +89,7 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
         for fk in table.foreign_keys:
             orphans = _scalar(
                 engine,
-                f'SELECT COUNT(*) FROM "{table.name}" t LEFT JOIN "{fk.column.table.name}" r '
+                f'SELECT COUNT(*) FROM "{table.name}" t LEFT JOIN "{fk.column.table.name}" r '  # noqa: S608
                 f'ON t."{fk.parent.name}" = r."{fk.column.name}" '
                 f'WHERE t."{fk.parent.name}" IS NOT NULL AND r."{fk.column.name}" IS NULL',
             )
@@ -132,7 +132,8 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
     by_tone = dict(
         _rows(
             engine,
-            "SELECT expected_tone, AVG(CASE WHEN correct THEN 1.0 ELSE 0.0 END) FROM practice_syllable_result "
+            "SELECT expected_tone, AVG(CASE WHEN correct THEN 1.0 ELSE 0.0 END) "
+            "FROM practice_syllable_result "
             "WHERE verdict IN ('correct', 'wrong_tone') GROUP BY expected_tone",
         )
     )
@@ -198,7 +199,7 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
             invoices[data["id"]] = data
         elif kind == "customer.subscription.deleted":
             deleted.add(data["id"])
-    for sub_id, (_sid, status, latest, plan_id, period_end, user_id) in subs.items():
+    for sub_id, (_sid, status, latest, _plan, period_end, user_id) in subs.items():
         assert latest in invoices and invoices[latest]["subscription"] == sub_id
         assert (status == "canceled") == (sub_id in deleted)
         if status in ("trialing", "active", "past_due"):
@@ -210,7 +211,9 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
         plan = catalog.plan(inv["lines"]["data"][0]["plan"]["id"])
         assert plan is not None and 0 <= inv["amount_due"] <= plan.amount
         assert inv["amount_paid"] in (0, inv["amount_due"])
-    assert {"invoice.paid"} <= {k for (k,) in _rows(engine, "SELECT DISTINCT type FROM billing_webhook_event")}
+    assert {"invoice.paid"} <= {
+        k for (k,) in _rows(engine, "SELECT DISTINCT type FROM billing_webhook_event")
+    }
 
     # The app's own services on generated learners.
     from sayzhong.billing.entitlements import entitlement_for
@@ -218,7 +221,9 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
     from sayzhong.privacy.export import build_export_zip
     from sayzhong.support import service as support
 
-    learners = [r[0] for r in _rows(engine, "SELECT user_id FROM learner_profile ORDER BY xp_total DESC LIMIT 6")]
+    learners = [
+        r[0] for r in _rows(engine, "SELECT user_id FROM learner_profile ORDER BY xp_total DESC LIMIT 6")
+    ]
     payer = next(iter(subs.values()))[5]
     with session_scope() as session:
         for user_id in [*learners, payer]:
@@ -232,16 +237,19 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
             entitlement_for(session=session, user_id=user_id, now=END_AT)
             support.list_my_tickets(session=session, user_id=user_id, now=END_AT)
         assert build_export_zip(session=session, user_id=learners[0])[:2] == b"PK"
-        plans = {entitlement_for(session=session, user_id=u, now=END_AT).plan for (u,) in _rows(
-            engine, "SELECT user_id FROM billing_subscription WHERE status IN ('active', 'trialing')"
-        )}
+        plans = {
+            entitlement_for(session=session, user_id=u, now=END_AT).plan
+            for (u,) in _rows(
+                engine, "SELECT user_id FROM billing_subscription WHERE status IN ('active', 'trialing')"
+            )
+        }
         assert plans <= {"plus"}
 
 
 def _digest(engine: Engine) -> dict[str, str]:
     out = {}
     for table in WRITTEN:
-        rows = _rows(engine, f'SELECT * FROM "{table}"')
+        rows = _rows(engine, f'SELECT * FROM "{table}"')  # noqa: S608 - our own table names
         text_rows = sorted(repr(tuple(_normal(v) for v in row)) for row in rows)
         out[table] = hashlib.sha256("\n".join(text_rows).encode()).hexdigest()
     return out
@@ -281,7 +289,10 @@ def test_a_database_with_learners_is_refused_unless_forced(settings: Settings) -
     engine = _fresh_schema()
     with session_scope() as session:
         real = users.sign_up(
-            session=session, email="real.person@example.org", password="learning tones daily", display_name="Real"
+            session=session,
+            email="real.person@example.org",
+            password="learning tones daily",
+            display_name="Real",
         )
     with pytest.raises(GenerateRefusedError) as refused:
         generate(engine=engine, options=GenerateOptions(learners=10, end=END))
@@ -291,7 +302,10 @@ def test_a_database_with_learners_is_refused_unless_forced(settings: Settings) -
     summary = generate(engine=engine, options=GenerateOptions(learners=10, end=END, force=True))
     assert summary.counts["user_account"] == 17
     # The real account is untouched and new rows made by the app after the run get fresh ids.
-    assert _scalar(engine, "SELECT email FROM user_account WHERE id = :i", i=real.id) == "real.person@example.org"
+    assert (
+        _scalar(engine, "SELECT email FROM user_account WHERE id = :i", i=real.id)
+        == "real.person@example.org"
+    )
     with session_scope() as session:
         later = users.sign_up(
             session=session, email="later@example.org", password="learning tones daily", display_name="Later"
@@ -307,7 +321,9 @@ def test_a_database_without_tables_is_refused(settings: Settings) -> None:
     assert "migrations" in refused.value.user_message
 
 
-def test_the_command_prints_a_summary_and_refuses_plainly(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_command_prints_a_summary_and_refuses_plainly(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     from sayzhong.cli import main
 
     _fresh_schema()
