@@ -376,6 +376,12 @@ def _drill_id(content: _Content, prev_tone: int, tone: int, pinyin: str) -> str 
 # --- writing -------------------------------------------------------------------------------------
 
 
+BULK_TABLES = frozenset(
+    {"practice_attempt", "practice_syllable_result", "practice_review_card", "analytics_event"}
+)
+"""The big tables: on SQLite their indexes are dropped during the load and rebuilt at the end."""
+
+
 class _Writer:
     """Column-wise rows into the app's tables: executemany on SQLite, COPY on PostgreSQL."""
 
@@ -389,6 +395,7 @@ class _Writer:
         self.counts: dict[str, int] = {}
         self.progress = progress
         self._next: dict[str, int] = {}
+        self._dropped: dict[str, list[str]] = {}
 
     def next_id(self, table: str, n: int) -> np.ndarray:
         """`n` fresh ids for `table`, after any row already there."""
@@ -441,14 +448,44 @@ class _Writer:
             finally:
                 raw.close()
         else:
+            if table_name in BULK_TABLES and table_name not in self._dropped:
+                self._drop_indexes(table_name)
             sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'  # noqa: S608
             with self.engine.begin() as conn:
+                # A generated database is rebuilt, not recovered: skip the fsyncs of a bulk load.
+                conn.exec_driver_sql("PRAGMA synchronous = OFF")
+                conn.exec_driver_sql("PRAGMA cache_size = -200000")
                 for at in range(0, n, 50_000):
                     conn.exec_driver_sql(sql, rows[at : at + 50_000])
         self.counts[table_name] = self.counts.get(table_name, 0) + n
 
+    def _drop_indexes(self, table_name: str) -> None:
+        """SQLite: building an index once after a bulk load is much faster than keeping it up to
+        date row by row; `finish` puts the same indexes back."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+                ),
+                {"t": table_name},
+            ).all()
+            for name, sql in found:
+                conn.exec_driver_sql(f'DROP INDEX "{name}"')
+                self._dropped.setdefault(table_name, []).append(sql)
+        self._dropped.setdefault(table_name, [])
+
+    def restore_indexes(self) -> None:
+        with self.engine.begin() as conn:
+            for table_name, statements in self._dropped.items():
+                self.progress(f"  indexing {table_name}")
+                for sql in statements:
+                    conn.exec_driver_sql(sql)
+        self._dropped.clear()
+
     def finish(self) -> None:
-        """PostgreSQL: move each id sequence past the explicit ids written."""
+        """SQLite: rebuild dropped indexes. PostgreSQL: move each id sequence past the explicit ids."""
+        self.restore_indexes()
         if not self.pg:
             return
         with self.engine.begin() as conn:
@@ -549,17 +586,20 @@ class _Generator:
             f"generating {self.opt.learners:,} learners over {self.days} days "
             f"({self.start.date()} → {self.end.date()}), seed {self.opt.seed}"
         )
-        staff = self._staff()
-        people = self._learners()
-        self._accounts(people)
-        takes = self._activity(people)
-        billing = self._billing(people, takes, staff)
-        takes = self._limit_free(people, takes, billing)
-        self._attempts(people, takes)
-        self._profiles(people, takes)
-        self._reviews(people, takes)
-        self._events(people, takes)
-        self._support(people, takes, billing, staff)
+        try:
+            staff = self._staff()
+            people = self._learners()
+            self._accounts(people)
+            takes = self._activity(people)
+            billing = self._billing(people, takes, staff)
+            takes = self._limit_free(people, takes, billing)
+            self._attempts(people, takes)
+            self._profiles(people, takes)
+            self._reviews(people, takes)
+            self._events(people, takes)
+            self._support(people, takes, billing, staff)
+        finally:
+            self.w.restore_indexes()  # even after a failure: the app needs its indexes
         self.w.finish()
         seconds = time.perf_counter() - began
         return GenerateSummary(dict(self.w.counts), seconds, self.start, self.end)
@@ -956,7 +996,7 @@ class _Generator:
                 recent = own[(own > period_end - 30 * DAY_US) & (own <= period_end)].size > 0
                 if s["status"] == "trialing":
                     p_cancel = (
-                        0.42 - 0.08 * float(np.clip(p.engagement[i], -1, 1)) - (0.08 if recent else -0.1)
+                        0.48 - 0.08 * float(np.clip(p.engagement[i], -1, 1)) - (0.08 if recent else -0.1)
                     )
                 elif s["plan"] == catalog.PLUS_ANNUAL.id:
                     p_cancel = 0.3 if recent else 0.6
@@ -1300,7 +1340,7 @@ class _Generator:
             pair_pen = np.zeros(tone.size)
             for (a, b), v in PAIR_PENALTY.items():
                 pair_pen[(prev == a) & (tone == b)] = v
-            p_right = _sigmoid(base[t_idx] + 1.0 - pen - pair_pen + rng.normal(0, 0.3, tone.size))
+            p_right = _sigmoid(base[t_idx] + 0.4 - pen - pair_pen + rng.normal(0, 0.3, tone.size))
             right = rng.random(tone.size) < p_right
             unclear = rng.random(tone.size) < np.where(right, 0.04, 0.12)
             s_status = said[t_idx]
@@ -1673,10 +1713,6 @@ class _Generator:
 
     # -- FSRS review cards, replayed through the app's scheduler
     def _reviews(self, p: _Learners, takes: dict[str, np.ndarray]) -> None:
-        from fsrs import Card, Rating, State
-
-        from sayzhong.practice.review import _SCHEDULER  # the app's own scheduler settings
-
         learner, at = takes["learner"], takes["at"]
         pron, tone = self.take_pron, self.take_tone
         rated = self.take_decided & (self.takes_mode != 3)
@@ -1702,93 +1738,56 @@ class _Generator:
         u, it, t, r, err = u[order], it[order], t[order], r[order], err[order]
         starts = _group_starts(u * 10_000 + it)
         ends = np.r_[starts[1:], u.size]
-        cache: dict[tuple[Any, ...], tuple[int, int | None, float | None, float | None, int, int]] = {}
-        cols: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "user",
-                "item",
-                "state",
-                "step",
-                "stab",
-                "diff",
-                "due",
-                "last",
-                "reps",
-                "lapses",
-                "rating",
-                "err_at",
-                "err",
-                "created",
-            )
-        }
-        c = self.content
-        for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-            seq = tuple(r[max(s, e - 4) : e].tolist())
-            gaps = tuple(_hours(int(t[k] - t[k - 1])) for k in range(max(s, e - 4) + 1, e))
-            key = (seq, gaps)
-            if key not in cache:
-                card = Card(
-                    card_id=1, due=datetime(2026, 1, 1, tzinfo=UTC)
-                )  # an id: Card() sleeps to make one
-                moment = datetime(2026, 1, 1, tzinfo=UTC)
-                lapses = 0
-                for n, rate in enumerate(seq):
-                    if n:
-                        moment += timedelta(hours=gaps[n - 1])
-                    was_review = card.state == State.Review
-                    card, _log = _SCHEDULER.review_card(card, Rating(rate), review_datetime=moment)
-                    lapses += int(was_review and rate == 1)
-                due_after = int((card.due - moment).total_seconds() * US)
-                cache[key] = (int(card.state), card.step, card.stability, card.difficulty, due_after, lapses)
-            state, step, stab, diff, due_after, lapses = cache[key]
-            last = int(t[e - 1])
-            cols["user"].append(int(p.ids[u[s]]))
-            cols["item"].append(c.item_ids[int(it[s])])
-            cols["state"].append(state)
-            cols["step"].append(step)
-            cols["stab"].append(stab)
-            cols["diff"].append(diff)
-            cols["due"].append(last + due_after)
-            cols["last"].append(last)
-            cols["reps"].append(e - s)
-            cols["lapses"].append(lapses)
-            cols["rating"].append(int(r[e - 1]))
-            errors = np.flatnonzero(err[s:e] != -1)
-            if errors.size:
-                k = s + int(errors[-1])
-                cols["err_at"].append(int(t[k]))
+        c, w = self.content, self.w
+        # The card's FSRS state comes from replaying its last three reviews through the app's
+        # scheduler; gaps are bucketed so each (ratings, gaps) pattern is replayed only once.
+        n_cards = starts.size
+        last_rows = ends - 1
+        key = np.zeros(n_cards, dtype=np.int64)
+        for back in range(3):
+            row = ends - 1 - back
+            present = row >= starts
+            rating_code = np.where(present, r[np.maximum(row, 0)], 0)
+            key = key * 5 + rating_code
+            if back < 2:
+                gap = np.where(row - 1 >= starts, t[row] - t[np.maximum(row - 1, 0)], 0)
+                key = key * 16 + np.searchsorted(_GAP_EDGES_US, gap, side="right")
+        patterns, inverse = np.unique(key, return_inverse=True)
+        replayed = [_replay(int(x)) for x in patterns.tolist()]
+        state = [replayed[k][0] for k in inverse.tolist()]
+        due = t[last_rows] + np.array([x[4] for x in replayed], dtype=np.int64)[inverse]
+        flagged = np.where(err != -1, np.arange(err.size), -1)
+        last_err = np.maximum.reduceat(flagged, starts) if n_cards else flagged[:0]
+        err_at = np.where(last_err >= 0, t[np.maximum(last_err, 0)], -1)
+        reasons: list[str | None] = []
+        for k, item_index in zip(last_err.tolist(), it[starts].tolist(), strict=True):
+            if k < 0:
+                reasons.append(None)
+            elif err[k] >= 0:
                 g = int(err[k])
-                cols["err"].append(
-                    f"{c.syl_grapheme[g]} ({c.syl_pinyin[g]}): expected tone {int(c.syl_tone[g])}"
-                    if g >= 0
-                    else f"tone {self._drill_tone(int(it[s]))}"
-                )
+                reasons.append(f"{c.syl_grapheme[g]} ({c.syl_pinyin[g]}): expected tone {int(c.syl_tone[g])}")
             else:
-                cols["err_at"].append(-1)
-                cols["err"].append(None)
-            cols["created"].append(int(t[s]))
-        w = self.w
-        err_at = np.array(cols["err_at"], dtype=np.int64)
+                reasons.append(f"tone {self._drill_tone(item_index)}")
+        inv = inverse.tolist()
         w.write(
             "practice_review_card",
             {
-                "id": w.next_id("practice_review_card", len(cols["user"])).tolist(),
-                "user_id": cols["user"],
-                "item_id": cols["item"],
-                "state": cols["state"],
-                "step": cols["step"],
-                "stability": cols["stab"],
-                "difficulty": cols["diff"],
-                "due": w.stamps(np.array(cols["due"], dtype=np.int64)),
-                "last_review": w.stamps(np.array(cols["last"], dtype=np.int64)),
-                "reps": cols["reps"],
-                "lapses": cols["lapses"],
-                "last_rating": cols["rating"],
+                "id": w.next_id("practice_review_card", n_cards).tolist(),
+                "user_id": p.ids[u[starts]].tolist(),
+                "item_id": [c.item_ids[i] for i in it[starts].tolist()],
+                "state": state,
+                "step": [replayed[k][1] for k in inv],
+                "stability": [replayed[k][2] for k in inv],
+                "difficulty": [replayed[k][3] for k in inv],
+                "due": w.stamps(due),
+                "last_review": w.stamps(t[last_rows]),
+                "reps": (ends - starts).tolist(),
+                "lapses": [replayed[k][5] for k in inv],
+                "last_rating": r[last_rows].tolist(),
                 "last_tone_error_at": w.stamps(err_at, err_at >= 0),
-                "last_tone_error": cols["err"],
-                "created_at": w.stamps(np.array(cols["created"], dtype=np.int64)),
-                "updated_at": w.stamps(np.array(cols["last"], dtype=np.int64)),
+                "last_tone_error": reasons,
+                "created_at": w.stamps(t[starts]),
+                "updated_at": w.stamps(t[last_rows]),
             },
         )
 
@@ -2297,10 +2296,41 @@ def _syllable_middles() -> list[str]:
     return out
 
 
-def _hours(us: int) -> int:
-    """A gap between two reviews, coarsened (hours, then whole days) so replays can be cached."""
-    hours = us // (3600 * US)
-    return int(hours if hours < 24 else round(hours / 24) * 24)
+# Gaps between reviews, bucketed (minutes): same sitting, learning steps, hours, days, weeks.
+_GAP_MINUTES = (0, 1, 5, 10, 30, 60, 180, 720, 1440, 2880, 5760, 11520, 23040, 46080, 92160)
+_GAP_EDGES_US = np.array(_GAP_MINUTES[1:], dtype=np.int64) * 60 * US
+
+
+def _replay(key: int) -> tuple[int, int | None, float | None, float | None, int, int]:
+    """FSRS state after a card's last (up to three) reviews, decoded from a pattern key:
+    (state, step, stability, difficulty, due after the last review in µs, lapses)."""
+    from fsrs import Card, Rating, State
+
+    from sayzhong.practice.review import _SCHEDULER  # the app's own scheduler settings
+
+    ratings: list[int] = []
+    gaps: list[int] = []
+    for back in range(3):  # key = (((r_last*16 + g_last)*5 + r_prev)*16 + g_prev)*5 + r_oldest
+        if back > 0:
+            gaps.append(key % 16)
+            key //= 16
+        ratings.append(key % 5)
+        key //= 5
+    # ratings and gaps now read oldest first
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    card = Card(card_id=1, due=moment)  # an explicit id: Card() sleeps to make a unique one
+    lapses, seen = 0, False
+    for n, rate in enumerate(ratings):
+        if rate == 0:
+            continue
+        if seen:
+            moment += timedelta(minutes=_GAP_MINUTES[gaps[n - 1]])
+        seen = True
+        was_review = card.state == State.Review
+        card, _log = _SCHEDULER.review_card(card, Rating(rate), review_datetime=moment)
+        lapses += int(was_review and rate == 1)
+    due_after = int((card.due - moment).total_seconds() * US)
+    return int(card.state), card.step, card.stability, card.difficulty, due_after, lapses
 
 
 # Chao-scale contours drawn for each tone (relative time in ms over a 250 ms final).

@@ -74,8 +74,13 @@ def _when(value: Any) -> datetime:
 
 
 def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -> None:
+    from sqlalchemy import inspect
+
     engine = _fresh_schema()
+    indexes = {t: sorted(i["name"] or "" for i in inspect(engine).get_indexes(t)) for t in WRITTEN}
     summary = generate(engine=engine, options=GenerateOptions(learners=200, seed=7, end=END))
+    # Indexes dropped for the bulk load (SQLite) are all back.
+    assert {t: sorted(i["name"] or "" for i in inspect(engine).get_indexes(t)) for t in WRITTEN} == indexes
 
     # Counts per table are what landed in the database, and every table got rows.
     for table in WRITTEN:
