@@ -454,7 +454,7 @@ class _Writer:
             with self.engine.begin() as conn:
                 # A generated database is rebuilt, not recovered: skip the fsyncs of a bulk load.
                 conn.exec_driver_sql("PRAGMA synchronous = OFF")
-                conn.exec_driver_sql("PRAGMA cache_size = -200000")
+                conn.exec_driver_sql("PRAGMA cache_size = -32000")
                 for at in range(0, n, 50_000):
                     conn.exec_driver_sql(sql, rows[at : at + 50_000])
         self.counts[table_name] = self.counts.get(table_name, 0) + n
