@@ -2359,7 +2359,10 @@ def generate(
 
 
 def _bi_actions(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `bi` command's actions, shared with other BI commands registered elsewhere."""
+    """The `bi` command's actions. `sub` is either the top-level commands (this module listed in
+    sayzhong/cli.py) or already the `bi` actions (handed over by the BI command module)."""
+    if sub.dest == "bi_command":
+        return sub
     parser = sub.choices.get("bi") or sub.add_parser(
         "bi", help="business intelligence: reports and synthetic data"
     )
@@ -2403,7 +2406,11 @@ def _cli_generate(args: argparse.Namespace) -> int:
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
-    cmd = _bi_actions(sub).add_parser(
+    """Add `bi generate`; registering twice (from sayzhong/cli.py and from the BI commands) is harmless."""
+    actions = _bi_actions(sub)
+    if "generate" in actions.choices:
+        return
+    cmd = actions.add_parser(
         "generate", help="fill an empty database with synthetic learners, takes, billing and tickets"
     )
     cmd.add_argument("--learners", type=int, required=True, help="how many learners (e.g. 100000)")
