@@ -2377,8 +2377,9 @@ def _cli_generate(args: argparse.Namespace) -> int:
     from sayzhong.settings import get_settings
 
     url = args.database_url or get_settings().effective_database_url
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    for plain in ("postgres://", "postgresql://"):  # the same spellings DATABASE_URL accepts
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url[len(plain) :]
     try:
         end = date.fromisoformat(args.end) if args.end else None
     except ValueError:
