@@ -314,9 +314,11 @@ def report(level: int, stats: Stats, duration: float) -> str:
 
 
 def seed(n: int) -> list[Learner]:
+    from datetime import timedelta
+
     from sayzhong.accounts import sign_in, users
     from sayzhong.api import tokens
-    from sayzhong.db import session_scope
+    from sayzhong.db import session_scope, utcnow
     from sayzhong.practice import service as practice
 
     out = []
@@ -330,6 +332,10 @@ def seed(n: int) -> list[Learner]:
             _info, api_token = tokens.create_token(
                 session=s, user_id=user_id, name="load", scopes=["practice:read", "practice:write"]
             )
+            if i % 10 == 9:  # terminal-client learners: the client is a Plus feature (issue 12)
+                from sayzhong.billing.models import BillingGrant
+
+                s.add(BillingGrant(user_id=user_id, ends_at=utcnow() + timedelta(days=1), reason="load test"))
         with session_scope() as s:
             session_token = sign_in.authenticate(
                 session=s, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="load"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import reflex as rx
 
 from components.consent_signals import consent_signals
+from components.notices import notice
 from components.props import Handler, VarOr
 from sayzhong import routes
 
@@ -118,7 +119,7 @@ def choices_panel(
 def privacy_notice(*, version: VarOr[int], on_dismiss: Handler) -> rx.Component:
     return rx.cond(
         rx.Var.create(version).to(int) > 0,
-        rx.callout(
+        notice(
             rx.hstack(
                 rx.text(
                     "We published a new version of our Privacy Policy. ",

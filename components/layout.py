@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import reflex as rx
 
 from components.consent import legal_links, mounted_consent_banner
@@ -249,4 +252,25 @@ def table_frame(table: rx.Component, *, label: str | rx.Var) -> rx.Component:
         role="region",
         aria_label=label,
         class_name="table-frame",
+    )
+
+
+def data_table(
+    label: str | rx.Var,
+    headers: Sequence[str | rx.Component],
+    rows: VarOr[Sequence[Any]],
+    row: Callable[[Any], rx.Component],
+    **props: Any,
+) -> rx.Component:
+    """A table of `rows` (one `row(item)` each) under `headers`, in a `table_frame` named `label`.
+
+    A header may be a component, e.g. a visually hidden "Actions" for a column of buttons."""
+    return table_frame(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.body(rx.foreach(rows, row)),
+            width="100%",
+            **props,
+        ),
+        label=label,
     )

@@ -52,3 +52,13 @@ def verify_email_banner(
             width="100%",
         ),
     )
+
+
+def notice(*children: rx.Component | str, icon: str = "info", **props: object) -> rx.Component:
+    """A callout whose content is laid out by the caller (rows, paragraphs, buttons).
+
+    `rx.callout(content, icon=…)` wraps its content in one `<p>`: a paragraph or a stack inside it
+    is invalid HTML, which the browser re-parses differently from React's tree, so a prerendered
+    page fails to hydrate (React error #418 on the help centre). Here the content sits in a `<div>`
+    beside the icon instead."""
+    return rx.callout.root(rx.callout.icon(rx.icon(icon)), rx.box(*children), **props)

@@ -49,6 +49,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/legal/privacy", "public"),
     Route("/legal/terms/history", "public"),
     Route("/privacy/cookies", "public"),
+    Route("/email/preferences?token=not-a-real-token", "public", "E-mail settings"),  # issue 14
     # Learner pages (a freshly signed-up learner).
     Route("/onboarding", "learner"),
     Route("/home", "learner"),
@@ -58,6 +59,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/review", "learner", "Review"),
     Route("/dialogue?id=family-chat", "learner"),
     Route("/account", "learner"),
+    Route("/account/email", "learner", "E-mail reminders"),  # issue 14
     Route("/account/two-factor", "learner"),
     Route("/billing", "learner"),  # issue 12
     # Staff pages (the seeded admin).
@@ -101,10 +103,22 @@ def a11y_context(browser: Browser, viewport: str) -> BrowserContext:
 
 
 def open_and_check(page: Page, base_url: str, route: Route, *, viewport: str) -> list[str]:
-    page.goto(base_url + route.path)
-    page.wait_for_load_state("networkidle")
-    heading = page.get_by_role("heading", level=1)
-    if route.heading:
-        heading = heading.filter(has_text=route.heading)
-    expect(heading.first).to_be_visible()
-    return axe_problems(page, label=f"{route.path} @ {viewport}")
+    """axe problems on the page, plus any script error while it loaded — a hydration mismatch
+    (React #418: the prerendered HTML is not what React renders, e.g. a block inside a `<p>`)
+    makes React throw the server's HTML away and re-render, so it counts as a problem too."""
+    errors: list[str] = []
+
+    def on_error(error: Exception) -> None:
+        errors.append(f"{route.path} @ {viewport}: script error: {error}")
+
+    page.on("pageerror", on_error)
+    try:
+        page.goto(base_url + route.path)
+        page.wait_for_load_state("networkidle")
+        heading = page.get_by_role("heading", level=1)
+        if route.heading:
+            heading = heading.filter(has_text=route.heading)
+        expect(heading.first).to_be_visible()
+        return axe_problems(page, label=f"{route.path} @ {viewport}") + errors
+    finally:
+        page.remove_listener("pageerror", on_error)

@@ -281,9 +281,43 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStrip
         server.stop()
 
 
+# `SAYZHONG_E2E_MODE=production`: the journeys run against the production-like stack instead of
+# `make run`'s single process on SQLite — PostgreSQL, Redis (Reflex state, rate limits) and two
+# granian workers behind one port, started by `scripts/serve.sh` as the container does.
+PRODUCTION_MODE = os.environ.get("SAYZHONG_E2E_MODE", "") == "production"
+
+
+@pytest.fixture(scope="session")
+def backing_services() -> Iterator[dict[str, str]]:
+    """The environment the app needs for its mode: nothing extra for the embedded mode; a private
+    PostgreSQL and redis-server (started here, stopped after the run) for the production mode."""
+    if not PRODUCTION_MODE:
+        yield {}
+        return
+    import tempfile
+
+    from tests.support.redis_server import running_redis
+
+    work = Path(tempfile.mkdtemp(prefix="sayzhong-e2e-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user when the suite runs as root
+    pg = ROOT / "scripts" / "pg.sh"
+    database_url = subprocess.run(
+        [str(pg), "start", str(work / "pg"), str(free_port())], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        with running_redis(work / "redis") as redis_url:
+            yield {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "GRANIAN_WORKERS": "2"}
+    finally:
+        subprocess.run([str(pg), "stop", str(work / "pg")], check=False, capture_output=True)
+        subprocess.run(["rm", "-rf", str(work)], check=False)
+
+
 @pytest.fixture(scope="session")
 def app(
-    tmp_path_factory: pytest.TempPathFactory, oidc_provider: str, localstripe: LocalStripe
+    tmp_path_factory: pytest.TempPathFactory,
+    oidc_provider: str,
+    localstripe: LocalStripe,
+    backing_services: dict[str, str],
 ) -> Iterator[RunningApp]:
     data_dir = tmp_path_factory.mktemp("app-data")
     port = free_port()
@@ -305,6 +339,7 @@ def app(
         "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
+        **backing_services,
     }
     subprocess.run(["alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     running = RunningApp(url=url, data_dir=data_dir, env=env, oidc_issuer=oidc_provider)
@@ -315,20 +350,23 @@ def app(
     RESULTS.mkdir(parents=True, exist_ok=True)
     log_path = RESULTS / "app.log"  # kept after the run for post-mortems
     with log_path.open("wb") as log:
+        command = [
+            "reflex",
+            "run",
+            "--env",
+            "prod",
+            "--single-port",
+            "--frontend-port",
+            str(port),
+            "--backend-host",
+            "127.0.0.1",
+        ]
+        if PRODUCTION_MODE:
+            command = [str(ROOT / "scripts" / "serve.sh")]
         proc = subprocess.Popen(
-            [
-                "reflex",
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-host",
-                "127.0.0.1",
-            ],
+            command,
             cwd=ROOT,
-            env=env,
+            env={**env, "PORT": str(port), "HOST": "127.0.0.1"} if PRODUCTION_MODE else env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

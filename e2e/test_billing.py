@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
-from e2e.helpers import sign_up, unique_email
+from e2e.helpers import sign_in, sign_up, unique_email
 
 ITEM = "drill.t1-1.jintian"  # a tone drill: free, but counted against the daily limit
 PRACTICE = "/practice?unit=drills-pairs&item=" + ITEM
@@ -130,3 +130,113 @@ def test_a_declined_card_shows_the_reason_and_grants_nothing(page: Page, app: Ru
     expect(page.get_by_role("alert")).to_contain_text("Your card was declined. Nothing was charged.")
     page.reload()
     expect(page.get_by_role("heading", name=re.compile("Your plan: Free"))).to_be_visible()
+
+
+def test_role_play_limits_offer_the_same_upgrade_path_as_practice(
+    mic_page: MicPageFactory, app: RunningApp, take: Path
+) -> None:
+    page = mic_page(take, loop=True)
+    email = unique_email("roleplayer")
+    sign_up(page, app.url, email=email, name="Ro")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ro")
+
+    # a Plus role-play says so on arrival, before anything is recorded
+    page.goto(app.url + "/dialogue?id=family-chat")
+    expect(page.get_by_role("alert")).to_contain_text("is part of SayZhong Plus", timeout=20_000)
+    expect(page.get_by_role("link", name="See Plus plans")).to_be_visible()
+    expect(page.get_by_role("link", name="Plan and billing")).to_be_visible()
+
+    # a free role-play at the daily limit: the take is kept, with the same buttons
+    _use_up_todays_takes(app, email)
+    page.goto(app.url + "/dialogue?id=meet-classmate")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.get_by_role("button", name=re.compile("认识你很高兴")).click()
+    expect(page.get_by_text("你好！认识你很高兴。", exact=True).first).to_be_visible()
+    page.get_by_role("button", name="Record my line").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("You have used today's 20 scored takes on Free", timeout=45_000)
+    expect(alert).to_contain_text("Your take is saved")
+    expect(page.get_by_role("link", name="Plan and billing")).to_be_visible()
+    page.get_by_role("link", name="See Plus plans").click()
+    expect(page.get_by_role("heading", name="Plans", level=1)).to_be_visible()
+
+
+def test_staff_look_a_learner_up_give_plus_for_some_days_and_the_grant_is_audited(
+    page: Page, app: RunningApp, browser: Browser
+) -> None:
+    email = unique_email("gifted")
+    learner_ctx = browser.new_context()
+    learner = learner_ctx.new_page()
+    sign_up(learner, app.url, email=email, name="Gia")
+    expect(learner.get_by_role("heading", level=1)).to_contain_text("Gia")
+
+    sign_in(
+        page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
+    )
+    expect(page).to_have_url(re.compile(r"/home"))
+    page.goto(f"{app.url}/admin/users")
+    page.get_by_label("Search users").fill(email)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=email).click()
+    expect(page.get_by_label("Account facts")).to_contain_text("Free")
+
+    page.goto(f"{app.url}/admin/billing")
+    expect(page.get_by_role("heading", name="Billing", level=1)).to_be_visible()
+    page.get_by_label("Learner's e-mail").fill(email)
+    page.get_by_label("Days").fill("14")
+    page.get_by_label("Reason (kept in the audit log)").fill("School partner")
+    page.get_by_role("button", name="Give Plus").click()
+    expect(page.get_by_text(f"{email} has Plus until")).to_be_visible()
+    grants = page.get_by_role("region", name="Grants")
+    expect(grants).to_contain_text(email)
+    expect(grants).to_contain_text("School partner")
+
+    page.goto(f"{app.url}/admin/audit")
+    expect(page.get_by_role("cell", name="billing.grant_created").first).to_be_visible()
+    page.goto(f"{app.url}/admin/users")
+    page.get_by_label("Search users").fill(email)
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=email).click()
+    expect(page.get_by_label("Account facts")).to_contain_text("Plus (complimentary grant)")
+
+    learner.goto(app.url + "/billing")
+    expect(learner.get_by_role("heading", name=re.compile("Your plan: Plus"))).to_be_visible()
+    learner_ctx.close()
+
+
+_RENEW = (
+    "import sys\n"
+    "from sayzhong.db import session_scope\n"
+    "from sayzhong.accounts.users import find_user_by_email\n"
+    "from sayzhong.billing import service\n"
+    "from sayzhong.settings import get_settings\n"
+    "from tests.support.localstripe_server import renew_after_trial\n"
+    "with session_scope() as s:\n"
+    "    user = find_user_by_email(session=s, email=sys.argv[1])\n"
+    "    sub = service.latest_subscription_id(session=s, user_id=user.id)\n"
+    "renew_after_trial(get_settings().stripe_api_base, sub)\n"
+    "with session_scope() as s:\n"
+    "    service.refresh_subscription(session=s, subscription_id=sub)\n"
+)
+
+
+def test_a_renewal_after_the_trial_that_needs_3d_secure_asks_the_learner_to_confirm(
+    page: Page, app: RunningApp
+) -> None:
+    email = unique_email("renewal")
+    sign_up(page, app.url, email=email, name="Ren")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ren")
+    _start_trial(page, app, SCA)
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_text("Your 7-day free trial of Plus has started.")).to_be_visible()
+
+    app.python(_RENEW, email)  # the trial ends; the off-session renewal needs the bank's step
+    page.reload()
+    prompt = page.get_by_role("alert").filter(has_text="confirm your payment to renew Plus")
+    expect(prompt).to_be_visible()
+    prompt.get_by_role("button", name="Confirm payment").click()
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_text("Payment confirmed.", exact=False)).to_be_visible()
+    expect(prompt).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile("Your plan: Plus monthly"))).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text("paid")

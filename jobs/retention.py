@@ -17,6 +17,7 @@ from sayzhong.analytics import service as analytics
 from sayzhong.api import tokens
 from sayzhong.billing import webhooks as billing_webhooks
 from sayzhong.db import session_scope
+from sayzhong.notifications import reminders
 from sayzhong.notifications import service as notifications
 from sayzhong.ops import jobs as ops_jobs
 from sayzhong.ops.jobs import run_recorded
@@ -41,6 +42,7 @@ PURGES: dict[str, Callable[[Session], object]] = {
     "privacy_records": lambda s: privacy_retention.purge_privacy_records(session=s),
     "job_runs": lambda s: ops_jobs.purge_job_runs(session=s),
     "billing_records": lambda s: billing_webhooks.purge_billing_records(session=s),
+    "email_deliveries": lambda s: reminders.purge_deliveries(session=s),
 }
 
 

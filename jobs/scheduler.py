@@ -10,6 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs.backup import run_backup
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
+from jobs.reminders import run_reminders
 from jobs.retention import run_erasures, run_exports, run_retention
 from jobs.support import run_sla_check
 from sayzhong.ops.metrics import timed_job
@@ -71,6 +72,14 @@ def build_scheduler() -> BlockingScheduler:
         IntervalTrigger(minutes=5),
         id="support_sla",
         misfire_grace_time=300,
+        replace_existing=True,
+    )
+    # Reminders (issue 14): each learner's local reminder time, checked every 5 minutes.
+    scheduler.add_job(
+        measured("reminders", run_reminders),
+        IntervalTrigger(minutes=5),
+        id="reminders",
+        misfire_grace_time=240,
         replace_existing=True,
     )
     return scheduler

@@ -5,7 +5,8 @@ import zoneinfo
 import reflex as rx
 
 from components.forms import error_message, field, success_message
-from components.layout import link_button, table_frame
+from components.layout import data_table, link_button
+from components.notices import notice
 from components.props import Row
 from components.recorder import copy_button
 from pages.privacy import privacy_and_data_section
@@ -71,7 +72,7 @@ def _tokens_section() -> rx.Component:
         ),
         rx.cond(
             AccountState.new_token != "",
-            rx.callout(
+            notice(
                 rx.vstack(
                     rx.text("Your new token — copy it now, it will not be shown again:", weight="bold"),
                     rx.code(
@@ -131,23 +132,19 @@ def _tokens_section() -> rx.Component:
             on_submit=AccountState.create_token,
             reset_on_submit=True,
         ),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Token"),
-                        rx.table.column_header_cell("Scopes"),
-                        rx.table.column_header_cell("Expires"),
-                        rx.table.column_header_cell("Last used"),
-                        rx.table.column_header_cell(rx.el.span("Actions", class_name="visually-hidden")),
-                    )
-                ),
-                rx.table.body(rx.foreach(AccountState.tokens, _token_row)),
-                width="100%",
-                aria_label="Your tokens",
-            ),
-            label="Your tokens",
+        data_table(
+            "Your tokens",
+            [
+                "Name",
+                "Token",
+                "Scopes",
+                "Expires",
+                "Last used",
+                rx.el.span("Actions", class_name="visually-hidden"),
+            ],
+            AccountState.tokens,
+            _token_row,
+            aria_label="Your tokens",
         ),
     )
 
@@ -206,6 +203,18 @@ def account() -> rx.Component:
                 ),
                 on_submit=AccountState.save_profile,
                 reset_on_submit=False,
+            ),
+        ),
+        _section(  # issue 14: reminders and other e-mail
+            "E-mail reminders",
+            rx.hstack(
+                rx.text(
+                    "Daily practice reminders, streak alerts and a weekly summary — all opt-in.", size="2"
+                ),
+                link_button("Choose e-mails", routes.ACCOUNT_EMAIL, variant="outline", size="2"),
+                wrap="wrap",
+                align="center",
+                spacing="3",
             ),
         ),
         _section(
@@ -270,20 +279,16 @@ def account() -> rx.Component:
         _section(
             "Signed-in devices",
             success_message(AccountState.sessions_message),
-            table_frame(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Device"),
-                            rx.table.column_header_cell("Approximate place"),
-                            rx.table.column_header_cell("Last active"),
-                            rx.table.column_header_cell(rx.el.span("Status", class_name="visually-hidden")),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(AccountState.devices, _device)),
-                    width="100%",
-                ),
-                label="Signed-in devices",
+            data_table(
+                "Signed-in devices",
+                [
+                    "Device",
+                    "Approximate place",
+                    "Last active",
+                    rx.el.span("Status", class_name="visually-hidden"),
+                ],
+                AccountState.devices,
+                _device,
             ),
             rx.button(
                 "Sign out all other devices",

@@ -1,11 +1,8 @@
 """Staff area: overview, users and roles, e-mail outbox, audit log."""
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 import reflex as rx
 
-from components.layout import table_frame
+from components.layout import data_table
 from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
@@ -105,21 +102,7 @@ def admin_users() -> rx.Component:
             reset_on_submit=False,
         ),
         rx.text(AdminUsersState.total.to_string() + " users", size="2", color=rx.color("gray", 11)),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("E-mail"),
-                        rx.table.column_header_cell("Name"),
-                        rx.table.column_header_cell("Role"),
-                        rx.table.column_header_cell("Joined"),
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminUsersState.users, _user_row)),
-                width="100%",
-            ),
-            label="Users",
-        ),
+        data_table("Users", ["E-mail", "Name", "Role", "Joined"], AdminUsersState.users, _user_row),
         rx.hstack(
             rx.button(
                 "Previous",
@@ -162,19 +145,6 @@ def _device_row(device: Row) -> rx.Component:
 def _trail_row(line: Row) -> rx.Component:
     return rx.table.row(
         rx.table.cell(line["when"]), rx.table.cell(rx.code(line["action"])), rx.table.cell(line["by"])
-    )
-
-
-def _simple_table(
-    label: str, headers: list[str], rows: VarOr[Sequence[Any]], row: Callable[[Row], rx.Component]
-) -> rx.Component:
-    return table_frame(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, row)),
-            width="100%",
-        ),
-        label=label,
     )
 
 
@@ -273,14 +243,14 @@ def admin_user() -> rx.Component:
                 ),
                 _support_actions(),
                 rx.heading("Signed-in devices", size="4", as_="h2"),
-                _simple_table(
+                data_table(
                     "Signed-in devices",
                     ["Device", "Approximate place", "Signed in", "Last seen", "Session"],
                     UserDetailState.devices,
                     _device_row,
                 ),
                 rx.heading("Audit trail", size="4", as_="h2"),
-                _simple_table("Audit trail", ["When", "Action", "By"], UserDetailState.trail, _trail_row),
+                data_table("Audit trail", ["When", "Action", "By"], UserDetailState.trail, _trail_row),
                 spacing="4",
                 width="100%",
             ),
@@ -315,21 +285,7 @@ def admin_outbox() -> rx.Component:
             "Messages the app has sent. Without SMTP configured, this is where they are delivered.",
             color=rx.color("gray", 11),
         ),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Sent"),
-                        rx.table.column_header_cell("To"),
-                        rx.table.column_header_cell("Subject"),
-                        rx.table.column_header_cell("Via"),
-                    )
-                ),
-                rx.table.body(rx.foreach(OutboxState.emails, _email_row)),
-                width="100%",
-            ),
-            label="E-mails sent",
-        ),
+        data_table("E-mails sent", ["Sent", "To", "Subject", "Via"], OutboxState.emails, _email_row),
         rx.cond(
             OutboxState.selected_body != "",
             rx.card(
@@ -365,21 +321,8 @@ def admin_audit() -> rx.Component:
         _staff_nav(),
         _denied(AuditState.denied),
         rx.text("Security-relevant actions, newest first. Read-only.", color=rx.color("gray", 11)),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("When (UTC)"),
-                        rx.table.column_header_cell("Action"),
-                        rx.table.column_header_cell("Actor"),
-                        rx.table.column_header_cell("Target"),
-                        rx.table.column_header_cell("IP"),
-                    )
-                ),
-                rx.table.body(rx.foreach(AuditState.events, _event_row)),
-                width="100%",
-            ),
-            label="Audit events",
+        data_table(
+            "Audit events", ["When (UTC)", "Action", "Actor", "Target", "IP"], AuditState.events, _event_row
         ),
         spacing="4",
         width="100%",

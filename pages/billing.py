@@ -3,7 +3,8 @@
 import reflex as rx
 
 from components.forms import error_message, success_message
-from components.layout import link_button, table_frame
+from components.layout import data_table, link_button
+from components.notices import notice
 from components.props import Row, VarOr
 from components.stripe_card import stripe_card
 from pages.admin import _denied, _staff_nav
@@ -251,6 +252,30 @@ def _choose_plan() -> rx.Component:
                 flex_wrap="wrap",
             ),
             rx.cond(
+                s.coupon_words != "",
+                rx.hstack(
+                    rx.badge("Discount", color_scheme="green"),
+                    rx.text(s.coupon_words, size="2"),
+                    rx.button("Remove code", variant="ghost", size="1", on_click=s.remove_coupon),
+                    spacing="2",
+                    align="center",
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.el.label("Discount code (optional)", html_for="coupon-code"),
+                            rx.input(id="coupon-code", name="coupon", max_length=64, autocomplete="off"),
+                            spacing="1",
+                        ),
+                        rx.button("Apply code", type="submit", variant="soft", loading=s.busy),
+                        spacing="2",
+                        align="end",
+                    ),
+                    on_submit=s.apply_coupon,
+                    reset_on_submit=True,
+                ),
+            ),
+            rx.cond(
                 s.card_mode == "",
                 rx.button(
                     rx.cond(s.trial_available, "Start free trial", "Continue to payment"),
@@ -367,20 +392,8 @@ def _invoices() -> rx.Component:
             rx.heading("Invoices", size="5", as_="h2"),
             rx.cond(
                 BillingState.invoices.length() > 0,  # type: ignore[attr-defined]
-                table_frame(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Date"),
-                                rx.table.column_header_cell("Amount"),
-                                rx.table.column_header_cell("Status"),
-                                rx.table.column_header_cell("Invoice"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(BillingState.invoices, _invoice_row)),
-                        width="100%",
-                    ),
-                    label="Invoices",
+                data_table(
+                    "Invoices", ["Date", "Amount", "Status", "Invoice"], BillingState.invoices, _invoice_row
                 ),
                 rx.text("No invoices yet.", color=rx.color("gray", 11)),
             ),
@@ -412,7 +425,7 @@ def billing() -> rx.Component:
             ),
         ),
         rx.cond(
-            s.grace,
+            s.grace & ~s.needs_confirmation,  # a renewal waiting for the bank's step has its own prompt
             rx.callout(
                 "Your last payment did not go through. Plus continues while we retry — "
                 "please update your card.",
@@ -424,9 +437,15 @@ def billing() -> rx.Component:
         ),
         rx.cond(
             s.needs_confirmation,
-            rx.callout(
+            notice(
                 rx.hstack(
-                    rx.text("Your bank asks you to confirm the first payment before Plus starts."),
+                    rx.text(
+                        rx.cond(
+                            s.confirm_renewal,
+                            "Your bank asks you to confirm your payment to renew Plus.",
+                            "Your bank asks you to confirm the first payment before Plus starts.",
+                        )
+                    ),
                     rx.button("Confirm payment", on_click=s.confirm_payment, size="2"),
                     spacing="3",
                     align="center",
@@ -440,7 +459,7 @@ def billing() -> rx.Component:
         ),
         rx.cond(
             s.held_takes > 0,
-            rx.callout(
+            notice(
                 rx.hstack(
                     rx.text(
                         s.held_takes, " saved take(s) from when you reached the daily limit are waiting."
@@ -494,19 +513,6 @@ def _grant_row(g: Row) -> rx.Component:
     )
 
 
-def _table(
-    headers: tuple[str, ...], rows: VarOr[list[dict[str, str]]], render: object, *, label: str
-) -> rx.Component:
-    return table_frame(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, render)),
-            width="100%",
-        ),
-        label=label,
-    )
-
-
 @template(routes.ADMIN_BILLING, "Billing (staff)", access="staff", on_load=[AdminBillingState.load])
 def admin_billing() -> rx.Component:
     a = AdminBillingState
@@ -544,7 +550,7 @@ def admin_billing() -> rx.Component:
             ),
         ),
         rx.heading("Grants", size="5", as_="h2"),
-        _table(("Learner", "Period", "Reason", ""), a.grants, _grant_row, label="Grants"),
+        data_table("Grants", ("Learner", "Period", "Reason", ""), a.grants, _grant_row),
         rx.hstack(
             rx.heading("Reconciler findings", size="5", as_="h2"),
             rx.cond(
@@ -559,7 +565,8 @@ def admin_billing() -> rx.Component:
             "found and repaired by the daily job.",
             size="2",
         ),
-        _table(
+        data_table(
+            "Reconciler findings",
             ("When", "Subscription", "Field", "Change"),
             a.findings,
             lambda f: rx.table.row(
@@ -568,10 +575,10 @@ def admin_billing() -> rx.Component:
                 rx.table.cell(f["field"]),
                 rx.table.cell(f["change"]),
             ),
-            label="Reconciler findings",
         ),
         rx.heading("Recent webhook events", size="5", as_="h2"),
-        _table(
+        data_table(
+            "Recent webhook events",
             ("Received", "Type", "Status", "Attempts", "Last error"),
             a.events,
             lambda e: rx.table.row(
@@ -581,7 +588,6 @@ def admin_billing() -> rx.Component:
                 rx.table.cell(e["attempts"]),
                 rx.table.cell(e["error"]),
             ),
-            label="Recent webhook events",
         ),
         spacing="4",
         width="100%",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.layout import link_button, table_frame
+from components.layout import data_table, link_button
 from components.practice import pinyin_line, recorder_panel, scoring_feedback
 from components.props import Row
 from pages.practice import verdict_feedback_ui
@@ -135,21 +135,11 @@ def _weakest_or_praise() -> rx.Component:
         DialogueState.weakest.length() > 0,
         rx.vstack(
             rx.heading("Syllables to work on", size="4", as_="h3"),
-            table_frame(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Syllable"),
-                            rx.table.column_header_cell("Pinyin"),
-                            rx.table.column_header_cell("Expected tone"),
-                            rx.table.column_header_cell("You said"),
-                            rx.table.column_header_cell("Tip"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(DialogueState.weakest, _weak)),
-                    width="100%",
-                ),
-                label="Syllables to work on — table",
+            data_table(
+                "Syllables to work on — table",
+                ["Syllable", "Pinyin", "Expected tone", "You said", "Tip"],
+                DialogueState.weakest,
+                _weak,
             ),
             width="100%",
         ),

@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.help import snippet
 from components.layout import link_button
+from components.notices import notice
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -38,7 +39,7 @@ def _category(category: Row) -> rx.Component:
 
 
 def _contact() -> rx.Component:
-    return rx.callout(
+    return notice(
         rx.hstack(
             rx.text("Didn't find what you need?"),
             rx.cond(

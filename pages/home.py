@@ -4,6 +4,7 @@ import reflex as rx
 
 from components.help import nps_prompt
 from components.layout import link_button
+from components.notices import notice
 from components.props import Row, VarOr
 from pages.template import template
 from sayzhong import routes
@@ -78,7 +79,7 @@ def home() -> rx.Component:
         ),
         rx.cond(
             ~HomeState.onboarding_finished,
-            rx.callout(
+            notice(
                 rx.hstack(
                     rx.text("Finish setting up: a one-minute microphone check tunes scoring to your voice."),
                     link_button("Set up my voice", routes.ONBOARDING, size="2"),

@@ -3,6 +3,7 @@ re-accept page shown when the terms change materially."""
 
 import reflex as rx
 
+from components.notices import notice
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -36,7 +37,7 @@ def _meta() -> rx.Component:
             align="center",
             flex_wrap="wrap",
         ),
-        rx.callout(rx.text(rx.text.strong("What changed: "), LegalState.summary), icon="info", size="1"),
+        notice(rx.text(rx.text.strong("What changed: "), LegalState.summary), icon="info", size="1"),
         spacing="3",
         width="100%",
     )
@@ -183,7 +184,7 @@ def legal_diff() -> rx.Component:
 def legal_accept() -> rx.Component:
     return rx.vstack(
         rx.heading("We updated our Terms of Service", size="7", as_="h1"),
-        rx.callout(
+        notice(
             rx.text(rx.text.strong("What changed: "), LegalState.summary),
             icon="info",
         ),

@@ -6,7 +6,8 @@ import reflex as rx
 
 from components.consent import choices_panel
 from components.forms import error_message, success_message
-from components.layout import table_frame
+from components.layout import data_table
+from components.notices import notice
 from components.props import Row
 from pages.template import template
 from sayzhong import routes
@@ -426,26 +427,11 @@ def admin_privacy() -> rx.Component:
             rx.text("No open requests."),
         ),
         rx.heading("Acceptance coverage", size="5", as_="h2"),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in (
-                                "Document",
-                                "Version",
-                                "Effective",
-                                "Material",
-                                "Accepted (current users)",
-                            )
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminPrivacyState.coverage, _coverage_row)),
-                width="100%",
-            ),
-            label="Acceptance coverage",
+        data_table(
+            "Acceptance coverage",
+            ["Document", "Version", "Effective", "Material", "Accepted (current users)"],
+            AdminPrivacyState.coverage,
+            _coverage_row,
         ),
         spacing="5",
         width="100%",
@@ -474,27 +460,18 @@ def admin_jobs() -> rx.Component:
         _staff_links(),
         rx.cond(
             AdminJobsState.failures > 0,
-            rx.callout(
+            notice(
                 rx.text(AdminJobsState.failures, " of the last runs failed — see the error column."),
                 icon="triangle-alert",
                 color_scheme="red",
                 role="alert",
             ),
         ),
-        table_frame(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ("Job", "Status", "Started (UTC)", "Took", "Purged", "Error")
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(AdminJobsState.runs, _run_row)),
-                width="100%",
-            ),
-            label="Job runs",
+        data_table(
+            "Job runs",
+            ["Job", "Status", "Started (UTC)", "Took", "Purged", "Error"],
+            AdminJobsState.runs,
+            _run_row,
         ),
         spacing="5",
         width="100%",

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.layout import link_button, table_frame
+from components.layout import data_table, link_button
 from components.practice import practice_panel, practice_skeleton
 from components.props import Row
 from pages.practice import verdict_feedback_ui
@@ -24,20 +24,7 @@ def _queue_table(title: str, items: rx.Var, *, intro: str = "") -> rx.Component:
         rx.vstack(
             rx.heading(title, size="4", as_="h2"),
             rx.text(intro, size="2", color=rx.color("gray", 11)) if intro else rx.fragment(),
-            table_frame(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Phrase"),
-                            rx.table.column_header_cell("Meaning"),
-                            rx.table.column_header_cell("Why"),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(items, _queue_item)),
-                    width="100%",
-                ),
-                label=title + " — table",
-            ),
+            data_table(title + " — table", ["Phrase", "Meaning", "Why"], items, _queue_item),
             spacing="2",
             width="100%",
         ),

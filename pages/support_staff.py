@@ -6,6 +6,7 @@ from typing import Any
 import reflex as rx
 
 from components.help import attachment_list, message_thread
+from components.layout import data_table
 from components.props import Handler, Row, VarOr
 from pages.template import template
 from sayzhong import routes
@@ -138,31 +139,11 @@ def staff_inbox() -> rx.Component:
             align="center",
             flex_wrap="wrap",
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in (
-                                "#",
-                                "Subject",
-                                "Queue",
-                                "Priority",
-                                "Status",
-                                "SLA",
-                                "Agent",
-                                "Learner",
-                                "Opened",
-                            )
-                        ]
-                    )
-                ),
-                rx.table.body(rx.foreach(StaffInboxState.tickets, _inbox_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
+        data_table(
+            "Tickets",
+            ("#", "Subject", "Queue", "Priority", "Status", "SLA", "Agent", "Learner", "Opened"),
+            StaffInboxState.tickets,
+            _inbox_row,
         ),
         rx.heading("Agents", size="5", as_="h2"),
         rx.text(
@@ -170,15 +151,8 @@ def staff_inbox() -> rx.Component:
             size="2",
             color=rx.color("gray", 11),
         ),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Agent"),
-                    rx.table.column_header_cell("Open / capacity"),
-                    rx.table.column_header_cell("Availability"),
-                )
-            ),
-            rx.table.body(rx.foreach(StaffInboxState.agents, _agent_row)),
+        data_table(
+            "Agents", ("Agent", "Open / capacity", "Availability"), StaffInboxState.agents, _agent_row
         ),
         spacing="4",
         width="100%",
@@ -446,21 +420,7 @@ def staff_articles() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.box(
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Article"),
-                        rx.table.column_header_cell("Category"),
-                        rx.table.column_header_cell("Was this helpful?"),
-                    )
-                ),
-                rx.table.body(rx.foreach(s.articles, _article_row)),
-                width="100%",
-            ),
-            overflow_x="auto",
-            width="100%",
-        ),
+        data_table("Articles", ("Article", "Category", "Was this helpful?"), s.articles, _article_row),
         spacing="4",
         width="100%",
     )
@@ -517,23 +477,12 @@ def staff_analysis() -> rx.Component:
             data_testid="csat-distribution",
         ),
         rx.heading("Tickets per queue and day", size="5", as_="h2"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Day"),
-                    rx.table.column_header_cell("Queue"),
-                    rx.table.column_header_cell("Tickets"),
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    s.per_day,
-                    lambda r: rx.table.row(
-                        rx.table.cell(r["day"]),
-                        rx.table.cell(r["queue"]),
-                        rx.table.cell(r["count"].to_string()),
-                    ),
-                )
+        data_table(
+            "Tickets per queue and day",
+            ("Day", "Queue", "Tickets"),
+            s.per_day,
+            lambda r: rx.table.row(
+                rx.table.cell(r["day"]), rx.table.cell(r["queue"]), rx.table.cell(r["count"].to_string())
             ),
         ),
         rx.heading("Top help searches with no result", size="5", as_="h2"),
@@ -555,25 +504,15 @@ def staff_analysis() -> rx.Component:
 def _disagreement_table(title: str, rows: VarOr[Sequence[Any]], test_id: str) -> rx.Component:
     return rx.vstack(
         rx.heading(title, size="4", as_="h2"),
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell(""),
-                    rx.table.column_header_cell("Answers"),
-                    rx.table.column_header_cell("Disputed"),
-                    rx.table.column_header_cell("Disagreement"),
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    rows,
-                    lambda r: rx.table.row(
-                        rx.table.cell(r.key),
-                        rx.table.cell(r.answers.to_string()),
-                        rx.table.cell(r.disputed.to_string()),
-                        rx.table.cell(r.share),
-                    ),
-                )
+        data_table(
+            title,
+            ("", "Answers", "Disputed", "Disagreement"),
+            rows,
+            lambda r: rx.table.row(
+                rx.table.cell(r.key),
+                rx.table.cell(r.answers.to_string()),
+                rx.table.cell(r.disputed.to_string()),
+                rx.table.cell(r.share),
             ),
             data_testid=test_id,
         ),

@@ -20,6 +20,7 @@ _COMMAND_MODULES = (
     "sayzhong.support.cli",
     "sayzhong.privacy.cli",
     "sayzhong.billing.cli",
+    "sayzhong.notifications.cli",  # issue 14: bounces and suppressions
     "sayzhong.bi.generate",  # issue 15: `bi generate` (synthetic data)
 )
 

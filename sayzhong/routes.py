@@ -54,6 +54,15 @@ ADMIN_PRIVACY = "/admin/privacy"
 ADMIN_JOBS = "/admin/jobs"
 ANALYTICS_CAPTURE = "/analytics/capture"
 EXPORT_DOWNLOAD = "/privacy/export/download"
+# Reminders and e-mail preferences (issue 14)
+ACCOUNT_EMAIL = "/account/email"
+EMAIL_PREFERENCES = "/email/preferences"  # tokenised: ?token=<signed link from an e-mail>
+EMAIL_UNSUBSCRIBE = "/email/unsubscribe/{token}"  # server route: one-click POST (RFC 8058)
+EMAIL_EVENTS = "/email/events"  # server route: bounce/complaint webhook
+
+
+def email_unsubscribe_path(token: str) -> str:
+    return EMAIL_UNSUBSCRIBE.replace("{token}", token)
 
 
 def legal_url(doc: str, version: int | None = None) -> str:

@@ -13,6 +13,7 @@ import pages.admin
 import pages.auth
 import pages.billing
 import pages.dialogue
+import pages.email_preferences  # issue 14
 import pages.errors
 import pages.help
 import pages.home

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_starttls: bool = True
     mail_from: str = "SayZhong <hello@sayzhong.app>"
+    # Reminders and other non-transactional mail (issue 14; see docs/operations.md "E-mail reminders").
+    mail_unsubscribe_address: str = ""
+    """The mailto: half of List-Unsubscribe; empty means unsubscribe@<the domain of MAIL_FROM>."""
+    email_events_secret: str = ""
+    """Shared secret of the bounce/complaint webhook (POST /email/events); empty turns it off."""
 
     # --- pronunciation ---
     azure_speech_key: str = ""

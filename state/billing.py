@@ -73,11 +73,15 @@ class BillingState(rx.State):
     invoices: list[dict[str, str]] = []
     trial_available: bool = True
     needs_confirmation: bool = False
+    confirm_renewal: bool = False
     held_takes: int = 0
     message: str = ""
     error: str = ""
     # subscribe / card form
     chosen_plan: str = catalog.PLUS_MONTHLY.id
+    coupon: str = ""
+    """A discount code checked at Stripe (applied when Plus starts); "" = none."""
+    coupon_words: str = ""
     card_mode: str = ""
     """"" (closed), "subscribe" or "update"."""
     client_secret: str = ""
@@ -146,6 +150,7 @@ class BillingState(rx.State):
         ]
         self.trial_available = view.trial_available
         self.needs_confirmation = view.needs_payment_confirmation
+        self.confirm_renewal = view.confirmation_is_renewal
         self.held_takes = view.held_takes
         self.loaded = True
 
@@ -195,6 +200,32 @@ class BillingState(rx.State):
     def choose_plan(self, plan_id: str) -> None:
         if catalog.plan(str(plan_id)) is not None:
             self.chosen_plan = str(plan_id)
+
+    @rx.event
+    async def apply_coupon(self, form: dict[str, Any]):
+        code = str(form.get("coupon", ""))[:100]
+        self.message = self.error = ""
+        if not code.strip():
+            self.coupon = self.coupon_words = ""
+            return
+        self.busy = True
+        yield
+        found: list[Any] = []
+
+        async def _check() -> None:
+            found.append(await asyncio.to_thread(service.check_coupon, code))
+
+        ok = await self._guard(_check())
+        self.busy = False
+        if ok and found:
+            self.coupon = found[0].id
+            self.coupon_words = f"{found[0].id}: {service.describe_coupon(found[0])}"
+        else:
+            self.coupon = self.coupon_words = ""
+
+    @rx.event
+    def remove_coupon(self) -> None:
+        self.coupon = self.coupon_words = ""
 
     @rx.event
     async def open_card_form(self, mode: str):
@@ -247,7 +278,7 @@ class BillingState(rx.State):
         if user is None or not self._setup_intent_id:
             self.busy = False
             return
-        seti, plan_id, mode = self._setup_intent_id, self.chosen_plan, self.card_mode
+        seti, plan_id, mode, coupon = self._setup_intent_id, self.chosen_plan, self.card_mode, self.coupon
         outcome: dict[str, Any] = {}
 
         async def _apply() -> None:
@@ -259,7 +290,7 @@ class BillingState(rx.State):
             else:
                 res = await run_in_session(
                     lambda s: service.subscribe(
-                        session=s, user_id=user.id, plan_id=plan_id, setup_intent_id=seti
+                        session=s, user_id=user.id, plan_id=plan_id, setup_intent_id=seti, coupon_code=coupon
                     )
                 )
                 outcome["secret"] = res.payment_client_secret

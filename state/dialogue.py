@@ -119,7 +119,7 @@ class DialogueState(ScoringState):
         self.clear_result()
 
     @rx.event
-    def load(self) -> None:
+    async def load(self) -> None:
         dialogue_id = str(self.router.url.query_parameters.get("id", ""))[:80]
         self.transcript, self.attempt_ids, self.weakest = [], [], []
         self.finished = False
@@ -132,6 +132,7 @@ class DialogueState(ScoringState):
         self.not_found = False
         self.dialogue_id, self.title, self.scenario = dialogue.id, dialogue.title, dialogue.scenario
         self._advance(dialogue.start)
+        await self._say_if_locked(dialogue.unit)  # a Plus role-play: the same message and upgrade path
 
     @rx.event
     def choose(self, option_id: str) -> None:

@@ -191,6 +191,16 @@ class ScoringState(rx.State):
         self.not_said = False
         self.announcement = ""
 
+    async def _say_if_locked(self, unit_id: str) -> bool:
+        """Billing (issue 12): a unit the learner's plan does not include says so before any
+        recording, with the upgrade path (`scoring_feedback` shows it under the message)."""
+        if unit_id not in await _locked_units(self):
+            return False
+        from sayzhong.billing.entitlements import locked_unit_message
+
+        self.error, self.plan_limited = locked_unit_message(unit_id), True
+        return True
+
     async def _load_attempt(self, attempt_id: str) -> practice.AttemptView | None:
         session_state = await self.get_state(SessionState)
         user = await session_state.current_user()
@@ -407,10 +417,7 @@ class PracticeState(ScoringState):
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
         self._show(start)
-        if unit_id in await _locked_units(self):  # billing (issue 12): say so before any recording
-            from sayzhong.billing.entitlements import locked_unit_message
-
-            self.error, self.plan_limited = locked_unit_message(unit_id), True
+        await self._say_if_locked(unit_id)
 
     @rx.event
     def next_item(self) -> None:

@@ -9,7 +9,7 @@ tests/conftest.py hand them out. `learner_with_api_token` and `signed_in_learner
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from sayzhong.accounts import sign_in, users
 from sayzhong.accounts.models import User
 from sayzhong.accounts.schemas import UserInfo
-from sayzhong.db import session_scope
+from sayzhong.db import session_scope, utcnow
 from sayzhong.practice import service as practice
 from sayzhong.practice.schemas import AttemptView, SpeakerProfileSummary
 from sayzhong.pronunciation.profile import SpeakerProfile
@@ -151,14 +151,25 @@ class ProfileFactory:
 
 
 def learner_with_api_token(
-    email: str = "mei@example.org", *, scopes: str = "practice:read practice:write", password: str = PASSWORD
+    email: str = "mei@example.org",
+    *,
+    scopes: str = "practice:read practice:write",
+    password: str = PASSWORD,
+    plus: bool = False,
 ) -> tuple[int, str]:
-    """Sign up a learner (committed) and create an API access token: (user id, raw token)."""
+    """Sign up a learner (committed) and create an API access token: (user id, raw token).
+
+    The API is the terminal client's door, a Plus feature (issue 12): `plus=True` gives the learner
+    a 30-day Plus grant, as staff would, so API and client tests can call it."""
     from sayzhong.api import tokens
 
     with session_scope() as session:
         user = users.sign_up(session=session, email=email, password=password, display_name="Mei")
         _info, raw = tokens.create_token(session=session, user_id=user.id, name="tests", scopes=scopes)
+        if plus:
+            from sayzhong.billing.models import BillingGrant
+
+            session.add(BillingGrant(user_id=user.id, ends_at=utcnow() + timedelta(days=30), reason="tests"))
     return user.id, raw
 
 

@@ -67,6 +67,11 @@ def _timezones() -> frozenset[str]:
     return frozenset(available_timezones()) | {"UTC"}
 
 
+def is_known_timezone(name: str) -> bool:
+    """Whether `name` is an IANA time zone this server knows (what a browser's Intl API reports)."""
+    return isinstance(name, str) and name in _timezones()
+
+
 def user_row(session: Session, user_id: int) -> User:
     row = session.get(User, user_id)
     if row is None:

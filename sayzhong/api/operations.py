@@ -23,6 +23,7 @@ from sayzhong.api.errors import NO_STORE, error_response, internal_error_respons
 from sayzhong.api.ratelimit import TokenBucketLimiter
 from sayzhong.api.requests import bearer_token, client_address
 from sayzhong.api.views import to_json
+from sayzhong.billing.entitlements import PlanRequiredError, require_terminal_client
 from sayzhong.db import session_scope
 from sayzhong.errors import AuthenticationError, InternalError, RateLimitedError, SayZhongError
 
@@ -61,11 +62,14 @@ class Operation:
     """Share of the token's request budget one call spends."""
     openapi: dict[str, Any] = dataclasses.field(default_factory=dict)
     """Extra OpenAPI fields (parameters, requestBody, description, a binary 200)."""
+    plus_only: bool = True
+    """Billing (issue 12): the API is the terminal client's door, a Plus feature (402 plan_required)."""
 
     @property
     def all_errors(self) -> tuple[type[SayZhongError], ...]:
         scope_error = (tokens.InsufficientScopeError,) if self.scope else ()
-        return tuple(dict.fromkeys((*AUTH_ERRORS, *scope_error, *self.errors)))
+        plan_error = (PlanRequiredError,) if self.plus_only else ()
+        return tuple(dict.fromkeys((*AUTH_ERRORS, *scope_error, *plan_error, *self.errors)))
 
 
 def view_response(view: Any, value: Any, status: int = 200) -> JSONResponse:
@@ -115,6 +119,8 @@ def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request]
                 )
             if operation.scope is not None:
                 tokens.require_scope(auth, operation.scope)
+            if operation.plus_only:
+                await asyncio.to_thread(require_terminal_client, auth.user.id)
             return await operation.handler(request, auth)
         except SayZhongError as exc:
             return error_response(exc)

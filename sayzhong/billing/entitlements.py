@@ -12,16 +12,20 @@ what the limit is, when it resets and where to upgrade.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import case, func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from sayzhong import routes
 from sayzhong.accounts.models import User
-from sayzhong.billing.models import BillingGrant, BillingHeldTake, BillingSubscription
+from sayzhong.billing.models import BillingDailyUsage, BillingGrant, BillingHeldTake, BillingSubscription
 from sayzhong.curriculum import service as curriculum
 from sayzhong.db import as_utc, session_scope, utcnow
 from sayzhong.errors import NotFoundError, SayZhongError
@@ -120,18 +124,21 @@ def local_day_bounds(tz_name: str, now: datetime) -> tuple[datetime, datetime]:
     return start.astimezone(ZoneInfo("UTC")), end.astimezone(ZoneInfo("UTC"))
 
 
-def scored_takes_between(session: Session, user_id: int, start: datetime, end: datetime) -> int:
-    count = session.exec(
+def _scored_takes_query(user_id: int, start: datetime, end: datetime) -> SelectOfScalar[int]:
+    return (
         select(func.count())
         .select_from(Attempt)
         .where(
-            Attempt.user_id == user_id,
+            col(Attempt.user_id) == user_id,
             col(Attempt.created_at) >= start,
             col(Attempt.created_at) < end,
             col(Attempt.mode).not_in(tuple(UNLIMITED_MODES)),
         )
-    ).one()
-    return int(count)
+    )
+
+
+def scored_takes_between(session: Session, user_id: int, start: datetime, end: datetime) -> int:
+    return int(session.exec(_scored_takes_query(user_id, start, end)).one())
 
 
 def active_subscription(
@@ -214,6 +221,24 @@ def locked_unit_ids(*, session: Session, user_id: int, settings: Settings | None
     return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
 
 
+def terminal_client_message(settings: Settings | None = None) -> str:
+    settings = settings or get_settings()
+    return (
+        "The terminal client (and the API it uses) is part of SayZhong Plus. Free includes the first "
+        f"{settings.free_unit_count} lessons, tone drills and review in the browser. "
+        f"See the plans at {settings.app_url.rstrip('/')}{routes.PRICING}."
+    )
+
+
+def require_terminal_client(user_id: int) -> None:
+    """PlanRequiredError unless the learner has Plus: the terminal client is a Plus feature, enforced
+    where it talks to us — every token-authenticated API operation but `GET /me` (so `login` and
+    `status` can still say which plan the account is on)."""
+    with session_scope() as session:
+        if entitlement_for(session=session, user_id=user_id).plan != PLUS:
+            raise PlanRequiredError(terminal_client_message())
+
+
 def require_unit_access(user_id: int, unit_id: str) -> None:
     """`require_unit` in its own unit of work (for routes running it in a worker thread)."""
     with session_scope() as session:
@@ -259,20 +284,87 @@ def check_take(
     mode: str,
     now: datetime | None = None,
     settings: Settings | None = None,
+    claim: bool = False,
 ) -> Entitlement:
-    """Raise EntitlementError if this take may not be scored now (locked item or daily limit reached)."""
+    """Raise EntitlementError if this take may not be scored now (locked item or daily limit reached).
+
+    With ``claim=True`` a Free take also claims one of today's scored takes atomically
+    (`claim_scored_take`): of two uploads racing for the last take, one is refused.
+    """
     settings = settings or get_settings()
     now = now or utcnow()
     require_item(session=session, user_id=user_id, item_id=item_id, mode=mode, settings=settings)
     ent = entitlement_for(session=session, user_id=user_id, now=now, settings=settings)
-    if mode in UNLIMITED_MODES or ent.daily_limit is None or ent.takes_today < ent.daily_limit:
+    if mode in UNLIMITED_MODES or ent.daily_limit is None:
         return ent
     user = session.get(User, user_id)
+    tz_name = user.timezone if user else "UTC"
+    if claim:
+        allowed = claim_scored_take(
+            session=session, user_id=user_id, tz_name=tz_name, limit=ent.daily_limit, now=now
+        )
+    else:
+        allowed = ent.takes_today < ent.daily_limit
+    if allowed:
+        return ent
     raise DailyLimitError(
-        daily_limit_message(ent, user.timezone if user else "UTC", now),
+        daily_limit_message(ent, tz_name, now),
         limit=ent.daily_limit,
         resets_at=ent.resets_at,
     )
+
+
+def local_day(tz_name: str, now: datetime) -> str:
+    """The learner's local date, the key of their daily-usage row."""
+    return now.astimezone(_zone(tz_name)).date().isoformat()
+
+
+def claim_scored_take(*, session: Session, user_id: int, tz_name: str, limit: int, now: datetime) -> bool:
+    """Claim one of today's Free scored takes; False when none is left.
+
+    One conditional UPDATE on the learner's row for their local day: the database serialises
+    concurrent claims on that row (PostgreSQL row lock re-checking the WHERE; SQLite's single
+    writer), so at most ``limit`` claims succeed. The count starts from the scored takes already
+    stored today (takes scored before the row existed, or by paths that bypass the claim).
+    """
+    day = local_day(tz_name, now)
+    if (
+        session.exec(
+            select(BillingDailyUsage.id).where(
+                BillingDailyUsage.user_id == user_id, BillingDailyUsage.day == day
+            )
+        ).first()
+        is None
+    ):
+        try:
+            with session.begin_nested():
+                session.add(BillingDailyUsage(user_id=user_id, day=day, scored=0))
+        except IntegrityError:
+            pass  # a concurrent upload created today's row first
+    start, end = local_day_bounds(tz_name, now)
+    stored = _scored_takes_query(user_id, start, end).scalar_subquery()
+    scored = col(BillingDailyUsage.scored)
+    used = case((scored >= stored, scored), else_=stored)
+    result = session.execute(
+        update(BillingDailyUsage)
+        .where(col(BillingDailyUsage.user_id) == user_id, col(BillingDailyUsage.day) == day, used < limit)
+        .values(scored=used + 1)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def release_scored_take(*, user_id: int, day: str) -> None:
+    """Give back a claimed take whose scoring failed (bad audio, engine error): it was never scored."""
+    with session_scope() as session:
+        session.execute(
+            update(BillingDailyUsage)
+            .where(
+                col(BillingDailyUsage.user_id) == user_id,
+                col(BillingDailyUsage.day) == day,
+                col(BillingDailyUsage.scored) > 0,
+            )
+            .values(scored=col(BillingDailyUsage.scored) - 1)
+        )
 
 
 def _received(session: Session, user_id: int, key: str) -> tuple[bool, int | None]:
@@ -297,6 +389,25 @@ def scoring_engine(ent: Entitlement) -> str:
     return "auto" if ent.plan == PLUS else "offline"
 
 
+@dataclass(frozen=True, slots=True)
+class TakeClearance:
+    """What `guard_take` allows: the engine, and the local day a Free take claimed (None: nothing claimed)."""
+
+    engine: str
+    user_id: int
+    claimed_day: str | None = None
+
+    @contextmanager
+    def released_on_error(self) -> Iterator[None]:
+        """Wrap the scoring: if it fails, the claimed take is given back (it was never scored)."""
+        try:
+            yield
+        except BaseException:
+            if self.claimed_day is not None:
+                release_scored_take(user_id=self.user_id, day=self.claimed_day)
+            raise
+
+
 def guard_take(
     *,
     user_id: int,
@@ -305,9 +416,10 @@ def guard_take(
     audio: bytes,
     content_type: str,
     idempotency_key: str | None = None,
-) -> str:
+) -> TakeClearance:
     """For upload routes (one call before scoring): the engine the plan allows ("auto" = Azure when
-    configured, else "offline"), or keep the take and raise EntitlementError.
+    configured, else "offline") with the claimed Free take, or keep the take and raise EntitlementError.
+    Score inside `clearance.released_on_error()` so a failed scoring gives the claimed take back.
 
     A take refused by the daily limit is stored as a held take (scored later by `score_held_takes`);
     a take for a locked unit is refused before anything is stored (it could never be scored on Free).
@@ -317,9 +429,17 @@ def guard_take(
     with session_scope() as session:
         scored, held_id = _received(session, user_id, idempotency_key) if idempotency_key else (False, None)
         if scored:
-            return "auto"  # a re-sent take: scoring replays the stored attempt
+            return TakeClearance("auto", user_id)  # a re-sent take: scoring replays the stored attempt
         try:
-            return scoring_engine(check_take(session=session, user_id=user_id, item_id=item_id, mode=mode))
+            now = utcnow()
+            ent = check_take(
+                session=session, user_id=user_id, item_id=item_id, mode=mode, now=now, claim=True
+            )
+            counted = ent.daily_limit is not None and mode not in UNLIMITED_MODES
+            user = session.get(User, user_id) if counted else None
+            day = local_day(user.timezone if user else "UTC", now) if counted else None
+            session.commit()  # the claim is visible to (and serialises) concurrent uploads from here
+            return TakeClearance(scoring_engine(ent), user_id, day)
         except EntitlementError as exc:
             if exc.code != "daily_limit":
                 raise

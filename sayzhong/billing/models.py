@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sayzhong.db import utcnow
@@ -120,6 +120,21 @@ class BillingHeldTake(SQLModel, table=True):
     """The upload's key: a re-sent take is held once, and scored later under the same key."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
     scored_attempt_id: int | None = Field(default=None)
+
+
+class BillingDailyUsage(SQLModel, table=True):
+    """Scored takes claimed on the Free plan in one local day of a learner: the row the daily limit is
+    claimed on atomically (`entitlements.claim_scored_take`), so two uploads racing at the last take
+    cannot both be scored."""
+
+    __tablename__ = "billing_daily_usage"
+    __table_args__ = (UniqueConstraint("user_id", "day", name="uq_billing_daily_usage_user_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
+    day: str = Field(max_length=10)
+    """The learner's local date (YYYY-MM-DD in their account time zone)."""
+    scored: int = Field(default=0)
 
 
 class BillingReconcileFinding(SQLModel, table=True):

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from sayzhong.billing.catalog import CouponDef, PlanDef, ProductDef
 from sayzhong.billing.ports import (
     CardInfo,
+    CouponInfo,
     InvoiceInfo,
     InvoicePreview,
     PaymentConfirmation,
@@ -49,8 +50,17 @@ class PaymentsNotConfigured:
     def default_card(self, customer_id: str) -> CardInfo | None:
         return None
 
+    def find_coupon(self, code: str) -> CouponInfo | None:
+        _refuse()
+
     def create_subscription(
-        self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        coupon_id: str | None,
+        promotion_code_id: str | None = None,
     ) -> SubscriptionSnapshot:
         _refuse()
 

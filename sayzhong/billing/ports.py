@@ -82,6 +82,25 @@ class InvoicePreview:
 
 
 @dataclass(frozen=True, slots=True)
+class CouponInfo:
+    """A Stripe coupon looked up by the code a learner typed (coupon ids are the codes)."""
+
+    id: str
+    percent_off: float | None
+    amount_off: int | None
+    """In the smallest currency unit."""
+    currency: str | None
+    duration: str
+    """once | repeating | forever"""
+    duration_in_months: int | None
+    valid: bool
+    """False once expired or redeemed the maximum number of times."""
+    promotion_code: str | None = None
+    """The Stripe promotion code id when the code typed is a promotion code (live Stripe), else None:
+    the code is the coupon's id (the only kind localstripe has)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentConfirmation:
     """A payment waiting for the learner (SCA): confirm it in the browser with this client secret."""
 
@@ -121,8 +140,18 @@ class PaymentsGateway(Protocol):
 
     def default_card(self, customer_id: str) -> CardInfo | None: ...
 
+    def find_coupon(self, code: str) -> CouponInfo | None:
+        """The active promotion code with this code, else the coupon with this id; None when neither."""
+        ...
+
     def create_subscription(
-        self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        coupon_id: str | None,
+        promotion_code_id: str | None = None,
     ) -> SubscriptionSnapshot: ...
 
     def get_subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:

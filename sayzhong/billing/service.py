@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ from sayzhong.billing.entitlements import (
 )
 from sayzhong.billing.models import (
     BillingCustomer,
+    BillingDailyUsage,
     BillingGrant,
     BillingHeldTake,
     BillingSubscription,
@@ -40,6 +42,7 @@ from sayzhong.billing.models import (
 )
 from sayzhong.billing.ports import (
     CardInfo,
+    CouponInfo,
     InvoiceInfo,
     InvoicePreview,
     PaymentsError,
@@ -215,6 +218,43 @@ def start_card_entry(*, session: Session, user_id: int, payments: PaymentsGatewa
     return CardEntry(seti_id, secret, payments.publishable_key, payments.js_url)
 
 
+COUPON_CODE = re.compile(r"^[A-Z0-9_-]{1,64}$")
+
+
+def describe_coupon(coupon: CouponInfo) -> str:
+    """What a discount code gives, in plain words ("20 % off the first invoice")."""
+    if coupon.percent_off is not None:
+        amount = f"{coupon.percent_off:g} % off"
+    else:
+        amount = f"{catalog.format_money(coupon.amount_off or 0, coupon.currency or 'eur')} off"
+    if coupon.duration == "forever":
+        return f"{amount} every invoice"
+    if coupon.duration == "repeating" and coupon.duration_in_months:
+        return f"{amount} for {coupon.duration_in_months} months"
+    return f"{amount} the first invoice"
+
+
+def check_coupon(code: str, *, payments: PaymentsGateway | None = None) -> CouponInfo:
+    """The coupon a learner's discount code names, or a plain-words ValidationError (nothing changes)."""
+    payments = payments_or_default(payments)
+    normal = code.strip().upper()
+    if not COUPON_CODE.fullmatch(normal):
+        raise ValidationError(
+            "A discount code is letters, digits, - and _ (up to 64). Check the code and try again.",
+            code="coupon_invalid",
+        )
+    coupon = payments.find_coupon(normal)
+    if coupon is None:
+        raise ValidationError(
+            f"There is no discount code {normal}. Check the spelling.", code="coupon_unknown"
+        )
+    if not coupon.valid:
+        raise ValidationError(
+            f"The discount code {normal} has expired or been used up.", code="coupon_expired"
+        )
+    return coupon
+
+
 @dataclass(frozen=True, slots=True)
 class SubscribeResult:
     status: str
@@ -229,13 +269,16 @@ def subscribe(
     user_id: int,
     plan_id: str,
     setup_intent_id: str,
+    coupon_code: str | None = None,
     payments: PaymentsGateway | None = None,
 ) -> SubscribeResult:
-    """Start Plus with the card just confirmed: a 7-day trial the first time per person, else paid now."""
+    """Start Plus with the card just confirmed: a 7-day trial the first time per person, else paid now.
+    An optional discount code is checked before anything is created and applied to the subscription."""
     payments = payments_or_default(payments)
     plan = catalog.plan(plan_id)
     if plan is None:
         raise ValidationError("Choose the monthly or the annual plan.", code="unknown_plan")
+    coupon = check_coupon(coupon_code, payments=payments) if coupon_code and coupon_code.strip() else None
     user = _user(session, user_id)
     if active_subscription(session, user_id, utcnow()) is not None:
         raise ValidationError(
@@ -245,7 +288,11 @@ def subscribe(
     payments.use_payment_method(customer_id=customer_id, setup_intent_id=setup_intent_id)
     trial_days = catalog.TRIAL_DAYS if trial_available(session=session, email=user.email) else 0
     snap = payments.create_subscription(
-        customer_id=customer_id, plan_id=plan.id, trial_days=trial_days, coupon_id=None
+        customer_id=customer_id,
+        plan_id=plan.id,
+        trial_days=trial_days,
+        coupon_id=coupon.id if coupon else None,
+        promotion_code_id=coupon.promotion_code if coupon else None,
     )
     if trial_days:
         try:
@@ -373,6 +420,8 @@ class PortalView:
     invoices: tuple[InvoiceInfo, ...]
     trial_available: bool
     needs_payment_confirmation: bool
+    confirmation_is_renewal: bool
+    """The payment to confirm renews Plus (after the trial or a period), rather than starting it."""
     held_takes: int
 
 
@@ -401,6 +450,16 @@ def portal(*, session: Session, user_id: int, payments: PaymentsGateway | None =
             customer_id=customer_id, subscription_id=latest.stripe_subscription_id
         )
     plan = catalog.plan(latest.plan_id) if latest else None
+    needs_confirmation = bool(latest and status == "incomplete" and latest.latest_invoice_id)
+    if latest and status == "past_due" and latest.latest_invoice_id:
+        # A renewal the bank wants confirmed (SCA off-session): live Stripe marks the subscription
+        # past_due and the invoice's payment waits for the learner's action.
+        pending_payment = payments.pending_payment(latest.latest_invoice_id)
+        needs_confirmation = pending_payment is not None and pending_payment.status == "requires_action"
+    renewal = bool(
+        latest
+        and (status == "past_due" or (latest.trial_end is not None and as_utc(latest.trial_end) <= now))
+    )
     held = len(
         session.exec(
             select(BillingHeldTake.id).where(
@@ -424,7 +483,8 @@ def portal(*, session: Session, user_id: int, payments: PaymentsGateway | None =
         card=card,
         invoices=invoices,
         trial_available=trial_available(session=session, email=user.email),
-        needs_payment_confirmation=bool(latest and status == "incomplete" and latest.latest_invoice_id),
+        needs_payment_confirmation=needs_confirmation,
+        confirmation_is_renewal=needs_confirmation and renewal,
         held_takes=held,
     )
 
@@ -546,7 +606,7 @@ def score_held_takes(*, session: Session, user_id: int, limit: int = 20) -> int:
     base = Path(held_dir(user_id)).parent
     for row in rows:
         try:
-            check_take(session=session, user_id=user_id, item_id=row.item_id, mode=row.mode)
+            check_take(session=session, user_id=user_id, item_id=row.item_id, mode=row.mode, claim=True)
         except EntitlementError:
             break
         path = base / row.audio_path
@@ -610,5 +670,7 @@ def erase_billing_data(
         counts["held_takes_deleted"] += 1
     for grant in session.exec(select(BillingGrant).where(BillingGrant.user_id == user_id)).all():
         session.delete(grant)
+    for usage in session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).all():
+        session.delete(usage)
     session.flush()
     return counts

@@ -26,6 +26,7 @@ from sayzhong.accounts.models import User
 from sayzhong.billing import catalog
 from sayzhong.billing.models import (
     BillingCustomer,
+    BillingDailyUsage,
     BillingReconcileFinding,
     BillingSubscription,
     BillingWebhookEvent,
@@ -336,7 +337,9 @@ EVENT_RETENTION = timedelta(days=90)
 
 
 def purge_billing_records(*, session: Session, older_than: timedelta = EVENT_RETENTION) -> int:
-    """Retention: settled webhook events and reconciler findings older than 90 days. Returns how many."""
+    """Retention: settled webhook events and reconciler findings older than 90 days, and daily-usage
+    counters of days that ended (kept two days: the date is local, so "yesterday" may still be today
+    somewhere). Returns how many."""
     from sqlalchemy import delete
 
     cutoff = utcnow() - older_than
@@ -350,4 +353,10 @@ def purge_billing_records(*, session: Session, older_than: timedelta = EVENT_RET
         delete(BillingReconcileFinding).where(col(BillingReconcileFinding.run_at) < cutoff),
         execution_options={"synchronize_session": "fetch"},
     )
-    return int(events.rowcount or 0) + int(findings.rowcount or 0)  # type: ignore[attr-defined]
+    usage = session.execute(
+        delete(BillingDailyUsage).where(
+            col(BillingDailyUsage.day) < (utcnow() - timedelta(days=2)).date().isoformat()
+        ),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    return sum(int(getattr(r, "rowcount", 0) or 0) for r in (events, findings, usage))

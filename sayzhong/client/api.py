@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from sayzhong import routes
+
 API_PREFIX = "/api/v1"
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 60.0
@@ -41,6 +43,17 @@ class ApiRequestError(ClientError):
         self.status = status
         self.retry_after_s = retry_after_s
         super().__init__(message, code=code)
+
+
+class PlanRequiredError(ApiRequestError):
+    """402: the account's plan does not include this (the terminal client and later lessons are
+    Plus; the Free daily limit). The message says where to upgrade."""
+
+    def __init__(self, message: str, *, code: str, upgrade_url: str) -> None:
+        if "://" not in message:  # the server's sentence names the page; give the full address
+            message = f"{message} Upgrade: {upgrade_url}"
+        super().__init__(message, code=code, status=402)
+        self.upgrade_url = upgrade_url
 
 
 class AuthProblemError(ApiRequestError):
@@ -127,7 +140,12 @@ class ApiClient:
         except requests.RequestException as exc:
             raise ServerUnreachableError(f"Talking to {self.server} failed: {exc}") from None
         if response.status_code >= 400:
-            raise _error_from(response)
+            error = _error_from(response)
+            if response.status_code == 402 and isinstance(error, ApiRequestError):
+                raise PlanRequiredError(
+                    error.message, code=error.code, upgrade_url=f"{self.server}{routes.PRICING}"
+                )
+            raise error
         return response
 
     def _json(self, path: str) -> Any:

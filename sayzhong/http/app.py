@@ -200,6 +200,7 @@ def create_http_app() -> Starlette:
     from sayzhong import wiring
     from sayzhong.api.app import api_routes
     from sayzhong.http.billing import billing_routes
+    from sayzhong.http.email import email_routes
     from sayzhong.http.observability import metrics_routes
     from sayzhong.http.practice import practice_routes
     from sayzhong.http.privacy import privacy_routes
@@ -212,6 +213,7 @@ def create_http_app() -> Starlette:
             *support_routes(),
             *privacy_routes(),
             *billing_routes(),
+            *email_routes(),  # issue 14: one-click unsubscribe, bounce/complaint webhook
             *metrics_routes(),
             Route(routes.HEALTHZ, healthz, methods=["GET", "HEAD"]),
             Route(routes.READYZ, readyz, methods=["GET", "HEAD"]),

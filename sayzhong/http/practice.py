@@ -118,7 +118,7 @@ async def upload_attempt(request: Request) -> Response:
     audio = await read_limited_body(request, settings.max_audio_bytes)
     # Billing (issue 12): locked item or daily limit -> 402 (a limited take is kept as a held take);
     # otherwise the engine the plan allows (Azure is a Plus feature).
-    engine = await asyncio.to_thread(
+    clearance = await asyncio.to_thread(
         guard_take,
         user_id=user.id,
         item_id=item_id,
@@ -129,7 +129,7 @@ async def upload_attempt(request: Request) -> Response:
     )
 
     def _score() -> int:
-        with session_scope() as session:
+        with clearance.released_on_error(), session_scope() as session:
             view = practice.score_attempt(
                 session=session,
                 user_id=user.id,
@@ -138,7 +138,7 @@ async def upload_attempt(request: Request) -> Response:
                 content_type=content_type,
                 mode=mode,
                 idempotency_key=key,
-                engine=engine,
+                engine=clearance.engine,
             )
             return view.id
 

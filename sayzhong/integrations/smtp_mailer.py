@@ -7,6 +7,7 @@ connection that did not upgrade to TLS.
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import smtplib
 import ssl
@@ -18,6 +19,7 @@ from sayzhong.notifications.ports import EmailMessageData
 from sayzhong.settings import Settings
 
 logger = logging.getLogger(__name__)
+_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class SmtpMailer:
@@ -56,14 +58,30 @@ class SmtpMailer:
         )
 
     def build_message(self, message: EmailMessageData) -> EmailMessage:
-        mime = EmailMessage()
+        # Long lines are allowed up to RFC 5322's hard limit: at the default 78 the library would
+        # RFC 2047-encode a List-Unsubscribe header holding a long link, which mail clients cannot use.
+        mime = EmailMessage(policy=_POLICY)
         mime["From"] = self._mail_from
         mime["To"] = message.to
         mime["Subject"] = message.subject
         mime["Message-ID"] = make_msgid(domain=parseaddr(self._mail_from)[1].rpartition("@")[2] or None)
+        for name, value in message.headers:
+            mime[name] = value
         mime.set_content(message.text_body)
         if message.html_body:
             mime.add_alternative(message.html_body, subtype="html")
+            if message.inline_images:
+                html_part = mime.get_body(preferencelist=("html",))
+                assert isinstance(html_part, EmailMessage)
+                for image in message.inline_images:
+                    html_part.add_related(
+                        image.data,
+                        maintype="image",
+                        subtype=image.subtype,
+                        cid=f"<{image.cid}>",
+                        filename=image.filename,
+                        disposition="inline",
+                    )
         return mime
 
     def send(self, message: EmailMessageData) -> None:

@@ -22,6 +22,7 @@ import stripe
 from sayzhong.billing.catalog import CouponDef, PlanDef, ProductDef
 from sayzhong.billing.ports import (
     CardInfo,
+    CouponInfo,
     InvoiceInfo,
     InvoicePreview,
     PaymentConfirmation,
@@ -248,9 +249,51 @@ class StripePayments:
             exp_year=int(card.get("exp_year") or 0),
         )
 
+    def _promotion_code(self, code: str) -> dict[str, Any] | None:
+        """The active promotion code typed (live Stripe). localstripe has no promotion codes and
+        answers the route with a 404 page, which counts as "none" here."""
+        try:
+            found = self.v1.promotion_codes.list(params={"code": code, "active": True, "limit": 1})
+        except stripe.APIConnectionError:
+            raise
+        except stripe.StripeError as exc:
+            log.info("promotion code lookup unavailable (%s): trying the code as a coupon id", exc)
+            return None
+        rows = [_dict(row) for row in getattr(found, "data", [])]
+        return rows[0] if rows else None
+
+    def find_coupon(self, code: str) -> CouponInfo | None:
+        with self._errors():
+            promo = self._promotion_code(code)
+            if promo is not None:
+                raw = _dict(promo.get("coupon"))
+            else:
+                try:
+                    raw = _dict(self.v1.coupons.retrieve(code))
+                except stripe.InvalidRequestError as exc:
+                    if exc.http_status == 404:
+                        return None
+                    raise
+        return CouponInfo(
+            promotion_code=str(promo["id"]) if promo else None,
+            id=str(raw["id"]),
+            percent_off=float(raw["percent_off"]) if raw.get("percent_off") is not None else None,
+            amount_off=int(raw["amount_off"]) if raw.get("amount_off") is not None else None,
+            currency=raw.get("currency"),
+            duration=str(raw.get("duration") or "once"),
+            duration_in_months=raw.get("duration_in_months"),
+            valid=bool(raw.get("valid", True)) and bool(promo.get("active", True) if promo else True),
+        )
+
     # --- subscriptions ---
     def create_subscription(
-        self, *, customer_id: str, plan_id: str, trial_days: int, coupon_id: str | None
+        self,
+        *,
+        customer_id: str,
+        plan_id: str,
+        trial_days: int,
+        coupon_id: str | None,
+        promotion_code_id: str | None = None,
     ) -> SubscriptionSnapshot:
         params: dict[str, Any] = {
             "customer": customer_id,
@@ -260,7 +303,23 @@ class StripePayments:
         if trial_days > 0:
             # trial_end rather than trial_period_days: localstripe records only the former.
             params["trial_end"] = int(time.time()) + trial_days * 86400
-        return snapshot(self._call(lambda: self.v1.subscriptions.create(params=params)))
+        if promotion_code_id or coupon_id:
+            # Live Stripe applies it to the subscription's invoices. localstripe 1.15 has no discounts
+            # at all and answers 400 "Unexpected discounts" (docs/billing.md).
+            discount = {"promotion_code": promotion_code_id} if promotion_code_id else {"coupon": coupon_id}
+            params["discounts"] = [discount]
+        with self._errors():
+            try:
+                created = self.v1.subscriptions.create(params=params)
+            except stripe.InvalidRequestError as exc:
+                if "discounts" in params and "discounts" in str(exc.user_message or ""):
+                    raise PaymentsError(
+                        "This payment server cannot apply discount codes, so Plus did not start and "
+                        "nothing was charged. Start without the code, or try again later.",
+                        code="coupon_unsupported",
+                    ) from None
+                raise
+        return snapshot(created)
 
     def get_subscription(self, subscription_id: str) -> SubscriptionSnapshot | None:
         try:

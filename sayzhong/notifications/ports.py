@@ -12,11 +12,24 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class InlineImage:
+    """An image the HTML part shows with `<img src="cid:{cid}">` (sent as multipart/related)."""
+
+    cid: str
+    data: bytes
+    subtype: str = "png"
+    filename: str = "image.png"
+
+
+@dataclass(frozen=True, slots=True)
 class EmailMessageData:
     to: str
     subject: str
     text_body: str
     html_body: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    """Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post on non-transactional mail."""
+    inline_images: tuple[InlineImage, ...] = ()
 
 
 class Mailer(Protocol):

@@ -28,6 +28,8 @@ from sayzhong.settings import get_settings
 OUTBOX_RETENTION = timedelta(days=14)
 # The secret part of every e-mailed link (reset, verification): the value of a `token` parameter.
 _LINK_TOKEN = re.compile(r"([?&](?:amp;)?token=)[^\s&\"'<>]+")
+# …and the signed part of a one-click unsubscribe link (issue 14), which is in the path.
+_PATH_TOKEN = re.compile(r"(/email/unsubscribe/)[^\s&\"'<>/]+")
 REDACTED = "[redacted]"
 
 
@@ -57,7 +59,8 @@ class OutboxPage:
 
 def redact_links(text: str) -> str:
     """`text` with the token of every link replaced, so the link can be seen but not used."""
-    return _LINK_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _LINK_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+    return _PATH_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 def _reveals_links(env: str | None) -> bool:

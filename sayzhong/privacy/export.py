@@ -120,6 +120,16 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "security_log.json", "actor_id", about="Security log entries about your actions."
     ),
     "outbox_email": ExportSpec("emails.json", "to_address", by="email", about="E-mails queued to you."),
+    # Issue 14: reminder and summary e-mail.
+    "email_preference": ExportSpec(
+        "email_preferences.json", "user_id", about="Which e-mails you opted in to, and your reminder time."
+    ),
+    "email_delivery": ExportSpec(
+        "email_deliveries.json", "user_id", about="Reminders and summaries sent to you (category and day)."
+    ),
+    "email_suppression": ExportSpec(
+        "email_suppression.json", "email", by="email", about="Whether your address bounced or complained."
+    ),
     "analytics_event": ExportSpec(
         "analytics_events.json", "distinct_id", by="id_text", about="Product events (only with consent)."
     ),
@@ -145,6 +155,9 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "billing_held_take": ExportSpec(
         "billing_held_takes.json", "user_id", about="Takes kept at the daily limit, to be scored later."
     ),
+    "billing_daily_usage": ExportSpec(
+        "billing_daily_usage.json", "user_id", about="How many scored takes you used on Free each day."
+    ),
     "billing_reconcile_finding": ExportSpec(
         "billing_checks.json", "user_id", about="Differences our daily check found between us and Stripe."
     ),
@@ -165,8 +178,8 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
         "support_attachments.json",
         "ticket_id",
         through="support_ticket.user_id",
-        omit=frozenset({"path"}),
-        about="Files and takes you attached to support requests (names and sizes).",
+        about="Files and takes you attached to support requests: names, sizes and `file` = the copy "
+        "under support_attachments/.",
     ),
     "support_chat": ExportSpec("support_chats.json", "user_id", about="Your live chats with support."),
     "support_chat_message": ExportSpec(
@@ -331,6 +344,8 @@ def _readme(user: User, files: dict[str, tuple[str, list[str]]], recordings: int
         f"- `recordings/` — {recordings} voice take(s), named `<attempt id>.<format>`; the attempt is in",
         "  practice_attempts.json (field `recording`). Takes older than 180 days are deleted by design.",
         f"- `calibration/` — {calibration} microphone-check recording(s) not yet turned into a profile.",
+        "- `support_attachments/` — the files and takes you attached to support requests; each is",
+        "  listed in support_attachments.json (field `file`).",
         "",
     ]
     for table, (file, columns) in sorted(files.items(), key=lambda kv: kv[1][0]):
@@ -340,6 +355,55 @@ def _readme(user: User, files: dict[str, tuple[str, list[str]]], recordings: int
             lines.append(f"- `{column}` — {note}".rstrip(" —"))
         lines.append("")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredFile:
+    """A column holding the path of a stored file that belongs in the archive itself."""
+
+    column: str
+    field: str
+    """Replaces `column` in the exported row: the file's path inside the archive (or null)."""
+    folder: str
+
+
+_STORED_FILES = {
+    "practice_attempt": _StoredFile("audio_path", "recording", "recordings"),
+    "support_attachment": _StoredFile("path", "file", "support_attachments"),
+}
+
+
+def _stored_source(folder: str, relative: str) -> Path:
+    if folder == "support_attachments":
+        from sayzhong.support.service import attachment_path
+
+        return attachment_path(relative)
+    return storage.path_of(relative)
+
+
+def _copy_stored_files(archive: zipfile.ZipFile, rows: list[dict[str, Any]], stored: _StoredFile) -> int:
+    """Copy each row's file into `stored.folder/`, named by row id (plus the learner's own file name
+    where there is one, made safe); files already deleted by retention are left out, with null."""
+    copied = 0
+    for row in rows:
+        relative = row.pop(stored.column, None)
+        row[stored.field] = None
+        if not relative:
+            continue
+        try:
+            source = _stored_source(stored.folder, relative)
+        except NotFoundError:
+            continue
+        if not source.is_file():
+            continue
+        label = re.sub(r"[^A-Za-z0-9._-]+", "_", str(row.get("filename") or ""))[-80:].lstrip("._")
+        target = (
+            f"{stored.folder}/{row['id']}-{label}" if label else f"{stored.folder}/{row['id']}{source.suffix}"
+        )
+        archive.write(source, target)
+        row[stored.field] = target
+        copied += 1
+    return copied
 
 
 def build_export_zip(*, session: Session, user_id: int, progress: Any = None) -> bytes:
@@ -357,21 +421,14 @@ def build_export_zip(*, session: Session, user_id: int, progress: Any = None) ->
             if table is None:
                 continue
             rows = _rows(session, table, spec, user)
-            if name == "practice_attempt":
-                for row in rows:
-                    path = row.pop("audio_path", None)
-                    row["recording"] = None
-                    if path:
-                        try:
-                            source = storage.path_of(path)
-                        except NotFoundError:
-                            continue
-                        target = f"recordings/{row['id']}{source.suffix}"
-                        archive.write(source, target)
-                        row["recording"] = target
-                        recordings += 1
+            columns = [c.name for c in table.columns if c.name not in _SECRETS | spec.omit]
+            stored = _STORED_FILES.get(name)
+            if stored is not None:
+                copied = _copy_stored_files(archive, rows, stored)
+                recordings += copied if name == "practice_attempt" else 0
+                columns = [stored.field if c == stored.column else c for c in columns]
             archive.writestr(spec.file, json.dumps(rows, ensure_ascii=False, indent=2))
-            files[name] = (spec.file, [c.name for c in table.columns if c.name not in _SECRETS | spec.omit])
+            files[name] = (spec.file, columns)
             if progress is not None:
                 progress(int(80 * (n + 1) / len(EXPORT_TABLES)))
         folder = get_settings().data_dir / "calibration" / str(user_id)

@@ -42,6 +42,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     ("analytics", "sayzhong.privacy.participants:erase_analytics"),
     ("sessions_tokens", "sayzhong.privacy.participants:erase_sessions_and_tokens"),
     ("outbox", "sayzhong.privacy.participants:erase_outbox"),
+    ("email_preferences", "sayzhong.privacy.participants:erase_email_preferences"),  # issue 14
     ("exports", "sayzhong.privacy.participants:erase_exports"),
     ("consent", "sayzhong.privacy.participants:unlink_consent"),
     ("dsr", "sayzhong.privacy.participants:pseudonymise_dsr"),
@@ -134,6 +135,13 @@ def erase_sessions_and_tokens(*, session: Session, subject: ErasureSubject) -> i
 
 def erase_outbox(*, session: Session, subject: ErasureSubject) -> int:
     return notifications.delete_outbox_mail_to(session=session, to=subject.email)
+
+
+def erase_email_preferences(*, session: Session, subject: ErasureSubject) -> int:
+    """Reminder opt-ins, claimed deliveries, and the suppression of the account's address (issue 14)."""
+    from sayzhong.notifications.preferences import erase_email_data
+
+    return erase_email_data(session=session, user_id=subject.user_id, email=subject.email)
 
 
 def erase_exports(*, session: Session, subject: ErasureSubject) -> int:

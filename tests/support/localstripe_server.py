@@ -120,6 +120,19 @@ def complete_3ds(localstripe: LocalStripe, client_secret: str) -> None:
     requests.post(f"{localstripe.url}/v1/setup_intents/{seti}/confirm", data=json.dumps(body), timeout=5)
 
 
+def renew_after_trial(api_base: str, subscription_id: str) -> str:
+    """What a renewal at the end of the trial does at Stripe, on localstripe (whose clock never moves):
+    end the trial now, invoice the next period and charge the saved card off-session. With a
+    3-D Secure card the payment then waits for the learner (`requires_action`). The invoice id."""
+    client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": api_base})  # type: ignore[arg-type]
+    sub = client.v1.subscriptions.update(subscription_id, params={"trial_end": "now"})
+    invoice = client.v1.invoices.create(
+        params={"customer": str(sub.customer), "subscription": subscription_id}
+    )
+    client.v1.invoices.pay(str(invoice.id))
+    return str(invoice.id)
+
+
 def signed_event(
     event: dict[str, Any], secret: str = WEBHOOK_SECRET, timestamp: int | None = None
 ) -> tuple[bytes, str]:

@@ -81,6 +81,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "email_tombstone": {"id"},
     "dsr_request": {"id"},
     "job_run": {"id", "job", "status", "started_at", "finished_at"},
+    "email_preference": {"id"},  # issue 14
+    "email_delivery": {"id"},
+    "email_suppression": {"id"},
 }
 
 

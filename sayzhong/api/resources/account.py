@@ -22,5 +22,6 @@ OPERATIONS = (
         get_me,
         scope=None,
         body=views.Me,
+        plus_only=False,  # `login` and `status` work on Free, to say what the plan allows
     ),
 )

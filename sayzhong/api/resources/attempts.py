@@ -35,7 +35,7 @@ def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
     curriculum.get_item(upload.item_id)
     # The same entitlement check as the browser upload route: Plus-only units, the Free plan's daily
     # limit (the take is held, not lost) and which engine the plan scores with.
-    engine = guard_take(
+    clearance = guard_take(
         user_id=user_id,
         item_id=upload.item_id,
         mode="practice",
@@ -43,7 +43,7 @@ def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
         content_type=upload.content_type,
         idempotency_key=upload.idempotency_key,
     )
-    with session_scope() as session:
+    with clearance.released_on_error(), session_scope() as session:
         return practice.score_attempt(
             session=session,
             user_id=user_id,
@@ -52,7 +52,7 @@ def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
             content_type=upload.content_type,
             mode="practice",
             idempotency_key=upload.idempotency_key,
-            engine=engine,
+            engine=clearance.engine,
         )
 
 

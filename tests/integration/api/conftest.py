@@ -21,7 +21,7 @@ from tests.support.tools import require_tool
 def live_api(settings: Settings, tmp_path: Path) -> Iterator[LiveApi]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = learner_with_api_token()
+    user_id, raw = learner_with_api_token(plus=True)
     server = LiveServer(
         env={
             "ENV": "test",

@@ -63,7 +63,7 @@ class TwoLearners:
 @pytest.fixture
 def two_learners(live_api: LiveApi) -> TwoLearners:
     mei_attempt = committed_attempt(live_api.user_id).id
-    li_id, li_token = learner_with_api_token("li@example.org")
+    li_id, li_token = learner_with_api_token("li@example.org", plus=True)
     li_attempt = committed_attempt(li_id, item_id="greetings.hello-polite").id
     with session_scope() as session:
         expired_info, expired = tokens.create_token(session=session, user_id=live_api.user_id, name="old")

@@ -41,7 +41,7 @@ def _client(limits: ApiLimits | None = None) -> TestClient:
 def api(settings: Settings) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = learner_with_api_token()
+    user_id, raw = learner_with_api_token(plus=True)
     with _client() as client:
         yield client, {"Authorization": f"Bearer {raw}"}, user_id
 
@@ -183,7 +183,7 @@ def test_another_learner_cannot_read_an_attempt(
         content=spoken_wav,
         headers={**auth, "Content-Type": "audio/wav", "X-Item-Id": ITEM},
     ).json()
-    _other_id, other = learner_with_api_token("li@example.org")
+    _other_id, other = learner_with_api_token("li@example.org", plus=True)
     response = client.get(f"/api/v1/attempts/{created['id']}", headers={"Authorization": f"Bearer {other}"})
     assert _error(response) == (404, "attempt_not_found")
 
@@ -234,7 +234,7 @@ def test_an_upload_over_the_limit_is_refused_without_reading_it_all(settings: Se
 
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    _user_id, raw = learner_with_api_token()
+    _user_id, raw = learner_with_api_token(plus=True)
     app = Starlette(routes=api_routes())
     chunk = b"\x00" * 65536
     total_chunks = 50 * 1024 * 1024 // len(chunk)
@@ -306,7 +306,7 @@ def test_a_declared_50_mb_upload_gets_413_from_the_live_server(live_api: LiveApi
 def test_each_token_has_a_request_budget(settings: Settings) -> None:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = learner_with_api_token()
+    user_id, raw = learner_with_api_token(plus=True)
     with session_scope() as session:
         _info, other = tokens.create_token(session=session, user_id=user_id, name="other")
     limits = ApiLimits(

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,16 +20,23 @@ from starlette.testclient import TestClient
 
 from sayzhong.accounts import users as accounts
 from sayzhong.billing import service
-from sayzhong.billing.entitlements import EntitlementError, check_take, entitlement_for, require_unit
-from sayzhong.billing.models import BillingHeldTake
+from sayzhong.billing.entitlements import (
+    EntitlementError,
+    check_take,
+    entitlement_for,
+    require_unit,
+    terminal_client_message,
+)
+from sayzhong.billing.models import BillingDailyUsage, BillingHeldTake
 from sayzhong.billing.offline import PaymentsNotConfigured
 from sayzhong.billing.ports import PaymentsNotConfiguredError
-from sayzhong.client.api import ApiClient, ApiRequestError
+from sayzhong.client.api import ApiClient, PlanRequiredError
 from sayzhong.db import get_engine, session_scope
-from sayzhong.errors import PermissionDeniedError
+from sayzhong.errors import PermissionDeniedError, SayZhongError
 from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
+from sayzhong.pronunciation.audio import AudioUnsupportedError
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token, signed_in_learner
 from tests.support.localstripe_server import free_port
@@ -139,23 +147,29 @@ def test_at_the_limit_the_upload_route_keeps_the_take_and_says_when_it_resets(
         )  # nothing scored
 
 
-def test_a_locked_unit_is_refused_by_the_route_the_api_and_the_client_with_the_pages_message(
+def test_a_locked_unit_is_refused_by_the_route_with_the_pages_message_and_free_has_no_api(
     app_client: TestClient, settings: Settings
 ) -> None:
     user_id, api_token = learner_with_api_token("free@example.org")
     message = _locked_message(user_id)
     assert message.startswith("“Directions” is part of SayZhong Plus.")
     auth = {"authorization": f"Bearer {api_token}"}
-    unit = app_client.get(f"/api/v1/units/{LOCKED_UNIT}", headers=auth)
-    assert (unit.status_code, unit.json()["error"]) == (402, {"code": "plan_required", "message": message})
-    assert app_client.get("/api/v1/units/greetings", headers=auth).status_code == 200
+    # The API is the terminal client's door, a Plus feature: on Free every operation but /me says so.
+    client_message = terminal_client_message()
+    for path in (f"/api/v1/units/{LOCKED_UNIT}", "/api/v1/units/greetings", "/api/v1/progress"):
+        refused = app_client.get(path, headers=auth)
+        assert (refused.status_code, refused.json()["error"]) == (
+            402,
+            {"code": "plan_required", "message": client_message},
+        )
+    assert app_client.get("/api/v1/me", headers=auth).status_code == 200
     take = synth_wav_bytes([4, 3])
     api_upload = app_client.post(
         "/api/v1/attempts",
         content=take,
-        headers={**auth, "content-type": "audio/wav", "x-item-id": LOCKED_ITEM},
+        headers={**auth, "content-type": "audio/wav", "x-item-id": FREE_ITEM},
     )
-    assert (api_upload.status_code, api_upload.json()["error"]["message"]) == (402, message)
+    assert (api_upload.status_code, api_upload.json()["error"]["message"]) == (402, client_message)
     app_client.cookies.set(settings.session_cookie_name, signed_in_learner("web@example.org"))
     page_upload = app_client.post(
         "/practice/attempts",
@@ -164,7 +178,8 @@ def test_a_locked_unit_is_refused_by_the_route_the_api_and_the_client_with_the_p
     )
     assert (page_upload.status_code, page_upload.json()["error"]["message"]) == (402, message)
     with session_scope() as session:
-        assert session.exec(select(BillingHeldTake)).all() == []  # a locked take is never kept for later
+        assert session.exec(select(BillingHeldTake)).all() == []  # a refused take is never kept for later
+        assert session.exec(select(Attempt)).all() == []
 
 
 @pytest.fixture
@@ -187,16 +202,17 @@ def live_server(settings: Settings) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def test_the_terminal_client_gets_the_same_refusal_and_plus_lifts_it(live_server: str) -> None:
-    user_id, api_token = learner_with_api_token("client@example.org")
+def test_the_terminal_client_is_refused_on_free_and_plus_lifts_it(
+    live_server: str, settings: Settings
+) -> None:
+    _user_id, api_token = learner_with_api_token("client@example.org")
     client = ApiClient(live_server, api_token)
-    with pytest.raises(ApiRequestError) as caught:
-        client.unit(LOCKED_UNIT)
-    assert (caught.value.status, caught.value.code, caught.value.message) == (
-        402,
-        "plan_required",
-        _locked_message(user_id),
-    )
+    assert client.me()["email"] == "client@example.org"  # login still works on Free
+    with pytest.raises(PlanRequiredError) as caught:
+        client.unit("greetings")
+    assert (caught.value.status, caught.value.code) == (402, "plan_required")
+    assert caught.value.message == terminal_client_message()
+    assert f"{settings.app_url.rstrip('/')}/pricing" in caught.value.message
     admin = _admin()
     with session_scope() as session:
         service.grant_plus(
@@ -374,3 +390,52 @@ def test_azure_scoring_is_a_plus_feature(
         assert len(fake.paths) == 1
     finally:
         fake.stop()
+
+
+def _upload_at_once(user_id: int, takes: list[bytes]) -> list[str]:
+    """Send the takes through the API's scoring path from separate threads (each its own session and
+    connection), released together; the outcome of each: "scored", or the refusal's code."""
+    from sayzhong.api.requests import AttemptUpload
+    from sayzhong.api.resources.attempts import _score
+
+    start = threading.Barrier(len(takes))
+
+    def one(index: int) -> str:
+        upload = AttemptUpload(FREE_ITEM, takes[index], "audio/wav", f"race-take-{index:04d}-abcdef")
+        start.wait()
+        try:
+            _score(user_id, upload)
+        except SayZhongError as exc:
+            return exc.code
+        return "scored"
+
+    with ThreadPoolExecutor(max_workers=len(takes)) as pool:
+        return list(pool.map(one, range(len(takes))))
+
+
+def test_uploads_racing_for_the_last_free_takes_never_score_more_than_the_limit(
+    app_client: TestClient, settings: Settings
+) -> None:
+    user_id, _ = learner_with_api_token("race@example.org")
+    _add_takes(user_id, datetime.now(UTC), settings.free_daily_scored_takes - 2)  # 18 of 20 used
+    take = synth_wav_bytes([2, 3])
+    outcomes = _upload_at_once(user_id, [take] * 4)
+    assert sorted(outcomes) == ["daily_limit", "daily_limit", "scored", "scored"]
+    with session_scope() as session:
+        scored = session.exec(select(Attempt).where(Attempt.user_id == user_id)).all()
+        held = session.exec(select(BillingHeldTake).where(BillingHeldTake.user_id == user_id)).all()
+        usage = session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).one()
+    assert len(scored) == settings.free_daily_scored_takes == usage.scored == 20
+    assert len(held) == 2 and all(h.scored_attempt_id is None for h in held)  # kept for later scoring
+    assert all((settings.data_dir / "held" / h.audio_path).read_bytes() == take for h in held)
+
+
+def test_a_take_whose_scoring_fails_gives_its_claim_back(app_client: TestClient, settings: Settings) -> None:
+    user_id, _ = learner_with_api_token("broken@example.org")
+    _add_takes(user_id, datetime.now(UTC), settings.free_daily_scored_takes - 1)  # one take left
+    outcomes = _upload_at_once(user_id, [b"RIFF not really a wav file"])
+    assert outcomes == [AudioUnsupportedError().code]
+    with session_scope() as session:
+        usage = session.exec(select(BillingDailyUsage).where(BillingDailyUsage.user_id == user_id)).one()
+    assert usage.scored == settings.free_daily_scored_takes - 1  # the broken take did not use the last one
+    assert _upload_at_once(user_id, [synth_wav_bytes([4, 3])]) == ["scored"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from sqlmodel import select
@@ -17,11 +19,13 @@ from tests.factories import learner_with_api_token
 from tests.support.localstripe_server import (
     DECLINED_CARD,
     GOOD_CARD,
+    PUBLISHABLE_KEY,
     SCA_CARD,
     SECRET_KEY,
     LocalStripe,
     complete_3ds,
     confirm_card,
+    renew_after_trial,
 )
 
 
@@ -189,3 +193,126 @@ def test_erasure_cancels_the_subscription_and_deletes_the_stripe_customer(
         assert service.customer_id_for(session=session, user_id=user_id) is None
         # erasing twice (a retried erasure job) is fine
         service.erase_billing_data(session=session, user_id=user_id, payments=payments)
+
+
+def test_a_discount_code_is_checked_at_stripe_in_plain_words(payments: StripePayments) -> None:
+    from sayzhong.errors import ValidationError
+
+    coupon = service.check_coupon(" launch20 ", payments=payments)  # synced from the catalogue
+    assert (coupon.id, coupon.percent_off, coupon.duration, coupon.valid) == ("LAUNCH20", 20.0, "once", True)
+    assert service.describe_coupon(coupon) == "20 % off the first invoice"
+    for code, error in (
+        ("NOPE", "coupon_unknown"),
+        ("../v1/customers", "coupon_invalid"),
+        ("x" * 65, "coupon_invalid"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            service.check_coupon(code, payments=payments)
+        assert caught.value.code == error
+    with pytest.raises(ValidationError, match="There is no discount code NOPE"):
+        service.check_coupon("nope", payments=payments)
+
+
+def test_an_unknown_code_at_checkout_changes_nothing(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    from sayzhong.errors import ValidationError
+
+    user_id = _learner("code@example.org")
+    seti = _card(user_id, payments, localstripe)
+    with session_scope() as session, pytest.raises(ValidationError, match="no discount code"):
+        service.subscribe(
+            session=session,
+            user_id=user_id,
+            plan_id=catalog.PLUS_MONTHLY.id,
+            setup_intent_id=seti,
+            coupon_code="FREEMONEY",
+            payments=payments,
+        )
+    assert _plan(user_id) == FREE
+    with session_scope() as session:
+        assert session.exec(select(BillingSubscription)).all() == []
+        assert service.portal(session=session, user_id=user_id, payments=payments).trial_available is True
+
+
+def test_a_valid_code_is_sent_to_stripe_as_a_discount_which_localstripe_refuses_so_nothing_is_granted(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    """Live Stripe applies `discounts=[{coupon}]` to the subscription; localstripe 1.15 implements no
+    discounts and answers 400 "Unexpected discounts" — the learner is told, nothing is granted or
+    charged, and the trial stays available (docs/billing.md)."""
+    user_id = _learner("launch@example.org")
+    seti = _card(user_id, payments, localstripe)
+    with session_scope() as session, pytest.raises(PaymentsError, match="cannot apply discount codes"):
+        service.subscribe(
+            session=session,
+            user_id=user_id,
+            plan_id=catalog.PLUS_MONTHLY.id,
+            setup_intent_id=seti,
+            coupon_code="launch20",
+            payments=payments,
+        )
+    assert _plan(user_id) == FREE
+    with session_scope() as session:
+        assert session.exec(select(BillingSubscription)).all() == []
+        assert service.portal(session=session, user_id=user_id, payments=payments).trial_available is True
+    refused = requests.post(
+        f"{localstripe.url}/v1/subscriptions",
+        auth=(SECRET_KEY, ""),
+        data={
+            "customer": "cus_x",
+            "items[0][plan]": catalog.PLUS_MONTHLY.id,
+            "discounts[0][coupon]": "LAUNCH20",
+        },
+        timeout=10,
+    )
+    assert refused.status_code == 400 and "discounts" in refused.text
+
+
+def test_a_renewal_the_bank_wants_confirmed_asks_the_learner_then_continues(
+    payments: StripePayments, localstripe: LocalStripe
+) -> None:
+    user_id = _learner("renew@example.org")
+    with session_scope() as session:
+        entry = service.start_card_entry(session=session, user_id=user_id, payments=payments)
+    confirm_card(localstripe, entry.client_secret, SCA_CARD)
+    complete_3ds(localstripe, entry.client_secret)
+    _subscribe(user_id, payments, entry.setup_intent_id)
+    with session_scope() as session:
+        sub_id = service.latest_subscription_id(session=session, user_id=user_id)
+        assert sub_id is not None
+        assert (
+            service.portal(session=session, user_id=user_id, payments=payments).needs_payment_confirmation
+            is False
+        )
+    invoice_id = renew_after_trial(localstripe.url, sub_id)
+    with session_scope() as session:  # what the webhook handler / reconciler do: re-read from Stripe
+        service.refresh_subscription(session=session, subscription_id=sub_id, payments=payments)
+    with session_scope() as session:
+        view = service.portal(session=session, user_id=user_id, payments=payments)
+        assert (view.needs_payment_confirmation, view.confirmation_is_renewal) == (True, True)
+        secret = service.pending_payment_secret(session=session, user_id=user_id, payments=payments)
+    assert secret is not None and secret.startswith("pi_")
+    # live Stripe reports such a renewal as past_due: the same prompt (not the "update your card" one)
+    with session_scope() as session:
+        row = session.exec(select(BillingSubscription).where(BillingSubscription.user_id == user_id)).one()
+        assert row.latest_invoice_id == invoice_id
+        row.status = "past_due"
+        session.add(row)
+    with session_scope() as session:
+        view = service.portal(session=session, user_id=user_id, payments=payments)
+        assert (view.needs_payment_confirmation, view.confirmation_is_renewal) == (True, True)
+    # the learner confirms (Stripe.js confirmCardPayment → localstripe's "Complete authentication")
+    pi = secret.split("_secret_")[0]
+    answer = requests.post(
+        f"{localstripe.url}/v1/payment_intents/{pi}/_authenticate?success=true",
+        data=json.dumps({"key": PUBLISHABLE_KEY, "client_secret": secret}),
+        timeout=5,
+    )
+    assert answer.status_code == 200, answer.text
+    with session_scope() as session:
+        service.refresh_subscription(session=session, subscription_id=sub_id, payments=payments)
+    with session_scope() as session:
+        view = service.portal(session=session, user_id=user_id, payments=payments)
+        assert view.needs_payment_confirmation is False and view.status == "active"
+        assert _plan(user_id) == PLUS

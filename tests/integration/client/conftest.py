@@ -33,7 +33,7 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> Speech:
 def backend(settings: Settings, tmp_path: Path) -> Iterator[Backend]:
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
-    user_id, raw = learner_with_api_token()
+    user_id, raw = learner_with_api_token(plus=True)
     env = {"ENV": "test", "DATABASE_URL": settings.effective_database_url, "DATA_DIR": str(settings.data_dir)}
     backend = Backend(env=env, token=raw, user_id=user_id, log=tmp_path / "server.log")
     try:

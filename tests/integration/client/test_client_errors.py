@@ -157,3 +157,28 @@ def test_lessons_work_offline_from_the_built_in_curriculum(client: Client, backe
     assert result.returncode == 0
     assert "built-in copy" in result.stdout and "greetings" in result.stdout
     assert "Cannot reach the server" in result.stderr
+
+
+def test_on_free_the_client_says_it_is_a_plus_feature_and_where_to_upgrade(
+    backend: Backend, client: Client, speech: Speech
+) -> None:
+    from sayzhong.billing.models import BillingGrant
+
+    with session_scope() as session:  # the backend's learner back on Free (their Plus grant ended)
+        for grant in session.exec(select(BillingGrant).where(BillingGrant.user_id == backend.user_id)).all():
+            session.delete(grant)
+    backend.server().start()
+    login = client.run("--server", backend.url, "login", stdin=backend.token + "\n")
+    assert login.returncode == 0, login.stderr  # the token is still checked and stored on Free
+
+    lessons = client.run("--server", backend.url, "lessons")
+    assert lessons.returncode == 1
+    assert "The terminal client (and the API it uses) is part of SayZhong Plus." in lessons.stderr
+    assert "/pricing" in lessons.stderr and "://" in lessons.stderr  # a full upgrade address
+
+    practice = client.run(
+        "--server", backend.url, "practice", "greetings", "--wav", str(speech.wav), "--json"
+    )
+    assert practice.returncode == 1
+    assert json.loads(practice.stdout)["error"]["code"] == "plan_required"
+    assert client.queued() == [] and backend.attempts() == []  # refused before anything was recorded

@@ -7,6 +7,7 @@ The browser door and the API door refuse the same take with the same code.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlmodel import SQLModel
@@ -14,7 +15,8 @@ from starlette.testclient import TestClient
 
 from sayzhong.accounts import sign_in
 from sayzhong.api import tokens
-from sayzhong.db import get_engine, session_scope
+from sayzhong.billing.models import BillingGrant
+from sayzhong.db import get_engine, session_scope, utcnow
 from sayzhong.http import practice as practice_routes
 from sayzhong.http.app import create_http_app, security_headers
 from sayzhong.models import load_all_models
@@ -140,6 +142,8 @@ def test_oversize_takes_are_refused_alike_by_the_browser_and_the_api_door(
     assert (status, _code(body)) == (413, "audio_too_large")
     with session_scope() as session:
         _info, raw = tokens.create_token(session=session, user_id=_user_id(mei), name="laptop")
+        # the API is the terminal client's door, a Plus feature (issue 12)
+        session.add(BillingGrant(user_id=_user_id(mei), ends_at=utcnow() + timedelta(days=1), reason="tests"))
     client.cookies.clear()
     api = client.post(
         "/api/v1/attempts",

@@ -130,6 +130,7 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "0.take").write_bytes(WEBM)
     _support_data(uid, email, name)
+    _email_data(uid, email)
     with session_scope() as session:
         sign_in.authenticate(
             session=session, email=email, password=PASSWORD, ip="10.1.1.2", user_agent="Firefox"
@@ -142,6 +143,21 @@ def populate(settings: Settings, email: str, *, name: str = "Mei Lin") -> Learne
         )
     export.build_queued_exports(session_factory=session_scope)
     return Learner(id=uid, email=email, visitor=visitor, data_dir=settings.data_dir)
+
+
+def _email_data(uid: int, email: str) -> None:
+    """Reminders (issue 14): opt-ins, a claimed delivery, and a suppression of the address."""
+    from datetime import date
+
+    from sayzhong.notifications import preferences
+    from sayzhong.notifications.models import EmailDelivery
+
+    with session_scope() as session:
+        preferences.update_preferences(
+            session=session, user_id=uid, enabled={"daily": True}, reminder_time="07:30"
+        )
+        session.add(EmailDelivery(user_id=uid, category="daily", local_day=date(2026, 3, 7), status="sent"))
+        preferences.suppress(session=session, email=email, reason="bounce", source="webhook", detail="5.1.1")
 
 
 def _support_data(uid: int, email: str, name: str) -> None:

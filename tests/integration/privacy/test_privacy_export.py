@@ -23,7 +23,7 @@ from tests.integration.privacy.conftest import populate
 
 # Tables that hold no user's rows at all (checked: they have no user column).
 _NO_USER_ROWS = {"job_run", "email_tombstone"}
-_USER_COLUMNS = {"user_id", "link_user_id", "actor_id", "distinct_id", "to_address", "email_key"}
+_USER_COLUMNS = {"user_id", "link_user_id", "actor_id", "distinct_id", "to_address", "email_key", "email"}
 
 
 def test_every_table_with_user_rows_has_an_export_mapping() -> None:
@@ -82,10 +82,21 @@ def test_archive_holds_every_kind_of_data_and_nothing_of_another_user(app_db: Se
         "help_feedback.json",
         "help_searches.json",
         "help_visits.json",
+        "email_preferences.json",  # issue 14
+        "email_deliveries.json",
+        "email_suppression.json",
     ):
         assert contents[file], f"{file} is empty"
-    # A ticket's attachments are listed without the server's storage path.
-    assert all("path" not in a for a in contents["support_attachments.json"])
+    # A ticket's attachments are in the archive itself, listed without the server's storage path.
+    attachments = contents["support_attachments.json"]
+    assert all("path" not in a for a in attachments)
+    files = {a["filename"]: a["file"] for a in attachments}
+    assert len(files) == 2 and all(f.startswith("support_attachments/") for f in files.values())
+    receipt = next(a for a in attachments if a["filename"] == "receipt.txt")
+    assert receipt["file"] == f"support_attachments/{receipt['id']}-receipt.txt"
+    assert archive.read(receipt["file"]) == b"receipt 42"
+    take = next(a for a in attachments if a["kind"] == "take")
+    assert archive.read(take["file"]).startswith(b"\x1a\x45\xdf\xa3")  # the take's WebM
     recordings = sorted(n for n in names if n.startswith("recordings/"))
     assert len(recordings) == 3
     assert all(archive.read(n).startswith(b"\x1a\x45\xdf\xa3") for n in recordings)

@@ -71,3 +71,42 @@ def test_the_catalogue_prices_annual_below_twelve_months() -> None:
     assert catalog.PLUS_ANNUAL.amount < 12 * catalog.PLUS_MONTHLY.amount
     assert catalog.plan("sayzhong_plus_annual") is catalog.PLUS_ANNUAL and catalog.plan("nope") is None
     assert catalog.coupon(" launch20 ") is not None
+
+
+def test_discount_codes_are_described_in_plain_words() -> None:
+    from sayzhong.billing.ports import CouponInfo
+    from sayzhong.billing.service import describe_coupon
+
+    def coupon(**kw: object) -> CouponInfo:
+        base: dict[str, object] = {
+            "id": "X",
+            "percent_off": None,
+            "amount_off": None,
+            "currency": None,
+            "duration": "once",
+            "duration_in_months": None,
+            "valid": True,
+        }
+        return CouponInfo(**{**base, **kw})  # type: ignore[arg-type]
+
+    assert describe_coupon(coupon(percent_off=20.0)) == "20 % off the first invoice"
+    assert describe_coupon(coupon(percent_off=12.5, duration="forever")) == "12.5 % off every invoice"
+    assert (
+        describe_coupon(coupon(amount_off=500, currency="eur", duration="repeating", duration_in_months=3))
+        == "€5.00 off for 3 months"
+    )
+
+
+def test_the_clients_plan_message_always_names_a_full_upgrade_address() -> None:
+    from sayzhong.client.api import PlanRequiredError
+
+    relative = PlanRequiredError(
+        "“Directions” is part of SayZhong Plus. See the plans at /pricing.",
+        code="plan_required",
+        upgrade_url="http://school.example/pricing",
+    )
+    assert relative.message.endswith("Upgrade: http://school.example/pricing") and relative.status == 402
+    full = PlanRequiredError(
+        "See the plans at https://sayzhong.app/pricing.", code="plan_required", upgrade_url="http://x/pricing"
+    )
+    assert full.message == "See the plans at https://sayzhong.app/pricing."

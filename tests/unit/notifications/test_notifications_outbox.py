@@ -128,3 +128,13 @@ def test_outbox_redaction_follows_the_configured_environment(db_session: Session
     """Without an explicit env the settings decide (tests run with ENV=test: redacted)."""
     admin = _outbox_with_a_reset_link(db_session, settings)
     assert "s3cr3t" not in service.list_outbox(session=db_session, actor=admin).items[0].text_body
+
+
+def test_unsubscribe_links_in_reminders_are_redacted_too() -> None:
+    """Issue 14: the one-click unsubscribe token sits in the path, not in a `token=` parameter."""
+    text = (
+        "Unsubscribe: http://localhost:8000/email/unsubscribe/eyJ1IjoxfQ.Sig-Nature_1\nSettings: x?token=abc"
+    )
+    shown = service.redact_links(text)
+    assert "eyJ1IjoxfQ" not in shown and "abc" not in shown
+    assert "/email/unsubscribe/[redacted]\n" in shown and "?token=[redacted]" in shown
