@@ -595,6 +595,7 @@ class _Generator:
             takes = self._limit_free(people, takes, billing)
             self._attempts(people, takes)
             self._profiles(people, takes)
+            self._daily_usage(people, takes)
             self._reviews(people, takes)
             self._events(people, takes)
             self._support(people, takes, billing, staff)
@@ -1257,11 +1258,13 @@ class _Generator:
             lo, hi = np.searchsorted(learner, [i, i + 1])
             for begin, end in spans:
                 plus[lo:hi] |= (at[lo:hi] >= begin) & (at[lo:hi] < end)
-        day_key = learner * 100_000 + takes["day"]
-        rank = _cumcount(day_key)  # already sorted by learner, then time
-        free_counted = ~plus & ~takes["placement"]
-        # Placement takes are never counted; the Free limit counts the day's scored takes.
-        keep = ~free_counted | (rank < settings.free_daily_scored_takes)
+        # The limit counts a Free learner's scored takes per local calendar day (a late sitting can
+        # cross midnight); placement takes are never counted. Rows are sorted by learner, then time.
+        free_counted = np.flatnonzero(~plus & ~takes["placement"])
+        day = self.local_day(p.tz[learner[free_counted]], at[free_counted])
+        rank = _cumcount(learner[free_counted] * 100_000 + day)
+        keep = np.ones(learner.size, dtype=bool)
+        keep[free_counted[rank >= settings.free_daily_scored_takes]] = False
         out = {k: v[keep] for k, v in takes.items()}
         out["plus"] = plus[keep]
         self.free_units = settings.free_unit_count
@@ -1710,6 +1713,26 @@ class _Generator:
             },
         )
         self.first_at = first_at
+
+    # -- the Free plan's daily take counter, as the entitlement check claims it
+    def _daily_usage(self, p: _Learners, takes: dict[str, np.ndarray]) -> None:
+        if "billing_daily_usage" not in self.w.tables:
+            return  # a schema from before the counter existed
+        free = ~takes["plus"] & ~takes["placement"]
+        learner = takes["learner"][free]
+        day = self.local_day(p.tz[learner], takes["at"][free])
+        key, counts = np.unique(learner * 100_000 + day, return_counts=True)
+        start_date = self.start.date()
+        days = [(start_date + timedelta(days=int(d))).isoformat() for d in (key % 100_000).tolist()]
+        self.w.write(
+            "billing_daily_usage",
+            {
+                "id": self.w.next_id("billing_daily_usage", key.size).tolist(),
+                "user_id": p.ids[key // 100_000].tolist(),
+                "day": days,
+                "scored": counts.tolist(),
+            },
+        )
 
     # -- FSRS review cards, replayed through the app's scheduler
     def _reviews(self, p: _Learners, takes: dict[str, np.ndarray]) -> None:

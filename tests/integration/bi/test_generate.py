@@ -42,6 +42,7 @@ WRITTEN = (
     "billing_trial_claim",
     "billing_webhook_event",
     "billing_grant",
+    "billing_daily_usage",
     "support_agent",
     "support_ticket",
     "support_message",
@@ -219,6 +220,11 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
     assert {"invoice.paid"} <= {
         k for (k,) in _rows(engine, "SELECT DISTINCT type FROM billing_webhook_event")
     }
+
+    # Free learners stayed within the daily limit the entitlement check counts.
+    assert (
+        0 < _scalar(engine, "SELECT MAX(scored) FROM billing_daily_usage") <= settings.free_daily_scored_takes
+    )
 
     # The app's own services on generated learners.
     from sayzhong.billing.entitlements import entitlement_for
