@@ -1,12 +1,11 @@
 """Operator commands: `python -m sayzhong bi aggregate --from YYYY-MM-DD --to YYYY-MM-DD`.
 
-(`bi generate`, the synthetic data set, registers itself here from `sayzhong.bi.generate` when present.)
+(`bi generate`, the synthetic data set, is `sayzhong.bi.generate`; it adds itself to the `bi` commands here.)
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from datetime import date
 
 from sayzhong.errors import SayZhongError
@@ -98,12 +97,6 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     rec.add_argument("--from", dest="start", type=_day, required=True)
     rec.add_argument("--to", dest="end", type=_day, required=True)
     rec.set_defaults(handler=_reconcile)
-    try:
-        generate = importlib.import_module("sayzhong.bi.generate")
-    except ModuleNotFoundError as exc:
-        if exc.name != "sayzhong.bi.generate":
-            raise
-    else:
-        register = getattr(generate, "register_cli", None)
-        if register is not None:
-            register(commands)
+    from sayzhong.bi import generate  # `bi generate`: the synthetic data set (docs/synthetic-data.md)
+
+    generate.register_cli(commands)
