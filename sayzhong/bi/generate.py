@@ -594,6 +594,7 @@ class _Generator:
             billing = self._billing(people, takes, staff)
             takes = self._limit_free(people, takes, billing)
             self._attempts(people, takes)
+            self._tone_tallies(people)
             self._profiles(people, takes)
             self._daily_usage(people, takes)
             self._reviews(people, takes)
@@ -604,6 +605,16 @@ class _Generator:
         self.w.finish()
         seconds = time.perf_counter() - began
         return GenerateSummary(dict(self.w.counts), seconds, self.start, self.end)
+
+    # -- the running per-learner tone tallies the home page reads, counted from the written takes
+    def _tone_tallies(self, p: _Learners) -> None:
+        from sayzhong.practice.stats import rebuild_tallies
+
+        if not p.ids.size:
+            return
+        query = rebuild_tallies(first_user_id=int(p.ids.min()), last_user_id=int(p.ids.max()))
+        with self.w.engine.begin() as conn:
+            self.w.counts["practice_tone_tally"] = conn.execute(query).rowcount or 0
 
     # -- staff who answer tickets and grant Plus
     def _staff(self) -> dict[str, np.ndarray]:

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import TextClause, case, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -35,6 +35,21 @@ MAX_WEAKEST = 3
 
 def _ratio(correct: int, total: int) -> float | None:
     return round(correct / total, 3) if total else None
+
+
+def rebuild_tallies(*, first_user_id: int = 0, last_user_id: int = 2**62) -> TextClause:
+    """INSERT … SELECT counting stored syllable results into the tallies of learners in the id range
+    who have none yet: for the synthetic data generator, which writes takes in bulk (the migration's
+    backfill is the same query over everyone)."""
+    return text(
+        "INSERT INTO practice_tone_tally"
+        " (user_id, expected_tone, prev_expected_tone, verdict, prev_verdict, count)"
+        " SELECT user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict,"
+        " COALESCE(prev_verdict, ''), COUNT(*) FROM practice_syllable_result"
+        " WHERE expected_tone IN (1, 2, 3, 4) AND user_id BETWEEN :first AND :last"
+        " GROUP BY user_id, expected_tone, COALESCE(prev_expected_tone, 0), verdict,"
+        " COALESCE(prev_verdict, '')"
+    ).bindparams(first=first_user_id, last=last_user_id)
 
 
 def add_to_tallies(

@@ -226,6 +226,17 @@ def test_a_small_run_is_consistent_and_the_app_works_on_it(settings: Settings) -
         0 < _scalar(engine, "SELECT MAX(scored) FROM billing_daily_usage") <= settings.free_daily_scored_takes
     )
 
+    # The home page's running tone tallies hold every generated take's judged syllables.
+    tallied = dict(_rows(engine, "SELECT user_id, SUM(count) FROM practice_tone_tally GROUP BY user_id"))
+    judged = dict(
+        _rows(
+            engine,
+            "SELECT user_id, COUNT(*) FROM practice_syllable_result WHERE expected_tone IN (1, 2, 3, 4)"
+            " GROUP BY user_id",
+        )
+    )
+    assert tallied == judged and len(judged) > 100
+
     # The app's own services on generated learners.
     from sayzhong.billing.entitlements import entitlement_for
     from sayzhong.practice import service as practice
