@@ -51,7 +51,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, Table, func, text
+from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel
 
 from sayzhong.errors import SayZhongError
@@ -401,7 +402,7 @@ class _Writer:
         """`n` fresh ids for `table`, after any row already there."""
         if table not in self._next:
             with self.engine.connect() as conn:
-                top = conn.execute(text(f'SELECT MAX(id) FROM "{table}"')).scalar()  # noqa: S608
+                top = conn.execute(sa_select(func.max(self.tables[table].c.id))).scalar()
             self._next[table] = int(top or 0) + 1
         first = self._next[table]
         self._next[table] = first + n
@@ -450,7 +451,8 @@ class _Writer:
         else:
             if table_name in BULK_TABLES and table_name not in self._dropped:
                 self._drop_indexes(table_name)
-            sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'  # noqa: S608
+            # Table and column names come from the SQLModel metadata; every value is a bound parameter.
+            sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'  # noqa: S608  # nosec B608
             with self.engine.begin() as conn:
                 # A generated database is rebuilt, not recovered: skip the fsyncs of a bulk load.
                 conn.exec_driver_sql("PRAGMA synchronous = OFF")
@@ -492,11 +494,9 @@ class _Writer:
             for name in self.counts:
                 if "id" not in self.tables[name].c:
                     continue
-                sql = (
-                    f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608 - table names from the models
-                    f'(SELECT COALESCE(MAX(id), 1) FROM "{name}"))'
-                )
-                conn.execute(text(sql))
+                table = self.tables[name]
+                top = sa_select(func.coalesce(func.max(table.c.id), 1)).scalar_subquery()
+                conn.execute(sa_select(func.setval(func.pg_get_serial_sequence(f'"{name}"', "id"), top)))
 
 
 # --- safety --------------------------------------------------------------------------------------
