@@ -212,7 +212,7 @@ SHARE_CREATED = EventDef(
     "share_created",
     "A learner made a public share card of a result or a streak.",
     Consent.ANALYTICS,
-    (Prop("kind", Kind.CHOICE, ("result", "streak"), required=True), Prop("name_shown", Kind.BOOL)),
+    (Prop("kind", Kind.CHOICE, ("result", "streak"), required=True), Prop("signed", Kind.BOOL)),
 )
 SHARE_VISITED = EventDef(
     "share_visited",

@@ -129,7 +129,7 @@ def _create(
         session=session,
         user_id=user.id,
         event=events.SHARE_CREATED,
-        properties={"kind": kind, "name_shown": row.display_name is not None},
+        properties={"kind": kind, "signed": row.display_name is not None},
     )
     return _view(row, 0)
 
