@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every check. Exits non-zero on the first failing stage.
-#   scripts/test.sh            lint, unit, integration (SQLite, then PostgreSQL), e2e
-#   scripts/test.sh STAGE...   only those stages (lint unit integration postgres e2e)
+#   scripts/test.sh            lint, unit, integration (SQLite, then PostgreSQL), e2e, production
+#   scripts/test.sh STAGE...   only those stages (lint unit integration postgres e2e production)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 SAYZHONG_SKIP_SEED=1 "$ROOT/scripts/setup.sh"
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(lint unit integration postgres e2e)
+[ ${#stages[@]} -eq 0 ] && stages=(lint unit integration postgres e2e production)
 PYTEST=(python -m pytest -p no:cacheprovider)
 WORK="$(mktemp -d /tmp/sayzhong-test.XXXXXX)"
 chmod 755 "$WORK"
@@ -54,6 +54,14 @@ for stage in "${stages[@]}"; do
         git -C "$ROOT" diff --stat -- reflex.lock >&2
         exit 1
       fi
+      ;;
+    production)
+      # The production-like stack (issue 16): PostgreSQL, Redis-backed Reflex state and rate limits,
+      # two granian workers behind one port (scripts/serve.sh, as in the container). The core
+      # journeys — accounts, sign-in/out across workers, a scored take, billing webhooks, PostHog —
+      # run once more against it; the e2e fixture starts and stops the backing services.
+      SAYZHONG_E2E_MODE=production "${PYTEST[@]}" -q \
+        e2e/test_accounts.py e2e/test_learning_journeys.py e2e/test_billing.py e2e/test_growth.py
       ;;
     *)
       echo "unknown stage: $stage" >&2; exit 2 ;;
