@@ -7,7 +7,7 @@ run:            ## set everything up and run the app on http://localhost:3000
 dev:            ## hot-reloading development server
 	DEV=1 ./scripts/run.sh
 
-test:           ## set everything up and run lint + unit + integration (SQLite and PostgreSQL) + e2e
+test:           ## set everything up and run lint + unit + integration (SQLite and PostgreSQL) + e2e + production-like e2e
 	./scripts/test.sh
 
 setup:
