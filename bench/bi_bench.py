@@ -34,7 +34,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -58,20 +59,27 @@ SECTIONS = ("overview", "acquisition", "retention", "learning", "revenue")
 def migrate(url: str, data_dir: Path) -> None:
     """`alembic upgrade head` on an empty database, as an operator would."""
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": str(data_dir), "ENV": "test"}
-    subprocess.run(  # noqa: S603 - fixed command, our own interpreter
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 
 def start_postgres(folder: Path, port: int) -> str:
-    out = subprocess.run(  # noqa: S603 - fixed script
-        [str(ROOT / "scripts" / "pg.sh"), "start", str(folder), str(port)], check=True, capture_output=True, text=True
+    out = subprocess.run(
+        [str(ROOT / "scripts" / "pg.sh"), "start", str(folder), str(port)],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return out.stdout.strip().splitlines()[-1]
 
 
 def stop_postgres(folder: Path) -> None:
-    subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop", str(folder)], check=False)  # noqa: S603
+    subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop", str(folder)], check=False)
 
 
 def data_days(engine: Engine, end: date) -> tuple[date, date]:
@@ -213,8 +221,8 @@ def sample_days(start: date, end: date, n: int = 6) -> list[date]:
 
 def accuracy_pairs(engine: Engine, start: date, end: date) -> list[Pair]:
     """Dashboard totals for [start, end] next to direct counts over the raw tables."""
-    from sayzhong.billing.catalog import PLANS
     from sayzhong.bi import metrics
+    from sayzhong.billing.catalog import PLANS
     from sayzhong.db import session_scope
 
     with session_scope() as session:
@@ -227,21 +235,27 @@ def accuracy_pairs(engine: Engine, start: date, end: date) -> list[Pair]:
     whole = _bounds(start, end)
 
     takes = sum(int(r["takes"]) for r in daily.values())
-    pairs.append(Pair("scored takes by learners", takes, _one(engine, f"SELECT COUNT(*) {LEARNER_TAKES}", **whole)))
+    pairs.append(
+        Pair("scored takes by learners", takes, _one(engine, f"SELECT COUNT(*) {LEARNER_TAKES}", **whole))
+    )
     signups = _one(
         engine,
         "SELECT COUNT(*) FROM user_account WHERE role = 'learner' AND created_at >= :lo AND created_at < :hi",
         **whole,
     )
     pairs.append(Pair("new learners (overview)", kpi["new"], signups))
-    pairs.append(Pair("sign-ups (acquisition)", next(k.value for k in acq.kpis if k.key == "signups"), signups))
+    pairs.append(
+        Pair("sign-ups (acquisition)", next(k.value for k in acq.kpis if k.key == "signups"), signups)
+    )
 
     for day in sample_days(start, end):
         direct = _one(engine, f"SELECT COUNT(DISTINCT a.user_id) {LEARNER_TAKES}", **_bounds(day, day))
         pairs.append(Pair(f"DAU {day.isoformat()}", daily.get(day.isoformat(), {}).get("dau"), direct))
     for key, days in (("wau", 7), ("mau", 30)):
         direct = _one(
-            engine, f"SELECT COUNT(DISTINCT a.user_id) {LEARNER_TAKES}", **_bounds(end - timedelta(days=days - 1), end)
+            engine,
+            f"SELECT COUNT(DISTINCT a.user_id) {LEARNER_TAKES}",
+            **_bounds(end - timedelta(days=days - 1), end),
         )
         pairs.append(Pair(f"{key.upper()} {end.isoformat()}", kpi[key], direct))
 
@@ -252,7 +266,9 @@ def accuracy_pairs(engine: Engine, start: date, end: date) -> list[Pair]:
         **whole,
     )[0]
     review_kpi = next(k.value for k in learn.kpis if k.key == "review_retention")
-    pairs.append(Pair("review retention", review_kpi, float(review[1] or 0) / float(review[0]) if review[0] else 0.0))
+    pairs.append(
+        Pair("review retention", review_kpi, float(review[1] or 0) / float(review[0]) if review[0] else 0.0)
+    )
 
     paid = "status IN ('active', 'past_due')"
     pairs.append(
@@ -265,11 +281,12 @@ def accuracy_pairs(engine: Engine, start: date, end: date) -> list[Pair]:
     monthly = " ".join(
         f"WHEN '{p.id}' THEN {p.amount if p.interval == 'month' else round(p.amount / 12)}" for p in PLANS
     )
+    mrr_sql = f"SELECT SUM(CASE plan_id {monthly} ELSE 0 END) FROM billing_subscription WHERE {paid}"  # noqa: S608
     pairs.append(
         Pair(
             f"MRR {end.isoformat()} (cents)",
             kpi["mrr"],
-            _one(engine, f"SELECT SUM(CASE plan_id {monthly} ELSE 0 END) FROM billing_subscription WHERE {paid}"),  # noqa: S608
+            _one(engine, mrr_sql),
         )
     )
     pairs.append(
@@ -325,7 +342,9 @@ def print_pairs(pairs: list[Pair]) -> None:
         flag = "" if p.agreement >= THRESHOLD else "  <-- below 99.9 %"
         print(f"{p.name:34} {dash:>16} {_fmt(p.direct):>16} {100 * p.agreement:>9.3f}%{flag}")
     exact = sum(1 for p in pairs if p.agreement == 1.0)
-    print(f"overall agreement (lowest pair): {100 * overall_agreement(pairs):.3f} %; {exact}/{len(pairs)} exact")
+    print(
+        f"overall agreement (lowest pair): {100 * overall_agreement(pairs):.3f} %; {exact}/{len(pairs)} exact"
+    )
 
 
 def _fmt(value: float) -> str:
@@ -350,7 +369,9 @@ def main() -> int:
     parser.add_argument("--end", default="2026-11-30")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--database-url", default=None, help="an empty PostgreSQL database")
-    parser.add_argument("--pg-port", type=int, default=None, help="start a throw-away PostgreSQL on this port")
+    parser.add_argument(
+        "--pg-port", type=int, default=None, help="start a throw-away PostgreSQL on this port"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bi-bench-"))
     pg_dir = tmp / "pg" if args.pg_port else None
@@ -358,7 +379,9 @@ def main() -> int:
     try:
         if pg_dir is not None:
             url = start_postgres(pg_dir, args.pg_port)
-        os.environ.update({"ENV": "test", "DATA_DIR": str(tmp / "data"), "DATABASE_URL": url, "BI_TIMEZONE": "UTC"})
+        os.environ.update(
+            {"ENV": "test", "DATA_DIR": str(tmp / "data"), "DATABASE_URL": url, "BI_TIMEZONE": "UTC"}
+        )
         return run(args, url, tmp)
     finally:
         if pg_dir is not None:
@@ -378,7 +401,9 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
     load_all_models()
     engine = get_engine()
     summary = generate(
-        engine=engine, options=GenerateOptions(learners=args.learners, months=args.months, seed=args.seed, end=end)
+        engine=engine,
+        options=GenerateOptions(learners=args.learners, months=args.months, seed=args.seed, end=end),
+        progress=lambda line: print(f"  generate: {line}", flush=True),
     )
     takes = summary.counts.get("practice_attempt", 0)
     print(
