@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, last_computed, parse_range
@@ -398,22 +399,35 @@ def _accuracy(judged: int, correct: int) -> float | None:
     return ratio(correct, judged, base=judged)
 
 
+def _sums(session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+    """SUM(values) GROUP BY keys over the period's days, summed by the database: the daily rows are many
+    (one per day × cohort week × tone × …), and loading them as objects cost seconds per page."""
+    return list(
+        session.execute(
+            sa_select(*keys, *(func.coalesce(func.sum(v), 0) for v in values))
+            .where(col(model.day) >= p.start, col(model.day) <= p.end)
+            .group_by(*keys)
+        ).all()
+    )
+
+
+def _tone_totals(session: Session, p: Period, *keys: Any) -> defaultdict[tuple[Any, ...], list[int]]:
+    """(judged, correct) syllables by the given BiDailyTone columns."""
+    out: defaultdict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    values = (col(BiDailyTone.judged), col(BiDailyTone.correct))
+    for *key, judged, correct in _sums(session, BiDailyTone, p, keys, values):
+        out[tuple(key)] = [int(judged), int(correct)]
+    return out
+
+
 def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Learning:
     p = period(start, end)
-    tones = _rows(session, BiDailyTone, p)
-    by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
-    pairs: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    profile: dict[bool, list[int]] = defaultdict(lambda: [0, 0])
-    for r in tones:
-        for acc in (
-            by_bucket[(r.take_bucket, r.tone)],
-            by_cohort[(r.cohort_week, r.take_bucket)],
-            pairs[(r.prev_tone, r.tone)],
-            profile[r.speaker_profile],
-        ):
-            acc[0] += r.judged
-            acc[1] += r.correct
+    by_bucket = _tone_totals(session, p, col(BiDailyTone.take_bucket), col(BiDailyTone.tone))
+    by_cohort = _tone_totals(session, p, col(BiDailyTone.cohort_week), col(BiDailyTone.take_bucket))
+    pairs = _tone_totals(session, p, col(BiDailyTone.prev_tone), col(BiDailyTone.tone))
+    profile: defaultdict[bool, list[int]] = defaultdict(lambda: [0, 0])
+    for (with_profile,), v in _tone_totals(session, p, col(BiDailyTone.speaker_profile)).items():
+        profile[bool(with_profile)] = v
     buckets = [label for _upper, label in TAKE_BUCKETS] + ["51+"]
     tone_ids = (1, 2, 3, 4)
     curve = Table(
@@ -461,13 +475,12 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
             for k in (True, False)
         ],
     )
-    items: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0.0])
-    for r in _rows(session, BiDailyContent, p):
-        it = items[r.item_id]
-        for i, v in enumerate(
-            (r.takes, r.failed_takes, r.learners, r.gave_up, r.repeated, r.improvement_sum)
-        ):
-            it[i] += v
+    content_values = [
+        col(getattr(BiDailyContent, name))
+        for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
+    ]
+    by_item = _sums(session, BiDailyContent, p, (col(BiDailyContent.item_id),), content_values)
+    items: dict[str, list[float]] = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
     content_rows: list[tuple[Cell, ...]] = []
     for item_id, (takes, failed, learners, gave_up, repeated, improvement) in items.items():
         if suppress(int(learners)) is None:
