@@ -1,12 +1,13 @@
 """BI at scale (issue 15): aggregation time, dashboard page time, and dashboard totals against the raw tables.
 
     python bench/bi_bench.py [--learners 10000] [--seed 1] [--end 2026-11-30] [--reps 5]
-                             [--database-url postgresql://… | --pg-port 56123]
+                             [--database-url postgresql://… | --pg-port 56123] [--keep]
 
 1. A fresh database: a SQLite file in a temporary folder (default), the empty PostgreSQL database named
    by `--database-url`, or a throw-away server started with `scripts/pg.sh` on `--pg-port` (stopped
-   at the end). The migrations are applied (`alembic upgrade head`), then the synthetic data set
-   (`sayzhong.bi.generate`) is written for `--learners` with a fixed seed and end date.
+   at the end; the SQLite folder is deleted unless `--keep`). The migrations are applied
+   (`alembic upgrade head`), then the synthetic data set (`sayzhong.bi.generate`) is written for
+   `--learners` with a fixed seed and end date.
 2. Times the full aggregation over the generated range (first sign-up day … the day before `--end`,
    each day committed like `bi aggregate`) and the nightly run (the last two days).
 3. Times every dashboard page's read — what the page state does: `data_range`, `section_view`,
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -372,9 +374,13 @@ def main() -> int:
     parser.add_argument(
         "--pg-port", type=int, default=None, help="start a throw-away PostgreSQL on this port"
     )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (SQLite file) afterwards"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bi-bench-"))
-    pg_dir = tmp / "pg" if args.pg_port else None
+    # pg.sh runs the server as the postgres user: its folder cannot sit inside mkdtemp's private one.
+    pg_dir = Path(tempfile.gettempdir()) / f"bi-bench-pg-{args.pg_port}" if args.pg_port else None
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
     try:
         if pg_dir is not None:
@@ -389,6 +395,11 @@ def main() -> int:
 
             dispose_engines()
             stop_postgres(pg_dir)
+            shutil.rmtree(pg_dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print(f"kept {tmp}")
 
 
 def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
