@@ -18,8 +18,10 @@
    in plain SQL over the raw tables (never through the aggregate code): takes, new learners, sign-ups,
    DAU on sample days, WAU/MAU on the last day, review retention, paying learners and MRR at the end
    (from `billing_subscription`, the state as of the end date), open tickets (by ticket status), judged
-   syllables and tone accuracy per tone. Each pair's agreement is 1 − |dashboard − direct| ÷ |direct|;
-   the overall agreement is the lowest of them. Exit code 1 when it is below 99.9 %.
+   syllables and tone accuracy per tone; and for the segment filter (the largest channel, read from
+   the `signed_up` events here) new learners, takes, DAU and MAU. Each pair's agreement is
+   1 − |dashboard − direct| ÷ |direct|; the overall agreement is the lowest of them. Exit code 1
+   when it is below 99.9 %.
 
 The reporting time zone is UTC (the default `BI_TIMEZONE`), so the direct counts use UTC day bounds.
 """
@@ -27,6 +29,7 @@ The reporting time zone is UTC (the default `BI_TIMEZONE`), so the direct counts
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -219,6 +222,63 @@ LEARNER_TAKES = (
 def sample_days(start: date, end: date, n: int = 6) -> list[date]:
     span = (end - start).days
     return sorted({start + timedelta(days=round(span * k / (n - 1))) for k in range(n)})
+
+
+def segment_learners(engine: Engine, segment: str) -> set[int]:
+    """Learners whose `signed_up` event names the segment's channel (`channel`, else `utm_source`)."""
+    wanted = segment.removeprefix("channel:")
+    out: set[int] = set()
+    seen: set[int] = set()
+    for user_id, props in _direct(
+        engine,
+        "SELECT u.id, e.properties FROM user_account u JOIN analytics_event e "
+        "ON e.distinct_id = CAST(u.id AS VARCHAR(20)) WHERE u.role = 'learner' AND e.event = 'signed_up'",
+    ):
+        values = json.loads(props) if isinstance(props, str) else (props or {})
+        channel = str(values.get("channel") or values.get("utm_source") or "").strip().lower() or "unknown"
+        seen.add(user_id)
+        if channel == wanted:
+            out.add(user_id)
+    if wanted == "unknown":  # learners without a sign-up event (no analytics consent) count as unknown
+        out |= {r[0] for r in _direct(engine, "SELECT id FROM user_account WHERE role = 'learner'")} - seen
+    return out
+
+
+def segment_pairs(engine: Engine, start: date, end: date, segment: str) -> list[Pair]:
+    """The overview with a segment filter against direct counts for that segment's learners."""
+    from sayzhong.bi import metrics
+    from sayzhong.db import session_scope
+
+    with session_scope() as session:
+        over = metrics.overview(session=session, start=start, end=end, segment=segment)
+    kpi = {k.key: k.value for k in over.kpis}
+    members = segment_learners(engine, segment)
+    whole = _bounds(start, end)
+    created = _direct(
+        engine,
+        "SELECT id FROM user_account WHERE role = 'learner' AND created_at >= :lo AND created_at < :hi",
+        **whole,
+    )
+    takes = _direct(engine, f"SELECT a.user_id, COUNT(*) {LEARNER_TAKES} GROUP BY a.user_id", **whole)
+    last = _direct(engine, f"SELECT DISTINCT a.user_id {LEARNER_TAKES}", **_bounds(end, end))
+    month = _direct(
+        engine, f"SELECT DISTINCT a.user_id {LEARNER_TAKES}", **_bounds(end - timedelta(days=29), end)
+    )
+    daily = {row[0]: dict(zip(over.daily.columns, row, strict=True)) for row in over.daily.rows}
+    return [
+        Pair(f"new learners, {segment}", kpi["new"], sum(1 for (u,) in created if u in members)),
+        Pair(
+            f"scored takes, {segment}",
+            sum(int(r["takes"]) for r in daily.values()),
+            sum(n for u, n in takes if u in members),
+        ),
+        Pair(
+            f"DAU {end.isoformat()}, {segment}",
+            daily.get(end.isoformat(), {}).get("dau"),
+            sum(1 for (u,) in last if u in members),
+        ),
+        Pair(f"MAU {end.isoformat()}, {segment}", kpi["mau"], sum(1 for (u,) in month if u in members)),
+    ]
 
 
 def accuracy_pairs(engine: Engine, start: date, end: date) -> list[Pair]:
@@ -443,7 +503,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
     slow = [t for t in timings if t.slow]
     print(f"pages over {SLOW_PAGE_SECONDS:.0f} s: {len(slow)} of {len(timings)}")
 
-    pairs = accuracy_pairs(engine, first, last)
+    pairs = accuracy_pairs(engine, first, last) + segment_pairs(engine, first, last, segment)
     print_pairs(pairs)
     return 0 if overall_agreement(pairs) >= THRESHOLD else 1
 

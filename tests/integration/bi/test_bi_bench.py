@@ -52,7 +52,14 @@ def test_dashboard_totals_agree_with_direct_counts_and_a_wrong_aggregate_is_caug
     assert last == date(2026, 9, 30) and (last - first).days > 150
 
     bench.run_aggregation(first, last)
-    pairs = {p.name: p for p in bench.accuracy_pairs(engine, first, last)}
+    segment = bench.largest_segment()
+    assert segment.startswith("channel:")
+    pairs = {
+        p.name: p
+        for p in bench.accuracy_pairs(engine, first, last) + bench.segment_pairs(engine, first, last, segment)
+    }
+    assert 0 < pairs[f"new learners, {segment}"].direct < 150
+    assert pairs[f"scored takes, {segment}"].direct > 0
     # The data set is not trivial: every compared figure has something in it.
     assert pairs["scored takes by learners"].direct > 1000
     assert pairs["new learners (overview)"].direct == 150
