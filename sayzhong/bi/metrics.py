@@ -217,6 +217,18 @@ def segments(*, session: Session) -> list[str]:
     return [ALL, *sorted(s for s in found if s != ALL)]
 
 
+def _sums(session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+    """SUM(values) GROUP BY keys over the period's days, summed by the database: the daily rows are many
+    (one per day × cohort week × tone × …), and loading them as objects cost seconds per page."""
+    return list(
+        session.execute(
+            sa_select(*keys, *(func.coalesce(func.sum(v), 0) for v in values))
+            .where(col(model.day) >= p.start, col(model.day) <= p.end)
+            .group_by(*keys)
+        ).all()
+    )
+
+
 # --- acquisition -------------------------------------------------------------------------------
 
 
@@ -244,13 +256,14 @@ class Acquisition:
 
 def acquisition(*, session: Session, start: date, end: date) -> Acquisition:
     p = period(start, end)
-    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for r in _rows(session, BiDailyAcquisition, p):
-        c = cells[(r.channel, r.campaign)]
-        c[0] += r.visits
-        c[1] += r.signups
-        c[2] += r.referred_signups
-        c[3] += r.first_paid
+    keys = (col(BiDailyAcquisition.channel), col(BiDailyAcquisition.campaign))
+    values = [
+        col(getattr(BiDailyAcquisition, n)) for n in ("visits", "signups", "referred_signups", "first_paid")
+    ]
+    cells: dict[tuple[str, str], list[int]] = {
+        (channel, campaign): [int(v) for v in sums]
+        for channel, campaign, *sums in _sums(session, BiDailyAcquisition, p, keys, values)
+    }
     spend = spend_in(session, p)
     for key in spend:
         cells.setdefault(key, [0, 0, 0, 0])
@@ -397,18 +410,6 @@ class Learning:
 
 def _accuracy(judged: int, correct: int) -> float | None:
     return ratio(correct, judged, base=judged)
-
-
-def _sums(session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any]) -> list[Any]:
-    """SUM(values) GROUP BY keys over the period's days, summed by the database: the daily rows are many
-    (one per day × cohort week × tone × …), and loading them as objects cost seconds per page."""
-    return list(
-        session.execute(
-            sa_select(*keys, *(func.coalesce(func.sum(v), 0) for v in values))
-            .where(col(model.day) >= p.start, col(model.day) <= p.end)
-            .group_by(*keys)
-        ).all()
-    )
 
 
 def _tone_totals(session: Session, p: Period, *keys: Any) -> defaultdict[tuple[Any, ...], list[int]]:
