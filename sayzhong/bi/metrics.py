@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, last_computed, parse_range
@@ -216,6 +217,18 @@ def segments(*, session: Session) -> list[str]:
     return [ALL, *sorted(s for s in found if s != ALL)]
 
 
+def _sums(session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+    """SUM(values) GROUP BY keys over the period's days, summed by the database: the daily rows are many
+    (one per day × cohort week × tone × …), and loading them as objects cost seconds per page."""
+    return list(
+        session.execute(
+            sa_select(*keys, *(func.coalesce(func.sum(v), 0) for v in values))
+            .where(col(model.day) >= p.start, col(model.day) <= p.end)
+            .group_by(*keys)
+        ).all()
+    )
+
+
 # --- acquisition -------------------------------------------------------------------------------
 
 
@@ -243,13 +256,14 @@ class Acquisition:
 
 def acquisition(*, session: Session, start: date, end: date) -> Acquisition:
     p = period(start, end)
-    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for r in _rows(session, BiDailyAcquisition, p):
-        c = cells[(r.channel, r.campaign)]
-        c[0] += r.visits
-        c[1] += r.signups
-        c[2] += r.referred_signups
-        c[3] += r.first_paid
+    keys = (col(BiDailyAcquisition.channel), col(BiDailyAcquisition.campaign))
+    values = [
+        col(getattr(BiDailyAcquisition, n)) for n in ("visits", "signups", "referred_signups", "first_paid")
+    ]
+    cells: dict[tuple[str, str], list[int]] = {
+        (channel, campaign): [int(v) for v in sums]
+        for channel, campaign, *sums in _sums(session, BiDailyAcquisition, p, keys, values)
+    }
     spend = spend_in(session, p)
     for key in spend:
         cells.setdefault(key, [0, 0, 0, 0])
@@ -400,20 +414,26 @@ def _accuracy(judged: int, correct: int) -> float | None:
 
 def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Learning:
     p = period(start, end)
-    tones = _rows(session, BiDailyTone, p)
     by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     pairs: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     profile: dict[bool, list[int]] = defaultdict(lambda: [0, 0])
-    for r in tones:
+    keys = [
+        col(getattr(BiDailyTone, n))
+        for n in ("take_bucket", "tone", "cohort_week", "prev_tone", "speaker_profile")
+    ]
+    # One GROUP BY over every key (a few thousand rows for a year), then the four breakdowns here.
+    for bucket, tone, cohort, prev, with_profile, judged, correct in _sums(
+        session, BiDailyTone, p, keys, (col(BiDailyTone.judged), col(BiDailyTone.correct))
+    ):
         for acc in (
-            by_bucket[(r.take_bucket, r.tone)],
-            by_cohort[(r.cohort_week, r.take_bucket)],
-            pairs[(r.prev_tone, r.tone)],
-            profile[r.speaker_profile],
+            by_bucket[(bucket, tone)],
+            by_cohort[(cohort, bucket)],
+            pairs[(prev, tone)],
+            profile[bool(with_profile)],
         ):
-            acc[0] += r.judged
-            acc[1] += r.correct
+            acc[0] += int(judged)
+            acc[1] += int(correct)
     buckets = [label for _upper, label in TAKE_BUCKETS] + ["51+"]
     tone_ids = (1, 2, 3, 4)
     curve = Table(
@@ -461,13 +481,12 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
             for k in (True, False)
         ],
     )
-    items: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0.0])
-    for r in _rows(session, BiDailyContent, p):
-        it = items[r.item_id]
-        for i, v in enumerate(
-            (r.takes, r.failed_takes, r.learners, r.gave_up, r.repeated, r.improvement_sum)
-        ):
-            it[i] += v
+    content_values = [
+        col(getattr(BiDailyContent, name))
+        for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
+    ]
+    by_item = _sums(session, BiDailyContent, p, (col(BiDailyContent.item_id),), content_values)
+    items: dict[str, list[float]] = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
     content_rows: list[tuple[Cell, ...]] = []
     for item_id, (takes, failed, learners, gave_up, repeated, improvement) in items.items():
         if suppress(int(learners)) is None:
