@@ -29,80 +29,32 @@ def measured(name: str, job: Callable[[], object]) -> Callable[[], None]:
     return run
 
 
+# (id, job, trigger, misfire grace in seconds or None for APScheduler's default) — one row per job.
+JOBS: tuple[tuple[str, Callable[[], object], CronTrigger | IntervalTrigger, int | None], ...] = (
+    ("backup", run_backup, CronTrigger(hour=2, minute=30), 3600),
+    ("retention", run_retention, CronTrigger(hour=3, minute=17), 3600),
+    # Learners wait for their export: build queued ones within a minute.
+    ("exports", run_exports, IntervalTrigger(minutes=1), None),
+    # Erasures whose grace period ended (and interrupted ones) are retried every 15 minutes.
+    ("erasures", run_erasures, IntervalTrigger(minutes=15), None),
+    # Billing (issue 12): webhook retries with backoff, and the daily drift check against Stripe.
+    ("billing_webhooks", run_billing_webhooks, IntervalTrigger(minutes=1), None),
+    ("billing_reconcile", run_billing_reconcile, CronTrigger(hour=4, minute=7), 3600),
+    # Support centre (issue 13): SLA warnings and breaches, e-mailed once each.
+    ("support_sla", run_sla_check, IntervalTrigger(minutes=5), 300),
+    # Reminders (issue 14): each learner's local reminder time, checked every 5 minutes.
+    ("reminders", run_reminders, IntervalTrigger(minutes=5), 240),
+    # Business intelligence (issue 15): yesterday's aggregates after the billing reconciler, then the
+    # KPI alerts on them; the weekly report on Monday mornings.
+    ("bi_aggregate", run_bi_aggregate, CronTrigger(hour=4, minute=37), 3600),
+    ("bi_alerts", run_bi_alerts, CronTrigger(hour=5, minute=7), 3600),
+    ("bi_weekly_report", run_bi_weekly_report, CronTrigger(day_of_week="mon", hour=6, minute=3), 6 * 3600),
+)
+
+
 def build_scheduler() -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(
-        measured("backup", run_backup),
-        CronTrigger(hour=2, minute=30),
-        id="backup",
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        measured("retention", run_retention),
-        CronTrigger(hour=3, minute=17),
-        id="retention",
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    # Learners wait for their export: build queued ones within a minute.
-    scheduler.add_job(
-        measured("exports", run_exports), IntervalTrigger(minutes=1), id="exports", replace_existing=True
-    )
-    # Erasures whose grace period ended (and interrupted ones) are retried every 15 minutes.
-    scheduler.add_job(
-        measured("erasures", run_erasures), IntervalTrigger(minutes=15), id="erasures", replace_existing=True
-    )
-    # Billing (issue 12): webhook retries with backoff, and the daily drift check against Stripe.
-    scheduler.add_job(
-        measured("billing_webhooks", run_billing_webhooks),
-        IntervalTrigger(minutes=1),
-        id="billing_webhooks",
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        measured("billing_reconcile", run_billing_reconcile),
-        CronTrigger(hour=4, minute=7),
-        id="billing_reconcile",
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    # Support centre (issue 13): SLA warnings and breaches, e-mailed once each.
-    scheduler.add_job(
-        measured("support_sla", run_sla_check),
-        IntervalTrigger(minutes=5),
-        id="support_sla",
-        misfire_grace_time=300,
-        replace_existing=True,
-    )
-    # Reminders (issue 14): each learner's local reminder time, checked every 5 minutes.
-    scheduler.add_job(
-        measured("reminders", run_reminders),
-        IntervalTrigger(minutes=5),
-        id="reminders",
-        misfire_grace_time=240,
-        replace_existing=True,
-    )
-    # Business intelligence (issue 15): yesterday's aggregates, after the billing reconciler.
-    scheduler.add_job(
-        measured("bi_aggregate", run_bi_aggregate),
-        CronTrigger(hour=4, minute=37),
-        id="bi_aggregate",
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        measured("bi_alerts", run_bi_alerts),
-        CronTrigger(hour=5, minute=7),
-        id="bi_alerts",
-        misfire_grace_time=3600,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        measured("bi_weekly_report", run_bi_weekly_report),
-        CronTrigger(day_of_week="mon", hour=6, minute=3),
-        id="bi_weekly_report",
-        misfire_grace_time=6 * 3600,
-        replace_existing=True,
-    )
+    for job_id, job, trigger, grace in JOBS:
+        options = {} if grace is None else {"misfire_grace_time": grace}
+        scheduler.add_job(measured(job_id, job), trigger, id=job_id, replace_existing=True, **options)
     return scheduler
