@@ -208,6 +208,9 @@ def page_container(*children: rx.Component, max_width: str = "1100px") -> rx.Com
     return rx.el.main(
         *children,
         id="main",
+        # Set once the page's on-load handlers have run: the e2e suite waits on it before typing,
+        # since a field filled before hydration ends can be re-rendered empty.
+        custom_attrs={"data-hydrated": rx.cond(rx.State.is_hydrated, "true", "false")},
         style={
             "width": "100%",
             "maxWidth": max_width,

@@ -16,11 +16,22 @@ def unique_email(prefix: str = "learner") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
 
 
+def wait_hydrated(page: Page) -> None:
+    """Until the page's on-load handlers have run (the layout's `main` says so); a field typed into
+    before then can be re-rendered empty, and a click can run against the pre-rendered defaults."""
+    page.locator("main#main[data-hydrated='true']").wait_for()
+
+
+def visit(page: Page, url: str) -> None:
+    """Open `url` and wait until it is interactive."""
+    page.goto(url)
+    wait_hydrated(page)
+
+
 def sign_up(
     page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, name: str = "Mei"
 ) -> None:
-    page.goto(f"{base_url}/signup")
-    page.wait_for_load_state("networkidle")  # hydrated: a field typed into earlier can be re-rendered empty
+    visit(page, f"{base_url}/signup")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
@@ -33,8 +44,7 @@ def sign_in(
     page: Page, base_url: str, *, email: str, password: str = STRONG_PASSWORD, totp_secret: str | None = None
 ) -> None:
     """Password sign-in; with `totp_secret`, also the authenticator-code step that follows."""
-    page.goto(f"{base_url}/signin")
-    page.wait_for_load_state("networkidle")  # hydrated: a field typed into earlier can be re-rendered empty
+    visit(page, f"{base_url}/signin")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     expect(page.get_by_label("E-mail address")).to_have_value(email)

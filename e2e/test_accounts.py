@@ -8,7 +8,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import OIDC_USER, RunningApp, csp_violations, watch_page
-from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email
+from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email, visit
 
 
 def test_landing_page_explains_the_product(page: Page, app: RunningApp) -> None:
@@ -93,7 +93,7 @@ def test_forgotten_password_reset_through_the_outbox_link(page: Page, app: Runni
         "    print(info.id)\n",
         email,
     )
-    page.goto(f"{app.url}/forgot-password")
+    visit(page, f"{app.url}/forgot-password")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_role("button", name="Send reset link").click()
     expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
@@ -147,7 +147,7 @@ def test_admin_changes_a_role_and_it_is_audited(page: Page, app: RunningApp, bro
         page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
     )
     expect(page).to_have_url(re.compile(r"/home"))
-    page.goto(f"{app.url}/admin/users")
+    visit(page, f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(learner_email)
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("cell", name=learner_email)).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
-from e2e.helpers import sign_in, sign_up, unique_email
+from e2e.helpers import sign_in, sign_up, unique_email, visit
 
 ITEM = "drill.t1-1.jintian"  # a tone drill: free, but counted against the daily limit
 PRACTICE = "/practice?unit=drills-pairs&item=" + ITEM
@@ -90,11 +90,11 @@ def test_free_learner_hits_the_limit_upgrades_with_a_trial_switches_cancels_and_
     expect(page.get_by_text("1 saved take scored")).to_be_visible(timeout=45_000)
 
     # the limit is gone: a new take is scored
-    page.goto(app.url + PRACTICE)
+    visit(page, app.url + PRACTICE)
     page.get_by_role("button", name="Record").click()
     expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
 
-    page.goto(app.url + "/billing")
+    visit(page, app.url + "/billing")
     page.get_by_role("button", name="Switch to annual").click()
     preview = page.get_by_role("list", name="Proration preview")
     expect(preview).to_contain_text("€79.99")
@@ -174,7 +174,7 @@ def test_staff_look_a_learner_up_give_plus_for_some_days_and_the_grant_is_audite
         page, app.url, email=app.admin_email, password=app.admin_password, totp_secret=app.admin_totp_secret()
     )
     expect(page).to_have_url(re.compile(r"/home"))
-    page.goto(f"{app.url}/admin/users")
+    visit(page, f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(email)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=email).click()
@@ -193,7 +193,7 @@ def test_staff_look_a_learner_up_give_plus_for_some_days_and_the_grant_is_audite
 
     page.goto(f"{app.url}/admin/audit")
     expect(page.get_by_role("cell", name="billing.grant_created").first).to_be_visible()
-    page.goto(f"{app.url}/admin/users")
+    visit(page, f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(email)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=email).click()

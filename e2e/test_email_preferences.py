@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.a11y import axe_problems
 from e2e.conftest import ROOT, RunningApp
-from e2e.helpers import expect_onboarding, sign_up, unique_email
+from e2e.helpers import expect_onboarding, sign_up, unique_email, wait_hydrated
 
 ZONE = "America/New_York"
 
@@ -52,7 +52,7 @@ def test_preference_centre_opt_in_then_out_from_the_e_mail(browser: Browser, app
 
     page.goto(f"{app.url}/account/email")
     expect(page.get_by_role("heading", name="E-mail reminders", level=1)).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    wait_hydrated(page)
     # The browser's zone (from the Intl API) is offered, not silently saved.
     expect(page.get_by_text(f"Your browser says you are in {ZONE}")).to_be_visible()
     page.get_by_role("button", name="Use this time zone").click()

@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import Browser, expect
 
 from e2e.conftest import RunningApp
-from e2e.helpers import expect_onboarding, sign_up, unique_email
+from e2e.helpers import expect_onboarding, sign_up, unique_email, wait_hydrated
 from pages.landing import HEADLINES
 from sayzhong.experiments.offline import HashBucketing
 
@@ -42,7 +42,7 @@ def test_marketing_runs_the_landing_headline_experiment_end_to_end(browser: Brow
         app.enable_two_factor(email)
         staff.goto(app.url + "/admin/experiments")
         expect(staff.get_by_role("heading", level=1)).to_have_text("Experiments")
-        staff.wait_for_load_state("networkidle")
+        wait_hydrated(staff)
         staff.get_by_label("Key", exact=True).fill(KEY)
         staff.get_by_label("Name", exact=True).fill("Landing headline")
         staff.get_by_label("Audience").select_option(label="Visitors who are not signed in")

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect
 
 from e2e.conftest import RESULTS, ROOT, RunningApp
-from e2e.helpers import STRONG_PASSWORD, sign_in, sign_up, unique_email
+from e2e.helpers import STRONG_PASSWORD, sign_in, sign_up, unique_email, visit
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
 ANALYTICS = re.compile(r"/analytics/|posthog|google-analytics|googletagmanager|segment\.io|doubleclick")
@@ -242,7 +242,7 @@ def test_account_deletion_locks_and_can_be_cancelled(app: RunningApp, page: Page
     email = unique_email("delete")
     sign_up(page, app.url, email=email, name="Dara")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Dara")
-    page.goto(app.url + "/account")
+    visit(page, app.url + "/account")
     page.get_by_role("button", name="Delete my account…").click()
     page.get_by_label("Confirm with your password").fill("not my password")
     page.get_by_role("button", name="Delete my account", exact=True).click()

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from e2e.a11y import VIEWPORTS, axe_problems
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp, watch_page
-from e2e.helpers import STRONG_PASSWORD, unique_email
+from e2e.helpers import STRONG_PASSWORD, unique_email, wait_hydrated
 
 ITEM = "drill.t1-1.jintian"  # 今天 jīn tiān
 PRACTICE = "/practice?unit=drills-pairs&item=" + ITEM
@@ -26,7 +26,7 @@ def correct_take(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _fill_sign_up(page: Page, *, email: str, name: str) -> None:
-    page.wait_for_load_state("networkidle")
+    wait_hydrated(page)
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password", exact=True).fill(STRONG_PASSWORD)

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from e2e.audio import human_wav
 from e2e.conftest import MicPageFactory, RunningApp
-from e2e.helpers import sign_in, sign_out, sign_up, unique_email
+from e2e.helpers import sign_in, sign_out, sign_up, unique_email, visit, wait_hydrated
 
 PRACTICE = "/practice?unit=drills-pairs&item=drill.t1-1.jintian"
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
@@ -55,7 +55,7 @@ def test_help_search_finds_english_hanzi_and_pinyin_and_suggests_spellings(
     expect(search).to_be_visible()
     # Type only once the page is interactive: a box filled before hydration ends can be re-rendered
     # empty, and the search then runs on nothing.
-    page.wait_for_load_state("networkidle")
+    wait_hydrated(page)
     for query, title in (
         ("声调", "The four tones and the pitch chart"),
         ("qingsheng", "The neutral tone"),
@@ -84,7 +84,7 @@ def test_help_drawer_on_a_learner_page_leads_to_an_article_that_can_be_rated(
     page: Page, app: RunningApp
 ) -> None:
     _signed_up(page, app, "Hana")
-    page.goto(app.url + "/home")
+    visit(page, app.url + "/home")
     page.get_by_role("button", name="Help for this page").click()
     drawer = page.get_by_role("dialog", name="Help for this page")
     expect(drawer).to_be_visible()
@@ -117,7 +117,7 @@ def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_a
 
     # Help search finds nothing; the learner contacts support from there.
     page.goto(app.url + "/help")
-    page.wait_for_load_state("networkidle")
+    wait_hydrated(page)
     page.get_by_label("Search help articles").fill("zxqv flurble")
     expect(page.get_by_label("Search help articles")).to_have_value("zxqv flurble")
     page.get_by_role("button", name="Search").click()
@@ -221,7 +221,7 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
 
         learner = learner_ctx.new_page()
         _signed_up(learner, app, "Mia")
-        learner.goto(app.url + "/support/chat")
+        visit(learner, app.url + "/support/chat")
         learner.get_by_role("button", name="Start a chat").click()
         learner_log = learner.get_by_role("log", name="Conversation")
         expect(learner_log).to_contain_text("Lin joined the conversation", timeout=15_000)
@@ -252,7 +252,7 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         assert agent.evaluate("window.__xss") is None and learner.evaluate("window.__xss") is None
 
         # The agent goes away: the next learner's message becomes a ticket.
-        agent.goto(app.url + "/admin/support")
+        visit(agent, app.url + "/admin/support")
         agent.get_by_role("row").filter(has_text="Lin").get_by_role("checkbox", name="Away").click()
         expect(
             agent.get_by_role("row").filter(has_text="Lin").get_by_role("checkbox", name="Away")
@@ -260,7 +260,7 @@ def test_live_chat_between_learner_and_agent_survives_a_reconnect_and_falls_back
         late_ctx = browser.new_context(viewport={"width": 1280, "height": 900})
         late = late_ctx.new_page()
         _signed_up(late, app, "Noor")
-        late.goto(app.url + "/support/chat")
+        visit(late, app.url + "/support/chat")
         late.get_by_role("button", name="Start a chat").click()
         expect(late.get_by_role("status").filter(has_text="in the queue")).to_contain_text("number 1")
         late.get_by_label("Message").fill("The record button does nothing in Firefox, microphone allowed.")

@@ -8,11 +8,11 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import RunningApp
-from e2e.helpers import STRONG_PASSWORD, expect_onboarding, sign_in, sign_up, unique_email
+from e2e.helpers import STRONG_PASSWORD, expect_onboarding, sign_in, sign_up, unique_email, visit
 
 
 def _open_learner(page: Page, app: RunningApp, email: str) -> None:
-    page.goto(f"{app.url}/admin/users")
+    visit(page, f"{app.url}/admin/users")
     page.get_by_label("Search users").fill(email)
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=email).click()
