@@ -45,7 +45,11 @@ class Settings(BaseSettings):
     without Redis, 2 x cores + 1 with it. More than one needs REDIS_URL."""
     scoring_processes: int = 0
     """Score takes in this many worker processes per web worker (issue 16: scoring is CPU-bound
-    Python and held the GIL against every other request). 0: in the request's thread, as before."""
+    Python and held the GIL against every other request). 0: in the scoring threads themselves."""
+    scoring_threads: int = Field(default=2, ge=1, le=64)
+    """Takes scored at once per web worker; more wait their turn in order (none is refused). Scoring
+    has threads of its own, so a burst of uploads never takes the threads the pages' event handlers
+    use for their database work, and a few takes at a time under the GIL finish sooner than many."""
 
     # --- sessions and sign-in ---
     session_cookie_name: str = "sz_session"

@@ -32,6 +32,7 @@ from sayzhong.errors import (
 from sayzhong.http.security import is_same_origin
 from sayzhong.http.session_cookie import token_from_cookie_header
 from sayzhong.http.uploads import check_audio_content_type, read_limited_body
+from sayzhong.practice import scoring_pool
 from sayzhong.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ async def upload_attempt(request: Request) -> Response:
             )
             return view.id
 
-    attempt_id = await asyncio.to_thread(_score)
+    attempt_id = await scoring_pool.run_scoring(_score)
     return JSONResponse({"attempt_id": attempt_id}, status_code=201)
 
 

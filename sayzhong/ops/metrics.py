@@ -70,6 +70,12 @@ SCORING_DURATION = Histogram(
     namespace=NAMESPACE,
     buckets=LATENCY_BUCKETS,
 )
+SCORING_QUEUE = Gauge(
+    "scoring_queue",
+    "Takes received and waiting for a scoring thread (summed over live workers).",
+    namespace=NAMESPACE,
+    multiprocess_mode="livesum",
+)
 AZURE_FALLBACKS = Counter(
     "azure_fallback_total",
     "Takes scored offline because Azure Speech could not be used, by reason.",

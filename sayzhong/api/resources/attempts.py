@@ -21,6 +21,7 @@ from sayzhong.billing.entitlements import DailyLimitError, PlanRequiredError, gu
 from sayzhong.curriculum import service as curriculum
 from sayzhong.db import session_scope
 from sayzhong.http.uploads import ACCEPTED_AUDIO_TYPES, BadContentLengthError, UnsupportedMediaTypeError
+from sayzhong.practice import scoring_pool
 from sayzhong.practice import service as practice
 from sayzhong.practice.schemas import IDEMPOTENCY_KEY_PATTERN, ITEM_ID_PATTERN, AttemptView
 from sayzhong.pronunciation import audio as audio_errors
@@ -58,7 +59,7 @@ def _score(user_id: int, upload: AttemptUpload) -> AttemptView:
 
 async def create_attempt(request: Request, auth: tokens.TokenAuth) -> Response:
     upload = await read_attempt_upload(request, get_settings().max_audio_bytes)
-    attempt = await asyncio.to_thread(_score, auth.user.id, upload)
+    attempt = await scoring_pool.run_scoring(_score, auth.user.id, upload)
     # A replay returns the attempt already stored under the idempotency key, unscored again.
     response = view_response(views.Attempt, attempt, status=200 if attempt.replayed else 201)
     if attempt.replayed:
