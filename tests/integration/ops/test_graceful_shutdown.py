@@ -1,9 +1,10 @@
 """Graceful shutdown: a server told to stop (SIGTERM) while a take is being uploaded finishes scoring
-and storing it, answers it, and accepts no new connections.
+and storing it, answers it, and accepts no new connections — and a replica stopped in the middle of
+a stream of uploads (a deploy or a scale-in) loses none of them.
 
-The server is granian — the HTTP server Reflex runs in production — with two workers, serving the
-app's server routes. The take is sent in two halves with the SIGTERM in between, so the request is
-certainly in flight when the signal arrives (no timing guesses).
+The server is granian — the HTTP server Reflex runs in production — serving the app's server routes.
+A take is sent in two halves with the SIGTERM in between, so the request is certainly in flight when
+the signal arrives (no timing guesses).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
+import uuid
 from pathlib import Path
 
+import requests
 from sqlmodel import SQLModel, select
 
 from sayzhong.db import get_engine, session_scope
@@ -50,22 +54,15 @@ def _wait_serving(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise AssertionError("granian did not start")
 
 
-def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
-    settings: Settings, tmp_path: Path
-) -> None:
-    load_all_models()
-    SQLModel.metadata.create_all(get_engine())
-    token = signed_in_learner("mei@example.org")
-    port = _free_port()
-    env = {**os.environ, "APP_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen(
+def _granian(port: int, *, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             str(REPO_ROOT / ".venv/bin/granian"),
             "--interface",
             "asgi",
             "--factory",
             "--workers",
-            "2",
+            str(workers),
             "--workers-kill-timeout",
             "30",
             "--host",
@@ -75,31 +72,51 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
             "sayzhong.http.app:create_http_app",
         ],
         cwd=REPO_ROOT,
-        env=env,
+        env={**os.environ, "APP_URL": f"http://127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "granian.log").open("wb"),
+        stderr=log.open("wb"),
         start_new_session=True,  # so a failed run can stop the workers too, not only the master
     )
+
+
+def _half_sent_upload(port: int, cookie: str, body: bytes, key: str) -> socket.socket:
+    """A take whose first half is on the wire: in flight until the rest is sent."""
+    head = (
+        f"POST {practice_routes.UPLOAD_ATTEMPT} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\nIdempotency-Key: {key}\r\n"
+        f"Content-Type: audio/wav\r\nX-Item-Id: greetings.hello\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    conn = socket.create_connection(("127.0.0.1", port), timeout=60)
+    conn.sendall(head + body[: len(body) // 2])
+    return conn
+
+
+def _finish(conn: socket.socket, body: bytes) -> bytes:
+    with conn:
+        conn.sendall(body[len(body) // 2 :])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
+    settings: Settings, tmp_path: Path
+) -> None:
+    load_all_models()
+    SQLModel.metadata.create_all(get_engine())
+    token = signed_in_learner("mei@example.org")
+    port = _free_port()
+    proc = _granian(port, workers=2, log=tmp_path / "granian.log")
     try:
         _wait_serving(port, proc)
         body = synth_wav_bytes([2, 3])
-        half = len(body) // 2
-        head = (
-            f"POST {practice_routes.UPLOAD_ATTEMPT} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Origin: http://127.0.0.1:{port}\r\nCookie: {settings.session_cookie_name}={token}\r\n"
-            f"Content-Type: audio/wav\r\nX-Item-Id: greetings.hello\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode()
-        with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
-            conn.sendall(head + body[:half])
-            proc.send_signal(signal.SIGTERM)
-            time.sleep(0.5)  # let the signal reach the workers while the body is half sent
-            conn.sendall(body[half:])
-            answer = b""
-            while chunk := conn.recv(65536):
-                answer += chunk
-        status_line = answer.split(b"\r\n", 1)[0]
-        assert b" 201 " in status_line, answer[:300]
+        conn = _half_sent_upload(port, f"{settings.session_cookie_name}={token}", body, "only-take")
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # let the signal reach the workers while the body is half sent
+        status_line = _finish(conn, body)
+        assert b" 201 " in status_line, status_line
         proc.wait(timeout=120)
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -114,3 +131,100 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_a_replica_stopped_in_the_middle_of_a_stream_of_uploads_loses_no_take(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Two replicas (as behind the Container Apps ingress), four learners uploading back to back to
+    both in turn. Replica A is stopped after the first answers, with one take half-sent to it; each
+    learner's last take is sent to A after it has gone. The client does what the ingress and the
+    apps do: a take whose connection failed goes to the other replica under the same idempotency
+    key. Every take must end up stored exactly once."""
+    load_all_models()
+    SQLModel.metadata.create_all(get_engine())
+    cookies = [
+        f"{settings.session_cookie_name}={signed_in_learner(f'learner{i}@example.org')}" for i in range(4)
+    ]
+    ports = [_free_port(), _free_port()]
+    replicas = [_granian(port, workers=1, log=tmp_path / f"granian-{i}.log") for i, port in enumerate(ports)]
+    body = synth_wav_bytes([2, 3])
+    takes_each = 6
+    answered: dict[str, int] = {}
+    moved_elsewhere: list[str] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    first_answers = threading.Semaphore(0)
+    a_stopped = threading.Event()
+
+    def upload(cookie: str, port: int, key: str, http: requests.Session) -> int:
+        response = http.post(
+            f"http://127.0.0.1:{port}{practice_routes.UPLOAD_ATTEMPT}",
+            data=body,
+            headers={
+                "Origin": f"http://127.0.0.1:{port}",
+                "Cookie": cookie,
+                "Content-Type": "audio/wav",
+                "X-Item-Id": "greetings.hello",
+                "Idempotency-Key": key,
+            },
+            timeout=120,
+        )
+        return response.status_code
+
+    def learner(n: int) -> None:
+        with requests.Session() as http:
+            for i in range(takes_each):
+                key = f"take-{n}-{i}-{uuid.uuid4().hex[:8]}"
+                port = ports[(n + i) % 2]
+                if i == takes_each - 1:  # the last take of each goes to replica A once it is gone
+                    assert a_stopped.wait(timeout=300)
+                    port = ports[0]
+                try:
+                    status = upload(cookies[n], port, key, http)
+                except requests.ConnectionError:
+                    other = ports[1] if port == ports[0] else ports[0]
+                    with lock:
+                        moved_elsewhere.append(key)
+                    try:
+                        status = upload(cookies[n], other, key, http)
+                    except requests.RequestException as error:  # pragma: no cover - reported below
+                        with lock:
+                            failures.append(f"{key}: {error}")
+                        continue
+                with lock:
+                    answered[key] = status
+                first_answers.release()
+
+    try:
+        for port, proc in zip(ports, replicas, strict=True):
+            _wait_serving(port, proc)
+        threads = [threading.Thread(target=learner, args=(n,), daemon=True) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for _ in range(4):
+            assert first_answers.acquire(timeout=300), "no answers from the replicas"
+        in_flight = _half_sent_upload(ports[0], cookies[0], body, "in-flight-take")
+        replicas[0].send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # let the signal reach the worker while the body is half sent
+        assert b" 201 " in _finish(in_flight, body)
+        assert replicas[0].wait(timeout=120) == 0
+        a_stopped.set()
+        for thread in threads:
+            thread.join(timeout=600)
+        assert replicas[1].poll() is None, "the other replica must keep serving"
+    finally:
+        for proc in replicas:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    assert failures == []
+    assert len(moved_elsewhere) >= 4  # at least every learner's last take found A gone
+    assert len(answered) == 4 * takes_each
+    assert set(answered.values()) <= {200, 201}, answered
+    with session_scope() as session:
+        stored = session.exec(select(Attempt)).all()
+    keys = [a.idempotency_key for a in stored]
+    assert sorted(keys) == sorted([*answered, "in-flight-take"])  # each take exactly once
+    assert all((settings.data_dir / "attempts" / a.audio_path).is_file() for a in stored)
