@@ -114,6 +114,9 @@ def main() -> None:
     parser.add_argument("--takes", type=int, default=3000)
     parser.add_argument("--loads", type=int, default=200)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--profile", action="store_true", help="also print where a load's time goes (cProfile)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="home-bench-"))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -172,6 +175,13 @@ def main() -> None:
 
     _time("before", args.loads, before_path)
     _time("now", args.loads, now_path)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(lambda: [now_path() for _ in range(args.loads)])
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
 
 
 if __name__ == "__main__":

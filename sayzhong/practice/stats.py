@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from sqlalchemy import TextClause, case, text
+from sqlalchemy import Select, TextClause, bindparam, case, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -149,6 +150,25 @@ def tone_stats(*, session: Session, user_id: int, min_samples: int = MIN_SAMPLES
     )
 
 
+@lru_cache(maxsize=8)
+def _daily_counts(days: int) -> Select[tuple[int, int, str, int]]:
+    """Decided syllables per local day index, tone and verdict since midnight `m0`; a take at or
+    after midnight `m<days>` has index `days`. Built once per window length and bound with values
+    on each call, so a page load neither rebuilds nor recompiles this 31-way CASE."""
+    created = col(SyllableResult.created_at)
+    day_index = case(*((created < bindparam(f"m{i + 1}"), i) for i in range(days)), else_=days)
+    return (
+        sa_select(day_index, col(SyllableResult.expected_tone), col(SyllableResult.verdict), func.count())
+        .where(
+            col(SyllableResult.user_id) == bindparam("user_id"),
+            col(SyllableResult.expected_tone).in_(TONES),
+            col(SyllableResult.verdict).in_(DECIDED),
+            created >= bindparam("m0"),
+        )
+        .group_by(day_index, col(SyllableResult.expected_tone), col(SyllableResult.verdict))
+    )
+
+
 def accuracy_over_time(
     *,
     session: Session,
@@ -168,17 +188,8 @@ def accuracy_over_time(
         datetime.combine(first_day + timedelta(days=i), time(0), tzinfo=tz).astimezone(UTC)
         for i in range(days + 1)
     ]
-    created = col(SyllableResult.created_at)
-    day_index = case(*((created < midnights[i + 1], i) for i in range(days)), else_=days)
-    decided = (
-        SyllableResult.user_id == user_id,
-        col(SyllableResult.expected_tone).in_(TONES),
-        col(SyllableResult.verdict).in_(DECIDED),
-    )
-    rows = session.exec(
-        select(day_index, SyllableResult.expected_tone, SyllableResult.verdict, func.count())
-        .where(*decided, created >= midnights[0])
-        .group_by(day_index, col(SyllableResult.expected_tone), col(SyllableResult.verdict))
+    rows = session.execute(
+        _daily_counts(days), {"user_id": user_id, **{f"m{i}": m for i, m in enumerate(midnights)}}
     ).all()
     counted: list[tuple[date, int, str, int]] = [
         (first_day + timedelta(days=int(index)), int(tone), str(verdict), int(count))
@@ -187,6 +198,12 @@ def accuracy_over_time(
     ]
     if any(index >= days for index, *_ in rows):
         # Takes dated after today (a clock ahead, a job's `now`): each on its own local day.
+        created = col(SyllableResult.created_at)
+        decided = (
+            SyllableResult.user_id == user_id,
+            col(SyllableResult.expected_tone).in_(TONES),
+            col(SyllableResult.verdict).in_(DECIDED),
+        )
         later = session.exec(
             select(created, SyllableResult.expected_tone, SyllableResult.verdict, func.count())
             .where(*decided, created >= midnights[-1])
