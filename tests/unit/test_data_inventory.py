@@ -50,6 +50,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "bi_daily_content": {
         "day",
         "item_id",
+        "segment",
         "takes",
         "failed_takes",
         "learners",
@@ -83,6 +84,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "bi_daily_tone": {
         "day",
         "cohort_week",
+        "segment",
         "tone",
         "prev_tone",
         "speaker_profile",
@@ -90,6 +92,31 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
+    # issue 15 filters: per-channel revenue figures and time-to-mastery counts — no person
+    "bi_daily_segment_revenue": {
+        "day",
+        "segment",
+        "currency",
+        "mrr",
+        "paying",
+        "trialing",
+        "new_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "reactivation_mrr",
+        "new_paying",
+        "churned_paying",
+        "reactivated_paying",
+        "trials_started",
+        "trials_converted",
+        "invoices_paid",
+        "invoiced_amount",
+        "refunded_amount",
+        "payment_failures",
+    },
+    "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
+    "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
     "bi_report": {"id", "week_start", "subject", "summary", "recipients", "created_at"},
     # support centre (issue 13): article text and routing settings say nothing about a person
     "help_article": {
