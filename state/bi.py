@@ -88,6 +88,12 @@ class BiState(StaffState):
         self.cohort_to = last.isoformat() if last else ""
         await self._reload()
 
+    def _filters(self) -> dict[str, Any]:
+        """The segment and cohort filter as `views` takes them (a ValidationError in plain words when
+        the cohort weeks are the wrong way round)."""
+        cohort = metrics.cohorts(_parse_day(self.cohort_from), _parse_day(self.cohort_to))
+        return {"segment": self.segment, "cohort": cohort}
+
     async def _reload(self) -> None:
         self.error = ""
         user = await self._staff()
@@ -100,27 +106,21 @@ class BiState(StaffState):
             self.denied = "Your role does not include this BI page."
             self.kpis, self.tables, self.chart = [], [], []
             return
-        section, segment = self.section, self.segment
-        first, last = _parse_day(self.cohort_from), _parse_day(self.cohort_to)
+        section = self.section
 
         def _read(session: Any) -> tuple[Any, Any, Any, Any, Any]:
             known = metrics.data_range(session=session)
             end = _parse_day(self.end) or (known[1] if known else date.today() - timedelta(days=1))
             start = _parse_day(self.start) or end - timedelta(days=DEFAULT_DAYS - 1)
             view = views.section_view(
-                session=session,
-                actor=user,
-                section=section,
-                start=start,
-                end=end,
-                segment=segment,
-                cohort=metrics.cohorts(first, last),
+                session=session, actor=user, section=section, start=start, end=end, **filters
             )
             fresh = metrics.last_computed_at(session=session)
             weeks = metrics.cohort_weeks(session=session)
             return view, (start, end), metrics.segments(session=session), weeks, fresh
 
         try:
+            filters = self._filters()
             view, (start, end), found, weeks, fresh = await run_in_session(_read)
         except SayZhongError as exc:
             self.error = exc.user_message
@@ -197,19 +197,12 @@ class BiState(StaffState):
         if user is None or start is None or end is None:
             self.error = self.denied or "Choose the dates first."
             return None
-        section, segment, key = self.section, self.segment, str(table)[:40]
-        first, last = _parse_day(self.cohort_from), _parse_day(self.cohort_to)
+        section, key = self.section, str(table)[:40]
         try:
+            filters = self._filters()
             filename, text = await run_in_session(
                 lambda s: views.table_csv(
-                    session=s,
-                    actor=user,
-                    section=section,
-                    table=key,
-                    start=start,
-                    end=end,
-                    segment=segment,
-                    cohort=metrics.cohorts(first, last),
+                    session=s, actor=user, section=section, table=key, start=start, end=end, **filters
                 )
             )
         except SayZhongError as exc:

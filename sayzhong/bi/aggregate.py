@@ -41,6 +41,7 @@ from sayzhong.bi.models import (
     BiDailySupport,
     BiDailyTone,
     BiDailyToneStart,
+    RevenueFigures,
 )
 from sayzhong.billing import catalog
 from sayzhong.billing.models import BillingCustomer, BillingSubscription, BillingWebhookEvent
@@ -526,32 +527,23 @@ def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, en
     return out
 
 
+MASTERY_START_KEYS = ("cohort_week", "segment", "tone")
+MASTERY_KEYS = (*MASTERY_START_KEYS, "days", "takes")
+
+
 def _write_mastery(session: Session, day: date, mastery: _Mastery) -> None:
-    started, mastered = mastery.started.get(day), mastery.mastered.get(day)
-    if started:
-        session.exec(
-            insert(BiDailyToneStart),
-            params=[
-                {"day": day, "cohort_week": k[0], "segment": k[1], "tone": k[2], "learners": n}
-                for k, n in sorted(started.items())
-            ],
-        )
-    if mastered:
-        session.exec(
-            insert(BiDailyMastery),
-            params=[
-                {
-                    "day": day,
-                    "cohort_week": k[0],
-                    "segment": k[1],
-                    "tone": k[2],
-                    "days": k[3],
-                    "takes": k[4],
-                    "learners": n,
-                }
-                for k, n in sorted(mastered.items())
-            ],
-        )
+    for model, names, counts in (
+        (BiDailyToneStart, MASTERY_START_KEYS, mastery.started.get(day)),
+        (BiDailyMastery, MASTERY_KEYS, mastery.mastered.get(day)),
+    ):
+        if counts:
+            session.exec(
+                insert(model),
+                params=[
+                    {"day": day, **dict(zip(names, k, strict=True)), "learners": n}
+                    for k, n in sorted(counts.items())
+                ],
+            )
 
 
 # --- revenue -----------------------------------------------------------------------------------
@@ -709,25 +701,7 @@ def _ever_paid_before(billing: _Billing, customer: str, moment: datetime) -> boo
     return first is not None and first < moment
 
 
-REVENUE_FIGURES = (
-    "mrr",
-    "paying",
-    "trialing",
-    "new_mrr",
-    "expansion_mrr",
-    "contraction_mrr",
-    "churned_mrr",
-    "reactivation_mrr",
-    "new_paying",
-    "churned_paying",
-    "reactivated_paying",
-    "trials_started",
-    "trials_converted",
-    "invoices_paid",
-    "invoiced_amount",
-    "refunded_amount",
-    "payment_failures",
-)
+REVENUE_FIGURES = tuple(name for name in RevenueFigures.model_fields if name != "currency")
 
 
 def _payer(billing: _Billing, facts: _Learners, customer: str) -> int | None:

@@ -92,29 +92,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
-    # issue 15 filters: per-channel revenue figures and time-to-mastery counts — no person
-    "bi_daily_segment_revenue": {
-        "day",
-        "segment",
-        "currency",
-        "mrr",
-        "paying",
-        "trialing",
-        "new_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churned_mrr",
-        "reactivation_mrr",
-        "new_paying",
-        "churned_paying",
-        "reactivated_paying",
-        "trials_started",
-        "trials_converted",
-        "invoices_paid",
-        "invoiced_amount",
-        "refunded_amount",
-        "payment_failures",
-    },
+    # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
     "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
     "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
     "bi_report": {"id", "week_start", "subject", "summary", "recipients", "created_at"},
@@ -207,6 +185,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "experiment_exposure": {"id", "experiment_id"},
     "experiment_override": {"id", "experiment_id"},
 }
+
+
+NOT_PERSONAL["bi_daily_segment_revenue"] = NOT_PERSONAL["bi_daily_revenue"] | {"segment"}
 
 
 def _documented() -> set[tuple[str, str]]:
