@@ -63,6 +63,10 @@ def test_analyst_filters_the_overview_and_downloads_a_csv(page: Page, app: Runni
     # (C, D) and 03-02 (B); one cohort week narrows the triangle and its CSV to that week.
     page.get_by_role("link", name="Retention", exact=True).click()
     expect(page.get_by_role("heading", name="Retention", level=1)).to_be_visible()
+    # Its on-load read has run once its own tables are there (then the filter can be typed into).
+    expect(
+        page.get_by_role("region", name="Transition rates: yesterday's state → active today")
+    ).to_be_visible()
     expect(page.get_by_label("Cohorts from (sign-up week)")).to_contain_text("2026-02-02")
     page.get_by_label("From", exact=True).fill("2026-01-05")
     page.get_by_label("To", exact=True).fill("2026-03-08")
@@ -82,6 +86,7 @@ def test_analyst_filters_the_overview_and_downloads_a_csv(page: Page, app: Runni
     # Segment and cohort on learning: time to mastery per learner, aggregates only.
     page.get_by_role("link", name="Learning", exact=True).click()
     expect(page.get_by_role("heading", name="Learning effectiveness", level=1)).to_be_visible()
+    expect(page.get_by_role("region", name="Tone accuracy by take number")).to_be_visible()
     expect(page.get_by_label("Segment (sign-up channel)")).to_contain_text("channel:organic")
     page.get_by_label("Segment (sign-up channel)").select_option("channel:organic")
     page.get_by_label("Cohorts from (sign-up week)").select_option("")
