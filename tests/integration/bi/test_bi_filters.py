@@ -192,6 +192,19 @@ def test_revenue_follows_the_segment_and_hides_small_paying_groups(db_session: S
     assert ads.movements.row("new") == ("new", 1000)
     # Every aggregated day has a row; 03-02 had no ads row: zeros.
     assert ads.daily.column("mrr") == [6000, 0, 6000]
+    # The overview's paying learners and MRR follow the segment as well (small groups hidden).
+    for day in (MAR1, date(2026, 3, 2), end):
+        db_session.add(BiDailyActivity(day=day, segment=ADS, dau=1))
+        db_session.add(BiDailyActivity(day=day, segment=ORGANIC, dau=1))
+    db_session.flush()
+    overview = {
+        k.key: k.value for k in metrics.overview(session=db_session, start=MAR1, end=end, segment=ADS).kpis
+    }
+    assert (overview["paying"], overview["mrr"]) == (6, 6000)
+    small = metrics.overview(session=db_session, start=MAR1, end=end, segment=ORGANIC).kpis
+    assert {k.key: k.value for k in small}["paying"] is None and {k.key: k.value for k in small}[
+        "mrr"
+    ] is None
     whole = metrics.revenue(session=db_session, start=MAR1, end=end)
     assert {k.key: k.value for k in whole.kpis}["mrr"] == 11000  # "all" reads the whole-business rows
     # organic: 3 paying learners (2 at the start) — every figure would describe them.
