@@ -42,7 +42,37 @@ def _bi_nav() -> rx.Component:
     )
 
 
-def _filters(with_segment: bool) -> rx.Component:
+def _choice(
+    label: str, name: str, options: VarOr[list[str]], value: VarOr[str], *, any_label: str = ""
+) -> rx.Component:
+    """A labelled select of `options` (a list var); `any_label` adds a first "no filter" option (value "")."""
+    return rx.vstack(
+        rx.el.label(label, html_for="bi-" + name.replace("_", "-")),
+        rx.el.select(
+            *([rx.el.option(any_label, value="")] if any_label else []),
+            rx.foreach(options, lambda o: rx.el.option(o, value=o)),
+            id="bi-" + name.replace("_", "-"),
+            name=name,
+            default_value=value,
+            key=value,
+            padding="6px 8px",
+            border_radius="6px",
+        ),
+        spacing="1",
+    )
+
+
+def _filters(with_segment: bool, with_cohort: bool) -> rx.Component:
+    cohorts = [
+        _choice(
+            "Cohorts from (sign-up week)",
+            "cohort_from",
+            BiState.cohort_weeks,
+            BiState.cohort_from,
+            any_label="All cohorts",
+        ),
+        _choice("Cohorts to", "cohort_to", BiState.cohort_weeks, BiState.cohort_to, any_label="All cohorts"),
+    ]
     return rx.form(
         rx.hstack(
             rx.vstack(
@@ -58,24 +88,11 @@ def _filters(with_segment: bool) -> rx.Component:
                 spacing="1",
             ),
             *(
-                [
-                    rx.vstack(
-                        rx.el.label("Segment (sign-up channel)", html_for="bi-segment"),
-                        rx.el.select(
-                            rx.foreach(BiState.segments, lambda s: rx.el.option(s, value=s)),
-                            id="bi-segment",
-                            name="segment",
-                            default_value=BiState.segment,
-                            key=BiState.segment,
-                            padding="6px 8px",
-                            border_radius="6px",
-                        ),
-                        spacing="1",
-                    )
-                ]
+                [_choice("Segment (sign-up channel)", "segment", BiState.segments, BiState.segment)]
                 if with_segment
                 else []
             ),
+            *(cohorts if with_cohort else []),
             rx.button("Apply", type="submit"),
             align="end",
             spacing="4",
@@ -206,6 +223,7 @@ def _section(
     chart: rx.Component,
     *,
     with_segment: bool = True,
+    with_cohort: bool = False,
     note: str = "",
     extra: rx.Component | None = None,
 ) -> rx.Component:
@@ -216,7 +234,7 @@ def _section(
         _denied(BiState.denied),
         error_message(BiState.error),
         success_message(BiState.message),
-        _filters(with_segment),
+        _filters(with_segment, with_cohort),
         rx.text(
             BiState.freshness,
             " Cells for fewer than 5 learners show “<5”.",
@@ -261,6 +279,11 @@ def bi_retention() -> rx.Component:
         _line_chart(
             ("new", "current", "reactivated", "resurrected", "at_risk_wau", "at_risk_mau", "dormant")
         ),
+        with_cohort=True,
+        note=(
+            "The cohort filter narrows the cohort triangle; lifecycle states count every learner of the "
+            "segment."
+        ),
     )
 
 
@@ -269,14 +292,26 @@ def bi_learning() -> rx.Component:
     return _section(
         "Learning effectiveness",
         _line_chart(("tone_1", "tone_2", "tone_3", "tone_4"), unit="%"),
-        with_segment=False,
-        note="Engine disagreement in detail: Support → Scoring feedback.",
+        with_cohort=True,
+        note=(
+            "Tone tables and time to mastery follow the segment and cohort filters; content and review "
+            "retention the segment only; engine disagreement covers everyone (details: Support → "
+            "Scoring feedback). Time to mastery counts everything up to the last day of the range."
+        ),
     )
 
 
 @template(routes.BI_REVENUE, "BI revenue", access="staff", on_load=_open("revenue"))
 def bi_revenue() -> rx.Component:
-    return _section("Revenue", _line_chart(("mrr",)), with_segment=False, extra=_reconciliation())
+    return _section(
+        "Revenue",
+        _line_chart(("mrr",)),
+        note=(
+            "In a segment, figures resting on fewer than 5 paying learners show “<5”; reconciliation "
+            "covers everyone."
+        ),
+        extra=_reconciliation(),
+    )
 
 
 def _reconciliation() -> rx.Component:

@@ -47,6 +47,10 @@ class BiState(StaffState):
     end: str = ""
     segment: str = metrics.ALL
     segments: list[str] = [metrics.ALL]
+    cohort_from: str = ""
+    """First sign-up week (a Monday, YYYY-MM-DD) of the cohort filter; "" = all cohorts."""
+    cohort_to: str = ""
+    cohort_weeks: list[str] = []
     sections: list[str] = []
     kpis: list[dict[str, str]] = []
     tables: list[BiTable] = []
@@ -70,9 +74,25 @@ class BiState(StaffState):
             self.error = "Enter both dates as YYYY-MM-DD."
             return
         self.start, self.end = start.isoformat(), end.isoformat()
-        segment = str(form.get("segment", metrics.ALL))[:80]
+        segment = str(form.get("segment", self.segment))[:80]
         self.segment = segment if segment in self.segments else metrics.ALL
+        cohort_from, cohort_to = (
+            form.get("cohort_from", self.cohort_from),
+            form.get("cohort_to", self.cohort_to),
+        )
+        first, last = _parse_day(cohort_from), _parse_day(cohort_to)
+        if (cohort_from and first is None) or (cohort_to and last is None):
+            self.error = "Choose the cohort weeks from the lists."
+            return
+        self.cohort_from = first.isoformat() if first else ""
+        self.cohort_to = last.isoformat() if last else ""
         await self._reload()
+
+    def _filters(self) -> dict[str, Any]:
+        """The segment and cohort filter as `views` takes them (a ValidationError in plain words when
+        the cohort weeks are the wrong way round)."""
+        cohort = metrics.cohorts(_parse_day(self.cohort_from), _parse_day(self.cohort_to))
+        return {"segment": self.segment, "cohort": cohort}
 
     async def _reload(self) -> None:
         self.error = ""
@@ -86,24 +106,27 @@ class BiState(StaffState):
             self.denied = "Your role does not include this BI page."
             self.kpis, self.tables, self.chart = [], [], []
             return
-        section, segment = self.section, self.segment
+        section = self.section
 
-        def _read(session: Any) -> tuple[Any, Any, Any, Any]:
+        def _read(session: Any) -> tuple[Any, Any, Any, Any, Any]:
             known = metrics.data_range(session=session)
             end = _parse_day(self.end) or (known[1] if known else date.today() - timedelta(days=1))
             start = _parse_day(self.start) or end - timedelta(days=DEFAULT_DAYS - 1)
             view = views.section_view(
-                session=session, actor=user, section=section, start=start, end=end, segment=segment
+                session=session, actor=user, section=section, start=start, end=end, **filters
             )
             fresh = metrics.last_computed_at(session=session)
-            return view, (start, end), metrics.segments(session=session), fresh
+            weeks = metrics.cohort_weeks(session=session)
+            return view, (start, end), metrics.segments(session=session), weeks, fresh
 
         try:
-            view, (start, end), found, fresh = await run_in_session(_read)
+            filters = self._filters()
+            view, (start, end), found, weeks, fresh = await run_in_session(_read)
         except SayZhongError as exc:
             self.error = exc.user_message
             return
         self.start, self.end, self.segments = start.isoformat(), end.isoformat(), found
+        self.cohort_weeks = [w.isoformat() for w in weeks]
         self.freshness = f"Aggregated up to {fresh:%d %b %Y %H:%M} UTC." if fresh else "Not aggregated yet."
         self.kpis = []
         for kpi in view.kpis:
@@ -174,11 +197,12 @@ class BiState(StaffState):
         if user is None or start is None or end is None:
             self.error = self.denied or "Choose the dates first."
             return None
-        section, segment, key = self.section, self.segment, str(table)[:40]
+        section, key = self.section, str(table)[:40]
         try:
+            filters = self._filters()
             filename, text = await run_in_session(
                 lambda s: views.table_csv(
-                    session=s, actor=user, section=section, table=key, start=start, end=end, segment=segment
+                    session=s, actor=user, section=section, table=key, start=start, end=end, **filters
                 )
             )
         except SayZhongError as exc:

@@ -14,7 +14,7 @@ anonymous counts). A learner is *active* on a day when they scored at least one 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -35,9 +35,13 @@ from sayzhong.bi.models import (
     BiDailyActivity,
     BiDailyContent,
     BiDailyLifecycle,
+    BiDailyMastery,
     BiDailyRevenue,
+    BiDailySegmentRevenue,
     BiDailySupport,
     BiDailyTone,
+    BiDailyToneStart,
+    RevenueFigures,
 )
 from sayzhong.billing import catalog
 from sayzhong.billing.models import BillingCustomer, BillingSubscription, BillingWebhookEvent
@@ -54,14 +58,22 @@ LIFECYCLE_STATES = ("new", "current", "reactivated", "resurrected", "at_risk_wau
 TAKE_BUCKETS = ((1, "1"), (5, "2-5"), (10, "6-10"), (20, "11-20"), (50, "21-50"))
 PAID_STATUSES = frozenset({"active", "past_due"})
 MAX_RANGE_DAYS = 3 * 366
+MASTERY_ACCURACY = 0.8
+MASTERY_WINDOW = 20
+"""A tone is mastered once ≥ 80 % of the learner's last 20 judged syllables of it were correct."""
+MASTERY_CORRECT = 16
+TONES = (1, 2, 3, 4)
 DAILY_TABLES = (
     BiDailyActivity,
     BiDailyLifecycle,
     BiDailyTone,
     BiDailyContent,
     BiDailyRevenue,
+    BiDailySegmentRevenue,
     BiDailyAcquisition,
     BiDailySupport,
+    BiDailyToneStart,
+    BiDailyMastery,
 )
 
 
@@ -138,7 +150,11 @@ class _Learners:
     """Active days inside the loaded window."""
 
     def segments(self, user_id: int) -> tuple[str, str]:
-        return ALL, self.segment.get(user_id, f"channel:{UNKNOWN}")
+        return ALL, self.channel(user_id)
+
+    def channel(self, user_id: int) -> str:
+        """The learner's own segment ("channel:<x>"), for the tables that store channels only."""
+        return self.segment.get(user_id, f"channel:{UNKNOWN}")
 
 
 def _label(value: Any) -> str:
@@ -339,18 +355,18 @@ def _tone_and_content(
         .order_by(col(Attempt.created_at), col(Attempt.id))
     ).all()
     index: dict[int, int] = {}
-    content: dict[str, dict[str, Any]] = {}
+    content: dict[tuple[str, str], dict[str, Any]] = {}
     per_learner_item: dict[tuple[str, int], list[float]] = defaultdict(list)
     for attempt_id, user_id, item_id, score, _profile in attempts:
         assert attempt_id is not None
         taken[user_id] = taken.get(user_id, 0) + 1
         index[attempt_id] = taken[user_id]
-        row = content.setdefault(item_id, {"takes": 0, "failed_takes": 0})
+        row = content.setdefault((item_id, facts.channel(user_id)), {"takes": 0, "failed_takes": 0})
         row["takes"] += 1
         row["failed_takes"] += score < PASS_SCORE
         per_learner_item[(item_id, user_id)].append(score)
-    for (item_id, _user), scores in per_learner_item.items():
-        row = content[item_id]
+    for (item_id, user_id), scores in per_learner_item.items():
+        row = content[(item_id, facts.channel(user_id))]
         row["learners"] = row.get("learners", 0) + 1
         row["gave_up"] = row.get("gave_up", 0) + (scores[-1] < PASS_SCORE)
         if len(scores) > 1:
@@ -359,10 +375,10 @@ def _tone_and_content(
     if content:
         session.exec(
             insert(BiDailyContent),
-            params=[{"day": day, "item_id": k, **v} for k, v in sorted(content.items())],
+            params=[{"day": day, "item_id": k[0], "segment": k[1], **v} for k, v in sorted(content.items())],
         )
     profile_of = {a[0]: bool(a[4]) for a in attempts}
-    tones: dict[tuple[date, int, int, bool, str], list[int]] = defaultdict(lambda: [0, 0])
+    tones: dict[tuple[date, str, int, int, bool, str], list[int]] = defaultdict(lambda: [0, 0])
     syllables = session.execute(
         sa_select(
             col(SyllableResult.attempt_id),
@@ -386,6 +402,7 @@ def _tone_and_content(
             continue
         key = (
             week_start(signup),
+            facts.channel(user_id),
             tone,
             prev_tone or 0,
             profile_of[attempt_id],
@@ -400,10 +417,11 @@ def _tone_and_content(
                 {
                     "day": day,
                     "cohort_week": k[0],
-                    "tone": k[1],
-                    "prev_tone": k[2],
-                    "speaker_profile": k[3],
-                    "take_bucket": k[4],
+                    "segment": k[1],
+                    "tone": k[2],
+                    "prev_tone": k[3],
+                    "speaker_profile": k[4],
+                    "take_bucket": k[5],
                     "judged": v[0],
                     "correct": v[1],
                 }
@@ -419,6 +437,113 @@ def _prior_takes(session: Session, before: datetime) -> dict[int, int]:
         .group_by(col(Attempt.user_id))
     ).all()
     return {user_id: int(n) for user_id, n in rows}
+
+
+# --- time to mastery ---------------------------------------------------------------------------
+
+MASTERY_USERS_PER_QUERY = 500
+
+
+@dataclass
+class _Mastery:
+    """Per reporting day: who started a tone and who first mastered one (with their days and takes)."""
+
+    started: dict[date, Counter[tuple[date, str, int]]] = field(default_factory=lambda: defaultdict(Counter))
+    mastered: dict[date, Counter[tuple[date, str, int, int, int]]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+
+def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, end: date) -> _Mastery:
+    """Each learner's time to mastery of each tone, for the learners who took a take in the range.
+
+    Only they can have started or mastered a tone on one of its days, so the nightly run reads the
+    tone histories of that day's learners only (up to the range's end). A learner's judged syllables
+    of a tone are walked in take order; the tone is mastered at the first take after which at least
+    `MASTERY_CORRECT` of the last `MASTERY_WINDOW` of them were correct. Days count reporting days from
+    the first take of the tone; takes count the takes with a judged syllable of it, both ends included.
+    """
+    out = _Mastery()
+    users = sorted(u for u, days in facts.active.items() if any(start <= d <= end for d in days))
+    until = day_bounds(end, zone)[1]
+    for first in range(0, len(users), MASTERY_USERS_PER_QUERY):
+        chunk = users[first : first + MASTERY_USERS_PER_QUERY]
+        rows = session.execute(
+            sa_select(
+                col(SyllableResult.user_id),
+                col(SyllableResult.expected_tone),
+                col(SyllableResult.correct),
+                col(Attempt.id),
+                col(Attempt.created_at),
+            )
+            .join(Attempt, col(Attempt.id) == col(SyllableResult.attempt_id))
+            .where(
+                col(SyllableResult.user_id).in_(chunk),
+                col(SyllableResult.expected_tone).in_(TONES),
+                col(SyllableResult.verdict).in_(("correct", "wrong_tone")),
+                col(Attempt.created_at) < until,
+            )
+            .order_by(
+                col(SyllableResult.user_id),
+                col(SyllableResult.expected_tone),
+                col(Attempt.created_at),
+                col(Attempt.id),
+                col(SyllableResult.position),
+            )
+            .execution_options(yield_per=5000)
+        )
+        current: tuple[int, int] | None = None
+        done = False
+        first_day = start
+        takes, last_attempt = 0, -1
+        window: deque[bool] = deque(maxlen=MASTERY_WINDOW)
+        for user_id, tone, correct, attempt_id, created_at in rows:
+            if (user_id, tone) != current:
+                current, done = (user_id, tone), False
+                first_day = local_day(created_at, zone)
+                takes, last_attempt = 0, -1
+                window.clear()
+                if start <= first_day <= end:
+                    out.started[first_day][
+                        (week_start(facts.signup_day[user_id]), facts.channel(user_id), tone)
+                    ] += 1
+            if done:
+                continue
+            if attempt_id != last_attempt:
+                takes, last_attempt = takes + 1, attempt_id
+            window.append(bool(correct))
+            if len(window) == MASTERY_WINDOW and sum(window) >= MASTERY_CORRECT:
+                done = True
+                day = local_day(created_at, zone)
+                if start <= day <= end:
+                    key = (
+                        week_start(facts.signup_day[user_id]),
+                        facts.channel(user_id),
+                        tone,
+                        (day - first_day).days,
+                        takes,
+                    )
+                    out.mastered[day][key] += 1
+    return out
+
+
+MASTERY_START_KEYS = ("cohort_week", "segment", "tone")
+MASTERY_KEYS = (*MASTERY_START_KEYS, "days", "takes")
+
+
+def _write_mastery(session: Session, day: date, mastery: _Mastery) -> None:
+    for model, names, counts in (
+        (BiDailyToneStart, MASTERY_START_KEYS, mastery.started.get(day)),
+        (BiDailyMastery, MASTERY_KEYS, mastery.mastered.get(day)),
+    ):
+        if counts:
+            session.exec(
+                insert(model),
+                params=[
+                    {"day": day, **dict(zip(names, k, strict=True)), "learners": n}
+                    for k, n in sorted(counts.items())
+                ],
+            )
 
 
 # --- revenue -----------------------------------------------------------------------------------
@@ -439,6 +564,10 @@ class _Billing:
     invoices_paid: list[tuple[datetime, str, int]] = field(default_factory=list)
     invoices_failed: list[tuple[datetime, str]] = field(default_factory=list)
     refunds: list[tuple[datetime, int]] = field(default_factory=list)
+    invoice_customer: dict[str, str] = field(default_factory=dict)
+    """Invoice id → Stripe customer id (for the revenue segments; "" when the event did not say)."""
+    refund_customer: list[str] = field(default_factory=list)
+    """The Stripe customer of each entry of `refunds`, in the same order."""
     currency: str = "eur"
     first_paid_at: dict[str, datetime] = field(default_factory=dict)
     """Customer → the first moment any of their subscriptions was paid (new vs reactivation)."""
@@ -506,12 +635,14 @@ def load_billing(session: Session) -> _Billing:
             amount = int(obj.get("amount_paid") or 0)
             if inv and inv not in paid_ids and amount > 0:
                 paid_ids.add(inv)
+                billing.invoice_customer[inv] = str(obj.get("customer") or "")
                 billing.invoices_paid.append((at, inv, amount))
                 billing.currency = str(obj.get("currency") or billing.currency)
         elif kind == "invoice.payment_failed":
             inv = str(obj.get("id") or "")
             if inv and inv not in failed_ids:
                 failed_ids.add(inv)
+                billing.invoice_customer.setdefault(inv, str(obj.get("customer") or ""))
                 billing.invoices_failed.append((at, inv))
         elif kind == "charge.refunded":
             charge = str(obj.get("id") or "")
@@ -520,6 +651,7 @@ def load_billing(session: Session) -> _Billing:
             if charge and new > 0:
                 seen_charges[charge] = total
                 billing.refunds.append((at, new))
+                billing.refund_customer.append(str(obj.get("customer") or ""))
     known = {sub_id for _customer, sub_id in billing.timelines}
     for sub in subs:
         if sub.stripe_subscription_id in known:
@@ -569,68 +701,87 @@ def _ever_paid_before(billing: _Billing, customer: str, moment: datetime) -> boo
     return first is not None and first < moment
 
 
-def _revenue(session: Session, day: date, zone: ZoneInfo, billing: _Billing) -> dict[str, int]:
-    """Writes the day's revenue row; returns customer → 1 for first payments (for acquisition)."""
+REVENUE_FIGURES = tuple(name for name in RevenueFigures.model_fields if name != "currency")
+
+
+def _payer(billing: _Billing, facts: _Learners, customer: str) -> int | None:
+    """The learner behind a customer key (None: unknown customer, staff or an erased account)."""
+    user_id = billing.customer_user.get(customer)
+    if user_id is None and customer.startswith("user:"):
+        user_id = int(customer.removeprefix("user:"))
+    return user_id if user_id in facts.signup_day else None
+
+
+def _customer_segment(billing: _Billing, facts: _Learners, customer: str) -> str:
+    """The sign-up channel of a customer's learner; "channel:unknown" without a learner account."""
+    user_id = _payer(billing, facts, customer)
+    return f"channel:{UNKNOWN}" if user_id is None else facts.channel(user_id)
+
+
+def _revenue(
+    session: Session, day: date, zone: ZoneInfo, billing: _Billing, facts: _Learners
+) -> dict[str, int]:
+    """Writes the day's revenue row and its per-segment rows (which add up to it); returns customer → 1
+    for first payments (for acquisition)."""
     start, end = day_bounds(day, zone)
     before, after = customer_mrr(billing, start), customer_mrr(billing, end)
-    row: dict[str, Any] = {"day": day, "currency": billing.currency}
-    for key in (
-        "mrr",
-        "paying",
-        "trialing",
-        "new_mrr",
-        "expansion_mrr",
-        "contraction_mrr",
-        "churned_mrr",
-        "reactivation_mrr",
-        "new_paying",
-        "churned_paying",
-        "reactivated_paying",
-        "trials_started",
-        "trials_converted",
-        "invoices_paid",
-        "invoiced_amount",
-        "refunded_amount",
-        "payment_failures",
-    ):
-        row[key] = 0
+    rows: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(REVENUE_FIGURES, 0))
+
+    def add(customer: str, key: str, amount: int) -> None:
+        if amount:
+            rows[ALL][key] += amount
+            rows[_customer_segment(billing, facts, customer)][key] += amount
+
+    rows[ALL]["mrr"] = 0  # the whole-business row is written every day, even without customers
     first_paid: dict[str, int] = {}
     for customer in set(before) | set(after):
         was, _ = before.get(customer, (0, False))
         now, trial = after.get(customer, (0, False))
-        row["mrr"] += now
-        row["paying"] += now > 0
-        row["trialing"] += trial and now == 0
+        add(customer, "mrr", now)
+        add(customer, "paying", now > 0)
+        add(customer, "trialing", trial and now == 0)
         if was == 0 and now > 0:
             if _ever_paid_before(billing, customer, start):
-                row["reactivation_mrr"] += now
-                row["reactivated_paying"] += 1
+                add(customer, "reactivation_mrr", now)
+                add(customer, "reactivated_paying", 1)
             else:
-                row["new_mrr"] += now
-                row["new_paying"] += 1
+                add(customer, "new_mrr", now)
+                add(customer, "new_paying", 1)
                 first_paid[customer] = 1
         elif was > 0 and now == 0:
-            row["churned_mrr"] += was
-            row["churned_paying"] += 1
+            add(customer, "churned_mrr", was)
+            add(customer, "churned_paying", 1)
         elif now > was:
-            row["expansion_mrr"] += now - was
+            add(customer, "expansion_mrr", now - was)
         elif now < was:
-            row["contraction_mrr"] += was - now
-    for states in billing.timelines.values():
+            add(customer, "contraction_mrr", was - now)
+    for (customer, _sub), states in billing.timelines.items():
         for prev, state in zip([None, *states[:-1]], states, strict=True):
             if not start <= state.at < end:
                 continue
             if state.status == "trialing" and (prev is None or prev.status != "trialing"):
-                row["trials_started"] += 1
+                add(customer, "trials_started", 1)
             if prev is not None and prev.status == "trialing" and state.status in PAID_STATUSES:
-                row["trials_converted"] += 1
-    for at, _inv, amount in billing.invoices_paid:
+                add(customer, "trials_converted", 1)
+    for at, inv, amount in billing.invoices_paid:
         if start <= at < end:
-            row["invoices_paid"] += 1
-            row["invoiced_amount"] += amount
-    row["payment_failures"] = sum(1 for at, _inv in billing.invoices_failed if start <= at < end)
-    row["refunded_amount"] = sum(amount for at, amount in billing.refunds if start <= at < end)
-    session.exec(insert(BiDailyRevenue), params=[row])
+            add(billing.invoice_customer.get(inv, ""), "invoices_paid", 1)
+            add(billing.invoice_customer.get(inv, ""), "invoiced_amount", amount)
+    for at, inv in billing.invoices_failed:
+        if start <= at < end:
+            add(billing.invoice_customer.get(inv, ""), "payment_failures", 1)
+    for (at, amount), customer in zip(billing.refunds, billing.refund_customer, strict=True):
+        if start <= at < end:
+            add(customer, "refunded_amount", amount)
+    session.exec(insert(BiDailyRevenue), params=[{"day": day, "currency": billing.currency, **rows.pop(ALL)}])
+    if rows:
+        session.exec(
+            insert(BiDailySegmentRevenue),
+            params=[
+                {"day": day, "segment": segment, "currency": billing.currency, **values}
+                for segment, values in sorted(rows.items())
+            ],
+        )
     return first_paid
 
 
@@ -655,10 +806,8 @@ def _acquisition(
         cells[key]["signups"] += 1
         cells[key]["referred_signups"] += facts.referred.get(user_id, False)
     for customer in first_paid:
-        payer = billing.customer_user.get(customer)
-        if payer is None and customer.startswith("user:"):
-            payer = int(customer.removeprefix("user:"))
-        if payer is None or payer not in facts.signup_day:
+        payer = _payer(billing, facts, customer)
+        if payer is None:
             key = (UNKNOWN, UNKNOWN)
         else:
             key = (
@@ -790,11 +939,13 @@ def aggregate_days(
     billing = load_billing(session)
     visits = _first_visits(session, zone)
     taken = _prior_takes(session, day_bounds(start, zone)[0])
+    mastery = _mastery(session, zone, facts, start, end)
     for day in days:
         clear_day(session, day)
         _activity_and_lifecycle(session, day, zone, facts, cycle)
         _tone_and_content(session, day, zone, facts, taken)
-        first_paid = _revenue(session, day, zone, billing)
+        _write_mastery(session, day, mastery)
+        first_paid = _revenue(session, day, zone, billing, facts)
         _acquisition(session, day, zone, facts, billing, first_paid, visits)
         _support(session, day, zone)
         session.exec(delete(BiAggregateRun).where(col(BiAggregateRun.day) == day))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,17 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from sayzhong.bi.aggregate import ALL, LIFECYCLE_STATES, TAKE_BUCKETS, last_computed, parse_range
+from sayzhong.bi.aggregate import (
+    ALL,
+    LIFECYCLE_STATES,
+    MASTERY_ACCURACY,
+    MASTERY_WINDOW,
+    TAKE_BUCKETS,
+    TONES,
+    last_computed,
+    parse_range,
+    week_start,
+)
 from sayzhong.bi.models import (
     BiCampaignSpend,
     BiCohortWeek,
@@ -28,9 +39,13 @@ from sayzhong.bi.models import (
     BiDailyActivity,
     BiDailyContent,
     BiDailyLifecycle,
+    BiDailyMastery,
     BiDailyRevenue,
+    BiDailySegmentRevenue,
     BiDailySupport,
     BiDailyTone,
+    BiDailyToneStart,
+    RevenueFigures,
 )
 from sayzhong.errors import ValidationError
 
@@ -40,7 +55,6 @@ CAC_TARGET = 2500
 """Seed target: acquisition cost below $25 (minor units)."""
 CLV_TARGET = 15000
 """Seed target: customer lifetime value above $150 (minor units)."""
-MASTERY_ACCURACY = 0.8
 TRANSITIONS = {
     "new": "NURR",
     "current": "CURR",
@@ -89,6 +103,40 @@ class Period:
 def period(start: date, end: date) -> Period:
     parse_range(start, end)
     return Period(start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class Cohorts:
+    """The cohort filter: sign-up weeks `first`…`last` (Mondays, inclusive); None = open-ended."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def where(self, column: Any) -> list[Any]:
+        return [
+            *([col(column) >= self.first] if self.first else []),
+            *([col(column) <= self.last] if self.last else []),
+        ]
+
+
+ALL_COHORTS = Cohorts()
+
+
+def cohorts(first: date | None = None, last: date | None = None) -> Cohorts:
+    """A cohort filter from any days of the first and last sign-up week (a single week: first = last)."""
+    first = week_start(first) if first else None
+    last = week_start(last) if last else None
+    if first and last and last < first:
+        raise ValidationError(
+            "The last cohort week is before the first one; pick them the other way round.",
+            code="bi_bad_cohorts",
+        )
+    return Cohorts(first, last)
+
+
+def _in_segment(model: Any, segment: str) -> list[Any]:
+    """For the tables holding channel rows only: "all" is their sum, a channel is its own rows."""
+    return [] if segment == ALL else [col(model.segment) == segment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +212,7 @@ class Overview:
 
 def _overview_values(session: Session, p: Period, segment: str) -> dict[str, float | None]:
     activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == segment)
-    revenue = _rows(session, BiDailyRevenue, p)
+    revenue = [r for _day, r in _revenue_rows(session, p, segment)]
     support = _rows(session, BiDailySupport, p)
     if not activity:
         return dict.fromkeys(("dau", "wau", "mau", "stickiness", "new", "takes", "paying", "mrr", "tickets"))
@@ -178,8 +226,8 @@ def _overview_values(session: Session, p: Period, segment: str) -> dict[str, flo
         "stickiness": ratio(dau, end.mau),
         "new": sum(r.new_learners for r in activity),
         "takes": sum(r.takes for r in activity) / p.days,
-        "paying": last_rev.paying if last_rev else None,
-        "mrr": last_rev.mrr if last_rev else None,
+        "paying": _payers(last_rev, segment) if last_rev else None,
+        "mrr": last_rev.mrr if last_rev and _payers(last_rev, segment) is not None else None,
         "tickets": last_support.open_tickets if last_support else None,
     }
 
@@ -217,13 +265,23 @@ def segments(*, session: Session) -> list[str]:
     return [ALL, *sorted(s for s in found if s != ALL)]
 
 
-def _sums(session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any]) -> list[Any]:
+def cohort_weeks(*, session: Session) -> list[date]:
+    """Sign-up weeks the aggregates hold, newest first, for the cohort filter."""
+    found = session.execute(
+        sa_select(col(BiCohortWeek.cohort_week)).where(col(BiCohortWeek.segment) == ALL).distinct()
+    ).scalars()
+    return sorted(found, reverse=True)
+
+
+def _sums(
+    session: Session, model: Any, p: Period, keys: Sequence[Any], values: Sequence[Any], *where: Any
+) -> list[Any]:
     """SUM(values) GROUP BY keys over the period's days, summed by the database: the daily rows are many
     (one per day × cohort week × tone × …), and loading them as objects cost seconds per page."""
     return list(
         session.execute(
             sa_select(*keys, *(func.coalesce(func.sum(v), 0) for v in values))
-            .where(col(model.day) >= p.start, col(model.day) <= p.end)
+            .where(col(model.day) >= p.start, col(model.day) <= p.end, *where)
             .group_by(*keys)
         ).all()
     )
@@ -329,13 +387,24 @@ class Retention:
     transitions: Table
 
 
-def retention(*, session: Session, start: date, end: date, segment: str = ALL, weeks: int = 12) -> Retention:
+def retention(
+    *,
+    session: Session,
+    start: date,
+    end: date,
+    segment: str = ALL,
+    weeks: int = 12,
+    cohort: Cohorts = ALL_COHORTS,
+) -> Retention:
+    """The cohort filter narrows the triangle (sign-up weeks in the date range and in the filter);
+    lifecycle states and transitions are per day over every learner of the segment."""
     p = period(start, end)
     rows = session.exec(
         select(BiCohortWeek).where(
             BiCohortWeek.segment == segment,
             col(BiCohortWeek.cohort_week) >= p.start - timedelta(days=p.start.weekday()),
             col(BiCohortWeek.cohort_week) <= p.end,
+            *cohort.where(BiCohortWeek.cohort_week),
         )
     ).all()
     triangle: dict[date, dict[int, tuple[int, int]]] = defaultdict(dict)
@@ -345,11 +414,11 @@ def retention(*, session: Session, start: date, end: date, segment: str = ALL, w
             r.active_learners,
         )
     cohort_rows: list[tuple[Cell, ...]] = []
-    for cohort in sorted(triangle):
-        cells = triangle[cohort]
+    for week in sorted(triangle):
+        cells = triangle[week]
         size = cells[min(cells)][0]
         shares = [share(cells[w][1], cells[w][0]) if w in cells else None for w in range(weeks)]
-        cohort_rows.append((cohort.isoformat(), suppress(size), *shares))
+        cohort_rows.append((week.isoformat(), suppress(size), *shares))
     cohorts = Table(
         "cohorts",
         "Weekly cohorts: share active by weeks since sign-up",
@@ -412,7 +481,17 @@ def _accuracy(judged: int, correct: int) -> float | None:
     return ratio(correct, judged, base=judged)
 
 
-def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Learning:
+def learning(
+    *,
+    session: Session,
+    start: date,
+    end: date,
+    limit: int = 20,
+    segment: str = ALL,
+    cohort: Cohorts = ALL_COHORTS,
+) -> Learning:
+    """Tone tables and time to mastery honour the segment and cohort filters; content and review
+    retention the segment only (they are not split by sign-up week); engine disagreement neither."""
     p = period(start, end)
     by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -423,19 +502,25 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
         for n in ("take_bucket", "tone", "cohort_week", "prev_tone", "speaker_profile")
     ]
     # One GROUP BY over every key (a few thousand rows for a year), then the four breakdowns here.
-    for bucket, tone, cohort, prev, with_profile, judged, correct in _sums(
-        session, BiDailyTone, p, keys, (col(BiDailyTone.judged), col(BiDailyTone.correct))
+    for bucket, tone, week, prev, with_profile, judged, correct in _sums(
+        session,
+        BiDailyTone,
+        p,
+        keys,
+        (col(BiDailyTone.judged), col(BiDailyTone.correct)),
+        *_in_segment(BiDailyTone, segment),
+        *cohort.where(BiDailyTone.cohort_week),
     ):
         for acc in (
             by_bucket[(bucket, tone)],
-            by_cohort[(cohort, bucket)],
+            by_cohort[(week, bucket)],
             pairs[(prev, tone)],
             profile[bool(with_profile)],
         ):
             acc[0] += int(judged)
             acc[1] += int(correct)
     buckets = [label for _upper, label in TAKE_BUCKETS] + ["51+"]
-    tone_ids = (1, 2, 3, 4)
+    tone_ids = TONES
     curve = Table(
         "tone_curve",
         "Tone accuracy by take number",
@@ -455,23 +540,7 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
         ("previous_tone", "tone", "judged", "accuracy"),
         [(prev, tone, suppress(v[0]), _accuracy(*v)) for (prev, tone), v in sorted(pairs.items())],
     )
-    mastery_rows: list[tuple[Cell, ...]] = []
-    for tone in tone_ids:
-        reached = next(
-            (
-                b
-                for b in buckets
-                if (a := _accuracy(*by_bucket[(b, tone)])) is not None and a >= MASTERY_ACCURACY
-            ),
-            None,
-        )
-        mastery_rows.append((tone, reached or "not yet"))
-    mastery = Table(
-        "mastery",
-        f"Takes until a tone is mastered (≥ {MASTERY_ACCURACY:.0%} correct)",
-        ("tone", "take_bucket"),
-        mastery_rows,
-    )
+    mastery = time_to_mastery(session=session, end=p.end, segment=segment, cohort=cohort)
     speaker = Table(
         "speaker_profile",
         "Effect of the speaker profile",
@@ -485,7 +554,14 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
         col(getattr(BiDailyContent, name))
         for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
     ]
-    by_item = _sums(session, BiDailyContent, p, (col(BiDailyContent.item_id),), content_values)
+    by_item = _sums(
+        session,
+        BiDailyContent,
+        p,
+        (col(BiDailyContent.item_id),),
+        content_values,
+        *_in_segment(BiDailyContent, segment),
+    )
     items: dict[str, list[float]] = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
     content_rows: list[tuple[Cell, ...]] = []
     for item_id, (takes, failed, learners, gave_up, repeated, improvement) in items.items():
@@ -508,7 +584,7 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
         ("item", "takes", "learner_days", "failure_rate", "abandonment_rate", "mean_improvement"),
         content_rows[: max(1, limit) * 5],
     )
-    activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == ALL)
+    activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == segment)
     support = _rows(session, BiDailySupport, p)
     review_takes = sum(r.review_takes for r in activity)
     answers = sum(r.verdict_answers for r in support)
@@ -538,6 +614,111 @@ def learning(*, session: Session, start: date, end: date, limit: int = 20) -> Le
     )
 
 
+def percentile(histogram: dict[int, int], q: float) -> int | None:
+    """Nearest rank: the smallest value with at least q of the counted learners at or below it."""
+    n = sum(histogram.values())
+    if n <= 0:
+        return None
+    rank, seen = max(1, math.ceil(q * n)), 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    return None
+
+
+def time_to_mastery(
+    *, session: Session, end: date, segment: str = ALL, cohort: Cohorts = ALL_COHORTS
+) -> Table:
+    """Per tone, for the chosen cohorts together ("all") and for each cohort: learners who had taken
+    the tone by `end`, how many of them had mastered it, the share not yet mastered, and the median
+    and 75th percentile of their days and takes to mastery. Cumulative up to the range's last day."""
+    started: dict[tuple[str, int], int] = defaultdict(int)
+    days: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    takes: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for week, tone, n in session.execute(
+        sa_select(
+            col(BiDailyToneStart.cohort_week), col(BiDailyToneStart.tone), func.sum(BiDailyToneStart.learners)
+        )
+        .where(
+            col(BiDailyToneStart.day) <= end,
+            *_in_segment(BiDailyToneStart, segment),
+            *cohort.where(BiDailyToneStart.cohort_week),
+        )
+        .group_by(col(BiDailyToneStart.cohort_week), col(BiDailyToneStart.tone))
+    ).all():
+        for key in (ALL, week.isoformat()):
+            started[(key, tone)] += int(n)
+    for week, tone, n_days, n_takes, n in session.execute(
+        sa_select(
+            col(BiDailyMastery.cohort_week),
+            col(BiDailyMastery.tone),
+            col(BiDailyMastery.days),
+            col(BiDailyMastery.takes),
+            func.sum(BiDailyMastery.learners),
+        )
+        .where(
+            col(BiDailyMastery.day) <= end,
+            *_in_segment(BiDailyMastery, segment),
+            *cohort.where(BiDailyMastery.cohort_week),
+        )
+        .group_by(
+            col(BiDailyMastery.cohort_week),
+            col(BiDailyMastery.tone),
+            col(BiDailyMastery.days),
+            col(BiDailyMastery.takes),
+        )
+    ).all():
+        for key in (ALL, week.isoformat()):
+            days[(key, tone)][int(n_days)] += int(n)
+            takes[(key, tone)][int(n_takes)] += int(n)
+    weeks = sorted(({k for k, _t in started} | {k for k, _t in days}) - {ALL})
+    rows: list[tuple[Cell, ...]] = []
+    for key in [ALL, *weeks]:
+        for tone in TONES:
+            begun, reached = started.get((key, tone), 0), sum(days[(key, tone)].values())
+            if key != ALL and not begun and not reached:
+                continue
+            figures: list[Cell] = ["—"] * 4
+            if reached and suppress(reached) is None:
+                figures = [None] * 4
+            elif reached:
+                figures = [
+                    percentile(days[(key, tone)], 0.5),
+                    percentile(days[(key, tone)], 0.75),
+                    percentile(takes[(key, tone)], 0.5),
+                    percentile(takes[(key, tone)], 0.75),
+                ]
+            not_yet = max(0, begun - reached)
+            rows.append(
+                (
+                    key,
+                    tone,
+                    suppress(begun),
+                    suppress(reached),
+                    share(not_yet, begun) if begun else "—",
+                    *figures,
+                )
+            )
+    return Table(
+        "mastery",
+        f"Time to mastery per learner (≥ {MASTERY_ACCURACY:.0%} right over the last {MASTERY_WINDOW} "
+        "judged syllables of a tone)",
+        (
+            "cohort_week",
+            "tone",
+            "learners_started",
+            "learners_mastered",
+            "not_yet_mastered",
+            "median_days",
+            "p75_days",
+            "median_takes",
+            "p75_takes",
+        ),
+        rows,
+    )
+
+
 # --- revenue -----------------------------------------------------------------------------------
 
 
@@ -550,12 +731,33 @@ class Revenue:
     currency: str
 
 
-def _revenue_values(session: Session, p: Period) -> dict[str, float | None]:
-    rows = _rows(session, BiDailyRevenue, p)
-    start_row = session.get(BiDailyRevenue, p.start - timedelta(days=1))
+def _revenue_rows(session: Session, p: Period, segment: str = ALL) -> list[tuple[date, RevenueFigures]]:
+    """(day, figures) per aggregated day of the period: the whole business, or the segment's figures
+    (zeros on aggregated days where the segment had no customer)."""
+    days = _rows(session, BiDailyRevenue, p)
+    if segment == ALL:
+        return [(r.day, r) for r in days]
+    found = {
+        r.day: r for r in _rows(session, BiDailySegmentRevenue, p, BiDailySegmentRevenue.segment == segment)
+    }
+    return [(r.day, found.get(r.day) or RevenueFigures(currency=r.currency)) for r in days]
+
+
+def _payers(row: RevenueFigures, segment: str) -> int | None:
+    """Paying learners of a row; in a segment, fewer than 5 hide the row's figures (they would describe
+    those few learners' plans)."""
+    return row.paying if segment == ALL else suppress(row.paying)
+
+
+def _revenue_values(session: Session, p: Period, segment: str = ALL) -> dict[str, float | None]:
+    rows = [r for _day, r in _revenue_rows(session, p, segment)]
+    eve = p.start - timedelta(days=1)
+    start_row = next((r for _day, r in _revenue_rows(session, Period(eve, eve), segment)), None)
     if not rows:
         return {}
     end = rows[-1]
+    if _payers(end, segment) is None or (start_row is not None and _payers(start_row, segment) is None):
+        return {}  # a segment with 1–4 paying learners: every figure would describe them
     mrr0, paying0 = (start_row.mrr, start_row.paying) if start_row else (0, 0)
     churned = sum(r.churned_paying for r in rows)
     logo_churn = ratio(churned, paying0)
@@ -576,9 +778,11 @@ def _revenue_values(session: Session, p: Period) -> dict[str, float | None]:
     }
 
 
-def revenue(*, session: Session, start: date, end: date) -> Revenue:
+def revenue(*, session: Session, start: date, end: date, segment: str = ALL) -> Revenue:
+    """The whole business, or one segment (its customers' learners' sign-up channel); in a segment,
+    figures resting on 1–4 paying learners are hidden."""
     p = period(start, end)
-    now, before = _revenue_values(session, p), _revenue_values(session, p.previous())
+    now, before = _revenue_values(session, p, segment), _revenue_values(session, p.previous(), segment)
     labels = (
         ("mrr", "MRR", "money"),
         ("arpu", "ARPU (MRR per paying learner)", "money"),
@@ -589,14 +793,18 @@ def revenue(*, session: Session, start: date, end: date) -> Revenue:
         ("net_revenue", "Invoiced minus refunds", "money"),
         ("payment_failure_rate", "Payment failures", "percent"),
     )
-    rows = _rows(session, BiDailyRevenue, p)
+    dated = _revenue_rows(session, p, segment)
+    rows = [r for _day, r in dated]
     keys = ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr")
     sums = {k: sum(getattr(r, k) for r in rows) for k in keys}
+    hidden = segment != ALL and bool(rows) and not now  # the segment's end (or start) has 1–4 paying learners
     movements = Table(
         "mrr_movements",
         "MRR movements",
         ("movement", "amount"),
-        [
+        [(name, None) for name in ("new", "expansion", "contraction", "churn", "reactivation", "net_new")]
+        if hidden
+        else [
             ("new", sums["new_mrr"]),
             ("expansion", sums["expansion_mrr"]),
             ("contraction", -sums["contraction_mrr"]),
@@ -617,17 +825,21 @@ def revenue(*, session: Session, start: date, end: date) -> Revenue:
         "Daily revenue",
         ("day", "mrr", "paying", "trialing", "invoices_paid", "invoiced", "refunded", "payment_failures"),
         [
-            (
-                r.day.isoformat(),
-                r.mrr,
-                r.paying,
-                r.trialing,
-                r.invoices_paid,
-                r.invoiced_amount,
-                r.refunded_amount,
-                r.payment_failures,
-            )
-            for r in rows
+            (day.isoformat(), *figures)
+            for day, r in dated
+            for figures in [
+                (
+                    r.mrr,
+                    r.paying,
+                    r.trialing,
+                    r.invoices_paid,
+                    r.invoiced_amount,
+                    r.refunded_amount,
+                    r.payment_failures,
+                )
+                if _payers(r, segment) is not None
+                else (None,) * 7
+            ]
         ],
     )
     return Revenue(

@@ -3,7 +3,9 @@
 Every aggregate row is a count or a sum over learners — no user id, e-mail or free text — so the
 BI pages read only these tables and never a learner's personal data. Days are calendar days in the
 reporting time zone (`Settings.bi_timezone`, UTC by default). Money is integer minor units.
-`segment` is "all" or "channel:<sign-up channel>" (see docs/bi.md).
+`segment` is "all" or "channel:<sign-up channel>" (see docs/bi.md). Activity, lifecycle and cohort
+rows are stored for "all" and for every channel; the tone, content, mastery and segment-revenue rows
+only per channel ("all" is their sum — rows computed before segments existed carry "all").
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class BiDailyTone(SQLModel, table=True):
     day: date = Field(primary_key=True)
     cohort_week: date = Field(primary_key=True)
     """Monday of the learner's sign-up week."""
+    segment: str = Field(primary_key=True, max_length=80)
+    """The learner's "channel:<x>" ("all" only on rows computed before segments were split)."""
     tone: int = Field(primary_key=True)
     prev_tone: int = Field(primary_key=True)
     """Expected tone of the previous syllable, 0 at the start of a text."""
@@ -80,6 +84,8 @@ class BiDailyContent(SQLModel, table=True):
 
     day: date = Field(primary_key=True)
     item_id: str = Field(primary_key=True, max_length=200)
+    segment: str = Field(primary_key=True, max_length=80)
+    """The learners' "channel:<x>" ("all" only on rows computed before segments were split)."""
     takes: int = 0
     failed_takes: int = 0
     learners: int = 0
@@ -103,12 +109,9 @@ class BiCohortWeek(SQLModel, table=True):
     active_learners: int = 0
 
 
-class BiDailyRevenue(SQLModel, table=True):
-    """Recurring revenue at the end of the day and its movements during the day."""
+class RevenueFigures(SQLModel):
+    """The revenue columns shared by the whole-business row and the per-segment rows."""
 
-    __tablename__ = "bi_daily_revenue"
-
-    day: date = Field(primary_key=True)
     currency: str = Field(default="eur", max_length=3)
     mrr: int = 0
     paying: int = 0
@@ -127,6 +130,54 @@ class BiDailyRevenue(SQLModel, table=True):
     invoiced_amount: int = 0
     refunded_amount: int = 0
     payment_failures: int = 0
+
+
+class BiDailyRevenue(RevenueFigures, table=True):
+    """Recurring revenue at the end of the day and its movements during the day (every customer)."""
+
+    __tablename__ = "bi_daily_revenue"
+
+    day: date = Field(primary_key=True)
+
+
+class BiDailySegmentRevenue(RevenueFigures, table=True):
+    """The same figures per sign-up channel of the customer's learner ("channel:unknown" when the
+    customer has no learner account any more); the channels of a day add up to its `bi_daily_revenue`."""
+
+    __tablename__ = "bi_daily_segment_revenue"
+
+    day: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+
+
+class BiDailyToneStart(SQLModel, table=True):
+    """Learners whose first judged syllable of a tone was on the day (time to mastery: who started)."""
+
+    __tablename__ = "bi_daily_tone_start"
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    tone: int = Field(primary_key=True)
+    learners: int = 0
+
+
+class BiDailyMastery(SQLModel, table=True):
+    """Learners who first mastered a tone on the day, by how long it took them (docs/bi.md: ≥ 80 % of
+    their last 20 judged syllables of the tone correct). `days` and `takes` are counted from their first
+    take of the tone; summing rows up to a day gives the distribution of time to mastery."""
+
+    __tablename__ = "bi_daily_mastery"
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    tone: int = Field(primary_key=True)
+    days: int = Field(primary_key=True)
+    """Reporting days from the first take of the tone to the mastering take (0: the same day)."""
+    takes: int = Field(primary_key=True)
+    """Takes with a judged syllable of the tone, the first and the mastering take included."""
+    learners: int = 0
 
 
 class BiDailyAcquisition(SQLModel, table=True):

@@ -62,7 +62,10 @@ def section_view(
     start: date,
     end: date,
     segment: str = metrics.ALL,
+    cohort: metrics.Cohorts = metrics.ALL_COHORTS,
 ) -> SectionView:
+    """Filters: the date range everywhere; the segment on every section but acquisition (which is split
+    by channel already); the cohort (sign-up weeks) on retention and learning."""
     if section not in SECTIONS:
         raise NotFoundError("There is no such BI page.", code="bi_unknown_section")
     require_reader(actor, section)
@@ -76,11 +79,11 @@ def section_view(
         ]
         return SectionView(section, a.kpis, [a.by_campaign], chart)
     if section == "retention":
-        r = metrics.retention(session=session, start=start, end=end, segment=segment)
+        r = metrics.retention(session=session, start=start, end=end, segment=segment, cohort=cohort)
         chart = _chart_from(r.lifecycle, "day", tuple(r.lifecycle.columns[1:]))
         return SectionView(section, [], [r.cohorts, r.transitions, r.lifecycle], chart)
     if section == "learning":
-        learn = metrics.learning(session=session, start=start, end=end)
+        learn = metrics.learning(session=session, start=start, end=end, segment=segment, cohort=cohort)
         chart = _chart_from(learn.curve, "takes", ("tone_1", "tone_2", "tone_3", "tone_4"))
         tables = [
             learn.curve,
@@ -91,16 +94,26 @@ def section_view(
             learn.content,
         ]
         return SectionView(section, learn.kpis, tables, chart)
-    rev = metrics.revenue(session=session, start=start, end=end)
+    rev = metrics.revenue(session=session, start=start, end=end, segment=segment)
     chart = _chart_from(rev.daily, "day", ("mrr",))
     return SectionView(section, rev.kpis, [rev.movements, rev.daily], chart, rev.currency)
 
 
 def table_csv(
-    *, session: Session, actor: HasRole | None, section: str, table: str, start: date, end: date, segment: str
+    *,
+    session: Session,
+    actor: HasRole | None,
+    section: str,
+    table: str,
+    start: date,
+    end: date,
+    segment: str,
+    cohort: metrics.Cohorts = metrics.ALL_COHORTS,
 ) -> tuple[str, str]:
-    """(file name, CSV text) of one table of a section."""
-    view = section_view(session=session, actor=actor, section=section, start=start, end=end, segment=segment)
+    """(file name, CSV text) of one table of a section, with the page's filters."""
+    view = section_view(
+        session=session, actor=actor, section=section, start=start, end=end, segment=segment, cohort=cohort
+    )
     found = next((t for t in view.tables if t.key == table), None)
     if found is None:
         raise NotFoundError("That table is not on this page.", code="bi_unknown_table")

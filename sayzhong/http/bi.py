@@ -22,13 +22,19 @@ def _day(request: Request, name: str) -> date:
         raise ValidationError(f"'{name}' must be a date like 2026-11-30.", code="bi_bad_date") from None
 
 
+def _optional_day(request: Request, name: str) -> date | None:
+    """An optional filter date (cohort_from / cohort_to): absent or empty means no bound."""
+    return _day(request, name) if request.query_params.get(name, "") else None
+
+
 @answers_errors(InternalError("The download failed. Please try again.", code="bi_export_failed"))
 async def bi_export(request: Request) -> Response:
-    from sayzhong.bi import views
+    from sayzhong.bi import metrics, views
 
     q = request.query_params
     section, table, segment = q.get("section", "")[:40], q.get("table", "")[:40], q.get("segment", "all")[:80]
     start, end = _day(request, "from"), _day(request, "to")
+    cohort = metrics.cohorts(_optional_day(request, "cohort_from"), _optional_day(request, "cohort_to"))
 
     def _csv() -> tuple[str, str]:
         user = _current_user(request)
@@ -41,6 +47,7 @@ async def bi_export(request: Request) -> Response:
                 start=start,
                 end=end,
                 segment=segment,
+                cohort=cohort,
             )
 
     filename, text = await asyncio.to_thread(_csv)

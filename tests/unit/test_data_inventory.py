@@ -50,6 +50,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "bi_daily_content": {
         "day",
         "item_id",
+        "segment",
         "takes",
         "failed_takes",
         "learners",
@@ -83,6 +84,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "bi_daily_tone": {
         "day",
         "cohort_week",
+        "segment",
         "tone",
         "prev_tone",
         "speaker_profile",
@@ -90,6 +92,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
+    # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
+    "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
+    "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
     "bi_report": {"id", "week_start", "subject", "summary", "recipients", "created_at"},
     # support centre (issue 13): article text and routing settings say nothing about a person
     "help_article": {
@@ -180,6 +185,9 @@ NOT_PERSONAL: dict[str, set[str]] = {
     "experiment_exposure": {"id", "experiment_id"},
     "experiment_override": {"id", "experiment_id"},
 }
+
+
+NOT_PERSONAL["bi_daily_segment_revenue"] = NOT_PERSONAL["bi_daily_revenue"] | {"segment"}
 
 
 def _documented() -> set[tuple[str, str]]:

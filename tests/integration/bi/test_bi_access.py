@@ -15,7 +15,7 @@ from sayzhong import routes
 from sayzhong.accounts import access
 from sayzhong.accounts.models import User
 from sayzhong.bi import aggregate, views
-from sayzhong.bi.models import BiDailyActivity
+from sayzhong.bi.models import BiCohortWeek, BiDailyActivity
 from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from sayzhong.http.app import create_http_app, security_headers
@@ -127,3 +127,38 @@ def test_csv_download_route(client: TestClient, settings: Settings) -> None:
     assert get(analyst, table="nope").status_code == 404  # type: ignore[attr-defined]
     bad = get(analyst, **{"from": "yesterday"})
     assert bad.status_code == 400 and "2026-11-30" in bad.text  # type: ignore[attr-defined]
+
+
+def test_csv_download_route_takes_the_cohort_filter(client: TestClient, settings: Settings) -> None:
+    analyst = signed_in_learner("analyst@example.org")
+    _make_staff("analyst@example.org", "analyst")
+    w1, w2 = date(2026, 2, 16), date(2026, 2, 23)
+    with session_scope() as session:
+        for cohort, size, active in ((w1, 10, 6), (w2, 8, 5)):
+            session.add(
+                BiCohortWeek(
+                    cohort_week=cohort,
+                    activity_week=cohort,
+                    segment="all",
+                    cohort_size=size,
+                    active_learners=active,
+                )
+            )
+    client.cookies.set(settings.session_cookie_name, analyst)
+    query = {"section": "retention", "table": "cohorts", "from": "2026-02-16", "to": "2026-03-01"}
+
+    def cohort_weeks(**params: str) -> list[str]:
+        response = client.get(routes.BI_EXPORT, params={**query, **params})
+        assert response.status_code == 200, response.text
+        return [row[0] for row in csv.reader(io.StringIO(response.text))][1:]
+
+    assert cohort_weeks() == ["2026-02-16", "2026-02-23"]
+    assert cohort_weeks(cohort_from="2026-02-25") == ["2026-02-23"]  # a Wednesday: its week
+    assert cohort_weeks(cohort_from="2026-02-16", cohort_to="2026-02-16") == ["2026-02-16"]
+    assert cohort_weeks(cohort_from="", cohort_to="") == ["2026-02-16", "2026-02-23"]  # empty: no bound
+    wrong = client.get(
+        routes.BI_EXPORT, params={**query, "cohort_from": "2026-02-23", "cohort_to": "2026-02-16"}
+    )
+    assert wrong.status_code == 400 and "before the first" in wrong.text
+    bad = client.get(routes.BI_EXPORT, params={**query, "cohort_from": "last week"})
+    assert bad.status_code == 400 and "cohort_from" in bad.text

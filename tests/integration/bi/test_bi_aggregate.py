@@ -104,6 +104,8 @@ def test_tone_rows_by_take_number_tone_pair_and_speaker_profile(db_session: Sess
         (r.tone, r.prev_tone, r.take_bucket, r.speaker_profile): (r.judged, r.correct)
         for r in db_session.exec(select(BiDailyTone).where(BiDailyTone.day == MAR2))
     }
+    segments = set(db_session.exec(select(BiDailyTone.segment).where(BiDailyTone.day == MAR2)))
+    assert segments == {"channel:organic"}  # B's sign-up channel; tone rows are stored per channel
     # B's first take: 3 (correct), 3-3 (wrong), neutral not judged; second take with the profile: 3 correct.
     assert rows == {(3, 0, "1", False): (1, 1), (3, 3, "1", False): (1, 0), (3, 0, "2-5", True): (1, 1)}
     cohort = db_session.exec(select(BiDailyTone.cohort_week).where(BiDailyTone.day == MAR2)).first()
@@ -113,11 +115,16 @@ def test_tone_rows_by_take_number_tone_pair_and_speaker_profile(db_session: Sess
 def test_content_failures_give_ups_and_improvement(db_session: Session) -> None:
     build_learners(db_session)
     aggregate.aggregate(session=db_session, start=MAR2, end=MAR2, timezone="UTC")
-    row = db_session.get(BiDailyContent, (MAR2, "u1.p1"))
-    assert row is not None
-    # A 90; B 40 then 70; C 50 (fails and stops).
-    assert (row.takes, row.failed_takes, row.learners, row.gave_up) == (4, 2, 3, 1)
-    assert (row.repeated, row.improvement_sum) == (1, 30.0)
+    rows = {
+        r.segment: (r.takes, r.failed_takes, r.learners, r.gave_up, r.repeated, r.improvement_sum)
+        for r in db_session.exec(select(BiDailyContent).where(BiDailyContent.item_id == "u1.p1"))
+    }
+    # Per sign-up channel: A (ads) 90; B (organic) 40 then 70 (improved by 30); C (unknown) 50, fails, stops.
+    assert rows == {
+        "channel:ads": (1, 0, 1, 0, 0, 0.0),
+        "channel:organic": (2, 1, 1, 0, 1, 30.0),
+        "channel:unknown": (1, 1, 1, 1, 0, 0.0),
+    }
 
 
 def test_revenue_movements_trials_invoices_refunds_and_plan_change(db_session: Session) -> None:

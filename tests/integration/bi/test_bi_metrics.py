@@ -188,6 +188,7 @@ def test_learning_curve_tone_pairs_mastery_profile_and_content(db_session: Sessi
             BiDailyTone(
                 day=MAR1,
                 cohort_week=cohort,
+                segment="channel:ads",
                 tone=tone,
                 prev_tone=3,
                 speaker_profile=bucket == "2-5",
@@ -200,6 +201,7 @@ def test_learning_curve_tone_pairs_mastery_profile_and_content(db_session: Sessi
         BiDailyContent(
             day=MAR1,
             item_id="u1.p1",
+            segment="channel:ads",
             takes=20,
             failed_takes=5,
             learners=10,
@@ -208,7 +210,11 @@ def test_learning_curve_tone_pairs_mastery_profile_and_content(db_session: Sessi
             improvement_sum=50.0,
         )
     )
-    db_session.add(BiDailyContent(day=MAR1, item_id="u2.p9", takes=4, failed_takes=4, learners=2, gave_up=2))
+    db_session.add(
+        BiDailyContent(
+            day=MAR1, item_id="u2.p9", segment="channel:ads", takes=4, failed_takes=4, learners=2, gave_up=2
+        )
+    )
     db_session.add(BiDailyActivity(day=MAR1, segment="all", review_takes=8, review_passed=6))
     db_session.add(BiDailySupport(day=MAR1, verdict_answers=20, verdict_disputed=3))
     db_session.flush()
@@ -216,8 +222,6 @@ def test_learning_curve_tone_pairs_mastery_profile_and_content(db_session: Sessi
     assert result.curve.row("1")[3] == 0.4  # tone 3, first take: 4 of 10
     assert result.curve.row("2-5")[3] == 0.9
     assert result.curve.row("1")[2] is None  # tone 2: only 3 judged — hidden
-    assert result.mastery.row(3) == (3, "2-5")  # 90 % ≥ 80 % first in takes 2-5
-    assert result.mastery.row(1) == (1, "not yet")
     assert result.tone_pairs.row(3) == (3, 2, None, None)
     assert result.speaker_profile.row("with") == ("with", 10, 0.9)
     assert result.speaker_profile.row("without") == ("without", 13, pytest.approx(7 / 13))
