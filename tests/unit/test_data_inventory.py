@@ -90,7 +90,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
-    "bi_report": {"id", "week_start", "subject", "summary", "recipients", "created_at"},
+    "bi_report": {"id", "week_start", "subject", "summary", "html", "recipients", "created_at"},
+    "bi_report_file": {"id", "report_id", "position", "name", "content_type", "inline_id", "data"},
     # support centre (issue 13): article text and routing settings say nothing about a person
     "help_article": {
         "id",
