@@ -147,16 +147,13 @@ def _rule_values(row: BiAlertRule) -> dict[str, Any]:
     }
 
 
-def _audit_rule(
-    session: Session, actor: Any, action: str, rule_id: int | None, before: Any, after: Any
-) -> None:
-    record_audit(
-        session=session,
-        action=action,
-        actor_id=getattr(actor, "id", None),
-        target=f"bi_alert_rule:{rule_id}",
-        detail={"before": before, "after": after},
-    )
+def _rule_audit(actor: Any, rule_id: int | None, before: Any, after: Any) -> dict[str, Any]:
+    """`record_audit` arguments for a rule change (the action is written at each call, literally)."""
+    return {
+        "actor_id": getattr(actor, "id", None),
+        "target": f"bi_alert_rule:{rule_id}",
+        "detail": {"before": before, "after": after},
+    }
 
 
 def _checked_rule(metric: str, comparison: str, threshold: float, window_days: int) -> None:
@@ -191,7 +188,9 @@ def add_rule(
     row = BiAlertRule(metric=metric, comparison=comparison, threshold=threshold, window_days=window_days)
     session.add(row)
     session.flush()
-    _audit_rule(session, actor, "bi.alert_rule_created", row.id, None, _rule_values(row))
+    record_audit(
+        session=session, action="bi.alert_rule_created", **_rule_audit(actor, row.id, None, _rule_values(row))
+    )
     return _rule_view(row)
 
 
@@ -214,7 +213,11 @@ def update_rule(
     session.add(row)
     session.flush()
     if _rule_values(row) != before:
-        _audit_rule(session, actor, "bi.alert_rule_updated", rule_id, before, _rule_values(row))
+        record_audit(
+            session=session,
+            action="bi.alert_rule_updated",
+            **_rule_audit(actor, rule_id, before, _rule_values(row)),
+        )
     return _rule_view(row)
 
 
@@ -227,8 +230,11 @@ def set_rule_active(*, session: Session, actor: HasRole | None, rule_id: int, ac
         row.active = active
         session.add(row)
         session.flush()
-        action = "bi.alert_rule_enabled" if active else "bi.alert_rule_disabled"
-        _audit_rule(session, actor, action, rule_id, before, _rule_values(row))
+        audit = _rule_audit(actor, rule_id, before, _rule_values(row))
+        if active:
+            record_audit(session=session, action="bi.alert_rule_enabled", **audit)
+        else:
+            record_audit(session=session, action="bi.alert_rule_disabled", **audit)
     return _rule_view(row)
 
 
@@ -238,7 +244,7 @@ def delete_rule(*, session: Session, actor: HasRole | None, rule_id: int) -> Non
     before = _rule_values(row)
     session.delete(row)
     session.flush()
-    _audit_rule(session, actor, "bi.alert_rule_deleted", rule_id, before, None)
+    record_audit(session=session, action="bi.alert_rule_deleted", **_rule_audit(actor, rule_id, before, None))
 
 
 def list_rules(*, session: Session) -> list[AlertRuleView]:
