@@ -31,13 +31,16 @@ def _open(section: str) -> list[Any]:
 
 
 def _bi_nav() -> rx.Component:
-    return rx.hstack(
-        *[
-            rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
-            for key, label, href in SECTION_LINKS
-        ],
-        spacing="5",
-        flex_wrap="wrap",
+    # A nav landmark: aria-label is not allowed on a plain div (axe aria-prohibited-attr).
+    return rx.el.nav(
+        rx.hstack(
+            *[
+                rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
+                for key, label, href in SECTION_LINKS
+            ],
+            spacing="5",
+            flex_wrap="wrap",
+        ),
         aria_label="Business intelligence sections",
     )
 
@@ -432,7 +435,10 @@ def _stored_report() -> rx.Component:
                     ),
                     rx.cond(r.report_note != "", rx.text(r.report_note, size="2")),
                     rx.box(
-                        rx.html(r.report_html), class_name="bi-stored-report", width="100%", overflow_x="auto"
+                        rx.html(r.report_html),
+                        width="100%",
+                        overflow_x="auto",
+                        style={"& img": {"max_width": "100%", "height": "auto"}},  # phones: charts shrink
                     ),
                     rx.heading("CSV files of this report", size="4", as_="h3"),
                     rx.cond(

@@ -259,6 +259,7 @@ class BiReportsState(StaffState):
             self._close_report()
             return
         self.can_edit_rules = access.has_role(user, *bi_reports.ALERT_EDITORS)
+        (await self.get_state(BiState)).sections = access.bi_sections(user)  # the shared section links
 
         def _read(s: Any) -> tuple[Any, Any, Any, bool]:
             return (

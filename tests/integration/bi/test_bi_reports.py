@@ -10,18 +10,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from sayzhong.accounts.models import User
 from sayzhong.audit import list_audit_events
 from sayzhong.bi import aggregate, metrics, reports
 from sayzhong.bi.models import BiCohortWeek, BiDailyActivity, BiDailyRevenue, BiReportSubscription
+from sayzhong.db import get_engine, session_scope
 from sayzhong.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
 from sayzhong.integrations.smtp_mailer import SmtpMailer
+from sayzhong.models import load_all_models
+from sayzhong.ops import backup
+from sayzhong.settings import Settings
+from tests.integration.ops.test_backup_drill import _destroy
 from tests.support.bi_scenario import add_user, build_billing, build_learners
 
 
@@ -392,3 +398,31 @@ def test_campaign_spend_entries_are_audited_with_the_amount_before_and_after(db_
             },
         ),
     ]
+
+
+def test_stored_reports_are_in_the_backup_and_come_back_byte_for_byte(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Stored reports live in the database, so the ordinary backup carries them (no extra folder)."""
+    load_all_models()
+    SQLModel.metadata.create_all(get_engine())
+    with session_scope() as session:
+        analyst_id = add_user(session, "Ana", "2026-01-01 08:00", role="analyst")
+        session.add(BiDailyActivity(day=date(2026, 3, 3), segment="all", dau=7, takes=9))
+        session.flush()
+        assert reports.send_weekly_report(session=session, week=date(2026, 3, 2)) is not None  # the outbox
+    analyst = _Staff(analyst_id, "analyst")
+    with session_scope() as session:
+        before = reports.stored_report(session=session, actor=analyst, week=date(2026, 3, 2))
+    assert len(before.charts) == 2 and len(before.tables) == 5
+
+    for folder in backup.AUDIO_FOLDERS:  # no recordings here; the drill's destroy step expects the folders
+        (settings.data_dir / folder).mkdir(parents=True, exist_ok=True)
+    made = backup.create_backup(settings, dest=tmp_path / "backups")
+    assert made.manifest["row_counts"]["bi_report_file"] == 7
+    _destroy(settings)
+    backup.restore_backup(settings, made.path)
+
+    with session_scope() as session:
+        after = reports.stored_report(session=session, actor=analyst, week=date(2026, 3, 2))
+    assert after.html == before.html and after.files == before.files
