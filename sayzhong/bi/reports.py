@@ -554,7 +554,11 @@ class StoredReport:
         out = self.html
         for chart in self.charts:
             encoded = base64.b64encode(chart.data).decode("ascii")
-            out = out.replace(f"'cid:{chart.inline_id}'", f"'data:{chart.content_type};base64,{encoded}'")
+            for quote in ("'", '"'):
+                out = out.replace(
+                    f"{quote}cid:{chart.inline_id}{quote}",
+                    f"{quote}data:{chart.content_type};base64,{encoded}{quote}",
+                )
         return out
 
 
