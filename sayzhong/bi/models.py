@@ -221,7 +221,7 @@ class BiReport(SQLModel, table=True):
 class BiReportFile(SQLModel, table=True):
     """A chart (PNG, inline in the HTML) or a table (CSV attachment) of a stored weekly report.
 
-    Kept in the database (a report is ~100 KB), so the report, its files and the backup move together."""
+    Kept in the database (a report is about 60 KB), so the report, its files and the backup move together."""
 
     __tablename__ = "bi_report_file"
     __table_args__ = (UniqueConstraint("report_id", "name", name="uq_bi_report_file_name"),)
