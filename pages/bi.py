@@ -31,13 +31,16 @@ def _open(section: str) -> list[Any]:
 
 
 def _bi_nav() -> rx.Component:
-    return rx.hstack(
-        *[
-            rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
-            for key, label, href in SECTION_LINKS
-        ],
-        spacing="5",
-        flex_wrap="wrap",
+    # A nav landmark: aria-label is not allowed on a plain div (axe aria-prohibited-attr).
+    return rx.el.nav(
+        rx.hstack(
+            *[
+                rx.cond(BiState.sections.contains(key), rx.link(label, href=href))  # type: ignore[attr-defined]
+                for key, label, href in SECTION_LINKS
+            ],
+            spacing="5",
+            flex_wrap="wrap",
+        ),
         aria_label="Business intelligence sections",
     )
 
@@ -345,17 +348,21 @@ def _simple_table(
 
 def _rule_form() -> rx.Component:
     r = BiReportsState
+    editing = r.editing != ""
+    # `key` re-mounts the uncontrolled fields when another rule is put into the form.
     return rx.cond(
         r.can_edit_rules,
         rx.card(
             rx.form(
                 rx.vstack(
-                    rx.heading("New alert rule", size="4", as_="h2"),
+                    rx.heading(rx.cond(editing, "Change alert rule", "New alert rule"), size="4", as_="h2"),
                     rx.el.label("Metric", html_for="rule-metric"),
                     rx.el.select(
                         rx.foreach(r.metric_options, lambda o: rx.el.option(o[1], value=o[0])),
                         id="rule-metric",
                         name="metric",
+                        default_value=r.edit_metric,
+                        key="metric-" + r.editing,
                         padding="6px 8px",
                         border_radius="6px",
                     ),
@@ -364,22 +371,136 @@ def _rule_form() -> rx.Component:
                         rx.foreach(r.comparison_options, lambda o: rx.el.option(o[1], value=o[0])),
                         id="rule-comparison",
                         name="comparison",
+                        default_value=r.edit_comparison,
+                        key="comparison-" + r.editing,
                         padding="6px 8px",
                         border_radius="6px",
                     ),
                     rx.el.label("Threshold (% for shares and changes)", html_for="rule-threshold"),
-                    rx.input(id="rule-threshold", name="threshold", type="number", step="any", required=True),
+                    rx.input(
+                        id="rule-threshold",
+                        name="threshold",
+                        type="number",
+                        step="any",
+                        required=True,
+                        default_value=r.edit_threshold,
+                        key="threshold-" + r.editing,
+                    ),
                     rx.el.label("Window (days)", html_for="rule-window"),
                     rx.input(
-                        id="rule-window", name="window", type="number", min=1, max=90, default_value="7"
+                        id="rule-window",
+                        name="window",
+                        type="number",
+                        min=1,
+                        max=90,
+                        default_value=r.edit_window,
+                        key="window-" + r.editing,
                     ),
-                    rx.button("Add rule", type="submit"),
+                    rx.hstack(
+                        rx.button(rx.cond(editing, "Save changes", "Add rule"), type="submit"),
+                        rx.cond(
+                            editing,
+                            rx.button("Cancel", type="button", variant="soft", on_click=r.cancel_edit),
+                        ),
+                        spacing="3",
+                    ),
                     spacing="2",
                     max_width="420px",
                     width="100%",
                 ),
                 on_submit=r.add_rule,
                 reset_on_submit=True,
+            ),
+            width="100%",
+        ),
+    )
+
+
+def _rule_actions(rule: Row) -> rx.Component:
+    r = BiReportsState
+    return rx.cond(
+        r.can_edit_rules,
+        rx.hstack(
+            rx.button(
+                "Edit",
+                size="1",
+                variant="soft",
+                on_click=r.edit_rule(rule),  # type: ignore[operator]  # see components/props.py
+                aria_label="Edit rule: " + rule["rule"].to(str),
+            ),
+            rx.button(
+                rx.cond(rule["state"] == "on", "Turn off", "Turn on"),
+                size="1",
+                variant="soft",
+                on_click=r.toggle_rule(rule["id"], rule["state"]),  # type: ignore[operator]  # see components/props.py
+                aria_label=rx.cond(
+                    rule["state"] == "on",
+                    "Turn off rule: " + rule["rule"].to(str),
+                    "Turn on rule: " + rule["rule"].to(str),
+                ),
+            ),
+            rx.button(
+                "Delete",
+                size="1",
+                variant="soft",
+                color_scheme="red",
+                on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
+                aria_label="Delete rule: " + rule["rule"].to(str),
+            ),
+            spacing="2",
+            flex_wrap="wrap",
+        ),
+    )
+
+
+def _stored_report() -> rx.Component:
+    """The opened weekly report as e-mailed (its HTML with the stored charts) and its CSVs."""
+    r = BiReportsState
+    return rx.cond(
+        r.report_week != "",
+        rx.card(
+            rx.el.section(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading("Stored report: week of ", r.report_week, size="5", as_="h2"),
+                        rx.button("Close report", variant="soft", size="1", on_click=r.close_report),
+                        spacing="4",
+                        align="baseline",
+                        flex_wrap="wrap",
+                    ),
+                    rx.cond(r.report_note != "", rx.text(r.report_note, size="2")),
+                    rx.box(
+                        rx.html(r.report_html),
+                        width="100%",
+                        overflow_x="auto",
+                        style={"& img": {"max_width": "100%", "height": "auto"}},  # phones: charts shrink
+                    ),
+                    rx.heading("CSV files of this report", size="4", as_="h3"),
+                    rx.cond(
+                        r.report_files.length() > 0,  # type: ignore[attr-defined]
+                        rx.el.ul(
+                            rx.foreach(
+                                r.report_files,
+                                lambda f: rx.el.li(
+                                    rx.button(
+                                        "Download " + f.name,
+                                        variant="soft",
+                                        size="1",
+                                        on_click=r.download_report_file(f.name),  # type: ignore[operator]  # see components/props.py
+                                    ),
+                                    rx.text(" ", f.size, as_="span", size="2"),
+                                    padding_y="4px",
+                                ),
+                            ),
+                            list_style="none",
+                            padding="0",
+                        ),
+                        rx.text("No files were stored with this report.", size="2"),
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                aria_label="Stored report",
             ),
             width="100%",
         ),
@@ -412,28 +533,36 @@ def bi_reports() -> rx.Component:
             flex_wrap="wrap",
         ),
         rx.heading("Weekly reports", size="5", as_="h2"),
-        _simple_table(
-            "Weekly reports", ("Week", "Subject", "Sent to"), r.sent, ("week", "subject", "recipients")
+        data_table(
+            "Weekly reports",
+            ("Week", "Subject", "Sent to", "Report"),
+            r.sent,
+            lambda sent: rx.table.row(
+                rx.table.cell(sent["week"]),
+                rx.table.cell(sent["subject"]),
+                rx.table.cell(sent["recipients"]),
+                rx.table.cell(
+                    rx.button(
+                        "Open",
+                        size="1",
+                        variant="soft",
+                        on_click=r.open_report(sent["week"]),  # type: ignore[operator]  # see components/props.py
+                        aria_label="Open the report of the week of " + sent["week"].to(str),
+                    )
+                ),
+            ),
+            size="1",
         ),
+        _stored_report(),
         rx.heading("KPI alert rules", size="5", as_="h2"),
         data_table(
             "KPI alert rules",
-            ("Rule", "Action"),
+            ("Rule", "State", "Action"),
             r.rules,
             lambda rule: rx.table.row(
                 rx.table.cell(rule["rule"]),
-                rx.table.cell(
-                    rx.cond(
-                        r.can_edit_rules,
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="soft",
-                            color_scheme="red",
-                            on_click=r.delete_rule(rule["id"]),  # type: ignore[operator]  # see components/props.py
-                        ),
-                    )
-                ),
+                rx.table.cell(rule["state"]),
+                rx.table.cell(_rule_actions(rule)),
             ),
             size="1",
         ),

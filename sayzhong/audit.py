@@ -93,6 +93,13 @@ AUDIT_ACTIONS: dict[str, str] = {
     "experiment.stopped": "marketing stopped an experiment (everyone sees the control again)",
     "experiment.override_set": "staff forced a variant for one visitor or learner (QA; never counted)",
     "experiment.override_removed": "staff removed a QA override",
+    # business intelligence (issue 15): KPI alert rules and campaign spend (before/after in detail)
+    "bi.alert_rule_created": "an admin created a KPI alert rule",
+    "bi.alert_rule_updated": "an admin changed a KPI alert rule (metric, comparison, threshold or window)",
+    "bi.alert_rule_enabled": "an admin turned a KPI alert rule back on",
+    "bi.alert_rule_disabled": "an admin turned a KPI alert rule off (kept, not evaluated)",
+    "bi.alert_rule_deleted": "an admin deleted a KPI alert rule (and its alert history)",
+    "bi.campaign_spend_saved": "marketing or an admin entered or changed a month's campaign spend",
 }
 
 

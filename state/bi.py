@@ -230,7 +230,7 @@ class BiState(StaffState):
         try:
             await run_in_session(
                 lambda s: metrics.add_campaign_spend(
-                    session=s, month=month, channel=channel, campaign=campaign, amount=amount
+                    session=s, actor=user, month=month, channel=channel, campaign=campaign, amount=amount
                 )
             )
         except SayZhongError as exc:
@@ -240,8 +240,15 @@ class BiState(StaffState):
         await self._reload()
 
 
+@dataclasses.dataclass
+class BiReportFileRow:
+    name: str = ""
+    size: str = ""
+
+
 class BiReportsState(StaffState):
-    """Weekly reports (subscribe, history) and KPI alert rules (admins edit, analysts read)."""
+    """Weekly reports (subscribe, history, stored reports) and KPI alert rules (admins edit, analysts
+    read)."""
 
     subscribed: bool = False
     can_edit_rules: bool = False
@@ -252,6 +259,18 @@ class BiReportsState(StaffState):
     comparison_options: list[list[str]] = [[k, v] for k, v in bi_reports.COMPARISONS.items()]
     message: str = ""
     error: str = ""
+    # the rule being edited ("" = the form adds a new rule)
+    editing: str = ""
+    edit_metric: str = ""
+    edit_comparison: str = ""
+    edit_threshold: str = ""
+    edit_window: str = "7"
+    # the stored report opened on the page
+    report_week: str = ""
+    report_subject: str = ""
+    report_html: str = ""
+    report_note: str = ""
+    report_files: list[BiReportFileRow] = []
 
     @rx.event
     async def load(self) -> None:
@@ -261,8 +280,10 @@ class BiReportsState(StaffState):
         user = await self._staff(*access.BI_SECTIONS["reports"])
         if user is None:
             self.sent = self.rules = self.history = []
+            self._close_report()
             return
         self.can_edit_rules = access.has_role(user, *bi_reports.ALERT_EDITORS)
+        (await self.get_state(BiState)).sections = access.bi_sections(user)  # the shared section links
 
         def _read(s: Any) -> tuple[Any, Any, Any, bool]:
             return (
@@ -283,9 +304,76 @@ class BiReportsState(StaffState):
             for r in found
         ]
         self.rules = [
-            {"id": str(r.id), "rule": r.sentence, "state": "on" if r.active else "off"} for r in rules
+            {
+                "id": str(r.id),
+                "rule": r.sentence,
+                "state": "on" if r.active else "off",
+                "metric": r.metric,
+                "comparison": r.comparison,
+                "threshold": f"{r.threshold:g}",
+                "window": str(r.window_days),
+            }
+            for r in rules
         ]
         self.history = [{"day": e.day.isoformat(), "rule": e.rule, "message": e.message} for e in history]
+
+    # --- stored weekly reports ------------------------------------------------------------------
+
+    def _close_report(self) -> None:
+        self.report_week = self.report_subject = self.report_html = self.report_note = ""
+        self.report_files = []
+
+    @rx.event
+    async def open_report(self, week: str) -> None:
+        """Show a sent report as it was e-mailed: its HTML with the stored charts, and its CSVs."""
+        self.message = self.error = ""
+        user = await self._staff(*access.BI_SECTIONS["reports"])
+        day = _parse_day(week)
+        if user is None or day is None:
+            self.error = self.denied or "Unknown report."
+            return
+        try:
+            report = await run_in_session(lambda s: bi_reports.stored_report(session=s, actor=user, week=day))
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return
+        self.report_week = report.report.week_start.isoformat()
+        self.report_subject = report.report.subject
+        self.report_html = report.page_html()
+        self.report_note = (
+            ""
+            if report.report.stored
+            else "Only the summary of this report was kept (it was sent before full reports were stored): "
+            + report.report.summary
+        )
+        self.report_files = [
+            BiReportFileRow(f.name, f"{max(1, round(len(f.data) / 1024))} KB") for f in report.tables
+        ]
+
+    @rx.event
+    def close_report(self) -> None:
+        self._close_report()
+
+    @rx.event
+    async def download_report_file(self, name: str) -> Any:
+        """A stored CSV of the open report, byte for byte as e-mailed (rx.download, no script)."""
+        self.error = ""
+        user = await self._staff(*access.BI_SECTIONS["reports"])
+        day = _parse_day(self.report_week)
+        if user is None or day is None:
+            self.error = self.denied or "Open a report first."
+            return None
+        key = str(name)[:80]
+        try:
+            found = await run_in_session(
+                lambda s: bi_reports.report_file(session=s, actor=user, week=day, name=key)
+            )
+        except SayZhongError as exc:
+            self.error = exc.user_message
+            return None
+        return rx.download(data=found.data, filename=f"sayzhong-report-{self.report_week}-{found.name}")
+
+    # --- subscription and alert rules -------------------------------------------------------------
 
     @rx.event
     async def toggle_subscription(self) -> None:
@@ -299,7 +387,24 @@ class BiReportsState(StaffState):
         await self._load()
 
     @rx.event
+    def edit_rule(self, rule: dict[str, str]) -> None:
+        """Put a rule's settings into the form; saving it then changes that rule."""
+        self.message = self.error = ""
+        self.editing = str(rule.get("id", ""))
+        self.edit_metric, self.edit_comparison = str(rule.get("metric", "")), str(rule.get("comparison", ""))
+        self.edit_threshold, self.edit_window = str(rule.get("threshold", "")), str(rule.get("window", "7"))
+
+    def _reset_edit(self) -> None:
+        self.editing, self.edit_metric, self.edit_comparison, self.edit_threshold = "", "", "", ""
+        self.edit_window = "7"
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self._reset_edit()
+
+    @rx.event
     async def add_rule(self, form: dict[str, Any]) -> None:
+        """Add a rule, or change the one being edited."""
         self.message = self.error = ""
         user = await self._staff(*bi_reports.ALERT_EDITORS)
         if user is None:
@@ -308,13 +413,15 @@ class BiReportsState(StaffState):
         try:
             threshold = float(str(form.get("threshold", "")).replace(",", "."))
             window = int(str(form.get("window", "7")))
+            editing = int(self.editing) if self.editing else None
         except ValueError:
             self.error = "Enter the threshold and the window as numbers."
             return
         metric, comparison = str(form.get("metric", ""))[:40], str(form.get("comparison", ""))[:12]
-        try:
-            rule = await run_in_session(
-                lambda s: bi_reports.add_rule(
+
+        def _save(s: Any) -> bi_reports.AlertRuleView:
+            if editing is None:
+                return bi_reports.add_rule(
                     session=s,
                     actor=user,
                     metric=metric,
@@ -322,15 +429,26 @@ class BiReportsState(StaffState):
                     threshold=threshold,
                     window_days=window,
                 )
+            return bi_reports.update_rule(
+                session=s,
+                actor=user,
+                rule_id=editing,
+                metric=metric,
+                comparison=comparison,
+                threshold=threshold,
+                window_days=window,
             )
+
+        try:
+            rule = await run_in_session(_save)
         except SayZhongError as exc:
             self.error = exc.user_message
             return
-        self.message = f"Alert rule added: {rule.sentence}."
+        self.message = f"Alert rule {'changed' if editing else 'added'}: {rule.sentence}."
+        self._reset_edit()
         await self._load()
 
-    @rx.event
-    async def delete_rule(self, rule_id: str) -> None:
+    async def _change_rule(self, rule_id: str, change: Any, done: str) -> None:
         self.message = self.error = ""
         user = await self._staff(*bi_reports.ALERT_EDITORS)
         if user is None:
@@ -338,9 +456,31 @@ class BiReportsState(StaffState):
             return
         try:
             number = int(rule_id)
-            await run_in_session(lambda s: bi_reports.delete_rule(session=s, actor=user, rule_id=number))
+            await run_in_session(lambda s: change(s, user, number))
         except (SayZhongError, ValueError) as exc:
             self.error = exc.user_message if isinstance(exc, SayZhongError) else "Unknown rule."
             return
-        self.message = "Alert rule deleted."
+        self.message = done
         await self._load()
+
+    @rx.event
+    async def toggle_rule(self, rule_id: str, state: str) -> None:
+        """Turn a rule off (state "on") or back on (state "off")."""
+        active = state != "on"
+        await self._change_rule(
+            rule_id,
+            lambda s, user, number: bi_reports.set_rule_active(
+                session=s, actor=user, rule_id=number, active=active
+            ),
+            "Alert rule turned on." if active else "Alert rule turned off.",
+        )
+
+    @rx.event
+    async def delete_rule(self, rule_id: str) -> None:
+        if self.editing == str(rule_id):
+            self._reset_edit()
+        await self._change_rule(
+            rule_id,
+            lambda s, user, number: bi_reports.delete_rule(session=s, actor=user, rule_id=number),
+            "Alert rule deleted.",
+        )

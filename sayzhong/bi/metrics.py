@@ -855,15 +855,28 @@ def revenue(*, session: Session, start: date, end: date, segment: str = ALL) -> 
 
 
 def add_campaign_spend(
-    *, session: Session, month: date, channel: str, campaign: str, amount: int, currency: str = "eur"
+    *,
+    session: Session,
+    actor: Any,
+    month: date,
+    channel: str,
+    campaign: str,
+    amount: int,
+    currency: str = "eur",
 ) -> None:
-    """Marketing enters what a channel/campaign cost in a month (replaces an earlier entry)."""
+    """Marketing enters what a channel/campaign cost in a month (replaces an earlier entry); audited
+    as `bi.campaign_spend_saved` with the amount before and after."""
+    from sayzhong.accounts.access import BI_EDITORS, require_role
+    from sayzhong.audit import record_audit
+
+    require_role(actor, *BI_EDITORS)
     channel, campaign = channel.strip().lower()[:80], campaign.strip().lower()[:80]
     if not channel:
         raise ValidationError("Name the channel the money was spent on.", code="bi_spend_no_channel")
     if not 0 <= amount <= 10**12:
         raise ValidationError("Enter the spend as a positive amount.", code="bi_spend_bad_amount")
     month = month.replace(day=1)
+    before = None
     for old in session.exec(
         select(BiCampaignSpend).where(
             BiCampaignSpend.month == month,
@@ -871,13 +884,26 @@ def add_campaign_spend(
             BiCampaignSpend.campaign == campaign,
         )
     ).all():
+        before = {"amount": old.amount, "currency": old.currency}
         session.delete(old)
+    currency = currency.lower()[:3]
     session.add(
-        BiCampaignSpend(
-            month=month, channel=channel, campaign=campaign, amount=amount, currency=currency.lower()[:3]
-        )
+        BiCampaignSpend(month=month, channel=channel, campaign=campaign, amount=amount, currency=currency)
     )
     session.flush()
+    record_audit(
+        session=session,
+        action="bi.campaign_spend_saved",
+        actor_id=getattr(actor, "id", None),
+        target=f"bi_campaign_spend:{month:%Y-%m}/{channel}/{campaign}"[:320],
+        detail={
+            "month": f"{month:%Y-%m}",
+            "channel": channel,
+            "campaign": campaign,
+            "before": before,
+            "after": {"amount": amount, "currency": currency},
+        },
+    )
 
 
 def data_range(*, session: Session) -> tuple[date, date] | None:

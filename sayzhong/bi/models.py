@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sayzhong.db import utcnow
@@ -251,7 +251,8 @@ class BiReportSubscription(SQLModel, table=True):
 
 
 class BiReport(SQLModel, table=True):
-    """One weekly report as sent (its KPI summary; the CSVs can be downloaded again from the pages)."""
+    """One weekly report as sent: its KPI summary, the e-mail's HTML and (in `bi_report_file`) its charts
+    and CSVs, byte for byte, so the BI reports page shows exactly what was e-mailed."""
 
     __tablename__ = "bi_report"
 
@@ -259,10 +260,32 @@ class BiReport(SQLModel, table=True):
     week_start: date = Field(unique=True)
     subject: str = Field(max_length=200)
     summary: str = Field(sa_column=Column(Text, nullable=False))
+    html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    """The e-mail's HTML body (charts referenced as `cid:<inline_id>`); empty for reports stored before
+    the full report was kept."""
     recipients: int = 0
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class BiReportFile(SQLModel, table=True):
+    """A chart (PNG, inline in the HTML) or a table (CSV attachment) of a stored weekly report.
+
+    Kept in the database (a report is about 60 KB), so the report, its files and the backup move together."""
+
+    __tablename__ = "bi_report_file"
+    __table_args__ = (UniqueConstraint("report_id", "name", name="uq_bi_report_file_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="bi_report.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    """Order of the attachment in the e-mail."""
+    name: str = Field(max_length=80)
+    content_type: str = Field(max_length=40)
+    inline_id: str | None = Field(default=None, max_length=40)
+    """Content-ID of an inline chart (`cid:` in the HTML); None for attachments."""
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class BiAlertRule(SQLModel, table=True):

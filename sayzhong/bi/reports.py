@@ -3,6 +3,7 @@ port to subscribed staff. Reports carry aggregates only: charts as inline PNGs, 
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import logging
@@ -16,7 +17,8 @@ from sqlmodel import Session, col, select
 
 from sayzhong.accounts.access import BI_SECTIONS, HasRole, Role, require_role
 from sayzhong.accounts.models import User
-from sayzhong.bi import metrics
+from sayzhong.audit import record_audit
+from sayzhong.bi import metrics, views
 from sayzhong.bi.aggregate import week_start
 from sayzhong.bi.models import (
     BiAlertEvent,
@@ -24,9 +26,9 @@ from sayzhong.bi.models import (
     BiDailyActivity,
     BiDailyRevenue,
     BiReport,
+    BiReportFile,
     BiReportSubscription,
 )
-from sayzhong.bi.views import format_kpi
 from sayzhong.db import as_utc
 from sayzhong.errors import NotFoundError, ValidationError
 from sayzhong.notifications.ports import EmailAttachment, EmailMessageData, Mailer
@@ -134,6 +136,44 @@ def _rule_view(row: BiAlertRule) -> AlertRuleView:
     )
 
 
+def _rule_values(row: BiAlertRule) -> dict[str, Any]:
+    """A rule's settings as the audit log keeps them (before/after a change)."""
+    return {
+        "metric": row.metric,
+        "comparison": row.comparison,
+        "threshold": row.threshold,
+        "window_days": row.window_days,
+        "active": row.active,
+    }
+
+
+def _rule_audit(actor: Any, rule_id: int | None, before: Any, after: Any) -> dict[str, Any]:
+    """`record_audit` arguments for a rule change (the action is written at each call, literally)."""
+    return {
+        "actor_id": getattr(actor, "id", None),
+        "target": f"bi_alert_rule:{rule_id}",
+        "detail": {"before": before, "after": after},
+    }
+
+
+def _checked_rule(metric: str, comparison: str, threshold: float, window_days: int) -> None:
+    if metric not in ALERT_METRICS:
+        raise ValidationError("Choose one of the listed metrics.", code="bi_alert_bad_metric")
+    if comparison not in COMPARISONS:
+        raise ValidationError("Choose one of the listed comparisons.", code="bi_alert_bad_comparison")
+    if not 1 <= window_days <= 90:
+        raise ValidationError("The window is 1 to 90 days.", code="bi_alert_bad_window")
+    if not -1e12 < threshold < 1e12:
+        raise ValidationError("Enter the threshold as a number.", code="bi_alert_bad_threshold")
+
+
+def _existing_rule(session: Session, rule_id: int) -> BiAlertRule:
+    row = session.get(BiAlertRule, rule_id)
+    if row is None:
+        raise NotFoundError("That alert rule no longer exists.", code="bi_alert_not_found")
+    return row
+
+
 def add_rule(
     *,
     session: Session,
@@ -144,27 +184,67 @@ def add_rule(
     window_days: int,
 ) -> AlertRuleView:
     require_role(actor, *ALERT_EDITORS)
-    if metric not in ALERT_METRICS:
-        raise ValidationError("Choose one of the listed metrics.", code="bi_alert_bad_metric")
-    if comparison not in COMPARISONS:
-        raise ValidationError("Choose one of the listed comparisons.", code="bi_alert_bad_comparison")
-    if not 1 <= window_days <= 90:
-        raise ValidationError("The window is 1 to 90 days.", code="bi_alert_bad_window")
-    if not -1e12 < threshold < 1e12:
-        raise ValidationError("Enter the threshold as a number.", code="bi_alert_bad_threshold")
+    _checked_rule(metric, comparison, threshold, window_days)
     row = BiAlertRule(metric=metric, comparison=comparison, threshold=threshold, window_days=window_days)
     session.add(row)
     session.flush()
+    record_audit(
+        session=session, action="bi.alert_rule_created", **_rule_audit(actor, row.id, None, _rule_values(row))
+    )
+    return _rule_view(row)
+
+
+def update_rule(
+    *,
+    session: Session,
+    actor: HasRole | None,
+    rule_id: int,
+    metric: str,
+    comparison: str,
+    threshold: float,
+    window_days: int,
+) -> AlertRuleView:
+    """Change a rule's metric, comparison, threshold or window (its history stays with it)."""
+    require_role(actor, *ALERT_EDITORS)
+    _checked_rule(metric, comparison, threshold, window_days)
+    row = _existing_rule(session, rule_id)
+    before = _rule_values(row)
+    row.metric, row.comparison, row.threshold, row.window_days = metric, comparison, threshold, window_days
+    session.add(row)
+    session.flush()
+    if _rule_values(row) != before:
+        record_audit(
+            session=session,
+            action="bi.alert_rule_updated",
+            **_rule_audit(actor, rule_id, before, _rule_values(row)),
+        )
+    return _rule_view(row)
+
+
+def set_rule_active(*, session: Session, actor: HasRole | None, rule_id: int, active: bool) -> AlertRuleView:
+    """Turn a rule off (kept with its history, not evaluated) or on again."""
+    require_role(actor, *ALERT_EDITORS)
+    row = _existing_rule(session, rule_id)
+    if row.active != active:
+        before = _rule_values(row)
+        row.active = active
+        session.add(row)
+        session.flush()
+        audit = _rule_audit(actor, rule_id, before, _rule_values(row))
+        if active:
+            record_audit(session=session, action="bi.alert_rule_enabled", **audit)
+        else:
+            record_audit(session=session, action="bi.alert_rule_disabled", **audit)
     return _rule_view(row)
 
 
 def delete_rule(*, session: Session, actor: HasRole | None, rule_id: int) -> None:
     require_role(actor, *ALERT_EDITORS)
-    row = session.get(BiAlertRule, rule_id)
-    if row is None:
-        raise NotFoundError("That alert rule no longer exists.", code="bi_alert_not_found")
+    row = _existing_rule(session, rule_id)
+    before = _rule_values(row)
     session.delete(row)
     session.flush()
+    record_audit(session=session, action="bi.alert_rule_deleted", **_rule_audit(actor, rule_id, before, None))
 
 
 def list_rules(*, session: Session) -> list[AlertRuleView]:
@@ -322,7 +402,7 @@ def build_weekly_report(*, session: Session, week: date) -> WeeklyReport:
     acquisition = metrics.acquisition(session=session, start=start, end=end)
     lines = []
     for kpi in [*overview.kpis, *revenue.kpis[1:]]:
-        value, change = format_kpi(kpi, revenue.currency)
+        value, change = views.format_kpi(kpi, revenue.currency)
         lines.append((kpi.label, value, change))
     subject = f"SayZhong weekly report {start.isoformat()} – {end.isoformat()}"
     text = (
@@ -381,18 +461,48 @@ class ReportView:
     summary: str
     recipients: int
     created_at: datetime
+    stored: bool = True
+    """The HTML, charts and CSVs were kept (False for reports sent before they were)."""
+
+
+def _report_view(row: BiReport) -> ReportView:
+    return ReportView(
+        row.week_start, row.subject, row.summary, row.recipients, as_utc(row.created_at), bool(row.html)
+    )
 
 
 def send_weekly_report(*, session: Session, week: date, mailer: Mailer | None = None) -> ReportView | None:
-    """Build, store and e-mail the week's report once (None when it was already sent)."""
+    """Build, store and e-mail the week's report once (None when it was already sent).
+
+    The stored HTML and files are the very bytes handed to the mailer, so the BI reports page shows
+    what subscribers got."""
     mailer = _mailer(session, mailer)
     start = week_start(week)
     if session.exec(select(BiReport.id).where(BiReport.week_start == start)).first() is not None:
         return None
     report = build_weekly_report(session=session, week=start)
     recipients = subscribers(session=session)
-    row = BiReport(week_start=start, subject=report.subject, summary=report.text, recipients=len(recipients))
+    row = BiReport(
+        week_start=start,
+        subject=report.subject,
+        summary=report.text,
+        html=report.html,
+        recipients=len(recipients),
+    )
     session.add(row)
+    session.flush()
+    assert row.id is not None
+    for position, attachment in enumerate(report.attachments):
+        session.add(
+            BiReportFile(
+                report_id=row.id,
+                position=position,
+                name=attachment.filename,
+                content_type=attachment.content_type,
+                inline_id=attachment.inline_id,
+                data=attachment.data,
+            )
+        )
     session.flush()
     for to in recipients:
         mailer.send(
@@ -404,9 +514,81 @@ def send_weekly_report(*, session: Session, week: date, mailer: Mailer | None = 
                 attachments=report.attachments,
             )
         )
-    return ReportView(start, row.subject, row.summary, row.recipients, as_utc(row.created_at))
+    return _report_view(row)
 
 
 def list_reports(*, session: Session, limit: int = 52) -> list[ReportView]:
     rows = session.exec(select(BiReport).order_by(col(BiReport.week_start).desc()).limit(limit)).all()
-    return [ReportView(r.week_start, r.subject, r.summary, r.recipients, as_utc(r.created_at)) for r in rows]
+    return [_report_view(r) for r in rows]
+
+
+# --- stored reports, read back on the BI reports page ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    name: str
+    content_type: str
+    inline_id: str | None
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    report: ReportView
+    html: str
+    """The HTML exactly as e-mailed (charts as `cid:` references)."""
+    files: tuple[StoredFile, ...]
+
+    @property
+    def charts(self) -> tuple[StoredFile, ...]:
+        return tuple(f for f in self.files if f.inline_id)
+
+    @property
+    def tables(self) -> tuple[StoredFile, ...]:
+        return tuple(f for f in self.files if not f.inline_id)
+
+    def page_html(self) -> str:
+        """The HTML for a web page: each `cid:` chart replaced by its stored PNG as a data: URL (the
+        pages' Content-Security-Policy allows data: images and no inline script)."""
+        out = self.html
+        for chart in self.charts:
+            encoded = base64.b64encode(chart.data).decode("ascii")
+            for quote in ("'", '"'):
+                out = out.replace(
+                    f"{quote}cid:{chart.inline_id}{quote}",
+                    f"{quote}data:{chart.content_type};base64,{encoded}{quote}",
+                )
+        return out
+
+
+def _stored_row(session: Session, actor: Any, week: date) -> BiReport:
+    views.require_reader(actor, "reports")
+    row = session.exec(select(BiReport).where(BiReport.week_start == week_start(week))).first()
+    if row is None:
+        raise NotFoundError("There is no stored report for that week.", code="bi_report_not_found")
+    return row
+
+
+def stored_report(*, session: Session, actor: Any, week: date) -> StoredReport:
+    """A sent report with its charts and CSVs (admins and analysts, two-factor sign-in on)."""
+    row = _stored_row(session, actor, week)
+    files = session.exec(
+        select(BiReportFile).where(BiReportFile.report_id == row.id).order_by(col(BiReportFile.position))
+    ).all()
+    return StoredReport(
+        _report_view(row),
+        row.html,
+        tuple(StoredFile(f.name, f.content_type, f.inline_id, f.data) for f in files),
+    )
+
+
+def report_file(*, session: Session, actor: Any, week: date, name: str) -> StoredFile:
+    """One stored chart or CSV of a sent report, byte for byte as e-mailed."""
+    row = _stored_row(session, actor, week)
+    found = session.exec(
+        select(BiReportFile).where(BiReportFile.report_id == row.id, BiReportFile.name == name[:80])
+    ).first()
+    if found is None:
+        raise NotFoundError("That file is not part of the stored report.", code="bi_report_file_not_found")
+    return StoredFile(found.name, found.content_type, found.inline_id, found.data)

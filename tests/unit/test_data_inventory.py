@@ -95,7 +95,8 @@ NOT_PERSONAL: dict[str, set[str]] = {
     # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
     "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
     "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
-    "bi_report": {"id", "week_start", "subject", "summary", "recipients", "created_at"},
+    "bi_report": {"id", "week_start", "subject", "summary", "html", "recipients", "created_at"},
+    "bi_report_file": {"id", "report_id", "position", "name", "content_type", "inline_id", "data"},
     # support centre (issue 13): article text and routing settings say nothing about a person
     "help_article": {
         "id",

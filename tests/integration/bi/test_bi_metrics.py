@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from sayzhong.errors import ValidationError
 from tests.support.bi_scenario import build_billing, build_learners
 
 MAR1 = date(2026, 3, 1)
+MARKETER = SimpleNamespace(id=None, role="marketing")  # spend is audited with its actor
 
 
 def _days(start: date, n: int) -> list[date]:
@@ -123,10 +125,15 @@ def test_acquisition_conversion_spend_proration_and_cac(db_session: Session) -> 
         )
     db_session.add(BiDailyAcquisition(day=MAR1, channel="organic", campaign="unknown", visits=2, signups=1))
     metrics.add_campaign_spend(
-        session=db_session, month=date(2026, 3, 15), channel="Ads", campaign="Spring", amount=3100
+        session=db_session,
+        actor=MARKETER,
+        month=date(2026, 3, 15),
+        channel="Ads",
+        campaign="Spring",
+        amount=3100,
     )
     metrics.add_campaign_spend(
-        session=db_session, month=MAR1, channel="ads", campaign="spring", amount=6200
+        session=db_session, actor=MARKETER, month=MAR1, channel="ads", campaign="spring", amount=6200
     )  # replaces
     result = metrics.acquisition(session=db_session, start=MAR1, end=date(2026, 3, 10))
     ads = result.by_campaign.row("ads")
@@ -150,9 +157,13 @@ def test_acquisition_conversion_spend_proration_and_cac(db_session: Session) -> 
     assert kpi["cac"].value == pytest.approx(spend / 10)
     assert kpi["signups"].value == 11
     with pytest.raises(ValidationError, match="channel"):
-        metrics.add_campaign_spend(session=db_session, month=MAR1, channel=" ", campaign="", amount=1)
+        metrics.add_campaign_spend(
+            session=db_session, actor=MARKETER, month=MAR1, channel=" ", campaign="", amount=1
+        )
     with pytest.raises(ValidationError, match="positive"):
-        metrics.add_campaign_spend(session=db_session, month=MAR1, channel="ads", campaign="", amount=-5)
+        metrics.add_campaign_spend(
+            session=db_session, actor=MARKETER, month=MAR1, channel="ads", campaign="", amount=-5
+        )
 
 
 def test_revenue_arpu_churn_ltv_and_payment_failures(db_session: Session) -> None:
