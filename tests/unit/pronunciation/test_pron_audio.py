@@ -150,3 +150,50 @@ def test_every_audio_error_has_a_plain_message() -> None:
         assert err.code.startswith("audio_")
         assert len(err.user_message) > 20
         assert "Exception" not in err.user_message
+
+
+# --- 16 kHz mono 16-bit WAV is read in place (issue 16: PyAV's open + resampler cost ~5 ms a take) ---
+
+
+def _pcm_wav(samples: np.ndarray, *, extra_chunk: bytes = b"", declared_extra: int = 0) -> bytes:
+    """A 16 kHz mono s16 WAV written by hand: optional chunk before `data`, optional over-declared size."""
+    pcm = (samples * 32767).astype("<i2").tobytes()
+    fmt = (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + SR.to_bytes(4, "little")
+    fmt += (SR * 2).to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+    body = b"WAVE" + b"fmt " + len(fmt).to_bytes(4, "little") + fmt + extra_chunk
+    body += b"data" + (len(pcm) + declared_extra).to_bytes(4, "little") + pcm
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
+
+
+def test_plain_wav_read_in_place_equals_what_pyav_decodes() -> None:
+    from sayzhong.pronunciation import audio as audio_mod
+
+    wav = _pcm_wav(synth_samples([3, 1]))
+    assert audio_mod._plain_wav_samples(wav) is not None  # the fast path is taken
+    fast = decode_audio(wav).samples
+    slow = audio_mod._decode_with_av(wav, 30.0)
+    assert fast.dtype == slow.dtype == np.float32
+    np.testing.assert_array_equal(fast, slow)
+
+
+def test_plain_wav_skips_other_chunks_and_keeps_a_truncated_tail() -> None:
+    from sayzhong.pronunciation import audio as audio_mod
+
+    samples = synth_samples([2])
+    odd_chunk = b"LIST" + (3).to_bytes(4, "little") + b"abc" + b"\x00"  # odd size, padded
+    wav = _pcm_wav(samples, extra_chunk=odd_chunk)
+    assert decode_audio(wav).samples.size == samples.size
+    cut = _pcm_wav(samples, declared_extra=8000)  # says more than it holds: a recording stopped mid-write
+    assert decode_audio(cut).samples.size == samples.size
+    assert audio_mod._plain_wav_samples(cut[:-1]) is not None  # half a sample at the end is dropped
+
+
+def test_other_wavs_still_go_through_pyav_and_the_limits_hold() -> None:
+    from sayzhong.pronunciation import audio as audio_mod
+
+    wav = _pcm_wav(synth_samples([1]))
+    stereo = wav.replace((1).to_bytes(2, "little") + (1).to_bytes(2, "little"), b"\x01\x00\x02\x00", 1)
+    assert audio_mod._plain_wav_samples(stereo) is None
+    assert audio_mod._plain_wav_samples(b"RIFF\x00\x00\x00\x00WAVEdata\x04\x00\x00\x00abcd") is None  # no fmt
+    with pytest.raises(AudioTooLongError):
+        decode_audio(_pcm_wav(np.zeros(SR * 3, dtype=np.float32)), max_seconds=2)
