@@ -9,6 +9,7 @@ Create Date: 2026-11-30 09:50:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 
@@ -19,6 +20,21 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('product_news_delivery',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign', 'user_id', name='uq_product_news_delivery_campaign_user')
+    )
+    with op.batch_alter_table('product_news_delivery', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_news_delivery_campaign'), ['campaign'], unique=False)
+        batch_op.create_index(batch_op.f('ix_product_news_delivery_user_id'), ['user_id'], unique=False)
+
     with op.batch_alter_table('billing_customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('converted_at', sa.DateTime(timezone=True), nullable=True))
 
@@ -26,3 +42,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('billing_customer', schema=None) as batch_op:
         batch_op.drop_column('converted_at')
+
+    with op.batch_alter_table('product_news_delivery', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_news_delivery_user_id'))
+        batch_op.drop_index(batch_op.f('ix_product_news_delivery_campaign'))
+
+    op.drop_table('product_news_delivery')

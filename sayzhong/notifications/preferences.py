@@ -439,12 +439,13 @@ def import_bounce_mbox(*, session: Session, path: str) -> dict[str, int]:
 def erase_email_data(*, session: Session, user_id: int, email: str) -> int:
     """Account erasure: preferences and deliveries go with the account; the suppression of its
     address is removed too (a new account at that address starts unsuppressed and unverified)."""
-    from sayzhong.notifications.models import EmailDelivery
+    from sayzhong.notifications.models import EmailDelivery, ProductNewsDelivery
 
     removed = 0
     for statement in (
         delete(EmailPreference).where(col(EmailPreference.user_id) == user_id),
         delete(EmailDelivery).where(col(EmailDelivery.user_id) == user_id),
+        delete(ProductNewsDelivery).where(col(ProductNewsDelivery.user_id) == user_id),
         delete(EmailSuppression).where(col(EmailSuppression.email) == _norm(email)),
     ):
         result = session.execute(statement, execution_options={"synchronize_session": "fetch"})
