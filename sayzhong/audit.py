@@ -104,6 +104,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "email.product_news_sent": (
         "marketing, an admin or the command line (no actor) sent a product-news campaign (counts in detail)"
     ),
+    "email.suppression_lifted": "support or an admin took an address off the e-mail suppression list",
 }
 
 
