@@ -68,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/users", "staff", "Users"),
     Route("/admin/user?id=1", "staff"),  # the seeded admin's own support page
     Route("/admin/outbox", "staff", "E-mail outbox"),
+    Route("/admin/email", "staff", "E-mail"),  # suppressions, product news
     Route("/admin/audit", "staff", "Audit log"),
     Route("/admin/privacy", "staff"),  # issue 11
     Route("/admin/jobs", "staff"),

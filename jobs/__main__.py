@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from jobs.backup import run_backup
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
+from jobs.growth import run_referral_rewards
 from jobs.reminders import run_reminders
 from jobs.retention import PURGES, run_erasures, run_exports, run_retention
 from jobs.support import run_sla_check
@@ -32,6 +33,7 @@ ONE_SHOT: dict[str, Callable[[], object]] = {
     "billing_reconcile": run_billing_reconcile,
     "support_sla": run_sla_check,
     "reminders": run_reminders,
+    "referral_rewards": run_referral_rewards,
     # One purge alone, e.g. `--once retention.expired_audio`.
     **{f"retention.{name}": functools.partial(run_one_purge, name) for name in PURGES},
 }

@@ -11,6 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs.backup import run_backup
 from jobs.bi import run_bi_aggregate, run_bi_alerts, run_bi_weekly_report
 from jobs.billing import run_billing_reconcile, run_billing_webhooks
+from jobs.growth import run_referral_rewards
 from jobs.reminders import run_reminders
 from jobs.retention import run_erasures, run_exports, run_retention
 from jobs.support import run_sla_check
@@ -44,6 +45,8 @@ JOBS: tuple[tuple[str, Callable[[], object], CronTrigger | IntervalTrigger, int 
     ("support_sla", run_sla_check, IntervalTrigger(minutes=5), 300),
     # Reminders (issue 14): each learner's local reminder time, checked every 5 minutes.
     ("reminders", run_reminders, IntervalTrigger(minutes=5), 240),
+    # Referral rewards whose grant failed at the first scored take (left pending), retried.
+    ("referral_rewards", run_referral_rewards, IntervalTrigger(minutes=15), None),
     # Business intelligence (issue 15): yesterday's aggregates after the billing reconciler, then the
     # KPI alerts on them; the weekly report on Monday mornings.
     ("bi_aggregate", run_bi_aggregate, CronTrigger(hour=4, minute=37), 3600),

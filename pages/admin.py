@@ -24,6 +24,7 @@ def _staff_nav() -> rx.Component:
         rx.link("Business intelligence", href=routes.BI_OVERVIEW),  # issue 15
         rx.link("Referrals", href=routes.ADMIN_REFERRALS),  # issue 14
         rx.link("Experiments", href=routes.ADMIN_EXPERIMENTS),  # issue 14
+        rx.link("E-mail", href=routes.ADMIN_EMAIL),  # suppressions, product news
         spacing="5",
         flex_wrap="wrap",
         aria_label="Staff navigation",

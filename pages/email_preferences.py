@@ -1,16 +1,18 @@
 """E-mail preferences (issue 14): the preference centre in the account area, and the page every
-reminder links to (signed link, no sign-in needed)."""
+reminder links to (signed link, no sign-in needed); and the staff e-mail page (suppressions, product news)."""
 
 import reflex as rx
 
 from components.browser_timezone import browser_timezone
-from components.forms import error_message, success_message
-from components.props import Handler, VarOr
+from components.forms import error_message, field, success_message
+from components.layout import data_table
+from components.props import Handler, Row, VarOr
 from pages.account import TIMEZONES
+from pages.admin import _denied, _staff_nav
 from pages.template import template
 from sayzhong import routes
 from sayzhong.notifications.preferences import CATEGORIES, Category
-from state.email_preferences import REMINDER_TIMES, EmailPreferencesState
+from state.email_preferences import REMINDER_TIMES, AdminEmailState, EmailPreferencesState
 
 S = EmailPreferencesState
 
@@ -148,6 +150,133 @@ def email_settings_link() -> rx.Component:
                 rx.card(_one_category(), size="3", width="100%"),
             ),
         ),
+        spacing="5",
+        width="100%",
+    )
+
+
+# --- staff: /admin/email --------------------------------------------------------------------------
+
+A = AdminEmailState
+
+
+def _suppression_row(row: Row) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["email"], style={"overflowWrap": "anywhere"}),
+        rx.table.cell(rx.badge(row["reason"])),
+        rx.table.cell(row["source"]),
+        rx.table.cell(row["detail"]),
+        rx.table.cell(row["date"], white_space="nowrap"),
+        rx.table.cell(
+            rx.button(
+                "Lift",
+                size="1",
+                variant="outline",
+                on_click=A.lift(row["email"]),  # type: ignore[operator]  # see components/props.py
+                aria_label="Lift the suppression of " + row["email"].to(str),
+            )
+        ),
+    )
+
+
+def _suppressions() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading("Suppressed addresses", size="5", as_="h2"),
+            rx.text(
+                "Addresses that bounced hard or complained get no reminders or news (account e-mails such as "
+                "password resets still go). Lift a suppression once the learner has fixed their mailbox; it "
+                "is recorded in the audit log, and the learner opts in again themselves.",
+                size="2",
+                color=rx.color("gray", 11),
+            ),
+            success_message(A.message),
+            error_message(A.error),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="search",
+                        placeholder="Search by e-mail",
+                        aria_label="Search addresses",
+                        width="260px",
+                    ),
+                    rx.el.label("Reason", html_for="suppression-reason", style={"fontWeight": 500}),
+                    rx.el.select(
+                        rx.el.option("Any", value=""),
+                        rx.el.option("Bounce", value="bounce"),
+                        rx.el.option("Complaint", value="complaint"),
+                        rx.el.option("Manual", value="manual"),
+                        id="suppression-reason",
+                        name="reason",
+                        style={"padding": "6px 8px", "borderRadius": "6px"},
+                    ),
+                    rx.button("Search", type="submit"),
+                    spacing="3",
+                    align="center",
+                    flex_wrap="wrap",
+                ),
+                on_submit=A.run_search,
+                reset_on_submit=False,
+            ),
+            rx.text(A.total.to_string() + " suppressed", size="2", color=rx.color("gray", 11)),
+            data_table(
+                "Suppressed addresses",
+                ["E-mail", "Reason", "Source", "Detail", "Suppressed", "Action"],
+                A.rows,
+                _suppression_row,
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+def _news() -> rx.Component:
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Send product news", size="5", as_="h2"),
+                rx.text(
+                    "Goes to verified learners who turned on “Product news”, not suppressed, with an "
+                    "unsubscribe link. Each learner gets a campaign once: sending the same campaign key "
+                    "again reaches only those who opted in since.",
+                    size="2",
+                    color=rx.color("gray", 11),
+                ),
+                field("Campaign key", "campaign", placeholder="2026-12-new-dialogues", max_length=64),
+                field("Subject", "subject", max_length=150),
+                rx.el.label(
+                    "Message (plain text)",
+                    html_for="news-body",
+                    style={"fontWeight": 500, "fontSize": "14px"},
+                ),
+                rx.text_area(
+                    id="news-body", name="body", rows="8", width="100%", max_length=20000, required=True
+                ),
+                error_message(A.news_error),
+                success_message(A.news_message),
+                rx.button("Send product news", type="submit", loading=A.sending),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=A.send_news,
+            reset_on_submit=False,
+        ),
+        size="3",
+        width="100%",
+    )
+
+
+@template(routes.ADMIN_EMAIL, "E-mail (staff)", access="staff", on_load=[AdminEmailState.load])
+def admin_email_page() -> rx.Component:
+    return rx.vstack(
+        rx.heading("E-mail", size="8", as_="h1"),
+        _staff_nav(),
+        _denied(A.denied),
+        rx.cond(A.can_suppressions, _suppressions()),
+        rx.cond(A.can_news, _news()),
         spacing="5",
         width="100%",
     )

@@ -100,6 +100,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "bi.alert_rule_disabled": "an admin turned a KPI alert rule off (kept, not evaluated)",
     "bi.alert_rule_deleted": "an admin deleted a KPI alert rule (and its alert history)",
     "bi.campaign_spend_saved": "marketing or an admin entered or changed a month's campaign spend",
+    # product-news e-mail and the suppression list (leftovers of issue 14)
+    "email.product_news_sent": (
+        "marketing, an admin or the command line (no actor) sent a product-news campaign (counts in detail)"
+    ),
+    "email.suppression_lifted": "support or an admin took an address off the e-mail suppression list",
 }
 
 

@@ -85,6 +85,7 @@ BI_EXPORT = "/staff/bi/export.csv"
 # Referrals and share cards (issue 14): the invite page, staff list, and server routes
 INVITE = "/invite"
 ADMIN_REFERRALS = "/admin/referrals"
+ADMIN_EMAIL = "/admin/email"  # suppression list and product-news campaigns (staff)
 REFERRAL_LINK = "/r/{code}"
 SHARE_PAGE = "/s/{slug}"
 SHARE_IMAGE = "/s/{slug}/card.png"

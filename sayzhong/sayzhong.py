@@ -5,6 +5,7 @@ This is the only module under `sayzhong/` that imports Reflex, `pages`, `state` 
 
 import reflex as rx
 from reflex_base import otel as reflex_otel
+from starlette.types import ASGIApp
 
 # Page modules register their routes through pages.template.template (explicit imports, no stars).
 import pages.account
@@ -30,7 +31,7 @@ import pages.review
 import pages.support
 import pages.support_chat
 import pages.support_staff  # noqa: F401
-from sayzhong.http.app import create_http_app, security_headers
+from sayzhong.http.app import ApiPathsFirst, create_http_app, security_headers
 from sayzhong.http.observability import observe_http
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.ops.telemetry import start_telemetry
@@ -41,8 +42,19 @@ from state.practice import warm_up_tone_notes
 # websocket trace points feed our Prometheus metrics; every HTTP request is measured and traced.
 reflex_otel.enable(tracer_provider=start_telemetry(role="web"), meter_provider=PrometheusMeterProvider())
 
-app = rx.App(
-    api_transformer=[create_http_app(), security_headers, observe_http],
+
+class _App(rx.App):
+    """Reflex's app, with `ApiPathsFirst` around the backend it builds, so an /api path with a newline
+    in it reaches our routes (JSON error) instead of Reflex's top router (plain-text 404)."""
+
+    def __call__(self) -> ASGIApp:
+        top = super().__call__()
+        return ApiPathsFirst(top, backend=observe_http(security_headers(_http_app)))
+
+
+_http_app = create_http_app()
+app = _App(
+    api_transformer=[_http_app, security_headers, observe_http],
     html_lang="en",
     stylesheets=["/styles.css"],
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],

@@ -33,8 +33,8 @@ class StaffState(rx.State):
         except SayZhongError as exc:
             self.denied = exc.user_message
             return None
-        if user is None or not user.two_factor_enabled:
-            self.denied = "Turn on two-factor sign-in (Account → Two-factor sign-in) to use the staff area."
+        if user is None or not user.two_factor_enabled:  # require_role refuses it too; kept for clarity
+            self.denied = access.TWO_FACTOR_REQUIRED
             return None
         self.denied = ""
         return user

@@ -187,7 +187,8 @@ EXPERIMENT_EXPOSED = EventDef(
 )
 AD_CONVERSION = EventDef(
     "ad_conversion",
-    "A sign-up attributed to an ad campaign, for the advertising tags (marketing consent only).",
+    "A learner's first paid Plus invoice (billing webhook, once per account), with the account's "
+    "last-touch channel and campaign, for the advertising tags (marketing consent only).",
     Consent.MARKETING,
     (_CHANNEL, _CAMPAIGN),
 )

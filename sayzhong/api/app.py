@@ -14,10 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
 from sayzhong.api.errors import MethodNotAllowedError, UnknownPathError, error_response, protocol_error
 from sayzhong.api.openapi import DOCUMENT_PATH, build_openapi, error_codes
@@ -82,6 +84,31 @@ class _ApiMount(Mount):
         self.path_regex = re.compile(self.path_regex.pattern, re.DOTALL)
 
 
+API_PATH = re.compile(r"^/api(?:/|$)|^/api[\x00-\x1f\x7f]", re.DOTALL)
+"""Every path the API answers, matched or not: `/api`, `/api/…`, and `/api` followed by a control
+character (the router's `$` would otherwise treat `/api\n` as `/api`)."""
+
+
+def is_api_path(path: str) -> bool:
+    return bool(API_PATH.match(path))
+
+
+class _UnknownApiPath(BaseRoute):
+    """Every other path under /api — another version, a typo, control characters — answers with the
+    API's JSON `not_found`, never the site's plain-text 404 (or a page)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and is_api_path(scope["path"]):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await error_response(UnknownPathError())(scope, receive, send)
+
+
 def api_routes(limits: ApiLimits | None = None) -> list[BaseRoute]:
-    """Routes to add to the HTTP app: `routes=[..., *api_routes()]`."""
-    return [_ApiMount(API_PREFIX, app=create_api_app(limits))]
+    """Routes to add to the HTTP app, first: `routes=[*api_routes(), ...]`."""
+    return [_ApiMount(API_PREFIX, app=create_api_app(limits)), _UnknownApiPath()]

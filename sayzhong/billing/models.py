@@ -29,6 +29,9 @@ class BillingCustomer(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", unique=True, index=True, ondelete="CASCADE")
     stripe_customer_id: str = Field(max_length=255, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_utc())
+    converted_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    """When the learner's first paid Plus invoice was handled: set once (a conditional update), so the
+    `ad_conversion` event is emitted exactly once whatever Stripe redelivers."""
 
 
 class BillingSubscription(SQLModel, table=True):

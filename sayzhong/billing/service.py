@@ -89,6 +89,30 @@ def track_billing_event(
     )
 
 
+def record_paid_conversion(*, session: Session, user_id: int) -> bool:
+    """The learner's first paid Plus invoice: marks the customer converted (a conditional update, so
+    redelivered or concurrent webhooks convert once) and emits `ad_conversion` with the account's
+    last-touch channel and campaign — no personal data; the consent gate passes it on only under the
+    *marketing* category. True when this call was the conversion."""
+    from sayzhong.analytics import catalog as events
+    from sayzhong.analytics import service as analytics
+    from sayzhong.analytics.attribution import Touch, account_attribution
+
+    converted = session.exec(
+        update(BillingCustomer)
+        .where(col(BillingCustomer.user_id) == user_id, col(BillingCustomer.converted_at).is_(None))
+        .values(converted_at=utcnow())
+    )
+    if int(converted.rowcount or 0) != 1:
+        return False
+    last = [a for a in account_attribution(session=session, user_id=user_id) if a.touch == "last"]
+    touch = Touch(channel=last[0].channel, campaign=last[0].campaign) if last else Touch()
+    analytics.track(
+        session=session, user_id=user_id, event=events.AD_CONVERSION, properties=touch.event_properties()
+    )
+    return True
+
+
 def trial_available(*, session: Session, email: str) -> bool:
     """Once per person: a claim by this e-mail (kept through erasure) means no second trial."""
     return (

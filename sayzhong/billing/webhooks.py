@@ -35,6 +35,7 @@ from sayzhong.billing.models import (
 from sayzhong.billing.ports import PaymentsGateway
 from sayzhong.billing.service import (
     payments_or_default,
+    record_paid_conversion,
     refresh_subscription,
     store_snapshot,
     track_billing_event,
@@ -212,6 +213,7 @@ def handle_event(session: Session, event: dict[str, Any], payments: PaymentsGate
             f"Your SayZhong receipt ({amount})",
             f"Thank you — we received {amount} for SayZhong Plus.\n\nInvoices and receipts: {billing_url}\n",
         )
+        record_paid_conversion(session=session, user_id=row.user_id)
     elif kind == "invoice.payment_failed":
         _mail(
             session,

@@ -7,7 +7,9 @@ with a reason (self-referral, same device, disposable e-mail domain, monthly cap
 learner's first take is scored, the practice service calls `reward_after_first_take`, which flips
 `pending` → `rewarded` with one conditional UPDATE — only the caller that wins it grants Plus to
 both, so retries and races grant once; `referral.referred_id` is unique, so a learner is attributed
-once. Services never commit.
+once. A reward that failed at the take (its savepoint rolled back, still `pending`) is retried by the
+`referral_rewards` job (`retry_pending_rewards`). Services never commit (except that job's loop, one
+unit of work per referral).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -273,6 +277,51 @@ def reward_after_first_take(*, session: Session, user_id: int, settings: Setting
         )
     session.expire(row)
     return True
+
+
+RETRY_BATCH = 500
+
+
+def rewards_to_retry(*, session: Session, limit: int = RETRY_BATCH) -> list[int]:
+    """Referred learners whose referral is still pending although they have scored a take: the
+    reward failed at that take (e.g. a billing error rolled its savepoint back), oldest first."""
+    from sayzhong.practice.models import LearnerProfile
+
+    return list(
+        session.exec(
+            select(Referral.referred_id)
+            .join(LearnerProfile, col(LearnerProfile.user_id) == col(Referral.referred_id))
+            .where(col(Referral.status) == PENDING, col(LearnerProfile.first_attempt_at).is_not(None))
+            .order_by(col(Referral.id))
+            .limit(limit)
+        ).all()
+    )
+
+
+def retry_pending_rewards(
+    *,
+    session_factory: Callable[[], AbstractContextManager[Session]] | None = None,
+    settings: Settings | None = None,
+) -> dict[str, int]:
+    """Re-attempt each reward left pending after a first scored take, one unit of work each (one
+    failing grant never blocks the others). `reward_after_first_take`'s conditional UPDATE keeps it
+    exactly once, even racing a take being scored. Run by the `referral_rewards` job."""
+    from sayzhong.db import session_scope
+
+    factory = session_factory or session_scope
+    with factory() as session:
+        due = rewards_to_retry(session=session)
+    counts = {"due": len(due), "rewarded": 0, "failed": 0}
+    for user_id in due:
+        try:
+            with factory() as session:
+                won = reward_after_first_take(session=session, user_id=user_id, settings=settings)
+        except Exception:
+            log.exception("referral reward retry failed for user %s (left pending)", user_id)
+            counts["failed"] += 1
+            continue
+        counts["rewarded"] += int(won)
+    return counts
 
 
 # --- views -----------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sayzhong import routes
 from sayzhong.db import get_engine, session_scope
@@ -239,6 +239,28 @@ def create_http_app() -> Starlette:
             Route(routes.AUTH_OIDC_CALLBACK, oidc_callback, methods=["GET"]),
         ]
     )
+
+
+class ApiPathsFirst:
+    """The outermost wrapper of the served app (`sayzhong/sayzhong.py`): a request for an /api path
+    with a newline in it goes straight to `backend` (the HTTP app with its middleware), whose routes
+    answer it in the API's JSON. Reflex mounts the backend under its own top app with
+    `Mount("")`, whose `.*` stops at a newline, so such a request (`/api/v1/a%0Ab`) would otherwise
+    get the top app's plain-text 404. Every other request passes through unchanged."""
+
+    def __init__(self, app: ASGIApp, *, backend: ASGIApp) -> None:
+        from sayzhong.api.app import is_api_path
+
+        self.app = app
+        self.backend = backend
+        self.is_api_path = is_api_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if "\n" in path and self.is_api_path(path):
+            await self.backend(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:

@@ -1,8 +1,10 @@
-"""`python -m sayzhong email …`: bounce imports and the suppression list (issue 14; docs/operations.md)."""
+"""`python -m sayzhong email …`: bounce imports, the suppression list, reminders and product-news campaigns
+(issue 14; docs/operations.md)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 
 from sayzhong.db import session_scope
@@ -50,6 +52,34 @@ def send_reminders(_args: argparse.Namespace) -> int:
     return 0
 
 
+def send_news(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sayzhong.notifications import news
+
+    try:
+        body = Path(args.body_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"Could not read {args.body_file}: {exc}")
+        return 1
+    try:
+        letter = news.validate_news(campaign=args.campaign, subject=args.subject, body=body)
+        if args.dry_run:
+            with session_scope() as session:
+                audience = len(news.news_audience(session=session))
+                done = news.campaign_sent_count(session=session, campaign=letter.campaign)
+            print(json.dumps({"campaign": letter.campaign, "audience": audience, "already_sent": done}))
+            return 0
+        result = news.send_product_news(
+            campaign=letter.campaign, subject=letter.subject, body=letter.body, actor=None
+        )
+    except SayZhongError as exc:
+        print(exc.user_message)
+        return 1
+    print(json.dumps(dataclasses.asdict(result)))
+    return 0 if result.failed == 0 else 1
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("email", help="reminder e-mail: bounces, suppression list, send due reminders")
     email_sub = parser.add_subparsers(dest="email_command", required=True, metavar="COMMAND")
@@ -65,3 +95,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=unsuppress)
     p = email_sub.add_parser("send-reminders", help="send the reminders due now (the jobs runner does it)")
     p.set_defaults(handler=send_reminders)
+    p = email_sub.add_parser(
+        "send-news",
+        help="send a product-news campaign to verified learners who opted in (once per campaign and learner)",
+    )
+    p.add_argument("--campaign", required=True, help="short key, e.g. 2026-12-new-dialogues (re-runs skip)")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--body-file", required=True, metavar="FILE.txt", help="the message, plain text (UTF-8)")
+    p.add_argument("--dry-run", action="store_true", help="only count who would get it")
+    p.set_defaults(handler=send_news)

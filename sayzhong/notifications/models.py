@@ -76,6 +76,27 @@ class EmailDelivery(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
+class ProductNewsDelivery(SQLModel, table=True):
+    """One product-news campaign sent to one learner (`notifications/news.py`).
+
+    Claimed like `EmailDelivery` (committed before the message goes out); the unique pair makes a
+    re-run of the same campaign send nothing twice. Not purged, so an old campaign re-run stays a no-op.
+    """
+
+    __tablename__ = "product_news_delivery"
+    __table_args__ = (UniqueConstraint("campaign", "user_id", name="uq_product_news_delivery_campaign_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign: str = Field(max_length=64, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="claimed", max_length=10)
+    """claimed (sending now, or the run died mid-send: never retried) | sent"""
+    claimed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
 class EmailSuppression(SQLModel, table=True):
     """An address that bounced hard or complained: it gets no non-transactional mail."""
 

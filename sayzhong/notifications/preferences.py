@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from email.message import Message
 from email.utils import parseaddr
 from urllib.parse import quote, urlencode
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from sayzhong import routes
 from sayzhong.accounts import users
-from sayzhong.db import utcnow
+from sayzhong.accounts.access import HasRole, Role, require_role
+from sayzhong.accounts.schemas import UserInfo
+from sayzhong.audit import record_audit
+from sayzhong.db import as_utc, utcnow
 from sayzhong.errors import NotFoundError, ValidationError
 from sayzhong.notifications.models import EmailPreference, EmailSuppression
 from sayzhong.settings import Settings, get_settings
@@ -333,6 +336,76 @@ def unsuppress(*, session: Session, email: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+SUPPRESSION_STAFF = (Role.SUPPORT, Role.ADMIN)
+SUPPRESSION_LIST_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionView:
+    email: str
+    reason: str
+    source: str
+    detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionList:
+    items: list[SuppressionView]
+    """The newest `SUPPRESSION_LIST_LIMIT` matches (a search narrows it down)."""
+    total: int
+    """How many addresses match the search and reason."""
+
+
+def list_suppressions(
+    *, session: Session, actor: HasRole | None, search: str = "", reason: str = ""
+) -> SuppressionList:
+    """Suppressed addresses whose e-mail contains `search`, of one `reason` (or all), newest first.
+    Support and admins only (the staff page /admin/email)."""
+    require_role(actor, *SUPPRESSION_STAFF)
+    conditions = []
+    term = _norm(search or "")[:320]
+    if term:
+        conditions.append(col(EmailSuppression.email).contains(term, autoescape=True))
+    if reason:
+        if reason not in SUPPRESSION_REASONS:
+            raise ValidationError("Unknown suppression reason.", code="suppression_reason_invalid")
+        conditions.append(col(EmailSuppression.reason) == reason)
+    total = session.exec(select(func.count()).select_from(EmailSuppression).where(*conditions)).one()
+    rows = session.exec(
+        select(EmailSuppression)
+        .where(*conditions)
+        .order_by(col(EmailSuppression.created_at).desc(), col(EmailSuppression.id).desc())
+        .limit(SUPPRESSION_LIST_LIMIT)
+    ).all()
+    return SuppressionList(
+        [SuppressionView(r.email, r.reason, r.source, r.detail, as_utc(r.created_at)) for r in rows],
+        int(total),
+    )
+
+
+def lift_suppression(*, session: Session, actor: UserInfo | None, email: str, ip: str | None = None) -> bool:
+    """Staff take an address off the suppression list (after the learner fixed their mailbox, or a
+    complaint was a mistake); audited as `email.suppression_lifted` with what the row said. False when
+    the address was not suppressed. Opt-ins are not turned back on: the learner chooses them again."""
+    require_role(actor, *SUPPRESSION_STAFF)
+    address = _norm(email or "")
+    row = session.exec(select(EmailSuppression).where(col(EmailSuppression.email) == address)).first()
+    if row is None:
+        return False
+    detail = {"reason": row.reason, "source": row.source, "suppressed_at": as_utc(row.created_at).isoformat()}
+    session.delete(row)
+    record_audit(
+        session=session,
+        action="email.suppression_lifted",
+        actor_id=actor.id if actor is not None else None,
+        target=address,
+        ip=ip,
+        detail=detail,
+    )
+    return True
+
+
 MAX_EVENTS = 500
 
 
@@ -439,12 +512,13 @@ def import_bounce_mbox(*, session: Session, path: str) -> dict[str, int]:
 def erase_email_data(*, session: Session, user_id: int, email: str) -> int:
     """Account erasure: preferences and deliveries go with the account; the suppression of its
     address is removed too (a new account at that address starts unsuppressed and unverified)."""
-    from sayzhong.notifications.models import EmailDelivery
+    from sayzhong.notifications.models import EmailDelivery, ProductNewsDelivery
 
     removed = 0
     for statement in (
         delete(EmailPreference).where(col(EmailPreference.user_id) == user_id),
         delete(EmailDelivery).where(col(EmailDelivery.user_id) == user_id),
+        delete(ProductNewsDelivery).where(col(ProductNewsDelivery.user_id) == user_id),
         delete(EmailSuppression).where(col(EmailSuppression.email) == _norm(email)),
     ):
         result = session.execute(statement, execution_options={"synchronize_session": "fetch"})

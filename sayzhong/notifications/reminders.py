@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User
 from sayzhong.db import as_utc, session_scope, utcnow
-from sayzhong.notifications.models import EmailDelivery, EmailPreference
+from sayzhong.notifications.models import EmailDelivery, EmailPreference, ProductNewsDelivery
 from sayzhong.notifications.ports import EmailAttachment, EmailMessageData, Mailer
 from sayzhong.notifications.preferences import (
     CATEGORIES,
@@ -61,6 +61,7 @@ STREAK_FROM = time(21, 0)
 STREAK_MIN_DAYS = 3
 WEEKLY_WEEKDAY = 0  # Monday
 CLAIM_RETENTION = timedelta(days=60)
+REMINDER_CATEGORIES = ("daily", "streak", "weekly")
 
 
 # --- when is something due (pure) ------------------------------------------------------------------
@@ -124,9 +125,11 @@ class Recipient:
     longest_streak_days: int
 
 
-def eligible_recipients(*, session: Session) -> list[Recipient]:
-    """Learners who may get non-transactional mail now: opted in to something, verified, active, not
-    waiting for erasure, address not suppressed."""
+def eligible_recipients(
+    *, session: Session, categories: tuple[str, ...] = REMINDER_CATEGORIES
+) -> list[Recipient]:
+    """Learners who may get non-transactional mail now: opted in to one of `categories`, verified,
+    active, not waiting for erasure, address not suppressed."""
     from sayzhong.privacy.models import ErasureRequest
 
     pending = set(
@@ -135,11 +138,7 @@ def eligible_recipients(*, session: Session) -> list[Recipient]:
         ).all()
     )
     suppressed = suppressed_addresses(session=session)
-    any_opt_in = (
-        col(EmailPreference.daily_reminder)
-        | col(EmailPreference.streak_reminder)
-        | col(EmailPreference.weekly_summary)
-    )
+    any_opt_in = or_(*(col(getattr(EmailPreference, CATEGORIES[key].field)).is_(True) for key in categories))
     # Plain columns, one query (a tick reads every opted-in learner; ORM objects cost 10x more).
     rows = session.execute(
         sa_select(
@@ -363,13 +362,14 @@ def weekly_message(settings: Settings, r: Recipient, numbers: WeeklyNumbers) -> 
 # --- the run -----------------------------------------------------------------------------------------
 
 
-def _claim(
-    session_factory: SessionFactory, user_id: int, category: str, day: date, now: datetime
-) -> int | None:
-    """Insert and commit the delivery row; None when another run has it already."""
+Claim = EmailDelivery | ProductNewsDelivery
+"""A claimed send: a reminder's row (per learner, category, day) or a campaign's (per campaign, learner)."""
+
+
+def _claim(session_factory: SessionFactory, row: Claim) -> int | None:
+    """Insert and commit the claim row; None when another run has it already."""
     try:
         with session_factory() as session:
-            row = EmailDelivery(user_id=user_id, category=category, local_day=day, claimed_at=now)
             session.add(row)
             session.flush()
             return row.id
@@ -377,10 +377,10 @@ def _claim(
         return None
 
 
-def _release(session_factory: SessionFactory, claim_id: int) -> None:
+def _release(session_factory: SessionFactory, model: type[Claim], claim_id: int) -> None:
     with session_factory() as session:
         session.execute(
-            delete(EmailDelivery).where(col(EmailDelivery.id) == claim_id),
+            delete(model).where(col(model.id) == claim_id),
             execution_options={"synchronize_session": "fetch"},
         )
 
@@ -397,11 +397,12 @@ def _deliver(
     mailer_factory: MailerFactory,
     r: Recipient,
     category: str,
-    day: date,
-    now: datetime,
+    claim: Claim,
     build: Callable[[Session], EmailMessageData],
 ) -> str:
-    claim_id = _claim(session_factory, r.user_id, category, day, now)
+    """Claim, send, mark sent: "sent", "taken" (claimed before) or "failed" (claim released)."""
+    model = type(claim)
+    claim_id = _claim(session_factory, claim)
     if claim_id is None:
         return "taken"
     handed_over = False
@@ -409,17 +410,17 @@ def _deliver(
         with session_factory() as session:
             mailer_factory(session).send(build(session))
             handed_over = True
-            row = session.get(EmailDelivery, claim_id)
+            row = session.get(model, claim_id)
             if row is not None:
                 row.status, row.sent_at = "sent", utcnow()
                 session.add(row)
     except Exception:
         if handed_over:
             # The relay may have the message already: keep the claim (at most once, never twice).
-            log.exception("reminder %s to user %s: sent, but recording it failed", category, r.user_id)
+            log.exception("e-mail %s to user %s: sent, but recording it failed", category, r.user_id)
             return "sent"
-        log.exception("reminder %s to user %s failed; released for the next run", category, r.user_id)
-        _release(session_factory, claim_id)
+        log.exception("e-mail %s to user %s failed; released for the next run", category, r.user_id)
+        _release(session_factory, model, claim_id)
         return "failed"
     return "sent"
 
@@ -480,8 +481,7 @@ def run_reminders(
                 mailer_factory=mailer_factory,
                 r=r,
                 category=category,
-                day=day,
-                now=now,
+                claim=EmailDelivery(user_id=r.user_id, category=category, local_day=day, claimed_at=now),
                 build=build,
             )
             counts[category if outcome == "sent" else outcome] += 1

@@ -132,6 +132,9 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "email_delivery": ExportSpec(
         "email_deliveries.json", "user_id", about="Reminders and summaries sent to you (category and day)."
     ),
+    "product_news_delivery": ExportSpec(
+        "product_news_deliveries.json", "user_id", about="Product-news e-mails sent to you (campaign, time)."
+    ),
     "email_suppression": ExportSpec(
         "email_suppression.json", "email", by="email", about="Whether your address bounced or complained."
     ),

@@ -255,6 +255,28 @@ def test_the_api_is_served_by_the_reflex_app_with_its_middleware(live_api: LiveA
     assert "content-security-policy" in answer.headers
 
 
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [
+        ("/api/v1/%0A", "not_found"),
+        ("/api/v1/a%0Ab", "not_found"),
+        ("/api/v1/units/%0Abad", "unit_not_found"),
+        ("/api%0Ax", "not_found"),
+        ("/api/v2/units", "not_found"),
+    ],
+)
+def test_unknown_api_paths_answer_the_json_error_shape_as_served(
+    live_api: LiveApi, path: str, code: str
+) -> None:
+    """Reflex's top router stops at a newline; `ApiPathsFirst` still gives such paths the API's errors."""
+    auth = {"Authorization": f"Bearer {live_api.token}"}
+    answer = requests.get(f"{live_api.url}{path}", headers=auth, timeout=30)
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/json", answer.text
+    body = answer.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
+
+
 def test_a_real_take_is_scored_and_replayed_as_the_document_says(
     two_learners: TwoLearners, spoken_wav: bytes
 ) -> None:

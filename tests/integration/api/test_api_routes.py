@@ -152,6 +152,20 @@ def test_unknown_paths_and_wrong_methods_answer_in_json(api: tuple[TestClient, d
     )
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api", "/api/", "/api/v2/units", "/api/%0A", "/api%0A", "/api%0Ax", "/api/v1/%0A", "/api/v1/a%0Ab"],
+)
+def test_every_unknown_api_path_answers_the_json_error_shape(
+    api: tuple[TestClient, dict[str, str], int], path: str
+) -> None:
+    client, auth, _ = api
+    for method in ("GET", "POST", "DELETE"):
+        response = client.request(method, path, headers=auth)
+        assert _error(response) == (404, "not_found"), (method, path)
+        assert response.headers["content-type"] == "application/json"
+
+
 def test_attempt_is_scored_once_per_idempotency_key(
     api: tuple[TestClient, dict[str, str], int], spoken_wav: bytes
 ) -> None:

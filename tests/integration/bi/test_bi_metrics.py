@@ -23,7 +23,9 @@ from sayzhong.errors import ValidationError
 from tests.support.bi_scenario import build_billing, build_learners
 
 MAR1 = date(2026, 3, 1)
-MARKETER = SimpleNamespace(id=None, role="marketing")  # spend is audited with its actor
+MARKETER = SimpleNamespace(
+    id=None, role="marketing", two_factor_enabled=True
+)  # spend is audited with its actor
 
 
 def _days(start: date, n: int) -> list[date]:

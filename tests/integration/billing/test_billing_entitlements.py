@@ -231,6 +231,7 @@ def _admin() -> accounts.UserInfo:
         row = session.get(User, info.id)
         assert row is not None
         row.role = "admin"
+        row.two_factor_enabled = True  # staff act only with two-factor sign-in (issue 9)
         session.add(row)
     with session_scope() as session:
         return accounts.get_user(session=session, user_id=info.id)

@@ -20,12 +20,18 @@ from starlette.testclient import TestClient
 from sayzhong import routes
 from sayzhong.billing import catalog, service, webhooks
 from sayzhong.billing.entitlements import FREE, PLUS, entitlement_for
-from sayzhong.billing.models import BillingReconcileFinding, BillingSubscription, BillingWebhookEvent
+from sayzhong.billing.models import (
+    BillingCustomer,
+    BillingReconcileFinding,
+    BillingSubscription,
+    BillingWebhookEvent,
+)
 from sayzhong.db import session_scope, utcnow
 from sayzhong.http.app import create_http_app
+from sayzhong.integrations import posthog_sink
 from sayzhong.integrations.stripe_payments import StripePayments
 from sayzhong.notifications.models import OutboxEmail
-from sayzhong.settings import Settings
+from sayzhong.settings import Settings, get_settings, reset_settings_cache
 from tests.factories import learner_with_api_token
 from tests.support.localstripe_server import (
     GOOD_CARD,
@@ -35,6 +41,7 @@ from tests.support.localstripe_server import (
     free_port,
     signed_event,
 )
+from tests.support.posthog_capture import PostHogCapture
 
 
 @pytest.fixture
@@ -309,3 +316,91 @@ def test_a_paid_invoice_sends_a_receipt_through_the_mailer(
     with session_scope() as session:
         paid = analytics.list_events(session=session, distinct_id=str(user_id), event="subscription_paid")
     assert [e.properties for e in paid] == [{"plan": "monthly", "amount_minor": 7999, "currency": "eur"}]
+
+
+@pytest.fixture
+def posthog(payments: StripePayments, monkeypatch: pytest.MonkeyPatch) -> Iterator[PostHogCapture]:
+    """PostHog configured against the local capture server (after the Stripe settings)."""
+    server = PostHogCapture().start()
+    monkeypatch.setenv("POSTHOG_API_KEY", "phc_test_key")
+    monkeypatch.setenv("POSTHOG_HOST", server.url)
+    reset_settings_cache()
+    try:
+        yield server
+    finally:
+        posthog_sink.shutdown_clients()
+        reset_settings_cache()
+        server.stop()
+
+
+def _consent_and_touch(user_id: int, *, marketing: bool) -> None:
+    from sayzhong.analytics import attribution
+    from sayzhong.privacy import consent
+
+    cookie = attribution.encode_cookie(
+        first=attribution.Touch(channel="organic_search", referrer_host="www.google.com"),
+        last=attribution.Touch(channel="paid_search", source="google", medium="cpc", campaign="spring_tones"),
+        secret=get_settings().secret_key,
+    )
+    with session_scope() as session:
+        attribution.attach_to_account(
+            session=session, user_id=user_id, cookie_header=f"{attribution.COOKIE_NAME}={cookie}"
+        )
+        consent.record_consent(
+            session=session,
+            visitor_id=None,
+            user_id=user_id,
+            analytics=True,
+            marketing=marketing,
+            source="banner",
+        )
+
+
+def test_the_first_paid_invoice_is_one_ad_conversion_under_marketing_consent_only(
+    client: TestClient, payments: StripePayments, localstripe: LocalStripe, posthog: PostHogCapture
+) -> None:
+    from sayzhong.analytics import service as analytics
+
+    buyer, buyer_sub = _subscriber(payments, localstripe, "buyer@example.org")
+    shy, shy_sub = _subscriber(payments, localstripe, "shy@example.org")
+    _consent_and_touch(buyer, marketing=True)
+    _consent_and_touch(shy, marketing=False)
+
+    def paid(invoice_id: str, sub_id: str) -> dict[str, Any]:
+        return {
+            "id": invoice_id,
+            "object": "invoice",
+            "subscription": sub_id,
+            "amount_paid": 999,
+            "currency": "eur",
+        }
+
+    # Stripe sends both event types for one invoice, may redeliver, and later renewals come too.
+    _post(client, _event("evt_conv_1", "invoice.paid", paid("in_first", buyer_sub)))
+    _post(client, _event("evt_conv_2", "invoice.payment_succeeded", paid("in_first", buyer_sub)))
+    _post(client, _event("evt_conv_1", "invoice.paid", paid("in_first", buyer_sub)))
+    _post(client, _event("evt_conv_3", "invoice.paid", paid("in_renewal", buyer_sub)))
+    _post(client, _event("evt_conv_4", "invoice.paid", paid("in_shy", shy_sub)))
+
+    with session_scope() as session:
+        conversions = analytics.list_events(session=session, event="ad_conversion")
+        shy_paid = analytics.list_events(session=session, distinct_id=str(shy), event="subscription_paid")
+        converted = {
+            c.user_id: c.converted_at is not None for c in session.exec(select(BillingCustomer)).all()
+        }
+    assert [(e.distinct_id, e.properties) for e in conversions] == [
+        (str(buyer), {"channel": "paid_search", "campaign": "spring_tones"})
+    ]
+    # The learner without marketing consent converted too, but only the analytics event was recorded.
+    assert len(shy_paid) == 1 and converted == {buyer: True, shy: True}
+
+    settings = get_settings()
+    posthog_sink.shared_client(
+        settings.posthog_api_key, settings.posthog_host, settings.posthog_max_queue_size
+    ).flush()
+    sent = posthog.wait_for(lambda events: sum(e["event"] == "subscription_paid" for e in events) >= 4)
+    sent_conversions = [e for e in sent if e["event"] == "ad_conversion"]
+    assert [
+        (e["distinct_id"], e["properties"]["channel"], e["properties"]["campaign"]) for e in sent_conversions
+    ] == [(str(buyer), "paid_search", "spring_tones")]
+    assert not any("email" in key for e in sent_conversions for key in e["properties"])

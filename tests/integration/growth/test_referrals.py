@@ -232,3 +232,48 @@ def test_staff_see_referrals_with_reasons_and_each_look_is_audited(
     assert referrals.staff_referrals(session=db_session, actor=support, status="rewarded") == []
     looks = db_session.exec(select(AuditEvent).where(AuditEvent.action == "referral.staff_viewed")).all()
     assert [e.actor_id for e in looks] == [support.id, support.id]
+
+
+def test_a_reward_that_failed_at_the_first_take_is_retried_by_the_job_and_granted_once(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobs.growth import run_referral_rewards
+    from sayzhong.billing import service as billing
+    from sayzhong.ops.jobs import list_runs
+
+    load_all_models()
+    SQLModel.metadata.create_all(get_engine())
+    with session_scope() as session:
+        make_user = UserFactory(session)
+        referrer_id, ref = _invite(session, make_user)
+        bo = make_user("bo@example.org")
+        waiting = make_user("waiting@example.org")  # pending, but no scored take yet: not retried
+        referrals.attribute_sign_up(session=session, user_id=bo.id, ref=ref)
+        referrals.attribute_sign_up(session=session, user_id=waiting.id, ref=ref)
+    real_grant = billing.grant_plus_reward
+
+    def billing_down(**_kwargs: object) -> int:
+        raise RuntimeError("billing database unavailable")
+
+    monkeypatch.setattr(billing, "grant_plus_reward", billing_down)
+    with session_scope() as session:
+        AttemptFactory(session)(bo.id)  # the first scored take: kept, the reward left pending
+    with session_scope() as session:
+        assert {r.referred_id: r.status for r in session.exec(select(Referral)).all()} == {
+            bo.id: "pending",
+            waiting.id: "pending",
+        }
+        assert referrals.rewards_to_retry(session=session) == [bo.id]
+        # Still down at the next run: counted as failed, nothing half-granted, still pending.
+        assert referrals.retry_pending_rewards() == {"due": 1, "rewarded": 0, "failed": 1}
+        assert _grants(session, bo.id) == [] and _grants(session, referrer_id) == []
+
+    monkeypatch.setattr(billing, "grant_plus_reward", real_grant)
+    assert run_referral_rewards() == {"due": 1, "rewarded": 1, "failed": 0}
+    assert run_referral_rewards() == {"due": 0, "rewarded": 0, "failed": 0}
+    with session_scope() as session:
+        AttemptFactory(session)(bo.id)  # a later take gives nothing more either
+        assert len(_grants(session, bo.id)) == 1 and len(_grants(session, referrer_id)) == 1
+        row = session.exec(select(Referral).where(Referral.referred_id == bo.id)).one()
+        assert row.status == "rewarded" and row.referred_grant_id == _grants(session, bo.id)[0].id
+        assert [r.job for r in list_runs(session=session)][:2] == ["referral_rewards", "referral_rewards"]

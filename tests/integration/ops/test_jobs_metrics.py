@@ -50,6 +50,7 @@ def test_the_scheduler_runs_the_nightly_backup_before_retention() -> None:
         "billing_reconcile": "cron[hour='4', minute='7']",
         "support_sla": "interval[0:05:00]",
         "reminders": "interval[0:05:00]",
+        "referral_rewards": "interval[0:15:00]",  # rewards left pending by a failed grant
         # business intelligence (issue 15): after the reconciler, alerts on the fresh aggregates
         "bi_aggregate": "cron[hour='4', minute='37']",
         "bi_alerts": "cron[hour='5', minute='7']",

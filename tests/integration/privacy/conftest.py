@@ -234,3 +234,4 @@ def _support_data(uid: int, email: str, name: str) -> None:
 
 class _StaffStub:
     role = "support"
+    two_factor_enabled = True  # staff act only with two-factor sign-in (issue 9)

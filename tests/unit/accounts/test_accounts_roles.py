@@ -11,7 +11,7 @@ from sayzhong.accounts import access, staff, users
 from sayzhong.accounts.access import Role
 from sayzhong.audit import AuditEvent
 from sayzhong.errors import AuthenticationError, PermissionDeniedError, ValidationError
-from tests.factories import UserFactory
+from tests.factories import UserFactory, with_two_factor
 
 
 def test_staff_roles_and_learners(make_user: UserFactory) -> None:
@@ -28,6 +28,58 @@ def test_require_role_distinguishes_anonymous_from_forbidden(make_user: UserFact
         access.require_role(make_user(), Role.ADMIN, Role.SUPPORT)
     assert info.value.http_status == 403
     access.require_role(make_user(role="support"), Role.ADMIN, Role.SUPPORT)
+
+
+def test_staff_only_checks_refuse_staff_without_two_factor(make_user: UserFactory) -> None:
+    """Issue 9: the services enforce two-factor for staff, not only the page guards."""
+    for role in ("support", "marketing", "analyst", "admin"):
+        without = make_user(role=role, two_factor=False)
+        with pytest.raises(PermissionDeniedError) as info:
+            access.require_role(without, *access.STAFF_ROLES)
+        assert info.value.code == "two_factor_required" and "two-factor" in info.value.user_message
+        with pytest.raises(PermissionDeniedError):
+            access.require_staff(without)
+        access.require_role(make_user(role=role), *access.STAFF_ROLES)  # enrolled: allowed
+    # The wrong role is still "forbidden", whatever the two-factor state.
+    with pytest.raises(PermissionDeniedError) as info:
+        access.require_admin(make_user(role="support", two_factor=False))
+    assert info.value.code == "forbidden"
+    # A check that also admits learners is not staff-only: no two-factor needed for it.
+    access.require_role(make_user(role="support", two_factor=False), *access.ALL_ROLES)
+    access.require_role(make_user(), Role.LEARNER)
+
+
+def test_staff_services_refuse_an_actor_without_two_factor(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    from sayzhong.billing import service as billing
+    from sayzhong.growth import referrals
+    from sayzhong.notifications import preferences
+    from sayzhong.notifications import service as notifications
+
+    learner = make_user("ana@example.com")
+    admin = make_user("boss@example.com", role="admin", two_factor=False)
+    support = make_user("help@example.com", role="support", two_factor=False)
+    refused = [
+        lambda: staff.list_users(session=db_session, actor=support),
+        lambda: staff.change_role(session=db_session, actor=admin, user_id=learner.id, role="support"),
+        lambda: notifications.list_outbox(session=db_session, actor=admin),
+        lambda: referrals.staff_referrals(session=db_session, actor=support),
+        lambda: preferences.list_suppressions(session=db_session, actor=support),
+        lambda: billing.grant_plus(
+            session=db_session, actor=admin, email="ana@example.com", days=7, reason="goodwill"
+        ),
+    ]
+    for call in refused:
+        with pytest.raises(PermissionDeniedError) as info:
+            call()
+        assert info.value.code == "two_factor_required"
+    assert users.get_user(session=db_session, user_id=learner.id).role == "learner"
+    assert db_session.exec(select(AuditEvent).where(AuditEvent.action == "role.changed")).all() == []
+    # Once enrolled, the same calls go through.
+    enrolled = users.get_user(session=db_session, user_id=support.id)
+    assert not enrolled.two_factor_enabled
+    assert staff.list_users(session=db_session, actor=with_two_factor(db_session, support)).total == 3
 
 
 def test_admin_changes_a_role_and_it_is_audited(db_session: Session, make_user: UserFactory) -> None:

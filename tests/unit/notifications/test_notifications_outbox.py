@@ -18,10 +18,13 @@ from sayzhong.notifications.models import OutboxEmail
 from sayzhong.notifications.offline import OutboxMailer
 from sayzhong.notifications.ports import EmailMessageData
 from sayzhong.settings import Settings
+from tests.factories import with_two_factor
 
 
 def _admin_and_learner(db_session: Session) -> tuple[UserInfo, UserInfo]:
-    admin = staff.create_admin(session=db_session, email="admin@example.com", password=None).user
+    admin = with_two_factor(
+        db_session, staff.create_admin(session=db_session, email="admin@example.com", password=None).user
+    )
     learner = users.sign_up(
         session=db_session,
         email="ana@example.com",
@@ -62,7 +65,7 @@ def test_outbox_is_for_admins_only(db_session: Session, settings: Settings) -> N
         display_name="Help",
     )
     staff.change_role(session=db_session, actor=admin, user_id=support.id, role=Role.SUPPORT)
-    support = users.get_user(session=db_session, user_id=support.id)
+    support = with_two_factor(db_session, users.get_user(session=db_session, user_id=support.id))
     for actor in (learner, support):
         with pytest.raises(PermissionDeniedError):
             service.list_outbox(session=db_session, actor=actor)
