@@ -1,5 +1,10 @@
 """Who is signed in. Every page's on_load resolves the HttpOnly session cookie server-side.
 
+A page load resolves it once: the page's access guard (the first on-load handler) resolves it
+against the database, and the page's own on-load handlers that run right after it in the same
+load reuse that answer (issue 16: the home page resolved the cookie three times, each a database
+round trip). Anything after the page has loaded — every click, every staff action — resolves again.
+
 The cookie arrives with the websocket handshake (Reflex keeps it server-side, never sends it to the
 browser). Staff handlers re-check the role from the database through `current_user()`, so a revoked
 session or a changed role takes effect at once.
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -54,6 +60,10 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
     return post_form(action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)})
 
 
+GUARD_REUSE_S = 5.0
+"""How long a guard's answer may serve the rest of its page load (a load takes milliseconds)."""
+
+
 class SessionState(rx.State):
     user_id: int = 0
     email: str = ""
@@ -64,6 +74,10 @@ class SessionState(rx.State):
     oidc_enabled: bool = False
     oidc_label: str = ""
     oidc_start_url: str = ""
+    # The guard's answer for the page load in progress (backend only, never sent to the browser).
+    _guard_key: str = ""
+    _guard_at: float = 0.0
+    _guard_user: schemas.UserInfo | None = None
 
     @rx.var
     def signed_in(self) -> bool:
@@ -86,12 +100,35 @@ class SessionState(rx.State):
     def user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:300]
 
+    def _load_key(self, token: str) -> str:
+        """This page load: the cookie, the websocket connection and the page."""
+        return f"{token}|{self.router.session.session_id}|{self.router.page.raw_path}"
+
     async def current_user(self) -> schemas.UserInfo | None:
-        """Resolve the cookie against the database (idle/absolute timeouts, revocation, role)."""
+        """Resolve the cookie against the database (idle/absolute timeouts, revocation, role) — or,
+        while the page is still loading, the answer its access guard got a moment ago."""
         token = self.session_token()
         if not token:
             return None
+        if (
+            not self.is_hydrated
+            and self._guard_key == self._load_key(token)
+            and time.time() - self._guard_at < GUARD_REUSE_S
+        ):
+            return self._guard_user
+        return await self._resolve(token)
 
+    async def _guard_user_for_load(self) -> schemas.UserInfo | None:
+        """The guards' resolution: always from the database, remembered for this page load."""
+        token = self.session_token()
+        if not token:
+            self._guard_key = ""
+            return None
+        user = await self._resolve(token)
+        self._guard_key, self._guard_at, self._guard_user = self._load_key(token), time.time(), user
+        return user
+
+    async def _resolve(self, token: str) -> schemas.UserInfo | None:
         def _resolve() -> schemas.UserInfo | None:
             with session_scope() as session:
                 info = sign_in.resolve_session(session=session, token=token)
@@ -118,7 +155,7 @@ class SessionState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load for public pages: show the right navigation."""
-        self._apply(await self.current_user())
+        self._apply(await self._guard_user_for_load())
 
     async def _privacy_gate(self, user: schemas.UserInfo) -> str | None:
         """Issue 11: a locked account (pending deletion) or a material terms change comes first."""
@@ -128,7 +165,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_login(self):
-        user = await self.current_user()
+        user = await self._guard_user_for_load()
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -138,7 +175,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_staff(self):
-        user = await self.current_user()
+        user = await self._guard_user_for_load()
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -153,7 +190,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def redirect_if_signed_in(self):
-        user = await self.current_user()
+        user = await self._guard_user_for_load()
         self._apply(user)
         if user is not None:
             return rx.redirect(routes.HOME)
@@ -170,6 +207,7 @@ class SessionState(rx.State):
                     sign_in.sign_out(session=session, token=token)
 
             await asyncio.to_thread(_revoke)
+        self._guard_key = ""
         self._apply(None)
         action = get_settings().backend_url.rstrip("/") + routes.AUTH_SIGN_OUT
         return post_form(action, {})
