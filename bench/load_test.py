@@ -14,6 +14,18 @@ think time of ``--think`` seconds: open home (hydrate + on_load), open the lesso
 upload a take (the browser's upload route), read the result and progress (JSON API). One learner
 in ten is a terminal-client learner: the same through the JSON API only. Every learner signs in
 once at the start through the sign-in page's event handler (password check included).
+
+    python bench/load_test.py --uploads 1,4,16 --duration 30 --workers 3
+
+is the upload sweep instead: at each concurrency, that many terminal-client learners upload takes
+back to back (a closed loop, no think time) while five web learners open their home page once a
+second; it prints takes/s, upload p50/p95/p99, errors and the home page's latency meanwhile (how
+much a burst of scoring slows everyone else).
+
+    python bench/load_test.py --homes 1,8,32 --duration 30 --workers 1
+
+is the home-page sweep: that many signed-in tabs (learners with a practice history) open their home
+page back to back; it prints page loads per second (per worker with --workers 1) and p50/p95/p99.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -43,6 +56,7 @@ import websockets  # noqa: E402
 
 PASSWORD = "learning tones daily"
 STATE = "reflex___state____state"
+SCORING_STATE = f"{STATE}.state___practice____scoring_state"  # the result view of the practice page
 SIGN_IN_EVENT = f"{STATE}.state___accounts____sign_in_state.submit"
 HYDRATED = '"is_hydrated_rx_state_":true'
 
@@ -232,13 +246,26 @@ async def run_learner(
             elif response is not None:
                 attempt_id = response.json().get("attempt_id") or response.json().get("id")  # type: ignore[attr-defined]
                 prefix = "api" if learner.terminal else "web"
-                result = await timed(
-                    stats,
-                    f"{prefix}: read result",
-                    http.get(f"{base}/api/v1/attempts/{attempt_id}", headers=api),
-                )
-                if result is not None and result.status_code != 200:  # type: ignore[attr-defined]
-                    stats.error(f"{prefix}: read result")
+                if tab is not None:  # the practice page shows it: the event the page sends once scored
+                    await timed(
+                        stats,
+                        "web: read result",
+                        tab.event(
+                            f"{SCORING_STATE}.on_scored",
+                            {"attempt_id": str(attempt_id)},
+                            "/practice?unit=greetings",
+                            '"pron_rx_state_"',
+                        ),
+                    )
+                else:  # the terminal client (the JSON API is a Plus feature)
+                    result = await timed(
+                        stats,
+                        "api: read result",
+                        http.get(f"{base}/api/v1/attempts/{attempt_id}", headers=api),
+                    )
+                    if result is not None and result.status_code != 200:  # type: ignore[attr-defined]
+                        stats.error("api: read result")
+                        stats.samples["api: read result"].pop()
                 await timed(
                     stats, f"{prefix}: read progress", http.get(f"{base}/api/v1/progress", headers=api)
                 )
@@ -284,6 +311,182 @@ async def run_level(
     return stats
 
 
+async def run_uploads(
+    concurrency: int, pool: list[Learner], watchers: list[Learner], base: str, duration: float
+) -> Stats:
+    """`concurrency` closed loops of API uploads while `watchers` open /home once a second.
+
+    Each upload is the next learner's of `pool` in turn: one token's budget (120 requests, then 2/s;
+    a take costs 5) is a person's pace, so one token cannot carry a sweep alone."""
+    from tests.support.pron_synth import synth_wav_bytes
+
+    take = synth_wav_bytes([2, 3])
+    stats = Stats()
+    stop_at = time.perf_counter() + duration
+    step = "api: upload take (scored)"
+
+    turn = itertools.cycle(pool)
+
+    async def upload_loop(http: httpx.AsyncClient) -> None:
+        while time.perf_counter() < stop_at:
+            headers = {
+                "authorization": f"Bearer {next(turn).api_token}",
+                "content-type": "audio/wav",
+                "x-item-id": "greetings.hello",
+                "idempotency-key": uuid.uuid4().hex,
+            }
+            sent = http.post(f"{base}/api/v1/attempts", content=take, headers=headers)
+            response = await timed(stats, step, sent)
+            if response is not None and response.status_code not in (200, 201):  # type: ignore[attr-defined]
+                stats.error(step)
+                stats.error(f"{step}: HTTP {response.status_code}")  # type: ignore[attr-defined]
+                stats.samples[step].pop()
+
+    async def watch_home(learner: Learner) -> None:
+        tab = Tab(base, f"sz_session={learner.session_token}")
+        if await timed(stats, "others: connect", tab.open()) is None:
+            return
+        try:
+            while time.perf_counter() < stop_at:
+                started = time.perf_counter()
+                await timed(stats, "others: open home (on_load)", tab.load_page("/home"))
+                await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - started)))
+        finally:
+            await tab.close()
+
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+        await asyncio.gather(
+            *(upload_loop(http) for _ in range(concurrency)), *(watch_home(lr) for lr in watchers)
+        )
+    return stats
+
+
+async def run_homes(tabs: list[Learner | None], base: str, duration: float, path: str = "/home") -> Stats:
+    """Closed loop: each tab opens `path` again as soon as the last load finished (None: no cookie)."""
+    stats = Stats()
+    stop_at = time.perf_counter() + duration
+
+    async def loop(learner: Learner | None) -> None:
+        tab = Tab(base, f"sz_session={learner.session_token}" if learner else None)
+        if await timed(stats, "home: connect", tab.open()) is None:
+            return
+        try:
+            while time.perf_counter() < stop_at:
+                await timed(stats, "home: open (on_load)", tab.load_page(path))
+        finally:
+            await tab.close()
+
+    await asyncio.gather(*(loop(lr) for lr in tabs))
+    return stats
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def home_sweep(
+    args: argparse.Namespace, base: str, blank: str, meters: tuple[CpuMeter, CpuMeter] | None
+) -> int:
+    """SayZhong's home page and the blank app's page, each at every level, one after the other."""
+    levels = [int(x) for x in args.homes.split(",")]
+    learners = seed(max(levels), history=40)
+    print(
+        f"# home-page sweep: {args.workers} workers each (SayZhong and a blank Reflex app), PostgreSQL + "
+        f"Redis, {os.cpu_count()} CPUs; each SayZhong learner has 40 scored takes"
+    )
+    if args.warmup:
+        asyncio.run(run_homes(list(learners[:2]), base, args.warmup))
+        asyncio.run(run_homes([None, None], blank, args.warmup, "/"))
+    print("\n| app | tabs | loads/s | p50 ms | p95 ms | p99 ms | errors | CPU ms per load: app / PG | load |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for level in levels:
+        runs: list[tuple[str, list[Learner | None], str, str]] = [
+            ("SayZhong /home", list(learners[:level]), base, "/home"),
+            ("blank app /", [None] * level, blank, "/"),
+        ]
+        for (name, tabs, url, path), meter in zip(runs, meters or (None, None), strict=True):
+            if meter:
+                meter.start()
+            stats = asyncio.run(run_homes(tabs, url, args.duration, path))
+            loads = stats.samples.get("home: open (on_load)", [])
+            app_ms, pg_ms = meter.per_op_ms(len(loads)) if meter else (float("nan"), float("nan"))
+            errors = stats.errors.get("home: open (on_load)", 0)
+            print(
+                f"| {name} | {level} | {len(loads) / args.duration:.0f} | {pct(loads, 0.5):.1f} "
+                f"| {pct(loads, 0.95):.1f} | {pct(loads, 0.99):.1f} | {errors} "
+                f"| {app_ms:.1f} / {pg_ms:.1f} | {_load_average()} |",
+                flush=True,
+            )
+    return 0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of `root` and every process below it (from /proc), in seconds.
+
+    On a shared box wall-clock latencies move with everyone else's load; the CPU a request costs
+    does not, so the sweeps also print CPU milliseconds per operation (the capacity model's input)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        children[int(fields[1])].append(pid)  # field 4: parent pid
+        times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14, 15: utime, stime
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class CpuMeter:
+    """CPU used by the app (server and its workers) and by PostgreSQL between two readings."""
+
+    app_pid: int
+    pg_pid: int
+    app: float = 0.0
+    pg: float = 0.0
+
+    def start(self) -> None:
+        self.app, self.pg = tree_cpu_seconds(self.app_pid), tree_cpu_seconds(self.pg_pid)
+
+    def per_op_ms(self, ops: int) -> tuple[float, float]:
+        if not ops:
+            return float("nan"), float("nan")
+        app = tree_cpu_seconds(self.app_pid) - self.app
+        pg = tree_cpu_seconds(self.pg_pid) - self.pg
+        return 1000 * app / ops, 1000 * pg / ops
+
+
+def cpu_meter(procs: list[subprocess.Popen[bytes]], work: Path) -> CpuMeter | None:
+    """For a stack this script started (server = procs[1], PostgreSQL's postmaster from its pid file)."""
+    pid_file = work / "pg" / "postmaster.pid"
+    if len(procs) < 2 or not pid_file.exists():
+        return None
+    return CpuMeter(app_pid=procs[1].pid, pg_pid=int(pid_file.read_text().split()[0]))
+
+
+def upload_report(concurrency: int, stats: Stats, duration: float, cpu: tuple[float, float]) -> str:
+    takes = stats.samples.get("api: upload take (scored)", [])
+    home = stats.samples.get("others: open home (on_load)", [])
+    return (
+        f"| {concurrency} | {len(takes) / duration:.1f} | {pct(takes, 0.5):.0f} | {pct(takes, 0.95):.0f} "
+        f"| {pct(takes, 0.99):.0f} | {stats.errors.get('api: upload take (scored)', 0)} "
+        f"| {pct(home, 0.5):.0f} / {pct(home, 0.99):.0f} | {cpu[0]:.1f} / {cpu[1]:.1f} |"
+    )
+
+
 def report(level: int, stats: Stats, duration: float) -> str:
     lines = [
         f"\n### {level} concurrent learners ({duration:.0f} s)\n",
@@ -313,7 +516,33 @@ def report(level: int, stats: Stats, duration: float) -> str:
 # --- the stack ------------------------------------------------------------------------------------
 
 
-def seed(n: int) -> list[Learner]:
+def _practise(user_id: int, takes: int, rng: random.Random) -> None:
+    """Scored takes of 3-4 syllables over the last 30 days (fixed engine results: fast to seed)."""
+    from datetime import timedelta
+
+    from sayzhong.db import session_scope, utcnow
+    from sayzhong.practice import service as practice
+    from tests.support.practice_fakes import WAV_BYTES, FakeAssessor, result, syllable
+
+    now = utcnow()
+    with session_scope() as s:
+        for _ in range(takes):
+            tones = [rng.choice((1, 2, 3, 4)) for _ in range(rng.randint(3, 4))]
+            said = [t if rng.random() < 0.7 else t % 4 + 1 for t in tones]
+            syllables = [syllable("妈", f"ma{t}", t, d) for t, d in zip(tones, said, strict=True)]
+            practice.score_attempt(
+                session=s,
+                user_id=user_id,
+                item_id="greetings.hello",
+                audio=WAV_BYTES,
+                content_type="audio/wav",
+                assessor=FakeAssessor(result(syllables)),
+                now=now - timedelta(minutes=rng.randint(0, 30 * 24 * 60)),
+            )
+
+
+def seed(n: int, *, terminal_every: int = 10, history: int = 0) -> list[Learner]:
+    """`n` onboarded learners with a session and an API token; `history` scored takes each."""
     from datetime import timedelta
 
     from sayzhong.accounts import sign_in, users
@@ -332,15 +561,18 @@ def seed(n: int) -> list[Learner]:
             _info, api_token = tokens.create_token(
                 session=s, user_id=user_id, name="load", scopes=["practice:read", "practice:write"]
             )
-            if i % 10 == 9:  # terminal-client learners: the client is a Plus feature (issue 12)
+            terminal = i % terminal_every == terminal_every - 1
+            if terminal:  # terminal-client learners: the client is a Plus feature (issue 12)
                 from sayzhong.billing.models import BillingGrant
 
                 s.add(BillingGrant(user_id=user_id, ends_at=utcnow() + timedelta(days=1), reason="load test"))
+        if history:
+            _practise(user_id, history, random.Random(i))
         with session_scope() as s:
             session_token = sign_in.authenticate(
                 session=s, email=email, password=PASSWORD, ip="127.0.0.1", user_agent="load"
             ).unwrap()[1]
-        out.append(Learner(email, session_token, api_token, terminal=(i % 10 == 9)))
+        out.append(Learner(email, session_token, api_token, terminal=terminal))
     return out
 
 
@@ -414,6 +646,7 @@ def start_stack(
         "APP_URL": base,
         "GRANIAN_WORKERS": str(args.workers),
         "SCORING_PROCESSES": str(args.scoring_processes),
+        "SCORING_THREADS": str(args.scoring_threads),
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update({k: env[k] for k in ("ENV", "DATABASE_URL", "DATA_DIR", "APP_URL")})
@@ -435,6 +668,9 @@ def start_stack(
             start_new_session=True,
         )
     )
+    if args.uploads:  # the upload sweep compares concurrencies of one stack: no blank app needed
+        wait_ready(f"{base}/readyz", procs[1])
+        return base, ""
     blank_dir = work / "blank"
     (blank_dir / "blank").mkdir(parents=True)
     (blank_dir / "blank" / "__init__.py").write_text("")
@@ -495,6 +731,34 @@ def stop(procs: list[subprocess.Popen[bytes]], work: Path) -> None:
     subprocess.run([str(ROOT / "scripts/pg.sh"), "stop", str(work / "pg")], check=False)
 
 
+def upload_sweep(args: argparse.Namespace, base: str, meter: CpuMeter | None) -> int:
+    concurrencies = [int(x) for x in args.uploads.split(",")]
+    learners = seed(125, terminal_every=1)
+    pool, watchers = learners[:-5], learners[-5:]
+    print(
+        f"# SayZhong upload sweep: {args.workers} workers, SCORING_THREADS={args.scoring_threads}, "
+        f"SCORING_PROCESSES={args.scoring_processes}, PostgreSQL + Redis, {os.cpu_count()} CPUs"
+    )
+    if args.warmup:
+        asyncio.run(run_uploads(2, pool, watchers, base, args.warmup))
+    print(
+        "\n| concurrency | takes/s | p50 ms | p95 ms | p99 ms | errors | others' home p50 / p99 ms "
+        "| CPU ms per take: app / PostgreSQL | load avg |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for concurrency in concurrencies:
+        if meter:
+            meter.start()
+        stats = asyncio.run(run_uploads(concurrency, pool, watchers, base, args.duration))
+        takes = len(stats.samples.get("api: upload take (scored)", []))
+        cpu = meter.per_op_ms(takes) if meter else (float("nan"), float("nan"))
+        print(upload_report(concurrency, stats, args.duration, cpu) + f" {_load_average()} |", flush=True)
+        for name, count in sorted(stats.errors.items()):
+            if ": HTTP " in name:
+                print(f"  ({count} × {name.rsplit(': ', 1)[1]})", flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -510,6 +774,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--warmup", type=float, default=60, help="untimed seconds first (models load in every worker)"
+    )
+    parser.add_argument(
+        "--uploads", help="the upload sweep instead: comma-separated concurrencies, e.g. 1,4,16"
+    )
+    parser.add_argument("--homes", help="the home-page sweep instead: comma-separated tab counts")
+    parser.add_argument(
+        "--scoring-threads", type=int, default=2, help="SCORING_THREADS per worker (takes scored at once)"
     )
     parser.add_argument("--url", help="a running SayZhong (skip starting the stack)")
     parser.add_argument("--blank-url", help="a running blank Reflex app")
@@ -527,6 +798,12 @@ def main() -> int:
             base, blank = args.url, args.blank_url
         else:
             base, blank = start_stack(args, work, procs)
+        if args.uploads:
+            return upload_sweep(args, base, cpu_meter(procs, work))
+        if args.homes:
+            meter = cpu_meter(procs, work)
+            meters = (meter, CpuMeter(app_pid=procs[2].pid, pg_pid=meter.pg_pid)) if meter else None
+            return home_sweep(args, base, blank, meters)
         learners = seed(max(levels))
         print(
             f"# SayZhong load test: {args.workers} workers, PostgreSQL + Redis, "

@@ -65,6 +65,8 @@ def _check(words: list[str]) -> None:
         assert (REPO_ROOT / tool).is_file(), tool
     elif tool == "make":
         assert re.search(rf"^{re.escape(words[1])}:", (REPO_ROOT / "Makefile").read_text(), re.M), words
+    elif tool == "py-spy":  # the profiler, pinned in the dev requirements
+        assert re.search(r"^py-spy==", (REPO_ROOT / "requirements-dev.txt").read_text(), re.M)
     elif tool == "alembic":
         assert words[1] in {"upgrade", "check", "current", "history"}, words
     else:
