@@ -32,6 +32,7 @@ run_stage() {
     promtool check rules deploy/prometheus/rules/*.yml
     promtool test rules deploy/prometheus/tests/*.yml
     amtool check-config deploy/alertmanager/alertmanager.yml
+    hadolint --config deploy/hadolint.yaml deploy/Dockerfile
     python scripts/security_audit.py   # bandit against the reviewed baseline, pip-audit
     ;;
   unit)
