@@ -60,6 +60,18 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
     return post_form(action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)})
 
 
+def _resolve(token: str, gate: bool) -> tuple[schemas.UserInfo | None, str | None]:
+    """The signed-in user for a cookie (or None), and with `gate` the page the privacy gate sends
+    them to first (or None) — one unit of work, one database connection."""
+    from sayzhong.privacy.gate import page_gate
+
+    with session_scope() as session:
+        info = sign_in.resolve_session(session=session, token=token)
+        user = info.user if info else None
+        redirect = page_gate(session=session, user_id=user.id) if user is not None and gate else None
+        return user, redirect
+
+
 GUARD_REUSE_S = 5.0
 """How long a guard's answer may serve the rest of its page load (a load takes milliseconds)."""
 
@@ -118,23 +130,21 @@ class SessionState(rx.State):
             return self._guard_user
         return await self._resolve(token)
 
-    async def _guard_user_for_load(self) -> schemas.UserInfo | None:
-        """The guards' resolution: always from the database, remembered for this page load."""
+    async def _guard_user_for_load(self, *, gate: bool = False) -> tuple[schemas.UserInfo | None, str | None]:
+        """The guards' resolution: always from the database, remembered for this page load. With
+        `gate`, also where the privacy gate sends this learner first (issue 11: a locked account or a
+        material terms change), read in the same unit of work."""
         token = self.session_token()
         if not token:
             self._guard_key = ""
-            return None
-        user = await self._resolve(token)
+            return None, None
+        user, redirect = await asyncio.to_thread(_resolve, token, gate)
         self._guard_key, self._guard_at, self._guard_user = self._load_key(token), time.time(), user
-        return user
+        return user, redirect
 
     async def _resolve(self, token: str) -> schemas.UserInfo | None:
-        def _resolve() -> schemas.UserInfo | None:
-            with session_scope() as session:
-                info = sign_in.resolve_session(session=session, token=token)
-                return info.user if info else None
-
-        return await asyncio.to_thread(_resolve)
+        user, _ = await asyncio.to_thread(_resolve, token, False)
+        return user
 
     def _apply(self, user: schemas.UserInfo | None) -> None:
         settings = get_settings()
@@ -155,27 +165,21 @@ class SessionState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load for public pages: show the right navigation."""
-        self._apply(await self._guard_user_for_load())
-
-    async def _privacy_gate(self, user: schemas.UserInfo) -> str | None:
-        """Issue 11: a locked account (pending deletion) or a material terms change comes first."""
-        from sayzhong.privacy.gate import page_gate
-
-        return await run_in_session(lambda session: page_gate(session=session, user_id=user.id))
+        self._apply((await self._guard_user_for_load())[0])
 
     @rx.event
     async def require_login(self):
-        user = await self._guard_user_for_load()
+        user, gate = await self._guard_user_for_load(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
-        if gate := await self._privacy_gate(user):
+        if gate:
             return rx.redirect(gate)
         return None
 
     @rx.event
     async def require_staff(self):
-        user = await self._guard_user_for_load()
+        user, gate = await self._guard_user_for_load(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -184,13 +188,13 @@ class SessionState(rx.State):
         if not user.two_factor_enabled:
             # Every staff role needs two-factor sign-in before any staff page opens.
             return rx.redirect(routes.TWO_FACTOR)
-        if gate := await self._privacy_gate(user):
+        if gate:
             return rx.redirect(gate)
         return None
 
     @rx.event
     async def redirect_if_signed_in(self):
-        user = await self._guard_user_for_load()
+        user, _ = await self._guard_user_for_load()
         self._apply(user)
         if user is not None:
             return rx.redirect(routes.HOME)
