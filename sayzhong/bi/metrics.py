@@ -443,7 +443,7 @@ def retention(
         "lifecycle",
         "Learners by lifecycle state",
         ("day", *LIFECYCLE_STATES),
-        [(d.isoformat(), *(by_day[d].get(s, 0) for s in LIFECYCLE_STATES)) for d in sorted(by_day)],
+        [(d.isoformat(), *(suppress(by_day[d].get(s, 0)) for s in LIFECYCLE_STATES)) for d in sorted(by_day)],
     )
     transitions = Table(
         "transitions",
