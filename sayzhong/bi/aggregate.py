@@ -584,15 +584,18 @@ def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, en
     `MASTERY_CORRECT` of the last `MASTERY_WINDOW` of them were correct. Days count reporting days from
     the first take of the tone; takes count the takes with a judged syllable of it, both ends included.
 
-    Bounded: the walk's state as of the start of the range's last day is saved per learner
+    Bounded: the walk's state as of the start of the range's last but one day is saved per learner
     (`BiToneProgress`), and a later run whose range starts at or after that moment resumes from it,
-    reading only the syllables judged since (the nightly run: two days of them, not every active
+    reading only the syllables judged since (the nightly run: three days of them, not every active
     learner's whole history). Tones mastered before the range are skipped. Otherwise (an older range,
     a first run) the learner's history is read from the beginning and the state saved anew.
     """
     out = _Mastery()
     users = sorted(u for u, days in facts.active.items() if any(start <= d <= end for d in days))
-    begin, snap, until = day_bounds(start, zone)[0], day_bounds(end, zone)[0], day_bounds(end, zone)[1]
+    begin, until = day_bounds(start, zone)[0], day_bounds(end, zone)[1]
+    # Saved as of the start of the range's last but one day: the next nightly range (one day later) and
+    # a re-run of the same two days both begin at or after it.
+    snap = max(begin, day_bounds(end - timedelta(days=1), zone)[0])
     saved: dict[int, BiToneProgress] = {}
     for first in range(0, len(users), IDS_PER_QUERY):
         chunk = users[first : first + IDS_PER_QUERY]
@@ -646,7 +649,7 @@ def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, en
                     if start <= first_day <= end:
                         out.started[first_day][(facts.cohort(user_id), facts.channel(user_id), tone)] += 1
                 if at >= snap and key not in snapshot:
-                    snapshot[key] = walk.dump()  # the state before the range's last day
+                    snapshot[key] = walk.dump()  # the state as of `snap`
                 if walk.add(attempt_id, bool(correct), at):
                     day = local_day(at, zone)
                     if start <= day <= end:

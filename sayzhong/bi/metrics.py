@@ -435,7 +435,7 @@ def retention(
     )
     by_day: dict[date, dict[str, int]] = defaultdict(dict)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for day, state, learners, prev_learners, prev_active in _lifecycle_sums(session, p, segment, cohort):
+    for day, state, learners, prev_learners, prev_active in lifecycle_sums(session, p, segment, cohort):
         by_day[day][state] = int(learners)
         totals[state][0] += int(prev_learners)
         totals[state][1] += int(prev_active)
@@ -463,7 +463,7 @@ def retention(
     return Retention(cohorts, lifecycle, transitions)
 
 
-def _lifecycle_sums(session: Session, p: Period, segment: str, cohort: Cohorts) -> list[Any]:
+def lifecycle_sums(session: Session, p: Period, segment: str, cohort: Cohorts) -> list[Any]:
     """(day, state, learners, prev_learners, prev_active_today) of the segment, or, under a cohort
     filter, summed over the chosen sign-up weeks (and over the channels for "all")."""
     if cohort.everyone:

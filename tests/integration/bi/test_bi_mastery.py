@@ -159,16 +159,16 @@ def test_revenue_segments_add_up_to_the_whole_business(db_session: Session) -> N
 def test_the_nightly_run_resumes_from_the_saved_state(db_session: Session) -> None:
     ids = _history(db_session)
     aggregate.aggregate(session=db_session, start=MAR3, end=MAR4, timezone="UTC")
-    # The walk is saved as of the start of the range's last day (03-04 00:00), where the next nightly
-    # range (03-04 … 03-05) begins. M1 by then: 2 takes of tone 3 (03-02, 03-03), their 20 verdicts —
-    # 5 wrong, then 15 right — not yet mastered.
+    # The walk is saved as of the start of the range's last but one day (03-03 00:00): the next nightly
+    # range (03-04 … 03-05), or this one again, begins at or after it. M1 by then: 1 take of tone 3
+    # (03-02) with 10 verdicts — 5 wrong, then 5 right — not yet mastered.
     saved = db_session.get(BiToneProgress, ids["M1"])
-    assert saved is not None and as_utc(saved.as_of) == at("2026-03-04 00:00")
+    assert saved is not None and as_utc(saved.as_of) == at("2026-03-03 00:00")
     assert saved.tones == {
         "3": {
             "first_at": at("2026-03-02 09:00").isoformat(),
-            "takes": 2,
-            "recent": "0" * 5 + "1" * 15,
+            "takes": 1,
+            "recent": "0" * 5 + "1" * 5,
             "mastered_at": None,
         }
     }
@@ -193,7 +193,7 @@ def test_the_nightly_run_resumes_from_the_saved_state(db_session: Session) -> No
     }
     db_session.expire_all()
     resaved = db_session.get(BiToneProgress, ids["M1"])
-    assert resaved is not None and as_utc(resaved.as_of) == at("2026-03-05 00:00")
+    assert resaved is not None and as_utc(resaved.as_of) == at("2026-03-04 00:00")
 
 
 def test_erasure_deletes_the_saved_state(db_session: Session) -> None:
@@ -207,3 +207,14 @@ def test_erasure_deletes_the_saved_state(db_session: Session) -> None:
     assert removed == 1
     db_session.expire_all()
     assert db_session.get(BiToneProgress, ids["M4"]) is None
+
+
+def test_resumed_nightly_runs_give_the_rows_of_a_full_run(db_session: Session) -> None:
+    _history(db_session)
+    aggregate.aggregate(session=db_session, start=MAR2, end=MAR5, timezone="UTC")
+    full = (_starts(db_session), _mastered(db_session))
+    # Night after night, each two-day range resuming from the state the run before saved.
+    for first in (MAR2, MAR3, MAR4):
+        aggregate.aggregate(session=db_session, start=first, end=date(2026, 3, first.day + 1), timezone="UTC")
+        db_session.expire_all()
+    assert (_starts(db_session), _mastered(db_session)) == full
