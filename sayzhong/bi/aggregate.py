@@ -513,13 +513,21 @@ def _content_cell() -> dict[str, float]:
     return dict.fromkeys(CONTENT_FIGURES, 0)
 
 
-def _prior_takes(session: Session, before: datetime) -> dict[int, int]:
-    rows = session.exec(
-        select(Attempt.user_id, func.count())
-        .where(col(Attempt.created_at) < before)
-        .group_by(col(Attempt.user_id))
-    ).all()
-    return {user_id: int(n) for user_id, n in rows}
+def _prior_takes(session: Session, users: Iterable[int], before: datetime) -> dict[int, int]:
+    """Each of `users`' takes before `before` (the take number their next take continues from), counted
+    per learner over the (user_id, created_at) index rather than over the whole table."""
+    ids = sorted(users)
+    out: dict[int, int] = {}
+    for first in range(0, len(ids), IDS_PER_QUERY):
+        rows = session.exec(
+            select(Attempt.user_id, func.count())
+            .where(
+                col(Attempt.user_id).in_(ids[first : first + IDS_PER_QUERY]), col(Attempt.created_at) < before
+            )
+            .group_by(col(Attempt.user_id))
+        ).all()
+        out.update((user_id, int(n)) for user_id, n in rows)
+    return out
 
 
 # --- time to mastery ---------------------------------------------------------------------------
@@ -613,8 +621,8 @@ def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, en
             walks: dict[tuple[int, int], _ToneWalk] = {}
             for user_id in chunk:
                 if user_id in saved:
-                    for tone, entry in saved[user_id].tones.items():
-                        walks[(user_id, int(tone))] = _ToneWalk.load(entry)
+                    for name, entry in saved[user_id].tones.items():
+                        walks[(user_id, int(name))] = _ToneWalk.load(entry)
             snapshot: dict[tuple[int, int], dict[str, Any]] = {}
             rows = session.execute(
                 sa_select(
@@ -1161,7 +1169,7 @@ def aggregate_days(
     lap("billing")
     visits = _first_visits(session, zone, day_bounds(start, zone)[0], day_bounds(end, zone)[1])
     lap("visits")
-    taken = _prior_takes(session, day_bounds(start, zone)[0])
+    taken = _prior_takes(session, facts.active, day_bounds(start, zone)[0])
     lap("prior takes")
     mastery = _mastery(session, zone, facts, start, end)
     lap("mastery")
