@@ -37,6 +37,9 @@ def upgrade() -> None:
     sa.Column('segment', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.PrimaryKeyConstraint('day', 'cohort_week', 'item_id', 'segment')
     )
+    with op.batch_alter_table('bi_daily_cohort_content', schema=None) as batch_op:
+        batch_op.create_index('ix_bi_daily_cohort_content_cohort_day', ['cohort_week', 'day'], unique=False)
+
     op.create_table('bi_daily_cohort_lifecycle',
     sa.Column('learners', sa.Integer(), nullable=False),
     sa.Column('prev_learners', sa.Integer(), nullable=False),
@@ -70,5 +73,8 @@ def downgrade() -> None:
     op.drop_table('bi_tone_progress')
     op.drop_table('bi_daily_cohort_review')
     op.drop_table('bi_daily_cohort_lifecycle')
+    with op.batch_alter_table('bi_daily_cohort_content', schema=None) as batch_op:
+        batch_op.drop_index('ix_bi_daily_cohort_content_cohort_day')
+
     op.drop_table('bi_daily_cohort_content')
     # ### end Alembic commands ###

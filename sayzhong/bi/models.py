@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sayzhong.db import utcnow
@@ -128,6 +128,8 @@ class BiDailyCohortContent(ContentFigures, table=True):
     `bi_daily_content`."""
 
     __tablename__ = "bi_daily_cohort_content"
+    # The cohort filter over a long range: read the chosen sign-up weeks, not every day's rows.
+    __table_args__ = (Index("ix_bi_daily_cohort_content_cohort_day", "cohort_week", "day"),)
 
     day: date = Field(primary_key=True)
     cohort_week: date = Field(primary_key=True)
