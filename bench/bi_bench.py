@@ -10,16 +10,21 @@
    `--learners` with a fixed seed and end date.
 2. Times the full aggregation over the generated range (first sign-up day … the day before `--end`,
    each day committed like `bi aggregate`) and the nightly run (the last two days).
+   The job's seconds per step are printed under each (learners, billing, visits, prior takes,
+   mastery, the per-day steps, cohort weeks).
 3. Times every dashboard page's read — what the page state does: `data_range`, `section_view`,
    `last_computed_at`, `segments` — for the default filter (the last 28 days, all learners), the same
-   range with a segment filter (the largest channel), and the whole year; `--reps` repetitions,
-   median and p95 per page; pages over 1 s are flagged.
+   range with a segment filter (the largest channel), the whole year, and on the two pages that offer
+   it a cohort filter (the last 13 sign-up weeks) over 28 days and over the whole year; `--reps`
+   repetitions, median and p95 per page; pages over 1 s are flagged.
 4. Accuracy: dashboard totals (read through `sayzhong.bi.metrics`) next to direct counts written here
    in plain SQL over the raw tables (never through the aggregate code): takes, new learners, sign-ups,
    DAU on sample days, WAU/MAU on the last day, review retention, paying learners and MRR at the end
    (from `billing_subscription`, the state as of the end date), open tickets (by ticket status), judged
    syllables and tone accuracy per tone; and for the segment filter (the largest channel, read from
-   the `signed_up` events here) new learners, takes, DAU and MAU. Each pair's agreement is
+   the `signed_up` events here) new learners, takes, DAU and MAU; and for the cohort filter (learners
+   who signed up in the last 13 weeks) DAU on the last day from the lifecycle states, content takes and
+   review retention. Each pair's agreement is
    1 − |dashboard − direct| ÷ |direct|; the overall agreement is the lowest of them. Exit code 1
    when it is below 99.9 %.
 
