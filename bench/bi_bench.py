@@ -10,16 +10,21 @@
    `--learners` with a fixed seed and end date.
 2. Times the full aggregation over the generated range (first sign-up day … the day before `--end`,
    each day committed like `bi aggregate`) and the nightly run (the last two days).
+   The job's seconds per step are printed under each (learners, billing, visits, prior takes,
+   mastery, the per-day steps, cohort weeks).
 3. Times every dashboard page's read — what the page state does: `data_range`, `section_view`,
    `last_computed_at`, `segments` — for the default filter (the last 28 days, all learners), the same
-   range with a segment filter (the largest channel), and the whole year; `--reps` repetitions,
-   median and p95 per page; pages over 1 s are flagged.
+   range with a segment filter (the largest channel), the whole year, and on the two pages that offer
+   it a cohort filter (the last 13 sign-up weeks) over 28 days and over the whole year; `--reps`
+   repetitions, median and p95 per page; pages over 1 s are flagged.
 4. Accuracy: dashboard totals (read through `sayzhong.bi.metrics`) next to direct counts written here
    in plain SQL over the raw tables (never through the aggregate code): takes, new learners, sign-ups,
    DAU on sample days, WAU/MAU on the last day, review retention, paying learners and MRR at the end
    (from `billing_subscription`, the state as of the end date), open tickets (by ticket status), judged
    syllables and tone accuracy per tone; and for the segment filter (the largest channel, read from
-   the `signed_up` events here) new learners, takes, DAU and MAU. Each pair's agreement is
+   the `signed_up` events here) new learners, takes, DAU and MAU; and for the cohort filter (learners
+   who signed up in the last 13 weeks) DAU on the last day from the lifecycle states, content takes and
+   review retention. Each pair's agreement is
    1 − |dashboard − direct| ÷ |direct|; the overall agreement is the lowest of them. Exit code 1
    when it is below 99.9 %.
 
@@ -56,6 +61,9 @@ SLOW_PAGE_SECONDS = 1.0
 DEFAULT_DAYS = 28
 """The pages' default range (state/bi.py DEFAULT_DAYS)."""
 SECTIONS = ("overview", "acquisition", "retention", "learning", "revenue")
+COHORT_SECTIONS = ("retention", "learning")
+COHORT_WEEKS = 13
+"""The cohort filter the bench times and checks: the last quarter's sign-up weeks."""
 
 
 # --- database --------------------------------------------------------------------------------
@@ -99,16 +107,23 @@ def data_days(engine: Engine, end: date) -> tuple[date, date]:
 # --- aggregation -----------------------------------------------------------------------------
 
 
-def run_aggregation(start: date, end: date) -> float:
-    """Seconds to recompute [start, end], committing each day like `python -m sayzhong bi aggregate`."""
+def run_aggregation(start: date, end: date, steps: dict[str, float] | None = None) -> float:
+    """Seconds to recompute [start, end], committing each day like `python -m sayzhong bi aggregate`;
+    `steps` receives the seconds per step of the job."""
     from sayzhong.bi import aggregate
     from sayzhong.db import session_scope
 
     began = time.perf_counter()
     with session_scope() as session:
-        for _day in aggregate.aggregate_days(session=session, start=start, end=end, timezone="UTC"):
+        for _day in aggregate.aggregate_days(
+            session=session, start=start, end=end, timezone="UTC", timings=steps
+        ):
             session.commit()
     return time.perf_counter() - began
+
+
+def print_steps(steps: dict[str, float]) -> None:
+    print("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items()), flush=True)
 
 
 # --- dashboard pages -------------------------------------------------------------------------
@@ -117,7 +132,7 @@ READER = SimpleNamespace(role="admin", two_factor_enabled=True)
 """The staff member the page reads are made for (admin, two-factor on)."""
 
 
-def read_page(section: str, start: date, end: date, segment: str) -> Any:
+def read_page(section: str, start: date, end: date, segment: str, cohort: Any = None) -> Any:
     """What the BI page state does on load (state/bi.py `_reload`), in one session."""
     from sayzhong.bi import metrics, views
     from sayzhong.db import session_scope
@@ -125,7 +140,13 @@ def read_page(section: str, start: date, end: date, segment: str) -> Any:
     with session_scope() as session:
         metrics.data_range(session=session)
         view = views.section_view(
-            session=session, actor=READER, section=section, start=start, end=end, segment=segment
+            session=session,
+            actor=READER,
+            section=section,
+            start=start,
+            end=end,
+            segment=segment,
+            cohort=cohort or metrics.ALL_COHORTS,
         )
         metrics.last_computed_at(session=session)
         metrics.segments(session=session)
@@ -144,14 +165,19 @@ class PageTiming:
         return self.p95 > SLOW_PAGE_SECONDS
 
 
-def time_pages(filters: list[tuple[str, date, date, str]], reps: int) -> list[PageTiming]:
+Filter = tuple[str, date, date, str, Any]
+"""label, first day, last day, segment, cohort filter (None: all cohorts)."""
+
+
+def time_pages(filters: list[Filter], reps: int) -> list[PageTiming]:
     out = []
-    for label, start, end, segment in filters:
-        for section in SECTIONS:
+    for label, start, end, segment, cohort in filters:
+        # The cohort filter is offered on retention and learning only.
+        for section in SECTIONS if cohort is None else COHORT_SECTIONS:
             seconds = []
             for _ in range(reps):
                 began = time.perf_counter()
-                read_page(section, start, end, segment)
+                read_page(section, start, end, segment, cohort)
                 seconds.append(time.perf_counter() - began)
             seconds.sort()
             p95 = seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))]
@@ -278,6 +304,58 @@ def segment_pairs(engine: Engine, start: date, end: date, segment: str) -> list[
             sum(1 for (u,) in last if u in members),
         ),
         Pair(f"MAU {end.isoformat()}, {segment}", kpi["mau"], sum(1 for (u,) in month if u in members)),
+    ]
+
+
+def cohort_pairs(engine: Engine, start: date, end: date, first_week: date) -> list[Pair]:
+    """The cohort filter (sign-up weeks `first_week`… the last) against direct counts for those
+    learners: lifecycle DAU on the last day, content takes and review retention over the range."""
+    from sayzhong.bi import metrics
+    from sayzhong.bi.aggregate import ALL
+    from sayzhong.db import session_scope
+
+    cohort = metrics.cohorts(first_week, end)
+    with session_scope() as session:
+        # The lifecycle sums behind the retention page (before "<5" suppression) and review retention.
+        day = {
+            state: int(n)
+            for _day, state, n, *_rest in metrics.lifecycle_sums(
+                session, metrics.period(end, end), ALL, cohort
+            )
+        }
+        learn = metrics.learning(session=session, start=start, end=end, cohort=cohort)
+    members = {
+        r[0]
+        for r in _direct(
+            engine,
+            "SELECT id FROM user_account WHERE role = 'learner' AND created_at >= :lo",
+            lo=datetime.combine(first_week, dtime(), UTC),
+        )
+    }
+    label = f"cohorts {first_week.isoformat()}…"
+    active = sum(day.get(s, 0) for s in ("new", "current", "reactivated", "resurrected"))
+    last = _direct(engine, f"SELECT DISTINCT a.user_id {LEARNER_TAKES}", **_bounds(end, end))
+    takes = _direct(
+        engine,
+        "SELECT a.user_id, COUNT(*), SUM(CASE WHEN a.mode = 'review' THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN a.mode = 'review' AND a.pron_score >= 60 THEN 1 ELSE 0 END) {LEARNER_TAKES} "
+        "GROUP BY a.user_id",
+        **_bounds(start, end),
+    )
+    mine = [row for row in takes if row[0] in members]
+    content_takes = _one(
+        engine,
+        "SELECT SUM(takes) FROM bi_daily_cohort_content WHERE cohort_week >= :w AND day >= :a AND day <= :b",
+        w=first_week,
+        a=start,
+        b=end,
+    )
+    review = {k.key: k.value for k in learn.kpis}["review_retention"]
+    review_direct = sum(int(r[3]) for r in mine) / max(1, sum(int(r[2]) for r in mine))
+    return [
+        Pair(f"DAU {end.isoformat()}, {label}", active, sum(1 for (u,) in last if u in members)),
+        Pair(f"content takes, {label}", content_takes, sum(int(r[1]) for r in mine)),
+        Pair(f"review retention, {label}", review, review_direct),
     ]
 
 
@@ -483,17 +561,27 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
     )
     first, last = data_days(engine, end)
     days = (last - first).days + 1
-    full = run_aggregation(first, last)
+    steps: dict[str, float] = {}
+    full = run_aggregation(first, last, steps)
     print(f"full aggregation {first} … {last} ({days} days): {full:.1f} s ({full / days:.2f} s/day)")
-    nightly = run_aggregation(last - timedelta(days=1), last)
+    print_steps(steps)
+    steps = {}
+    nightly = run_aggregation(last - timedelta(days=1), last, steps)
     print(f"nightly aggregation (last 2 days): {nightly:.1f} s")
+    print_steps(steps)
 
     segment = largest_segment()
     default_start = last - timedelta(days=DEFAULT_DAYS - 1)
-    filters = [
-        ("default (28 days, all)", default_start, last, "all"),
-        (f"28 days, {segment}", default_start, last, segment),
-        ("whole range, all", first, last, "all"),
+    from sayzhong.bi import metrics
+
+    first_week = last - timedelta(days=last.weekday() + 7 * (COHORT_WEEKS - 1))
+    quarter = metrics.cohorts(first_week, last)
+    filters: list[Filter] = [
+        ("default (28 days, all)", default_start, last, "all", None),
+        (f"28 days, {segment}", default_start, last, segment, None),
+        ("whole range, all", first, last, "all", None),
+        (f"28 days, {COHORT_WEEKS} cohort weeks", default_start, last, "all", quarter),
+        (f"whole range, {COHORT_WEEKS} cohort weeks", first, last, "all", quarter),
     ]
     timings = time_pages(filters, args.reps)
     print(f"\npage reads, {args.reps} repetitions{'':14} median      p95")
@@ -503,7 +591,11 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
     slow = [t for t in timings if t.slow]
     print(f"pages over {SLOW_PAGE_SECONDS:.0f} s: {len(slow)} of {len(timings)}")
 
-    pairs = accuracy_pairs(engine, first, last) + segment_pairs(engine, first, last, segment)
+    pairs = (
+        accuracy_pairs(engine, first, last)
+        + segment_pairs(engine, first, last, segment)
+        + cohort_pairs(engine, first, last, first_week)
+    )
     print_pairs(pairs)
     return 0 if overall_agreement(pairs) >= THRESHOLD else 1
 

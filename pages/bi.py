@@ -261,7 +261,12 @@ def _section(
 
 @template(routes.BI_OVERVIEW, "BI overview", access="staff", on_load=_open("overview"))
 def bi_overview() -> rx.Component:
-    return _section("Business overview", _line_chart(("dau", "wau", "mau")))
+    return _section(
+        "Business overview",
+        _line_chart(("dau", "wau", "mau")),
+        note="Filters: the segment narrows every figure except open tickets (support is not split by "
+        "channel). Cohorts are chosen on the retention and learning pages.",
+    )
 
 
 @template(routes.BI_ACQUISITION, "BI acquisition", access="staff", on_load=_open("acquisition"))
@@ -270,7 +275,8 @@ def bi_acquisition() -> rx.Component:
         "Acquisition",
         _bar_chart(("signups", "paid")),
         with_segment=False,
-        note="Targets: CAC below $25, lifetime value above $150. Enter campaign spend below the table.",
+        note="Filters: the date range only (the table is split by channel and campaign itself). Targets: "
+        "CAC below $25, lifetime value above $150. Enter campaign spend below the table.",
         extra=_spend_form(),
     )
 
@@ -284,8 +290,8 @@ def bi_retention() -> rx.Component:
         ),
         with_cohort=True,
         note=(
-            "The cohort filter narrows the cohort triangle; lifecycle states count every learner of the "
-            "segment."
+            "Filters: the segment and the cohort (sign-up weeks) narrow every table here — the cohort "
+            "triangle, the lifecycle states and the transition rates."
         ),
     )
 
@@ -297,9 +303,10 @@ def bi_learning() -> rx.Component:
         _line_chart(("tone_1", "tone_2", "tone_3", "tone_4"), unit="%"),
         with_cohort=True,
         note=(
-            "Tone tables and time to mastery follow the segment and cohort filters; content and review "
-            "retention the segment only; engine disagreement covers everyone (details: Support → "
-            "Scoring feedback). Time to mastery counts everything up to the last day of the range."
+            "Filters: the segment and the cohort (sign-up weeks) narrow the tone tables, time to mastery, "
+            "content performance and review retention; engine disagreement covers everyone (details: "
+            "Support → Scoring feedback). Time to mastery counts everything up to the last day of the "
+            "range."
         ),
     )
 
@@ -310,8 +317,8 @@ def bi_revenue() -> rx.Component:
         "Revenue",
         _line_chart(("mrr",)),
         note=(
-            "In a segment, figures resting on fewer than 5 paying learners show “<5”; reconciliation "
-            "covers everyone."
+            "Filters: the segment narrows every figure (customers by their learner's sign-up channel); "
+            "figures resting on fewer than 5 paying learners show “<5”; reconciliation covers everyone."
         ),
         extra=_reconciliation(),
     )

@@ -15,9 +15,10 @@ anonymous counts). A learner is *active* on a day when they scored at least one 
 from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +34,9 @@ from sayzhong.bi.models import (
     BiCohortWeek,
     BiDailyAcquisition,
     BiDailyActivity,
+    BiDailyCohortContent,
+    BiDailyCohortLifecycle,
+    BiDailyCohortReview,
     BiDailyContent,
     BiDailyLifecycle,
     BiDailyMastery,
@@ -41,6 +45,8 @@ from sayzhong.bi.models import (
     BiDailySupport,
     BiDailyTone,
     BiDailyToneStart,
+    BiToneProgress,
+    ContentFigures,
     RevenueFigures,
 )
 from sayzhong.billing import catalog
@@ -63,6 +69,8 @@ MASTERY_WINDOW = 20
 """A tone is mastered once ≥ 80 % of the learner's last 20 judged syllables of it were correct."""
 MASTERY_CORRECT = 16
 TONES = (1, 2, 3, 4)
+IDS_PER_QUERY = 500
+"""Ids per `IN (…)` list when the job looks rows up by learner or visitor."""
 DAILY_TABLES = (
     BiDailyActivity,
     BiDailyLifecycle,
@@ -74,6 +82,9 @@ DAILY_TABLES = (
     BiDailySupport,
     BiDailyToneStart,
     BiDailyMastery,
+    BiDailyCohortLifecycle,
+    BiDailyCohortContent,
+    BiDailyCohortReview,
 )
 
 
@@ -156,6 +167,10 @@ class _Learners:
         """The learner's own segment ("channel:<x>"), for the tables that store channels only."""
         return self.segment.get(user_id, f"channel:{UNKNOWN}")
 
+    def cohort(self, user_id: int) -> date:
+        """Monday of the learner's sign-up week (the cohort filter's dimension)."""
+        return week_start(self.signup_day[user_id])
+
 
 def _label(value: Any) -> str:
     text = str(value or "").strip().lower()[:70]
@@ -228,6 +243,12 @@ class _Lifecycle:
         self.segments = sorted({facts.segment.get(u, f"channel:{UNKNOWN}") for u in ids})
         seg_of = {name: i for i, name in enumerate(self.segments)}
         self.seg = np.array([seg_of[facts.segment.get(u, f"channel:{UNKNOWN}")] for u in ids], dtype=np.int64)
+        self.cohorts = sorted({facts.cohort(u) for u in ids})
+        week_of = {week: i for i, week in enumerate(self.cohorts)}
+        # One cell per (channel, sign-up week): the per-cohort rows are counted with one bincount.
+        self.cell = self.seg * max(1, len(self.cohorts)) + np.array(
+            [week_of[facts.cohort(u)] for u in ids], dtype=np.int64
+        )
         self.first = np.array([facts.first_active[u].toordinal() for u in ids], dtype=np.int64)
         self.last = np.array(
             [facts.last_before[u].toordinal() if u in facts.last_before else _NEVER for u in ids],
@@ -266,6 +287,14 @@ class _Lifecycle:
         out[ALL] = int(per.sum())
         return out
 
+    def count_cohorts(self, mask: np.ndarray) -> dict[tuple[date, str], int]:
+        """(sign-up week, channel) → learners in `mask`, non-empty cells only."""
+        weeks = max(1, len(self.cohorts))
+        per = np.bincount(self.cell[mask], minlength=len(self.segments) * weeks)
+        return {
+            (self.cohorts[i % weeks], self.segments[i // weeks]): int(per[i]) for i in np.flatnonzero(per)
+        }
+
 
 def _activity_and_lifecycle(
     session: Session, day: date, zone: ZoneInfo, facts: _Learners, cycle: _Lifecycle
@@ -290,6 +319,7 @@ def _activity_and_lifecycle(
         .join(User, col(User.id) == col(Attempt.user_id))
         .where(User.role == "learner", col(Attempt.created_at) >= start, col(Attempt.created_at) < end)
     ).all()
+    review: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
     for user_id, mode, score in takes:
         for segment in facts.segments(user_id):
             c = counts[segment]
@@ -297,6 +327,10 @@ def _activity_and_lifecycle(
             if mode == "review":
                 c["review_takes"] += 1
                 c["review_passed"] += score >= PASS_SCORE
+        if mode == "review":
+            cell = review[(facts.cohort(user_id), facts.channel(user_id))]
+            cell[0] += 1
+            cell[1] += score >= PASS_SCORE
     for column, key in (
         (LearnerProfile.onboarding_started_at, "onboarding_started"),
         (LearnerProfile.onboarding_finished_at, "onboarding_finished"),
@@ -332,6 +366,39 @@ def _activity_and_lifecycle(
                 )
     if rows:
         session.exec(insert(BiDailyLifecycle), params=rows)
+    cohort_rows = []
+    for code, name in enumerate(LIFECYCLE_STATES, start=1):
+        now_c = cycle.count_cohorts(state == code)
+        before_c = cycle.count_cohorts(previous == code)
+        kept_c = cycle.count_cohorts((previous == code) & active)
+        for week, segment in sorted(set(now_c) | set(before_c)):
+            cohort_rows.append(
+                {
+                    "day": day,
+                    "cohort_week": week,
+                    "segment": segment,
+                    "state": name,
+                    "learners": now_c.get((week, segment), 0),
+                    "prev_learners": before_c.get((week, segment), 0),
+                    "prev_active_today": kept_c.get((week, segment), 0),
+                }
+            )
+    if cohort_rows:
+        session.exec(insert(BiDailyCohortLifecycle), params=cohort_rows)
+    if review:
+        session.exec(
+            insert(BiDailyCohortReview),
+            params=[
+                {
+                    "day": day,
+                    "cohort_week": k[0],
+                    "segment": k[1],
+                    "review_takes": v[0],
+                    "review_passed": v[1],
+                }
+                for k, v in sorted(review.items())
+            ],
+        )
 
 
 # --- learning ----------------------------------------------------------------------------------
@@ -355,28 +422,40 @@ def _tone_and_content(
         .order_by(col(Attempt.created_at), col(Attempt.id))
     ).all()
     index: dict[int, int] = {}
-    content: dict[tuple[str, str], dict[str, Any]] = {}
     per_learner_item: dict[tuple[str, int], list[float]] = defaultdict(list)
     for attempt_id, user_id, item_id, score, _profile in attempts:
         assert attempt_id is not None
         taken[user_id] = taken.get(user_id, 0) + 1
         index[attempt_id] = taken[user_id]
-        row = content.setdefault((item_id, facts.channel(user_id)), {"takes": 0, "failed_takes": 0})
-        row["takes"] += 1
-        row["failed_takes"] += score < PASS_SCORE
         per_learner_item[(item_id, user_id)].append(score)
+    # Counted per (item, sign-up week, channel); the per-channel rows are their sums.
+    by_cohort: dict[tuple[str, date, str], dict[str, float]] = defaultdict(
+        lambda: dict.fromkeys(CONTENT_FIGURES, 0)
+    )
     for (item_id, user_id), scores in per_learner_item.items():
-        row = content[(item_id, facts.channel(user_id))]
-        row["learners"] = row.get("learners", 0) + 1
-        row["gave_up"] = row.get("gave_up", 0) + (scores[-1] < PASS_SCORE)
+        row = by_cohort[(item_id, facts.cohort(user_id), facts.channel(user_id))]
+        row["takes"] += len(scores)
+        row["failed_takes"] += sum(1 for s in scores if s < PASS_SCORE)
+        row["learners"] += 1
+        row["gave_up"] += scores[-1] < PASS_SCORE
         if len(scores) > 1:
-            row["repeated"] = row.get("repeated", 0) + 1
-            row["improvement_sum"] = row.get("improvement_sum", 0.0) + (scores[-1] - scores[0])
-    if content:
-        session.exec(
-            insert(BiDailyContent),
-            params=[{"day": day, "item_id": k[0], "segment": k[1], **v} for k, v in sorted(content.items())],
-        )
+            row["repeated"] += 1
+            row["improvement_sum"] += scores[-1] - scores[0]
+    content: dict[tuple[str, str], dict[str, float]] = defaultdict(_content_cell)
+    for (item_id, _week, segment), figures in by_cohort.items():
+        for name, value in figures.items():
+            content[(item_id, segment)][name] += value
+    for model, cells in ((BiDailyContent, content), (BiDailyCohortContent, by_cohort)):
+        if cells:
+            keys = (
+                ("item_id", "segment") if model is BiDailyContent else ("item_id", "cohort_week", "segment")
+            )
+            session.exec(
+                insert(model),
+                params=[
+                    {"day": day, **dict(zip(keys, k, strict=True)), **v} for k, v in sorted(cells.items())
+                ],
+            )
     profile_of = {a[0]: bool(a[4]) for a in attempts}
     tones: dict[tuple[date, str, int, int, bool, str], list[int]] = defaultdict(lambda: [0, 0])
     syllables = session.execute(
@@ -430,18 +509,28 @@ def _tone_and_content(
         )
 
 
-def _prior_takes(session: Session, before: datetime) -> dict[int, int]:
-    rows = session.exec(
-        select(Attempt.user_id, func.count())
-        .where(col(Attempt.created_at) < before)
-        .group_by(col(Attempt.user_id))
-    ).all()
-    return {user_id: int(n) for user_id, n in rows}
+def _content_cell() -> dict[str, float]:
+    return dict.fromkeys(CONTENT_FIGURES, 0)
+
+
+def _prior_takes(session: Session, users: Iterable[int], before: datetime) -> dict[int, int]:
+    """Each of `users`' takes before `before` (the take number their next take continues from), counted
+    per learner over the (user_id, created_at) index rather than over the whole table."""
+    ids = sorted(users)
+    out: dict[int, int] = {}
+    for first in range(0, len(ids), IDS_PER_QUERY):
+        rows = session.exec(
+            select(Attempt.user_id, func.count())
+            .where(
+                col(Attempt.user_id).in_(ids[first : first + IDS_PER_QUERY]), col(Attempt.created_at) < before
+            )
+            .group_by(col(Attempt.user_id))
+        ).all()
+        out.update((user_id, int(n)) for user_id, n in rows)
+    return out
 
 
 # --- time to mastery ---------------------------------------------------------------------------
-
-MASTERY_USERS_PER_QUERY = 500
 
 
 @dataclass
@@ -454,77 +543,145 @@ class _Mastery:
     )
 
 
+@dataclass
+class _ToneWalk:
+    """One learner's walk through their judged syllables of one tone (`BiToneProgress.tones` entry)."""
+
+    first_at: datetime
+    takes: int = 0
+    recent: deque[bool] = field(default_factory=lambda: deque(maxlen=MASTERY_WINDOW))
+    mastered_at: datetime | None = None
+    last_attempt: int = -1
+
+    @classmethod
+    def load(cls, saved: dict[str, Any]) -> _ToneWalk:
+        mastered = saved.get("mastered_at")
+        return cls(
+            first_at=datetime.fromisoformat(saved["first_at"]),
+            takes=int(saved.get("takes", 0)),
+            recent=deque((c == "1" for c in str(saved.get("recent", ""))), maxlen=MASTERY_WINDOW),
+            mastered_at=datetime.fromisoformat(mastered) if mastered else None,
+        )
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "first_at": self.first_at.isoformat(),
+            "takes": self.takes,
+            "recent": "".join("1" if c else "0" for c in self.recent),
+            "mastered_at": self.mastered_at.isoformat() if self.mastered_at else None,
+        }
+
+    def add(self, attempt_id: int, correct: bool, at: datetime) -> bool:
+        """Count one judged syllable; True when it is the one that masters the tone."""
+        if self.mastered_at is not None:
+            return False
+        if attempt_id != self.last_attempt:
+            self.takes, self.last_attempt = self.takes + 1, attempt_id
+        self.recent.append(correct)
+        if len(self.recent) == MASTERY_WINDOW and sum(self.recent) >= MASTERY_CORRECT:
+            self.mastered_at = at
+            return True
+        return False
+
+
 def _mastery(session: Session, zone: ZoneInfo, facts: _Learners, start: date, end: date) -> _Mastery:
     """Each learner's time to mastery of each tone, for the learners who took a take in the range.
 
-    Only they can have started or mastered a tone on one of its days, so the nightly run reads the
-    tone histories of that day's learners only (up to the range's end). A learner's judged syllables
-    of a tone are walked in take order; the tone is mastered at the first take after which at least
+    Only they can have started or mastered a tone on one of its days. A learner's judged syllables of a
+    tone are walked in take order; the tone is mastered at the first take after which at least
     `MASTERY_CORRECT` of the last `MASTERY_WINDOW` of them were correct. Days count reporting days from
     the first take of the tone; takes count the takes with a judged syllable of it, both ends included.
+
+    Bounded: the walk's state as of the start of the range's last but one day is saved per learner
+    (`BiToneProgress`), and a later run whose range starts at or after that moment resumes from it,
+    reading only the syllables judged since (the nightly run: three days of them, not every active
+    learner's whole history). Tones mastered before the range are skipped. Otherwise (an older range,
+    a first run) the learner's history is read from the beginning and the state saved anew.
     """
     out = _Mastery()
     users = sorted(u for u, days in facts.active.items() if any(start <= d <= end for d in days))
-    until = day_bounds(end, zone)[1]
-    for first in range(0, len(users), MASTERY_USERS_PER_QUERY):
-        chunk = users[first : first + MASTERY_USERS_PER_QUERY]
-        rows = session.execute(
-            sa_select(
-                col(SyllableResult.user_id),
-                col(SyllableResult.expected_tone),
-                col(SyllableResult.correct),
-                col(Attempt.id),
-                col(Attempt.created_at),
+    begin, until = day_bounds(start, zone)[0], day_bounds(end, zone)[1]
+    # Saved as of the start of the range's last but one day: the next nightly range (one day later) and
+    # a re-run of the same two days both begin at or after it.
+    snap = max(begin, day_bounds(end - timedelta(days=1), zone)[0])
+    saved: dict[int, BiToneProgress] = {}
+    for first in range(0, len(users), IDS_PER_QUERY):
+        chunk = users[first : first + IDS_PER_QUERY]
+        for row in session.exec(select(BiToneProgress).where(col(BiToneProgress.user_id).in_(chunk))).all():
+            if as_utc(row.as_of) <= begin:
+                saved[row.user_id] = row
+    # Learners grouped by where their read starts: the saved moment, or the beginning (None).
+    groups: dict[datetime | None, list[int]] = defaultdict(list)
+    for user_id in users:
+        groups[as_utc(saved[user_id].as_of) if user_id in saved else None].append(user_id)
+    states: dict[int, dict[str, Any]] = {}
+    for since, members in groups.items():
+        for first in range(0, len(members), IDS_PER_QUERY):
+            chunk = members[first : first + IDS_PER_QUERY]
+            walks: dict[tuple[int, int], _ToneWalk] = {}
+            for user_id in chunk:
+                if user_id in saved:
+                    for name, entry in saved[user_id].tones.items():
+                        walks[(user_id, int(name))] = _ToneWalk.load(entry)
+            snapshot: dict[tuple[int, int], dict[str, Any]] = {}
+            rows = session.execute(
+                sa_select(
+                    col(SyllableResult.user_id),
+                    col(SyllableResult.expected_tone),
+                    col(SyllableResult.correct),
+                    col(SyllableResult.attempt_id),
+                    col(SyllableResult.created_at),
+                )
+                .where(
+                    col(SyllableResult.user_id).in_(chunk),
+                    col(SyllableResult.expected_tone).in_(TONES),
+                    col(SyllableResult.verdict).in_(("correct", "wrong_tone")),
+                    *([col(SyllableResult.created_at) >= since] if since is not None else []),
+                    col(SyllableResult.created_at) < until,
+                )
+                .order_by(
+                    col(SyllableResult.user_id),
+                    col(SyllableResult.expected_tone),
+                    col(SyllableResult.created_at),
+                    col(SyllableResult.attempt_id),
+                    col(SyllableResult.position),
+                )
+                .execution_options(yield_per=5000)
             )
-            .join(Attempt, col(Attempt.id) == col(SyllableResult.attempt_id))
-            .where(
-                col(SyllableResult.user_id).in_(chunk),
-                col(SyllableResult.expected_tone).in_(TONES),
-                col(SyllableResult.verdict).in_(("correct", "wrong_tone")),
-                col(Attempt.created_at) < until,
-            )
-            .order_by(
-                col(SyllableResult.user_id),
-                col(SyllableResult.expected_tone),
-                col(Attempt.created_at),
-                col(Attempt.id),
-                col(SyllableResult.position),
-            )
-            .execution_options(yield_per=5000)
-        )
-        current: tuple[int, int] | None = None
-        done = False
-        first_day = start
-        takes, last_attempt = 0, -1
-        window: deque[bool] = deque(maxlen=MASTERY_WINDOW)
-        for user_id, tone, correct, attempt_id, created_at in rows:
-            if (user_id, tone) != current:
-                current, done = (user_id, tone), False
-                first_day = local_day(created_at, zone)
-                takes, last_attempt = 0, -1
-                window.clear()
-                if start <= first_day <= end:
-                    out.started[first_day][
-                        (week_start(facts.signup_day[user_id]), facts.channel(user_id), tone)
-                    ] += 1
-            if done:
-                continue
-            if attempt_id != last_attempt:
-                takes, last_attempt = takes + 1, attempt_id
-            window.append(bool(correct))
-            if len(window) == MASTERY_WINDOW and sum(window) >= MASTERY_CORRECT:
-                done = True
-                day = local_day(created_at, zone)
-                if start <= day <= end:
-                    key = (
-                        week_start(facts.signup_day[user_id]),
-                        facts.channel(user_id),
-                        tone,
-                        (day - first_day).days,
-                        takes,
-                    )
-                    out.mastered[day][key] += 1
+            for user_id, tone, correct, attempt_id, created_at in rows:
+                at, key = as_utc(created_at), (user_id, tone)
+                walk = walks.get(key)
+                if walk is None:
+                    walk = walks[key] = _ToneWalk(first_at=at)
+                    first_day = local_day(at, zone)
+                    if start <= first_day <= end:
+                        out.started[first_day][(facts.cohort(user_id), facts.channel(user_id), tone)] += 1
+                if at >= snap and key not in snapshot:
+                    snapshot[key] = walk.dump()  # the state as of `snap`
+                if walk.add(attempt_id, bool(correct), at):
+                    day = local_day(at, zone)
+                    if start <= day <= end:
+                        days = (day - local_day(walk.first_at, zone)).days
+                        key5 = (facts.cohort(user_id), facts.channel(user_id), tone, days, walk.takes)
+                        out.mastered[day][key5] += 1
+            for (user_id, tone), walk in walks.items():
+                if walk.first_at < snap:
+                    states.setdefault(user_id, {})[str(tone)] = snapshot.get((user_id, tone)) or walk.dump()
+    _save_progress(session, users, states, snap)
     return out
+
+
+def _save_progress(
+    session: Session, users: list[int], states: dict[int, dict[str, Any]], snap: datetime
+) -> None:
+    """Replace the walked learners' saved states with their states as of `snap`."""
+    for first in range(0, len(users), IDS_PER_QUERY):
+        chunk = users[first : first + IDS_PER_QUERY]
+        session.exec(delete(BiToneProgress).where(col(BiToneProgress.user_id).in_(chunk)))
+    rows = [{"user_id": u, "as_of": snap, "tones": tones} for u, tones in sorted(states.items())]
+    rows += [{"user_id": u, "as_of": snap, "tones": {}} for u in users if u not in states]
+    for first in range(0, len(rows), 5000):
+        session.exec(insert(BiToneProgress), params=rows[first : first + 5000])
 
 
 MASTERY_START_KEYS = ("cohort_week", "segment", "tone")
@@ -565,9 +722,15 @@ class _Billing:
     invoices_failed: list[tuple[datetime, str]] = field(default_factory=list)
     refunds: list[tuple[datetime, int]] = field(default_factory=list)
     invoice_customer: dict[str, str] = field(default_factory=dict)
-    """Invoice id → Stripe customer id (for the revenue segments; "" when the event did not say)."""
+    """Invoice id → customer key (for the revenue segments): the event's `customer`, else the customer of
+    the invoice's subscription; "" when neither is known."""
+    invoice_subscription: dict[str, str] = field(default_factory=dict)
+    """Invoice id → its subscription id (the event's `subscription`, or a local subscription whose latest
+    invoice it is)."""
     refund_customer: list[str] = field(default_factory=list)
-    """The Stripe customer of each entry of `refunds`, in the same order."""
+    """The customer key of each entry of `refunds`, in the same order (the event's `customer`, else that
+    of the refunded invoice)."""
+    refund_invoice: list[str] = field(default_factory=list)
     currency: str = "eur"
     first_paid_at: dict[str, datetime] = field(default_factory=dict)
     """Customer → the first moment any of their subscriptions was paid (new vs reactivation)."""
@@ -636,6 +799,7 @@ def load_billing(session: Session) -> _Billing:
             if inv and inv not in paid_ids and amount > 0:
                 paid_ids.add(inv)
                 billing.invoice_customer[inv] = str(obj.get("customer") or "")
+                billing.invoice_subscription.setdefault(inv, str(obj.get("subscription") or ""))
                 billing.invoices_paid.append((at, inv, amount))
                 billing.currency = str(obj.get("currency") or billing.currency)
         elif kind == "invoice.payment_failed":
@@ -643,6 +807,7 @@ def load_billing(session: Session) -> _Billing:
             if inv and inv not in failed_ids:
                 failed_ids.add(inv)
                 billing.invoice_customer.setdefault(inv, str(obj.get("customer") or ""))
+                billing.invoice_subscription.setdefault(inv, str(obj.get("subscription") or ""))
                 billing.invoices_failed.append((at, inv))
         elif kind == "charge.refunded":
             charge = str(obj.get("id") or "")
@@ -652,6 +817,7 @@ def load_billing(session: Session) -> _Billing:
                 seen_charges[charge] = total
                 billing.refunds.append((at, new))
                 billing.refund_customer.append(str(obj.get("customer") or ""))
+                billing.refund_invoice.append(str(obj.get("invoice") or ""))
     known = {sub_id for _customer, sub_id in billing.timelines}
     for sub in subs:
         if sub.stripe_subscription_id in known:
@@ -664,6 +830,7 @@ def load_billing(session: Session) -> _Billing:
                 SubState(as_utc(sub.synced_at), "canceled", sub.plan_id),
             ]
         billing.timelines[(customer, sub.stripe_subscription_id)] = states
+    _attribute_payments(billing, subs, customer_of_user)
     for (customer, _sub), states in billing.timelines.items():
         for state in states:
             if state.status in PAID_STATUSES:
@@ -671,6 +838,31 @@ def load_billing(session: Session) -> _Billing:
                 billing.first_paid_at[customer] = state.at if known_at is None else min(known_at, state.at)
                 break
     return billing
+
+
+def _attribute_payments(
+    billing: _Billing, subs: Sequence[BillingSubscription], customer_of_user: dict[int, str]
+) -> None:
+    """Invoices and refunds whose event named no customer get the customer of their subscription (the
+    invoice's `subscription`, or the local subscription whose latest invoice it is), refunds that of
+    their invoice — so the per-channel revenue adds up to the whole business's without an
+    "unknown" share that belongs to known learners."""
+    customer_of_sub: dict[str, str] = {}
+    for sub in subs:
+        customer_of_sub[sub.stripe_subscription_id] = customer_of_user.get(sub.user_id, f"user:{sub.user_id}")
+        if sub.latest_invoice_id:
+            billing.invoice_subscription.setdefault(sub.latest_invoice_id, sub.stripe_subscription_id)
+            if not billing.invoice_subscription[sub.latest_invoice_id]:
+                billing.invoice_subscription[sub.latest_invoice_id] = sub.stripe_subscription_id
+    for customer, sub_id in billing.timelines:
+        if customer:
+            customer_of_sub[sub_id] = customer  # what the subscription's own events said wins
+    for inv, customer in billing.invoice_customer.items():
+        if not customer:
+            billing.invoice_customer[inv] = customer_of_sub.get(billing.invoice_subscription.get(inv, ""), "")
+    for n, customer in enumerate(billing.refund_customer):
+        if not customer:
+            billing.refund_customer[n] = billing.invoice_customer.get(billing.refund_invoice[n], "")
 
 
 def _state_at(states: list[SubState], moment: datetime) -> SubState | None:
@@ -701,6 +893,7 @@ def _ever_paid_before(billing: _Billing, customer: str, moment: datetime) -> boo
     return first is not None and first < moment
 
 
+CONTENT_FIGURES = tuple(ContentFigures.model_fields)
 REVENUE_FIGURES = tuple(name for name in RevenueFigures.model_fields if name != "currency")
 
 
@@ -825,12 +1018,20 @@ def _acquisition(
         )
 
 
-def _first_visits(session: Session, zone: ZoneInfo) -> dict[str, tuple[date, str, str]]:
-    """Anonymous visitor → (day of first page view, channel, campaign) from `page_viewed` events."""
+def _first_visits(
+    session: Session, zone: ZoneInfo, since: datetime, until: datetime
+) -> dict[str, tuple[date, str, str]]:
+    """Anonymous visitor → (day of first page view, channel, campaign) from `page_viewed` events, for the
+    visitors whose first page view falls in [since, until): the views of the range, minus the visitors
+    seen before it (looked up by visitor, so the job never reads the whole event history)."""
     first: dict[str, tuple[date, str, str]] = {}
     rows = session.exec(
         select(AnalyticsEvent.distinct_id, AnalyticsEvent.properties, AnalyticsEvent.created_at)
-        .where(AnalyticsEvent.event == "page_viewed")
+        .where(
+            AnalyticsEvent.event == "page_viewed",
+            col(AnalyticsEvent.created_at) >= since,
+            col(AnalyticsEvent.created_at) < until,
+        )
         .order_by(col(AnalyticsEvent.created_at), col(AnalyticsEvent.id))
     ).all()
     for distinct_id, props, created_at in rows:
@@ -842,6 +1043,19 @@ def _first_visits(session: Session, zone: ZoneInfo) -> dict[str, tuple[date, str
             _label(props.get("channel") or props.get("utm_source")),
             _label(props.get("campaign") or props.get("utm_campaign")),
         )
+    visitors = sorted(first)
+    for start in range(0, len(visitors), IDS_PER_QUERY):
+        chunk = visitors[start : start + IDS_PER_QUERY]
+        for seen in session.exec(
+            select(AnalyticsEvent.distinct_id)
+            .where(
+                col(AnalyticsEvent.distinct_id).in_(chunk),
+                AnalyticsEvent.event == "page_viewed",
+                col(AnalyticsEvent.created_at) < since,
+            )
+            .distinct()
+        ).all():
+            first.pop(seen, None)
     return first
 
 
@@ -921,12 +1135,26 @@ def clear_day(session: Session, day: date) -> None:
 
 
 def aggregate_days(
-    *, session: Session, start: date, end: date, timezone: str | None = None
+    *,
+    session: Session,
+    start: date,
+    end: date,
+    timezone: str | None = None,
+    timings: dict[str, float] | None = None,
 ) -> Iterator[date]:
     """Recompute every aggregate for `start`…`end` (reporting days, inclusive), yielding after each
-    day (and after each touched activity week) so the caller can commit it as one transaction."""
+    day (and after each touched activity week) so the caller can commit it as one transaction.
+    `timings`, when given, receives the seconds spent per step (the benchmark prints them)."""
     days = parse_range(start, end)
     zone = reporting_zone(timezone)
+    spent: dict[str, float] = timings if timings is not None else {}
+    clock = [perf_counter()]
+
+    def lap(step: str) -> None:
+        now = perf_counter()
+        spent[step] = spent.get(step, 0.0) + now - clock[0]
+        clock[0] = now
+
     # From the day before (yesterday's states) or the first touched week's Monday (cohorts).
     load_from = min(start - timedelta(days=1), week_start(start))
     load_to = max(end, week_start(end) + timedelta(days=6))
@@ -936,26 +1164,38 @@ def aggregate_days(
     while warm_up < start:
         cycle.step(warm_up)
         warm_up += timedelta(days=1)
+    lap("learners")
     billing = load_billing(session)
-    visits = _first_visits(session, zone)
-    taken = _prior_takes(session, day_bounds(start, zone)[0])
+    lap("billing")
+    visits = _first_visits(session, zone, day_bounds(start, zone)[0], day_bounds(end, zone)[1])
+    lap("visits")
+    taken = _prior_takes(session, facts.active, day_bounds(start, zone)[0])
+    lap("prior takes")
     mastery = _mastery(session, zone, facts, start, end)
+    lap("mastery")
     for day in days:
         clear_day(session, day)
+        lap("clear")
         _activity_and_lifecycle(session, day, zone, facts, cycle)
+        lap("activity and lifecycle")
         _tone_and_content(session, day, zone, facts, taken)
         _write_mastery(session, day, mastery)
+        lap("tones, content, mastery")
         first_paid = _revenue(session, day, zone, billing, facts)
         _acquisition(session, day, zone, facts, billing, first_paid, visits)
         _support(session, day, zone)
         session.exec(delete(BiAggregateRun).where(col(BiAggregateRun.day) == day))
         session.add(BiAggregateRun(day=day, computed_at=utcnow()))
         session.flush()
+        lap("revenue, acquisition, support")
         yield day
+        clock[0] = perf_counter()  # the caller's commit is not a step
     for activity_week in sorted({week_start(d) for d in days}):
         _cohort_week(session, activity_week, facts)
         session.flush()
+        lap("cohort weeks")
         yield activity_week
+        clock[0] = perf_counter()
 
 
 def aggregate(*, session: Session, start: date, end: date, timezone: str | None = None) -> list[date]:

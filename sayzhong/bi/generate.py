@@ -380,7 +380,8 @@ def _drill_id(content: _Content, prev_tone: int, tone: int, pinyin: str) -> str 
 BULK_TABLES = frozenset(
     {"practice_attempt", "practice_syllable_result", "practice_review_card", "analytics_event"}
 )
-"""The big tables: on SQLite their indexes are dropped during the load and rebuilt at the end."""
+"""The big tables: their secondary indexes are dropped during the load and rebuilt at the end (on
+PostgreSQL the primary keys and unique constraints stay)."""
 
 
 class _Writer:
@@ -438,6 +439,8 @@ class _Writer:
             return
         rows = list(zip(*columns.values(), strict=True))
         quoted = ", ".join(f'"{c}"' for c in names)
+        if table_name in BULK_TABLES and table_name not in self._dropped:
+            self._drop_indexes(table_name)
         if self.pg:
             raw = self.engine.raw_connection()
             try:
@@ -449,8 +452,6 @@ class _Writer:
             finally:
                 raw.close()
         else:
-            if table_name in BULK_TABLES and table_name not in self._dropped:
-                self._drop_indexes(table_name)
             # Table and column names come from the SQLModel metadata; every value is a bound parameter.
             sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'  # noqa: S608  # nosec B608
             with self.engine.begin() as conn:
@@ -462,16 +463,26 @@ class _Writer:
         self.counts[table_name] = self.counts.get(table_name, 0) + n
 
     def _drop_indexes(self, table_name: str) -> None:
-        """SQLite: building an index once after a bulk load is much faster than keeping it up to
-        date row by row; `finish` puts the same indexes back."""
+        """Building an index once after a bulk load is much faster than keeping it up to date row by
+        row; `finish` puts the same indexes back (the statements the database itself reports)."""
         with self.engine.begin() as conn:
-            found = conn.execute(
-                text(
-                    "SELECT name, sql FROM sqlite_master "
-                    "WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
-                ),
-                {"t": table_name},
-            ).all()
+            if self.pg:
+                found = conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                        "AND tablename = :t AND indexname NOT IN "
+                        "(SELECT conname FROM pg_constraint WHERE conrelid = CAST(:t AS regclass))"
+                    ),
+                    {"t": table_name},
+                ).all()
+            else:
+                found = conn.execute(
+                    text(
+                        "SELECT name, sql FROM sqlite_master "
+                        "WHERE type = 'index' AND tbl_name = :t AND sql IS NOT NULL"
+                    ),
+                    {"t": table_name},
+                ).all()
             for name, sql in found:
                 conn.exec_driver_sql(f'DROP INDEX "{name}"')
                 self._dropped.setdefault(table_name, []).append(sql)
@@ -483,6 +494,8 @@ class _Writer:
                 self.progress(f"  indexing {table_name}")
                 for sql in statements:
                     conn.exec_driver_sql(sql)
+                if self.pg:
+                    conn.exec_driver_sql(f'ANALYZE "{table_name}"')
         self._dropped.clear()
 
     def finish(self) -> None:

@@ -37,6 +37,9 @@ from sayzhong.bi.models import (
     BiCohortWeek,
     BiDailyAcquisition,
     BiDailyActivity,
+    BiDailyCohortContent,
+    BiDailyCohortLifecycle,
+    BiDailyCohortReview,
     BiDailyContent,
     BiDailyLifecycle,
     BiDailyMastery,
@@ -111,6 +114,11 @@ class Cohorts:
 
     first: date | None = None
     last: date | None = None
+
+    @property
+    def everyone(self) -> bool:
+        """No cohort chosen: the pages read the per-segment rows instead of the per-sign-up-week ones."""
+        return self.first is None and self.last is None
 
     def where(self, column: Any) -> list[Any]:
         return [
@@ -396,8 +404,8 @@ def retention(
     weeks: int = 12,
     cohort: Cohorts = ALL_COHORTS,
 ) -> Retention:
-    """The cohort filter narrows the triangle (sign-up weeks in the date range and in the filter);
-    lifecycle states and transitions are per day over every learner of the segment."""
+    """The cohort filter narrows the triangle (sign-up weeks in the date range and in the filter) and the
+    lifecycle states and transitions (learners of those sign-up weeks); the segment narrows all three."""
     p = period(start, end)
     rows = session.exec(
         select(BiCohortWeek).where(
@@ -425,18 +433,17 @@ def retention(
         ("cohort_week", "size", *(f"week_{w}" for w in range(weeks))),
         cohort_rows,
     )
-    life = _rows(session, BiDailyLifecycle, p, BiDailyLifecycle.segment == segment)
     by_day: dict[date, dict[str, int]] = defaultdict(dict)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r in life:
-        by_day[r.day][r.state] = r.learners
-        totals[r.state][0] += r.prev_learners
-        totals[r.state][1] += r.prev_active_today
+    for day, state, learners, prev_learners, prev_active in lifecycle_sums(session, p, segment, cohort):
+        by_day[day][state] = int(learners)
+        totals[state][0] += int(prev_learners)
+        totals[state][1] += int(prev_active)
     lifecycle = Table(
         "lifecycle",
         "Learners by lifecycle state",
         ("day", *LIFECYCLE_STATES),
-        [(d.isoformat(), *(by_day[d].get(s, 0) for s in LIFECYCLE_STATES)) for d in sorted(by_day)],
+        [(d.isoformat(), *(suppress(by_day[d].get(s, 0)) for s in LIFECYCLE_STATES)) for d in sorted(by_day)],
     )
     transitions = Table(
         "transitions",
@@ -454,6 +461,25 @@ def retention(
         ],
     )
     return Retention(cohorts, lifecycle, transitions)
+
+
+def lifecycle_sums(session: Session, p: Period, segment: str, cohort: Cohorts) -> list[Any]:
+    """(day, state, learners, prev_learners, prev_active_today) of the segment, or, under a cohort
+    filter, summed over the chosen sign-up weeks (and over the channels for "all")."""
+    if cohort.everyone:
+        model: Any = BiDailyLifecycle
+        where = [col(model.segment) == segment]
+    else:
+        model = BiDailyCohortLifecycle
+        where = [*_in_segment(model, segment), *cohort.where(model.cohort_week)]
+    return _sums(
+        session,
+        model,
+        p,
+        (col(model.day), col(model.state)),
+        (col(model.learners), col(model.prev_learners), col(model.prev_active_today)),
+        *where,
+    )
 
 
 def week1_retention(*, session: Session, cohort_week: date, segment: str = ALL) -> float | None:
@@ -490,8 +516,8 @@ def learning(
     segment: str = ALL,
     cohort: Cohorts = ALL_COHORTS,
 ) -> Learning:
-    """Tone tables and time to mastery honour the segment and cohort filters; content and review
-    retention the segment only (they are not split by sign-up week); engine disagreement neither."""
+    """Tone tables, time to mastery, content performance and review retention honour the segment and
+    cohort filters; engine disagreement (support feedback, not per learner) neither."""
     p = period(start, end)
     by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
     by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -550,17 +576,19 @@ def learning(
             for k in (True, False)
         ],
     )
+    content_model: Any = BiDailyContent if cohort.everyone else BiDailyCohortContent
     content_values = [
-        col(getattr(BiDailyContent, name))
+        col(getattr(content_model, name))
         for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
     ]
     by_item = _sums(
         session,
-        BiDailyContent,
+        content_model,
         p,
-        (col(BiDailyContent.item_id),),
+        (col(content_model.item_id),),
         content_values,
-        *_in_segment(BiDailyContent, segment),
+        *_in_segment(content_model, segment),
+        *([] if cohort.everyone else cohort.where(content_model.cohort_week)),
     )
     items: dict[str, list[float]] = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
     content_rows: list[tuple[Cell, ...]] = []
@@ -584,9 +612,8 @@ def learning(
         ("item", "takes", "learner_days", "failure_rate", "abandonment_rate", "mean_improvement"),
         content_rows[: max(1, limit) * 5],
     )
-    activity = _rows(session, BiDailyActivity, p, BiDailyActivity.segment == segment)
+    review_takes, review_passed = _review_sums(session, p, segment, cohort)
     support = _rows(session, BiDailySupport, p)
-    review_takes = sum(r.review_takes for r in activity)
     answers = sum(r.verdict_answers for r in support)
     return Learning(
         curve,
@@ -599,7 +626,7 @@ def learning(
             Kpi(
                 "review_retention",
                 "Review retention",
-                ratio(sum(r.review_passed for r in activity), review_takes),
+                ratio(review_passed, review_takes),
                 None,
                 "percent",
             ),
@@ -612,6 +639,22 @@ def learning(
             ),
         ],
     )
+
+
+def _review_sums(session: Session, p: Period, segment: str, cohort: Cohorts) -> tuple[int, int]:
+    """Review takes and passed ones in the period: the segment's activity rows, or under a cohort filter
+    the per-sign-up-week rows of the chosen weeks."""
+    if cohort.everyone:
+        model: Any = BiDailyActivity
+        where = [col(model.segment) == segment]
+    else:
+        model = BiDailyCohortReview
+        where = [*_in_segment(model, segment), *cohort.where(model.cohort_week)]
+    ((takes, passed),) = [
+        tuple(r)
+        for r in _sums(session, model, p, (), (col(model.review_takes), col(model.review_passed)), *where)
+    ]
+    return int(takes), int(passed)
 
 
 def percentile(histogram: dict[int, int], q: float) -> int | None:

@@ -5,14 +5,17 @@ BI pages read only these tables and never a learner's personal data. Days are ca
 reporting time zone (`Settings.bi_timezone`, UTC by default). Money is integer minor units.
 `segment` is "all" or "channel:<sign-up channel>" (see docs/bi.md). Activity, lifecycle and cohort
 rows are stored for "all" and for every channel; the tone, content, mastery and segment-revenue rows
-only per channel ("all" is their sum — rows computed before segments existed carry "all").
+only per channel ("all" is their sum — rows computed before segments existed carry "all"). The
+`bi_daily_cohort_*` tables repeat lifecycle, content and review figures per sign-up week (per channel)
+for the cohort filter.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, DateTime, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sayzhong.db import utcnow
@@ -41,7 +44,17 @@ class BiDailyActivity(SQLModel, table=True):
     onboarding_finished: int = 0
 
 
-class BiDailyLifecycle(SQLModel, table=True):
+class LifecycleFigures(SQLModel):
+    """The lifecycle columns shared by the per-segment rows and the per-sign-up-week rows."""
+
+    learners: int = 0
+    prev_learners: int = 0
+    """Learners who were in this state on the previous day."""
+    prev_active_today: int = 0
+    """…of whom this many were active on this day (the state's retention/transition rate numerator)."""
+
+
+class BiDailyLifecycle(LifecycleFigures, table=True):
     """Learners per lifecycle state (Duolingo's growth model) and yesterday's state → active today."""
 
     __tablename__ = "bi_daily_lifecycle"
@@ -50,11 +63,19 @@ class BiDailyLifecycle(SQLModel, table=True):
     segment: str = Field(primary_key=True, max_length=80)
     state: str = Field(primary_key=True, max_length=20)
     """new | current | reactivated | resurrected | at_risk_wau | at_risk_mau | dormant"""
-    learners: int = 0
-    prev_learners: int = 0
-    """Learners who were in this state on the previous day."""
-    prev_active_today: int = 0
-    """…of whom this many were active on this day (the state's retention/transition rate numerator)."""
+
+
+class BiDailyCohortLifecycle(LifecycleFigures, table=True):
+    """The same per sign-up week (the cohort filter), stored per channel only ("all" is their sum)."""
+
+    __tablename__ = "bi_daily_cohort_lifecycle"
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    """Monday of the learners' sign-up week."""
+    segment: str = Field(primary_key=True, max_length=80)
+    state: str = Field(primary_key=True, max_length=20)
+    """new | current | reactivated | resurrected | at_risk_wau | at_risk_mau | dormant"""
 
 
 class BiDailyTone(SQLModel, table=True):
@@ -77,15 +98,9 @@ class BiDailyTone(SQLModel, table=True):
     correct: int = 0
 
 
-class BiDailyContent(SQLModel, table=True):
-    """Per curriculum item and day: takes, failures, give-ups and improvement."""
+class ContentFigures(SQLModel):
+    """The content-performance columns shared by the per-segment and the per-sign-up-week rows."""
 
-    __tablename__ = "bi_daily_content"
-
-    day: date = Field(primary_key=True)
-    item_id: str = Field(primary_key=True, max_length=200)
-    segment: str = Field(primary_key=True, max_length=80)
-    """The learners' "channel:<x>" ("all" only on rows computed before segments were split)."""
     takes: int = 0
     failed_takes: int = 0
     learners: int = 0
@@ -95,6 +110,44 @@ class BiDailyContent(SQLModel, table=True):
     """Learners with two or more takes of the item that day…"""
     improvement_sum: float = 0.0
     """…and the sum of their (last − first) overall scores."""
+
+
+class BiDailyContent(ContentFigures, table=True):
+    """Per curriculum item and day: takes, failures, give-ups and improvement."""
+
+    __tablename__ = "bi_daily_content"
+
+    day: date = Field(primary_key=True)
+    item_id: str = Field(primary_key=True, max_length=200)
+    segment: str = Field(primary_key=True, max_length=80)
+    """The learners' "channel:<x>" ("all" only on rows computed before segments were split)."""
+
+
+class BiDailyCohortContent(ContentFigures, table=True):
+    """The same per sign-up week of the learners (the cohort filter); per channel, summing to
+    `bi_daily_content`."""
+
+    __tablename__ = "bi_daily_cohort_content"
+    # The cohort filter over a long range: read the chosen sign-up weeks, not every day's rows.
+    __table_args__ = (Index("ix_bi_daily_cohort_content_cohort_day", "cohort_week", "day"),)
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    item_id: str = Field(primary_key=True, max_length=200)
+    segment: str = Field(primary_key=True, max_length=80)
+
+
+class BiDailyCohortReview(SQLModel, table=True):
+    """Review takes and passed ones per day, sign-up week and channel (review retention under the cohort
+    filter); the channels and weeks of a day add up to `bi_daily_activity`'s "all" row."""
+
+    __tablename__ = "bi_daily_cohort_review"
+
+    day: date = Field(primary_key=True)
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    review_takes: int = 0
+    review_passed: int = 0
 
 
 class BiCohortWeek(SQLModel, table=True):
@@ -178,6 +231,23 @@ class BiDailyMastery(SQLModel, table=True):
     takes: int = Field(primary_key=True)
     """Takes with a judged syllable of the tone, the first and the mastering take included."""
     learners: int = 0
+
+
+class BiToneProgress(SQLModel, table=True):
+    """A learner's way to mastery of each tone as of a moment, so the nightly job reads only the syllables
+    judged since then instead of the learner's whole history (a derived working state of the aggregation
+    job, never shown: the BI pages read only the daily counts). Rebuilt by re-aggregating from the first
+    day; erased with the account."""
+
+    __tablename__ = "bi_tone_progress"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
+    as_of: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    """The state covers the learner's judged syllables before this instant."""
+    tones: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Tone ("1"–"4") → {"first_at": ISO instant of the first judged syllable, "takes": takes with a
+    judged syllable of it, "recent": the last ≤ 20 verdicts as "1"/"0", "mastered_at": ISO instant or
+    null}; a tone not listed had no judged syllable before `as_of`."""
 
 
 class BiDailyAcquisition(SQLModel, table=True):

@@ -243,6 +243,11 @@ EXPORT_TABLES: dict[str, ExportSpec] = {
     "bi_report_subscription": ExportSpec(
         "bi_report_subscription.json", "user_id", about="Your subscription to the weekly BI report, as staff."
     ),
+    "bi_tone_progress": ExportSpec(
+        "bi_tone_progress.json",
+        "user_id",
+        about="How far you were towards mastering each tone when the nightly statistics job last ran.",
+    ),
 }
 """Tables that hold a user's rows → how to find and name them. `job_run`/`email_tombstone` hold none."""
 

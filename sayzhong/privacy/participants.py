@@ -37,7 +37,7 @@ ERASURE_PARTICIPANTS: tuple[tuple[str, str], ...] = (
     # Billing first: cancel the subscription and delete the Stripe customer while the account exists.
     ("billing", "sayzhong.privacy.participants:erase_billing"),
     ("support", "sayzhong.privacy.participants:erase_support"),
-    ("bi", "sayzhong.privacy.participants:erase_bi"),  # issue 15: report subscription (staff)
+    ("bi", "sayzhong.privacy.participants:erase_bi"),  # issue 15: report subscription, tone progress
     ("growth", "sayzhong.privacy.participants:erase_growth"),  # issue 14: referrals, share cards
     ("practice_audio", "sayzhong.privacy.participants:erase_practice_audio"),
     ("practice", "sayzhong.privacy.participants:erase_practice"),
@@ -82,12 +82,14 @@ def erase_support(*, session: Session, subject: ErasureSubject) -> int:
 
 
 def erase_bi(*, session: Session, subject: ErasureSubject) -> int:
-    """The weekly-report subscription of a staff member (BI aggregates hold no person)."""
-    from sayzhong.bi.models import BiReportSubscription
+    """The weekly-report subscription of a staff member and a learner's saved way to tone mastery (BI
+    aggregates hold no person)."""
+    from sayzhong.bi.models import BiReportSubscription, BiToneProgress
 
+    uid = subject.user_id
     return _delete(
-        session, delete(BiReportSubscription).where(col(BiReportSubscription.user_id) == subject.user_id)
-    )
+        session, delete(BiReportSubscription).where(col(BiReportSubscription.user_id) == uid)
+    ) + _delete(session, delete(BiToneProgress).where(col(BiToneProgress.user_id) == uid))
 
 
 def erase_growth(*, session: Session, subject: ErasureSubject) -> int:

@@ -95,6 +95,28 @@ NOT_PERSONAL: dict[str, set[str]] = {
     # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
     "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
     "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
+    "bi_daily_cohort_lifecycle": {
+        "day",
+        "cohort_week",
+        "segment",
+        "state",
+        "learners",
+        "prev_learners",
+        "prev_active_today",
+    },
+    "bi_daily_cohort_content": {
+        "day",
+        "cohort_week",
+        "item_id",
+        "segment",
+        "takes",
+        "failed_takes",
+        "learners",
+        "gave_up",
+        "repeated",
+        "improvement_sum",
+    },
+    "bi_daily_cohort_review": {"day", "cohort_week", "segment", "review_takes", "review_passed"},
     "bi_report": {"id", "week_start", "subject", "summary", "html", "recipients", "created_at"},
     "bi_report_file": {"id", "report_id", "position", "name", "content_type", "inline_id", "data"},
     # support centre (issue 13): article text and routing settings say nothing about a person

@@ -54,9 +54,12 @@ def test_dashboard_totals_agree_with_direct_counts_and_a_wrong_aggregate_is_caug
     bench.run_aggregation(first, last)
     segment = bench.largest_segment()
     assert segment.startswith("channel:")
+    quarter = date(2026, 7, 6)  # a Monday: the cohort filter's sign-up weeks 07-06 … the last
     pairs = {
         p.name: p
-        for p in bench.accuracy_pairs(engine, first, last) + bench.segment_pairs(engine, first, last, segment)
+        for p in bench.accuracy_pairs(engine, first, last)
+        + bench.segment_pairs(engine, first, last, segment)
+        + bench.cohort_pairs(engine, first, last, quarter)
     }
     assert 0 < pairs[f"new learners, {segment}"].direct < 150
     assert pairs[f"scored takes, {segment}"].direct > 0
@@ -68,6 +71,8 @@ def test_dashboard_totals_agree_with_direct_counts_and_a_wrong_aggregate_is_caug
     assert pairs[f"MRR {last.isoformat()} (cents)"].direct > 0
     assert {f"tone {t} accuracy" for t in (1, 2, 3, 4)} <= set(pairs)
     assert sum(1 for name in pairs if name.startswith("DAU ")) >= 5
+    assert pairs["content takes, cohorts 2026-07-06…"].direct > 0
+    assert pairs["review retention, cohorts 2026-07-06…"].direct > 0
     assert bench.overall_agreement(list(pairs.values())) >= bench.THRESHOLD, [
         (p.name, p.dashboard, p.direct) for p in pairs.values() if p.agreement < bench.THRESHOLD
     ]

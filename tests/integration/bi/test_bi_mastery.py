@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User
 from sayzhong.bi import aggregate, metrics
-from sayzhong.bi.models import BiDailyMastery, BiDailyRevenue, BiDailySegmentRevenue, BiDailyToneStart
-from tests.support.bi_scenario import add_take, add_user, build_billing, build_learners
+from sayzhong.bi.models import (
+    BiDailyMastery,
+    BiDailyRevenue,
+    BiDailySegmentRevenue,
+    BiDailyToneStart,
+    BiToneProgress,
+)
+from sayzhong.db import as_utc
+from sayzhong.practice.models import Attempt, SyllableResult
+from sayzhong.privacy.participants import erase_bi
+from sayzhong.privacy.ports import ErasureSubject
+from tests.support.bi_scenario import add_take, add_user, at, build_billing, build_learners
 
 MAR2, MAR3, MAR4, MAR5 = (date(2026, 3, d) for d in (2, 3, 4, 5))
 WEEK = MAR2  # every learner here signed up in the week of Monday 03-02
@@ -144,3 +154,67 @@ def test_revenue_segments_add_up_to_the_whole_business(db_session: Session) -> N
     # The scenario's invoice events carry no customer: they count under "channel:unknown".
     unknown = db_session.get(BiDailySegmentRevenue, (date(2026, 3, 8), "channel:unknown"))
     assert unknown is not None and (unknown.invoices_paid, unknown.payment_failures) == (2, 1)
+
+
+def test_the_nightly_run_resumes_from_the_saved_state(db_session: Session) -> None:
+    ids = _history(db_session)
+    aggregate.aggregate(session=db_session, start=MAR3, end=MAR4, timezone="UTC")
+    # The walk is saved as of the start of the range's last but one day (03-03 00:00): the next nightly
+    # range (03-04 … 03-05), or this one again, begins at or after it. M1 by then: 1 take of tone 3
+    # (03-02) with 10 verdicts — 5 wrong, then 5 right — not yet mastered.
+    saved = db_session.get(BiToneProgress, ids["M1"])
+    assert saved is not None and as_utc(saved.as_of) == at("2026-03-03 00:00")
+    assert saved.tones == {
+        "3": {
+            "first_at": at("2026-03-02 09:00").isoformat(),
+            "takes": 1,
+            "recent": "0" * 5 + "1" * 5,
+            "mastered_at": None,
+        }
+    }
+    # Proof that the next run reads only what came after: M1's first take is removed from the history.
+    # Re-read from the beginning, M1 would master tone 3 after 2 takes over 2 days (03-03 → 03-05);
+    # resumed from the saved state it is still 3 takes over 3 days, as the full history says.
+    first = db_session.exec(
+        select(Attempt).where(Attempt.user_id == ids["M1"]).order_by(col(Attempt.created_at))
+    ).first()
+    assert first is not None
+    for syllable in db_session.exec(select(SyllableResult).where(SyllableResult.attempt_id == first.id)):
+        db_session.delete(syllable)
+    db_session.flush()
+    aggregate.aggregate(session=db_session, start=MAR4, end=MAR5, timezone="UTC")
+    assert {k: n for k, n in _mastered(db_session).items() if k[0] == MAR5} == {
+        (MAR5, "channel:ads", 3, 3, 3): 1
+    }
+    # A range starting before the saved moment reads the history again (and saves what it found).
+    aggregate.aggregate(session=db_session, start=MAR2, end=MAR5, timezone="UTC")
+    assert {k: n for k, n in _mastered(db_session).items() if k[0] == MAR5} == {
+        (MAR5, "channel:ads", 3, 2, 2): 1
+    }
+    db_session.expire_all()
+    resaved = db_session.get(BiToneProgress, ids["M1"])
+    assert resaved is not None and as_utc(resaved.as_of) == at("2026-03-04 00:00")
+
+
+def test_erasure_deletes_the_saved_state(db_session: Session) -> None:
+    ids = _history(db_session)
+    aggregate.aggregate(session=db_session, start=MAR2, end=MAR5, timezone="UTC")
+    assert db_session.get(BiToneProgress, ids["M4"]) is not None
+    removed = erase_bi(
+        session=db_session,
+        subject=ErasureSubject(user_id=ids["M4"], email="m4@example.com", pseudonym="erased-m4"),
+    )
+    assert removed == 1
+    db_session.expire_all()
+    assert db_session.get(BiToneProgress, ids["M4"]) is None
+
+
+def test_resumed_nightly_runs_give_the_rows_of_a_full_run(db_session: Session) -> None:
+    _history(db_session)
+    aggregate.aggregate(session=db_session, start=MAR2, end=MAR5, timezone="UTC")
+    full = (_starts(db_session), _mastered(db_session))
+    # Night after night, each two-day range resuming from the state the run before saved.
+    for first in (MAR2, MAR3, MAR4):
+        aggregate.aggregate(session=db_session, start=first, end=date(2026, 3, first.day + 1), timezone="UTC")
+        db_session.expire_all()
+    assert (_starts(db_session), _mastered(db_session)) == full
