@@ -5,7 +5,7 @@ The new tables fill when days are aggregated: re-aggregate the history once afte
 (docs/bi.md).
 
 Revision ID: a0f27fb048cc
-Revises: b15e7a2c0d41
+Revises: c7e4d1a90b36
 Create Date: 2026-11-30 09:31:43.990607
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = 'a0f27fb048cc'
-down_revision: str | None = 'b15e7a2c0d41'
+down_revision: str | None = "c7e4d1a90b36"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
