@@ -60,7 +60,7 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
     return post_form(action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)})
 
 
-def _resolve(token: str, gate: bool) -> tuple[schemas.UserInfo | None, str | None]:
+def _resolve_cookie(token: str, gate: bool) -> tuple[schemas.UserInfo | None, str | None]:
     """The signed-in user for a cookie (or None), and with `gate` the page the privacy gate sends
     them to first (or None) — one unit of work, one database connection."""
     from sayzhong.privacy.gate import page_gate
@@ -128,9 +128,10 @@ class SessionState(rx.State):
             and time.time() - self._guard_at < GUARD_REUSE_S
         ):
             return self._guard_user
-        return await self._resolve(token)
+        user, _ = await asyncio.to_thread(_resolve_cookie, token, False)
+        return user
 
-    async def _guard_user_for_load(self, *, gate: bool = False) -> tuple[schemas.UserInfo | None, str | None]:
+    async def _guard_resolve(self, *, gate: bool = False) -> tuple[schemas.UserInfo | None, str | None]:
         """The guards' resolution: always from the database, remembered for this page load. With
         `gate`, also where the privacy gate sends this learner first (issue 11: a locked account or a
         material terms change), read in the same unit of work."""
@@ -138,13 +139,9 @@ class SessionState(rx.State):
         if not token:
             self._guard_key = ""
             return None, None
-        user, redirect = await asyncio.to_thread(_resolve, token, gate)
+        user, redirect = await asyncio.to_thread(_resolve_cookie, token, gate)
         self._guard_key, self._guard_at, self._guard_user = self._load_key(token), time.time(), user
         return user, redirect
-
-    async def _resolve(self, token: str) -> schemas.UserInfo | None:
-        user, _ = await asyncio.to_thread(_resolve, token, False)
-        return user
 
     def _apply(self, user: schemas.UserInfo | None) -> None:
         settings = get_settings()
@@ -165,11 +162,11 @@ class SessionState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load for public pages: show the right navigation."""
-        self._apply((await self._guard_user_for_load())[0])
+        self._apply((await self._guard_resolve())[0])
 
     @rx.event
     async def require_login(self):
-        user, gate = await self._guard_user_for_load(gate=True)
+        user, gate = await self._guard_resolve(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -179,7 +176,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_staff(self):
-        user, gate = await self._guard_user_for_load(gate=True)
+        user, gate = await self._guard_resolve(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -194,7 +191,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def redirect_if_signed_in(self):
-        user, _ = await self._guard_user_for_load()
+        user, _ = await self._guard_resolve()
         self._apply(user)
         if user is not None:
             return rx.redirect(routes.HOME)
