@@ -23,7 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from sqlalchemy import delete, func, insert
+from sqlalchemy import Date, delete, func, insert
+from sqlalchemy import literal as sa_literal
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -45,6 +46,8 @@ from sayzhong.bi.models import (
     BiDailySupport,
     BiDailyTone,
     BiDailyToneStart,
+    BiMonthlyToneBucket,
+    BiMonthlyTonePair,
     BiToneProgress,
     ContentFigures,
     RevenueFigures,
@@ -1126,6 +1129,48 @@ def _cohort_week(session: Session, activity_week: date, facts: _Learners) -> Non
         )
 
 
+# --- monthly tone roll-up --------------------------------------------------------------------------
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+MONTHLY_TONE = (
+    (BiMonthlyToneBucket, ("cohort_week", "segment", "take_bucket", "tone")),
+    (BiMonthlyTonePair, ("cohort_week", "segment", "prev_tone", "tone", "speaker_profile")),
+)
+"""The monthly roll-ups of `bi_daily_tone` and the daily columns each one keeps."""
+
+
+def _tone_month(session: Session, month: date) -> None:
+    """Replace a month's roll-up rows with the sums of its `bi_daily_tone` rows (INSERT … SELECT: the
+    database sums a month of daily rows without sending them here)."""
+    first, last = month_start(month), month_end(month)
+    in_month = (col(BiDailyTone.day) >= first, col(BiDailyTone.day) <= last)
+    for model, keys in MONTHLY_TONE:
+        session.exec(delete(model).where(col(model.month) == first))
+        daily = [getattr(BiDailyTone, k) for k in keys]
+        session.exec(
+            insert(model).from_select(
+                ["month", *keys, "judged", "correct"],
+                sa_select(
+                    sa_literal(first, type_=Date()).label("month"),
+                    *daily,
+                    func.sum(BiDailyTone.judged),
+                    func.sum(BiDailyTone.correct),
+                )
+                .where(*in_month)
+                .group_by(*daily),
+            )
+        )
+
+
 # --- the job -----------------------------------------------------------------------------------
 
 
@@ -1143,7 +1188,7 @@ def aggregate_days(
     timings: dict[str, float] | None = None,
 ) -> Iterator[date]:
     """Recompute every aggregate for `start`…`end` (reporting days, inclusive), yielding after each
-    day (and after each touched activity week) so the caller can commit it as one transaction.
+    day (and after each touched activity week and month) so the caller can commit it as one transaction.
     `timings`, when given, receives the seconds spent per step (the benchmark prints them)."""
     days = parse_range(start, end)
     zone = reporting_zone(timezone)
@@ -1195,6 +1240,12 @@ def aggregate_days(
         session.flush()
         lap("cohort weeks")
         yield activity_week
+        clock[0] = perf_counter()
+    for month in sorted({month_start(d) for d in days}):
+        _tone_month(session, month)
+        session.flush()
+        lap("monthly tone roll-up")
+        yield month
         clock[0] = perf_counter()
 
 

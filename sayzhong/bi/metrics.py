@@ -29,6 +29,8 @@ from sayzhong.bi.aggregate import (
     TAKE_BUCKETS,
     TONES,
     last_computed,
+    month_end,
+    month_start,
     parse_range,
     week_start,
 )
@@ -48,6 +50,8 @@ from sayzhong.bi.models import (
     BiDailySupport,
     BiDailyTone,
     BiDailyToneStart,
+    BiMonthlyToneBucket,
+    BiMonthlyTonePair,
     RevenueFigures,
 )
 from sayzhong.errors import ValidationError
@@ -507,6 +511,91 @@ def _accuracy(judged: int, correct: int) -> float | None:
     return ratio(correct, judged, base=judged)
 
 
+ToneSums = dict[Any, list[int]]
+
+
+def tone_sums(
+    session: Session, p: Period, segment: str, cohort: Cohorts
+) -> tuple[ToneSums, ToneSums, ToneSums, ToneSums]:
+    """Judged and correct syllables by (take bucket, tone), (sign-up week, take bucket), (previous tone,
+    tone) and speaker profile. Whole calendar months inside the range are read from the monthly
+    roll-ups, the days of partial months at its ends from `bi_daily_tone`."""
+    by_bucket: ToneSums = defaultdict(lambda: [0, 0])
+    by_cohort: ToneSums = defaultdict(lambda: [0, 0])
+    pairs: ToneSums = defaultdict(lambda: [0, 0])
+    profile: ToneSums = defaultdict(lambda: [0, 0])
+
+    def add(sums: Sequence[tuple[ToneSums, Any]], judged: int, correct: int) -> None:
+        for target, key in sums:
+            target[key][0] += int(judged)
+            target[key][1] += int(correct)
+
+    months, edges = split_months(p)
+    daily_keys = [
+        col(getattr(BiDailyTone, n))
+        for n in ("take_bucket", "tone", "cohort_week", "prev_tone", "speaker_profile")
+    ]
+    for edge in edges:
+        # One GROUP BY over every key (a few thousand rows a day), then the four breakdowns here.
+        for bucket, tone, week, prev, with_profile, judged, correct in _sums(
+            session,
+            BiDailyTone,
+            edge,
+            daily_keys,
+            (col(BiDailyTone.judged), col(BiDailyTone.correct)),
+            *_in_segment(BiDailyTone, segment),
+            *cohort.where(BiDailyTone.cohort_week),
+        ):
+            add(
+                ((by_bucket, (bucket, tone)), (by_cohort, (week, bucket)), (pairs, (prev, tone))),
+                judged,
+                correct,
+            )
+            add(((profile, bool(with_profile)),), judged, correct)
+    if months is not None:
+        for bucket, tone, week, judged, correct in _month_sums(
+            session, BiMonthlyToneBucket, months, ("take_bucket", "tone", "cohort_week"), segment, cohort
+        ):
+            add(((by_bucket, (bucket, tone)), (by_cohort, (week, bucket))), judged, correct)
+        for prev, tone, with_profile, judged, correct in _month_sums(
+            session, BiMonthlyTonePair, months, ("prev_tone", "tone", "speaker_profile"), segment, cohort
+        ):
+            add(((pairs, (prev, tone)), (profile, bool(with_profile))), judged, correct)
+    return by_bucket, by_cohort, pairs, profile
+
+
+def split_months(p: Period) -> tuple[Period | None, list[Period]]:
+    """The whole calendar months inside a range (as the first days of the first and the last month) and
+    the one or two runs of days outside them."""
+    first = p.start if p.start.day == 1 else month_end(p.start) + timedelta(days=1)
+    last = month_start(p.end + timedelta(days=1)) - timedelta(days=1)
+    if first > last:
+        return None, [p]
+    edges = [
+        *([Period(p.start, first - timedelta(days=1))] if p.start < first else []),
+        *([Period(last + timedelta(days=1), p.end)] if last < p.end else []),
+    ]
+    return Period(first, month_start(last)), edges
+
+
+def _month_sums(
+    session: Session, model: Any, months: Period, keys: Sequence[str], segment: str, cohort: Cohorts
+) -> list[Any]:
+    columns = [col(getattr(model, k)) for k in keys]
+    return list(
+        session.execute(
+            sa_select(*columns, func.sum(model.judged), func.sum(model.correct))
+            .where(
+                col(model.month) >= months.start,
+                col(model.month) <= months.end,
+                *_in_segment(model, segment),
+                *cohort.where(model.cohort_week),
+            )
+            .group_by(*columns)
+        ).all()
+    )
+
+
 def learning(
     *,
     session: Session,
@@ -519,32 +608,7 @@ def learning(
     """Tone tables, time to mastery, content performance and review retention honour the segment and
     cohort filters; engine disagreement (support feedback, not per learner) neither."""
     p = period(start, end)
-    by_bucket: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
-    by_cohort: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0])
-    pairs: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    profile: dict[bool, list[int]] = defaultdict(lambda: [0, 0])
-    keys = [
-        col(getattr(BiDailyTone, n))
-        for n in ("take_bucket", "tone", "cohort_week", "prev_tone", "speaker_profile")
-    ]
-    # One GROUP BY over every key (a few thousand rows for a year), then the four breakdowns here.
-    for bucket, tone, week, prev, with_profile, judged, correct in _sums(
-        session,
-        BiDailyTone,
-        p,
-        keys,
-        (col(BiDailyTone.judged), col(BiDailyTone.correct)),
-        *_in_segment(BiDailyTone, segment),
-        *cohort.where(BiDailyTone.cohort_week),
-    ):
-        for acc in (
-            by_bucket[(bucket, tone)],
-            by_cohort[(week, bucket)],
-            pairs[(prev, tone)],
-            profile[bool(with_profile)],
-        ):
-            acc[0] += int(judged)
-            acc[1] += int(correct)
+    by_bucket, by_cohort, pairs, profile = tone_sums(session, p, segment, cohort)
     buckets = [label for _upper, label in TAKE_BUCKETS] + ["51+"]
     tone_ids = TONES
     curve = Table(

@@ -98,6 +98,40 @@ class BiDailyTone(SQLModel, table=True):
     correct: int = 0
 
 
+class BiMonthlyToneBucket(SQLModel, table=True):
+    """`bi_daily_tone` summed per calendar month over previous tone and speaker profile: the learning
+    page reads whole months of a long range from here (a year of daily rows at 100,000 learners is
+    millions of rows) and only the partial months at its ends from the daily table. Refreshed by the
+    aggregation job for every month it touches."""
+
+    __tablename__ = "bi_monthly_tone_bucket"
+
+    month: date = Field(primary_key=True)
+    """The first day of the month."""
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    take_bucket: str = Field(primary_key=True, max_length=8)
+    tone: int = Field(primary_key=True)
+    judged: int = 0
+    correct: int = 0
+
+
+class BiMonthlyTonePair(SQLModel, table=True):
+    """`bi_daily_tone` summed per calendar month over the take bucket (tone pairs, speaker profile)."""
+
+    __tablename__ = "bi_monthly_tone_pair"
+
+    month: date = Field(primary_key=True)
+    """The first day of the month."""
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    prev_tone: int = Field(primary_key=True)
+    tone: int = Field(primary_key=True)
+    speaker_profile: bool = Field(primary_key=True)
+    judged: int = 0
+    correct: int = 0
+
+
 class ContentFigures(SQLModel):
     """The content-performance columns shared by the per-segment and the per-sign-up-week rows."""
 

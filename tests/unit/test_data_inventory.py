@@ -92,6 +92,18 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
+    # issue 15 speed: bi_daily_tone summed per month — counts, no person
+    "bi_monthly_tone_bucket": {"month", "cohort_week", "segment", "take_bucket", "tone", "judged", "correct"},
+    "bi_monthly_tone_pair": {
+        "month",
+        "cohort_week",
+        "segment",
+        "prev_tone",
+        "tone",
+        "speaker_profile",
+        "judged",
+        "correct",
+    },
     # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
     "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
     "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},
