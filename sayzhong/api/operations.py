@@ -92,9 +92,18 @@ class ApiLimits:
         )
 
 
-def _authenticate_sync(raw: str | None) -> tokens.TokenAuth:
+def _authenticate_sync(raw: str | None, plus_only: bool) -> tuple[tokens.TokenAuth, PlanRequiredError | None]:
+    """The token's account and, for a Plus-only operation, the plan refusal to raise once the rate
+    limit and scope have been checked — one unit of work for both."""
     with session_scope() as session:
-        return tokens.authenticate_token(session=session, token=raw)
+        auth = tokens.authenticate_token(session=session, token=raw)
+        if not plus_only:
+            return auth, None
+        try:
+            require_terminal_client(session=session, user_id=auth.user.id)
+        except PlanRequiredError as refusal:
+            return auth, refusal
+        return auth, None
 
 
 def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request], Awaitable[Response]]:
@@ -104,7 +113,7 @@ def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request]
         try:
             raw = bearer_token(request)
             try:
-                auth = await asyncio.to_thread(_authenticate_sync, raw)
+                auth, plan_refusal = await asyncio.to_thread(_authenticate_sync, raw, operation.plus_only)
             except AuthenticationError:
                 if raw is not None:
                     failure = limits.auth_failures.take(client_address(request))
@@ -119,8 +128,8 @@ def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request]
                 )
             if operation.scope is not None:
                 tokens.require_scope(auth, operation.scope)
-            if operation.plus_only:
-                await asyncio.to_thread(require_terminal_client, auth.user.id)
+            if plan_refusal is not None:
+                raise plan_refusal
             return await operation.handler(request, auth)
         except SayZhongError as exc:
             return error_response(exc)

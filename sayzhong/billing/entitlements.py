@@ -230,13 +230,22 @@ def terminal_client_message(settings: Settings | None = None) -> str:
     )
 
 
-def require_terminal_client(user_id: int) -> None:
+def has_plus(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
+    """Whether the learner has Plus now (a live subscription or grant) — `entitlement_for`'s plan
+    without the day's take count, for checks that need nothing else."""
+    now = now or utcnow()
+    return (
+        active_subscription(session, user_id, now) is not None
+        or active_grant(session, user_id, now) is not None
+    )
+
+
+def require_terminal_client(*, session: Session, user_id: int) -> None:
     """PlanRequiredError unless the learner has Plus: the terminal client is a Plus feature, enforced
     where it talks to us — every token-authenticated API operation but `GET /me` (so `login` and
     `status` can still say which plan the account is on)."""
-    with session_scope() as session:
-        if entitlement_for(session=session, user_id=user_id).plan != PLUS:
-            raise PlanRequiredError(terminal_client_message())
+    if not has_plus(session=session, user_id=user_id):
+        raise PlanRequiredError(terminal_client_message())
 
 
 def require_unit_access(user_id: int, unit_id: str) -> None:
