@@ -95,6 +95,40 @@ def test_help_drawer_on_a_learner_page_leads_to_an_article_that_can_be_rated(
     expect(page.get_by_text("Thanks for telling us.")).to_be_visible()
 
 
+def test_the_home_page_asks_the_nps_question_once_the_learner_has_used_the_app(
+    page: Page, app: RunningApp
+) -> None:
+    email = _signed_up(page, app, "Noor")
+    visit(page, app.url + "/home")
+    question = page.get_by_role("region", name="Quick question")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Noor")
+    expect(question).to_have_count(0)  # a new account is not asked
+    # Four days and five takes later (written as the operator would see them in the database):
+    app.python(
+        "import sys\n"
+        "from datetime import timedelta\n"
+        "from sqlalchemy import update\n"
+        "from sayzhong.db import session_scope, utcnow\n"
+        "from sayzhong.accounts.models import User\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
+        "from sayzhong.practice.models import Attempt\n"
+        "with session_scope() as s:\n"
+        "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+        "    s.execute(update(User).where(User.id == u.id).values(created_at=utcnow() - timedelta(days=4)))\n"
+        "    for _ in range(5):\n"
+        "        s.add(Attempt(user_id=u.id, item_id='greetings.hello', mode='practice', text='ni3 hao3',\n"
+        "                      engine='offline'))\n",
+        email,
+    )
+    visit(page, app.url + "/home")
+    expect(question).to_be_visible()
+    question.get_by_role("button", name="9 out of 10").click()
+    expect(page.get_by_role("status").filter(has_text="Thank you for your answer!")).to_be_visible()
+    visit(page, app.url + "/home")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Noor")
+    expect(question).to_have_count(0)  # answered: not asked again for 90 days
+
+
 def test_learner_finds_nothing_files_a_ticket_with_the_last_take_agent_answers_and_it_is_rated(
     mic_page: MicPageFactory, browser: Browser, app: RunningApp, take: Path
 ) -> None:

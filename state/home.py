@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from sayzhong import routes
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.pinyin import with_tone_marks
 from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
+from sayzhong.practice.schemas import DailyTonePoint, HomeSummary, ToneStats
+from sayzhong.support import feedback
 from state.practice import DRILL_UNITS
 from state.session import SessionState, run_in_session
+from state.support import NpsState
 
 
 def _continue_target(item: practice.ContinueItem) -> tuple[str, str]:
@@ -60,9 +64,15 @@ class HomeState(rx.State):
         if user is None:
             return None
 
-        summary, stats, points = await run_in_session(
-            lambda session: practice.home_page(session=session, user_id=user.id, user_timezone=user.timezone)
-        )
+        def _read(session: Session) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
+            # The page's figures and whether to ask the NPS question: one unit of work per load.
+            summary, stats, points = practice.home_page(
+                session=session, user_id=user.id, user_timezone=user.timezone
+            )
+            return summary, stats, points, feedback.should_ask_nps(session=session, user_id=user.id)
+
+        summary, stats, points, nps_due = await run_in_session(_read)
+        (await self.get_state(NpsState)).show(nps_due)
         self.onboarding_finished = summary.onboarding_finished
         item = summary.continue_item
         self.continue_detail = ""

@@ -340,13 +340,9 @@ class NpsState(rx.State):
         user = await (await self.get_state(SessionState)).current_user()
         return user.id if user else 0
 
-    @rx.event
-    async def check(self) -> None:
-        user_id = await self._user_id()
-        self.thanks = False
-        self.due = bool(user_id) and await run_in_session(
-            lambda session: feedback.should_ask_nps(session=session, user_id=user_id)
-        )
+    def show(self, due: bool) -> None:
+        """Set by the home page's loader, which asks `feedback.should_ask_nps` in its own unit of work."""
+        self.due, self.thanks = due, False
 
     async def _answer(self, score: int | None) -> None:
         user_id = await self._user_id()

@@ -87,6 +87,9 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
     sku: { name: 'Standard', family: 'C', capacity: 1 }
     enableNonSslPort: false
     minimumTlsVersion: '1.2'
+    // Reflex waits for (and breaks) state locks through keyspace notifications. Azure refuses CONFIG
+    // SET, so they are switched on here, and REFLEX_IGNORE_REDIS_CONFIG_ERROR lets Reflex start.
+    redisConfiguration: { 'notify-keyspace-events': 'K$sgxe' }
   }
 }
 
@@ -182,6 +185,7 @@ var env = [
   { name: 'SECRET_KEY', secretRef: 'secret-key' }
   { name: 'DATABASE_URL', secretRef: 'database-url' }
   { name: 'REDIS_URL', secretRef: 'redis-url' }
+  { name: 'REFLEX_IGNORE_REDIS_CONFIG_ERROR', value: 'true' }
   { name: 'SMTP_PASSWORD', secretRef: 'smtp-password' }
   { name: 'AZURE_SPEECH_KEY', secretRef: 'azure-speech-key' }
   { name: 'METRICS_TOKEN', secretRef: 'metrics-token' }

@@ -91,15 +91,27 @@ def _latest_version(session: Session, user_id: int, document: str) -> int:
     return int(value or 0)
 
 
+def _latest_versions(session: Session, user_id: int) -> dict[str, int]:
+    """The newest accepted version of each document (one query; a document never accepted is absent)."""
+    rows = session.exec(
+        select(LegalAcceptance.document, func.max(LegalAcceptance.version))
+        .where(col(LegalAcceptance.user_id) == user_id)
+        .group_by(col(LegalAcceptance.document))
+    ).all()
+    return {document: int(version or 0) for document, version in rows}
+
+
 def consent_needs(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) -> ConsentNeeds:
-    accepted_terms = _latest_version(session, user_id, "terms")
+    """Checked on every signed-in page load (the privacy gate): one query."""
+    accepted = _latest_versions(session, user_id)
+    accepted_terms = accepted.get("terms", 0)
     material = [v for v in documents.versions("terms", root=root) if v.material]
     terms = material[-1] if material and material[-1].version > accepted_terms else None
     if terms is not None:
         terms = documents.current("terms", root=root)  # accept the newest, not an intermediate one
     privacy = documents.current("privacy", root=root)
     # Only someone who saw an earlier version gets the notice (a first acceptance covers the rest).
-    seen = _latest_version(session, user_id, "privacy")
+    seen = accepted.get("privacy", 0)
     notice = privacy if 0 < seen < privacy.version else None
     return ConsentNeeds(terms=terms, privacy_notice=notice)
 

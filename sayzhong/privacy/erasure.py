@@ -447,19 +447,18 @@ def schedule_unverified_accounts(*, session: Session, limit: timedelta = UNVERIF
     return scheduled
 
 
-def cancel_inactivity_on_sign_in(*, session: Session, user_id: int) -> bool:
-    """Using the account again keeps it: an inactivity deletion is cancelled at the next page load."""
-    row = session.exec(
-        select(ErasureRequest).where(
-            col(ErasureRequest.user_id) == user_id,
-            col(ErasureRequest.status) == "pending",
-            col(ErasureRequest.requested_by) == "inactivity",
-        )
-    ).first()
-    if row is None:
-        return False
-    cancel_erasure(session=session, user_id=user_id, reason="signed_in")
-    return True
+def erasure_on_page_load(*, session: Session, user_id: int) -> ErasureView | None:
+    """A signed-in page load's erasure check, in one query: using the account again keeps it (an
+    inactivity deletion is cancelled), and the erasure still pending, if any, is returned."""
+    rows = session.exec(
+        select(ErasureRequest)
+        .where(col(ErasureRequest.user_id) == user_id, col(ErasureRequest.status).in_(("pending", "erasing")))
+        .order_by(col(ErasureRequest.id).desc())
+    ).all()
+    if any(r.status == "pending" and r.requested_by == "inactivity" for r in rows):
+        cancel_erasure(session=session, user_id=user_id, reason="signed_in")
+        return pending_erasure(session=session, user_id=user_id)
+    return _view(rows[0]) if rows else None
 
 
 REAUTH_WINDOW = timedelta(minutes=10)

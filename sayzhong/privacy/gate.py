@@ -21,8 +21,7 @@ from sayzhong.privacy import erasure
 
 def page_gate(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) -> str | None:
     """The page a signed-in user must see before any other, or None."""
-    erasure.cancel_inactivity_on_sign_in(session=session, user_id=user_id)
-    if erasure.pending_erasure(session=session, user_id=user_id) is not None:
+    if erasure.erasure_on_page_load(session=session, user_id=user_id) is not None:
         return routes.ACCOUNT_DELETION
     user = session.get(User, user_id)
     if user is None or user.role != "learner":

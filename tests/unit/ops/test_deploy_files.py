@@ -200,6 +200,18 @@ def test_the_bicep_template_has_what_the_issue_asks() -> None:
         assert re.search(rf"name: '{secret}', secretRef:", code), secret
 
 
+def test_azure_redis_sends_the_keyspace_notifications_reflex_locks_wait_for() -> None:
+    """Azure Cache for Redis refuses CONFIG SET: without these settings every worker would fail to
+    start (or wait out whole lock timeouts), so the template must set exactly what Reflex needs."""
+    from reflex.istate.manager.redis import NOTIFY_KEYSPACE_EVENTS
+
+    code = _bicep()[0]
+    configured = re.search(r"'notify-keyspace-events': '([^']*)'", code)
+    assert configured is not None, "redisConfiguration must set notify-keyspace-events"
+    assert set(NOTIFY_KEYSPACE_EVENTS) <= set(configured[1]), (NOTIFY_KEYSPACE_EVENTS, configured[1])
+    assert "{ name: 'REFLEX_IGNORE_REDIS_CONFIG_ERROR', value: 'true' }" in code
+
+
 def test_every_deploy_file_named_by_the_runbooks_exists() -> None:
     for runbook in sorted((REPO_ROOT / "docs/runbooks").glob("*.md")):
         for path in re.findall(r"\bdeploy/[\w./-]+\w", runbook.read_text()):
