@@ -46,8 +46,11 @@ from sayzhong.bi.models import (
     BiDailySupport,
     BiDailyTone,
     BiDailyToneStart,
+    BiMonthlyContent,
+    BiMonthlyMastery,
     BiMonthlyToneBucket,
     BiMonthlyTonePair,
+    BiMonthlyToneStart,
     BiToneProgress,
     ContentFigures,
     RevenueFigures,
@@ -1141,32 +1144,50 @@ def month_end(day: date) -> date:
     return following - timedelta(days=1)
 
 
-MONTHLY_TONE = (
-    (BiMonthlyToneBucket, ("cohort_week", "segment", "take_bucket", "tone")),
-    (BiMonthlyTonePair, ("cohort_week", "segment", "prev_tone", "tone", "speaker_profile")),
+@dataclass(frozen=True, slots=True)
+class Rollup:
+    """A monthly table summing a daily one: the daily rows' `keys` kept, their `values` summed."""
+
+    daily: Any
+    monthly: Any
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+
+
+TONE_BY_BUCKET = Rollup(
+    BiDailyTone, BiMonthlyToneBucket, ("cohort_week", "segment", "take_bucket", "tone"), ("judged", "correct")
 )
-"""The monthly roll-ups of `bi_daily_tone` and the daily columns each one keeps."""
+TONE_BY_PAIR = Rollup(
+    BiDailyTone,
+    BiMonthlyTonePair,
+    ("cohort_week", "segment", "prev_tone", "tone", "speaker_profile"),
+    ("judged", "correct"),
+)
+CONTENT = Rollup(BiDailyContent, BiMonthlyContent, ("item_id", "segment"), tuple(ContentFigures.model_fields))
+TONE_STARTS = Rollup(BiDailyToneStart, BiMonthlyToneStart, ("cohort_week", "segment", "tone"), ("learners",))
+MASTERY = Rollup(
+    BiDailyMastery, BiMonthlyMastery, ("cohort_week", "segment", "tone", "days", "takes"), ("learners",)
+)
+MONTHLY = (TONE_BY_BUCKET, TONE_BY_PAIR, CONTENT, TONE_STARTS, MASTERY)
 
 
-def _tone_month(session: Session, month: date) -> None:
-    """Replace a month's roll-up rows with the sums of its `bi_daily_tone` rows (INSERT … SELECT: the
-    database sums a month of daily rows without sending them here)."""
+def refresh_month(session: Session, month: date) -> None:
+    """Replace a month's rows in every monthly table with the sums of its daily rows (INSERT … SELECT:
+    the database sums a month of daily rows without sending them here)."""
     first, last = month_start(month), month_end(month)
-    in_month = (col(BiDailyTone.day) >= first, col(BiDailyTone.day) <= last)
-    for model, keys in MONTHLY_TONE:
-        session.exec(delete(model).where(col(model.month) == first))
-        daily = [getattr(BiDailyTone, k) for k in keys]
+    for r in MONTHLY:
+        session.exec(delete(r.monthly).where(col(r.monthly.month) == first))
+        keys = [getattr(r.daily, k) for k in r.keys]
         session.exec(
-            insert(model).from_select(
-                ["month", *keys, "judged", "correct"],
+            insert(r.monthly).from_select(
+                ["month", *r.keys, *r.values],
                 sa_select(
                     sa_literal(first, type_=Date()).label("month"),
-                    *daily,
-                    func.sum(BiDailyTone.judged),
-                    func.sum(BiDailyTone.correct),
+                    *keys,
+                    *(func.sum(getattr(r.daily, v)) for v in r.values),
                 )
-                .where(*in_month)
-                .group_by(*daily),
+                .where(col(r.daily.day) >= first, col(r.daily.day) <= last)
+                .group_by(*keys),
             )
         )
 
@@ -1242,9 +1263,9 @@ def aggregate_days(
         yield activity_week
         clock[0] = perf_counter()
     for month in sorted({month_start(d) for d in days}):
-        _tone_month(session, month)
+        refresh_month(session, month)
         session.flush()
-        lap("monthly tone roll-up")
+        lap("monthly roll-ups")
         yield month
         clock[0] = perf_counter()
 

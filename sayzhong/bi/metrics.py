@@ -12,7 +12,7 @@ import csv
 import io
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,11 +23,17 @@ from sqlmodel import Session, col, select
 
 from sayzhong.bi.aggregate import (
     ALL,
+    CONTENT,
     LIFECYCLE_STATES,
+    MASTERY,
     MASTERY_ACCURACY,
     MASTERY_WINDOW,
     TAKE_BUCKETS,
+    TONE_BY_BUCKET,
+    TONE_BY_PAIR,
+    TONE_STARTS,
     TONES,
+    Rollup,
     last_computed,
     month_end,
     month_start,
@@ -42,16 +48,10 @@ from sayzhong.bi.models import (
     BiDailyCohortContent,
     BiDailyCohortLifecycle,
     BiDailyCohortReview,
-    BiDailyContent,
     BiDailyLifecycle,
-    BiDailyMastery,
     BiDailyRevenue,
     BiDailySegmentRevenue,
     BiDailySupport,
-    BiDailyTone,
-    BiDailyToneStart,
-    BiMonthlyToneBucket,
-    BiMonthlyTonePair,
     RevenueFigures,
 )
 from sayzhong.errors import ValidationError
@@ -132,6 +132,8 @@ class Cohorts:
 
 
 ALL_COHORTS = Cohorts()
+EARLIEST = date(2000, 1, 1)
+"""Before any reporting day: cumulative figures (time to mastery) sum every month from here."""
 
 
 def cohorts(first: date | None = None, last: date | None = None) -> Cohorts:
@@ -514,53 +516,69 @@ def _accuracy(judged: int, correct: int) -> float | None:
 ToneSums = dict[Any, list[int]]
 
 
+def rolled_up_sums(
+    session: Session,
+    rollup: Rollup,
+    p: Period,
+    keys: Sequence[str],
+    where: Callable[[Any], list[Any]] = lambda _model: [],
+) -> dict[tuple[Any, ...], list[float]]:
+    """SUM(values) by `keys` over a range: its whole calendar months from the monthly table, the days
+    of the partial months at its ends from the daily one. `where(model)` adds filters to both."""
+    out: dict[tuple[Any, ...], list[float]] = {}
+    months, edges = split_months(p)
+    reads: list[tuple[Any, Any, Any]] = [
+        (rollup.daily, col(rollup.daily.day) >= e.start, col(rollup.daily.day) <= e.end) for e in edges
+    ]
+    if months is not None:
+        reads.append(
+            (
+                rollup.monthly,
+                col(rollup.monthly.month) >= months.start,
+                col(rollup.monthly.month) <= months.end,
+            )
+        )
+    for model, after, before in reads:
+        columns = [col(getattr(model, k)) for k in keys]
+        rows = session.execute(
+            sa_select(*columns, *(func.coalesce(func.sum(getattr(model, v)), 0) for v in rollup.values))
+            .where(after, before, *where(model))
+            .group_by(*columns)
+        ).all()
+        for row in rows:
+            acc = out.setdefault(tuple(row[: len(keys)]), [0.0] * len(rollup.values))
+            for i, value in enumerate(row[len(keys) :]):
+                acc[i] += value
+    return out
+
+
 def tone_sums(
     session: Session, p: Period, segment: str, cohort: Cohorts
 ) -> tuple[ToneSums, ToneSums, ToneSums, ToneSums]:
     """Judged and correct syllables by (take bucket, tone), (sign-up week, take bucket), (previous tone,
-    tone) and speaker profile. Whole calendar months inside the range are read from the monthly
-    roll-ups, the days of partial months at its ends from `bi_daily_tone`."""
+    tone) and speaker profile, from the monthly roll-ups and the days around them."""
     by_bucket: ToneSums = defaultdict(lambda: [0, 0])
     by_cohort: ToneSums = defaultdict(lambda: [0, 0])
     pairs: ToneSums = defaultdict(lambda: [0, 0])
     profile: ToneSums = defaultdict(lambda: [0, 0])
 
-    def add(sums: Sequence[tuple[ToneSums, Any]], judged: int, correct: int) -> None:
-        for target, key in sums:
-            target[key][0] += int(judged)
-            target[key][1] += int(correct)
+    def where(model: Any) -> list[Any]:
+        return [*_in_segment(model, segment), *cohort.where(model.cohort_week)]
 
-    months, edges = split_months(p)
-    daily_keys = [
-        col(getattr(BiDailyTone, n))
-        for n in ("take_bucket", "tone", "cohort_week", "prev_tone", "speaker_profile")
-    ]
-    for edge in edges:
-        # One GROUP BY over every key (a few thousand rows a day), then the four breakdowns here.
-        for bucket, tone, week, prev, with_profile, judged, correct in _sums(
-            session,
-            BiDailyTone,
-            edge,
-            daily_keys,
-            (col(BiDailyTone.judged), col(BiDailyTone.correct)),
-            *_in_segment(BiDailyTone, segment),
-            *cohort.where(BiDailyTone.cohort_week),
-        ):
-            add(
-                ((by_bucket, (bucket, tone)), (by_cohort, (week, bucket)), (pairs, (prev, tone))),
-                judged,
-                correct,
-            )
-            add(((profile, bool(with_profile)),), judged, correct)
-    if months is not None:
-        for bucket, tone, week, judged, correct in _month_sums(
-            session, BiMonthlyToneBucket, months, ("take_bucket", "tone", "cohort_week"), segment, cohort
-        ):
-            add(((by_bucket, (bucket, tone)), (by_cohort, (week, bucket))), judged, correct)
-        for prev, tone, with_profile, judged, correct in _month_sums(
-            session, BiMonthlyTonePair, months, ("prev_tone", "tone", "speaker_profile"), segment, cohort
-        ):
-            add(((pairs, (prev, tone)), (profile, bool(with_profile))), judged, correct)
+    def add(target: ToneSums, key: Any, judged: float, correct: float) -> None:
+        target[key][0] += int(judged)
+        target[key][1] += int(correct)
+
+    for (bucket, tone, week), (judged, correct) in rolled_up_sums(
+        session, TONE_BY_BUCKET, p, ("take_bucket", "tone", "cohort_week"), where
+    ).items():
+        add(by_bucket, (bucket, tone), judged, correct)
+        add(by_cohort, (week, bucket), judged, correct)
+    for (prev, tone, with_profile), (judged, correct) in rolled_up_sums(
+        session, TONE_BY_PAIR, p, ("prev_tone", "tone", "speaker_profile"), where
+    ).items():
+        add(pairs, (prev, tone), judged, correct)
+        add(profile, bool(with_profile), judged, correct)
     return by_bucket, by_cohort, pairs, profile
 
 
@@ -576,24 +594,6 @@ def split_months(p: Period) -> tuple[Period | None, list[Period]]:
         *([Period(last + timedelta(days=1), p.end)] if last < p.end else []),
     ]
     return Period(first, month_start(last)), edges
-
-
-def _month_sums(
-    session: Session, model: Any, months: Period, keys: Sequence[str], segment: str, cohort: Cohorts
-) -> list[Any]:
-    columns = [col(getattr(model, k)) for k in keys]
-    return list(
-        session.execute(
-            sa_select(*columns, func.sum(model.judged), func.sum(model.correct))
-            .where(
-                col(model.month) >= months.start,
-                col(model.month) <= months.end,
-                *_in_segment(model, segment),
-                *cohort.where(model.cohort_week),
-            )
-            .group_by(*columns)
-        ).all()
-    )
 
 
 def learning(
@@ -640,21 +640,29 @@ def learning(
             for k in (True, False)
         ],
     )
-    content_model: Any = BiDailyContent if cohort.everyone else BiDailyCohortContent
-    content_values = [
-        col(getattr(content_model, name))
-        for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
-    ]
-    by_item = _sums(
-        session,
-        content_model,
-        p,
-        (col(content_model.item_id),),
-        content_values,
-        *_in_segment(content_model, segment),
-        *([] if cohort.everyone else cohort.where(content_model.cohort_week)),
-    )
-    items: dict[str, list[float]] = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
+    items: dict[str, list[float]]
+    if cohort.everyone:  # the per-channel rows: whole months from their monthly roll-up
+        items = {
+            item_id: sums
+            for (item_id,), sums in rolled_up_sums(
+                session, CONTENT, p, ("item_id",), lambda model: _in_segment(model, segment)
+            ).items()
+        }
+    else:
+        content_values = [
+            col(getattr(BiDailyCohortContent, name))
+            for name in ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum")
+        ]
+        by_item = _sums(
+            session,
+            BiDailyCohortContent,
+            p,
+            (col(BiDailyCohortContent.item_id),),
+            content_values,
+            *_in_segment(BiDailyCohortContent, segment),
+            *cohort.where(BiDailyCohortContent.cohort_week),
+        )
+        items = {item_id: [float(v) for v in sums] for item_id, *sums in by_item}
     content_rows: list[tuple[Cell, ...]] = []
     for item_id, (takes, failed, learners, gave_up, repeated, improvement) in items.items():
         if suppress(int(learners)) is None:
@@ -743,39 +751,19 @@ def time_to_mastery(
     started: dict[tuple[str, int], int] = defaultdict(int)
     days: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     takes: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for week, tone, n in session.execute(
-        sa_select(
-            col(BiDailyToneStart.cohort_week), col(BiDailyToneStart.tone), func.sum(BiDailyToneStart.learners)
-        )
-        .where(
-            col(BiDailyToneStart.day) <= end,
-            *_in_segment(BiDailyToneStart, segment),
-            *cohort.where(BiDailyToneStart.cohort_week),
-        )
-        .group_by(col(BiDailyToneStart.cohort_week), col(BiDailyToneStart.tone))
-    ).all():
+    until_end = Period(EARLIEST, end)
+
+    def where(model: Any) -> list[Any]:
+        return [*_in_segment(model, segment), *cohort.where(model.cohort_week)]
+
+    for (week, tone), (n,) in rolled_up_sums(
+        session, TONE_STARTS, until_end, ("cohort_week", "tone"), where
+    ).items():
         for key in (ALL, week.isoformat()):
             started[(key, tone)] += int(n)
-    for week, tone, n_days, n_takes, n in session.execute(
-        sa_select(
-            col(BiDailyMastery.cohort_week),
-            col(BiDailyMastery.tone),
-            col(BiDailyMastery.days),
-            col(BiDailyMastery.takes),
-            func.sum(BiDailyMastery.learners),
-        )
-        .where(
-            col(BiDailyMastery.day) <= end,
-            *_in_segment(BiDailyMastery, segment),
-            *cohort.where(BiDailyMastery.cohort_week),
-        )
-        .group_by(
-            col(BiDailyMastery.cohort_week),
-            col(BiDailyMastery.tone),
-            col(BiDailyMastery.days),
-            col(BiDailyMastery.takes),
-        )
-    ).all():
+    for (week, tone, n_days, n_takes), (n,) in rolled_up_sums(
+        session, MASTERY, until_end, ("cohort_week", "tone", "days", "takes"), where
+    ).items():
         for key in (ALL, week.isoformat()):
             days[(key, tone)][int(n_days)] += int(n)
             takes[(key, tone)][int(n_takes)] += int(n)

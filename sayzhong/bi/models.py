@@ -99,10 +99,12 @@ class BiDailyTone(SQLModel, table=True):
 
 
 class BiMonthlyToneBucket(SQLModel, table=True):
-    """`bi_daily_tone` summed per calendar month over previous tone and speaker profile: the learning
-    page reads whole months of a long range from here (a year of daily rows at 100,000 learners is
-    millions of rows) and only the partial months at its ends from the daily table. Refreshed by the
-    aggregation job for every month it touches."""
+    """`bi_daily_tone` summed per calendar month over previous tone and speaker profile.
+
+    The `bi_monthly_*` tables are roll-ups of daily tables: the learning page reads the whole months of
+    a long range from them (a year of daily tone rows at 100,000 learners is millions of rows) and only
+    the partial months at its ends from the daily tables. The aggregation job refreshes every month it
+    touches (`aggregate.MONTHLY`)."""
 
     __tablename__ = "bi_monthly_tone_bucket"
 
@@ -155,6 +157,17 @@ class BiDailyContent(ContentFigures, table=True):
     item_id: str = Field(primary_key=True, max_length=200)
     segment: str = Field(primary_key=True, max_length=80)
     """The learners' "channel:<x>" ("all" only on rows computed before segments were split)."""
+
+
+class BiMonthlyContent(ContentFigures, table=True):
+    """`bi_daily_content` summed per calendar month (whole months of a long range are read from here)."""
+
+    __tablename__ = "bi_monthly_content"
+
+    month: date = Field(primary_key=True)
+    """The first day of the month."""
+    item_id: str = Field(primary_key=True, max_length=200)
+    segment: str = Field(primary_key=True, max_length=80)
 
 
 class BiDailyCohortContent(ContentFigures, table=True):
@@ -264,6 +277,34 @@ class BiDailyMastery(SQLModel, table=True):
     """Reporting days from the first take of the tone to the mastering take (0: the same day)."""
     takes: int = Field(primary_key=True)
     """Takes with a judged syllable of the tone, the first and the mastering take included."""
+    learners: int = 0
+
+
+class BiMonthlyToneStart(SQLModel, table=True):
+    """`bi_daily_tone_start` summed per calendar month (time to mastery sums every month up to a day)."""
+
+    __tablename__ = "bi_monthly_tone_start"
+
+    month: date = Field(primary_key=True)
+    """The first day of the month."""
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    tone: int = Field(primary_key=True)
+    learners: int = 0
+
+
+class BiMonthlyMastery(SQLModel, table=True):
+    """`bi_daily_mastery` summed per calendar month."""
+
+    __tablename__ = "bi_monthly_mastery"
+
+    month: date = Field(primary_key=True)
+    """The first day of the month."""
+    cohort_week: date = Field(primary_key=True)
+    segment: str = Field(primary_key=True, max_length=80)
+    tone: int = Field(primary_key=True)
+    days: int = Field(primary_key=True)
+    takes: int = Field(primary_key=True)
     learners: int = 0
 
 

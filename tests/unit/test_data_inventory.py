@@ -92,7 +92,7 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
-    # issue 15 speed: bi_daily_tone summed per month — counts, no person
+    # issue 15 speed: daily BI tables summed per month — counts, no person
     "bi_monthly_tone_bucket": {"month", "cohort_week", "segment", "take_bucket", "tone", "judged", "correct"},
     "bi_monthly_tone_pair": {
         "month",
@@ -104,6 +104,19 @@ NOT_PERSONAL: dict[str, set[str]] = {
         "judged",
         "correct",
     },
+    "bi_monthly_content": {
+        "month",
+        "item_id",
+        "segment",
+        "takes",
+        "failed_takes",
+        "learners",
+        "gave_up",
+        "repeated",
+        "improvement_sum",
+    },
+    "bi_monthly_tone_start": {"month", "cohort_week", "segment", "tone", "learners"},
+    "bi_monthly_mastery": {"month", "cohort_week", "segment", "tone", "days", "takes", "learners"},
     # issue 15 filters: time-to-mastery counts (and per-channel revenue, below) — no person
     "bi_daily_tone_start": {"day", "cohort_week", "segment", "tone", "learners"},
     "bi_daily_mastery": {"day", "cohort_week", "segment", "tone", "days", "takes", "learners"},

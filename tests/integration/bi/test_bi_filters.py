@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session
 
-from sayzhong.bi import metrics, views
+from sayzhong.bi import aggregate, metrics, views
 from sayzhong.bi.models import (
     BiCohortWeek,
     BiDailyActivity,
@@ -113,6 +113,7 @@ def _mastery_rows(session: Session) -> None:
             )
         )
     session.flush()
+    aggregate.refresh_month(session, MAR1)  # as the job does after the days it computed
 
 
 def test_time_to_mastery_distribution_per_tone_and_cohort(db_session: Session) -> None:

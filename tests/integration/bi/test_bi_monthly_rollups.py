@@ -1,5 +1,5 @@
-"""The learning page reads whole months of a long range from the monthly tone roll-ups and the partial
-months at its ends from the daily rows: every range must count each day exactly once (issue 15)."""
+"""The learning page reads whole months of a long range from the monthly roll-ups and the partial months
+at its ends from the daily rows: every range must count each day exactly once (issue 15)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from sayzhong.bi import aggregate, metrics
-from sayzhong.bi.models import BiDailyTone, BiMonthlyToneBucket, BiMonthlyTonePair
+from sayzhong.bi.models import (
+    BiDailyContent,
+    BiDailyMastery,
+    BiDailyTone,
+    BiDailyToneStart,
+    BiMonthlyToneBucket,
+    BiMonthlyTonePair,
+)
 from sayzhong.settings import REPO_ROOT
 from tests.support.bi_scenario import build_learners
 
@@ -61,9 +68,26 @@ def _write_days(session: Session) -> None:
                 correct=1000 * 2**i,
             )
         )
+        # Content: an item practised by 5·2^i learner-days, 10·2^i takes, 2^i failed.
+        session.add(
+            BiDailyContent(
+                day=day,
+                item_id="greetings.hello",
+                segment=ADS,
+                takes=10 * 2**i,
+                failed_takes=2**i,
+                learners=5 * 2**i,
+                gave_up=0,
+            )
+        )
+        # Time to mastery: 10·2^i learners start tone 2 and 5·2^i master it in 3 days and 7 takes.
+        session.add(BiDailyToneStart(day=day, cohort_week=JAN, segment=ADS, tone=2, learners=10 * 2**i))
+        session.add(
+            BiDailyMastery(day=day, cohort_week=JAN, segment=ADS, tone=2, days=3, takes=7, learners=5 * 2**i)
+        )
     session.flush()
     for month in (date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)):
-        aggregate._tone_month(session, month)
+        aggregate.refresh_month(session, month)
     session.flush()
 
 
@@ -97,6 +121,13 @@ def test_each_day_is_counted_once_whatever_the_range(db_session: Session, start:
     page = metrics.learning(session=db_session, start=start, end=end)
     assert page.curve.row("1")[3] == 0.2 and page.curve.row("2-5")[4] == 0.2
     assert page.speaker_profile.row("with") == ("with", 5 * mask, 0.2)
+    # item, takes, learner-days, failure rate, abandonment, improvement
+    assert page.content.rows == [("greetings.hello", 10 * mask, 5 * mask, 0.1, 0.0, None)]
+    # Time to mastery is cumulative: every day up to the range's end, whatever its start.
+    until = _days_mask(date(2000, 1, 1), end)
+    mastery = next(r for r in page.mastery.rows if r[:2] == ("all", 2))
+    assert mastery[:5] == ("all", 2, 10 * until, 5 * until, 0.5)
+    assert mastery[5:] == (3, 3, 7, 7)
 
 
 def test_the_segment_and_cohort_filters_apply_to_whole_months(db_session: Session) -> None:
@@ -112,10 +143,12 @@ def test_the_segment_and_cohort_filters_apply_to_whole_months(db_session: Sessio
     assert not any(nobody)
 
 
-def _rollup(session: Session, model: type) -> dict[tuple, tuple[int, int]]:
-    keys = [c for c in model.__table__.columns.keys() if c not in ("judged", "correct")]  # type: ignore[attr-defined]
-    rows = session.execute(sa_select(*(getattr(model, k) for k in keys), model.judged, model.correct)).all()
-    return {tuple(r[:-2]): (r[-2], r[-1]) for r in rows}
+def _rollup(session: Session, model: type) -> dict[tuple, tuple]:
+    """A monthly table's rows as {(month, keys…): (values…)}."""
+    rollup = next(r for r in aggregate.MONTHLY if r.monthly is model)
+    keys = ("month", *rollup.keys)
+    rows = session.execute(sa_select(*(getattr(model, k) for k in (*keys, *rollup.values)))).all()
+    return {tuple(r[: len(keys)]): tuple(r[len(keys) :]) for r in rows}
 
 
 def _direct(session: Session, keys: tuple[str, ...]) -> dict[tuple, tuple[int, int]]:
@@ -156,17 +189,20 @@ def test_the_job_keeps_each_touched_month_equal_to_its_days(db_session: Session)
 
 
 def test_the_migration_backfill_rolls_up_the_days_already_aggregated(db_session: Session) -> None:
-    path = REPO_ROOT / "alembic/versions/20261130_15_bi_monthly_tone.py"
-    spec = importlib.util.spec_from_file_location("bi_monthly_tone_migration", path)
+    path = REPO_ROOT / "alembic/versions/20261130_15_bi_monthly_rollups.py"
+    spec = importlib.util.spec_from_file_location("bi_monthly_rollups_migration", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
 
     _write_days(db_session)
-    expected = {m: _rollup(db_session, m) for m in (BiMonthlyToneBucket, BiMonthlyTonePair)}
-    db_session.execute(delete(BiMonthlyToneBucket))
-    db_session.execute(delete(BiMonthlyTonePair))
+    monthly = [r.monthly for r in aggregate.MONTHLY]
+    assert {m.__tablename__ for m in monthly} == set(migration.ROLLUPS)  # the job's tables, all of them
+    expected = {m: _rollup(db_session, m) for m in monthly}
+    for m in monthly:
+        db_session.execute(delete(m))
     for statement in migration.backfill(db_session.get_bind().dialect.name):
         db_session.execute(text(statement))
-    assert {m: _rollup(db_session, m) for m in expected} == expected
+    assert {m: _rollup(db_session, m) for m in monthly} == expected
     assert len(expected[BiMonthlyToneBucket]) == 8  # 4 months × 2 (cohort, segment, bucket, tone) rows
+    assert all(expected.values())

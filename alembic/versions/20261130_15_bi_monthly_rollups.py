@@ -1,0 +1,130 @@
+"""BI: monthly roll-ups of the daily tone, content, tone-start and mastery rows, so the learning page
+reads the whole months of a long range from a few thousand rows instead of millions (issue 15). Filled
+from the existing daily rows here; the aggregation job refreshes every month it touches from then on.
+
+Revision ID: 3d9a61f0c2b7
+Revises: a0f27fb048cc
+Create Date: 2026-11-30 12:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+
+from alembic import op
+
+revision: str = "3d9a61f0c2b7"
+down_revision: str | None = "a0f27fb048cc"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+ROLLUPS = {
+    # monthly table: (daily table, kept keys, summed values)
+    "bi_monthly_tone_bucket": (
+        "bi_daily_tone",
+        ("cohort_week", "segment", "take_bucket", "tone"),
+        ("judged", "correct"),
+    ),
+    "bi_monthly_tone_pair": (
+        "bi_daily_tone",
+        ("cohort_week", "segment", "prev_tone", "tone", "speaker_profile"),
+        ("judged", "correct"),
+    ),
+    "bi_monthly_content": (
+        "bi_daily_content",
+        ("item_id", "segment"),
+        ("takes", "failed_takes", "learners", "gave_up", "repeated", "improvement_sum"),
+    ),
+    "bi_monthly_tone_start": ("bi_daily_tone_start", ("cohort_week", "segment", "tone"), ("learners",)),
+    "bi_monthly_mastery": (
+        "bi_daily_mastery",
+        ("cohort_week", "segment", "tone", "days", "takes"),
+        ("learners",),
+    ),
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "bi_monthly_tone_bucket",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("cohort_week", sa.Date(), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("take_bucket", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.Column("judged", sa.Integer(), nullable=False),
+        sa.Column("correct", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "cohort_week", "segment", "take_bucket", "tone"),
+    )
+    op.create_table(
+        "bi_monthly_tone_pair",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("cohort_week", sa.Date(), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("prev_tone", sa.Integer(), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.Column("speaker_profile", sa.Boolean(), nullable=False),
+        sa.Column("judged", sa.Integer(), nullable=False),
+        sa.Column("correct", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "cohort_week", "segment", "prev_tone", "tone", "speaker_profile"),
+    )
+    op.create_table(
+        "bi_monthly_content",
+        sa.Column("takes", sa.Integer(), nullable=False),
+        sa.Column("failed_takes", sa.Integer(), nullable=False),
+        sa.Column("learners", sa.Integer(), nullable=False),
+        sa.Column("gave_up", sa.Integer(), nullable=False),
+        sa.Column("repeated", sa.Integer(), nullable=False),
+        sa.Column("improvement_sum", sa.Float(), nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("item_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.PrimaryKeyConstraint("month", "item_id", "segment"),
+    )
+    op.create_table(
+        "bi_monthly_tone_start",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("cohort_week", sa.Date(), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.Column("learners", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "cohort_week", "segment", "tone"),
+    )
+    op.create_table(
+        "bi_monthly_mastery",
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("cohort_week", sa.Date(), nullable=False),
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column("tone", sa.Integer(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("takes", sa.Integer(), nullable=False),
+        sa.Column("learners", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "cohort_week", "segment", "tone", "days", "takes"),
+    )
+    # Roll up the days already aggregated (the job keeps the months current from now on).
+    for statement in backfill(op.get_bind().dialect.name):
+        op.execute(statement)
+
+
+def backfill(dialect: str) -> list[str]:
+    """INSERT … SELECT statements summing every daily row into its month."""
+    month = "date_trunc('month', day)::date" if dialect == "postgresql" else "date(day, 'start of month')"
+    statements = []
+    for table, (daily, keys, values) in ROLLUPS.items():
+        columns = ", ".join(keys)
+        sums = ", ".join(f"SUM({v})" for v in values)
+        # The table and column names are this module's constants.
+        statements.append(
+            f"INSERT INTO {table} (month, {columns}, {', '.join(values)}) "  # noqa: S608
+            f"SELECT {month}, {columns}, {sums} FROM {daily} GROUP BY {month}, {columns}"
+        )
+    return statements
+
+
+def downgrade() -> None:
+    op.drop_table("bi_monthly_mastery")
+    op.drop_table("bi_monthly_tone_start")
+    op.drop_table("bi_monthly_content")
+    op.drop_table("bi_monthly_tone_pair")
+    op.drop_table("bi_monthly_tone_bucket")
