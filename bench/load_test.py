@@ -690,6 +690,8 @@ def start_stack(
         "NPM_CONFIG_REGISTRY": os.environ.get("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org/"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
+        # The same state handling as SayZhong's workers get from scripts/serve.sh.
+        "REFLEX_OPLOCK_ENABLED": os.environ.get("REFLEX_OPLOCK_ENABLED", "true"),
     }
     procs.append(
         subprocess.Popen(
