@@ -735,7 +735,9 @@ def stop(procs: list[subprocess.Popen[bytes]], work: Path) -> None:
 
 def upload_sweep(args: argparse.Namespace, base: str, meter: CpuMeter | None) -> int:
     concurrencies = [int(x) for x in args.uploads.split(",")]
-    learners = seed(125, terminal_every=1)
+    # Each token's budget (24 takes at once, then 0.4/s) is a person's pace; at ≈ 90 takes/s a sweep
+    # spends ≈ 8,000 takes, so the pool must be large enough that no token runs dry (HTTP 429).
+    learners = seed(args.upload_learners + 5, terminal_every=1)
     pool, watchers = learners[:-5], learners[-5:]
     print(
         f"# SayZhong upload sweep: {args.workers} workers, SCORING_THREADS={args.scoring_threads}, "
@@ -781,6 +783,12 @@ def main() -> int:
         "--uploads", help="the upload sweep instead: comma-separated concurrencies, e.g. 1,4,16"
     )
     parser.add_argument("--homes", help="the home-page sweep instead: comma-separated tab counts")
+    parser.add_argument(
+        "--upload-learners",
+        type=int,
+        default=400,
+        help="learners (API tokens) the upload sweep uses in turn",
+    )
     parser.add_argument(
         "--scoring-threads", type=int, default=2, help="SCORING_THREADS per worker (takes scored at once)"
     )
