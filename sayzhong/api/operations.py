@@ -23,7 +23,7 @@ from sayzhong.api.errors import NO_STORE, error_response, internal_error_respons
 from sayzhong.api.ratelimit import TokenBucketLimiter
 from sayzhong.api.requests import bearer_token, client_address
 from sayzhong.api.views import to_json
-from sayzhong.billing.entitlements import PlanRequiredError, require_terminal_client
+from sayzhong.billing.entitlements import PlanRequiredError, has_plus, terminal_client_message
 from sayzhong.db import session_scope
 from sayzhong.errors import AuthenticationError, InternalError, RateLimitedError, SayZhongError
 
@@ -92,18 +92,12 @@ class ApiLimits:
         )
 
 
-def _authenticate_sync(raw: str | None, plus_only: bool) -> tuple[tokens.TokenAuth, PlanRequiredError | None]:
-    """The token's account and, for a Plus-only operation, the plan refusal to raise once the rate
-    limit and scope have been checked — one unit of work for both."""
+def _authenticate_sync(raw: str | None, plus_only: bool) -> tuple[tokens.TokenAuth, bool]:
+    """The token's account and whether its plan allows the operation (a Plus-only one needs Plus),
+    read in one unit of work; the refusal is raised once the rate limit and scope are checked."""
     with session_scope() as session:
         auth = tokens.authenticate_token(session=session, token=raw)
-        if not plus_only:
-            return auth, None
-        try:
-            require_terminal_client(session=session, user_id=auth.user.id)
-        except PlanRequiredError as refusal:
-            return auth, refusal
-        return auth, None
+        return auth, not plus_only or has_plus(session=session, user_id=auth.user.id)
 
 
 def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request], Awaitable[Response]]:
@@ -113,7 +107,7 @@ def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request]
         try:
             raw = bearer_token(request)
             try:
-                auth, plan_refusal = await asyncio.to_thread(_authenticate_sync, raw, operation.plus_only)
+                auth, plan_allows = await asyncio.to_thread(_authenticate_sync, raw, operation.plus_only)
             except AuthenticationError:
                 if raw is not None:
                     failure = limits.auth_failures.take(client_address(request))
@@ -128,8 +122,8 @@ def authenticated(limits: ApiLimits, operation: Operation) -> Callable[[Request]
                 )
             if operation.scope is not None:
                 tokens.require_scope(auth, operation.scope)
-            if plan_refusal is not None:
-                raise plan_refusal
+            if not plan_allows:
+                raise PlanRequiredError(terminal_client_message())
             return await operation.handler(request, auth)
         except SayZhongError as exc:
             return error_response(exc)

@@ -232,20 +232,11 @@ def terminal_client_message(settings: Settings | None = None) -> str:
 
 def has_plus(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
     """Whether the learner has Plus now (a live subscription or grant) — `entitlement_for`'s plan
-    without the day's take count, for checks that need nothing else."""
+    without the day's take count. The terminal client (and the API it uses) needs it: every
+    token-authenticated API operation but `GET /me` checks it (`sayzhong.api.operations`)."""
     now = now or utcnow()
-    return (
-        active_subscription(session, user_id, now) is not None
-        or active_grant(session, user_id, now) is not None
-    )
-
-
-def require_terminal_client(*, session: Session, user_id: int) -> None:
-    """PlanRequiredError unless the learner has Plus: the terminal client is a Plus feature, enforced
-    where it talks to us — every token-authenticated API operation but `GET /me` (so `login` and
-    `status` can still say which plan the account is on)."""
-    if not has_plus(session=session, user_id=user_id):
-        raise PlanRequiredError(terminal_client_message())
+    subscribed = active_subscription(session, user_id, now) is not None
+    return subscribed or active_grant(session, user_id, now) is not None
 
 
 def require_unit_access(user_id: int, unit_id: str) -> None:

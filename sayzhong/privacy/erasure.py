@@ -95,13 +95,23 @@ def is_tombstoned(*, session: Session, email: str) -> bool:
     )
 
 
+OPEN_STATUSES = ("pending", "erasing")
+
+
+def _open_requests(session: Session, user_id: int) -> list[ErasureRequest]:
+    """The learner's erasure requests not yet done or cancelled, newest first."""
+    return list(
+        session.exec(
+            select(ErasureRequest)
+            .where(col(ErasureRequest.user_id) == user_id, col(ErasureRequest.status).in_(OPEN_STATUSES))
+            .order_by(col(ErasureRequest.id).desc())
+        ).all()
+    )
+
+
 def pending_erasure(*, session: Session, user_id: int) -> ErasureView | None:
-    row = session.exec(
-        select(ErasureRequest)
-        .where(col(ErasureRequest.user_id) == user_id, col(ErasureRequest.status).in_(("pending", "erasing")))
-        .order_by(col(ErasureRequest.id).desc())
-    ).first()
-    return _view(row) if row else None
+    rows = _open_requests(session, user_id)
+    return _view(rows[0]) if rows else None
 
 
 def _cancel_hash(token: str) -> str:
@@ -450,11 +460,7 @@ def schedule_unverified_accounts(*, session: Session, limit: timedelta = UNVERIF
 def erasure_on_page_load(*, session: Session, user_id: int) -> ErasureView | None:
     """A signed-in page load's erasure check, in one query: using the account again keeps it (an
     inactivity deletion is cancelled), and the erasure still pending, if any, is returned."""
-    rows = session.exec(
-        select(ErasureRequest)
-        .where(col(ErasureRequest.user_id) == user_id, col(ErasureRequest.status).in_(("pending", "erasing")))
-        .order_by(col(ErasureRequest.id).desc())
-    ).all()
+    rows = _open_requests(session, user_id)
     if any(r.status == "pending" and r.requested_by == "inactivity" for r in rows):
         cancel_erasure(session=session, user_id=user_id, reason="signed_in")
         return pending_erasure(session=session, user_id=user_id)
