@@ -36,6 +36,8 @@ FRAME_S = HOP / SAMPLE_RATE
 DIM = 3 * (N_CEPS + 1)
 ENERGY_SCALE = 1.0 / 3.0  # natural-log energy units → roughly unit spread
 ENERGY_FLOOR = 13.8  # 60 dB below the utterance's loud end, in natural-log units
+DITHER = 1.0 / 32768.0  # one 16-bit step
+DITHER_SEED = 20261130
 PARAMS_KEY = f"v1-{WIN}-{HOP}-{NFFT}-{N_MELS}-{N_CEPS}-{ENERGY_SCALE:.4f}-{ENERGY_FLOOR}"
 """Changes whenever the features change; the training cache and the model file carry it."""
 
@@ -92,9 +94,22 @@ def _deltas(x: FloatArray) -> FloatArray:
     return np.asarray((2 * (pad[4:] - pad[:-4]) + (pad[3:-1] - pad[1:-3])) / 10.0)
 
 
+def dithered(samples: npt.NDArray[np.floating]) -> FloatArray:
+    """``samples`` plus Gaussian noise of one 16-bit step, the same noise every time.
+
+    Recordings that hold exact digital silence (a synthesised voice, an edited file, a browser's
+    noise gate) would otherwise put every quiet frame at the log floor, a point no recording the
+    models were trained on reaches; there the aligner took the whole take for "another text".
+    One step of noise is far below any microphone's own floor, so real recordings keep their
+    features; a fixed seed keeps a take's result repeatable (Kaldi dithers the same way)."""
+    x = np.asarray(samples, dtype=np.float64)
+    noise = np.random.default_rng(DITHER_SEED).standard_normal(x.size)
+    return np.asarray(x + noise * DITHER)
+
+
 def mfcc_static(samples: npt.NDArray[np.floating], warp: float = 1.0) -> FloatArray:
-    """Un-normalised [log energy, c1..c12] per frame."""
-    fr = _frames(samples)
+    """Un-normalised [log energy, c1..c12] per frame (of the dithered samples)."""
+    fr = _frames(dithered(samples))
     energy = np.log(np.sum(fr**2, axis=1) + 1e-10)
     emph = np.concatenate([fr[:, :1], fr[:, 1:] - 0.97 * fr[:, :-1]], axis=1)
     spec = np.abs(rfft(emph * _window(), n=NFFT, axis=1)) ** 2

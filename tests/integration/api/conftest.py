@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
 from tests.factories import learner_with_api_token
-from tests.support.tools import require_tool
+from tests.support.tools import espeak_wav
 
 
 @pytest.fixture
@@ -39,11 +38,4 @@ def live_api(settings: Settings, tmp_path: Path) -> Iterator[LiveApi]:
 @pytest.fixture(scope="session")
 def spoken_wav(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     """你好 said by espeak-ng, 16 kHz mono WAV."""
-    espeak, sox = require_tool("espeak-ng"), require_tool("sox")
-    folder = tmp_path_factory.mktemp("speech")
-    subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(folder / "a.wav"), "你好"], check=True)
-    subprocess.run(
-        [sox, str(folder / "a.wav"), "-r", "16000", "-c", "1", "-b", "16", str(folder / "b.wav")],
-        check=True,
-    )
-    return (folder / "b.wav").read_bytes()
+    return espeak_wav("你好", tmp_path_factory.mktemp("speech") / "b.wav").read_bytes()

@@ -10,7 +10,7 @@ import pytest
 
 from sayzhong.settings import Settings
 from tests.factories import UserFactory
-from tests.support.tools import require_tool
+from tests.support.tools import espeak_wav, require_tool
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +28,7 @@ def speak(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
         key = (text, fmt, voice)
         if key not in cache:
             stem = f"take{len(cache)}"
-            raw, wav = folder / f"{stem}.raw.wav", folder / f"{stem}.wav"
-            subprocess.run([require_tool("espeak-ng"), "-v", voice, "-w", str(raw), text], check=True)
-            subprocess.run([require_tool("sox"), str(raw), "-r", "16000", "-c", "1", str(wav)], check=True)
+            wav = espeak_wav(text, folder / f"{stem}.wav", voice=voice)
             out: Path = wav
             if fmt != "wav":
                 out = folder / f"{stem}.{fmt}"

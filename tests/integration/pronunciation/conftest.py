@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.human_speech import syllable_take
-from tests.support.tools import require_tool
+from tests.support.tools import espeak_wav, require_tool
 
 CODECS = {
     "wav": [],
@@ -58,12 +58,7 @@ def espeak_phrase(audio_dir: Path) -> Callable[[str], Path]:
 
     def make(text: str) -> Path:
         if text not in cache:
-            espeak, sox = require_tool("espeak-ng"), require_tool("sox")
-            raw = audio_dir / f"espeak_{len(cache)}_22k.wav"
-            out = audio_dir / f"espeak_{len(cache)}.wav"
-            subprocess.run([espeak, "-v", "cmn-latn-pinyin", "-w", str(raw), text], check=True)
-            subprocess.run([sox, str(raw), "-r", "16000", "-c", "1", str(out)], check=True)
-            cache[text] = out
+            cache[text] = espeak_wav(text, audio_dir / f"espeak_{len(cache)}.wav")
         return cache[text]
 
     return make

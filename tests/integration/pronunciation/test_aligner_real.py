@@ -7,6 +7,7 @@ speech (decode → align → decide), not held-out accuracy: that is bench/align
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -93,3 +94,21 @@ def test_extra_word_after_the_text_is_extra_speech(words: dict[str, np.ndarray])
     assert al.status == "extra_speech"
     assert al.extra_speech_s >= 0.3
     assert al.syllables[-1].end_s <= words["上海"].size / SR + 0.1
+
+
+@pytest.mark.parametrize("text", ["你好", "请问洗手间在哪儿", "我想喝茶", "你叫什么名字"])
+def test_digital_silence_is_judged_like_a_quiet_microphone(
+    espeak_phrase: Callable[[str], Path], text: str
+) -> None:
+    """espeak-ng's pauses are exact zeros. Before the front end dithered, 你好 was taken for
+    another text (presence 0.05) and 请问洗手间在哪儿's end flipped, against the same takes
+    with a -70 dBFS noise floor; the two must now agree."""
+    samples = decode_audio(espeak_phrase(text).read_bytes()).samples
+    assert np.count_nonzero(samples == 0) > 800  # at least 50 ms of exact digital silence
+    floor = np.random.default_rng(1).standard_normal(samples.size).astype(np.float32) * 10 ** (-70 / 20)
+    expected = expected_syllables(text)
+    silent, quiet = align_text(samples, SR, expected), align_text(samples + floor, SR, expected)
+    assert silent.status == quiet.status
+    assert [s.said for s in silent.syllables] == [s.said for s in quiet.syllables]
+    gaps = [abs(a.presence - b.presence) for a, b in zip(silent.syllables, quiet.syllables, strict=True)]
+    assert max(gaps) <= 0.2, gaps

@@ -183,3 +183,17 @@ def test_expected_syllable_finals_all_decompose() -> None:
         assert final_units(s.initial, s.final)
     with pytest.raises(ValueError):
         final_units("b", "xyz")
+
+
+def test_features_dither_digital_silence_the_same_way_every_time() -> None:
+    """Exact zeros get one 16-bit step of noise, so a silent frame has a noise floor's spectrum
+    instead of the log floor's flat line, and the same take gives the same features every time."""
+    take = np.concatenate([np.zeros(8000), 0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)])
+    first, again = acoustic.features(take), acoustic.features(take)
+    assert np.array_equal(first, again)
+    silent = acoustic.mfcc_static(np.zeros(8000))
+    assert np.isfinite(silent).all()
+    assert silent[:, 0].max() > np.log(1e-10) + 5  # energy above the log floor: the dither's
+    assert np.ptp(silent[:, 1:], axis=0).min() > 0.01  # cepstra vary from frame to frame, as noise does
+    noise = np.abs(acoustic.dithered(np.zeros(16000)))
+    assert 0.5 / 32768 < float(np.mean(noise)) < 1.5 / 32768  # one step, not audible noise
