@@ -401,9 +401,9 @@ def make_cases(held: list[Utt], rng: np.random.Generator, all_texts: list[Utt]) 
     return cases
 
 
-def cut_partial(model: AcousticModel, case: Case) -> Case:
+def cut_partial(model: AcousticModel, case: Case, *, dither: bool = False) -> Case:
     """Cut an aishell sentence after the syllable nearest half, using the fold model's alignment."""
-    raw = raw_align(model, case.samples, case.units)
+    raw = raw_align(model, case.samples, case.units, dither=dither)
     k = len(case.units) // 2
     end = raw.spans[k - 1][2]
     nxt = raw.spans[k][0]
@@ -412,12 +412,16 @@ def cut_partial(model: AcousticModel, case: Case) -> Case:
     return Case("partial", case.samples[:cut], case.units, labels, {"corpus": "aishell"})
 
 
-def evaluate_cases(model: AcousticModel, cases: list[Case]) -> list[tuple[Case, RawAlignment]]:
+def evaluate_cases(
+    model: AcousticModel, cases: list[Case], *, dither: bool = False
+) -> list[tuple[Case, RawAlignment]]:
+    """Raw alignments of the cases. Calibration runs undithered, as the committed model was fitted;
+    the benchmark dithers, as the app does (`acoustic.dithered`)."""
     out = []
     for c in cases:
         if c.kind == "partial_cut":
-            c = cut_partial(model, c)
-        out.append((c, raw_align(model, c.samples, c.units)))
+            c = cut_partial(model, c, dither=dither)
+        out.append((c, raw_align(model, c.samples, c.units, dither=dither)))
     return out
 
 
@@ -489,14 +493,16 @@ def calibrate(results: list[tuple[Case, RawAlignment]]) -> dict[str, object]:
     return {k: best[1][k] for k in keys}
 
 
-def held_out_results(utts: list[Utt], seed: int = SEED) -> list[list[tuple[Case, RawAlignment]]]:
+def held_out_results(
+    utts: list[Utt], seed: int = SEED, *, dither: bool = False
+) -> list[list[tuple[Case, RawAlignment]]]:
     """Per fold: the fold model's raw alignments of the held-out evaluation cases."""
     models = fold_models(utts)
     out = []
     for f, held in enumerate(folds(utts)):
         rng = np.random.default_rng(seed + f)
         cases = make_cases([u for u in utts if u.speaker in held], rng, utts)
-        out.append(evaluate_cases(models[f], cases))
+        out.append(evaluate_cases(models[f], cases, dither=dither))
     return out
 
 

@@ -101,15 +101,19 @@ def dithered(samples: npt.NDArray[np.floating]) -> FloatArray:
     noise gate) would otherwise put every quiet frame at the log floor, a point no recording the
     models were trained on reaches; there the aligner took the whole take for "another text".
     One step of noise is far below any microphone's own floor, so real recordings keep their
-    features; a fixed seed keeps a take's result repeatable (Kaldi dithers the same way)."""
+    features; a fixed seed keeps a take's result repeatable (Kaldi dithers the same way).
+
+    The aligner applies it to every take it aligns (``aligner.raw_align``). Training reads the
+    corpora undithered, as the committed model was trained: retraining on dithered features
+    changed the model well beyond noise and has not been evaluated."""
     x = np.asarray(samples, dtype=np.float64)
     noise = np.random.default_rng(DITHER_SEED).standard_normal(x.size)
     return np.asarray(x + noise * DITHER)
 
 
 def mfcc_static(samples: npt.NDArray[np.floating], warp: float = 1.0) -> FloatArray:
-    """Un-normalised [log energy, c1..c12] per frame (of the dithered samples)."""
-    fr = _frames(dithered(samples))
+    """Un-normalised [log energy, c1..c12] per frame."""
+    fr = _frames(samples)
     energy = np.log(np.sum(fr**2, axis=1) + 1e-10)
     emph = np.concatenate([fr[:, :1], fr[:, 1:] - 0.97 * fr[:, :-1]], axis=1)
     spec = np.abs(rfft(emph * _window(), n=NFFT, axis=1)) ** 2

@@ -474,8 +474,11 @@ def raw_align(
     units: Sequence[tuple[Sequence[str], Sequence[str]]],
     *,
     voiced_s: float | None = None,
+    dither: bool = True,
 ) -> RawAlignment:
-    static = acoustic.mfcc_static(samples)
+    """``dither``: one 16-bit step of seeded noise first (``acoustic.dithered``), as at run time;
+    training's calibration turns it off to reproduce the committed model."""
+    static = acoustic.mfcc_static(acoustic.dithered(samples) if dither else samples)
     x = acoustic.normalise(static)
     db = 10.0 * static[:, 0] / np.log(10.0) - 10.0 * np.log10(acoustic.WIN)
     loud = float(np.percentile(db, 99))

@@ -16,7 +16,9 @@ from sayzhong.pronunciation.aligner import (
     Alignment,
     align_text,
     load_aligner,
+    raw_align,
     structured_posteriors,
+    syllable_unit_lists,
 )
 from sayzhong.pronunciation.phones import final_units, split_pinyin, syllable_units
 from sayzhong.pronunciation.text import expected_syllables
@@ -185,13 +187,17 @@ def test_expected_syllable_finals_all_decompose() -> None:
         final_units("b", "xyz")
 
 
-def test_features_dither_digital_silence_the_same_way_every_time() -> None:
+def test_the_aligner_dithers_digital_silence_the_same_way_every_time() -> None:
     """Exact zeros get one 16-bit step of noise, so a silent frame has a noise floor's spectrum
-    instead of the log floor's flat line, and the same take gives the same features every time."""
+    instead of the log floor's flat line, and the same take aligns the same way every time."""
     take = np.concatenate([np.zeros(8000), 0.3 * np.sin(2 * np.pi * 220 * np.arange(8000) / 16000)])
-    first, again = acoustic.features(take), acoustic.features(take)
-    assert np.array_equal(first, again)
-    silent = acoustic.mfcc_static(np.zeros(8000))
+    assert np.array_equal(acoustic.dithered(take), acoustic.dithered(take))
+    model, units = load_aligner(), syllable_unit_lists(expected_syllables("a1"))
+    first, again = raw_align(model, take, units), raw_align(model, take, units)
+    assert np.array_equal(first.features, again.features) and first.spans == again.spans
+    plain = raw_align(model, take, units, dither=False)
+    assert not np.array_equal(first.features, plain.features)  # the run-time path really dithers
+    silent = acoustic.mfcc_static(acoustic.dithered(np.zeros(8000)))
     assert np.isfinite(silent).all()
     assert silent[:, 0].max() > np.log(1e-10) + 5  # energy above the log floor: the dither's
     assert np.ptp(silent[:, 1:], axis=0).min() > 0.01  # cepstra vary from frame to frame, as noise does
