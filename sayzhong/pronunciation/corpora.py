@@ -191,7 +191,7 @@ def augment(samples: FloatArray, kind: str, rng: np.random.Generator) -> FloatAr
         semitones = rng.uniform(3.0, 7.0) * (1 if kind == "pitch_up" else -1)
         return change_pitch(samples, semitones)
     elif kind == "tempo":
-        return change_tempo(samples, rng.uniform(0.75, 1.35))
+        return change_tempo(samples, rng.uniform(0.75, 1.35), seed=int(rng.integers(2**31)))
     else:
         raise ValueError(f"unknown augmentation {kind!r}")
     return x.astype(np.float32)
@@ -265,17 +265,24 @@ def change_pitch(samples: FloatArray, semitones: float) -> FloatArray:
     return np.asarray(out.values[0], dtype=np.float32)
 
 
-def change_tempo(samples: FloatArray, factor: float) -> FloatArray:
-    """Praat PSOLA duration change (``factor`` > 1 is slower), pitch kept."""
+def change_tempo(samples: FloatArray, factor: float, *, seed: int = 0) -> FloatArray:
+    """Praat PSOLA duration change (``factor`` > 1 is slower), pitch kept.
+
+    Praat's overlap-add draws random numbers when it stretches time, so without ``seed`` the same
+    call gave a slightly different copy on every run and a fresh training pass a different model."""
     import parselmouth
-    from parselmouth.praat import call
+    from parselmouth.praat import call, run
 
     sound = parselmouth.Sound(samples.astype(np.float64), sampling_frequency=SAMPLE_RATE)
     manipulation = call(sound, "To Manipulation", 0.01, 60, 600)
     tier = call(manipulation, "Extract duration tier")
     call(tier, "Add point", sound.xmin, factor)
     call([tier, manipulation], "Replace duration tier")
-    out = call(manipulation, "Get resynthesis (overlap-add)")
+    run(f"random_initializeWithSeedUnsafelyButPredictably ({int(seed)})")
+    try:
+        out = call(manipulation, "Get resynthesis (overlap-add)")
+    finally:
+        run("random_initializeSafelyAndUnpredictably ()")
     return np.asarray(out.values[0], dtype=np.float32)
 
 
