@@ -4,7 +4,13 @@ at its ends from the daily rows: every range must count each day exactly once (i
 from __future__ import annotations
 
 import importlib.util
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, text
@@ -188,21 +194,77 @@ def test_the_job_keeps_each_touched_month_equal_to_its_days(db_session: Session)
     assert sum(v[0] for k, v in march.items() if k[2] == "channel:organic") == 0
 
 
-def test_the_migration_backfill_rolls_up_the_days_already_aggregated(db_session: Session) -> None:
-    path = REPO_ROOT / "alembic/versions/20261130_15_bi_monthly_rollups.py"
-    spec = importlib.util.spec_from_file_location("bi_monthly_rollups_migration", path)
+def _migration(name: str) -> Any:
+    path = REPO_ROOT / "alembic" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_migration", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
+    return migration
+
+
+# The two tone roll-ups shipped first (3d9a61f0c2b7); the other three follow in their own revision.
+ROLLUP_MIGRATIONS = ("20261130_15_bi_monthly_tone", "20261130_15_bi_monthly_more_rollups")
+
+
+def test_the_migration_backfill_rolls_up_the_days_already_aggregated(db_session: Session) -> None:
+    migrations = [_migration(name) for name in ROLLUP_MIGRATIONS]
 
     _write_days(db_session)
     monthly = [r.monthly for r in aggregate.MONTHLY]
-    assert {m.__tablename__ for m in monthly} == set(migration.ROLLUPS)  # the job's tables, all of them
+    rolled = {t for m in migrations for t in m.ROLLUPS}
+    assert {m.__tablename__ for m in monthly} == rolled  # the job's tables, all of them
     expected = {m: _rollup(db_session, m) for m in monthly}
     for m in monthly:
         db_session.execute(delete(m))
-    for statement in migration.backfill(db_session.get_bind().dialect.name):
-        db_session.execute(text(statement))
+    for migration in migrations:
+        for statement in migration.backfill(db_session.get_bind().dialect.name):
+            db_session.execute(text(statement))
     assert {m: _rollup(db_session, m) for m in monthly} == expected
     assert len(expected[BiMonthlyToneBucket]) == 8  # 4 months × 2 (cohort, segment, bucket, tone) rows
     assert all(expected.values())
+
+
+def _alembic(data_dir: Path, *args: str) -> None:
+    env = {**os.environ, "DATA_DIR": str(data_dir), "DATABASE_URL": "", "SAYZHONG_TEST_DATABASE_URL": ""}
+    subprocess.run([sys.executable, "-m", "alembic", *args], cwd=REPO_ROOT, env=env, check=True, timeout=300)
+
+
+@pytest.mark.parametrize("dev_build", [False, True], ids=["released", "dev-build"])
+def test_a_database_at_the_released_tone_rollups_upgrades_to_all_five(
+    tmp_path: Path, dev_build: bool
+) -> None:
+    """3d9a61f0c2b7 shipped with the two tone tables; the other three come in the next revision, filled
+    from the daily rows. A database from the short-lived build of 3d9a61f0c2b7 that already made them
+    upgrades too, its rows left as they were."""
+    _alembic(tmp_path, "upgrade", "3d9a61f0c2b7")
+    db = sqlite3.connect(tmp_path / "sayzhong.db")
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"bi_monthly_tone_bucket", "bi_monthly_tone_pair"} <= tables
+    assert "bi_monthly_tone_start" not in tables
+    for day, learners in (("2026-03-02", 3), ("2026-03-20", 4), ("2026-04-01", 5)):
+        db.execute(
+            "INSERT INTO bi_daily_tone_start (day, cohort_week, segment, tone, learners) "
+            "VALUES (?, '2026-02-23', 'channel:organic', 2, ?)",
+            (day, learners),
+        )
+    if dev_build:
+        db.execute(
+            "CREATE TABLE bi_monthly_tone_start (month DATE NOT NULL, cohort_week DATE NOT NULL, "
+            "segment VARCHAR(80) NOT NULL, tone INTEGER NOT NULL, learners INTEGER NOT NULL, "
+            "PRIMARY KEY (month, cohort_week, segment, tone))"
+        )
+        db.execute(
+            "INSERT INTO bi_monthly_tone_start VALUES ('2026-03-01', '2026-02-23', 'channel:organic', 2, 7)"
+        )
+    db.commit()
+    db.close()
+
+    _alembic(tmp_path, "upgrade", "head")
+    db = sqlite3.connect(tmp_path / "sayzhong.db")
+    rows = db.execute("SELECT month, learners FROM bi_monthly_tone_start ORDER BY month").fetchall()
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    db.close()
+    assert {"bi_monthly_content", "bi_monthly_mastery", "bi_monthly_tone_start"} <= tables
+    # Filled from the days on a released database; left alone where the dev build had filled it.
+    assert rows == ([("2026-03-01", 7)] if dev_build else [("2026-03-01", 7), ("2026-04-01", 5)])
