@@ -33,6 +33,7 @@ import pages.support_chat
 import pages.support_staff  # noqa: F401
 from sayzhong.http.app import ApiPathsFirst, create_http_app, security_headers
 from sayzhong.http.observability import observe_http
+from sayzhong.models import load_all_models
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.ops.telemetry import start_telemetry
 from sayzhong.ops.warmup import warm_up_scoring
@@ -52,6 +53,9 @@ class _App(rx.App):
         return ApiPathsFirst(top, backend=observe_http(security_headers(_http_app)))
 
 
+# Every table model, not only those the pages import: Reflex compares them with the database at
+# start and otherwise reports the jobs' and Azure budget's tables as "schema changes".
+load_all_models()
 _http_app = create_http_app()
 app = _App(
     api_transformer=[_http_app, security_headers, observe_http],
