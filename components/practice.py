@@ -379,7 +379,7 @@ def result_announcer(text: VarOr[str]) -> rx.Component:
 def result_panel(
     *,
     pron: VarOr[int],
-    accuracy: VarOr[int],
+    said: VarOr[int],
     fluency: VarOr[int],
     tone: VarOr[int],
     engine_note: VarOr[str],
@@ -391,13 +391,14 @@ def result_panel(
     feedback: VerdictFeedbackUi | None = None,
     share_href: VarOr[str] = "",
 ) -> rx.Component:
-    """`accuracy` is shown as "Syllables said" (how much of the phrase was heard), kept apart from
-    "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not as "0"."""
+    """`said` is the completeness score, shown as "Syllables said" (how much of the phrase was heard),
+    kept apart from "Tones" so a clearly said syllable in the wrong tone reads as a tone problem, not
+    as a low number beside the syllables the learner did say."""
     # Four scores: one row from tablet width, a 2×2 grid on phones (never one orphan on a row).
     scores = rx.grid(
         score_pill("Overall", pron),
         score_pill("Tones", tone),
-        score_pill("Syllables said", accuracy),
+        score_pill("Syllables said", said),
         score_pill("Fluency", fluency),
         columns=rx.breakpoints(initial="2", sm="4"),
         spacing="3",
@@ -474,7 +475,7 @@ def scoring_feedback(state: type[ScoringState], feedback: VerdictFeedbackUi | No
             state.has_result,
             result_panel(
                 pron=state.pron,
-                accuracy=state.accuracy,
+                said=state.said,
                 fluency=state.fluency,
                 tone=state.tone,
                 engine_note=state.engine_note,

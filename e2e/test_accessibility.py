@@ -100,6 +100,8 @@ def test_a_result_takes_focus_is_announced_and_is_a_real_list(
     expect(scores).to_have_count(4)
     expect(scores.nth(1)).to_contain_text("Tones")
     expect(scores.nth(2)).to_contain_text("Syllables said")
+    # Both syllables were heard (one in the wrong tone): that is a tone problem, not a missing one.
+    expect(scores.nth(2)).to_contain_text("100")
     # Four scores: one row on desktop, a 2x2 grid on a phone — never one score alone on a row.
     # Measured in one pass, in page coordinates: the result scrolls smoothly into view, so boxes
     # read one by one against the viewport could each see a different scroll position.

@@ -153,7 +153,8 @@ class ScoringState(rx.State):
     has_result: bool = False
     attempt_id: int = 0
     pron: int = 0
-    accuracy: int = 0
+    said: int = 0
+    """How much of the phrase was heard (the completeness score), 0-100."""
     fluency: int = 0
     tone: int = 0
     engine_note: str = ""
@@ -223,7 +224,7 @@ class ScoringState(rx.State):
             self.error = "We could not load that result. Please try again."
             return None
         self.attempt_id = view.id
-        self.pron, self.accuracy = round(view.pron), round(view.accuracy)
+        self.pron, self.said = round(view.pron), round(view.completeness)
         self.fluency, self.tone = round(view.fluency), round(view.tone or 0)
         self.result_syllables = syllable_cards(view)
         notes = [f"Scored by the {view.engine} engine"]
