@@ -210,3 +210,23 @@ def configure_logging(settings: Settings) -> None:
             root.removeHandler(existing)
     root.addHandler(build_handler(settings))
     root.setLevel(settings.log_level.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    reflex_app = logging.getLogger("reflex.app")
+    if not any(isinstance(f, _SamePageAgain) for f in reflex_app.filters):
+        reflex_app.addFilter(_SamePageAgain())
+
+
+class _SamePageAgain(logging.Filter):
+    """Reflex's production server registers every page a second time with the very same component
+    (the backend re-applies the decorated pages after the frontend build) and warns once per page:
+    over 60 lines of "Page … is being redefined with the same component." on every start, which say
+    nothing wrong. A page redefined with a *different* component is an error Reflex raises, not this."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is being redefined with the same component" not in record.getMessage()
+
+
+QUIET_LOGGERS = ("alembic.runtime.plugins",)
+"""Start-up chatter kept out of the log at INFO: Reflex compares the models with the database on
+every start, and alembic announces each of its plugins as it does (16 lines per `make run`)."""

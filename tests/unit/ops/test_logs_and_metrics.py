@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from starlette.requests import Request
 
 from sayzhong.http.observability import metrics_allowed, route_label
-from sayzhong.ops.logs import JsonFormatter, Redactor, bind, hash_user, log_context
+from sayzhong.ops.logs import JsonFormatter, Redactor, bind, configure_logging, hash_user, log_context
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.settings import Settings, reset_settings_cache
 
@@ -45,6 +45,28 @@ def test_user_hash_is_keyed_and_stable() -> None:
     assert hash_user(42, key="k1") != hash_user(42, key="k2")
     assert hash_user(42, key="k1") != hash_user(43, key="k1")
     assert len(hash_user(42, key="k1")) == 12
+
+
+def test_alembic_start_up_chatter_stays_out_of_the_log_but_migrations_are_logged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging(Settings(log_level="INFO", log_format="json"))
+        logging.getLogger("alembic.runtime.plugins").info("setup plugin alembic.autogenerate.schemas")
+        logging.getLogger("alembic.runtime.migration").info("Running upgrade a -> b")
+        logging.getLogger("alembic.runtime.plugins").warning("a plugin failed")
+        reflex_app = logging.getLogger("reflex.app")
+        reflex_app.warning("Page home is being redefined with the same component.")
+        reflex_app.warning("Compilation took longer than expected.")
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+        root.setLevel(level)
+    messages = [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()]
+    assert messages == ["Running upgrade a -> b", "a plugin failed", "Compilation took longer than expected."]
 
 
 def test_json_lines_carry_trace_context_fields_and_scrubbed_exceptions() -> None:
