@@ -90,16 +90,25 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
 
     Slides last_seen_at forward, so the caller should commit.
     """
-    row = _lookup(session, token)
-    if row is None or row.revoked_at is not None:
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    # The session and its user in one round trip: every page load and API call starts here.
+    found = session.exec(
+        select(UserSession, User)
+        .join(User, col(User.id) == col(UserSession.user_id))
+        .where(col(UserSession.token_hash) == hash_token(token))
+    ).first()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None:
         return None
     settings = get_settings()
     now = utcnow()
     idle = _idle_timeout(settings)
     if as_utc(row.expires_at) <= now or as_utc(row.last_seen_at) + idle <= now:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or user.deactivated_at is not None:
+    if user.deactivated_at is not None:
         return None
     if now - as_utc(row.last_seen_at) >= _LAST_SEEN_RESOLUTION:
         row.last_seen_at = now

@@ -10,7 +10,7 @@ from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice import progress
-from sayzhong.practice.review import recently_missed_count, reviews_due_count
+from sayzhong.practice.review import review_counts
 from sayzhong.practice.schemas import ContinueItem, DailyTonePoint, HomeSummary, ToneStats
 from sayzhong.practice.stats import accuracy_over_time, tone_stats
 
@@ -96,12 +96,13 @@ def home_summary(
     minutes_today = round(seconds_today / 60, 1)
     stats = stats or tone_stats(session=session, user_id=user_id)
     last_item_id = profile.last_item_id if profile else None
+    reviews_due, also_worth_another_go = review_counts(session=session, user_id=user_id, now=now)
     recommended = profile.recommended_unit_id if profile else None
     return HomeSummary(
         continue_item=continue_item(last_item_id, recommended),
         last_item_id=last_item_id,
         recommended_unit_id=recommended,
-        reviews_due=reviews_due_count(session=session, user_id=user_id, now=now),
+        reviews_due=reviews_due,
         streak_days=progress.current_streak(profile, today),
         longest_streak_days=profile.longest_streak_days if profile else 0,
         practised_today=attempts_today > 0,
@@ -113,7 +114,7 @@ def home_summary(
         goal_met=goal_minutes > 0 and minutes_today >= goal_minutes,
         weakest_tone=stats.weakest_tones[0] if stats.weakest_tones else None,
         onboarding_finished=bool(profile and profile.onboarding_finished_at),
-        also_worth_another_go=recently_missed_count(session=session, user_id=user_id, now=now),
+        also_worth_another_go=also_worth_another_go,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, select
 
 from sayzhong.curriculum import service as curriculum
@@ -160,20 +161,23 @@ def _item_or_none(item_id: str) -> SpeakableItem | None:
         return None  # content removed since the card was made
 
 
-def _recently_missed(user_id: int, now: datetime):
-    """Cards whose tone was missed in the last week and that are not due yet."""
-    return select(ReviewCard).where(
-        ReviewCard.user_id == user_id,
+def _missed_not_due(now: datetime) -> ColumnElement[bool]:
+    """A card whose tone was missed in the last week and that is not due yet."""
+    return and_(
         col(ReviewCard.due) > now,
         col(ReviewCard.last_tone_error_at) >= now - RECENT_ERROR_WINDOW,
-        ReviewCard.last_rating == int(Rating.Again),
+        col(ReviewCard.last_rating) == int(Rating.Again),
     )
+
+
+def _recently_missed(user_id: int, now: datetime):
+    """Cards whose tone was missed in the last week and that are not due yet."""
+    return select(ReviewCard).where(ReviewCard.user_id == user_id, _missed_not_due(now))
 
 
 def recently_missed_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
     """How many "also worth another go" items the review page lists after the due ones."""
-    rows = session.exec(_recently_missed(user_id, now or utcnow())).all()
-    return sum(1 for row in rows if _item_or_none(row.item_id) is not None)
+    return review_counts(session=session, user_id=user_id, now=now)[1]
 
 
 def review_queue(
@@ -228,14 +232,31 @@ def _reason(row: ReviewCard, item: SpeakableItem) -> str:
     return "Due for review"
 
 
-def reviews_due_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
-    """The one definition of "due": cards due by `now` whose content still exists. Home and the
-    review page both show this number; missed-but-not-yet-due items are listed apart."""
+def review_counts(*, session: Session, user_id: int, now: datetime | None = None) -> tuple[int, int]:
+    """(due, recently missed) in one query: the one definition of "due" — cards due by `now` whose
+    content still exists — and the missed-but-not-yet-due cards the review page lists after them
+    (`_recently_missed`). Home shows both on every load; the review page shows the same numbers."""
     now = now or utcnow()
-    item_ids = session.exec(
-        select(ReviewCard.item_id).where(ReviewCard.user_id == user_id, col(ReviewCard.due) <= now)
+    rows = session.exec(
+        select(ReviewCard.item_id, col(ReviewCard.due) <= now).where(
+            ReviewCard.user_id == user_id,
+            or_(col(ReviewCard.due) <= now, _missed_not_due(now)),
+        )
     ).all()
-    return sum(1 for item_id in item_ids if _item_or_none(item_id) is not None)
+    due = missed = 0
+    for item_id, is_due in rows:
+        if _item_or_none(item_id) is None:
+            continue
+        if is_due:
+            due += 1
+        else:
+            missed += 1
+    return due, missed
+
+
+def reviews_due_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
+    """Cards due by `now` whose content still exists (see `review_counts`)."""
+    return review_counts(session=session, user_id=user_id, now=now)[0]
 
 
 def card_due(*, session: Session, user_id: int, item_id: str) -> datetime | None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.access import HasRole, Role, require_role
@@ -198,10 +197,12 @@ def should_ask_nps(*, session: Session, user_id: int, now: datetime | None = Non
     user = session.get(User, user_id)
     if user is None or now - as_utc(user.created_at) < NPS_MIN_ACCOUNT_AGE:
         return False
-    attempts = session.exec(
-        select(func.count()).select_from(Attempt).where(col(Attempt.user_id) == user_id)
-    ).one()
-    if int(attempts) < NPS_MIN_ATTEMPTS:
+    # "At least 5 takes": read at most 5 ids, not a count over the learner's whole history (this
+    # runs on every home page load).
+    enough = session.exec(
+        select(col(Attempt.id)).where(col(Attempt.user_id) == user_id).limit(NPS_MIN_ATTEMPTS)
+    ).all()
+    if len(enough) < NPS_MIN_ATTEMPTS:
         return False
     last = session.exec(
         select(NpsResponse.created_at)

@@ -127,8 +127,10 @@ def test_nps_is_asked_of_active_learners_at_most_once_per_90_days(
     learner, staff = make_user(), make_user(role="support")
     now = utcnow() + timedelta(days=10)  # the account is 10 days old
     assert not feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now)  # no takes yet
-    for _ in range(feedback.NPS_MIN_ATTEMPTS):
+    for _ in range(feedback.NPS_MIN_ATTEMPTS - 1):
         make_take(learner.id)
+    assert not feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now)  # one take short
+    make_take(learner.id)
     assert not feedback.should_ask_nps(session=db_session, user_id=learner.id, now=utcnow())  # too new
     assert feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now)
     with pytest.raises(ValidationError):

@@ -118,6 +118,12 @@ def test_home_and_review_agree_on_what_is_due(db_session: Session, make_user: Us
     db_session.add(ReviewCard(user_id=user, item_id="removed.item", due=NOW, created_at=NOW))
     db_session.flush()
     assert service.reviews_due_count(session=db_session, user_id=user, now=later) == len(due)
+    # Home reads both numbers in one query; they are the review page's.
+    assert review.review_counts(session=db_session, user_id=user, now=later) == (len(due), len(also))
+    home = service.home_summary(session=db_session, user_id=user, user_timezone="UTC")
+    assert (home.reviews_due, home.also_worth_another_go) == review.review_counts(
+        session=db_session, user_id=user
+    )
 
 
 def test_review_queue_lists_due_items_first_with_the_reason(
