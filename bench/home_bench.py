@@ -125,6 +125,8 @@ def main() -> None:
     from sqlmodel import SQLModel
 
     from sayzhong.accounts import users
+    from sayzhong.accounts.models import User
+    from sayzhong.accounts.schemas import UserInfo
     from sayzhong.db import get_engine, session_scope, utcnow
     from sayzhong.models import load_all_models
     from sayzhong.practice import service as practice
@@ -136,12 +138,19 @@ def main() -> None:
     tz_name = "Europe/Berlin"
     rng = random.Random(16)
     with session_scope() as session:
-        user_id = users.sign_up(
+        signed_up = users.sign_up(
             session=session,
             email="long.history@example.org",
             password=PASSWORD,
             display_name="Lin",
-        ).id
+        )
+        row = session.get(User, signed_up.id)
+        assert row is not None
+        row.timezone = tz_name
+        session.add(row)
+        session.flush()
+        account = UserInfo.from_row(row)  # the page's guard hands the account to the home page
+        user_id = account.id
     built = time.perf_counter()
     now = utcnow()
     with session_scope() as session:
@@ -167,7 +176,7 @@ def main() -> None:
 
     def now_path() -> object:
         with session_scope() as session:
-            return practice.home_page(session=session, user_id=user_id, user_timezone=tz_name)
+            return practice.home_page(session=session, user=account)
 
     def before_path() -> object:
         with session_scope() as session:

@@ -66,10 +66,9 @@ class HomeState(rx.State):
 
         def _read(session: Session) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
             # The page's figures and whether to ask the NPS question: one unit of work per load.
-            summary, stats, points = practice.home_page(
-                session=session, user_id=user.id, user_timezone=user.timezone
-            )
-            return summary, stats, points, feedback.should_ask_nps(session=session, user_id=user.id)
+            summary, stats, points = practice.home_page(session=session, user=user)
+            nps_due = feedback.should_ask_nps(session=session, user_id=user.id, signed_up_at=user.created_at)
+            return summary, stats, points, nps_due
 
         summary, stats, points, nps_due = await run_in_session(_read)
         (await self.get_state(NpsState)).show(nps_due)

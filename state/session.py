@@ -68,7 +68,9 @@ def _resolve_cookie(token: str, gate: bool) -> tuple[schemas.UserInfo | None, st
     with session_scope() as session:
         info = sign_in.resolve_session(session=session, token=token)
         user = info.user if info else None
-        redirect = page_gate(session=session, user_id=user.id) if user is not None and gate else None
+        redirect = None
+        if user is not None and gate:
+            redirect = page_gate(session=session, user_id=user.id, user=user)
         return user, redirect
 
 

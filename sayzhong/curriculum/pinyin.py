@@ -85,8 +85,10 @@ def hanzi_characters(text: str) -> tuple[list[str], list[str]]:
     return hanzi, stray
 
 
+@lru_cache(maxsize=4096)
 def with_tone_marks(pinyin: str) -> str:
-    """ "ni3 hao3 ma5" -> "nǐ hǎo ma" for display."""
+    """ "ni3 hao3 ma5" -> "nǐ hǎo ma" for display (cached: the course's phrases are a few
+    hundred, and the home page shows one on every load)."""
     from pypinyin.contrib.tone_convert import to_tone
 
     return " ".join(to_tone(token.replace("v", "ü")) for token in pinyin.split())

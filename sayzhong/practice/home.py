@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from sayzhong.accounts.models import User
+from sayzhong.accounts.schemas import UserInfo
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
@@ -78,16 +79,24 @@ def continue_item(last_item_id: str | None, recommended_unit_id: str | None) -> 
 
 
 def home_summary(
-    *, session: Session, user_id: int, user_timezone: str | None = None, stats: ToneStats | None = None
+    *,
+    session: Session,
+    user_id: int,
+    user_timezone: str | None = None,
+    stats: ToneStats | None = None,
+    user: UserInfo | None = None,
 ) -> HomeSummary:
     """Everything the learner home shows, in the learner's time zone (default: their account's).
 
     `stats`: the learner's tone statistics when the caller already has them (read once per page).
+    `user`: the account as the caller just read it (the page's guard), instead of reading it again.
     """
-    user_row = session.get(User, user_id)
+    if user is None:
+        user_row = session.get(User, user_id)
+        user = UserInfo.from_row(user_row) if user_row else None
     if user_timezone is None:
-        user_timezone = user_row.timezone if user_row else "UTC"
-    goal_minutes = user_row.daily_goal_minutes if user_row else 10
+        user_timezone = user.timezone if user else "UTC"
+    goal_minutes = user.daily_goal_minutes if user else 10
     tz = progress.zone(user_timezone)
     now = utcnow()
     today = progress.local_date(now, tz)
@@ -119,10 +128,11 @@ def home_summary(
 
 
 def home_page(
-    *, session: Session, user_id: int, user_timezone: str, days: int = 30
+    *, session: Session, user: UserInfo, days: int = 30
 ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint]]:
-    """What the home page loads: the summary, the tone statistics (read once) and the daily chart."""
-    stats = tone_stats(session=session, user_id=user_id)
-    summary = home_summary(session=session, user_id=user_id, user_timezone=user_timezone, stats=stats)
-    points = accuracy_over_time(session=session, user_id=user_id, days=days, user_timezone=user_timezone)
+    """What the home page loads for the signed-in `user` (as the page's guard read them): the
+    summary, the tone statistics (read once) and the daily chart, in the account's time zone."""
+    stats = tone_stats(session=session, user_id=user.id)
+    summary = home_summary(session=session, user_id=user.id, stats=stats, user=user)
+    points = accuracy_over_time(session=session, user_id=user.id, days=days, user_timezone=user.timezone)
     return summary, stats, points

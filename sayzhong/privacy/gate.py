@@ -14,22 +14,28 @@ from sqlmodel import Session
 
 from sayzhong import routes
 from sayzhong.accounts.models import User
+from sayzhong.accounts.schemas import UserInfo
 from sayzhong.legal import service as legal
 from sayzhong.legal.documents import LEGAL_ROOT
 from sayzhong.privacy import erasure
 
 
-def page_gate(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) -> str | None:
-    """The page a signed-in user must see before any other, or None."""
+def page_gate(
+    *, session: Session, user_id: int, root: Path = LEGAL_ROOT, user: UserInfo | None = None
+) -> str | None:
+    """The page a signed-in user must see before any other, or None. `user`: the account as the
+    caller has just read it (the page's guard), instead of reading it again on every page load."""
     if erasure.erasure_on_page_load(session=session, user_id=user_id) is not None:
         return routes.ACCOUNT_DELETION
-    user = session.get(User, user_id)
+    if user is None:
+        row = session.get(User, user_id)
+        user = UserInfo.from_row(row) if row is not None else None
     if user is None or user.role != "learner":
         return None
     needs = legal.consent_needs(session=session, user_id=user_id, root=root)
     if needs.terms is None:
         return None
-    if user.password_hash is None and not legal.list_acceptances(session=session, user_id=user_id):
+    if not user.has_password and not legal.list_acceptances(session=session, user_id=user_id):
         legal.record_sign_up_acceptance(session=session, user_id=user_id, method="oidc", root=root)
         return None
     return routes.LEGAL_ACCEPT

@@ -190,12 +190,19 @@ NPS_MIN_ACCOUNT_AGE = timedelta(days=3)
 NPS_MIN_ATTEMPTS = 5
 
 
-def should_ask_nps(*, session: Session, user_id: int, now: datetime | None = None) -> bool:
+def should_ask_nps(
+    *, session: Session, user_id: int, now: datetime | None = None, signed_up_at: datetime | None = None
+) -> bool:
     """Ask a learner who has used the app a little (3 days, 5 takes), at most once per 90 days
-    (an answer or a dismissal both count as asked)."""
+    (an answer or a dismissal both count as asked). `signed_up_at`: the account's creation time
+    when the caller has just read the account (the home page's guard), instead of reading it again."""
     now = now or utcnow()
-    user = session.get(User, user_id)
-    if user is None or now - as_utc(user.created_at) < NPS_MIN_ACCOUNT_AGE:
+    if signed_up_at is None:
+        user = session.get(User, user_id)
+        if user is None:
+            return False
+        signed_up_at = user.created_at
+    if now - as_utc(signed_up_at) < NPS_MIN_ACCOUNT_AGE:
         return False
     # "At least 5 takes": read at most 5 ids, not a count over the learner's whole history (this
     # runs on every home page load).

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from sayzhong import routes
 from sayzhong.accounts.models import User
+from sayzhong.accounts.schemas import UserInfo
 from sayzhong.legal import documents
 from sayzhong.legal import service as legal
 from sayzhong.legal.documents import LEGAL_ROOT
@@ -53,9 +54,12 @@ def test_material_terms_change_blocks_until_accepted(
     _publish(root, "terms", current + 2, material=True)
     documents.check_documents(root)
     assert page_gate(session=db_session, user_id=user.id, root=root) == routes.LEGAL_ACCEPT
+    # The same answer when the page's guard hands over the account it has just read.
+    assert page_gate(session=db_session, user_id=user.id, root=root, user=user) == routes.LEGAL_ACCEPT
     # Staff are not blocked by the learner terms.
     staff = make_user(role="support")
     assert page_gate(session=db_session, user_id=staff.id, root=root) is None
+    assert page_gate(session=db_session, user_id=staff.id, root=root, user=staff) is None
     # The old version stays readable, and the diff shows the change.
     assert documents.get_version("terms", current, root=root).body
     assert any(d.kind == "added" for d in documents.diff("terms", current + 2, root=root))
@@ -97,5 +101,6 @@ def test_first_provider_sign_in_records_oidc_acceptance(db_session: Session, mak
     assert row is not None
     row.password_hash = None  # a provider-only account, as OIDC sign-up creates
     db_session.add(row)
-    assert page_gate(session=db_session, user_id=user.id) is None
+    # As a page load's guard calls it: with the account it has just read (no password).
+    assert page_gate(session=db_session, user_id=user.id, user=UserInfo.from_row(row)) is None
     assert {r.method for r in legal.list_acceptances(session=db_session, user_id=user.id)} == {"oidc"}

@@ -133,6 +133,12 @@ def test_nps_is_asked_of_active_learners_at_most_once_per_90_days(
     make_take(learner.id)
     assert not feedback.should_ask_nps(session=db_session, user_id=learner.id, now=utcnow())  # too new
     assert feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now)
+    # The home page hands over the sign-up time its guard has just read: the same answers.
+    signed_up = learner.created_at
+    assert feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now, signed_up_at=signed_up)
+    assert not feedback.should_ask_nps(
+        session=db_session, user_id=learner.id, now=signed_up + timedelta(days=2), signed_up_at=signed_up
+    )
     with pytest.raises(ValidationError):
         feedback.answer_nps(session=db_session, user_id=learner.id, score=11, now=now)
     feedback.answer_nps(session=db_session, user_id=learner.id, score=9, now=now)
