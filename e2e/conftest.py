@@ -151,13 +151,10 @@ class RunningApp:
     def python(self, code: str, *args: str) -> str:
         """Run a snippet against the app's database (operator's view) and return what it prints."""
         out = subprocess.run(
-            [sys.executable, "-c", code, *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", code, *args], cwd=ROOT, env=self.env, capture_output=True, text=True
         )
+        if out.returncode != 0:  # the snippet's own traceback, not only an exit status
+            raise AssertionError(f"operator snippet failed ({out.returncode}):\n{out.stderr[-3000:]}")
         return out.stdout.strip()
 
     def role_of(self, email: str) -> str:
@@ -207,7 +204,9 @@ class RunningApp:
         )
 
     def grant_plus(self, email: str, days: int = 7) -> None:
-        """Billing (issue 12): give a learner Plus as the seeded admin would on /admin/billing."""
+        """Billing (issue 12): give a learner Plus as the seeded admin would on /admin/billing
+        (staff services need the actor's two-factor sign-in, so the admin gets it first)."""
+        self.admin_totp_secret()
         self.python(
             "import sys\n"
             "from sayzhong.db import session_scope\n"
