@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TypeGuard
 
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
@@ -79,8 +80,13 @@ def create_session(
     return token
 
 
+def _plausible(token: str | None) -> TypeGuard[str]:
+    """Worth a database lookup: present and not absurdly long."""
+    return bool(token) and len(token or "") <= _MAX_TOKEN_LENGTH
+
+
 def _lookup(session: Session, token: str | None) -> UserSession | None:
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
+    if not _plausible(token):
         return None
     return session.exec(select(UserSession).where(col(UserSession.token_hash) == hash_token(token))).first()
 
@@ -90,7 +96,7 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
 
     Slides last_seen_at forward, so the caller should commit.
     """
-    if not token or len(token) > _MAX_TOKEN_LENGTH:
+    if not _plausible(token):
         return None
     # The session and its user in one round trip: every page load and API call starts here.
     found = session.exec(

@@ -117,6 +117,12 @@ def get_user(*, session: Session, user_id: int) -> UserInfo:
     return UserInfo.from_row(user_row(session, user_id))
 
 
+def find_user(*, session: Session, user_id: int) -> UserInfo | None:
+    """The account, or None when it no longer exists."""
+    row = session.get(User, user_id)
+    return UserInfo.from_row(row) if row else None
+
+
 def find_user_by_email(*, session: Session, email: str) -> UserInfo | None:
     """Exact lookup by normalised e-mail (operator tools; not for anonymous pages)."""
     row = user_by_email(session, normalize_email(email))

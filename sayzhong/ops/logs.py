@@ -202,21 +202,6 @@ def build_handler(settings: Settings, stream: Any = None) -> logging.Handler:
     return handler
 
 
-def configure_logging(settings: Settings) -> None:
-    """Install the one root handler (idempotent: a second call replaces the first)."""
-    root = logging.getLogger()
-    for existing in list(root.handlers):
-        if getattr(existing, _HANDLER_MARK, False):
-            root.removeHandler(existing)
-    root.addHandler(build_handler(settings))
-    root.setLevel(settings.log_level.upper())
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
-    reflex_app = logging.getLogger("reflex.app")
-    if not any(isinstance(f, _SamePageAgain) for f in reflex_app.filters):
-        reflex_app.addFilter(_SamePageAgain())
-
-
 class _SamePageAgain(logging.Filter):
     """Reflex's production server registers every page a second time with the very same component
     (the backend re-applies the decorated pages after the frontend build) and warns once per page:
@@ -230,3 +215,18 @@ class _SamePageAgain(logging.Filter):
 QUIET_LOGGERS = ("alembic.runtime.plugins",)
 """Start-up chatter kept out of the log at INFO: Reflex compares the models with the database on
 every start, and alembic announces each of its plugins as it does (16 lines per `make run`)."""
+
+
+def configure_logging(settings: Settings) -> None:
+    """Install the one root handler (idempotent: a second call replaces the first)."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, _HANDLER_MARK, False):
+            root.removeHandler(existing)
+    root.addHandler(build_handler(settings))
+    root.setLevel(settings.log_level.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    reflex_app = logging.getLogger("reflex.app")
+    if not any(isinstance(f, _SamePageAgain) for f in reflex_app.filters):
+        reflex_app.addFilter(_SamePageAgain())

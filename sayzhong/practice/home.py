@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from sayzhong.accounts.models import User
+from sayzhong.accounts import users
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem
@@ -92,8 +92,7 @@ def home_summary(
     `user`: the account as the caller just read it (the page's guard), instead of reading it again.
     """
     if user is None:
-        user_row = session.get(User, user_id)
-        user = UserInfo.from_row(user_row) if user_row else None
+        user = users.find_user(session=session, user_id=user_id)
     if user_timezone is None:
         user_timezone = user.timezone if user else "UTC"
     goal_minutes = user.daily_goal_minutes if user else 10

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from sayzhong import routes
-from sayzhong.accounts.models import User
+from sayzhong.accounts import users
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.legal import service as legal
 from sayzhong.legal.documents import LEGAL_ROOT
@@ -28,8 +28,7 @@ def page_gate(
     if erasure.erasure_on_page_load(session=session, user_id=user_id) is not None:
         return routes.ACCOUNT_DELETION
     if user is None:
-        row = session.get(User, user_id)
-        user = UserInfo.from_row(row) if row is not None else None
+        user = users.find_user(session=session, user_id=user_id)
     if user is None or user.role != "learner":
         return None
     needs = legal.consent_needs(session=session, user_id=user_id, root=root)
