@@ -70,7 +70,13 @@ HYDRATED = '"is_hydrated_rx_state_":true'
 ON_LOAD_INTERNAL = f"{STATE}.reflex___state____on_load_internal_state.on_load_internal"
 
 
-ARRIVAL_STEPS = ("web: sign in", "web: connect", "web: first page load (hydrate)", "blank: connect")
+ARRIVAL_STEPS = (
+    "web: sign in",
+    "web: connect",
+    "web: first page load (hydrate)",
+    "blank: connect",
+    "blank: first page load (hydrate)",
+)
 """Steps of a learner's arrival: reported whenever they happen, ramp or not."""
 
 
@@ -82,7 +88,7 @@ class Stats:
     """perf_counter() time before which steady-state steps are not counted (the ramp)."""
 
     def counts(self, step: str, started: float) -> bool:
-        return started >= self.measure_from or step in ARRIVAL_STEPS or step.startswith("blank: first")
+        return started >= self.measure_from or step in ARRIVAL_STEPS
 
     def record(self, step: str, seconds: float) -> None:
         self.samples[step].append(seconds * 1000)
