@@ -116,7 +116,7 @@ class SessionState(rx.State):
 
     def _load_key(self, token: str) -> str:
         """This page load: the cookie, the websocket connection and the page."""
-        return f"{token}|{self.router.session.session_id}|{self.router.page.raw_path}"
+        return f"{token}|{self.router.session.session_id}|{self.router.url}"
 
     async def current_user(self) -> schemas.UserInfo | None:
         """Resolve the cookie against the database (idle/absolute timeouts, revocation, role) — or,
