@@ -62,16 +62,14 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
 
 def _resolve_cookie(token: str, gate: bool) -> tuple[schemas.UserInfo | None, str | None]:
     """The signed-in user for a cookie (or None), and with `gate` the page the privacy gate sends
-    them to first (or None) — one unit of work, one database connection."""
-    from sayzhong.privacy.gate import page_gate
+    them to first (or None) — one unit of work, one round trip (the gate's reads ride along)."""
+    from sayzhong.privacy.gate import resolve_page_load
 
     with session_scope() as session:
+        if gate:
+            return resolve_page_load(session=session, token=token)
         info = sign_in.resolve_session(session=session, token=token)
-        user = info.user if info else None
-        redirect = None
-        if user is not None and gate:
-            redirect = page_gate(session=session, user_id=user.id, user=user)
-        return user, redirect
+        return (info.user if info else None), None
 
 
 GUARD_REUSE_S = 5.0

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
-from sqlalchemy import delete, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User, UserSession
@@ -96,17 +97,28 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
 
     Slides last_seen_at forward, so the caller should commit.
     """
+    found = resolve_session_with(session=session, token=token)
+    return found[0] if found else None
+
+
+def resolve_session_with(
+    *, session: Session, token: str | None, extra: Sequence[ColumnElement[Any]] = ()
+) -> tuple[SessionInfo, tuple[Any, ...]] | None:
+    """`resolve_session`, plus `extra` columns read in the same round trip: scalar subqueries
+    correlated to `User.id` (the privacy gate's checks on every signed-in page load), returned in
+    order beside the live session. None when the session is not live."""
     if not _plausible(token):
         return None
     # The session and its user in one round trip: every page load and API call starts here.
     found = session.exec(
-        select(UserSession, User)
+        select(UserSession, User, *extra)
         .join(User, col(User.id) == col(UserSession.user_id))
         .where(col(UserSession.token_hash) == hash_token(token))
     ).first()
     if found is None:
         return None
-    row, user = found
+    row, user = found[0], found[1]
+    values: tuple[Any, ...] = tuple(found[2:])
     if row.revoked_at is not None:
         return None
     settings = get_settings()
@@ -120,9 +132,10 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
         row.last_seen_at = now
         session.add(row)
         session.flush()
-    return SessionInfo.from_row(
+    info = SessionInfo.from_row(
         row, user=UserInfo.from_row(user), idle_timeout_s=idle.total_seconds(), is_current=True
     )
+    return info, values
 
 
 def revoke_token(*, session: Session, token: str | None) -> int | None:

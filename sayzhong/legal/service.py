@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ScalarSelect, func
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User
@@ -101,17 +102,36 @@ def _latest_versions(session: Session, user_id: int) -> dict[str, int]:
     return {document: int(version or 0) for document, version in rows}
 
 
+def accepted_version_column(document: str) -> ScalarSelect[Any]:
+    """The newest accepted version of `document` (NULL if never), as a scalar subquery correlated to
+    `User.id`: the privacy gate reads it beside the session on every signed-in page load."""
+    return (
+        select(func.max(LegalAcceptance.version))
+        .where(col(LegalAcceptance.user_id) == col(User.id), col(LegalAcceptance.document) == document)
+        .scalar_subquery()
+    )
+
+
+GATED_DOCUMENTS = ("terms", "privacy")
+"""The documents `consent_needs_for` decides on, in the order of the gate's columns."""
+
+
 def consent_needs(*, session: Session, user_id: int, root: Path = LEGAL_ROOT) -> ConsentNeeds:
     """Checked on every signed-in page load (the privacy gate): one query."""
-    accepted = _latest_versions(session, user_id)
-    accepted_terms = accepted.get("terms", 0)
+    return consent_needs_for(_latest_versions(session, user_id), root=root)
+
+
+def consent_needs_for(accepted: dict[str, int], *, root: Path = LEGAL_ROOT) -> ConsentNeeds:
+    """What the user must accept or see, given the newest version of each document they accepted
+    (a document never accepted: absent or 0)."""
+    accepted_terms = accepted.get("terms") or 0
     material = [v for v in documents.versions("terms", root=root) if v.material]
     terms = material[-1] if material and material[-1].version > accepted_terms else None
     if terms is not None:
         terms = documents.current("terms", root=root)  # accept the newest, not an intermediate one
     privacy = documents.current("privacy", root=root)
     # Only someone who saw an earlier version gets the notice (a first acceptance covers the rest).
-    seen = accepted.get("privacy", 0)
+    seen = accepted.get("privacy") or 0
     notice = privacy if 0 < seen < privacy.version else None
     return ConsentNeeds(terms=terms, privacy_notice=notice)
 

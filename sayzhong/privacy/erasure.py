@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import Exists, exists, func, text
 from sqlmodel import Session, col, select
 
 from sayzhong import routes
@@ -106,6 +106,15 @@ def _open_requests(session: Session, user_id: int) -> list[ErasureRequest]:
             .where(col(ErasureRequest.user_id) == user_id, col(ErasureRequest.status).in_(OPEN_STATUSES))
             .order_by(col(ErasureRequest.id).desc())
         ).all()
+    )
+
+
+def open_request_column() -> Exists:
+    """Whether the user has an erasure request open (pending or erasing), as an EXISTS correlated to
+    `User.id`: the privacy gate reads it beside the session on every signed-in page load, and only
+    then runs `erasure_on_page_load`."""
+    return exists().where(
+        col(ErasureRequest.user_id) == col(User.id), col(ErasureRequest.status).in_(OPEN_STATUSES)
     )
 
 

@@ -8,30 +8,83 @@ acceptance as "oidc": the provider's button sits under the same notice as the si
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
 from sayzhong import routes
-from sayzhong.accounts import users
+from sayzhong.accounts import sessions, users
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.legal import service as legal
 from sayzhong.legal.documents import LEGAL_ROOT
 from sayzhong.privacy import erasure
 
 
+@dataclass(frozen=True, slots=True)
+class GateFacts:
+    """What the gate decides on, as read beside the session (`gate_columns`)."""
+
+    erasure_open: bool
+    accepted: dict[str, int]
+    """The newest accepted version of each gated document (0: never accepted)."""
+
+
+def gate_columns() -> tuple[ColumnElement[Any], ...]:
+    """The gate's reads as columns correlated to the user, for the session's own query: an open
+    erasure request, then the newest accepted version of each gated document."""
+    return (
+        erasure.open_request_column(),
+        *(legal.accepted_version_column(doc) for doc in legal.GATED_DOCUMENTS),
+    )
+
+
+def _facts(values: tuple[Any, ...]) -> GateFacts:
+    erasure_open, *versions = values
+    return GateFacts(
+        erasure_open=bool(erasure_open),
+        accepted={doc: int(v or 0) for doc, v in zip(legal.GATED_DOCUMENTS, versions, strict=True)},
+    )
+
+
+def resolve_page_load(
+    *, session: Session, token: str | None, root: Path = LEGAL_ROOT
+) -> tuple[UserInfo | None, str | None]:
+    """A signed-in page load's guard in one round trip: the session, its account and what the gate
+    needs, then (rarely) the gate's own follow-up. (user or None, the page to send them to or None)."""
+    found = sessions.resolve_session_with(session=session, token=token, extra=gate_columns())
+    if found is None:
+        return None, None
+    info, values = found
+    user = info.user
+    return user, page_gate(session=session, user_id=user.id, root=root, user=user, facts=_facts(values))
+
+
 def page_gate(
-    *, session: Session, user_id: int, root: Path = LEGAL_ROOT, user: UserInfo | None = None
+    *,
+    session: Session,
+    user_id: int,
+    root: Path = LEGAL_ROOT,
+    user: UserInfo | None = None,
+    facts: GateFacts | None = None,
 ) -> str | None:
     """The page a signed-in user must see before any other, or None. `user`: the account as the
-    caller has just read it (the page's guard), instead of reading it again on every page load."""
-    if erasure.erasure_on_page_load(session=session, user_id=user_id) is not None:
+    caller has just read it (the page's guard), instead of reading it again on every page load;
+    `facts`: the gate's reads made beside it (`resolve_page_load`), instead of two more queries."""
+    if (facts is None or facts.erasure_open) and erasure.erasure_on_page_load(
+        session=session, user_id=user_id
+    ) is not None:
         return routes.ACCOUNT_DELETION
     if user is None:
         user = users.find_user(session=session, user_id=user_id)
     if user is None or user.role != "learner":
         return None
-    needs = legal.consent_needs(session=session, user_id=user_id, root=root)
+    if facts is None:
+        needs = legal.consent_needs(session=session, user_id=user_id, root=root)
+    else:
+        needs = legal.consent_needs_for(facts.accepted, root=root)
     if needs.terms is None:
         return None
     if not user.has_password and not legal.list_acceptances(session=session, user_id=user_id):

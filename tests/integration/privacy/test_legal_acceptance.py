@@ -104,3 +104,62 @@ def test_first_provider_sign_in_records_oidc_acceptance(db_session: Session, mak
     # As a page load's guard calls it: with the account it has just read (no password).
     assert page_gate(session=db_session, user_id=user.id, user=UserInfo.from_row(row)) is None
     assert {r.method for r in legal.list_acceptances(session=db_session, user_id=user.id)} == {"oidc"}
+
+
+def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
+    db_session: Session, make_user: UserFactory, tmp_path: Path
+) -> None:
+    """`resolve_page_load` (every signed-in page load) answers as the session lookup and
+    `page_gate` do on their own — through one statement when nothing blocks the learner."""
+    from sqlalchemy import event
+
+    from sayzhong.accounts import sessions
+    from sayzhong.privacy import erasure
+    from sayzhong.privacy.gate import resolve_page_load
+
+    root = tmp_path / "legal"
+    shutil.copytree(LEGAL_ROOT, root)
+    user = make_user()
+    legal.record_sign_up_acceptance(session=db_session, user_id=user.id, root=root)
+    token = sessions.create_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def guard() -> tuple[int | None, str | None]:
+        statements.clear()
+        found, redirect = resolve_page_load(session=db_session, token=token, root=root)
+        return (found.id if found else None), redirect
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert guard() == (user.id, None)
+        assert len(statements) == 1, statements
+        assert page_gate(session=db_session, user_id=user.id, root=root) is None
+
+        # A material terms change: the same redirect as the gate's own reads give.
+        _publish(root, "terms", documents.current("terms", root=root).version + 1, material=True)
+        documents.check_documents(root)
+        assert guard() == (user.id, routes.LEGAL_ACCEPT)
+        assert page_gate(session=db_session, user_id=user.id, root=root) == routes.LEGAL_ACCEPT
+        legal.accept_current_terms(session=db_session, user_id=user.id, root=root)
+        assert guard() == (user.id, None)
+
+        # A deletion requested: the account is locked, this session sees the deletion page.
+        erasure.request_erasure(
+            session=db_session, user_id=user.id, reauthenticated=True, current_token=token
+        )
+        assert guard() == (user.id, routes.ACCOUNT_DELETION)
+        assert page_gate(session=db_session, user_id=user.id, root=root) == routes.ACCOUNT_DELETION
+        erasure.cancel_erasure(session=db_session, user_id=user.id, reason="learner")
+        assert guard() == (user.id, None)
+
+        # Unknown, tampered and revoked cookies: no user, no gate.
+        assert resolve_page_load(session=db_session, token="not-a-session", root=root) == (None, None)
+        sessions.revoke_token(session=db_session, token=token)
+        assert guard() == (None, None)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+        documents.check_documents()
