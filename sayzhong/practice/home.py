@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
 
 from sayzhong.accounts import users
 from sayzhong.accounts.schemas import UserInfo
@@ -11,9 +16,10 @@ from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError
 from sayzhong.practice import progress
+from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.review import review_counts
 from sayzhong.practice.schemas import ContinueItem, DailyTonePoint, HomeSummary, ToneStats
-from sayzhong.practice.stats import accuracy_over_time, tone_stats
+from sayzhong.practice.stats import accuracy_over_time, tally_total_column, tone_stats
 
 
 def _continue_item(
@@ -93,16 +99,32 @@ def home_summary(
     """
     if user is None:
         user = users.find_user(session=session, user_id=user_id)
-    if user_timezone is None:
-        user_timezone = user.timezone if user else "UTC"
-    goal_minutes = user.daily_goal_minutes if user else 10
-    tz = progress.zone(user_timezone)
-    now = utcnow()
-    today = progress.local_date(now, tz)
     profile = progress.get_profile(session, user_id)
+    stats = stats or tone_stats(session=session, user_id=user_id)
+    return _summary(
+        session=session,
+        user_id=user_id,
+        user_timezone=user_timezone or (user.timezone if user else "UTC"),
+        goal_minutes=user.daily_goal_minutes if user else 10,
+        profile=profile,
+        stats=stats,
+        now=utcnow(),
+    )
+
+
+def _summary(
+    *,
+    session: Session,
+    user_id: int,
+    user_timezone: str,
+    goal_minutes: int,
+    profile: LearnerProfile | None,
+    stats: ToneStats,
+    now: datetime,
+) -> HomeSummary:
+    today = progress.local_date(now, progress.zone(user_timezone))
     xp_today, attempts_today, seconds_today = progress.today_counters(profile, today)
     minutes_today = round(seconds_today / 60, 1)
-    stats = stats or tone_stats(session=session, user_id=user_id)
     last_item_id = profile.last_item_id if profile else None
     reviews_due, also_worth_another_go = review_counts(session=session, user_id=user_id, now=now)
     recommended = profile.recommended_unit_id if profile else None
@@ -126,12 +148,95 @@ def home_summary(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    tally_total: int
+    stats: ToneStats
+    points: tuple[DailyTonePoint, ...]
+
+
+class FigureCache:
+    """The home page's tone statistics and daily chart per learner, kept by each worker.
+
+    Both are functions of the learner's stored syllables and the local calendar: an entry is keyed
+    by (database, learner, account creation, time zone, today, window) and holds the learner's tally total it
+    was computed at. The total grows with every stored syllable either figure counts (takes are
+    only ever added; erasure removes the account), so an entry whose total still matches the one
+    read beside the profile is exactly what the two queries would return — from any worker, with
+    no invalidation messages. A new day, a new time zone or a new take reads afresh.
+    """
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._entries: OrderedDict[tuple[object, ...], _Figures] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple[object, ...], tally_total: int) -> _Figures | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found.tally_total != tally_total:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found
+
+    def put(self, key: tuple[object, ...], figures: _Figures) -> None:
+        with self._lock:
+            self._entries[key] = figures
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+
+FIGURES = FigureCache()
+
+
 def home_page(
-    *, session: Session, user: UserInfo, days: int = 30
+    *, session: Session, user: UserInfo, days: int = 30, now: datetime | None = None
 ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint]]:
     """What the home page loads for the signed-in `user` (as the page's guard read them): the
-    summary, the tone statistics (read once) and the daily chart, in the account's time zone."""
-    stats = tone_stats(session=session, user_id=user.id)
-    summary = home_summary(session=session, user_id=user.id, stats=stats, user=user)
-    points = accuracy_over_time(session=session, user_id=user.id, days=days, user_timezone=user.timezone)
-    return summary, stats, points
+    summary, the tone statistics and the daily chart, in the account's time zone.
+
+    The profile and the learner's tally total come in one statement; the statistics and chart come
+    from `FIGURES` while that total is unchanged (a learner coming back to the page without a new
+    take), else from their two queries. Then the review counts: two statements a load, four after
+    a take."""
+    now = now or utcnow()
+    found = session.exec(
+        select(LearnerProfile, tally_total_column(user.id)).where(col(LearnerProfile.user_id) == user.id)
+    ).first()
+    if found is None:  # no profile yet (a new account): nothing stored either
+        profile, tally_total = None, int(session.exec(select(tally_total_column(user.id))).one() or 0)
+    else:
+        profile, tally_total = found[0], int(found[1] or 0)
+    today = progress.local_date(now, progress.zone(user.timezone))
+    # The database is part of the key: tests (and tools) open several in one process.
+    key = (str(session.get_bind().engine.url), user.id, user.created_at, user.timezone, today, days)
+    figures = FIGURES.get(key, tally_total)
+    if figures is None:
+        stats = tone_stats(session=session, user_id=user.id)
+        points = accuracy_over_time(
+            session=session, user_id=user.id, days=days, user_timezone=user.timezone, now=now
+        )
+        # Kept under the total read first: the two reads after it see at least that much, so a
+        # take stored in between makes the next load read again, never keep figures that miss it.
+        figures = _Figures(tally_total=tally_total, stats=stats, points=tuple(points))
+        FIGURES.put(key, figures)
+    summary = _summary(
+        session=session,
+        user_id=user.id,
+        user_timezone=user.timezone,
+        goal_minutes=user.daily_goal_minutes,
+        profile=profile,
+        stats=figures.stats,
+        now=now,
+    )
+    return summary, figures.stats, list(figures.points)

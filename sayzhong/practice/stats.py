@@ -15,8 +15,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Select, TextClause, bindparam, case, literal_column, text
+from sqlalchemy import ScalarSelect, Select, TextClause, bindparam, case, literal_column, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -89,6 +90,17 @@ def add_to_tallies(
             index_elements=["user_id", "expected_tone", "prev_expected_tone", "verdict", "prev_verdict"],
             set_={"count": table.c.count + statement.excluded.count},
         )
+    )
+
+
+def tally_total_column(user_id: int) -> ScalarSelect[Any]:
+    """How many tone 1-4 syllables the learner has stored (the sum of their tallies), as a scalar
+    subquery. It grows with every stored syllable that `tone_stats` or `accuracy_over_time` counts,
+    so the pair (learner, total) names one state of both: the home page keeps figures under it."""
+    return (
+        sa_select(func.coalesce(func.sum(col(ToneTally.count)), 0))
+        .where(col(ToneTally.user_id) == user_id)
+        .scalar_subquery()
     )
 
 

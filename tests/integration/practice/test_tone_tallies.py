@@ -117,6 +117,66 @@ def test_the_home_page_reads_the_same_figures_as_each_service(
     }
 
 
+def test_the_home_page_keeps_its_figures_until_a_new_take_or_a_new_day(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    """The statistics and chart are kept per learner (`FIGURES`) while their tally total is
+    unchanged: a repeat visit reads two statements, a new take or a new local day reads afresh,
+    and what is shown is always what the services compute now."""
+    from sqlalchemy import event
+
+    from sayzhong.practice.home import FIGURES
+
+    rng = random.Random(11)
+    account = make_user(timezone="America/New_York")
+    take = AttemptFactory(db_session)
+    real_now = datetime.now(UTC)
+    for _ in range(25):
+        take(account.id, _random_take(rng), now=real_now - timedelta(days=rng.randint(0, 20)))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def load(now: datetime) -> tuple:
+        statements.clear()
+        event.listen(db_session.get_bind(), "before_cursor_execute", count)
+        try:
+            return service.home_page(session=db_session, user=account, now=now)
+        finally:
+            event.remove(db_session.get_bind(), "before_cursor_execute", count)
+
+    def expected(now: datetime) -> tuple:
+        return (
+            service.tone_stats(session=db_session, user_id=account.id),
+            service.accuracy_over_time(
+                session=db_session, user_id=account.id, days=30, user_timezone=account.timezone, now=now
+            ),
+        )
+
+    FIGURES.clear()
+    first = load(real_now)
+    assert len(statements) == 4  # profile + tally total, tallies, chart, review counts
+    assert first[1:] == expected(real_now)
+    again = load(real_now)
+    assert len(statements) == 2 and FIGURES.hits == 1  # profile + tally total, review counts
+    assert again == first
+
+    # A new take (here: a neutral-tone one would not change the figures; this one has tones 1-4).
+    take(account.id, result([syllable("妈", "ma1", 1, 1), syllable("妈", "ma4", 4, 2)]), now=real_now)
+    after = load(real_now)
+    assert len(statements) == 4
+    assert after[1:] == expected(real_now) and after[1] != first[1]
+    assert after[2] != first[2]  # today's tones on the chart
+
+    # The next local day: the window moves, read afresh.
+    tomorrow = real_now + timedelta(days=1)
+    load(tomorrow)
+    assert len(statements) == 4
+    assert load(tomorrow)[1:] == expected(tomorrow)
+    assert len(statements) == 2
+
+
 def test_adding_to_the_tallies_accumulates_and_ignores_neutral_tones(
     db_session: Session, make_user: UserFactory
 ) -> None:
