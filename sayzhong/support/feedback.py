@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -190,12 +192,42 @@ NPS_MIN_ACCOUNT_AGE = timedelta(days=3)
 NPS_MIN_ATTEMPTS = 5
 
 
+class _NpsFacts:
+    """What the NPS check learned that can only stay true, kept by each worker so a learner's home
+    loads stop re-reading it: that they have 5 takes (takes are only added; erasure removes the
+    account), and that they answered at a time that rules the question out until a later date (a
+    new answer only moves that date later). Keyed by database, learner and account creation."""
+
+    def __init__(self, maxsize: int = 16384) -> None:
+        self.maxsize = maxsize
+        self.enough_takes: dict[tuple[object, ...], bool] = {}
+        self.not_before: dict[tuple[object, ...], datetime] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, table: dict[tuple[object, ...], Any], key: tuple[object, ...], value: Any) -> None:
+        with self._lock:
+            if len(table) >= self.maxsize:
+                table.clear()  # a cache, not a record: start again rather than grow
+            table[key] = value
+
+    def clear(self) -> None:
+        with self._lock:
+            self.enough_takes.clear()
+            self.not_before.clear()
+
+
+NPS_FACTS = _NpsFacts()
+
+
 def should_ask_nps(
     *, session: Session, user_id: int, now: datetime | None = None, signed_up_at: datetime | None = None
 ) -> bool:
     """Ask a learner who has used the app a little (3 days, 5 takes), at most once per 90 days
     (an answer or a dismissal both count as asked). `signed_up_at`: the account's creation time
-    when the caller has just read the account (the home page's guard), instead of reading it again."""
+    when the caller has just read the account (the home page's guard), instead of reading it again.
+
+    Runs on every home page load: what can only stay true (5 takes; "asked recently, not before
+    this date") is kept in `NPS_FACTS`, so most loads read nothing."""
     now = now or utcnow()
     if signed_up_at is None:
         user = session.get(User, user_id)
@@ -204,20 +236,28 @@ def should_ask_nps(
         signed_up_at = user.created_at
     if now - as_utc(signed_up_at) < NPS_MIN_ACCOUNT_AGE:
         return False
-    # "At least 5 takes": read at most 5 ids, not a count over the learner's whole history (this
-    # runs on every home page load).
-    enough = session.exec(
-        select(col(Attempt.id)).where(col(Attempt.user_id) == user_id).limit(NPS_MIN_ATTEMPTS)
-    ).all()
-    if len(enough) < NPS_MIN_ATTEMPTS:
+    key = (str(session.get_bind().engine.url), user_id, as_utc(signed_up_at))
+    not_before = NPS_FACTS.not_before.get(key)
+    if not_before is not None and now < not_before:
         return False
+    if not NPS_FACTS.enough_takes.get(key):
+        # "At least 5 takes": read at most 5 ids, not a count over the learner's whole history.
+        enough = session.exec(
+            select(col(Attempt.id)).where(col(Attempt.user_id) == user_id).limit(NPS_MIN_ATTEMPTS)
+        ).all()
+        if len(enough) < NPS_MIN_ATTEMPTS:
+            return False
+        NPS_FACTS.remember(NPS_FACTS.enough_takes, key, True)
     last = session.exec(
         select(NpsResponse.created_at)
         .where(col(NpsResponse.user_id) == user_id)
         .order_by(col(NpsResponse.created_at).desc())
         .limit(1)
     ).first()
-    return last is None or now - as_utc(last) >= NPS_INTERVAL
+    if last is not None and now - as_utc(last) < NPS_INTERVAL:
+        NPS_FACTS.remember(NPS_FACTS.not_before, key, as_utc(last) + NPS_INTERVAL)
+        return False
+    return True
 
 
 def answer_nps(

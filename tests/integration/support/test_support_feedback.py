@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -149,3 +149,39 @@ def test_nps_is_asked_of_active_learners_at_most_once_per_90_days(
     feedback.answer_nps(session=db_session, user_id=learner.id, score=None, now=now + timedelta(days=91))
     assert not feedback.should_ask_nps(session=db_session, user_id=learner.id, now=now + timedelta(days=100))
     assert feedback.nps_score(session=db_session, actor=staff, since=now - timedelta(days=1)) == (100.0, 1)
+
+
+def test_nps_check_stops_reading_what_can_only_stay_true(
+    db_session: Session, make_user: UserFactory, make_take: Callable[[int], int]
+) -> None:
+    """Every home load asks `should_ask_nps`: once a learner has 5 takes that is not read again,
+    and after an answer nothing is read until the 90 days are over — the answers stay the same."""
+    from sqlalchemy import event
+
+    learner = make_user()
+    now = utcnow() + timedelta(days=10)
+    for _ in range(feedback.NPS_MIN_ATTEMPTS):
+        make_take(learner.id)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def ask(at: datetime) -> bool:
+        statements.clear()
+        event.listen(db_session.get_bind(), "before_cursor_execute", count)
+        try:
+            return feedback.should_ask_nps(
+                session=db_session, user_id=learner.id, now=at, signed_up_at=learner.created_at
+            )
+        finally:
+            event.remove(db_session.get_bind(), "before_cursor_execute", count)
+
+    feedback.NPS_FACTS.clear()
+    assert ask(now) and len(statements) == 2  # the takes, the last answer
+    assert ask(now) and len(statements) == 1  # 5 takes stay 5 takes
+    feedback.answer_nps(session=db_session, user_id=learner.id, score=8, now=now)
+    assert not ask(now + timedelta(days=1)) and len(statements) == 1
+    assert not ask(now + timedelta(days=2)) and statements == []  # answered: nothing to read
+    assert not ask(now + timedelta(days=89)) and statements == []
+    assert ask(now + timedelta(days=91)) and len(statements) == 1  # due again: read to be sure
