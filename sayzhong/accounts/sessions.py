@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeGuard
 
-from sqlalchemy import ColumnElement, delete, or_
+from sqlalchemy import ColumnElement, bindparam, delete, or_
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts.models import User, UserSession
@@ -92,6 +92,25 @@ def _lookup(session: Session, token: str | None) -> UserSession | None:
     return session.exec(select(UserSession).where(col(UserSession.token_hash) == hash_token(token))).first()
 
 
+_STATEMENTS: dict[tuple[int, ...], tuple[tuple[ColumnElement[Any], ...], Any]] = {}
+
+
+def _session_statement(extra: tuple[ColumnElement[Any], ...]) -> Any:
+    """The lookup by token digest, built once per set of extra columns (callers pass the same
+    column objects each time): SQLAlchemy then reuses its compiled form and cache key instead of
+    building and hashing the statement on every page load."""
+    key = tuple(id(column) for column in extra)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        statement = (
+            select(UserSession, User, *extra)
+            .join(User, col(User.id) == col(UserSession.user_id))
+            .where(col(UserSession.token_hash) == bindparam("token_hash"))
+        )
+        found = _STATEMENTS.setdefault(key, (extra, statement))  # holds the columns: ids stay theirs
+    return found[1]
+
+
 def resolve_session(*, session: Session, token: str | None) -> SessionInfo | None:
     """The live session for a cookie value, or None (unknown, tampered, revoked or timed out).
 
@@ -110,11 +129,7 @@ def resolve_session_with(
     if not _plausible(token):
         return None
     # The session and its user in one round trip: every page load and API call starts here.
-    found = session.exec(
-        select(UserSession, User, *extra)
-        .join(User, col(User.id) == col(UserSession.user_id))
-        .where(col(UserSession.token_hash) == hash_token(token))
-    ).first()
+    found = session.exec(_session_statement(tuple(extra)), params={"token_hash": hash_token(token)}).first()
     if found is None:
         return None
     row, user = found[0], found[1]

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts import users
@@ -199,6 +200,12 @@ class FigureCache:
 FIGURES = FigureCache()
 
 
+_PROFILE_AND_TOTAL = select(LearnerProfile, tally_total_column(bindparam("user_id"))).where(
+    col(LearnerProfile.user_id) == bindparam("user_id")
+)
+"""Every home load's first read, built once (compiled and hashed once)."""
+
+
 def home_page(
     *, session: Session, user: UserInfo, days: int = 30, now: datetime | None = None
 ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint]]:
@@ -210,9 +217,7 @@ def home_page(
     take), else from their two queries. Then the review counts: two statements a load, four after
     a take."""
     now = now or utcnow()
-    found = session.exec(
-        select(LearnerProfile, tally_total_column(user.id)).where(col(LearnerProfile.user_id) == user.id)
-    ).first()
+    found = session.exec(_PROFILE_AND_TOTAL, params={"user_id": user.id}).first()
     if found is None:  # no profile yet (a new account): nothing stored either
         profile, tally_total = None, int(session.exec(select(tally_total_column(user.id))).one() or 0)
     else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
 
 from sayzhong.curriculum import service as curriculum
@@ -161,18 +161,33 @@ def _item_or_none(item_id: str) -> SpeakableItem | None:
         return None  # content removed since the card was made
 
 
-def _missed_not_due(now: datetime) -> ColumnElement[bool]:
-    """A card whose tone was missed in the last week and that is not due yet."""
+def _missed_not_due(
+    now: datetime | BindParameter[datetime], missed_since: datetime | BindParameter[datetime]
+) -> ColumnElement[bool]:
+    """A card whose tone was missed since `missed_since` (a week before `now`) and that is not due
+    yet."""
     return and_(
         col(ReviewCard.due) > now,
-        col(ReviewCard.last_tone_error_at) >= now - RECENT_ERROR_WINDOW,
+        col(ReviewCard.last_tone_error_at) >= missed_since,
         col(ReviewCard.last_rating) == int(Rating.Again),
     )
 
 
+_REVIEW_COUNTS = select(ReviewCard.item_id, col(ReviewCard.due) <= bindparam("now")).where(
+    ReviewCard.user_id == bindparam("user_id"),
+    or_(
+        col(ReviewCard.due) <= bindparam("now"),
+        _missed_not_due(bindparam("now"), bindparam("missed_since")),
+    ),
+)
+"""`review_counts`'s statement, built once (read on every home load): compiled and hashed once."""
+
+
 def _recently_missed(user_id: int, now: datetime):
     """Cards whose tone was missed in the last week and that are not due yet."""
-    return select(ReviewCard).where(ReviewCard.user_id == user_id, _missed_not_due(now))
+    return select(ReviewCard).where(
+        ReviewCard.user_id == user_id, _missed_not_due(now, now - RECENT_ERROR_WINDOW)
+    )
 
 
 def recently_missed_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:
@@ -238,10 +253,7 @@ def review_counts(*, session: Session, user_id: int, now: datetime | None = None
     (`_recently_missed`). Home shows both on every load; the review page shows the same numbers."""
     now = now or utcnow()
     rows = session.exec(
-        select(ReviewCard.item_id, col(ReviewCard.due) <= now).where(
-            ReviewCard.user_id == user_id,
-            or_(col(ReviewCard.due) <= now, _missed_not_due(now)),
-        )
+        _REVIEW_COUNTS, params={"user_id": user_id, "now": now, "missed_since": now - RECENT_ERROR_WINDOW}
     ).all()
     due = missed = 0
     for item_id, is_due in rows:

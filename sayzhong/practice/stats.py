@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, TextClause, bindparam, case, literal_column, text
+from sqlalchemy import BindParameter, ScalarSelect, Select, TextClause, bindparam, case, literal_column, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -93,7 +93,7 @@ def add_to_tallies(
     )
 
 
-def tally_total_column(user_id: int) -> ScalarSelect[Any]:
+def tally_total_column(user_id: int | BindParameter[int]) -> ScalarSelect[Any]:
     """How many tone 1-4 syllables the learner has stored (the sum of their tallies), as a scalar
     subquery. It grows with every stored syllable that `tone_stats` or `accuracy_over_time` counts,
     so the pair (learner, total) names one state of both: the home page keeps figures under it."""
@@ -104,18 +104,20 @@ def tally_total_column(user_id: int) -> ScalarSelect[Any]:
     )
 
 
+# Five columns: beyond sqlmodel.select's typed overloads, so plain SQLAlchemy. Built once (read on
+# every home load): compiled and hashed once.
+_TALLIES = sa_select(
+    col(ToneTally.expected_tone),
+    col(ToneTally.prev_expected_tone),
+    col(ToneTally.verdict),
+    col(ToneTally.prev_verdict),
+    col(ToneTally.count),
+).where(col(ToneTally.user_id) == bindparam("user_id"))
+
+
 def tone_stats(*, session: Session, user_id: int, min_samples: int = MIN_SAMPLES) -> ToneStats:
     """Per tone and tone pair, from the learner's running tallies (one small query)."""
-    # Five columns: beyond sqlmodel.select's typed overloads, so plain SQLAlchemy.
-    tallies = session.execute(
-        sa_select(
-            col(ToneTally.expected_tone),
-            col(ToneTally.prev_expected_tone),
-            col(ToneTally.verdict),
-            col(ToneTally.prev_verdict),
-            col(ToneTally.count),
-        ).where(col(ToneTally.user_id) == user_id)
-    ).all()
+    tallies = session.execute(_TALLIES, {"user_id": user_id}).all()
     by_tone: dict[int, dict[str, int]] = {t: defaultdict(int) for t in TONES}
     pair_counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for tone, prev_tone, verdict, prev_verdict, count in tallies:

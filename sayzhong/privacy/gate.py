@@ -9,6 +9,7 @@ acceptance as "oidc": the provider's button sits under the same notice as the si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,11 @@ class GateFacts:
     """The newest accepted version of each gated document (0: never accepted)."""
 
 
+@cache
 def gate_columns() -> tuple[ColumnElement[Any], ...]:
     """The gate's reads as columns correlated to the user, for the session's own query: an open
-    erasure request, then the newest accepted version of each gated document."""
+    erasure request, then the newest accepted version of each gated document. Built once: the
+    same objects every time, so the session lookup's statement is built and compiled once."""
     return (
         erasure.open_request_column(),
         *(legal.accepted_version_column(doc) for doc in legal.GATED_DOCUMENTS),
