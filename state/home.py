@@ -14,6 +14,7 @@ from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
 from sayzhong.practice.schemas import DailyTonePoint, HomeSummary, ToneStats
 from sayzhong.support import feedback
+from state.fields import assign_changed
 from state.practice import DRILL_UNITS
 from state.session import SessionState, run_in_session
 from state.support import NpsState
@@ -71,53 +72,68 @@ class HomeState(rx.State):
             return summary, stats, points, nps_due
 
         summary, stats, points, nps_due = await run_in_session(_read)
-        (await self.get_state(NpsState)).show(nps_due)
-        self.onboarding_finished = summary.onboarding_finished
+        nps = await self.get_state(NpsState)
+        if nps.due != nps_due or nps.thanks:
+            nps.show(nps_due)
+        values: dict[str, Any] = {"onboarding_finished": summary.onboarding_finished}
         item = summary.continue_item
-        self.continue_detail = ""
         if item is not None:
-            self.continue_hanzi = item.hanzi
-            self.continue_detail = f"{with_tone_marks(item.pinyin)} — {item.english}"
-            self.continue_title, self.continue_href = _continue_target(item)
+            title, href = _continue_target(item)
+            values |= {
+                "continue_title": title,
+                "continue_hanzi": item.hanzi,
+                "continue_detail": f"{with_tone_marks(item.pinyin)} — {item.english}",
+                "continue_href": href,
+            }
         elif summary.recommended_unit_id:
-            self.continue_title, self.continue_hanzi = "Your recommended unit", ""
-            self.continue_href = f"{routes.PRACTICE}?unit={summary.recommended_unit_id}"
+            values |= {
+                "continue_title": "Your recommended unit",
+                "continue_hanzi": "",
+                "continue_detail": "",
+                "continue_href": f"{routes.PRACTICE}?unit={summary.recommended_unit_id}",
+            }
         else:
-            self.continue_title, self.continue_hanzi, self.continue_href = (
-                "Start with the first unit",
-                "",
-                routes.LEARN,
-            )
-        self.reviews_due = summary.reviews_due
-        self.also_worth_another_go = summary.also_worth_another_go
-        self.streak_days = summary.streak_days
-        self.xp_today, self.xp_total = summary.xp_today, summary.xp_total
-        self.goal_minutes = summary.goal_minutes
-        self.minutes_today = round(summary.minutes_today)
-        self.goal_percent = min(100, round(100 * summary.minutes_today / max(1, summary.goal_minutes)))
+            values |= {
+                "continue_title": "Start with the first unit",
+                "continue_hanzi": "",
+                "continue_detail": "",
+                "continue_href": routes.LEARN,
+            }
         weakest = summary.weakest_tone
-        self.weakest_tone = f"Tone {weakest.tone}" if weakest is not None else ""
-        self.tone_rows = [
-            {
-                "tone": f"Tone {t.tone}",
-                "accuracy": "–" if t.accuracy is None else f"{round(100 * t.accuracy)}%",
-                "count": str(t.total),
-            }
-            for t in stats.tones
-        ]
-        self.pair_rows = [
-            {
-                "pair": f"Tone {p.first} → tone {p.second}",
-                "accuracy": "–" if p.accuracy is None else f"{round(100 * p.accuracy)}%",
-                "count": str(p.total),
-            }
-            for p in stats.weakest_pairs
-        ]
+        values |= {
+            "reviews_due": summary.reviews_due,
+            "also_worth_another_go": summary.also_worth_another_go,
+            "streak_days": summary.streak_days,
+            "xp_today": summary.xp_today,
+            "xp_total": summary.xp_total,
+            "goal_minutes": summary.goal_minutes,
+            "minutes_today": round(summary.minutes_today),
+            "goal_percent": min(100, round(100 * summary.minutes_today / max(1, summary.goal_minutes))),
+            "weakest_tone": f"Tone {weakest.tone}" if weakest is not None else "",
+            "tone_rows": [
+                {
+                    "tone": f"Tone {t.tone}",
+                    "accuracy": "–" if t.accuracy is None else f"{round(100 * t.accuracy)}%",
+                    "count": str(t.total),
+                }
+                for t in stats.tones
+            ],
+            "pair_rows": [
+                {
+                    "pair": f"Tone {p.first} → tone {p.second}",
+                    "accuracy": "–" if p.accuracy is None else f"{round(100 * p.accuracy)}%",
+                    "count": str(p.total),
+                }
+                for p in stats.weakest_pairs
+            ],
+        }
         by_day: dict[str, dict[str, Any]] = {}
         for p in points:
             row = by_day.setdefault(p.date.isoformat(), {"date": p.date.strftime("%d %b")})
             row[f"t{p.tone}"] = round(100 * p.accuracy)
         # A line needs points to join: with fewer than 3 days the table alone says more.
-        self.chart = [by_day[k] for k in sorted(by_day)] if len(by_day) >= 3 else []
-        self.loaded = True
+        values["chart"] = [by_day[k] for k in sorted(by_day)] if len(by_day) >= 3 else []
+        values["loaded"] = True
+        # Only what changed since the last load is sent (a return visit: usually nothing).
+        assign_changed(self, values)
         return None

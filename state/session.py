@@ -27,6 +27,7 @@ from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
 from sayzhong.settings import get_settings
+from state.fields import assign_changed
 
 T = TypeVar("T")
 
@@ -144,20 +145,32 @@ class SessionState(rx.State):
         return user, redirect
 
     def _apply(self, user: schemas.UserInfo | None) -> None:
+        """Show who is signed in. Every page load's guard calls this: only a change is sent."""
         settings = get_settings()
-        self.oidc_enabled = wiring.oidc_configured(settings)
-        self.oidc_label = settings.oidc_display_name
-        self.oidc_start_url = settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START
+        values: dict[str, object] = {
+            "oidc_enabled": wiring.oidc_configured(settings),
+            "oidc_label": settings.oidc_display_name,
+            "oidc_start_url": settings.backend_url.rstrip("/") + routes.AUTH_OIDC_START,
+        }
         if user is None:
-            self.user_id, self.email, self.display_name, self.role = 0, "", "", ""
-            self.email_verified, self.two_factor_enabled = True, False
+            values |= {
+                "user_id": 0,
+                "email": "",
+                "display_name": "",
+                "role": "",
+                "email_verified": True,
+                "two_factor_enabled": False,
+            }
         else:
-            self.user_id = user.id
-            self.email = user.email
-            self.display_name = user.display_name
-            self.role = user.role
-            self.email_verified = user.email_verified
-            self.two_factor_enabled = user.two_factor_enabled
+            values |= {
+                "user_id": user.id,
+                "email": user.email,
+                "display_name": user.display_name,
+                "role": user.role,
+                "email_verified": user.email_verified,
+                "two_factor_enabled": user.two_factor_enabled,
+            }
+        assign_changed(self, values)
 
     @rx.event
     async def load(self) -> None:
