@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import reflex as rx
@@ -35,6 +36,22 @@ def _continue_target(item: practice.ContinueItem) -> tuple[str, str]:
         unit_id = "drills-syllables" if single else "drills-pairs"
         return DRILL_UNITS[unit_id][0], f"{routes.PRACTICE}?unit={unit_id}&item={item.item_id}"
     return "Lessons", routes.LEARN
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _chart_rows(points: list[DailyTonePoint]) -> list[dict[str, Any]]:
+    """One row per day ("05 Nov", accuracy per tone as t1..t4), oldest first; empty with fewer than
+    3 days (a line needs points to join: the table alone says more). Runs on every home load, so
+    each day is labelled once, without strftime."""
+    by_day: dict[date, dict[str, Any]] = {}
+    for p in points:
+        row = by_day.get(p.date)
+        if row is None:
+            row = by_day[p.date] = {"date": f"{p.date.day:02d} {_MONTHS[p.date.month - 1]}"}
+        row[f"t{p.tone}"] = round(100 * p.accuracy)
+    return [by_day[d] for d in sorted(by_day)] if len(by_day) >= 3 else []
 
 
 class HomeState(rx.State):
@@ -127,12 +144,7 @@ class HomeState(rx.State):
                 for p in stats.weakest_pairs
             ],
         }
-        by_day: dict[str, dict[str, Any]] = {}
-        for p in points:
-            row = by_day.setdefault(p.date.isoformat(), {"date": p.date.strftime("%d %b")})
-            row[f"t{p.tone}"] = round(100 * p.accuracy)
-        # A line needs points to join: with fewer than 3 days the table alone says more.
-        values["chart"] = [by_day[k] for k in sorted(by_day)] if len(by_day) >= 3 else []
+        values["chart"] = _chart_rows(points)
         values["loaded"] = True
         # Only what changed since the last load is sent (a return visit: usually nothing).
         assign_changed(self, values)

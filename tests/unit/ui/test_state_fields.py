@@ -55,3 +55,17 @@ def test_the_session_guard_sends_the_signed_in_user_once() -> None:
     assert session.dirty_vars == set()
     session._apply(None)
     assert {"user_id", "email", "display_name", "role"} <= session.dirty_vars and session.user_id == 0
+
+
+def test_the_home_chart_has_one_row_per_day_labelled_like_strftime() -> None:
+    from datetime import date, timedelta
+
+    from sayzhong.practice.schemas import DailyTonePoint
+    from state.home import _chart_rows
+
+    days = [date(2026, 12, 30) + timedelta(days=i) for i in range(4)]  # across a year's end
+    points = [DailyTonePoint(date=d, tone=t, accuracy=0.5 + 0.1 * t, count=3) for d in days for t in (1, 3)]
+    rows = _chart_rows(list(reversed(points)))
+    assert [r["date"] for r in rows] == [d.strftime("%d %b") for d in days]  # oldest first
+    assert rows[0] == {"date": "30 Dec", "t1": 60, "t3": 80}
+    assert _chart_rows(points[:4]) == []  # two days: no line to draw
