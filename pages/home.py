@@ -69,7 +69,7 @@ def _chart() -> rx.Component:
     )
 
 
-@template(routes.HOME, "Home", access="user", on_load=[HomeState.load])
+@template(routes.HOME, "Home", access="user", on_load=[HomeState.load], loader_guards=True)
 def home() -> rx.Component:
     return rx.vstack(
         rx.heading("你好, " + SessionState.display_name + "!", size="8", as_="h1"),

@@ -9,6 +9,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from sayzhong import routes
+from sayzhong.accounts.schemas import UserInfo
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.pinyin import with_tone_marks
 from sayzhong.errors import SayZhongError
@@ -17,7 +18,7 @@ from sayzhong.practice.schemas import DailyTonePoint, HomeSummary, ToneStats
 from sayzhong.support import feedback
 from state.fields import assign_changed
 from state.practice import DRILL_UNITS
-from state.session import SessionState, run_in_session
+from state.session import SessionState
 from state.support import NpsState
 
 
@@ -77,18 +78,23 @@ class HomeState(rx.State):
 
     @rx.event
     async def load(self):
-        session_state = await self.get_state(SessionState)
-        user = await session_state.current_user()
-        if user is None:
-            return None
+        """The home page's only on-load handler: it is the page's guard too (`loader_guards`), so
+        the sign-in check, the privacy gate and the page's figures are one event and one unit of
+        work per load."""
 
-        def _read(session: Session) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
-            # The page's figures and whether to ask the NPS question: one unit of work per load.
+        def _read(
+            session: Session, user: UserInfo
+        ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
+            # The page's figures and whether to ask the NPS question.
             summary, stats, points = practice.home_page(session=session, user=user)
             nps_due = feedback.should_ask_nps(session=session, user_id=user.id, signed_up_at=user.created_at)
             return summary, stats, points, nps_due
 
-        summary, stats, points, nps_due = await run_in_session(_read)
+        session_state = await self.get_state(SessionState)
+        redirect, data = await session_state._guard_page(_read)
+        if redirect is not None or data is None:
+            return redirect
+        summary, stats, points, nps_due = data
         nps = await self.get_state(NpsState)
         if nps.due != nps_due or nps.thanks:
             nps.show(nps_due)

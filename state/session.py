@@ -4,6 +4,8 @@ A page load resolves it once: the page's access guard (the first on-load handler
 against the database, and the page's own on-load handlers that run right after it in the same
 load reuse that answer (issue 16: the home page resolved the cookie three times, each a database
 round trip). Anything after the page has loaded — every click, every staff action — resolves again.
+The home page's loader is its own guard (`_guard_page`): the check and the page's reads share one
+event and one unit of work.
 
 The cookie arrives with the websocket handshake (Reflex keeps it server-side, never sends it to the
 browser). Staff handlers re-check the role from the database through `current_user()`, so a revoked
@@ -20,6 +22,7 @@ from typing import TypeVar
 
 import reflex as rx
 from reflex.event import EventSpec
+from sqlmodel import Session
 
 from sayzhong import routes, wiring
 from sayzhong.accounts import schemas, sign_in
@@ -61,16 +64,22 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
     return post_form(action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)})
 
 
-def _resolve_cookie(token: str, gate: bool) -> tuple[schemas.UserInfo | None, str | None]:
-    """The signed-in user for a cookie (or None), and with `gate` the page the privacy gate sends
-    them to first (or None) — one unit of work, one round trip (the gate's reads ride along)."""
+def _resolve_cookie(
+    token: str, gate: bool, read: Callable[[Session, schemas.UserInfo], T] | None = None
+) -> tuple[schemas.UserInfo | None, str | None, T | None]:
+    """The signed-in user for a cookie (or None), with `gate` the page the privacy gate sends them
+    to first (or None) — one unit of work, one round trip (the gate's reads ride along). With
+    `read`, the page's own reads for a signed-in user the gate lets through, in the same unit of
+    work (the home page: one connection, one commit per load)."""
     from sayzhong.privacy.gate import resolve_page_load
 
     with session_scope() as session:
-        if gate:
-            return resolve_page_load(session=session, token=token)
-        info = sign_in.resolve_session(session=session, token=token)
-        return (info.user if info else None), None
+        if not gate:
+            info = sign_in.resolve_session(session=session, token=token)
+            return (info.user if info else None), None, None
+        user, redirect = resolve_page_load(session=session, token=token)
+        data = read(session, user) if read is not None and user is not None and redirect is None else None
+        return user, redirect, data
 
 
 GUARD_REUSE_S = 5.0
@@ -129,20 +138,38 @@ class SessionState(rx.State):
             and time.time() - self._guard_at < GUARD_REUSE_S
         ):
             return self._guard_user
-        user, _ = await asyncio.to_thread(_resolve_cookie, token, False)
+        user, _, _ = await asyncio.to_thread(_resolve_cookie, token, False)
         return user
 
-    async def _guard_resolve(self, *, gate: bool = False) -> tuple[schemas.UserInfo | None, str | None]:
+    async def _guard_resolve(
+        self, *, gate: bool = False, read: Callable[[Session, schemas.UserInfo], T] | None = None
+    ) -> tuple[schemas.UserInfo | None, str | None, T | None]:
         """The guards' resolution: always from the database, remembered for this page load. With
         `gate`, also where the privacy gate sends this learner first (issue 11: a locked account or a
-        material terms change), read in the same unit of work."""
+        material terms change), read in the same unit of work — and `read`'s result, if any."""
         token = self.session_token()
         if not token:
             self._guard_key = ""
-            return None, None
-        user, redirect = await asyncio.to_thread(_resolve_cookie, token, gate)
+            return None, None, None
+        user, redirect, data = await asyncio.to_thread(_resolve_cookie, token, gate, read)
         self._guard_key, self._guard_at, self._guard_user = self._load_key(token), time.time(), user
-        return user, redirect
+        return user, redirect, data
+
+    async def _guard_page(
+        self, read: Callable[[Session, schemas.UserInfo], T]
+    ) -> tuple[EventSpec | None, T | None]:
+        """`require_login` and the page's own reads in one unit of work, for a page whose loader
+        guards it (`template(..., loader_guards=True)`): (where to send the browser instead, None)
+        or (None, what `read(session, user)` returned). One event and one database connection per
+        page load instead of two (issue 16: the home page). Private: Reflex makes every public
+        method an event a browser could send."""
+        user, gate, data = await self._guard_resolve(gate=True, read=read)
+        self._apply(user)
+        if user is None:
+            return rx.redirect(routes.sign_in_url(self.router.url.path)), None
+        if gate:
+            return rx.redirect(gate), None
+        return None, data
 
     def _apply(self, user: schemas.UserInfo | None) -> None:
         """Show who is signed in. Every page load's guard calls this: only a change is sent."""
@@ -179,7 +206,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_login(self):
-        user, gate = await self._guard_resolve(gate=True)
+        user, gate, _ = await self._guard_resolve(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -189,7 +216,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_staff(self):
-        user, gate = await self._guard_resolve(gate=True)
+        user, gate, _ = await self._guard_resolve(gate=True)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))
@@ -204,7 +231,7 @@ class SessionState(rx.State):
 
     @rx.event
     async def redirect_if_signed_in(self):
-        user, _ = await self._guard_resolve()
+        user, _, _ = await self._guard_resolve()
         self._apply(user)
         if user is not None:
             return rx.redirect(routes.HOME)

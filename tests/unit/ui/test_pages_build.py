@@ -21,3 +21,27 @@ def test_every_page_builds_with_main_and_footer_landmarks(route: str) -> None:
     assert isinstance(tree, rx.Component)
     rendered = str(tree.render())
     assert '"main"' in rendered and '"footer"' in rendered and '"header"' in rendered
+
+
+def test_every_signed_in_page_is_guarded_before_anything_else_loads() -> None:
+    """A signed-in page's first on-load handler checks the session (and the privacy gate): the
+    generic guard, or a loader that guards its own page through `SessionState._guard_page`."""
+    import inspect
+
+    from pages.template import REGISTERED_ON_LOAD
+    from state.session import SessionState
+
+    guards = {"user": SessionState.require_login, "staff": SessionState.require_staff}
+    loader_guarded = []
+    for route, (access, events) in REGISTERED_ON_LOAD.items():
+        if access not in guards:
+            continue
+        first = events[0]
+        if first is guards[access]:
+            continue
+        assert access == "user", route
+        assert "._guard_page(" in inspect.getsource(first.fn), (
+            f"{route}: {first.fn.__qualname__} does not guard"
+        )
+        loader_guarded.append(route)
+    assert loader_guarded == ["/home"]  # the busiest page (issue 16); each addition is deliberate
