@@ -16,7 +16,7 @@ from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
 from sayzhong.errors import NotFoundError
-from sayzhong.practice import progress
+from sayzhong.practice import progress, review
 from sayzhong.practice.models import LearnerProfile
 from sayzhong.practice.review import review_counts
 from sayzhong.practice.schemas import ContinueItem, DailyTonePoint, HomeSummary, ToneStats
@@ -122,12 +122,13 @@ def _summary(
     profile: LearnerProfile | None,
     stats: ToneStats,
     now: datetime,
+    reviews: tuple[int, int] | None = None,
 ) -> HomeSummary:
     today = progress.local_date(now, progress.zone(user_timezone))
     xp_today, attempts_today, seconds_today = progress.today_counters(profile, today)
     minutes_today = round(seconds_today / 60, 1)
     last_item_id = profile.last_item_id if profile else None
-    reviews_due, also_worth_another_go = review_counts(session=session, user_id=user_id, now=now)
+    reviews_due, also_worth_another_go = reviews or review_counts(session=session, user_id=user_id, now=now)
     recommended = profile.recommended_unit_id if profile else None
     return HomeSummary(
         continue_item=continue_item(last_item_id, recommended),
@@ -200,10 +201,11 @@ class FigureCache:
 FIGURES = FigureCache()
 
 
-_PROFILE_AND_TOTAL = select(LearnerProfile, tally_total_column(bindparam("user_id"))).where(
-    col(LearnerProfile.user_id) == bindparam("user_id")
-)
-"""Every home load's first read, built once (compiled and hashed once)."""
+_HOME_ROW = select(
+    LearnerProfile, tally_total_column(bindparam("user_id")), review.DUE_IDS, review.MISSED_IDS
+).where(col(LearnerProfile.user_id) == bindparam("user_id"))
+"""Every home load's read: the profile, the tally total and the review cards' ids, one statement,
+built once (compiled and hashed once)."""
 
 
 def home_page(
@@ -212,16 +214,18 @@ def home_page(
     """What the home page loads for the signed-in `user` (as the page's guard read them): the
     summary, the tone statistics and the daily chart, in the account's time zone.
 
-    The profile and the learner's tally total come in one statement; the statistics and chart come
-    from `FIGURES` while that total is unchanged (a learner coming back to the page without a new
-    take), else from their two queries. Then the review counts: two statements a load, four after
-    a take."""
+    The profile, the learner's tally total and the review counts come in one statement (bound with
+    this `now`); the statistics and chart come from `FIGURES` while that total is unchanged (a
+    learner coming back to the page without a new take), else from their two queries: one
+    statement a load, three after a take."""
     now = now or utcnow()
-    found = session.exec(_PROFILE_AND_TOTAL, params={"user_id": user.id}).first()
-    if found is None:  # no profile yet (a new account): nothing stored either
+    found = session.exec(_HOME_ROW, params=review.count_params(user_id=user.id, now=now)).first()
+    reviews: tuple[int, int] | None = None
+    if found is None:  # no profile yet (a new account): nothing practised either
         profile, tally_total = None, int(session.exec(select(tally_total_column(user.id))).one() or 0)
     else:
         profile, tally_total = found[0], int(found[1] or 0)
+        reviews = review.counts_from(found[2], found[3])
     today = progress.local_date(now, progress.zone(user.timezone))
     # The database is part of the key: tests (and tools) open several in one process.
     key = (str(session.get_bind().engine.url), user.id, user.created_at, user.timezone, today, days)
@@ -243,5 +247,6 @@ def home_page(
         profile=profile,
         stats=figures.stats,
         now=now,
+        reviews=reviews,
     )
     return summary, figures.stats, list(figures.points)

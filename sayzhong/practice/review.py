@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from fsrs import Card, Rating, Scheduler, State
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, and_, bindparam, func
 from sqlmodel import Session, col, select
 
 from sayzhong.curriculum import service as curriculum
@@ -173,14 +174,41 @@ def _missed_not_due(
     )
 
 
-_REVIEW_COUNTS = select(ReviewCard.item_id, col(ReviewCard.due) <= bindparam("now")).where(
-    ReviewCard.user_id == bindparam("user_id"),
-    or_(
-        col(ReviewCard.due) <= bindparam("now"),
-        _missed_not_due(bindparam("now"), bindparam("missed_since")),
-    ),
-)
-"""`review_counts`'s statement, built once (read on every home load): compiled and hashed once."""
+_IDS_SEPARATOR = "\n"
+"""Between the item ids a count column aggregates (content ids are slugs: no line breaks)."""
+
+
+def _ids_column(where: ColumnElement[bool]) -> ScalarSelect[Any]:
+    return (
+        select(func.aggregate_strings(col(ReviewCard.item_id), _IDS_SEPARATOR))
+        .where(col(ReviewCard.user_id) == bindparam("user_id"), where)
+        .scalar_subquery()
+    )
+
+
+DUE_IDS = _ids_column(col(ReviewCard.due) <= bindparam("now"))
+"""The learner's due cards' item ids as one string (bind `count_params`): a column the home page
+reads beside the profile, so its counts cost no statement of their own."""
+MISSED_IDS = _ids_column(_missed_not_due(bindparam("now"), bindparam("missed_since")))
+"""The recently missed, not yet due cards' item ids, likewise."""
+
+
+def count_params(*, user_id: int, now: datetime) -> dict[str, Any]:
+    """The values `DUE_IDS` and `MISSED_IDS` are bound with."""
+    return {"user_id": user_id, "now": now, "missed_since": now - RECENT_ERROR_WINDOW}
+
+
+def counts_from(due_ids: str | None, missed_ids: str | None) -> tuple[int, int]:
+    """(due, recently missed) from the two id columns: cards whose content still exists."""
+
+    def live(ids: str | None) -> int:
+        return sum(1 for i in (ids or "").split(_IDS_SEPARATOR) if i and _item_or_none(i) is not None)
+
+    return live(due_ids), live(missed_ids)
+
+
+_REVIEW_COUNTS = select(DUE_IDS, MISSED_IDS)
+"""`review_counts`'s statement, built once: compiled and hashed once."""
 
 
 def _recently_missed(user_id: int, now: datetime):
@@ -252,18 +280,8 @@ def review_counts(*, session: Session, user_id: int, now: datetime | None = None
     content still exists — and the missed-but-not-yet-due cards the review page lists after them
     (`_recently_missed`). Home shows both on every load; the review page shows the same numbers."""
     now = now or utcnow()
-    rows = session.exec(
-        _REVIEW_COUNTS, params={"user_id": user_id, "now": now, "missed_since": now - RECENT_ERROR_WINDOW}
-    ).all()
-    due = missed = 0
-    for item_id, is_due in rows:
-        if _item_or_none(item_id) is None:
-            continue
-        if is_due:
-            due += 1
-        else:
-            missed += 1
-    return due, missed
+    due_ids, missed_ids = session.exec(_REVIEW_COUNTS, params=count_params(user_id=user_id, now=now)).one()
+    return counts_from(due_ids, missed_ids)
 
 
 def reviews_due_count(*, session: Session, user_id: int, now: datetime | None = None) -> int:

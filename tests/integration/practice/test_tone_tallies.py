@@ -121,7 +121,7 @@ def test_the_home_page_keeps_its_figures_until_a_new_take_or_a_new_day(
     db_session: Session, make_user: UserFactory
 ) -> None:
     """The statistics and chart are kept per learner (`FIGURES`) while their tally total is
-    unchanged: a repeat visit reads two statements, a new take or a new local day reads afresh,
+    unchanged: a repeat visit reads one statement, a new take or a new local day reads afresh,
     and what is shown is always what the services compute now."""
     from sqlalchemy import event
 
@@ -156,25 +156,25 @@ def test_the_home_page_keeps_its_figures_until_a_new_take_or_a_new_day(
 
     FIGURES.clear()
     first = load(real_now)
-    assert len(statements) == 4  # profile + tally total, tallies, chart, review counts
+    assert len(statements) == 3  # profile + tally total + review cards, tallies, chart
     assert first[1:] == expected(real_now)
     again = load(real_now)
-    assert len(statements) == 2 and FIGURES.hits == 1  # profile + tally total, review counts
+    assert len(statements) == 1 and FIGURES.hits == 1  # profile + tally total + review cards
     assert again == first
 
     # A new take (here: a neutral-tone one would not change the figures; this one has tones 1-4).
     take(account.id, result([syllable("妈", "ma1", 1, 1), syllable("妈", "ma4", 4, 2)]), now=real_now)
     after = load(real_now)
-    assert len(statements) == 4
+    assert len(statements) == 3
     assert after[1:] == expected(real_now) and after[1] != first[1]
     assert after[2] != first[2]  # today's tones on the chart
 
     # The next local day: the window moves, read afresh.
     tomorrow = real_now + timedelta(days=1)
     load(tomorrow)
-    assert len(statements) == 4
+    assert len(statements) == 3
     assert load(tomorrow)[1:] == expected(tomorrow)
-    assert len(statements) == 2
+    assert len(statements) == 1
 
 
 def test_adding_to_the_tallies_accumulates_and_ignores_neutral_tones(

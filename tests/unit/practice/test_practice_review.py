@@ -103,7 +103,8 @@ def test_a_stored_reason_naming_another_word_is_not_shown(
 
 
 def test_home_and_review_agree_on_what_is_due(db_session: Session, make_user: UserFactory) -> None:
-    user = make_user().id
+    account = make_user()
+    user = account.id
     _score(db_session, user, GOOD, item="greetings.hello", now=NOW)
     _score(db_session, user, MISSED, item="greetings.hello-polite", now=NOW + timedelta(days=5))
     later = NOW + timedelta(days=5, seconds=10)
@@ -124,6 +125,9 @@ def test_home_and_review_agree_on_what_is_due(db_session: Session, make_user: Us
     assert (home.reviews_due, home.also_worth_another_go) == review.review_counts(
         session=db_session, user_id=user
     )
+    # The home page reads them as columns beside the profile: the same numbers.
+    page, _, _ = service.home_page(session=db_session, user=account, now=later)
+    assert (page.reviews_due, page.also_worth_another_go) == (len(due), len(also))
 
 
 def test_review_queue_lists_due_items_first_with_the_reason(
