@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Exists, exists, func, text
+from sqlalchemy import Exists, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from sayzhong import routes
@@ -113,8 +113,11 @@ def open_request_column() -> Exists:
     """Whether the user has an erasure request open (pending or erasing), as an EXISTS correlated to
     `User.id`: the privacy gate reads it beside the session on every signed-in page load, and only
     then runs `erasure_on_page_load`."""
+    # Equalities, not IN: an IN list is expanded on every execution ("post-compile"), and this runs
+    # on every signed-in page load.
     return exists().where(
-        col(ErasureRequest.user_id) == col(User.id), col(ErasureRequest.status).in_(OPEN_STATUSES)
+        col(ErasureRequest.user_id) == col(User.id),
+        or_(*(col(ErasureRequest.status) == status for status in OPEN_STATUSES)),
     )
 
 
