@@ -161,11 +161,11 @@ class FigureCache:
     """The home page's tone statistics and daily chart per learner, kept by each worker.
 
     Both are functions of the learner's stored syllables and the local calendar: an entry is keyed
-    by (database, learner, account creation, time zone, today, window) and holds the learner's tally total it
-    was computed at. The total grows with every stored syllable either figure counts (takes are
-    only ever added; erasure removes the account), so an entry whose total still matches the one
-    read beside the profile is exactly what the two queries would return — from any worker, with
-    no invalidation messages. A new day, a new time zone or a new take reads afresh.
+    by (database, learner, account creation, time zone, today, window) and holds the learner's
+    tally total it was computed at. The total grows with every stored syllable either figure counts
+    (takes are only ever added; erasure removes the account), so an entry whose total still matches
+    the one read beside the profile is exactly what the two queries would return — from any worker,
+    with no invalidation messages. A new day, a new time zone or a new take reads afresh.
     """
 
     def __init__(self, maxsize: int = 4096) -> None:
