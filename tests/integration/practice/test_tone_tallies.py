@@ -123,28 +123,21 @@ def test_the_home_page_keeps_its_figures_until_a_new_take_or_a_new_day(
     """The statistics and chart are kept per learner (`FIGURES`) while their tally total is
     unchanged: a repeat visit reads one statement, a new take or a new local day reads afresh,
     and what is shown is always what the services compute now."""
-    from sqlalchemy import event
-
     from sayzhong.practice.home import FIGURES
+    from tests.support.statements import statements_sent
 
     rng = random.Random(11)
     account = make_user(timezone="America/New_York")
     take = AttemptFactory(db_session)
-    real_now = datetime.now(UTC)
     for _ in range(25):
-        take(account.id, _random_take(rng), now=real_now - timedelta(days=rng.randint(0, 20)))
+        take(account.id, _random_take(rng), now=NOW - timedelta(days=rng.randint(0, 20)))
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
     def load(now: datetime) -> tuple:
-        statements.clear()
-        event.listen(db_session.get_bind(), "before_cursor_execute", count)
-        try:
-            return service.home_page(session=db_session, user=account, now=now)
-        finally:
-            event.remove(db_session.get_bind(), "before_cursor_execute", count)
+        with statements_sent(db_session) as sent:
+            page = service.home_page(session=db_session, user=account, now=now)
+        statements[:] = sent
+        return page
 
     def expected(now: datetime) -> tuple:
         return (
@@ -155,22 +148,22 @@ def test_the_home_page_keeps_its_figures_until_a_new_take_or_a_new_day(
         )
 
     FIGURES.clear()
-    first = load(real_now)
+    first = load(NOW)
     assert len(statements) == 3  # profile + tally total + review cards, tallies, chart
-    assert first[1:] == expected(real_now)
-    again = load(real_now)
+    assert first[1:] == expected(NOW)
+    again = load(NOW)
     assert len(statements) == 1 and FIGURES.hits == 1  # profile + tally total + review cards
     assert again == first
 
     # A new take (here: a neutral-tone one would not change the figures; this one has tones 1-4).
-    take(account.id, result([syllable("妈", "ma1", 1, 1), syllable("妈", "ma4", 4, 2)]), now=real_now)
-    after = load(real_now)
+    take(account.id, result([syllable("妈", "ma1", 1, 1), syllable("妈", "ma4", 4, 2)]), now=NOW)
+    after = load(NOW)
     assert len(statements) == 3
-    assert after[1:] == expected(real_now) and after[1] != first[1]
+    assert after[1:] == expected(NOW) and after[1] != first[1]
     assert after[2] != first[2]  # today's tones on the chart
 
     # The next local day: the window moves, read afresh.
-    tomorrow = real_now + timedelta(days=1)
+    tomorrow = NOW + timedelta(days=1)
     load(tomorrow)
     assert len(statements) == 3
     assert load(tomorrow)[1:] == expected(tomorrow)

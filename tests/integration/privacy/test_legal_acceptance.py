@@ -111,11 +111,10 @@ def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
 ) -> None:
     """`resolve_page_load` (every signed-in page load) answers as the session lookup and
     `page_gate` do on their own — through one statement when nothing blocks the learner."""
-    from sqlalchemy import event
-
     from sayzhong.accounts import sessions
     from sayzhong.privacy import erasure
     from sayzhong.privacy.gate import resolve_page_load
+    from tests.support.statements import statements_sent
 
     root = tmp_path / "legal"
     shutil.copytree(LEGAL_ROOT, root)
@@ -124,16 +123,12 @@ def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
     token = sessions.create_session(session=db_session, user_id=user.id, ip=None, user_agent=None)
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
     def guard() -> tuple[int | None, str | None]:
-        statements.clear()
-        found, redirect = resolve_page_load(session=db_session, token=token, root=root)
+        with statements_sent(db_session) as sent:
+            found, redirect = resolve_page_load(session=db_session, token=token, root=root)
+        statements[:] = sent
         return (found.id if found else None), redirect
 
-    engine = db_session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
     try:
         assert guard() == (user.id, None)
         assert len(statements) == 1, statements
@@ -161,5 +156,4 @@ def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
         sessions.revoke_token(session=db_session, token=token)
         assert guard() == (None, None)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
         documents.check_documents()

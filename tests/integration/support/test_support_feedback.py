@@ -156,26 +156,21 @@ def test_nps_check_stops_reading_what_can_only_stay_true(
 ) -> None:
     """Every home load asks `should_ask_nps`: once a learner has 5 takes that is not read again,
     and after an answer nothing is read until the 90 days are over — the answers stay the same."""
-    from sqlalchemy import event
+    from tests.support.statements import statements_sent
 
     learner = make_user()
-    now = utcnow() + timedelta(days=10)
+    now = learner.created_at + timedelta(days=10)  # an account 10 days old
     for _ in range(feedback.NPS_MIN_ATTEMPTS):
         make_take(learner.id)
     statements: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
     def ask(at: datetime) -> bool:
-        statements.clear()
-        event.listen(db_session.get_bind(), "before_cursor_execute", count)
-        try:
-            return feedback.should_ask_nps(
+        with statements_sent(db_session) as sent:
+            due = feedback.should_ask_nps(
                 session=db_session, user_id=learner.id, now=at, signed_up_at=learner.created_at
             )
-        finally:
-            event.remove(db_session.get_bind(), "before_cursor_execute", count)
+        statements[:] = sent
+        return due
 
     feedback.NPS_FACTS.clear()
     assert ask(now) and len(statements) == 2  # the takes, the last answer
