@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import reflex as rx
@@ -12,13 +13,14 @@ from sayzhong import routes
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.pinyin import with_tone_marks
+from sayzhong.db import utcnow
 from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
 from sayzhong.practice.schemas import DailyTonePoint, HomeSummary, ToneStats
 from sayzhong.support import feedback
 from state.fields import assign_changed
 from state.practice import DRILL_UNITS
-from state.session import SessionState
+from state.session import GuardedRead, SessionState
 from state.support import NpsState
 
 
@@ -40,18 +42,24 @@ def _continue_target(item: practice.ContinueItem) -> tuple[str, str]:
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_TONE_KEYS = {tone: f"t{tone}" for tone in range(1, 5)}
+
+
+@lru_cache(maxsize=512)
+def _day_label(day: date) -> str:
+    """ "05 Nov": a chart axis label, without strftime (every home load labels 30 days)."""
+    return f"{day.day:02d} {_MONTHS[day.month - 1]}"
 
 
 def _chart_rows(points: list[DailyTonePoint]) -> list[dict[str, Any]]:
     """One row per day ("05 Nov", accuracy per tone as t1..t4), oldest first; empty with fewer than
-    3 days (a line needs points to join: the table alone says more). Runs on every home load, so
-    each day is labelled once, without strftime."""
+    3 days (a line needs points to join: the table alone says more)."""
     by_day: dict[date, dict[str, Any]] = {}
     for p in points:
         row = by_day.get(p.date)
         if row is None:
-            row = by_day[p.date] = {"date": f"{p.date.day:02d} {_MONTHS[p.date.month - 1]}"}
-        row[f"t{p.tone}"] = round(100 * p.accuracy)
+            row = by_day[p.date] = {"date": _day_label(p.date)}
+        row[_TONE_KEYS.get(p.tone) or f"t{p.tone}"] = round(100 * p.accuracy)
     return [by_day[d] for d in sorted(by_day)] if len(by_day) >= 3 else []
 
 
@@ -82,16 +90,21 @@ class HomeState(rx.State):
         the sign-in check, the privacy gate and the page's figures are one event and one unit of
         work per load."""
 
+        now = utcnow()
+
         def _read(
-            session: Session, user: UserInfo
+            session: Session, user: UserInfo, row: tuple[Any, ...]
         ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
-            # The page's figures and whether to ask the NPS question.
-            summary, stats, points = practice.home_page(session=session, user=user)
+            # The page's figures (`row`: read by the guard's statement) and whether to ask the NPS
+            # question.
+            summary, stats, points = practice.home_page(session=session, user=user, now=now, row=row)
             nps_due = feedback.should_ask_nps(session=session, user_id=user.id, signed_up_at=user.created_at)
             return summary, stats, points, nps_due
 
         session_state = await self.get_state(SessionState)
-        redirect, data = await session_state._guard_page(_read)
+        redirect, data = await session_state._guard_page(
+            GuardedRead(_read, page=practice.HOME_READS, params=practice.home_params(now))
+        )
         if redirect is not None or data is None:
             return redirect
         summary, stats, points, nps_due = data

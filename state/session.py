@@ -17,15 +17,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.istate.data import RouterData
 from sqlmodel import Session
 
 from sayzhong import routes, wiring
-from sayzhong.accounts import schemas, sign_in
+from sayzhong.accounts import schemas, sessions, sign_in
 from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
@@ -33,6 +35,7 @@ from sayzhong.settings import get_settings
 from state.fields import assign_changed
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 async def run_in_session(fn: Callable[..., T]) -> T:
@@ -64,22 +67,41 @@ def hand_session_to_browser(token: str, next_path: str) -> EventSpec:
     return post_form(action, {"ticket": make_ticket(settings, token), "next": routes.safe_next(next_path)})
 
 
+PageRead = Callable[[Session, schemas.UserInfo, tuple[Any, ...]], T]
+"""A page's reads after its guard: (session, the signed-in user, what its `PageReads` read)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GuardedRead(Generic[T_co]):
+    """What a page whose loader guards it reads in the guard's unit of work: `page` columns in the
+    session lookup's own statement (bound with `params`), then `read` for whatever else it needs."""
+
+    read: PageRead[T_co]
+    page: sessions.PageReads | None = None
+    params: Mapping[str, Any] | None = None
+
+
 def _resolve_cookie(
-    token: str, gate: bool, read: Callable[[Session, schemas.UserInfo], T] | None = None
+    token: str, gate: bool, guarded: GuardedRead[T] | None = None
 ) -> tuple[schemas.UserInfo | None, str | None, T | None]:
     """The signed-in user for a cookie (or None), with `gate` the page the privacy gate sends them
     to first (or None) — one unit of work, one round trip (the gate's reads ride along). With
-    `read`, the page's own reads for a signed-in user the gate lets through, in the same unit of
-    work (the home page: one connection, one commit per load)."""
+    `guarded`, the page's own reads for a signed-in user the gate lets through, in the same unit of
+    work and, for its `page` columns, the same statement (the home page: one statement, one
+    connection, one commit per load)."""
     from sayzhong.privacy.gate import resolve_page_load
 
     with session_scope() as session:
         if not gate:
             info = sign_in.resolve_session(session=session, token=token)
             return (info.user if info else None), None, None
-        user, redirect = resolve_page_load(session=session, token=token)
-        data = read(session, user) if read is not None and user is not None and redirect is None else None
-        return user, redirect, data
+        page = guarded.page if guarded else None
+        user, redirect, values = resolve_page_load(
+            session=session, token=token, page=page, params=guarded.params if guarded else None
+        )
+        if guarded is None or user is None or redirect is not None:
+            return user, redirect, None
+        return user, redirect, guarded.read(session, user, values)
 
 
 GUARD_REUSE_S = 5.0
@@ -113,8 +135,10 @@ class SessionState(rx.State):
     def is_admin(self) -> bool:
         return self.role == "admin"
 
-    def session_token(self) -> str | None:
-        return token_from_cookie_header(get_settings(), self.router.headers.cookie)
+    def session_token(self, router: RouterData | None = None) -> str | None:
+        """The session cookie's value (`router`: the page's router data, if already at hand: each
+        `self.router` read builds it afresh)."""
+        return token_from_cookie_header(get_settings(), (router or self.router).headers.cookie)
 
     def client_ip(self) -> str:
         return self.router.session.client_ip or "0.0.0.0"  # noqa: S104 - unknown address marker
@@ -122,19 +146,20 @@ class SessionState(rx.State):
     def user_agent(self) -> str:
         return (self.router.headers.user_agent or "")[:300]
 
-    def _load_key(self, token: str) -> str:
+    def _load_key(self, token: str, router: RouterData) -> str:
         """This page load: the cookie, the websocket connection and the page."""
-        return f"{token}|{self.router.session.session_id}|{self.router.url}"
+        return f"{token}|{router.session.session_id}|{router.url}"
 
     async def current_user(self) -> schemas.UserInfo | None:
         """Resolve the cookie against the database (idle/absolute timeouts, revocation, role) — or,
         while the page is still loading, the answer its access guard got a moment ago."""
-        token = self.session_token()
+        router = self.router
+        token = self.session_token(router)
         if not token:
             return None
         if (
             not self.is_hydrated
-            and self._guard_key == self._load_key(token)
+            and self._guard_key == self._load_key(token, router)
             and time.time() - self._guard_at < GUARD_REUSE_S
         ):
             return self._guard_user
@@ -142,28 +167,28 @@ class SessionState(rx.State):
         return user
 
     async def _guard_resolve(
-        self, *, gate: bool = False, read: Callable[[Session, schemas.UserInfo], T] | None = None
+        self, *, gate: bool = False, guarded: GuardedRead[T] | None = None
     ) -> tuple[schemas.UserInfo | None, str | None, T | None]:
         """The guards' resolution: always from the database, remembered for this page load. With
         `gate`, also where the privacy gate sends this learner first (issue 11: a locked account or a
-        material terms change), read in the same unit of work — and `read`'s result, if any."""
-        token = self.session_token()
+        material terms change), read in the same unit of work — and `guarded`'s result, if any."""
+        router = self.router
+        token = self.session_token(router)
         if not token:
             self._guard_key = ""
             return None, None, None
-        user, redirect, data = await asyncio.to_thread(_resolve_cookie, token, gate, read)
-        self._guard_key, self._guard_at, self._guard_user = self._load_key(token), time.time(), user
+        user, redirect, data = await asyncio.to_thread(_resolve_cookie, token, gate, guarded)
+        self._guard_key, self._guard_at = self._load_key(token, router), time.time()
+        self._guard_user = user
         return user, redirect, data
 
-    async def _guard_page(
-        self, read: Callable[[Session, schemas.UserInfo], T]
-    ) -> tuple[EventSpec | None, T | None]:
+    async def _guard_page(self, guarded: GuardedRead[T]) -> tuple[EventSpec | None, T | None]:
         """`require_login` and the page's own reads in one unit of work, for a page whose loader
         guards it (`template(..., loader_guards=True)`): (where to send the browser instead, None)
-        or (None, what `read(session, user)` returned). One event and one database connection per
-        page load instead of two (issue 16: the home page). Private: Reflex makes every public
-        method an event a browser could send."""
-        user, gate, data = await self._guard_resolve(gate=True, read=read)
+        or (None, what `guarded.read` returned). One event, one database connection and, with
+        `guarded.page`, one statement per page load (issue 16: the home page). Private: Reflex
+        makes every public method an event a browser could send."""
+        user, gate, data = await self._guard_resolve(gate=True, guarded=guarded)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path)), None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeGuard
 
@@ -92,22 +93,36 @@ def _lookup(session: Session, token: str | None) -> UserSession | None:
     return session.exec(select(UserSession).where(col(UserSession.token_hash) == hash_token(token))).first()
 
 
-_STATEMENTS: dict[tuple[int, ...], tuple[tuple[ColumnElement[Any], ...], Any]] = {}
+@dataclass(frozen=True, slots=True)
+class PageReads:
+    """A page's own reads, made in its guard's session lookup (`resolve_session_with`): one
+    statement per page load. `joined`: models outer-joined to the user on their `user_id` (at most
+    one row per user); `columns`: scalar subqueries correlated to `User.id`. Build one per page, at
+    import: the same objects every load, so the statement is built and compiled once."""
+
+    joined: tuple[Any, ...] = ()
+    columns: tuple[ColumnElement[Any], ...] = ()
 
 
-def _session_statement(extra: tuple[ColumnElement[Any], ...]) -> Any:
-    """The lookup by token digest, built once per set of extra columns (callers pass the same
-    column objects each time): SQLAlchemy then reuses its compiled form and cache key instead of
-    building and hashing the statement on every page load."""
-    key = tuple(id(column) for column in extra)
+_STATEMENTS: dict[tuple[int, ...], tuple[tuple[object, ...], Any]] = {}
+
+
+def _session_statement(extra: tuple[ColumnElement[Any], ...], joined: tuple[Any, ...] = ()) -> Any:
+    """The lookup by token digest, built once per set of extra columns and joined models (callers
+    pass the same objects each time): SQLAlchemy then reuses its compiled form and cache key
+    instead of building and hashing the statement on every page load."""
+    key = tuple(id(part) for part in (*joined, *extra))
     found = _STATEMENTS.get(key)
     if found is None:
         statement = (
-            select(UserSession, User, *extra)
+            select(UserSession, User, *joined, *extra)
             .join(User, col(User.id) == col(UserSession.user_id))
             .where(col(UserSession.token_hash) == bindparam("token_hash"))
         )
-        found = _STATEMENTS.setdefault(key, (extra, statement))  # holds the columns: ids stay theirs
+        for model in joined:
+            statement = statement.outerjoin(model, col(model.user_id) == col(User.id))
+        # Holds the parts themselves, so the ids in its key stay theirs.
+        found = _STATEMENTS.setdefault(key, ((*joined, *extra), statement))
     return found[1]
 
 
@@ -121,15 +136,25 @@ def resolve_session(*, session: Session, token: str | None) -> SessionInfo | Non
 
 
 def resolve_session_with(
-    *, session: Session, token: str | None, extra: Sequence[ColumnElement[Any]] = ()
+    *,
+    session: Session,
+    token: str | None,
+    extra: Sequence[ColumnElement[Any]] = (),
+    joined: Sequence[Any] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[SessionInfo, tuple[Any, ...]] | None:
-    """`resolve_session`, plus `extra` columns read in the same round trip: scalar subqueries
-    correlated to `User.id` (the privacy gate's checks on every signed-in page load), returned in
-    order beside the live session. None when the session is not live."""
+    """`resolve_session`, plus more read in the same round trip and returned in order beside the
+    live session: the rows of the `joined` models that belong to the user (outer-joined on their
+    `user_id`: a model with at most one row per user, else None), then the `extra` columns (scalar
+    subqueries correlated to `User.id`: the privacy gate's checks on every signed-in page load, a
+    page's own figures). `params`: the values those bind. None when the session is not live."""
     if not _plausible(token):
         return None
     # The session and its user in one round trip: every page load and API call starts here.
-    found = session.exec(_session_statement(tuple(extra)), params={"token_hash": hash_token(token)}).first()
+    found = session.exec(
+        _session_statement(tuple(extra), tuple(joined)),
+        params={**(params or {}), "token_hash": hash_token(token)},
+    ).first()
     if found is None:
         return None
     row, user = found[0], found[1]

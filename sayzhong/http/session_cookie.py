@@ -7,6 +7,8 @@ server route sets the cookie and redirects. The ticket never appears in a URL.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from starlette.responses import Response
 
@@ -57,8 +59,10 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     )
 
 
+@lru_cache(maxsize=1024)
 def _cookie_value(cookie_header: str | None, name: str) -> str | None:
-    """One cookie from a raw Cookie header (as Reflex exposes it to event handlers); None if absent."""
+    """One cookie from a raw Cookie header (as Reflex exposes it to event handlers); None if absent.
+    Remembered: a tab sends the same header with every event, and every page load's guard reads it."""
     if not cookie_header:
         return None
     from http.cookies import CookieError, SimpleCookie

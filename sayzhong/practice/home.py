@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import ColumnElement, bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sayzhong.accounts import users
+from sayzhong.accounts.models import User
 from sayzhong.accounts.schemas import UserInfo
+from sayzhong.accounts.sessions import PageReads
 from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import SpeakableItem
 from sayzhong.db import utcnow
@@ -204,28 +209,59 @@ FIGURES = FigureCache()
 _HOME_ROW = select(
     LearnerProfile, tally_total_column(bindparam("user_id")), review.DUE_IDS, review.MISSED_IDS
 ).where(col(LearnerProfile.user_id) == bindparam("user_id"))
-"""Every home load's read: the profile, the tally total and the review cards' ids, one statement,
-built once (compiled and hashed once)."""
+"""The home page's read on its own: the profile, the tally total and the review cards' ids, one
+statement, built once (compiled and hashed once)."""
+
+_NO_PROFILE_ROW = sa_select(tally_total_column(bindparam("user_id")), review.DUE_IDS, review.MISSED_IDS)
+
+_USER_ID = cast(ColumnElement[int], col(User.id))
+"""The account's id in the guard's statement: the columns below are correlated to it."""
+
+HOME_READS = PageReads(
+    joined=(LearnerProfile,),
+    columns=(
+        tally_total_column(_USER_ID),
+        review.due_ids_column(_USER_ID),
+        review.missed_ids_column(_USER_ID),
+    ),
+)
+"""The same read made in the page guard's session lookup (`resolve_page_load`, bound with
+`home_params`): a home page load is one statement."""
+
+HomeRow = tuple[LearnerProfile | None, int | None, str | None, str | None]
+"""What `HOME_READS` (or `_HOME_ROW`) read: the profile, the tally total, the due and missed ids."""
+
+
+def home_params(now: datetime) -> dict[str, Any]:
+    """The values `HOME_READS` is bound with, for a load at `now`."""
+    return review.count_params(now=now)
 
 
 def home_page(
-    *, session: Session, user: UserInfo, days: int = 30, now: datetime | None = None
+    *,
+    session: Session,
+    user: UserInfo,
+    days: int = 30,
+    now: datetime | None = None,
+    row: HomeRow | Sequence[Any] | None = None,
 ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint]]:
     """What the home page loads for the signed-in `user` (as the page's guard read them): the
     summary, the tone statistics and the daily chart, in the account's time zone.
 
-    The profile, the learner's tally total and the review counts come in one statement (bound with
-    this `now`); the statistics and chart come from `FIGURES` while that total is unchanged (a
-    learner coming back to the page without a new take), else from their two queries: one
-    statement a load, three after a take."""
+    The profile, the learner's tally total and the review counts are one read, bound with this
+    `now`: `row` when the guard made it (`HOME_READS`), else one statement here. The statistics and
+    chart come from `FIGURES` while that total is unchanged (a learner coming back to the page
+    without a new take), else from their two queries."""
     now = now or utcnow()
-    found = session.exec(_HOME_ROW, params=review.count_params(user_id=user.id, now=now)).first()
-    reviews: tuple[int, int] | None = None
-    if found is None:  # no profile yet (a new account): nothing practised either
-        profile, tally_total = None, int(session.exec(select(tally_total_column(user.id))).one() or 0)
-    else:
-        profile, tally_total = found[0], int(found[1] or 0)
-        reviews = review.counts_from(found[2], found[3])
+    if row is None:
+        params = review.count_params(user_id=user.id, now=now)
+        found = session.exec(_HOME_ROW, params=params).first()
+        if found is None:  # no profile yet (a new account)
+            found = (None, *session.execute(_NO_PROFILE_ROW, params).one())
+        row = tuple(found)
+    profile, total, due_ids, missed_ids = row
+    tally_total = int(total or 0)
+    reviews = review.counts_from(due_ids, missed_ids)
     today = progress.local_date(now, progress.zone(user.timezone))
     # The database is part of the key: tests (and tools) open several in one process.
     key = (str(session.get_bind().engine.url), user.id, user.created_at, user.timezone, today, days)

@@ -178,24 +178,38 @@ _IDS_SEPARATOR = "\n"
 """Between the item ids a count column aggregates (content ids are slugs: no line breaks)."""
 
 
-def _ids_column(where: ColumnElement[bool]) -> ScalarSelect[Any]:
+def _ids_column(where: ColumnElement[bool], user_id: ColumnElement[int]) -> ScalarSelect[Any]:
     return (
         select(func.aggregate_strings(col(ReviewCard.item_id), _IDS_SEPARATOR))
-        .where(col(ReviewCard.user_id) == bindparam("user_id"), where)
+        .where(col(ReviewCard.user_id) == user_id, where)
         .scalar_subquery()
     )
 
 
-DUE_IDS = _ids_column(col(ReviewCard.due) <= bindparam("now"))
-"""The learner's due cards' item ids as one string (bind `count_params`): a column the home page
-reads beside the profile, so its counts cost no statement of their own."""
-MISSED_IDS = _ids_column(_missed_not_due(bindparam("now"), bindparam("missed_since")))
-"""The recently missed, not yet due cards' item ids, likewise."""
+def due_ids_column(user_id: ColumnElement[int]) -> ScalarSelect[Any]:
+    """The due cards' item ids of the learner `user_id` names (a bind parameter, or `User.id` in
+    a statement that reads the account) as one string, bound with `count_params`: a column the home
+    page reads beside its other figures, so its counts cost no statement of their own."""
+    return _ids_column(col(ReviewCard.due) <= bindparam("now"), user_id)
 
 
-def count_params(*, user_id: int, now: datetime) -> dict[str, Any]:
-    """The values `DUE_IDS` and `MISSED_IDS` are bound with."""
-    return {"user_id": user_id, "now": now, "missed_since": now - RECENT_ERROR_WINDOW}
+def missed_ids_column(user_id: ColumnElement[int]) -> ScalarSelect[Any]:
+    """The recently missed, not yet due cards' item ids, likewise."""
+    return _ids_column(_missed_not_due(bindparam("now"), bindparam("missed_since")), user_id)
+
+
+DUE_IDS = due_ids_column(bindparam("user_id"))
+"""`due_ids_column` for the learner bound as `user_id` (`count_params`)."""
+MISSED_IDS = missed_ids_column(bindparam("user_id"))
+"""`missed_ids_column` for the learner bound as `user_id`."""
+
+
+def count_params(*, now: datetime, user_id: int | None = None) -> dict[str, Any]:
+    """The values the id columns are bound with (`user_id`: for `DUE_IDS` and `MISSED_IDS`)."""
+    params: dict[str, Any] = {"now": now, "missed_since": now - RECENT_ERROR_WINDOW}
+    if user_id is not None:
+        params["user_id"] = user_id
+    return params
 
 
 def counts_from(due_ids: str | None, missed_ids: str | None) -> tuple[int, int]:

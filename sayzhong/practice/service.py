@@ -28,7 +28,7 @@ from sayzhong.ops import metrics
 from sayzhong.ops.logs import bind_user
 from sayzhong.practice import progress, review, scoring_pool, stats, storage
 from sayzhong.practice.hints import tone_hint
-from sayzhong.practice.home import home_page, home_summary
+from sayzhong.practice.home import HOME_READS, home_page, home_params, home_summary
 from sayzhong.practice.models import Attempt, SyllableResult
 from sayzhong.practice.onboarding import (
     calibration_prompts,
@@ -504,6 +504,7 @@ def purge_expired_audio(
 
 __all__ = [
     "GOALS",
+    "HOME_READS",
     "IDEMPOTENCY_KEY_PATTERN",
     "LEVELS",
     "MODES",
@@ -537,6 +538,7 @@ __all__ = [
     "get_attempt",
     "get_speaker_profile",
     "home_page",
+    "home_params",
     "home_summary",
     "list_attempts",
     "onboarding_state",

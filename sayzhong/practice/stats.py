@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, ScalarSelect, Select, TextClause, bindparam, case, literal_column, text
+from sqlalchemy import ColumnElement, ScalarSelect, Select, TextClause, bindparam, case, literal_column, text
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -93,9 +93,10 @@ def add_to_tallies(
     )
 
 
-def tally_total_column(user_id: int | BindParameter[int]) -> ScalarSelect[Any]:
+def tally_total_column(user_id: int | ColumnElement[int]) -> ScalarSelect[Any]:
     """How many tone 1-4 syllables the learner has stored (the sum of their tallies), as a scalar
-    subquery. It grows with every stored syllable that `tone_stats` or `accuracy_over_time` counts,
+    subquery (`user_id`: a value, a bind parameter or `User.id` in a statement that reads the
+    account). It grows with every stored syllable that `tone_stats` or `accuracy_over_time` counts,
     so the pair (learner, total) names one state of both: the home page keeps figures under it."""
     return (
         sa_select(func.coalesce(func.sum(col(ToneTally.count)), 0))

@@ -8,6 +8,7 @@ acceptance as "oidc": the provider's button sits under the same notice as the si
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -53,16 +54,33 @@ def _facts(values: tuple[Any, ...]) -> GateFacts:
 
 
 def resolve_page_load(
-    *, session: Session, token: str | None, root: Path = LEGAL_ROOT
-) -> tuple[UserInfo | None, str | None]:
-    """A signed-in page load's guard in one round trip: the session, its account and what the gate
-    needs, then (rarely) the gate's own follow-up. (user or None, the page to send them to or None)."""
-    found = sessions.resolve_session_with(session=session, token=token, extra=gate_columns())
+    *,
+    session: Session,
+    token: str | None,
+    root: Path = LEGAL_ROOT,
+    page: sessions.PageReads | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[UserInfo | None, str | None, tuple[Any, ...]]:
+    """A signed-in page load's guard in one round trip: the session, its account, what the gate
+    needs and the `page`'s own reads (bound with `params`), then (rarely) the gate's own follow-up.
+    (user or None, the page to send them to or None, the page's values: its joined rows, then its
+    columns, in order; empty when the session is not live)."""
+    joined = page.joined if page else ()
+    found = sessions.resolve_session_with(
+        session=session,
+        token=token,
+        extra=gate_columns() + (page.columns if page else ()),
+        joined=joined,
+        params=params,
+    )
     if found is None:
-        return None, None
+        return None, None, ()
     info, values = found
+    gate_end = len(joined) + len(gate_columns())
+    facts = _facts(values[len(joined) : gate_end])
     user = info.user
-    return user, page_gate(session=session, user_id=user.id, root=root, user=user, facts=_facts(values))
+    redirect = page_gate(session=session, user_id=user.id, root=root, user=user, facts=facts)
+    return user, redirect, values[: len(joined)] + values[gate_end:]
 
 
 def page_gate(

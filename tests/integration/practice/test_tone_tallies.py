@@ -213,3 +213,40 @@ def test_the_migration_backfill_counts_existing_history_like_the_live_tallies(
     db_session.execute(text(migration.BACKFILL))
     for u in users:
         assert service.tone_stats(session=db_session, user_id=u) == live[u]
+
+
+def test_a_home_page_load_reads_its_figures_in_the_guards_statement(
+    db_session: Session, make_user: UserFactory
+) -> None:
+    """A home page load's guard reads the page's row too (`HOME_READS`): with the figures kept,
+    the whole load is one statement, and the page equals the one read on its own — for a learner
+    with history and for a new account with no profile yet."""
+    from sayzhong.accounts import sessions
+    from sayzhong.legal import service as legal
+    from sayzhong.practice.home import FIGURES
+    from sayzhong.privacy.gate import resolve_page_load
+    from tests.support.statements import statements_sent
+
+    rng = random.Random(5)
+    learner = make_user(timezone="Europe/Berlin")
+    newcomer = make_user(timezone="UTC")
+    take = AttemptFactory(db_session)
+    for _ in range(30):
+        take(learner.id, _random_take(rng), now=NOW - timedelta(days=rng.randint(0, 25)))
+    FIGURES.clear()
+    for account in (learner, newcomer):
+        legal.record_sign_up_acceptance(session=db_session, user_id=account.id)
+        token = sessions.create_session(session=db_session, user_id=account.id, ip=None, user_agent=None)
+        alone = service.home_page(session=db_session, user=account, now=NOW)  # figures now kept
+        with statements_sent(db_session) as sent:
+            user, redirect, row = resolve_page_load(
+                session=db_session, token=token, page=service.HOME_READS, params=service.home_params(NOW)
+            )
+            assert user is not None and user.id == account.id and redirect is None
+            page = service.home_page(session=db_session, user=user, now=NOW, row=row)
+        assert len(sent) == 1, sent
+        assert page == alone
+        profile, total, _, _ = row
+        assert (profile is None) == (account is newcomer)
+        assert (total > 0) == (account is learner)
+    assert page[0].reviews_due == 0 and page[0].xp_total == 0  # the newcomer's

@@ -125,7 +125,8 @@ def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
 
     def guard() -> tuple[int | None, str | None]:
         with statements_sent(db_session) as sent:
-            found, redirect = resolve_page_load(session=db_session, token=token, root=root)
+            found, redirect, page_values = resolve_page_load(session=db_session, token=token, root=root)
+        assert page_values == ()  # no page columns asked for
         statements[:] = sent
         return (found.id if found else None), redirect
 
@@ -152,7 +153,7 @@ def test_page_load_guard_reads_session_and_gate_in_one_round_trip(
         assert guard() == (user.id, None)
 
         # Unknown, tampered and revoked cookies: no user, no gate.
-        assert resolve_page_load(session=db_session, token="not-a-session", root=root) == (None, None)
+        assert resolve_page_load(session=db_session, token="not-a-session", root=root) == (None, None, ())
         sessions.revoke_token(session=db_session, token=token)
         assert guard() == (None, None)
     finally:
