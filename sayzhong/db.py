@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
 from sayzhong.settings import get_settings
@@ -68,6 +70,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _read_engines.clear()
 
 
 def get_engine() -> Engine:
@@ -75,6 +78,47 @@ def get_engine() -> Engine:
     if settings.effective_database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     return _engine_for(settings.effective_database_url)
+
+
+class WriteNeeded(Exception):
+    """A `read_scope` unit of work reached a write; nothing was sent. Run it again in `session_scope`."""
+
+
+_READ_ONLY = "sayzhong.read_only"
+_read_engines: dict[int, Engine] = {}
+
+
+def _refuse_writes(session: OrmSession) -> None:
+    if session.info.get(_READ_ONLY):
+        raise WriteNeeded("a read-only unit of work tried to write")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _no_flush_in_read_scope(session: OrmSession, _context: object, _instances: object) -> None:
+    _refuse_writes(session)
+
+
+@event.listens_for(OrmSession, "do_orm_execute")
+def _no_write_statement_in_read_scope(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        _refuse_writes(state.session)
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A unit of work that only reads, outside a transaction (autocommit: no BEGIN and no COMMIT
+    round trip), for the hottest reads — every signed-in page load's guard. Each statement sees the
+    data committed when it starts, as in PostgreSQL's default READ COMMITTED. A write (a flush or a
+    statement other than SELECT) raises `WriteNeeded` before anything is sent: the caller runs the
+    work again in `session_scope()` (which they can also do from the start when a write is likely)."""
+    engine = get_engine()
+    bind = _read_engines.get(id(engine))
+    if bind is None:
+        # Shares the engine's pool: the connection is autocommit while checked out, reset on return.
+        bind = _read_engines.setdefault(id(engine), engine.execution_options(isolation_level="AUTOCOMMIT"))
+    with Session(bind, expire_on_commit=False) as session:
+        session.info[_READ_ONLY] = True
+        yield session
 
 
 @contextmanager

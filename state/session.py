@@ -29,7 +29,7 @@ from sqlmodel import Session
 from sayzhong import routes, wiring
 from sayzhong.accounts import schemas, sessions, sign_in
 from sayzhong.accounts.access import STAFF_ROLES
-from sayzhong.db import session_scope
+from sayzhong.db import WriteNeeded, read_scope, session_scope
 from sayzhong.http.session_cookie import make_ticket, token_from_cookie_header
 from sayzhong.settings import get_settings
 from state.fields import assign_changed
@@ -87,21 +87,34 @@ def _resolve_cookie(
     """The signed-in user for a cookie (or None), with `gate` the page the privacy gate sends them
     to first (or None) — one unit of work, one round trip (the gate's reads ride along). With
     `guarded`, the page's own reads for a signed-in user the gate lets through, in the same unit of
-    work and, for its `page` columns, the same statement (the home page: one statement, one
-    connection, one commit per load)."""
+    work and, for its `page` columns, the same statement (the home page: one statement per load).
+
+    Most loads only read, so they run outside a transaction (`read_scope`: no BEGIN or COMMIT round
+    trips); the few that write — the session's last-seen time, slid once a minute, or the gate's
+    follow-ups — are run again as one transaction."""
+    try:
+        with read_scope() as session:
+            return _guard_work(session, token, gate, guarded)
+    except WriteNeeded:
+        with session_scope() as session:
+            return _guard_work(session, token, gate, guarded)
+
+
+def _guard_work(
+    session: Session, token: str, gate: bool, guarded: GuardedRead[T] | None
+) -> tuple[schemas.UserInfo | None, str | None, T | None]:
     from sayzhong.privacy.gate import resolve_page_load
 
-    with session_scope() as session:
-        if not gate:
-            info = sign_in.resolve_session(session=session, token=token)
-            return (info.user if info else None), None, None
-        page = guarded.page if guarded else None
-        user, redirect, values = resolve_page_load(
-            session=session, token=token, page=page, params=guarded.params if guarded else None
-        )
-        if guarded is None or user is None or redirect is not None:
-            return user, redirect, None
-        return user, redirect, guarded.read(session, user, values)
+    if not gate:
+        info = sign_in.resolve_session(session=session, token=token)
+        return (info.user if info else None), None, None
+    page = guarded.page if guarded else None
+    user, redirect, values = resolve_page_load(
+        session=session, token=token, page=page, params=guarded.params if guarded else None
+    )
+    if guarded is None or user is None or redirect is not None:
+        return user, redirect, None
+    return user, redirect, guarded.read(session, user, values)
 
 
 GUARD_REUSE_S = 5.0
