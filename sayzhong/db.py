@@ -118,7 +118,7 @@ class WriteNeeded(Exception):
 
 
 _READ_ONLY = "sayzhong.read_only"
-_read_engines: dict[int, Engine] = {}
+_read_engines: dict[str, Engine] = {}
 
 
 def _refuse_writes(session: OrmSession) -> None:
@@ -145,10 +145,11 @@ def read_scope() -> Iterator[Session]:
     statement other than SELECT) raises `WriteNeeded` before anything is sent: the caller runs the
     work again in `session_scope()` (which they can also do from the start when a write is likely)."""
     engine = get_engine()
-    bind = _read_engines.get(id(engine))
+    url = str(engine.url)
+    bind = _read_engines.get(url)
     if bind is None:
         # Shares the engine's pool: the connection is autocommit while checked out, reset on return.
-        bind = _read_engines.setdefault(id(engine), engine.execution_options(isolation_level="AUTOCOMMIT"))
+        bind = _read_engines.setdefault(url, engine.execution_options(isolation_level="AUTOCOMMIT"))
     with Session(bind, expire_on_commit=False) as session:
         session.info[_READ_ONLY] = True
         yield session

@@ -5,6 +5,7 @@ unseen; one that died within the idle window fails its statement once, and the p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -16,10 +17,13 @@ from sayzhong import db
 from sayzhong.settings import Settings
 
 
-def _engine(settings: Settings) -> Engine:
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    """A one-connection pool with the app's idle ping, on the test's database."""
     engine = create_engine(settings.effective_database_url, pool_size=1, max_overflow=0)
     db._ping_when_idle(engine)
-    return engine
+    yield engine
+    engine.dispose()
 
 
 def _use(engine: Engine) -> Any:
@@ -40,31 +44,22 @@ def _kill(settings: Settings, raw: Any) -> None:
 
 
 def test_a_connection_that_died_idle_is_replaced_unseen(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = _engine(settings)
-    try:
-        first = _use(engine)
-        _kill(settings, first)
-        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # every checkout counts as idle
-        second = _use(engine)  # the ping failed: a new connection, no error
-        assert second is not first
-    finally:
-        engine.dispose()
+    first = _use(engine)
+    _kill(settings, first)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # every checkout counts as idle
+    assert _use(engine) is not first  # the ping failed: a new connection, no error
 
 
 def test_a_connection_that_died_in_use_fails_once_then_the_pool_starts_afresh(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = _engine(settings)
-    try:
-        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # never idle long enough to ping
-        first = _use(engine)
-        assert _use(engine) is first  # reused without a ping
-        _kill(settings, first)
-        with pytest.raises(DBAPIError) as failed:
-            _use(engine)
-        assert failed.value.connection_invalidated
-        assert _use(engine) is not first
-    finally:
-        engine.dispose()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", float("inf"))  # never pinged
+    first = _use(engine)
+    assert _use(engine) is first  # reused without a ping
+    _kill(settings, first)
+    with pytest.raises(DBAPIError) as failed:
+        _use(engine)
+    assert failed.value.connection_invalidated
+    assert _use(engine) is not first

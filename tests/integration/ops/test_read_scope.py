@@ -66,7 +66,10 @@ def test_read_scope_reads_outside_a_transaction_and_refuses_every_write(token: s
     assert _name() == "Mei"
 
 
-def test_the_page_guard_reads_outside_a_transaction_and_writes_in_one(token: str) -> None:
+def test_the_page_guard_reads_outside_a_transaction_and_writes_in_one(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sayzhong.accounts import sessions
     from state.session import _resolve_cookie
 
     mine = col(UserSession.token_hash) == hash_token(token)
@@ -81,12 +84,14 @@ def test_the_page_guard_reads_outside_a_transaction_and_writes_in_one(token: str
     _resolve_cookie(token, True)
     assert last_seen() == seen  # fresh: nothing written
 
-    # Ten minutes idle: the guard slides last-seen forward, in a transaction of its own.
+    # Ten minutes idle (at a fixed instant): the guard slides last-seen to it, in a transaction.
     with session_scope() as session:
         session.execute(update(UserSession).where(mine).values(last_seen_at=seen - timedelta(minutes=10)))
+    later = seen + timedelta(minutes=1)
+    monkeypatch.setattr(sessions, "utcnow", lambda: later)
     user, _, _ = _resolve_cookie(token, False)
     assert user is not None and user.email == "lin@example.org"
-    assert last_seen() >= seen
+    assert last_seen() == later
 
     # A revoked session is no one, read without a write.
     with session_scope() as session:
