@@ -34,6 +34,13 @@ Each level runs twice: as a full page load (a new tab or a reload: the websocket
 sends every state of the app, then the page's on_load handlers) and as in-app navigation (a click
 on "Home" in the navigation bar: the browser sends only Reflex's ``on_load_internal``, which runs
 the page's on_load handlers). Most home visits in the app are the second kind.
+
+    python bench/load_test.py --learners 50,500 --browse --workers 1 --think 15
+
+is the page-load level test that issue 16 measured first (one worker, learners' tabs moving between
+pages, no takes): learners who are signed in already (their tabs connect and load their first page
+during the ramp) open home, the lesson list and a lesson once per think time, beside as many blank-app
+tabs; each learner has a short practice history, so home draws real figures.
 """
 
 from __future__ import annotations
@@ -237,16 +244,19 @@ async def run_learner(
     stop_at: float,
     think: float,
     http: httpx.AsyncClient,
+    browse: bool = False,
 ) -> None:
+    """One learner's visit; `browse`: signed in already, pages only (no takes)."""
     api = {"authorization": f"Bearer {learner.api_token}"}
     await asyncio.sleep(random.uniform(0, think))  # spread the arrivals
     tab = None
     cookie = f"sz_session={learner.session_token}"
     if not learner.terminal:
-        signed_in = await timed(stats, "web: sign in", sign_in(base, learner, http))
-        if signed_in is None:
-            return
-        cookie = str(signed_in)
+        if not browse:
+            signed_in = await timed(stats, "web: sign in", sign_in(base, learner, http))
+            if signed_in is None:
+                return
+            cookie = str(signed_in)
         tab = Tab(base, cookie)
         if await timed(stats, "web: connect", tab.open()) is None:
             return
@@ -260,6 +270,11 @@ async def run_learner(
                 await timed(stats, "web: open home (on_load)", tab.navigate("/home"))
                 await timed(stats, "web: open lesson list", tab.navigate("/learn"))
                 await timed(stats, "web: open lesson", tab.navigate("/practice?unit=greetings"))
+                if browse:
+                    await asyncio.sleep(
+                        max(0.0, think * random.uniform(0.5, 1.5) - (time.perf_counter() - cycle_start))
+                    )
+                    continue
                 headers = {
                     "content-type": "audio/wav",
                     "x-item-id": "greetings.hello",
@@ -330,10 +345,16 @@ async def run_blank_tab(base: str, stats: Stats, stop_at: float, think: float) -
 
 
 async def run_level(
-    learners: list[Learner], base: str, blank: str | None, duration: float, think: float, ramp: float = 0
+    learners: list[Learner],
+    base: str,
+    blank: str | None,
+    duration: float,
+    think: float,
+    ramp: float = 0,
+    browse: bool = False,
 ) -> Stats:
     """Every learner arrives during the first `think` seconds; steady-state steps are counted for
-    `duration` seconds after a `ramp`."""
+    `duration` seconds after a `ramp`. `browse`: signed-in learners moving between pages, no takes."""
     from tests.support.pron_synth import synth_wav_bytes
 
     take = synth_wav_bytes([2, 3])
@@ -341,7 +362,7 @@ async def run_level(
     stop_at = stats.measure_from + duration
     limits = httpx.Limits(max_connections=2000, max_keepalive_connections=2000)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        tasks = [run_learner(lr, base, take, stats, stop_at, think, http) for lr in learners]
+        tasks = [run_learner(lr, base, take, stats, stop_at, think, http, browse) for lr in learners]
         if blank:
             tasks += [run_blank_tab(blank, stats, stop_at, think) for lr in learners if not lr.terminal]
         await asyncio.gather(*tasks)
@@ -836,6 +857,11 @@ def main() -> int:
     )
     parser.add_argument("--homes", help="the home-page sweep instead: comma-separated tab counts")
     parser.add_argument(
+        "--browse",
+        action="store_true",
+        help="learners signed in already move between pages, no takes (issue 16's page-load levels)",
+    )
+    parser.add_argument(
         "--upload-learners",
         type=int,
         default=400,
@@ -866,17 +892,25 @@ def main() -> int:
             meter = cpu_meter(procs, work)
             meters = (meter, CpuMeter(app_pid=procs[2].pid, pg_pid=meter.pg_pid)) if meter else None
             return home_sweep(args, base, blank, meters)
-        learners = seed(max(levels))
+        if args.browse:  # every learner in a browser tab, with a little history for home to draw
+            learners = seed(max(levels), terminal_every=max(levels) + 1, history=5)
+        else:
+            learners = seed(max(levels))
         ramp = 2 * args.think if args.ramp is None else args.ramp
         print(
-            f"# SayZhong load test: {args.workers} workers, PostgreSQL + Redis, "
+            f"# SayZhong load test{' (browsing: pages only, signed in already)' if args.browse else ''}: "
+            f"{args.workers} workers, PostgreSQL + Redis, "
             f"think time {args.think:.0f} s, ramp {ramp:.0f} s, "
             f"{os.cpu_count()} CPUs"
         )
         if args.warmup:
-            asyncio.run(run_level(learners[: min(levels)], base, blank, args.warmup, args.think))
+            asyncio.run(
+                run_level(learners[: min(levels)], base, blank, args.warmup, args.think, browse=args.browse)
+            )
         for level in levels:
-            stats = asyncio.run(run_level(learners[:level], base, blank, args.duration, args.think, ramp))
+            stats = asyncio.run(
+                run_level(learners[:level], base, blank, args.duration, args.think, ramp, args.browse)
+            )
             print(report(level, stats, args.duration), flush=True)
     finally:
         if not args.url:

@@ -53,7 +53,7 @@ def _dialogue_card(d: Row) -> rx.Component:
     )
 
 
-@template(routes.LEARN, "Lessons", access="user", on_load=[LearnState.load])
+@template(routes.LEARN, "Lessons", access="user", on_load=[LearnState.load], loader_guards=True)
 def learn() -> rx.Component:
     return rx.vstack(
         rx.heading("Lessons", size="8", as_="h1"),
@@ -109,7 +109,14 @@ def verdict_feedback_ui() -> VerdictFeedbackUi:
     )
 
 
-@template(routes.PRACTICE, "Practice", access="user", on_load=[PracticeState.load], max_width="960px")
+@template(
+    routes.PRACTICE,
+    "Practice",
+    access="user",
+    on_load=[PracticeState.load],
+    loader_guards=True,
+    max_width="960px",
+)
 def practice_page() -> rx.Component:
     return rx.cond(
         ~PracticeState.loaded,

@@ -20,7 +20,8 @@ from sayzhong.http.practice import UPLOAD_ATTEMPT
 from sayzhong.practice import service as practice
 from sayzhong.practice.hints import NEUTRAL, heard_phrase, phrase_tone_changes, result_announcement
 from sayzhong.settings import get_settings
-from state.session import SessionState, run_in_session
+from state.fields import assign_changed
+from state.session import GuardedRead, SessionState, run_in_session
 
 MIC_CODES = frozenset({"mic_denied", "mic_missing", "mic_busy", "mic_unsupported", "mic_error"})
 TONE_NAMES = {1: "1 (high)", 2: "2 (rising)", 3: "3 (dipping)", 4: "4 (falling)", 5: "neutral"}
@@ -190,19 +191,27 @@ class ScoringState(rx.State):
         return backend(f"/practice/attempts/{self.attempt_id}/audio") if self.attempt_id else ""
 
     def clear_result(self) -> None:
-        self.has_result = False
-        self.error = ""
-        self.mic_error = ""
-        self.attempt_id = 0
-        self.result_syllables = []
-        self.said_message = ""
-        self.not_said = False
-        self.announcement = ""
+        # Only what differs: every page load clears the panel, and each assignment is re-sent.
+        assign_changed(
+            self,
+            {
+                "has_result": False,
+                "error": "",
+                "plan_limited": False,  # goes with `error` (the upgrade path shown under it)
+                "mic_error": "",
+                "attempt_id": 0,
+                "result_syllables": [],
+                "said_message": "",
+                "not_said": False,
+                "announcement": "",
+            },
+        )
 
-    async def _say_if_locked(self, unit_id: str) -> bool:
+    async def _say_if_locked(self, unit_id: str, locked: frozenset[str] | None = None) -> bool:
         """Billing (issue 12): a unit the learner's plan does not include says so before any
-        recording, with the upgrade path (`scoring_feedback` shows it under the message)."""
-        if unit_id not in await _locked_units(self):
+        recording, with the upgrade path (`scoring_feedback` shows it under the message).
+        `locked`: the plan's locked units when the page's guard read them already."""
+        if unit_id not in (await _locked_units(self) if locked is None else locked):
             return False
         from sayzhong.billing.entitlements import locked_unit_message
 
@@ -271,9 +280,13 @@ class LearnState(rx.State):
     dialogues: list[dict[str, Any]] = []
 
     @rx.event
-    async def load(self) -> None:
-        locked = await _locked_units(self)  # billing (issue 12): mark what needs Plus
-        self.units = [
+    async def load(self):
+        """The lesson list's only on-load handler, its guard too (`loader_guards`): the sign-in
+        check, the privacy gate and the plan (issue 12: mark what needs Plus) in one statement."""
+        redirect, locked = await _guard_plan_page(self)
+        if locked is None:
+            return redirect
+        units = [
             {
                 "id": unit.id,
                 "title": unit.title,
@@ -284,7 +297,7 @@ class LearnState(rx.State):
             }
             for unit in curriculum.list_units()
         ]
-        self.dialogues = [
+        dialogues = [
             {
                 "id": d.id,
                 "title": d.title,
@@ -294,6 +307,28 @@ class LearnState(rx.State):
             }
             for d in curriculum.list_dialogues()
         ]
+        # The same lists on every return to the page: assigned (and sent) only when they change.
+        assign_changed(self, {"units": units, "dialogues": dialogues})
+        return None
+
+
+def _plan_from_row(_session: Any, _user: Any, row: tuple[Any, ...]) -> frozenset[str]:
+    from sayzhong.billing.entitlements import locked_units_for
+
+    return locked_units_for(bool(row[0]))
+
+
+async def _guard_plan_page(state: rx.State) -> tuple[rx.event.EventSpec | None, frozenset[str] | None]:
+    """A lesson page's guard, whose plan check rides in the session lookup (`PLUS_READS`, issue
+    16: one statement per load): (where to send the browser instead, None) or (None, the units
+    the learner's plan does not include)."""
+    from sayzhong.billing.entitlements import PLUS_READS, plus_params
+    from sayzhong.db import utcnow
+
+    session_state = await state.get_state(SessionState)
+    return await session_state._guard_page(
+        GuardedRead(_plan_from_row, page=PLUS_READS, params=plus_params(utcnow()))
+    )
 
 
 async def _locked_units(state: rx.State) -> frozenset[str]:
@@ -402,12 +437,17 @@ class PracticeState(ScoringState):
         return self.index >= len(self.items) - 1
 
     def _show(self, index: int) -> None:
-        self.index = max(0, min(index, len(self.items) - 1))
-        self.item_id = self.items[self.index]["id"] if self.items else ""
+        index = max(0, min(index, len(self.items) - 1))
+        assign_changed(self, {"index": index, "item_id": self.items[index]["id"] if self.items else ""})
         self.clear_result()
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):
+        """The lesson page's only on-load handler, its guard too (`loader_guards`, as the lesson
+        list's): one statement per load."""
+        redirect, locked = await _guard_plan_page(self)
+        if locked is None:
+            return redirect
         params = self.router.url.query_parameters
         unit_id = str(params.get("unit", ""))[:80]
         try:
@@ -418,14 +458,15 @@ class PracticeState(ScoringState):
             title, items = _unit_items(unit_id)
         except SayZhongError:
             self.not_found, self.items, self.unit_title, self.loaded = True, [], "", True
-            return
-        self.not_found, self.loaded = False, True
-        self.unit_id, self.unit_title, self.items = unit_id, title, await with_tone_changes(items)
+            return None
+        values = {"not_found": False, "loaded": True, "unit_id": unit_id, "unit_title": title}
+        assign_changed(self, values | {"items": await with_tone_changes(items)})
         wanted = str(params.get("item", ""))
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
         self._show(start)
-        await self._say_if_locked(unit_id)
+        await self._say_if_locked(unit_id, locked)
+        return None
 
     @rx.event
     def next_item(self) -> None:

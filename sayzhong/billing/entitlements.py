@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from sayzhong import routes
 from sayzhong.accounts.models import User
+from sayzhong.accounts.sessions import PageReads
 from sayzhong.billing.models import BillingDailyUsage, BillingGrant, BillingHeldTake, BillingSubscription
 from sayzhong.curriculum import service as curriculum
 from sayzhong.db import as_utc, session_scope, utcnow
@@ -164,6 +165,51 @@ def active_grant(session: Session, user_id: int, now: datetime) -> BillingGrant 
     return max(live, key=lambda g: as_utc(g.ends_at)) if live else None
 
 
+def plus_column(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Whether the learner `user_id` names (a bind parameter, or `User.id` in a statement that
+    reads the account) has Plus at the bound `now` — `has_plus` as one column, so a page's guard
+    reads it in its session lookup (issue 16: the lesson pages, one statement per load). Bound with
+    `plus_params`; `tests/integration/billing/test_plus_column.py` holds it to `has_plus`."""
+    now = bindparam("now")
+    trial = and_(
+        col(BillingSubscription.status) == "incomplete",
+        col(BillingSubscription.trial_end) > now,
+        or_(
+            col(BillingSubscription.latest_invoice_id).is_(None),
+            col(BillingSubscription.latest_invoice_id) == "",
+        ),
+    )
+    subscribed = exists().where(
+        col(BillingSubscription.user_id) == user_id,
+        or_(col(BillingSubscription.status).in_(sorted(ENTITLED_STATUSES)), trial),  # `effective_status`
+    )
+    granted = exists().where(
+        col(BillingGrant.user_id) == user_id,
+        col(BillingGrant.revoked_at).is_(None),
+        col(BillingGrant.starts_at) <= now,
+        col(BillingGrant.ends_at) > now,
+    )
+    return or_(subscribed, granted).label("plus")
+
+
+PLUS_READS = PageReads(columns=(plus_column(col(User.id)),))
+"""`plus_column` for the signed-in account, read in the page guard's session lookup (bound with
+`plus_params`): a lesson page's load is one statement."""
+
+
+def plus_params(now: datetime) -> dict[str, datetime]:
+    """The values `plus_column` is bound with, for a read at `now`."""
+    return {"now": now}
+
+
+def locked_units_for(plus: bool, settings: Settings | None = None) -> frozenset[str]:
+    """The units a plan without Plus does not include (none with Plus)."""
+    if plus:
+        return frozenset()
+    free = free_unit_ids(settings or get_settings())
+    return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
+
+
 def entitlement_for(
     *, session: Session, user_id: int, now: datetime | None = None, settings: Settings | None = None
 ) -> Entitlement:
@@ -214,11 +260,7 @@ def require_unit(*, session: Session, user_id: int, unit_id: str, settings: Sett
 
 def locked_unit_ids(*, session: Session, user_id: int, settings: Settings | None = None) -> frozenset[str]:
     """Units this learner's plan does not include (for pages that mark them)."""
-    settings = settings or get_settings()
-    if entitlement_for(session=session, user_id=user_id, settings=settings).plan == PLUS:
-        return frozenset()
-    free = free_unit_ids(settings)
-    return frozenset(u.id for u in curriculum.list_units() if u.id not in free)
+    return locked_units_for(has_plus(session=session, user_id=user_id), settings)
 
 
 def terminal_client_message(settings: Settings | None = None) -> str:

@@ -7,6 +7,7 @@ tone, which is never judged as one of the four tones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -104,19 +105,26 @@ def tone_change_note(grapheme: str, pinyin_numbered: str, surface_tone: int) -> 
 
 def phrase_tone_changes(text: str) -> list[str]:
     """Tone-change notes for a whole phrase (hanzi or numbered pinyin), in order; [] if unreadable."""
+    return list(_phrase_tone_changes(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase_tone_changes(text: str) -> tuple[str, ...]:
+    """Kept per text: a lesson page shows every phrase's notes on each load, and the analysis
+    (word segmentation, then the tone rules) costs about as much as the rest of the load (issue 16)."""
     from sayzhong.errors import SayZhongError
     from sayzhong.pronunciation.text import expected_syllables
 
     try:
         syllables = expected_syllables(text)
     except (SayZhongError, ValueError):
-        return []
-    notes = []
+        return ()
+    notes: list[str] = []
     for syl in syllables:
         note = tone_change_note(syl.grapheme, syl.pinyin, syl.surface_tone)
         if note and note not in notes:
             notes.append(note)
-    return notes
+    return tuple(notes)
 
 
 # --- result wording ----------------------------------------------------------------------------
