@@ -34,6 +34,7 @@ import pages.support_staff  # noqa: F401
 from sayzhong.http.app import ApiPathsFirst, create_http_app, security_headers
 from sayzhong.http.observability import observe_http
 from sayzhong.models import load_all_models
+from sayzhong.ops.gc_tuning import observe_gc, record_gc_pauses, tune_gc
 from sayzhong.ops.reflex_bridge import PrometheusMeterProvider
 from sayzhong.ops.telemetry import start_telemetry
 from sayzhong.ops.warmup import warm_up_scoring
@@ -42,6 +43,10 @@ from state.practice import warm_up_tone_notes
 # Operations (issue 16): JSON logs and a tracer provider for this worker; Reflex's own event and
 # websocket trace points feed our Prometheus metrics; every HTTP request is measured and traced.
 reflex_otel.enable(tracer_provider=start_telemetry(role="web"), meter_provider=PrometheusMeterProvider())
+# Collector pauses measured, young collections less often; the start-up heap is frozen once the
+# scoring models are loaded (`warm_up_scoring`).
+observe_gc()
+tune_gc()
 
 
 class _App(rx.App):
@@ -65,6 +70,9 @@ app = _App(
 )
 # Every worker loads the scoring models at start, not on its first learner's take (issue 16).
 app.register_lifespan_task(warm_up_scoring)
+
+# Issue 16: the collector's pauses, timed by `observe_gc`, into their metric.
+app.register_lifespan_task(record_gc_pauses)
 
 # Issue 10: tone-change notes need the word dictionaries; load them in the background at start.
 app.register_lifespan_task(warm_up_tone_notes)

@@ -63,6 +63,13 @@ STATE_ACQUIRE_DURATION = Histogram(
     namespace=NAMESPACE,
     buckets=LATENCY_BUCKETS,
 )
+GC_PAUSE = Histogram(
+    "gc_pause_seconds",
+    "Python garbage-collection pauses (every thread stops), by generation (2: a full collection).",
+    ["generation"],
+    namespace=NAMESPACE,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 SCORING_DURATION = Histogram(
     "scoring_duration_seconds",
     "Time to score one take (decode, pitch, align, classify, Azure), by engine and outcome.",

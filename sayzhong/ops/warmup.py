@@ -35,3 +35,7 @@ async def warm_up_scoring() -> None:
         log.exception("warm-up: scoring models failed to load; they will load on the first take")
         return
     log.info("warm-up: scoring models loaded in %.1f s", seconds)
+    # Everything a worker keeps for life is loaded now: keep it out of later collections.
+    from sayzhong.ops.gc_tuning import freeze_startup_heap
+
+    freeze_startup_heap()
