@@ -82,5 +82,8 @@ def freeze_startup_heap() -> int:
     gc.collect()
     gc.freeze()
     frozen = gc.get_freeze_count()
+    from sayzhong.ops.metrics import GC_FROZEN
+
+    GC_FROZEN.set(frozen)
     log.info("gc: %d start-up objects frozen out of later collections", frozen)
     return frozen

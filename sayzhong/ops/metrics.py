@@ -70,6 +70,12 @@ GC_PAUSE = Histogram(
     namespace=NAMESPACE,
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
 )
+GC_FROZEN = Gauge(
+    "gc_frozen_objects",
+    "Objects a web worker froze out of garbage collection at start (the largest over live workers).",
+    namespace=NAMESPACE,
+    multiprocess_mode="livemax",
+)
 SCORING_DURATION = Histogram(
     "scoring_duration_seconds",
     "Time to score one take (decode, pitch, align, classify, Azure), by engine and outcome.",

@@ -62,6 +62,7 @@ def test_the_start_up_heap_is_frozen_and_later_objects_are_still_collected(resto
     kept = Node()
     frozen = gc_tuning.freeze_startup_heap()
     assert frozen == gc.get_freeze_count() > 0
+    assert REGISTRY.get_sample_value("sayzhong_gc_frozen_objects") == frozen
     assert not any(o is kept for o in gc.get_objects())  # the frozen are skipped by collections
     later = Node()
     assert any(o is later for o in gc.get_objects())
