@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from sayzhong import routes
 from sayzhong.curriculum import service as curriculum
@@ -318,7 +319,7 @@ def _plan_from_row(_session: Any, _user: Any, row: tuple[Any, ...]) -> frozenset
     return locked_units_for(bool(row[0]))
 
 
-async def _guard_plan_page(state: rx.State) -> tuple[rx.event.EventSpec | None, frozenset[str] | None]:
+async def _guard_plan_page(state: rx.State) -> tuple[EventSpec | None, frozenset[str] | None]:
     """A lesson page's guard, whose plan check rides in the session lookup (`PLUS_READS`, issue
     16: one statement per load): (where to send the browser instead, None) or (None, the units
     the learner's plan does not include)."""

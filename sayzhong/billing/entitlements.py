@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, exists, func, or_, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, case, exists, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -170,7 +171,7 @@ def plus_column(user_id: ColumnElement[int]) -> ColumnElement[bool]:
     reads the account) has Plus at the bound `now` — `has_plus` as one column, so a page's guard
     reads it in its session lookup (issue 16: the lesson pages, one statement per load). Bound with
     `plus_params`; `tests/integration/billing/test_plus_column.py` holds it to `has_plus`."""
-    now = bindparam("now")
+    now: BindParameter[datetime] = bindparam("now")
     trial = and_(
         col(BillingSubscription.status) == "incomplete",
         col(BillingSubscription.trial_end) > now,
@@ -192,7 +193,7 @@ def plus_column(user_id: ColumnElement[int]) -> ColumnElement[bool]:
     return or_(subscribed, granted).label("plus")
 
 
-PLUS_READS = PageReads(columns=(plus_column(col(User.id)),))
+PLUS_READS = PageReads(columns=(plus_column(cast(ColumnElement[int], col(User.id))),))
 """`plus_column` for the signed-in account, read in the page guard's session lookup (bound with
 `plus_params`): a lesson page's load is one statement."""
 

@@ -73,7 +73,10 @@ CASES: dict[str, tuple[list[Row], bool]] = {
         [_sub("incomplete", trial_end=NOW + DAY)],
         True,
     ),
-    "incomplete, trial ahead, empty invoice id": ([_sub("incomplete", trial_end=NOW + DAY, invoice="")], True),
+    "incomplete, trial ahead, empty invoice id": (
+        [_sub("incomplete", trial_end=NOW + DAY, invoice="")],
+        True,
+    ),
     "incomplete, trial ahead, invoiced": ([_sub("incomplete", trial_end=NOW + DAY, invoice="in_1")], False),
     "incomplete, trial over": ([_sub("incomplete", trial_end=NOW - DAY)], False),
     "incomplete, no trial": ([_sub("incomplete")], False),
