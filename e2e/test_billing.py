@@ -240,3 +240,49 @@ def test_a_renewal_after_the_trial_that_needs_3d_secure_asks_the_learner_to_conf
     expect(prompt).to_have_count(0)
     expect(page.get_by_role("heading", name=re.compile("Your plan: Plus monthly"))).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text("paid")
+
+
+def _grant_plus(app: RunningApp, email: str) -> None:
+    app.python(
+        "import sys\n"
+        "from datetime import timedelta\n"
+        "from sayzhong.db import session_scope, utcnow\n"
+        "from sayzhong.accounts.users import find_user_by_email\n"
+        "from sayzhong.billing.models import BillingGrant\n"
+        "with session_scope() as s:\n"
+        "    u = find_user_by_email(session=s, email=sys.argv[1])\n"
+        "    s.add(BillingGrant(user_id=u.id, ends_at=utcnow() + timedelta(days=1), reason='e2e'))\n",
+        email,
+    )
+
+
+def test_lesson_pages_mark_what_needs_plus_open_with_a_grant_and_send_strangers_to_sign_in(
+    page: Page, app: RunningApp
+) -> None:
+    """The lesson list and a lesson read the plan in their guard's one statement (issue 16): what
+    they show must still follow the plan, at once, and a signed-out visit must still go to sign-in."""
+    email = unique_email("planner")
+    sign_up(page, app.url, email=email, name="Pia")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pia")
+
+    page.goto(app.url + "/learn")
+    expect(page.get_by_role("heading", name="Greetings", level=3)).to_be_visible()
+    marks = page.get_by_label("Part of Plus")
+    expect(marks.first).to_be_visible()
+    assert marks.count() >= 5  # the units after the free ones, and their role-plays
+    page.goto(app.url + "/practice?unit=directions")
+    expect(page.get_by_role("alert")).to_contain_text("is part of SayZhong Plus", timeout=20_000)
+    expect(page.get_by_role("link", name="See Plus plans")).to_be_visible()
+
+    _grant_plus(app, email)
+    page.goto(app.url + "/learn")
+    expect(page.get_by_role("heading", name="Greetings", level=3)).to_be_visible()
+    expect(page.get_by_label("Part of Plus")).to_have_count(0)
+    page.goto(app.url + "/practice?unit=directions")
+    expect(page.get_by_text("1 of", exact=False).first).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("is part of SayZhong Plus")).to_have_count(0)
+
+    page.context.clear_cookies()
+    for path in ("/learn", "/practice?unit=greetings"):
+        page.goto(app.url + path)
+        expect(page).to_have_url(re.compile(r"/signin"))
