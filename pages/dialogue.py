@@ -180,7 +180,14 @@ def _summary() -> rx.Component:
     )
 
 
-@template(routes.DIALOGUE, "Conversation", access="user", on_load=[DialogueState.load], max_width="860px")
+@template(
+    routes.DIALOGUE,
+    "Conversation",
+    access="user",
+    on_load=[DialogueState.load],
+    loader_guards=True,
+    max_width="860px",
+)
 def dialogue_page() -> rx.Component:
     return rx.cond(
         DialogueState.not_found,

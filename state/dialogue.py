@@ -12,7 +12,7 @@ from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.models import LearnerTurn, PartnerTurn
 from sayzhong.errors import SayZhongError
 from sayzhong.practice import service as practice
-from state.practice import PinyinSyllable, ScoringState, pinyin_syllables, reference_url
+from state.practice import PinyinSyllable, ScoringState, guard_plan_page, pinyin_syllables, reference_url
 from state.session import SessionState, run_in_session
 
 MAX_TURNS = 40  # guards against a malformed graph looping forever
@@ -119,7 +119,12 @@ class DialogueState(ScoringState):
         self.clear_result()
 
     @rx.event
-    async def load(self) -> None:
+    async def load(self):
+        """The role-play page's only on-load handler, its guard too (`loader_guards`, as the lesson
+        pages'): the sign-in check, the privacy gate and the plan in one statement."""
+        redirect, locked = await guard_plan_page(self)
+        if locked is None:
+            return redirect
         dialogue_id = str(self.router.url.query_parameters.get("id", ""))[:80]
         self.transcript, self.attempt_ids, self.weakest = [], [], []
         self.finished = False
@@ -128,11 +133,14 @@ class DialogueState(ScoringState):
             dialogue = curriculum.get_dialogue(dialogue_id)
         except SayZhongError:
             self.not_found = True
-            return
+            return None
         self.not_found = False
         self.dialogue_id, self.title, self.scenario = dialogue.id, dialogue.title, dialogue.scenario
         self._advance(dialogue.start)
-        await self._say_if_locked(dialogue.unit)  # a Plus role-play: the same message and upgrade path
+        await self._say_if_locked(
+            dialogue.unit, locked
+        )  # a Plus role-play: the same message and upgrade path
+        return None
 
     @rx.event
     def choose(self, option_id: str) -> None:

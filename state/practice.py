@@ -284,7 +284,7 @@ class LearnState(rx.State):
     async def load(self):
         """The lesson list's only on-load handler, its guard too (`loader_guards`): the sign-in
         check, the privacy gate and the plan (issue 12: mark what needs Plus) in one statement."""
-        redirect, locked = await _guard_plan_page(self)
+        redirect, locked = await guard_plan_page(self)
         if locked is None:
             return redirect
         units = [
@@ -319,7 +319,7 @@ def _plan_from_row(_session: Any, _user: Any, row: tuple[Any, ...]) -> frozenset
     return locked_units_for(bool(row[0]))
 
 
-async def _guard_plan_page(state: rx.State) -> tuple[EventSpec | None, frozenset[str] | None]:
+async def guard_plan_page(state: rx.State) -> tuple[EventSpec | None, frozenset[str] | None]:
     """A lesson page's guard, whose plan check rides in the session lookup (`PLUS_READS`, issue
     16: one statement per load): (where to send the browser instead, None) or (None, the units
     the learner's plan does not include)."""
@@ -446,7 +446,7 @@ class PracticeState(ScoringState):
     async def load(self):
         """The lesson page's only on-load handler, its guard too (`loader_guards`, as the lesson
         list's): one statement per load."""
-        redirect, locked = await _guard_plan_page(self)
+        redirect, locked = await guard_plan_page(self)
         if locked is None:
             return redirect
         params = self.router.url.query_parameters

@@ -29,10 +29,10 @@ def test_every_signed_in_page_is_guarded_before_anything_else_loads() -> None:
     import inspect
 
     from pages.template import REGISTERED_ON_LOAD
-    from state.practice import _guard_plan_page
+    from state.practice import guard_plan_page
     from state.session import SessionState
 
-    assert "._guard_page(" in inspect.getsource(_guard_plan_page)
+    assert "._guard_page(" in inspect.getsource(guard_plan_page)
 
     guards = {"user": SessionState.require_login, "staff": SessionState.require_staff}
     loader_guarded = []
@@ -44,9 +44,10 @@ def test_every_signed_in_page_is_guarded_before_anything_else_loads() -> None:
             continue
         assert access == "user", route
         source = inspect.getsource(first.fn)
-        assert "._guard_page(" in source or "await _guard_plan_page(self)" in source, (
+        assert "._guard_page(" in source or "await guard_plan_page(self)" in source, (
             f"{route}: {first.fn.__qualname__} does not guard"
         )
         loader_guarded.append(route)
-    # The busiest pages (issue 16: home, the lesson list, a lesson); each addition is deliberate.
-    assert sorted(loader_guarded) == ["/home", "/learn", "/practice"]
+    # The busiest pages (issue 16: home, the lesson list, a lesson, a role-play); each addition is
+    # deliberate.
+    assert sorted(loader_guarded) == ["/dialogue", "/home", "/learn", "/practice"]
