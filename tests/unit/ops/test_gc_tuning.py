@@ -47,11 +47,20 @@ def test_every_collection_is_measured_by_generation_once(restored_gc: None) -> N
     assert _pauses(2) == before[2] + 2
 
 
-def test_young_collections_run_less_often_and_the_older_thresholds_stay(restored_gc: None) -> None:
-    gc.set_threshold(700, 11, 12)
+def test_young_collections_run_less_often_middle_ones_are_smaller_and_full_ones_no_more_often(
+    restored_gc: None,
+) -> None:
+    gc.set_threshold(700, 10, 10)  # CPython's defaults
     gc_tuning.tune_gc()
-    assert gc.get_threshold() == (gc_tuning.YOUNG_THRESHOLD, 11, 12)
-    assert gc_tuning.YOUNG_THRESHOLD > 700
+    young, middle, old = gc.get_threshold()
+    assert (young, middle, old) == (
+        gc_tuning.YOUNG_THRESHOLD,
+        gc_tuning.MIDDLE_THRESHOLD,
+        gc_tuning.OLD_THRESHOLD,
+    )
+    assert young > 700 and middle < 10
+    # A full collection comes after about as many young ones as with the defaults scaled to `young`.
+    assert 0.8 * 10 * 10 <= middle * old <= 10 * 10
 
 
 def test_the_start_up_heap_is_frozen_and_later_objects_are_still_collected(restored_gc: None) -> None:
