@@ -137,9 +137,7 @@ class DialogueState(ScoringState):
         self.not_found = False
         self.dialogue_id, self.title, self.scenario = dialogue.id, dialogue.title, dialogue.scenario
         self._advance(dialogue.start)
-        await self._say_if_locked(
-            dialogue.unit, locked
-        )  # a Plus role-play: the same message and upgrade path
+        self._say_if_locked(dialogue.unit, locked)  # a Plus role-play: the same message and upgrade path
         return None
 
     @rx.event

@@ -208,11 +208,11 @@ class ScoringState(rx.State):
             },
         )
 
-    async def _say_if_locked(self, unit_id: str, locked: frozenset[str] | None = None) -> bool:
-        """Billing (issue 12): a unit the learner's plan does not include says so before any
-        recording, with the upgrade path (`scoring_feedback` shows it under the message).
-        `locked`: the plan's locked units when the page's guard read them already."""
-        if unit_id not in (await _locked_units(self) if locked is None else locked):
+    def _say_if_locked(self, unit_id: str, locked: frozenset[str]) -> bool:
+        """Billing (issue 12): a unit the learner's plan does not include (`locked`, as the page's
+        guard read it: `guard_plan_page`) says so before any recording, with the upgrade path
+        (`scoring_feedback` shows it under the message)."""
+        if unit_id not in locked:
             return False
         from sayzhong.billing.entitlements import locked_unit_message
 
@@ -330,16 +330,6 @@ async def guard_plan_page(state: rx.State) -> tuple[EventSpec | None, frozenset[
     return await session_state._guard_page(
         GuardedRead(_plan_from_row, page=PLUS_READS, params=plus_params(utcnow()))
     )
-
-
-async def _locked_units(state: rx.State) -> frozenset[str]:
-    """Billing (issue 12): the units the signed-in learner's plan does not include."""
-    from sayzhong.billing.entitlements import locked_unit_ids
-
-    user = await (await state.get_state(SessionState)).current_user()
-    if user is None:
-        return frozenset()
-    return await run_in_session(lambda s: locked_unit_ids(session=s, user_id=user.id))
 
 
 DRILL_UNITS = {
@@ -466,7 +456,7 @@ class PracticeState(ScoringState):
         if wanted:
             start = next((i for i, item in enumerate(items) if item["id"] == wanted), start)
         self._show(start)
-        await self._say_if_locked(unit_id, locked)
+        self._say_if_locked(unit_id, locked)
         return None
 
     @rx.event
