@@ -78,9 +78,11 @@ def test_the_page_guard_reads_outside_a_transaction_and_writes_in_one(
         with session_scope() as session:
             return as_utc(session.exec(select(UserSession).where(mine)).one().last_seen_at)
 
+    # Every instant here is fixed, relative to when the session was last seen: no clock is read.
+    seen = last_seen()
+    monkeypatch.setattr(sessions, "utcnow", lambda: seen + sessions._LAST_SEEN_RESOLUTION / 2)
     user, _, _ = _resolve_cookie(token, True)
     assert user is not None and user.email == "lin@example.org"
-    seen = last_seen()
     _resolve_cookie(token, True)
     assert last_seen() == seen  # fresh: nothing written
 
