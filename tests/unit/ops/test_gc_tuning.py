@@ -44,7 +44,7 @@ def test_every_collection_is_measured_by_generation_once(restored_gc: None) -> N
         gc.collect(0)
         gc.collect(2)
         gc.collect(2)
-        assert _collections_recorded(2) == before[2]  # timed in the callback, recorded later
+        assert _collections_recorded(2) == before[2]  # seen by the callback, counted only when flushed
         assert gc_tuning.flush_gc_pauses() == 3
     finally:
         gc.enable()
