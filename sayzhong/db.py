@@ -165,3 +165,7 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# Committed writes end the page-load answers web workers remember (registers its session events).
+from sayzhong import guard_cache as _guard_cache  # noqa: E402,F401

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     session_cookie_name: str = "sz_session"
     session_idle_timeout_minutes: int = 60 * 24 * 3
     session_absolute_timeout_hours: int = 24 * 30
+    guard_cache_seconds: int = Field(default=120, ge=0, le=600)
+    """With REDIS_URL: how long a web worker may answer a tab's page-load guard from memory
+    (sayzhong/guard_cache.py). Every write to the learner's rows ends it at once; this bounds what
+    changes with the clock alone (a review card falling due, a local day ending). 0: always read."""
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
     login_throttle_window_minutes: int = 15
@@ -179,6 +183,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_insecure_production(self) -> Settings:
+        if self.guard_cache_seconds * 2 > self.session_idle_timeout_minutes * 60:
+            # A remembered page-load guard slides the session's last-seen time only when it ends.
+            raise ValueError("GUARD_CACHE_SECONDS must be at most half of SESSION_IDLE_TIMEOUT_MINUTES")
         if self.env == "prod":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ValueError(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sayzhong.billing.ports import PaymentsGateway
     from sayzhong.curriculum.ports import ReferenceVoice
     from sayzhong.experiments.ports import VariantSource
+    from sayzhong.guard_cache import GenerationStore
     from sayzhong.notifications.ports import Mailer
     from sayzhong.pronunciation.ports import PronunciationAssessor
     from sayzhong.settings import Settings
@@ -152,6 +153,17 @@ def get_api_limits(settings: Settings) -> ApiLimits:
         per_token=shared(limits.per_token, client=client, name="api-token"),
         auth_failures=shared(limits.auth_failures, client=client, name="api-auth-failure"),
     )
+
+
+def get_guard_generations(settings: Settings) -> GenerationStore | None:
+    """The page-load guard cache's generation counters (sayzhong/guard_cache.py): in Redis, shared by
+    every process that writes, when REDIS_URL is set and GUARD_CACHE_SECONDS > 0; otherwise None
+    (one process and no shared store: every page load reads the database)."""
+    if not settings.redis_url or settings.guard_cache_seconds <= 0:
+        return None
+    from sayzhong.integrations.redis_generations import RedisGenerations
+
+    return RedisGenerations(settings.redis_url)
 
 
 def stripe_configured(settings: Settings) -> bool:

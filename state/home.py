@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -51,7 +52,7 @@ def _day_label(day: date) -> str:
     return f"{day.day:02d} {_MONTHS[day.month - 1]}"
 
 
-def _chart_rows(points: list[DailyTonePoint]) -> list[dict[str, Any]]:
+def _chart_rows(points: Sequence[DailyTonePoint]) -> list[dict[str, Any]]:
     """One row per day ("05 Nov", accuracy per tone as t1..t4), oldest first; empty with fewer than
     3 days (a line needs points to join: the table alone says more)."""
     by_day: dict[date, dict[str, Any]] = {}
@@ -61,6 +62,22 @@ def _chart_rows(points: list[DailyTonePoint]) -> list[dict[str, Any]]:
             row = by_day[p.date] = {"date": _day_label(p.date)}
         row[_TONE_KEYS.get(p.tone) or f"t{p.tone}"] = round(100 * p.accuracy)
     return [by_day[d] for d in sorted(by_day)] if len(by_day) >= 3 else []
+
+
+HomeData = tuple[HomeSummary, ToneStats, tuple[DailyTonePoint, ...], bool]
+
+
+def home_guard(now: datetime) -> GuardedRead[HomeData]:
+    """The home page's reads in its guard's unit of work: its figures (the guard's statement reads
+    most of them: `practice.HOME_READS`) and whether to ask the NPS question. Immutable values, so
+    a worker's guard cache may serve them again ("home")."""
+
+    def _read(session: Session, user: UserInfo, row: tuple[Any, ...]) -> HomeData:
+        summary, stats, points = practice.home_page(session=session, user=user, now=now, row=row)
+        nps_due = feedback.should_ask_nps(session=session, user_id=user.id, signed_up_at=user.created_at)
+        return summary, stats, tuple(points), nps_due
+
+    return GuardedRead(_read, page=practice.HOME_READS, params=practice.home_params(now), cache_as="home")
 
 
 class HomeState(rx.State):
@@ -90,21 +107,8 @@ class HomeState(rx.State):
         the sign-in check, the privacy gate and the page's figures are one event and one unit of
         work per load."""
 
-        now = utcnow()
-
-        def _read(
-            session: Session, user: UserInfo, row: tuple[Any, ...]
-        ) -> tuple[HomeSummary, ToneStats, list[DailyTonePoint], bool]:
-            # The page's figures (`row`: read by the guard's statement) and whether to ask the NPS
-            # question.
-            summary, stats, points = practice.home_page(session=session, user=user, now=now, row=row)
-            nps_due = feedback.should_ask_nps(session=session, user_id=user.id, signed_up_at=user.created_at)
-            return summary, stats, points, nps_due
-
         session_state = await self.get_state(SessionState)
-        redirect, data = await session_state._guard_page(
-            GuardedRead(_read, page=practice.HOME_READS, params=practice.home_params(now))
-        )
+        redirect, data = await session_state._guard_page(home_guard(utcnow()))
         if redirect is not None or data is None:
             return redirect
         summary, stats, points, nps_due = data

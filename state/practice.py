@@ -323,13 +323,17 @@ async def guard_plan_page(state: rx.State) -> tuple[EventSpec | None, frozenset[
     """A lesson page's guard, whose plan check rides in the session lookup (`PLUS_READS`, issue
     16: one statement per load): (where to send the browser instead, None) or (None, the units
     the learner's plan does not include)."""
+    session_state = await state.get_state(SessionState)
+    return await session_state._guard_page(plan_guard())
+
+
+def plan_guard() -> GuardedRead[frozenset[str]]:
+    """The lesson pages' reads in their guard's statement: whether the plan includes Plus
+    (`PLUS_READS`), as the units it locks. Immutable, so a worker's guard cache may serve it ("plan")."""
     from sayzhong.billing.entitlements import PLUS_READS, plus_params
     from sayzhong.db import utcnow
 
-    session_state = await state.get_state(SessionState)
-    return await session_state._guard_page(
-        GuardedRead(_plan_from_row, page=PLUS_READS, params=plus_params(utcnow()))
-    )
+    return GuardedRead(_plan_from_row, page=PLUS_READS, params=plus_params(utcnow()), cache_as="plan")
 
 
 DRILL_UNITS = {

@@ -5,7 +5,8 @@ against the database, and the page's own on-load handlers that run right after i
 load reuse that answer (issue 16: the home page resolved the cookie three times, each a database
 round trip). Anything after the page has loaded — every click, every staff action — resolves again.
 The home page's loader is its own guard (`_guard_page`): the check and the page's reads share one
-event and one unit of work.
+event and one unit of work. With REDIS_URL, a worker answers a tab's next load of the same page from
+memory while none of the learner's rows the answer read has changed (sayzhong/guard_cache.py).
 
 The cookie arrives with the websocket handshake (Reflex keeps it server-side, never sends it to the
 browser). Staff handlers re-check the role from the database through `current_user()`, so a revoked
@@ -19,6 +20,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import reflex as rx
@@ -26,7 +28,7 @@ from reflex.event import EventSpec
 from reflex.istate.data import RouterData
 from sqlmodel import Session
 
-from sayzhong import routes, wiring
+from sayzhong import guard_cache, routes, wiring
 from sayzhong.accounts import schemas, sessions, sign_in
 from sayzhong.accounts.access import STAFF_ROLES
 from sayzhong.db import WriteNeeded, read_scope, session_scope
@@ -79,6 +81,11 @@ class GuardedRead(Generic[T_co]):
     read: PageRead[T_co]
     page: sessions.PageReads | None = None
     params: Mapping[str, Any] | None = None
+    cache_as: str = ""
+    """This page's name in the worker's guard cache (sayzhong/guard_cache.py), or "" for always
+    from the database. Name a page only if `read` and `page` read nothing but the learner's rows in
+    `GUARD_TABLES`, the curriculum and the clock (and `params` bind nothing but the clock), and what
+    `read` returns is immutable: the same answer serves the tab's next loads."""
 
 
 def _resolve_cookie(
@@ -87,7 +94,13 @@ def _resolve_cookie(
     """The signed-in user for a cookie (or None), with `gate` the page the privacy gate sends them
     to first (or None) — one unit of work, one round trip (the gate's reads ride along). With
     `guarded`, the page's own reads for a signed-in user the gate lets through, in the same unit of
-    work and, for its `page` columns, the same statement (the home page: one statement per load).
+    work and, for its `page` columns, the same statement (the home page: one statement per load)."""
+    answer = _resolve_guard(token, gate, guarded)
+    return answer.user, answer.redirect, answer.data
+
+
+def _resolve_guard(token: str, gate: bool, guarded: GuardedRead[T] | None = None) -> guard_cache.Answer:
+    """`_resolve_cookie`, with when the session itself ends (the guard cache's bound).
 
     Most loads only read, so they run outside a transaction (`read_scope`: no BEGIN or COMMIT round
     trips); the few that write — the session's last-seen time, slid once a minute, or the gate's
@@ -102,19 +115,28 @@ def _resolve_cookie(
 
 def _guard_work(
     session: Session, token: str, gate: bool, guarded: GuardedRead[T] | None
-) -> tuple[schemas.UserInfo | None, str | None, T | None]:
-    from sayzhong.privacy.gate import resolve_page_load
+) -> guard_cache.Answer:
+    from sayzhong.privacy.gate import resolve_page_session
 
     if not gate:
         info = sign_in.resolve_session(session=session, token=token)
-        return (info.user if info else None), None, None
+        return guard_cache.Answer(
+            info.user if info else None, None, None, _session_ends(info) if info else None
+        )
     page = guarded.page if guarded else None
-    user, redirect, values = resolve_page_load(
+    info, redirect, values = resolve_page_session(
         session=session, token=token, page=page, params=guarded.params if guarded else None
     )
-    if guarded is None or user is None or redirect is not None:
-        return user, redirect, None
-    return user, redirect, guarded.read(session, user, values)
+    if info is None:
+        return guard_cache.Answer(None, None, None, None)
+    user, ends = info.user, _session_ends(info)
+    if guarded is None or redirect is not None:
+        return guard_cache.Answer(user, redirect, None, ends)
+    return guard_cache.Answer(user, redirect, guarded.read(session, user, values), ends)
+
+
+def _session_ends(info: schemas.SessionInfo) -> datetime:
+    return min(info.expires_at, info.idle_expires_at)
 
 
 GUARD_REUSE_S = 5.0
@@ -180,17 +202,26 @@ class SessionState(rx.State):
         return user
 
     async def _guard_resolve(
-        self, *, gate: bool = False, guarded: GuardedRead[T] | None = None
+        self, *, gate: bool = False, guarded: GuardedRead[T] | None = None, cache: bool = True
     ) -> tuple[schemas.UserInfo | None, str | None, T | None]:
-        """The guards' resolution: always from the database, remembered for this page load. With
-        `gate`, also where the privacy gate sends this learner first (issue 11: a locked account or a
-        material terms change), read in the same unit of work — and `guarded`'s result, if any."""
+        """The guards' resolution, remembered for this page load. With `gate`, also where the privacy
+        gate sends this learner first (issue 11: a locked account or a material terms change), read in
+        the same unit of work — and `guarded`'s result, if any. From the database, or with REDIS_URL
+        from this worker's guard cache while nothing the answer read has changed (`cache`: allowed;
+        `guarded`: only if it names itself, `cache_as`)."""
         router = self.router
         token = self.session_token(router)
         if not token:
             self._guard_key = ""
             return None, None, None
-        user, redirect, data = await asyncio.to_thread(_resolve_cookie, token, gate, guarded)
+        cache_as = guarded.cache_as if guarded else ("gate" if gate else "session")
+        if cache and cache_as:
+            answer = await guard_cache.resolve(
+                token, cache_as, lambda: asyncio.to_thread(_resolve_guard, token, gate, guarded)
+            )
+        else:
+            answer = await asyncio.to_thread(_resolve_guard, token, gate, guarded)
+        user, redirect, data = answer.user, answer.redirect, answer.data
         self._guard_key, self._guard_at = self._load_key(token, router), time.time()
         self._guard_user = user
         return user, redirect, data
@@ -254,7 +285,8 @@ class SessionState(rx.State):
 
     @rx.event
     async def require_staff(self):
-        user, gate, _ = await self._guard_resolve(gate=True)
+        # Staff pages always read the database: few loads, and a role change must show at once.
+        user, gate, _ = await self._guard_resolve(gate=True, cache=False)
         self._apply(user)
         if user is None:
             return rx.redirect(routes.sign_in_url(self.router.url.path))

@@ -8,6 +8,7 @@ import secrets
 import time
 from pathlib import Path
 
+from sayzhong import guard_cache
 from sayzhong.accounts import staff, users
 from sayzhong.db import session_scope
 from sayzhong.settings import get_settings
@@ -87,6 +88,8 @@ def backup_restore(args: argparse.Namespace) -> int:
         return 2
     start = time.perf_counter()
     manifest = backup.restore_backup(settings, path)
+    # The restore wrote outside the ORM: no web worker may answer a page load from before it.
+    guard_cache.bump_everyone()
     print(
         json.dumps(
             {
@@ -99,7 +102,23 @@ def backup_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def guard_cache_reset(_args: argparse.Namespace) -> int:
+    """After a change made outside the app (psql): every web worker reads each page load's guard
+    from the database again (sayzhong/guard_cache.py)."""
+    if not guard_cache.bump_everyone():
+        print("guard-cache-reset: nothing to do (no REDIS_URL, or GUARD_CACHE_SECONDS=0: nothing is cached)")
+        return 0
+    print("guard-cache-reset: every web worker's remembered page-load guards are stale now")
+    return 0
+
+
 def register_cli(sub: argparse._SubParsersAction) -> None:
+    g = sub.add_parser(
+        "guard-cache-reset",
+        help="make every web worker read page-load guards afresh (after a change made outside the app)",
+    )
+    g.set_defaults(handler=guard_cache_reset)
+
     p = sub.add_parser("seed", help="create development seed data (an admin account) if missing")
     p.set_defaults(handler=seed)
 

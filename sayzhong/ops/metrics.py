@@ -101,6 +101,19 @@ SCORED_TAKES = Counter(
     ["mode", "engine"],
     namespace=NAMESPACE,
 )
+GUARD_CACHE = Counter(
+    "guard_cache_total",
+    "Page-load guards by how they were answered (hit: from the worker's memory; miss: from the "
+    "database; error: Redis did not answer the generation check, so from the database).",
+    ["outcome"],
+    namespace=NAMESPACE,
+)
+GUARD_CACHE_BUMPS_FAILED = Counter(
+    "guard_cache_bumps_failed_total",
+    "Committed writes whose guard-cache generation bump did not reach Redis (other workers may "
+    "answer from memory until guard_cache_seconds ends).",
+    namespace=NAMESPACE,
+)
 PASSWORD_CHECKS_TURNED_AWAY = Counter(
     "password_checks_turned_away_total",
     "Password checks refused with 'busy, try again' by the admission control, by reason.",

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from sayzhong import routes
 from sayzhong.accounts import sessions, users
-from sayzhong.accounts.schemas import UserInfo
+from sayzhong.accounts.schemas import SessionInfo, UserInfo
 from sayzhong.legal import service as legal
 from sayzhong.legal.documents import LEGAL_ROOT
 from sayzhong.privacy import erasure
@@ -65,6 +65,22 @@ def resolve_page_load(
     needs and the `page`'s own reads (bound with `params`), then (rarely) the gate's own follow-up.
     (user or None, the page to send them to or None, the page's values: its joined rows, then its
     columns, in order; empty when the session is not live)."""
+    info, redirect, values = resolve_page_session(
+        session=session, token=token, root=root, page=page, params=params
+    )
+    return (info.user if info else None), redirect, values
+
+
+def resolve_page_session(
+    *,
+    session: Session,
+    token: str | None,
+    root: Path = LEGAL_ROOT,
+    page: sessions.PageReads | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[SessionInfo | None, str | None, tuple[Any, ...]]:
+    """`resolve_page_load` with the whole session (its expiry and idle deadline: the guard cache
+    remembers an answer no longer than the session lives)."""
     joined = page.joined if page else ()
     found = sessions.resolve_session_with(
         session=session,
@@ -80,7 +96,7 @@ def resolve_page_load(
     facts = _facts(values[len(joined) : gate_end])
     user = info.user
     redirect = page_gate(session=session, user_id=user.id, root=root, user=user, facts=facts)
-    return user, redirect, values[: len(joined)] + values[gate_end:]
+    return info, redirect, values[: len(joined)] + values[gate_end:]
 
 
 def page_gate(
