@@ -89,7 +89,9 @@ resource redis 'Microsoft.Cache/redis@2024-03-01' = {
     minimumTlsVersion: '1.2'
     // Reflex waits for (and breaks) state locks through keyspace notifications. Azure refuses CONFIG
     // SET, so they are switched on here, and REFLEX_IGNORE_REDIS_CONFIG_ERROR lets Reflex start.
-    redisConfiguration: { 'notify-keyspace-events': 'K$sgxe' }
+    // volatile-lru (Azure's default, stated): only keys with a TTL (Reflex's tab states) may be
+    // evicted, never the guard cache's generation counters (sayzhong/guard_cache.py).
+    redisConfiguration: { 'notify-keyspace-events': 'K$sgxe', 'maxmemory-policy': 'volatile-lru' }
   }
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from typing import Any
 
@@ -47,9 +48,15 @@ class RedisGenerations:
         return self._async
 
     async def read(self, user_id: int) -> tuple[str | None, str | None] | None:
-        """(everyone's generation, this learner's), or None when Redis did not answer."""
+        """(everyone's generation, this learner's), or None when Redis did not answer — or had no
+        shared generation: a new or flushed Redis, which forgot every learner's counter too. That
+        one starts again from a random number, so no answer remembered before can match it."""
         try:
-            everyone, mine = await self._client().mget(GEN_ALL, gen_key(user_id))
+            client = self._client()
+            everyone, mine = await client.mget(GEN_ALL, gen_key(user_id))
+            if everyone is None:
+                await client.set(GEN_ALL, secrets.randbelow(2**62), nx=True)
+                return None
         except Exception as exc:  # any Redis or socket error: the guard reads the database instead
             log.warning("guard cache: Redis did not answer the generation check (%s)", type(exc).__name__)
             return None
@@ -65,6 +72,9 @@ class RedisGenerations:
             client = self._sync
         try:
             pipe = client.pipeline(transaction=False)
+            # A new or flushed Redis: the shared generation starts from a random number (as in
+            # `read`), never from 1 again, which an answer remembered before the flush could match.
+            pipe.set(GEN_ALL, secrets.randbelow(2**62), nx=True)
             for user_id in sorted(user_ids):
                 pipe.incr(GEN_ALL if user_id == EVERYONE else gen_key(user_id))
             pipe.execute()

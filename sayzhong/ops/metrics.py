@@ -104,7 +104,8 @@ SCORED_TAKES = Counter(
 GUARD_CACHE = Counter(
     "guard_cache_total",
     "Page-load guards by how they were answered (hit: from the worker's memory; miss: from the "
-    "database; error: Redis did not answer the generation check, so from the database).",
+    "database; error: Redis did not answer the generation check, or had just lost its counters, so "
+    "from the database).",
     ["outcome"],
     namespace=NAMESPACE,
 )

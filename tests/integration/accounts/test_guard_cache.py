@@ -237,3 +237,25 @@ def test_the_operators_reset_ends_every_remembered_answer(capsys: pytest.Capture
     assert guard_cache_reset(argparse.Namespace()) == 0
     assert "stale now" in capsys.readouterr().out
     assert [g.reads_for(3) for g in guards] == [1, 1]
+
+
+@pytest.mark.usefixtures("cached")
+def test_a_flushed_redis_ends_every_answer_remembered_before(redis_url: str) -> None:
+    """Redis lost its counters (flushed, or a new cache): no answer remembered before may match the
+    counters that start again, even after the learner's counter comes back to the same value."""
+    import redis
+
+    token = signed_in_learner("lin@example.org")
+    lin = _user_id("lin@example.org")
+    home = Guard(token, "gate")
+    assert home.reads_for(3) == 2
+    client = redis.Redis.from_url(redis_url)
+    before = client.get(guard_cache.GEN_ALL)
+    client.flushall()
+    guard_cache.generations().bump({lin})  # type: ignore[union-attr]
+    assert client.get(guard_cache.GEN_ALL) not in (None, before)
+    assert home.reads_for(1) == 1
+    client.flushall()
+    # Nothing bumped since: the first check finds no shared generation and starts one.
+    assert home.reads_for(1) == 1 and client.get(guard_cache.GEN_ALL) is not None
+    assert home.reads_for(3) == 1
