@@ -5,6 +5,7 @@ from logging.config import fileConfig
 from sqlmodel import SQLModel
 
 from alembic import context
+from sayzhong import guard_cache
 from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 
@@ -46,6 +47,9 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
     if connection.in_transaction():
         connection.commit()
+    # A migration may change rows outside the ORM while the previous release still serves: its web
+    # workers read every page-load guard afresh (sayzhong/guard_cache.py; nothing without REDIS_URL).
+    guard_cache.bump_everyone()
 
 
 if context.is_offline_mode():

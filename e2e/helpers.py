@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.request
 import uuid
 
 import pyotp
@@ -99,3 +100,14 @@ def expect_onboarding(page: Page, base_url: str, name: str) -> None:
     """A new account lands on onboarding, greeted by name."""
     expect(page).to_have_url(re.compile(re.escape(base_url) + r"/onboarding/?$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+
+
+def read_metrics(base_url: str) -> str:
+    """The app's Prometheus text (ENV=test without METRICS_TOKEN: loopback callers may read it)."""
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as response:
+        return str(response.read().decode())
+
+
+def metric_total(text: str, sample: str) -> float:
+    """The sum of every line for `sample` (its name and labels, as Prometheus prints them)."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(sample + " "))

@@ -7,8 +7,18 @@ import re
 import httpx
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import OIDC_USER, RunningApp, csp_violations, watch_page
-from e2e.helpers import expect_home, expect_onboarding, sign_in, sign_out, sign_up, unique_email, visit
+from e2e.conftest import OIDC_USER, PRODUCTION_MODE, RunningApp, csp_violations, watch_page
+from e2e.helpers import (
+    expect_home,
+    expect_onboarding,
+    metric_total,
+    read_metrics,
+    sign_in,
+    sign_out,
+    sign_up,
+    unique_email,
+    visit,
+)
 
 
 def test_landing_page_explains_the_product(page: Page, app: RunningApp) -> None:
@@ -38,6 +48,33 @@ def test_sign_out_then_sign_in_again(page: Page, app: RunningApp) -> None:
     expect(page).to_have_url(re.compile(r"/signin"))
     sign_in(page, app.url, email=email)
     expect_home(page, app.url, "Lan")
+
+
+def test_return_visits_come_from_memory_with_redis_and_sign_out_still_ends_them(
+    page: Page, app: RunningApp
+) -> None:
+    """Issue 16: with Redis (the production-like stack), a tab's next load of a page it opened before
+    is answered from the worker's guard cache; without Redis every load reads the database. Either
+    way, signing out ends the session before the next load."""
+    email = unique_email("cached")
+    sign_up(page, app.url, email=email, name="Wen")
+    expect_onboarding(page, app.url, "Wen")
+    sample = 'sayzhong_guard_cache_total{outcome="hit"}'
+    before = metric_total(read_metrics(app.url), sample)
+    visit(page, f"{app.url}/home")
+    for _ in range(3):  # in-app navigation: the same websocket, so the same worker
+        page.get_by_role("link", name="Lessons", exact=True).first.click()
+        expect(page.get_by_role("heading", name="Lessons", level=1)).to_be_visible()
+        page.get_by_role("link", name="Home", exact=True).first.click()
+        expect_home(page, app.url, "Wen")
+    hits = metric_total(read_metrics(app.url), sample) - before
+    if PRODUCTION_MODE:
+        assert hits >= 2, hits  # each page: the first load learns whose token it is, the second keeps
+    else:
+        assert hits == 0, hits
+    sign_out(page)
+    page.goto(f"{app.url}/home")
+    expect(page).to_have_url(re.compile(r"/signin"))
 
 
 def test_duplicate_email_and_weak_password_get_clear_messages(page: Page, app: RunningApp) -> None:

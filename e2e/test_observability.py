@@ -4,18 +4,11 @@ its log stream carries no e-mail address or password of a learner who signed up 
 from __future__ import annotations
 
 import json
-import urllib.request
 
 from playwright.sync_api import Page
 
 from e2e.conftest import RESULTS, RunningApp
-from e2e.helpers import STRONG_PASSWORD, expect_onboarding, sign_up, unique_email
-
-
-def _metrics(app: RunningApp) -> str:
-    # ENV=test without METRICS_TOKEN: loopback callers may read /metrics.
-    with urllib.request.urlopen(f"{app.url}/metrics", timeout=10) as response:
-        return response.read().decode()
+from e2e.helpers import STRONG_PASSWORD, expect_onboarding, read_metrics, sign_up, unique_email
 
 
 def test_handlers_websockets_and_routes_are_measured_and_logs_hold_no_personal_data(
@@ -25,7 +18,7 @@ def test_handlers_websockets_and_routes_are_measured_and_logs_hold_no_personal_d
     sign_up(page, app.url, email=email)
     expect_onboarding(page, app.url, "Mei")
 
-    text = _metrics(app)
+    text = read_metrics(app.url)
     prefix = "sayzhong_event_handler_duration_seconds_count{"
     handler_counts = [line for line in text.splitlines() if line.startswith(prefix)]
     assert handler_counts, "no Reflex event handler was measured"
