@@ -1,26 +1,26 @@
 """Page-load guards a web worker answers from memory (issue 16: page loads per worker).
 
-Every signed-in page load resolves its session cookie: the session, the account, the privacy gate
-and, for the pages whose loader is their guard, the page's own figures — one statement
-(state/session.py). Measured on one worker, that unit of work was three fifths of a home navigation's
-CPU. Its answer changes only when one of the learner's rows changes, or with the clock. So, with
-REDIS_URL set, a worker keeps each answer and serves the tab's next load of the same page from memory
-after one Redis round trip that checks nothing changed since:
+Every signed-in page load resolves its session cookie: the session, the account, the privacy gate and,
+for the pages whose loader is their guard, the page's own figures — one statement (state/session.py).
+Measured on one worker, that unit of work was about half of a home navigation's CPU
+(bench/RESULTS-load.md, run 11). Its answer changes only when one of the learner's rows changes, or with
+the clock. So, with REDIS_URL set, a worker keeps each answer and serves the tab's next load of the
+same page from memory after one Redis round trip that checks nothing changed since:
 
 - every committed unit of work that wrote a row of a table the guards read (`GUARD_TABLES`) increments
   that learner's *generation* in Redis after the commit (the `user_id` of each row the ORM flushed; the
-  id itself for the account); a bulk INSERT, UPDATE or DELETE on those tables, whose rows the ORM
-  never sees, increments everyone's;
+  id itself for the account); a bulk INSERT, UPDATE or DELETE on those tables, whose rows the ORM never
+  sees, increments everyone's;
 - a remembered answer is served only while both generations are the ones read *before* its database
   read, and before the session's own expiry and idle deadline.
 
 The clock alone is left to `GUARD_CACHE_SECONDS` (default 120 s): a review card falling due, a grant
 ending, a new local day, the session's last-seen time (slid at most that late, far inside the idle
-timeout). So are writes made outside the app's ORM: after a change made with psql, `python -m
-sayzhong guard-cache-reset` increments everyone's generation (`python -m sayzhong backup restore`
-does it itself). Without REDIS_URL (`make run`: one process, no shared store) nothing is
-remembered. Only page-load guards use this, and not the staff pages': every handler after a page
-has loaded, and every staff action, still resolves the session from the database.
+timeout). So are writes made outside the app's ORM: after a change made with psql, `python -m sayzhong
+guard-cache-reset` increments everyone's generation (`python -m sayzhong backup restore` and `alembic
+upgrade` do it themselves). Without REDIS_URL (`make run`: one process, no shared store) nothing is
+remembered. Only page-load guards use this, and not the staff pages': every handler after a page has
+loaded, and every staff action, still resolves the session from the database.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -68,8 +69,9 @@ a `user_id` column (or is the account itself), so a flushed row names the learne
 ACCOUNT_TABLE = "user_account"
 GEN_ALL = "sayzhong:guard:gen:all"
 MAX_ENTRIES = 5_000
-"""Answers kept per worker, least recently used out first. A home answer (figures, 30-day chart) is a
-few kilobytes: a few tens of megabytes at most, for ten times the tabs a worker serves at 10x."""
+"""Answers kept per worker, least recently used out first. A home answer measured 2.7 KB for a learner
+with two days of history (its 30-day chart grows it a few kilobytes more): tens of megabytes at most,
+for ten times the tabs a worker serves at 10x."""
 EVERYONE = -1
 """In a unit of work's pending bumps: a write whose learners are not known (a bulk statement)."""
 
@@ -220,9 +222,9 @@ def reset() -> None:
     bump_everyone()
 
 
-async def resolve(token: str, page: str, read: Any) -> Answer:
-    """The guard's answer for `token` on `page`: remembered, or `read()` (a coroutine function
-    that reads the database) and remembered when it may be."""
+async def resolve(token: str, page: str, read: Callable[[], Awaitable[Answer]]) -> Answer:
+    """The guard's answer for `token` on `page`: remembered, or what `read()` (the database) answers,
+    then remembered when it may be."""
     from sayzhong.ops.metrics import GUARD_CACHE
 
     cache, store = worker_cache(), generations()
