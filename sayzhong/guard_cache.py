@@ -222,9 +222,11 @@ def reset() -> None:
     bump_everyone()
 
 
-async def resolve(token: str, page: str, read: Callable[[], Awaitable[Answer]]) -> Answer:
+async def resolve(
+    token: str, page: str, read: Callable[[], Awaitable[Answer]], clock: Callable[[], float] = time.time
+) -> Answer:
     """The guard's answer for `token` on `page`: remembered, or what `read()` (the database) answers,
-    then remembered when it may be."""
+    then remembered when it may be. `clock`: Unix time now (tests pass a fixed instant)."""
     from sayzhong.ops.metrics import GUARD_CACHE
 
     cache, store = worker_cache(), generations()
@@ -235,14 +237,14 @@ async def resolve(token: str, page: str, read: Callable[[], Awaitable[Answer]]) 
     if user_id is not None and gens is None:
         GUARD_CACHE.labels("error").inc()
     elif gens is not None:
-        hit = cache.lookup(token, page, gens, time.time())
+        hit = cache.lookup(token, page, gens, clock())
         if hit is not None:
             GUARD_CACHE.labels("hit").inc()
             return hit
     if gens is not None or user_id is None:
         GUARD_CACHE.labels("miss").inc()
     answer = await read()
-    cache.store(token, page, answer, gens, time.time())
+    cache.store(token, page, answer, gens, clock())
     return answer
 
 

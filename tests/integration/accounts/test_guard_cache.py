@@ -37,10 +37,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def cached(settings: Settings, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The guard cache on (REDIS_URL set), at a fixed instant: no clock is read."""
+    """The guard cache on (REDIS_URL set); every load below is at one fixed instant (`Guard`)."""
     monkeypatch.setenv("REDIS_URL", redis_url)
     reset_settings_cache()
-    monkeypatch.setattr(guard_cache.time, "time", lambda: NOW)
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
     guard_cache.reset()
@@ -60,7 +59,7 @@ class Guard:
         return await asyncio.to_thread(_resolve_guard, self.token, self.gate, self.guarded)
 
     def load(self) -> guard_cache.Answer:
-        return asyncio.run(guard_cache.resolve(self.token, self.page, self._read))
+        return asyncio.run(guard_cache.resolve(self.token, self.page, self._read, clock=lambda: NOW))
 
     def reads_for(self, loads: int) -> int:
         before = self.reads

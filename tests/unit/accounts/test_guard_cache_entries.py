@@ -1,5 +1,5 @@
 """The worker's memory of page-load guards (sayzhong/guard_cache.py): what it keeps, for how long,
-and what ends an answer — at fixed instants, no clock read."""
+and what ends an answer, at instants given to it (the cache never reads a clock itself)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from sayzhong.accounts.schemas import UserInfo
 from sayzhong.guard_cache import Answer, GuardCache
 
-T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
+AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
 GENS = ("3", "7")
 
 
@@ -30,49 +30,49 @@ def _user(user_id: int = 5) -> UserInfo:
 
 
 def _answer(user: UserInfo | None = None, ends_in_s: float = 3600) -> Answer:
-    ends = datetime.fromtimestamp(T0 + ends_in_s, UTC)
+    ends = datetime.fromtimestamp(AT + ends_in_s, UTC)
     return Answer(user or _user(), None, ("figures",), ends)
 
 
 def test_an_answer_is_kept_only_once_the_token_is_known_to_belong_to_its_account() -> None:
     cache = GuardCache(ttl_s=120)
     # First load: whose token this is was unknown, so no generations were read before the read.
-    cache.store("tok", "home", _answer(), None, T0)
+    cache.store("tok", "home", _answer(), None, AT)
     assert cache.user_of("tok") == 5 and len(cache) == 0
-    cache.store("tok", "home", _answer(), GENS, T0)
-    assert cache.lookup("tok", "home", GENS, T0 + 1) == _answer()
-    assert cache.lookup("tok", "plan", GENS, T0 + 1) is None  # another page, another answer
+    cache.store("tok", "home", _answer(), GENS, AT)
+    assert cache.lookup("tok", "home", GENS, AT + 1) == _answer()
+    assert cache.lookup("tok", "plan", GENS, AT + 1) is None  # another page, another answer
 
 
-def test_an_answer_ends_with_a_new_generation_the_time_bound_or_the_session() -> None:
+def test_an_answer_ends_with_a_new_generation_the_cache_period_or_the_session() -> None:
     cache = GuardCache(ttl_s=120)
-    cache.store("tok", "home", _answer(), None, T0)
-    cache.store("tok", "home", _answer(), GENS, T0)
-    assert cache.lookup("tok", "home", ("3", "8"), T0 + 1) is None  # the learner's rows changed
-    assert cache.lookup("tok", "home", GENS, T0 + 1) is None  # and it is gone for good
+    cache.store("tok", "home", _answer(), None, AT)
+    cache.store("tok", "home", _answer(), GENS, AT)
+    assert cache.lookup("tok", "home", ("3", "8"), AT + 1) is None  # the learner's rows changed
+    assert cache.lookup("tok", "home", GENS, AT + 1) is None  # and it is gone for good
 
-    cache.store("tok", "home", _answer(), GENS, T0)
-    assert cache.lookup("tok", "home", GENS, T0 + 119.9) is not None
-    assert cache.lookup("tok", "home", GENS, T0 + 120) is None  # guard_cache_seconds
+    cache.store("tok", "home", _answer(), GENS, AT)
+    assert cache.lookup("tok", "home", GENS, AT + 119.9) is not None
+    assert cache.lookup("tok", "home", GENS, AT + 120) is None  # guard_cache_seconds
 
-    cache.store("tok", "home", _answer(ends_in_s=30), GENS, T0)
-    assert cache.lookup("tok", "home", GENS, T0 + 29) is not None
-    assert cache.lookup("tok", "home", GENS, T0 + 30) is None  # the session's own end comes first
+    cache.store("tok", "home", _answer(ends_in_s=30), GENS, AT)
+    assert cache.lookup("tok", "home", GENS, AT + 29) is not None
+    assert cache.lookup("tok", "home", GENS, AT + 30) is None  # the session's own end comes first
 
-    cache.store("tok", "home", _answer(ends_in_s=-1), GENS, T0)
+    cache.store("tok", "home", _answer(ends_in_s=-1), GENS, AT)
     assert len(cache) == 0  # a session already over is never kept
 
 
 def test_a_token_answered_by_another_account_or_by_no_one_is_not_kept() -> None:
     cache = GuardCache(ttl_s=120)
-    cache.store("tok", "home", _answer(), None, T0)
+    cache.store("tok", "home", _answer(), None, AT)
     # Generations were read for account 5, but the database answered for account 6.
-    cache.store("tok", "home", _answer(_user(6)), GENS, T0)
+    cache.store("tok", "home", _answer(_user(6)), GENS, AT)
     assert len(cache) == 0 and cache.user_of("tok") == 6
-    cache.store("tok", "home", _answer(_user(6)), GENS, T0)
+    cache.store("tok", "home", _answer(_user(6)), GENS, AT)
     assert len(cache) == 1
     # The session ended (signed out, revoked): the token and its answers are forgotten.
-    cache.store("tok", "home", Answer(None, None, None, None), GENS, T0)
+    cache.store("tok", "home", Answer(None, None, None, None), GENS, AT)
     assert len(cache) == 0 and cache.user_of("tok") is None
 
 
@@ -80,11 +80,11 @@ def test_a_token_answered_by_another_account_or_by_no_one_is_not_kept() -> None:
 def test_the_least_recently_used_answers_leave_first(limit: int) -> None:
     cache = GuardCache(ttl_s=120, max_entries=limit)
     for i in range(limit + 2):
-        cache.store(f"tok{i}", "home", _answer(), None, T0)
-        cache.store(f"tok{i}", "home", _answer(), GENS, T0)
+        cache.store(f"tok{i}", "home", _answer(), None, AT)
+        cache.store(f"tok{i}", "home", _answer(), GENS, AT)
     assert len(cache) == limit
-    assert cache.lookup("tok0", "home", GENS, T0) is None
-    assert cache.lookup(f"tok{limit + 1}", "home", GENS, T0) is not None
+    assert cache.lookup("tok0", "home", GENS, AT) is None
+    assert cache.lookup(f"tok{limit + 1}", "home", GENS, AT) is not None
     assert cache.user_of("tok0") is None
 
 
