@@ -26,7 +26,6 @@ loaded, and every staff action, still resolves the session from the database.
 from __future__ import annotations
 
 import itertools
-import logging
 import re
 import time
 from collections import OrderedDict
@@ -44,8 +43,6 @@ from sayzhong.settings import get_settings
 
 if TYPE_CHECKING:
     from sayzhong.accounts.schemas import UserInfo
-
-log = logging.getLogger(__name__)
 
 GUARD_TABLES = frozenset(
     {
@@ -157,10 +154,6 @@ class GuardCache:
         self._entries.move_to_end((token, page))
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._users.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
