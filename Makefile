@@ -20,10 +20,10 @@ unit:
 	./scripts/test.sh unit
 
 integration:
-	./scripts/test.sh integration
+	./scripts/test.sh integration+unit-db
 
 e2e:
 	./scripts/test.sh e2e
 
 clean:
-	rm -rf .web .states var/test-*
+	rm -rf .web .web-production .states var/test-*

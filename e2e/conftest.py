@@ -38,7 +38,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-RESULTS = ROOT / "test-results" / "e2e"
+# `SAYZHONG_E2E_MODE=production`: the journeys run against the production-like stack instead of
+# `make run`'s single process on SQLite — PostgreSQL, Redis (Reflex state, rate limits) and two
+# granian workers behind one port, started by `scripts/serve.sh` as the container does.
+PRODUCTION_MODE = os.environ.get("SAYZHONG_E2E_MODE", "") == "production"
+# Each mode has its own artefacts folder and compiles the front end into its own Reflex work folder
+# (the compiled pages carry the app's URL), so `scripts/test.sh` can run both modes at once.
+RESULTS = ROOT / "test-results" / ("e2e-production" if PRODUCTION_MODE else "e2e")
+WEB_WORKDIR = ".web-production" if PRODUCTION_MODE else ".web"
 OIDC_USER = {
     "sub": "sso-learner-1",
     "email": "sso.learner@example.org",
@@ -281,12 +288,6 @@ def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStrip
         server.stop()
 
 
-# `SAYZHONG_E2E_MODE=production`: the journeys run against the production-like stack instead of
-# `make run`'s single process on SQLite — PostgreSQL, Redis (Reflex state, rate limits) and two
-# granian workers behind one port, started by `scripts/serve.sh` as the container does.
-PRODUCTION_MODE = os.environ.get("SAYZHONG_E2E_MODE", "") == "production"
-
-
 @pytest.fixture(scope="session")
 def backing_services() -> Iterator[dict[str, str]]:
     """The environment the app needs for its mode: nothing extra for the embedded mode; a private
@@ -355,6 +356,7 @@ def app(
         "REFLEX_USE_NPM": os.environ.get("REFLEX_USE_NPM", "1"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_WEB_WORKDIR": WEB_WORKDIR,
         **backing_services,
     }
     subprocess.run(["alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs every check. Exits non-zero on the first failing stage.
-#   scripts/test.sh            lint+unit, integration+postgres, e2e, production
-#   scripts/test.sh STAGE...   only those stages (lint unit integration postgres e2e production);
-#                              `a+b` runs stages a and b at the same time (each single-threaded
-#                              pytest gets a core; their output is printed whole when both end)
+#   scripts/test.sh            every stage, in the lanes below
+#   scripts/test.sh STAGE...   only those stages (lint unit unit-db integration postgres e2e production),
+#                              one group after another. In a group, `a+b` runs a and b at the same
+#                              time, and `a,b` runs b after a in the same lane: `lint,integration+unit`
+#                              is two lanes. Each lane's output is printed whole when the group ends.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 SAYZHONG_SKIP_SEED=1 "$ROOT/scripts/setup.sh"
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(lint+unit integration+postgres e2e production)
+# Two lanes for the two cores, each about as long as the other (the timings in the README's Test
+# section): the pytest runs are single-threaded and CPU-bound; the browser stages wait on the
+# browser and the app, so the two modes of e2e share the machine.
+[ ${#stages[@]} -eq 0 ] && stages=(lint,integration+unit,unit-db,postgres e2e+production)
 PYTEST=(python -m pytest -p no:cacheprovider)
 WORK="$(mktemp -d /tmp/sayzhong-test.XXXXXX)"
 chmod 755 "$WORK"
 cleanup() { "$ROOT/scripts/pg.sh" stop "$WORK/pg" || true; rm -rf "$WORK"; }
 trap cleanup EXIT
+
+# The journeys ran the app the way `make run` does; it must leave the checkout as it found it.
+# reflex.lock/ holds exactly what Reflex writes there (key order included).
+check_reflex_lock() {
+  if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
+    && [ -n "$(git -C "$ROOT" status --porcelain -- reflex.lock)" ]; then
+    echo "Running the app rewrote reflex.lock/; commit what Reflex wrote there:" >&2
+    git -C "$ROOT" diff --stat -- reflex.lock >&2
+    return 1
+  fi
+}
 
 run_stage() {
   local stage="$1"
@@ -28,10 +43,8 @@ run_stage() {
     python -m sayzhong content check
     # Migrations must produce exactly the tables the models declare.
     "$ROOT/scripts/check_migrations.sh"
-    # Operations (issue 16): alert rules, their unit tests and the Alertmanager routing.
-    promtool check rules deploy/prometheus/rules/*.yml
-    promtool test rules deploy/prometheus/tests/*.yml
-    amtool check-config deploy/alertmanager/alertmanager.yml
+    # The alert rules, their unit tests and the Alertmanager routing (promtool, amtool) are checked
+    # by tests/integration/ops/test_alerting_config.py, with a rule broken on purpose to see them fail.
     hadolint --config deploy/hadolint.yaml deploy/Dockerfile
     python scripts/security_audit.py   # bandit against the reviewed baseline, pip-audit
     ;;
@@ -41,6 +54,9 @@ run_stage() {
     ;;
   integration)
     "${PYTEST[@]}" tests/integration -q
+    ;;
+  unit-db)
+    # The service tests in tests/unit that use a database, on SQLite (marked `db` by tests/conftest.py).
     "${PYTEST[@]}" tests/unit -q -m db
     ;;
   postgres)
@@ -50,14 +66,7 @@ run_stage() {
     ;;
   e2e)
     "${PYTEST[@]}" e2e -q
-    # The journeys ran the app the way `make run` does; it must leave the checkout as it found
-    # it. reflex.lock/ holds exactly what Reflex writes there (key order included).
-    if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 \
-      && [ -n "$(git -C "$ROOT" status --porcelain -- reflex.lock)" ]; then
-      echo "Running the app rewrote reflex.lock/; commit what Reflex wrote there:" >&2
-      git -C "$ROOT" diff --stat -- reflex.lock >&2
-      exit 1
-    fi
+    check_reflex_lock
     ;;
   production)
     # The production-like stack (issue 16): PostgreSQL, Redis-backed Reflex state and rate limits,
@@ -66,30 +75,41 @@ run_stage() {
     # run once more against it; the e2e fixture starts and stops the backing services.
     SAYZHONG_E2E_MODE=production "${PYTEST[@]}" -q \
       e2e/test_accounts.py e2e/test_learning_journeys.py e2e/test_billing.py e2e/test_growth.py
+    check_reflex_lock
     ;;
   *)
     echo "unknown stage: $stage" >&2; exit 2 ;;
   esac
 }
 
-# Stages joined by `+` share the machine: nothing they use is fixed (free ports, their own temporary
-# folders, PostgreSQL on its own port), so they are independent.
+run_lane() {  # stages separated by commas, one after another; stops at the first that fails
+  local stage started
+  IFS=, read -r -a lane_stages <<<"$1"
+  for stage in "${lane_stages[@]}"; do
+    started=$SECONDS
+    (set -euo pipefail; run_stage "$stage")
+    echo "==> $stage took $((SECONDS - started)) s"
+  done
+}
+
+# Lanes joined by `+` share the machine: nothing they use is fixed (free ports, their own temporary
+# folders, PostgreSQL on its own port, each e2e mode its own front-end build), so they are independent.
 for group in "${stages[@]}"; do
-  IFS=+ read -r -a members <<<"$group"
-  if [ ${#members[@]} -eq 1 ]; then
-    run_stage "$group"
+  IFS=+ read -r -a lanes <<<"$group"
+  if [ ${#lanes[@]} -eq 1 ]; then
+    run_lane "$group"
     continue
   fi
   pids=()
-  for stage in "${members[@]}"; do
-    (set -euo pipefail; run_stage "$stage") >"$WORK/$stage.log" 2>&1 &
+  for i in "${!lanes[@]}"; do
+    (set -euo pipefail; run_lane "${lanes[$i]}") >"$WORK/lane-$i.log" 2>&1 &
     pids+=($!)
   done
   failed=()
-  for i in "${!members[@]}"; do
-    wait "${pids[$i]}" || failed+=("${members[$i]}")
+  for i in "${!lanes[@]}"; do
+    wait "${pids[$i]}" || failed+=("${lanes[$i]}")
   done
-  for stage in "${members[@]}"; do cat "$WORK/$stage.log"; done
+  for i in "${!lanes[@]}"; do cat "$WORK/lane-$i.log"; done
   if [ ${#failed[@]} -gt 0 ]; then
     echo "==> failed: ${failed[*]}" >&2
     exit 1
