@@ -8,6 +8,7 @@ scripts/test.sh for the PostgreSQL pass). Each test runs inside a transaction th
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,17 +74,32 @@ def _pg_engine() -> Iterator[Engine | None]:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with the whole schema, made once a run: each test's database starts
+    as a copy of this file (creating the 89 tables took most of a database test's time)."""
+    load_all_models()
+    path = tmp_path_factory.mktemp("schema") / "empty.db"
+    engine = create_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def db_session(_pg_engine: Engine | None, tmp_path: Path) -> Iterator[Session]:
+def db_session(
+    _pg_engine: Engine | None, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Session]:
     """A session on a clean schema. Services flush, never commit; the test's work is discarded.
 
-    SQLite: a fresh database file per test. PostgreSQL: one schema per run, each test inside a
-    transaction that is rolled back (session.commit() only releases a savepoint).
+    SQLite: a fresh database file per test (a copy of the empty schema). PostgreSQL: one schema per
+    run, each test inside a transaction that is rolled back (session.commit() only releases a savepoint).
     """
     load_all_models()
     if _pg_engine is None:
-        engine = create_engine(f"sqlite:///{tmp_path / 'unit.db'}", connect_args={"check_same_thread": False})
-        SQLModel.metadata.create_all(engine)
+        database = tmp_path / "unit.db"
+        shutil.copyfile(request.getfixturevalue("_sqlite_schema"), database)
+        engine = create_engine(f"sqlite:///{database}", connect_args={"check_same_thread": False})
         with Session(engine, expire_on_commit=False) as session:
             yield session
         engine.dispose()
