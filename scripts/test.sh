@@ -84,6 +84,7 @@ run_stage() {
 
 run_lane() {  # stages separated by commas, one after another; stops at the first that fails
   local stage started
+  local -a lane_stages
   IFS=, read -r -a lane_stages <<<"$1"
   for stage in "${lane_stages[@]}"; do
     started=$SECONDS
