@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, special
-from scipy import stats as sps
+
+# scipy.stats and scipy.optimize take about a second to import: every app process imports this module
+# (the results page's state), but only the results page and the experiments job call into it.
 
 SRM_ALPHA = 0.001
 DEFAULT_ALPHA = 0.05
@@ -60,6 +61,8 @@ def sample_ratio_mismatch(
         return SrmResult(0.0, len(counts) - 1, 1.0, False, tuple(float(e) for e in expected))
     chi2 = float(np.sum((np.asarray(counts, dtype=float) - expected) ** 2 / expected))
     dof = len(counts) - 1
+    from scipy import stats as sps
+
     p = float(sps.chi2.sf(chi2, dof))
     return SrmResult(chi2, dof, p, p < alpha, tuple(float(e) for e in expected))
 
@@ -68,6 +71,8 @@ def sample_ratio_mismatch(
 
 
 def _log_beta(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    from scipy import special
+
     return np.asarray(special.betaln(a, b))
 
 
@@ -130,6 +135,8 @@ def beta_binomial(
     if lower_is_better:
         p_v_gt_c, loss_v, loss_c = 1.0 - p_v_gt_c, loss_c, loss_v
     tail = (1.0 - level) / 2.0
+    from scipy import stats as sps
+
     ci_v = (float(sps.beta.ppf(tail, a_v, b_v)), float(sps.beta.ppf(1 - tail, a_v, b_v)))
     ci_c = (float(sps.beta.ppf(tail, a_c, b_c)), float(sps.beta.ppf(1 - tail, a_c, b_c)))
     rng = np.random.default_rng(LIFT_SEED)
@@ -148,6 +155,8 @@ def normal_loss(mu: float, sd: float) -> float:
     if sd <= 0:
         return max(0.0, -mu)
     z = mu / sd
+    from scipy import stats as sps
+
     return float(sd * sps.norm.pdf(z) - mu * sps.norm.cdf(-z))
 
 
@@ -170,6 +179,8 @@ def normal_means(
     sd = math.hypot(se_c, se_v)
     sign = -1.0 if lower_is_better else 1.0
     gain = sign * diff
+    from scipy import stats as sps
+
     chance = float(sps.norm.cdf(gain / sd)) if sd > 0 else float(gain > 0) + 0.5 * float(gain == 0)
     z = float(sps.norm.ppf(1 - (1 - level) / 2))
     lift = (
@@ -219,6 +230,8 @@ def mixture_rho(n_planned: float, *, alpha: float = DEFAULT_ALPHA) -> float:
     def width(log_r: float) -> float:
         r = math.exp(log_r)
         return (1.0 + r) / r * (2.0 * math.log(1.0 / alpha) + math.log1p(r))
+
+    from scipy import optimize
 
     best = optimize.minimize_scalar(width, bounds=(-10.0, 15.0), method="bounded")
     return math.exp(float(best.x)) / max(1.0, n_planned)
@@ -277,6 +290,8 @@ def welch_t_test(x: np.ndarray, y: np.ndarray, *, level: float = 0.95) -> WelchR
         return WelchResult(0.0, float(x.size + y.size - 2), 1.0, diff, (diff, diff))
     dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
     t = diff / se
+    from scipy import stats as sps
+
     p = float(2 * sps.t.sf(abs(t), dof))
     q = float(sps.t.ppf(1 - (1 - level) / 2, dof))
     return WelchResult(float(t), float(dof), p, diff, (diff - q * se, diff + q * se))
@@ -291,6 +306,8 @@ def two_proportion_z(conv_c: int, n_c: int, conv_v: int, n_v: int) -> float:
     if se == 0:
         return 1.0
     z = (conv_v / n_v - conv_c / n_c) / se
+    from scipy import stats as sps
+
     return float(2 * sps.norm.sf(abs(z)))
 
 
