@@ -52,9 +52,12 @@ def test_the_rule_tests_fail_when_a_threshold_is_wrong(tmp_path: Path) -> None:
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / RULES.name).write_text(RULES.read_text().replace("14.4 * 0.001", "40 * 0.001"))
     (tmp_path / "tests").mkdir()
-    for test in RULE_TESTS:
+    # Only the rule-test files that check this alert (the others take promtool ~17 s to replay).
+    tests = [t for t in RULE_TESTS if "SayZhongAvailabilityBurnRatePage" in t.read_text()]
+    assert tests, "no rule test checks SayZhongAvailabilityBurnRatePage"
+    for test in tests:
         shutil.copy(test, tmp_path / "tests" / test.name)
-    tested = _run(_tool("promtool"), "test", "rules", *(str(tmp_path / "tests" / t.name) for t in RULE_TESTS))
+    tested = _run(_tool("promtool"), "test", "rules", *(str(tmp_path / "tests" / t.name) for t in tests))
     assert tested.returncode != 0
     assert "SayZhongAvailabilityBurnRatePage" in tested.stdout + tested.stderr
 

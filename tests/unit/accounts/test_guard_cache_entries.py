@@ -12,6 +12,7 @@ from sayzhong.guard_cache import Answer, GuardCache
 
 AT = datetime(2026, 12, 1, 12, 0, tzinfo=UTC).timestamp()
 GENS = ("3", "7")
+TTL_S = 120  # the cache period every test below configures (GUARD_CACHE_SECONDS)
 
 
 def _user(user_id: int = 5) -> UserInfo:
@@ -35,7 +36,7 @@ def _answer(user: UserInfo | None = None, ends_in_s: float = 3600) -> Answer:
 
 
 def test_an_answer_is_kept_only_once_the_token_is_known_to_belong_to_its_account() -> None:
-    cache = GuardCache(ttl_s=120)
+    cache = GuardCache(ttl_s=TTL_S)
     # First load: whose token this is was unknown, so no generations were read before the read.
     cache.store("tok", "home", _answer(), None, AT)
     assert cache.user_of("tok") == 5 and len(cache) == 0
@@ -45,15 +46,15 @@ def test_an_answer_is_kept_only_once_the_token_is_known_to_belong_to_its_account
 
 
 def test_an_answer_ends_with_a_new_generation_the_cache_period_or_the_session() -> None:
-    cache = GuardCache(ttl_s=120)
+    cache = GuardCache(ttl_s=TTL_S)
     cache.store("tok", "home", _answer(), None, AT)
     cache.store("tok", "home", _answer(), GENS, AT)
     assert cache.lookup("tok", "home", ("3", "8"), AT + 1) is None  # the learner's rows changed
     assert cache.lookup("tok", "home", GENS, AT + 1) is None  # and it is gone for good
 
     cache.store("tok", "home", _answer(), GENS, AT)
-    assert cache.lookup("tok", "home", GENS, AT + 119.9) is not None
-    assert cache.lookup("tok", "home", GENS, AT + 120) is None  # guard_cache_seconds
+    assert cache.lookup("tok", "home", GENS, AT + TTL_S - 0.1) is not None  # instants given, not waited for
+    assert cache.lookup("tok", "home", GENS, AT + TTL_S) is None  # the period has ended
 
     cache.store("tok", "home", _answer(ends_in_s=30), GENS, AT)
     assert cache.lookup("tok", "home", GENS, AT + 29) is not None
@@ -64,7 +65,7 @@ def test_an_answer_ends_with_a_new_generation_the_cache_period_or_the_session() 
 
 
 def test_a_token_answered_by_another_account_or_by_no_one_is_not_kept() -> None:
-    cache = GuardCache(ttl_s=120)
+    cache = GuardCache(ttl_s=TTL_S)
     cache.store("tok", "home", _answer(), None, AT)
     # Generations were read for account 5, but the database answered for account 6.
     cache.store("tok", "home", _answer(_user(6)), GENS, AT)
@@ -78,7 +79,7 @@ def test_a_token_answered_by_another_account_or_by_no_one_is_not_kept() -> None:
 
 @pytest.mark.parametrize("limit", [1, 3])
 def test_the_least_recently_used_answers_leave_first(limit: int) -> None:
-    cache = GuardCache(ttl_s=120, max_entries=limit)
+    cache = GuardCache(ttl_s=TTL_S, max_entries=limit)
     for i in range(limit + 2):
         cache.store(f"tok{i}", "home", _answer(), None, AT)
         cache.store(f"tok{i}", "home", _answer(), GENS, AT)
@@ -94,7 +95,7 @@ def test_the_idle_timeout_must_outlast_two_cache_periods(monkeypatch: pytest.Mon
     from sayzhong.settings import Settings
 
     monkeypatch.setenv("SESSION_IDLE_TIMEOUT_MINUTES", "3")
-    monkeypatch.setenv("GUARD_CACHE_SECONDS", "120")
+    monkeypatch.setenv("GUARD_CACHE_SECONDS", str(TTL_S))
     with pytest.raises(ValidationError, match="at most half of SESSION_IDLE_TIMEOUT_MINUTES"):
         Settings()
     monkeypatch.setenv("GUARD_CACHE_SECONDS", "90")
