@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sayzhong.client.api import ClientError
+from sayzhong.pronunciation.audio import encode_wav
 
 SAMPLE_RATE = 16_000
 BLOCK_S = 0.1
@@ -104,16 +105,6 @@ class Recording:
 
     def wav_bytes(self) -> bytes:
         return encode_wav(self.samples, self.sample_rate)
-
-
-def encode_wav(samples: npt.NDArray[np.int16], sample_rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(sample_rate)
-        out.writeframes(np.asarray(samples, dtype="<i2").tobytes())
-    return buffer.getvalue()
 
 
 def decode_wav(data: bytes) -> tuple[npt.NDArray[np.int16], int]:

@@ -210,10 +210,16 @@ async def attempt_audio(request: Request) -> Response:
         raise NotFoundError("That recording does not exist.")
 
     def _audio() -> tuple[bytes, str]:
+        from sayzhong.pronunciation.audio import replay_wav
+
         user = _current_user(request)
         with session_scope() as session:
             path = practice.attempt_audio_path(session=session, user_id=user.id, attempt_id=attempt_id)
-        return _read_file(path, gone), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        stored = _read_file(path, gone)
+        wav = replay_wav(stored, get_settings().max_audio_seconds)
+        if wav is not None:
+            return wav, "audio/wav"
+        return stored, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     audio, media = await asyncio.to_thread(_audio)
     return Response(audio, media_type=media, headers={"Cache-Control": "private, no-store"})

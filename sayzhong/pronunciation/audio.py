@@ -8,6 +8,7 @@ with a stable ``code`` and a message a learner can act on.
 from __future__ import annotations
 
 import io
+import wave
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,35 @@ def decode_audio(
         raise AudioCorruptError("The recording contains no sound we could decode. Please record again.")
     warnings = check_levels(samples)
     return DecodedAudio(samples, SAMPLE_RATE, samples.size / SAMPLE_RATE, container, warnings)
+
+
+def encode_wav(samples: npt.NDArray[np.int16], sample_rate: int) -> bytes:
+    """Mono 16-bit PCM WAV."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(sample_rate)
+        out.writeframes(np.asarray(samples, dtype="<i2").tobytes())
+    return buffer.getvalue()
+
+
+def replay_wav(data: bytes, max_seconds: float = DEFAULT_MAX_SECONDS) -> bytes | None:
+    """A stored take as WAV the browser can play and seek: a WAV as it is; anything else as the
+    16 kHz mono audio the scorer heard. Browsers record WebM without a duration in its header, so
+    the player showed 0:00 and could not seek; Safari plays no WebM at all. The stored file stays
+    as recorded (exports, re-scoring). None if it cannot be decoded: it is then served as it is."""
+    container = sniff_container(data)
+    if container == "wav":
+        return data
+    if container is None:
+        return None
+    try:
+        samples = _decode(data, max_seconds)
+    except AudioError:
+        return None
+    pcm = np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
+    return encode_wav(pcm, SAMPLE_RATE)
 
 
 def _too_long(max_seconds: float) -> AudioTooLongError:

@@ -51,3 +51,22 @@ def to_wav(samples: np.ndarray) -> bytes:
 
 def synth_wav_bytes(tones: Sequence[int], median_hz: float = 200.0) -> bytes:
     return to_wav(synth_samples(tones, median_hz=median_hz))
+
+
+def to_webm(samples: np.ndarray) -> bytes:
+    """Opus in WebM at 48 kHz, as Chrome's and Firefox's MediaRecorder send a take (no duration in
+    the header), encoded in memory with PyAV."""
+    import av
+
+    pcm = (
+        np.clip(np.interp(np.arange(0, samples.size, SR / 48_000), np.arange(samples.size), samples), -1, 1)
+        * 32767
+    ).astype("<i2")
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="webm") as out:
+        stream = out.add_stream("libopus", rate=48_000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(pcm[None, :], format="s16", layout="mono")
+        frame.sample_rate = 48_000
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    return buf.getvalue()

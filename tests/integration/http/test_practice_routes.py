@@ -23,7 +23,7 @@ from sayzhong.models import load_all_models
 from sayzhong.practice import service as practice
 from sayzhong.settings import Settings
 from tests.factories import signed_in_learner
-from tests.support.pron_synth import synth_wav_bytes
+from tests.support.pron_synth import synth_samples, synth_wav_bytes, to_webm
 
 ITEM = "greetings.hello"  # 你好: tones 3 3 (sandhi 2 3)
 UPLOAD = practice_routes.UPLOAD_ATTEMPT
@@ -100,6 +100,31 @@ def test_a_take_is_scored_and_only_its_owner_can_replay_it(
     assert status == 404
     assert _replay(client, settings, None, attempt_id)[0] == 401
     assert _replay(client, settings, mei, attempt_id + 1000)[0] == 404
+
+
+def test_a_webm_take_replays_as_wav_with_its_length_and_is_stored_as_recorded(
+    client: TestClient, settings: Settings
+) -> None:
+    """Browsers record WebM without a duration, so the page's player could not show or seek it."""
+    import io
+    import wave
+
+    from sayzhong.pronunciation.audio import decode_audio
+
+    webm = to_webm(synth_samples([2, 3]))
+    mei = signed_in_learner("mei@example.org")
+    status, body = _upload(client, settings, webm, token=mei, content_type="audio/webm;codecs=opus")
+    assert status == 201, body
+    attempt_id = int(str(body["attempt_id"]))
+    client.cookies.set(settings.session_cookie_name, mei)
+    response = client.get(f"/practice/attempts/{attempt_id}/audio")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    with wave.open(io.BytesIO(response.content), "rb") as replay:
+        assert replay.getnframes() == decode_audio(webm).samples.size
+    with session_scope() as session:
+        stored = practice.attempt_audio_path(session=session, user_id=_user_id(mei), attempt_id=attempt_id)
+    assert stored.read_bytes() == webm  # exports and re-scoring keep the original
 
 
 @pytest.mark.parametrize("path", [UPLOAD, practice_routes.CALIBRATION_TAKE])

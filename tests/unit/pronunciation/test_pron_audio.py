@@ -19,9 +19,10 @@ from sayzhong.pronunciation.audio import (
     AudioTooQuietError,
     AudioUnsupportedError,
     decode_audio,
+    replay_wav,
     sniff_container,
 )
-from tests.support.pron_synth import SR, synth_samples, to_wav
+from tests.support.pron_synth import SR, synth_samples, to_wav, to_webm
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + os.urandom(200)
 
@@ -197,3 +198,27 @@ def test_other_wavs_still_go_through_pyav_and_the_limits_hold() -> None:
     assert audio_mod._plain_wav_samples(b"RIFF\x00\x00\x00\x00WAVEdata\x04\x00\x00\x00abcd") is None  # no fmt
     with pytest.raises(AudioTooLongError):
         decode_audio(_pcm_wav(np.zeros(SR * 3, dtype=np.float32)), max_seconds=2)
+
+
+def test_a_webm_take_replays_as_the_16k_wav_the_scorer_heard() -> None:
+    import io
+    import wave
+
+    samples = synth_samples([2, 3])
+    webm = to_webm(samples)
+    wav = replay_wav(webm)
+    assert wav is not None and sniff_container(wav) == "wav"
+    with wave.open(io.BytesIO(wav), "rb") as replay:
+        assert (replay.getframerate(), replay.getnchannels(), replay.getsampwidth()) == (SR, 1, 2)
+        frames = np.frombuffer(replay.readframes(replay.getnframes()), dtype="<i2")
+    heard = decode_audio(webm).samples
+    assert frames.size == heard.size  # the header states the take's true length
+    assert np.max(np.abs(frames / 32768.0 - heard)) < 1e-4  # the same audio, to 16-bit rounding
+
+
+def test_a_wav_replays_as_stored_and_an_undecodable_take_is_left_as_it_is() -> None:
+    wav = to_wav(synth_samples([1]))
+    assert replay_wav(wav) is wav
+    assert replay_wav(b"\x1a\x45\xdf\xa3" + os.urandom(300)) is None  # WebM magic, no WebM
+    assert replay_wav(PNG) is None
+    assert replay_wav(to_webm(synth_samples([1, 2, 3, 4])), max_seconds=1.0) is None  # over the limit
