@@ -144,3 +144,31 @@ def test_a_different_phrase_is_not_scored_and_creates_no_review(
     expect(page.get_by_label("Your recording")).to_be_visible()
     page.goto(app.url + "/review")
     expect(page.get_by_text("Nothing is due right now", exact=False)).to_be_visible()
+
+
+def test_a_stalled_page_does_not_cut_the_take_short(
+    mic_page: MicPageFactory, app: RunningApp, correct_take: Path
+) -> None:
+    """Seconds in which the page ran no animation frame (a busy phone, a hidden tab) are not silence:
+    the recorder stops only after silence it has seen. The page's clock is Playwright's, so the stall
+    is exact: speech is heard, the clock is held while the take plays out, then jumps ahead once."""
+    page = mic_page(correct_take)
+    page.clock.install()  # runs at its natural pace until paused
+    _signed_up(page, app, "Sol")
+    page.goto(app.url + PRACTICE)
+    expect(page.get_by_text("今天", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Record").click()
+    # The meter reads above 0.02 RMS (the recorder's speech threshold) once the voice starts.
+    page.wait_for_function(
+        "() => Number(document.querySelector('[aria-label=\"Microphone level\"]')"
+        "?.getAttribute('aria-valuenow') ?? 0) > 15",
+        timeout=20_000,
+    )
+    page.clock.pause_at(page.evaluate("Date.now()") / 1000 + 0.05)  # seconds since the epoch
+    page.wait_for_timeout(4_000)  # real time: the phrase ends and its trailing silence plays
+    page.clock.fast_forward(4_000)  # one animation frame, 4 s after the last one, on silence
+    page.wait_for_timeout(500)
+    expect(page.get_by_role("button", name="Stop recording")).to_be_visible()  # still recording
+    page.clock.resume()  # 1.2 s of silence the meter sees ends the take
+    expect(page.get_by_role("region", name="Pronunciation result")).to_be_visible(timeout=45_000)
+    expect(page.get_by_test_id("syllable-result")).to_have_count(2)

@@ -3,6 +3,9 @@
 // route, and a kept take so a failed upload can be retried without re-recording.
 import { useEffect, useRef, useState } from "react";
 
+// Animation frames arrive every ~16 ms; a longer wait between two is time the level meter did not see.
+const STALL_MS = 200;
+
 const MIME_CANDIDATES = ["audio/webm;codecs=opus", "audio/webm", "audio/mp4", "audio/ogg;codecs=opus"];
 
 function pickMimeType() {
@@ -162,12 +165,18 @@ export function Recorder({
     const started = performance.now();
     let heardSpeech = false;
     let lastLoud = started;
+    let lastTick = started;
     const tick = () => {
       analyser.getFloatTimeDomainData(buf);
       let sum = 0;
       for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
       const rms = Math.sqrt(sum / buf.length);
       const now = performance.now();
+      // Time the meter did not see is not silence: a busy page or a hidden tab delays animation
+      // frames for seconds while the learner goes on speaking, and the first quiet frame after such
+      // a gap used to end the take in the middle of the phrase.
+      if (now - lastTick > STALL_MS) lastLoud += now - lastTick;
+      lastTick = now;
       setLevel(Math.min(1, rms * 6));
       if (rms > 0.02) { heardSpeech = true; lastLoud = now; }
       const secs = (now - started) / 1000;
