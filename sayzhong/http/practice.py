@@ -29,6 +29,7 @@ from sayzhong.errors import (
     PermissionDeniedError,
     SayZhongError,
 )
+from sayzhong.http.ranges import audio_response
 from sayzhong.http.security import is_same_origin
 from sayzhong.http.session_cookie import token_from_cookie_header
 from sayzhong.http.uploads import check_audio_content_type, read_limited_body
@@ -193,11 +194,8 @@ async def reference_audio(request: Request) -> Response:
         path = references.reference_audio_path(curriculum.get_item(item_id).hanzi)
         return _read_file(path, NotFoundError("That example recording is not available."))
 
-    return Response(
-        await asyncio.to_thread(_audio),
-        media_type="audio/wav",
-        headers={"Cache-Control": "private, max-age=86400"},
-    )
+    clip = await asyncio.to_thread(_audio)
+    return audio_response(request, clip, media_type="audio/wav", cache_control="private, max-age=86400")
 
 
 @answers_errors(InternalError("We could not play that recording. Please try again."))
@@ -222,7 +220,7 @@ async def attempt_audio(request: Request) -> Response:
         return stored, mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
     audio, media = await asyncio.to_thread(_audio)
-    return Response(audio, media_type=media, headers={"Cache-Control": "private, no-store"})
+    return audio_response(request, audio, media_type=media, cache_control="private, no-store")
 
 
 def practice_routes() -> list[Route]:

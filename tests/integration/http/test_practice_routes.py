@@ -127,6 +127,30 @@ def test_a_webm_take_replays_as_wav_with_its_length_and_is_stored_as_recorded(
     assert stored.read_bytes() == webm  # exports and re-scoring keep the original
 
 
+def test_a_replayed_take_and_a_reference_clip_can_be_sought(
+    client: TestClient, settings: Settings, take: bytes
+) -> None:
+    """Chrome's player asks for `bytes=0-` and lets the learner drag the playhead only on a 206."""
+    mei = signed_in_learner("mei@example.org")
+    status, body = _upload(client, settings, take, token=mei)
+    assert status == 201, body
+    client.cookies.set(settings.session_cookie_name, mei)
+    for path in (f"/practice/attempts/{body['attempt_id']}/audio", f"/practice/reference/{ITEM}"):
+        whole = client.get(path)
+        assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes", path
+        size = len(whole.content)
+        first = client.get(path, headers={"Range": "bytes=0-"})
+        assert first.status_code == 206, path
+        assert first.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+        middle = client.get(path, headers={"Range": f"bytes={size // 2}-{size // 2 + 99}"})
+        assert (middle.status_code, middle.content) == (206, whole.content[size // 2 : size // 2 + 100])
+        past = client.get(path, headers={"Range": f"bytes={size}-"})
+        assert (past.status_code, past.headers["content-range"]) == (416, f"bytes */{size}")
+    client.cookies.set(settings.session_cookie_name, signed_in_learner("li@example.org"))
+    ranged = client.get(f"/practice/attempts/{body['attempt_id']}/audio", headers={"Range": "bytes=0-"})
+    assert ranged.status_code == 404  # a range of someone else's take is still no take at all
+
+
 @pytest.mark.parametrize("path", [UPLOAD, practice_routes.CALIBRATION_TAKE])
 @pytest.mark.parametrize("origin", [None, "https://evil.example", "null"])
 def test_uploads_without_our_origin_are_forbidden(
