@@ -79,6 +79,17 @@ def _granian(port: int, *, workers: int, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def _server_errors(folder: Path) -> str:
+    """The replicas' error lines (a failed assertion shows why a take was not stored)."""
+    lines = [
+        f"{log.name}: {line}"
+        for log in sorted(folder.glob("granian*.log"))
+        for line in log.read_text(errors="replace").splitlines()
+        if '"level": "error"' in line or "Traceback" in line or "Error" in line
+    ]
+    return "\n".join(lines[-40:])
+
+
 def _half_sent_upload(port: int, cookie: str, body: bytes, key: str) -> socket.socket:
     """A take whose first half is on the wire: in flight until the rest is sent."""
     head = (
@@ -116,7 +127,7 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)  # let the signal reach the workers while the body is half sent
         status_line = _finish(conn, body)
-        assert b" 201 " in status_line, status_line
+        assert b" 201 " in status_line, f"{status_line!r}\n{_server_errors(tmp_path)}"
         proc.wait(timeout=120)
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -209,7 +220,8 @@ def test_a_replica_stopped_in_the_middle_of_a_stream_of_uploads_loses_no_take(
         in_flight = _half_sent_upload(ports[0], cookies[0], body, "in-flight-take")
         replicas[0].send_signal(signal.SIGTERM)
         time.sleep(0.5)  # let the signal reach the worker while the body is half sent
-        assert b" 201 " in _finish(in_flight, body)
+        status_line = _finish(in_flight, body)
+        assert b" 201 " in status_line, f"{status_line!r}\n{_server_errors(tmp_path)}"
         replicas[0].wait(timeout=120)  # a hang guard (raises), not a measurement
         assert replicas[0].returncode == 0  # replica A drained and stopped cleanly
         a_stopped.set()
@@ -223,10 +235,10 @@ def test_a_replica_stopped_in_the_middle_of_a_stream_of_uploads_loses_no_take(
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
-    assert failures == []
+    assert failures == [], _server_errors(tmp_path)
     assert len(moved_elsewhere) >= 4  # at least every learner's last take found A gone
     assert len(answered) == 4 * takes_each
-    assert set(answered.values()) <= {200, 201}, answered
+    assert set(answered.values()) <= {200, 201}, f"{answered}\n{_server_errors(tmp_path)}"
     with session_scope() as session:
         stored = session.exec(select(Attempt)).all()
     keys = [a.idempotency_key for a in stored]
