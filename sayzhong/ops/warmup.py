@@ -3,15 +3,37 @@
 The load test showed every worker's first takes waiting seconds while the tone networks, the
 aligner and the word-segmentation dictionary loaded. Loading them in a thread at start-up moves that
 cost before the worker serves traffic; the engine itself is unchanged (the loaders are cached).
+
+It also imports what the engine imports on first use (its modules, SciPy's signal filters, Praat,
+PyAV: about 500 modules). Two scoring threads taking a fresh worker's first takes used to import
+them at the same time, and a package with circular imports (SciPy) imported by two threads at once
+can fail half-initialised (CI once answered a fresh replica's first take with a 500 in exactly that
+situation). `ensure_scoring_ready` loads everything once, in one thread, before any take is scored in
+this process; the others wait for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import threading
 import time
+from functools import lru_cache
 
 log = logging.getLogger(__name__)
+
+
+ENGINE_IMPORTS = (
+    "sayzhong.pronunciation.service",  # the engine's own modules (alignment, analysis, results)
+    "scipy.signal",  # pitch.py: the high-pass filter before pitch tracking
+    "parselmouth",  # pitch.py: Praat's pitch tracker
+    "parselmouth.praat",
+    "av",  # audio.py: decoding WebM/Ogg/MP4 takes
+)
+"""Modules the engine imports inside functions, so imported on a worker's first take unless here."""
+
+_ready_lock = threading.Lock()
 
 
 def load_scoring_models() -> float:
@@ -20,6 +42,8 @@ def load_scoring_models() -> float:
     from sayzhong.pronunciation.text import expected_syllables
 
     start = time.perf_counter()
+    for module in ENGINE_IMPORTS:
+        importlib.import_module(module)
     classifier.load_model()
     if aligner.MODEL_PATH.exists():
         aligner.load_aligner()
@@ -27,10 +51,23 @@ def load_scoring_models() -> float:
     return time.perf_counter() - start
 
 
+def ensure_scoring_ready() -> float:
+    """`load_scoring_models` once per process: the first caller loads, callers meanwhile wait for
+    it, later calls return at once. Returns the seconds the load took. A load that failed is tried
+    again by the next caller."""
+    with _ready_lock:
+        return _loaded_once()
+
+
+@lru_cache(maxsize=1)
+def _loaded_once() -> float:
+    return load_scoring_models()
+
+
 async def warm_up_scoring() -> None:
     """A Reflex lifespan task (registered in sayzhong/sayzhong.py)."""
     try:
-        seconds = await asyncio.to_thread(load_scoring_models)
+        seconds = await asyncio.to_thread(ensure_scoring_ready)
     except Exception:
         log.exception("warm-up: scoring models failed to load; they will load on the first take")
         return

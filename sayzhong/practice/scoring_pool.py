@@ -76,9 +76,9 @@ async def run_scoring(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 
 
 def _start_worker() -> None:
-    from sayzhong.ops.warmup import load_scoring_models
+    from sayzhong.ops.warmup import ensure_scoring_ready
 
-    load_scoring_models()
+    ensure_scoring_ready()
 
 
 @lru_cache(maxsize=4)
@@ -118,4 +118,11 @@ def default_assessor(settings: Settings | None = None) -> Any:
     from sayzhong.practice.service import assess_pronunciation
 
     processes = (settings or get_settings()).scoring_processes
-    return PooledAssessor(processes) if processes > 0 else assess_pronunciation
+    if processes > 0:
+        return PooledAssessor(processes)
+    # Scored in this thread: the engine's models and imports are loaded once, by one thread
+    # (two threads importing SciPy at once can fail; warmup.py).
+    from sayzhong.ops.warmup import ensure_scoring_ready
+
+    ensure_scoring_ready()
+    return assess_pronunciation
