@@ -91,7 +91,7 @@ def _server_errors(folder: Path) -> str:
 
 
 def _half_sent_upload(port: int, cookie: str, body: bytes, key: str) -> socket.socket:
-    """A take whose first half is on the wire: in flight until the rest is sent."""
+    """A take whose first half the server has read: in flight until the rest is sent."""
     head = (
         f"POST {practice_routes.UPLOAD_ATTEMPT} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\nIdempotency-Key: {key}\r\n"
@@ -100,7 +100,27 @@ def _half_sent_upload(port: int, cookie: str, body: bytes, key: str) -> socket.s
     ).encode()
     conn = socket.create_connection(("127.0.0.1", port), timeout=60)
     conn.sendall(head + body[: len(body) // 2])
+    _wait_until_read(port, conn.getsockname()[1])
     return conn
+
+
+def _wait_until_read(server_port: int, client_port: int) -> None:
+    """Until the server has read everything sent on this connection, so its request has begun.
+
+    A connection still in the accept queue, or accepted but not yet read, is not a request in
+    flight: a server told to stop may close it (a busy box once turned the test's "in flight" take
+    into exactly that). The kernel's receive queue of the server's end (/proc/net/tcp) says when
+    the bytes were read.
+    """
+    local = f"0100007F:{server_port:04X}"
+    remote = f"0100007F:{client_port:04X}"
+    for _ in range(600):
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == local and fields[2] == remote and int(fields[4].split(":")[1], 16) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the server never read the first half of the take")
 
 
 def _finish(conn: socket.socket, body: bytes) -> bytes:
