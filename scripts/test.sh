@@ -15,7 +15,7 @@ stages=("$@")
 # section): the pytest runs are single-threaded and CPU-bound; the browser stages wait on the
 # browser and the app, so the two modes of e2e share the machine.
 [ ${#stages[@]} -eq 0 ] && stages=(lint,integration+unit,unit-db,postgres e2e+production)
-PYTEST=(python -m pytest -p no:cacheprovider)
+PYTEST=(python -m pytest -p no:cacheprovider --durations=8)  # the slowest tests of each stage, for whoever shortens the run next
 WORK="$(mktemp -d /tmp/sayzhong-test.XXXXXX)"
 chmod 755 "$WORK"
 cleanup() { "$ROOT/scripts/pg.sh" stop "$WORK/pg" || true; rm -rf "$WORK"; }
