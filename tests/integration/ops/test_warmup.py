@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -52,29 +51,66 @@ def test_after_the_warm_up_a_take_imports_nothing_new(settings: object) -> None:
     assert imported_by_a_take == []
 
 
+class _CountingLock:
+    """The real lock, counting the callers that have reached it (a test can wait for them)."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+        self.callers = 0
+        self.changed = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self.changed:
+            self.callers += 1
+            self.changed.notify_all()
+        self.lock.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.lock.release()
+
+    def wait_for(self, others: int) -> bool:
+        """Until `others` callers besides the first have arrived (False after a minute: a hang guard)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.callers >= 1 + others, timeout=60)
+
+
+LOAD_RESULT = 3.7  # what a fake load reports; compared as a value, never timed
+
+
 def test_concurrent_first_takes_wait_for_one_load(monkeypatch: pytest.MonkeyPatch) -> None:
     from sayzhong.ops import warmup
 
     loads: list[str] = []
+    loading, finish = threading.Event(), threading.Event()
 
-    def slow_load() -> float:
+    def held_load() -> float:  # stays "loading" until the test lets it finish
         loads.append(threading.current_thread().name)
-        time.sleep(0.2)  # long enough for the other threads to arrive while it loads
-        return 0.2
+        loading.set()
+        assert finish.wait(timeout=60)  # a hang guard, not a measurement
+        return LOAD_RESULT
 
-    monkeypatch.setattr(warmup, "load_scoring_models", slow_load)
+    arrived = _CountingLock(warmup._ready_lock)
+    monkeypatch.setattr(warmup, "load_scoring_models", held_load)
+    monkeypatch.setattr(warmup, "_ready_lock", arrived)
     warmup._loaded_once.cache_clear()
     try:
-        threads = [
-            threading.Thread(target=warmup.ensure_scoring_ready, name=f"scoring-{i}") for i in range(4)
+        first = threading.Thread(target=warmup.ensure_scoring_ready, name="scoring-0")
+        first.start()
+        assert loading.wait(timeout=60)
+        # The first take is loading the engine; three more arrive meanwhile and must wait for it.
+        others = [
+            threading.Thread(target=warmup.ensure_scoring_ready, name=f"scoring-{i}") for i in (1, 2, 3)
         ]
-        for thread in threads:
+        for thread in others:
             thread.start()
-        for thread in threads:
+        assert arrived.wait_for(3)  # all three are at the lock while the first still loads
+        finish.set()
+        for thread in (first, *others):
             thread.join()
-        assert len(loads) == 1
-        assert warmup.ensure_scoring_ready() == 0.2  # later callers: the load's result, no second load
-        assert len(loads) == 1
+        assert loads == ["scoring-0"]
+        # Later callers get the load's result, without a second load.
+        assert warmup.ensure_scoring_ready() == LOAD_RESULT
+        assert loads == ["scoring-0"]
     finally:
         warmup._loaded_once.cache_clear()
 
@@ -88,14 +124,14 @@ def test_a_failed_load_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
         attempts.append(1)
         if len(attempts) == 1:
             raise OSError("model file on a volume still mounting")
-        return 1.0
+        return LOAD_RESULT
 
     monkeypatch.setattr(warmup, "load_scoring_models", flaky_load)
     warmup._loaded_once.cache_clear()
     try:
         with pytest.raises(OSError):
             warmup.ensure_scoring_ready()
-        assert warmup.ensure_scoring_ready() == 1.0
+        assert warmup.ensure_scoring_ready() == LOAD_RESULT
         assert len(attempts) == 2
     finally:
         warmup._loaded_once.cache_clear()
