@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sayzhong.curriculum.pinyin import import_pypinyin
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PINYIN_WITH_TONE_DIGITS = re.compile(r"^(?:[a-z]+[1-5])+$")
@@ -59,6 +61,7 @@ def hanzi_token(word: str) -> str:
 
 
 def _pinyin(word: str) -> list[str]:
+    import_pypinyin()
     from pypinyin import Style, lazy_pinyin
 
     return [p for p in lazy_pinyin(word, style=Style.NORMAL) if p.isascii() and p.isalpha()]
