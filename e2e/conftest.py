@@ -108,14 +108,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_http(
+    url: str, timeout: float, proc: subprocess.Popen[bytes] | None = None, *, in_a_row: int = 1
+) -> None:
+    """Until `url` answers below 500 `in_a_row` times running, each on a new connection (several
+    workers share the port: /readyz is 503 on each until that worker's start-up loads are done)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        answered = 0
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
+            while httpx.get(url, timeout=2).status_code < 500:
+                answered += 1
+                if answered >= in_a_row:
+                    return
         time.sleep(0.5)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
@@ -390,7 +397,7 @@ def app(
             start_new_session=True,
         )
         try:
-            wait_http(f"{url}/readyz", 300, proc)
+            wait_http(f"{url}/readyz", 300, proc, in_a_row=4)
             wait_http(f"{url}/", 60, proc)
             yield running
         except BaseException:

@@ -18,6 +18,7 @@ from sayzhong.curriculum import service as curriculum
 from sayzhong.curriculum.pinyin import tones_of, with_tone_marks
 from sayzhong.errors import SayZhongError
 from sayzhong.http.practice import UPLOAD_ATTEMPT
+from sayzhong.ops.warmup import startup_load
 from sayzhong.practice import service as practice
 from sayzhong.practice.hints import NEUTRAL, heard_phrase, phrase_tone_changes, result_announcement
 from sayzhong.settings import get_settings
@@ -378,8 +379,10 @@ async def with_tone_changes(items: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 async def warm_up_tone_notes() -> None:
-    """Lifespan task: load the text-analysis dictionaries once at start, not on a learner's click."""
-    await asyncio.to_thread(phrase_tone_changes, "你好")
+    """Lifespan task: load the text-analysis dictionaries once at start, not on a learner's click.
+    Readiness waits for it (`startup_load`)."""
+    with startup_load("tone-notes"):
+        await asyncio.to_thread(phrase_tone_changes, "你好")
 
 
 class PracticeState(ScoringState):

@@ -29,6 +29,7 @@ from sayzhong.http.session_cookie import (
     set_two_factor_cookie,
     token_from_cookie_header,
 )
+from sayzhong.ops.warmup import loads_in_progress
 from sayzhong.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,14 @@ def _db_ready() -> bool:
 
 
 async def readyz(_request: Request) -> Response:
+    """Ready when the database answers and this worker's start-up loads (the scoring models, the
+    word dictionaries) are done: until then a balancer keeps the replica out of rotation."""
     ok = await asyncio.to_thread(_db_ready)
+    loading = loads_in_progress()
+    status = "unavailable" if not ok else "warming" if loading else "ok"
     return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "database": ok}, status_code=200 if ok else 503
+        {"status": status, "database": ok, "loading": list(loading)},
+        status_code=200 if status == "ok" else 503,
     )
 
 

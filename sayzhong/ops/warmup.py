@@ -10,6 +10,10 @@ them at the same time, and a package with circular imports (SciPy) imported by t
 can fail half-initialised (CI once answered a fresh replica's first take with a 500 in exactly that
 situation). `ensure_scoring_ready` loads everything once, in one thread, before any take is scored in
 this process; the others wait for it.
+
+While a start-up load runs, `/readyz` answers 503 ("warming"), so a load balancer or Kubernetes keeps
+a fresh replica out of rotation until it can serve a learner quickly. CI once saw a fresh replica's
+first sign-up wait more than five seconds behind the import of those ~500 modules.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import importlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 log = logging.getLogger(__name__)
@@ -34,6 +40,49 @@ ENGINE_IMPORTS = (
 """Modules the engine imports inside functions, so imported on a worker's first take unless here."""
 
 _ready_lock = threading.Lock()
+
+
+class _StartupLoads:
+    """The names of this process's start-up loads that are still running (a thread-safe set)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[str] = set()
+
+    def begin(self, name: str) -> None:
+        with self._lock:
+            self._running.add(name)
+
+    def end(self, name: str) -> None:
+        with self._lock:
+            self._running.discard(name)
+
+    def running(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._running))
+
+
+_startup_loads = _StartupLoads()
+
+
+def loads_in_progress() -> tuple[str, ...]:
+    """Start-up loads this process is still running; `/readyz` is 503 until this is empty. A process
+    that never started one (a CLI, a test client without the Reflex lifespan) is ready at once."""
+    return _startup_loads.running()
+
+
+@contextmanager
+def startup_load(name: str) -> Iterator[None]:
+    """Count the body as a start-up load: readiness waits for it, failed or not (a load that fails
+    is retried on first use, so it must not keep the replica out of rotation for ever).
+
+    Use it first thing in a lifespan task. Reflex schedules those tasks before the server accepts
+    connections, so the load is counted before any readiness probe can be answered."""
+    _startup_loads.begin(name)
+    try:
+        yield
+    finally:
+        _startup_loads.end(name)
 
 
 def load_scoring_models() -> float:
@@ -66,13 +115,14 @@ def _loaded_once() -> float:
 
 async def warm_up_scoring() -> None:
     """A Reflex lifespan task (registered in sayzhong/sayzhong.py)."""
-    try:
-        seconds = await asyncio.to_thread(ensure_scoring_ready)
-    except Exception:
-        log.exception("warm-up: scoring models failed to load; they will load on the first take")
-        return
-    log.info("warm-up: scoring models loaded in %.1f s", seconds)
-    # Everything a worker keeps for life is loaded now: keep it out of later collections.
-    from sayzhong.ops.gc_tuning import freeze_startup_heap
+    with startup_load("scoring"):
+        try:
+            seconds = await asyncio.to_thread(ensure_scoring_ready)
+        except Exception:
+            log.exception("warm-up: scoring models failed to load; they will load on the first take")
+            return
+        log.info("warm-up: scoring models loaded in %.1f s", seconds)
+        # Everything a worker keeps for life is loaded now: keep it out of later collections.
+        from sayzhong.ops.gc_tuning import freeze_startup_heap
 
-    freeze_startup_heap()
+        freeze_startup_heap()

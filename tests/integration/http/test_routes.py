@@ -53,6 +53,19 @@ def test_readyz_reports_the_database(client: TestClient) -> None:
     assert response.json()["database"] is True
 
 
+def test_readyz_is_503_while_the_worker_is_still_loading(client: TestClient) -> None:
+    """A fresh worker loading the scoring models stays out of rotation until they are loaded."""
+    from sayzhong.ops.warmup import startup_load
+
+    with startup_load("scoring"), startup_load("tone-notes"):
+        warming = client.get(routes.READYZ)
+    assert warming.status_code == 503
+    assert warming.json() == {"status": "warming", "database": True, "loading": ["scoring", "tone-notes"]}
+    ready = client.get(routes.READYZ)
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": True, "loading": []}
+
+
 def test_readyz_fails_when_the_database_is_unreachable(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

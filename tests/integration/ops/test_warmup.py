@@ -3,6 +3,7 @@ waits for that load instead of loading (and importing) the engine in two threads
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -135,3 +136,27 @@ def test_a_failed_load_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
         assert len(attempts) == 2
     finally:
         warmup._loaded_once.cache_clear()
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["loads", "fails"])
+def test_the_warm_up_holds_readiness_until_it_ends(monkeypatch: pytest.MonkeyPatch, fails: bool) -> None:
+    """While the worker's warm-up runs, it is listed as a start-up load (so /readyz is 503); when it
+    ends it is not, even when it failed (the first take retries the load)."""
+    from sayzhong.ops import gc_tuning, warmup
+
+    seen_while_loading: list[tuple[str, ...]] = []
+    frozen: list[bool] = []
+
+    def load() -> float:
+        seen_while_loading.append(warmup.loads_in_progress())
+        if fails:
+            raise OSError("model file on a volume still mounting")
+        return LOAD_RESULT
+
+    monkeypatch.setattr(warmup, "ensure_scoring_ready", load)
+    monkeypatch.setattr(gc_tuning, "freeze_startup_heap", lambda: frozen.append(True))
+    assert warmup.loads_in_progress() == ()
+    asyncio.run(warmup.warm_up_scoring())
+    assert seen_while_loading == [("scoring",)]
+    assert warmup.loads_in_progress() == ()
+    assert frozen == ([] if fails else [True])
