@@ -31,6 +31,7 @@ from sayzhong.bi.models import (
 )
 from sayzhong.db import as_utc
 from sayzhong.errors import NotFoundError, ValidationError
+from sayzhong.lazy_imports import import_whole
 from sayzhong.notifications.ports import EmailAttachment, EmailMessageData, Mailer
 
 log = logging.getLogger(__name__)
@@ -364,9 +365,11 @@ def subscribers(*, session: Session) -> list[str]:
 
 
 def _chart_png(title: str, points: list[tuple[str, float]], ylabel: str) -> bytes:
+    import_whole("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
+    import_whole("matplotlib.pyplot")
     from matplotlib import pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 2.6), dpi=100)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from sayzhong.lazy_imports import PYPINYIN, import_whole
 
 _SYLLABLE_RE = re.compile(r"^([a-zü]+)([1-5])$")
 
@@ -26,27 +27,10 @@ def normalise_letters(letters: str) -> str:
     return letters.lower().replace("ü", "v").replace("u:", "v")
 
 
-_pypinyin_lock = threading.Lock()
-
-
-def import_pypinyin() -> None:
-    """Import pypinyin whole, one thread at a time; call it before any `from pypinyin import` in a
-    function (pypinyin is imported lazily: it costs ≈ 0.3 s of a process start).
-
-    Its modules import each other in a circle, and two threads importing parts of it at once can
-    fail half-initialised. A clean-clone run saw exactly that: a worker's start-up warm-up and an
-    API request imported it together, and the request failed with "cannot import name
-    'tone_to_tone2' from partially initialized module 'pypinyin.contrib.tone_convert'".
-    """
-    with _pypinyin_lock:
-        import pypinyin.contrib.tone_convert
-        import pypinyin.pinyin_dict  # noqa: F401
-
-
 @lru_cache(maxsize=1)
 def valid_syllables() -> frozenset[str]:
     """Every toneless syllable pypinyin's dictionary knows (v for ü)."""
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin.contrib.tone_convert import to_normal
     from pypinyin.pinyin_dict import pinyin_dict
 
@@ -108,7 +92,7 @@ def hanzi_characters(text: str) -> tuple[list[str], list[str]]:
 def with_tone_marks(pinyin: str) -> str:
     """ "ni3 hao3 ma5" -> "nǐ hǎo ma" for display (cached: the course's phrases are a few
     hundred, and the home page shows one on every load)."""
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin.contrib.tone_convert import to_tone
 
     return " ".join(to_tone(token.replace("v", "ü")) for token in pinyin.split())

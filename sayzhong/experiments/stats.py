@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from sayzhong.lazy_imports import import_whole
+
 # scipy.stats and scipy.optimize take about a second to import: every app process imports this module
 # (the results page's state), but only the results page and the experiments job call into it.
 
@@ -61,6 +63,7 @@ def sample_ratio_mismatch(
         return SrmResult(0.0, len(counts) - 1, 1.0, False, tuple(float(e) for e in expected))
     chi2 = float(np.sum((np.asarray(counts, dtype=float) - expected) ** 2 / expected))
     dof = len(counts) - 1
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     p = float(sps.chi2.sf(chi2, dof))
@@ -71,6 +74,7 @@ def sample_ratio_mismatch(
 
 
 def _log_beta(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    import_whole("scipy.special")
     from scipy import special
 
     return np.asarray(special.betaln(a, b))
@@ -135,6 +139,7 @@ def beta_binomial(
     if lower_is_better:
         p_v_gt_c, loss_v, loss_c = 1.0 - p_v_gt_c, loss_c, loss_v
     tail = (1.0 - level) / 2.0
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     ci_v = (float(sps.beta.ppf(tail, a_v, b_v)), float(sps.beta.ppf(1 - tail, a_v, b_v)))
@@ -155,6 +160,7 @@ def normal_loss(mu: float, sd: float) -> float:
     if sd <= 0:
         return max(0.0, -mu)
     z = mu / sd
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     return float(sd * sps.norm.pdf(z) - mu * sps.norm.cdf(-z))
@@ -179,6 +185,7 @@ def normal_means(
     sd = math.hypot(se_c, se_v)
     sign = -1.0 if lower_is_better else 1.0
     gain = sign * diff
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     chance = float(sps.norm.cdf(gain / sd)) if sd > 0 else float(gain > 0) + 0.5 * float(gain == 0)
@@ -231,6 +238,7 @@ def mixture_rho(n_planned: float, *, alpha: float = DEFAULT_ALPHA) -> float:
         r = math.exp(log_r)
         return (1.0 + r) / r * (2.0 * math.log(1.0 / alpha) + math.log1p(r))
 
+    import_whole("scipy.optimize")
     from scipy import optimize
 
     best = optimize.minimize_scalar(width, bounds=(-10.0, 15.0), method="bounded")
@@ -290,6 +298,7 @@ def welch_t_test(x: np.ndarray, y: np.ndarray, *, level: float = 0.95) -> WelchR
         return WelchResult(0.0, float(x.size + y.size - 2), 1.0, diff, (diff, diff))
     dof = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
     t = diff / se
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     p = float(2 * sps.t.sf(abs(t), dof))
@@ -306,6 +315,7 @@ def two_proportion_z(conv_c: int, n_c: int, conv_v: int, n_v: int) -> float:
     if se == 0:
         return 1.0
     z = (conv_v / n_v - conv_c / n_c) / se
+    import_whole("scipy.stats")
     from scipy import stats as sps
 
     return float(2 * sps.norm.sf(abs(z)))

@@ -9,7 +9,9 @@ PyAV: about 500 modules). Two scoring threads taking a fresh worker's first take
 them at the same time, and a package with circular imports (SciPy) imported by two threads at once
 can fail half-initialised (CI once answered a fresh replica's first take with a 500 in exactly that
 situation). `ensure_scoring_ready` loads everything once, in one thread, before any take is scored in
-this process; the others wait for it.
+this process; the others wait for it. The imports themselves go through `import_whole`
+(sayzhong/lazy_imports.py), the same guard every other lazy import of those packages uses, so the
+warm-up's SciPy cannot race an experiments job's SciPy either.
 
 While a start-up load runs, `/readyz` answers 503 ("warming"), so a load balancer or Kubernetes keeps
 a fresh replica out of rotation until it can serve a learner quickly. CI once saw a fresh replica's
@@ -19,7 +21,6 @@ first sign-up wait more than five seconds behind the import of those ~500 module
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import threading
 import time
@@ -27,12 +28,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+from sayzhong.lazy_imports import import_whole
+
 log = logging.getLogger(__name__)
 
 
 ENGINE_IMPORTS = (
     "sayzhong.pronunciation.service",  # the engine's own modules (alignment, analysis, results)
     "scipy.signal",  # pitch.py: the high-pass filter before pitch tracking
+    "scipy.fft",  # acoustic.py: the aligner's MFCCs
     "parselmouth",  # pitch.py: Praat's pitch tracker
     "parselmouth.praat",
     "av",  # audio.py: decoding WebM/Ogg/MP4 takes
@@ -91,8 +95,7 @@ def load_scoring_models() -> float:
     from sayzhong.pronunciation.text import expected_syllables
 
     start = time.perf_counter()
-    for module in ENGINE_IMPORTS:
-        importlib.import_module(module)
+    import_whole(*ENGINE_IMPORTS)
     classifier.load_model()
     if aligner.MODEL_PATH.exists():
         aligner.load_aligner()

@@ -22,7 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy.fft import dct, rfft
+
+from sayzhong.lazy_imports import import_whole
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -113,6 +114,9 @@ def dithered(samples: npt.NDArray[np.floating]) -> FloatArray:
 
 def mfcc_static(samples: npt.NDArray[np.floating], warp: float = 1.0) -> FloatArray:
     """Un-normalised [log energy, c1..c12] per frame."""
+    import_whole("scipy.fft")
+    from scipy.fft import dct, rfft
+
     fr = _frames(samples)
     energy = np.log(np.sum(fr**2, axis=1) + 1e-10)
     emph = np.concatenate([fr[:, :1], fr[:, 1:] - 0.97 * fr[:, :-1]], axis=1)

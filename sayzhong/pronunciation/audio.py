@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sayzhong.errors import SayZhongError
+from sayzhong.lazy_imports import import_whole
 
 SAMPLE_RATE = 16_000
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -227,6 +228,7 @@ def _plain_wav_samples(data: bytes) -> npt.NDArray[np.int16] | None:
 
 
 def _decode_with_av(data: bytes, max_seconds: float) -> npt.NDArray[np.float32]:
+    import_whole("av")
     import av
 
     max_samples = int(max_seconds * SAMPLE_RATE)

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from sayzhong.lazy_imports import import_whole
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATA = REPO.parent / "shared" / "data"
 SAMPLE_RATE = 16_000
@@ -212,6 +214,7 @@ def _add_noise(
 
 
 def _reverb(x: npt.NDArray[np.float64], rt60: float, rng: np.random.Generator) -> npt.NDArray[np.float64]:
+    import_whole("scipy.signal")
     from scipy.signal import fftconvolve
 
     n = int(rt60 * SAMPLE_RATE)
@@ -224,6 +227,7 @@ def _reverb(x: npt.NDArray[np.float64], rt60: float, rng: np.random.Generator) -
 
 
 def _band(x: npt.NDArray[np.float64], lo: float, hi: float) -> npt.NDArray[np.float64]:
+    import_whole("scipy.signal")
     from scipy.signal import butter, sosfiltfilt
 
     sos = butter(4, [lo, hi], btype="bandpass", fs=SAMPLE_RATE, output="sos")
@@ -232,6 +236,7 @@ def _band(x: npt.NDArray[np.float64], lo: float, hi: float) -> npt.NDArray[np.fl
 
 def opus_roundtrip(samples: FloatArray, bitrate: int) -> FloatArray:
     """Encode to WebM/Opus at ``bitrate`` (as a browser's MediaRecorder does) and decode again."""
+    import_whole("av")
     import av
 
     from sayzhong.pronunciation.audio import _decode
@@ -253,6 +258,7 @@ def opus_roundtrip(samples: FloatArray, bitrate: int) -> FloatArray:
 
 def change_pitch(samples: FloatArray, semitones: float) -> FloatArray:
     """Praat PSOLA pitch shift with duration kept (another voice's range, same timing)."""
+    import_whole("parselmouth.praat")
     import parselmouth
     from parselmouth.praat import call
 
@@ -270,6 +276,7 @@ def change_tempo(samples: FloatArray, factor: float, *, seed: int = 0) -> FloatA
 
     Praat's overlap-add draws random numbers when it stretches time, so without ``seed`` the same
     call gave a slightly different copy on every run and a fresh training pass a different model."""
+    import_whole("parselmouth.praat")
     import parselmouth
     from parselmouth.praat import call, run
 

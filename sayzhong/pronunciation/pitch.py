@@ -8,6 +8,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from sayzhong.lazy_imports import import_whole
+
 FloatArray = npt.NDArray[np.float64]
 
 STEP_S = 0.01
@@ -40,6 +42,7 @@ def st_to_hz(st: FloatArray | float) -> FloatArray:
 
 
 def track_pitch(samples: npt.NDArray[np.float32], sample_rate: int = 16_000) -> PitchTrack:
+    import_whole("parselmouth")
     import parselmouth
 
     x = _highpass(samples.astype(np.float64), sample_rate)
@@ -60,6 +63,7 @@ def track_pitch(samples: npt.NDArray[np.float32], sample_rate: int = 16_000) -> 
 
 @lru_cache(maxsize=4)
 def _highpass_sos(sample_rate: int) -> FloatArray:
+    import_whole("scipy.signal")
     from scipy.signal import butter
 
     return np.asarray(butter(4, 65.0, btype="highpass", fs=sample_rate, output="sos"))
@@ -67,6 +71,7 @@ def _highpass_sos(sample_rate: int) -> FloatArray:
 
 def _highpass(x: FloatArray, sample_rate: int) -> FloatArray:
     """Remove DC, rumble and mains hum (50/60 Hz) that Praat could take for voicing."""
+    import_whole("scipy.signal")
     from scipy.signal import sosfiltfilt
 
     if x.size < 64:

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sayzhong.curriculum.pinyin import import_pypinyin
 from sayzhong.errors import SayZhongError
+from sayzhong.lazy_imports import PYPINYIN, import_whole
 
 NEUTRAL = 5
 
@@ -126,7 +126,7 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _valid_syllables() -> frozenset[str]:
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin.contrib.tone_convert import to_normal
     from pypinyin.pinyin_dict import pinyin_dict
 
@@ -141,6 +141,7 @@ def _valid_syllables() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _jieba() -> Any:
     with _lock:
+        import_whole("jieba")
         import jieba
 
         jieba.setLogLevel(60)
@@ -189,7 +190,7 @@ def _parse_reading(reading: str) -> list[tuple[str, int]]:
 
 def tone_mark(pinyin_numbered: str) -> str:
     """``hao3`` → ``hǎo`` (neutral stays unmarked)."""
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin.contrib.tone_convert import to_tone
 
     return str(to_tone(pinyin_numbered.replace("v", "ü").rstrip("5")))
@@ -210,7 +211,7 @@ class _Syl:
 
 
 def _from_hanzi(text: str, reviewed: list[tuple[str, int]] | None = None) -> list[ExpectedSyllable]:
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin import Style, lazy_pinyin
 
     stray = [ch for ch in text if not (_CJK.match(ch) or ch.isspace() or ch in _PUNCT)]
@@ -386,7 +387,7 @@ def _sandhi_across_words(syls: list[_Syl]) -> None:
 
 
 def _finish(s: _Syl) -> ExpectedSyllable:
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin.contrib.tone_convert import to_finals, to_initials
 
     return ExpectedSyllable(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sayzhong.curriculum.pinyin import import_pypinyin
+from sayzhong.lazy_imports import PYPINYIN, import_whole
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+|[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -49,6 +49,7 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=1)
 def _jieba() -> Any:
     with _lock:
+        import_whole("jieba")
         import jieba
 
         jieba.setLogLevel(60)
@@ -61,7 +62,7 @@ def hanzi_token(word: str) -> str:
 
 
 def _pinyin(word: str) -> list[str]:
-    import_pypinyin()
+    import_whole(*PYPINYIN)
     from pypinyin import Style, lazy_pinyin
 
     return [p for p in lazy_pinyin(word, style=Style.NORMAL) if p.isascii() and p.isalpha()]
