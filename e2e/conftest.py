@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 
 from sayzhong.routes import STRIPE_WEBHOOK
 from tests.support.localstripe_server import PUBLISHABLE_KEY, SECRET_KEY, LocalStripe
+from tests.support.ports import free_port
 from tests.support.posthog_capture import PostHogCapture
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +100,6 @@ def localstripe_env(server: LocalStripe) -> dict[str, str]:
         "STRIPE_API_BASE": server.url,
         "STRIPE_JS_URL": server.js_url,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(

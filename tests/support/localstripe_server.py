@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,18 +20,14 @@ from typing import Any
 import requests
 import stripe
 
+from tests.support.ports import free_port
+
 SECRET_KEY = "sk_test_sayzhong_localstripe"
 PUBLISHABLE_KEY = "pk_test_sayzhong_localstripe"
 WEBHOOK_SECRET = "whsec_sayzhong_tests"
 GOOD_CARD = "4242424242424242"
 SCA_CARD = "4000002760003184"
 DECLINED_CARD = "4000000000000002"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

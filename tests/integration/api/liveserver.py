@@ -27,6 +27,8 @@ from typing import Any
 
 import requests
 
+from tests.support.ports import free_port
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -51,12 +53,6 @@ def create_app() -> Any:
     from sayzhong.sayzhong import app
 
     return app()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +28,7 @@ from sayzhong.ops import backup
 from sayzhong.settings import Settings
 from tests.integration.ops.test_backup_drill import _destroy
 from tests.support.bi_scenario import add_user, build_billing, build_learners
+from tests.support.ports import free_port
 
 
 @dataclass
@@ -47,9 +47,7 @@ class Inbox:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, SmtpMailer]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from sayzhong.errors import ServiceUnavailableError
 from sayzhong.integrations.smtp_mailer import SmtpMailer
 from sayzhong.notifications.ports import EmailMessageData
+from tests.support.ports import free_port
 
 MAIL_FROM = "SayZhong <hello@sayzhong.example>"
 MESSAGE = EmailMessageData(
@@ -43,12 +43,6 @@ class Inbox:
             (envelope.mail_from, list(envelope.rcpt_tos), email.message_from_bytes(envelope.original_content))
         )
         return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -82,7 +76,7 @@ def tls_files(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def plain_server() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), _free_port()
+    inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -101,7 +95,7 @@ def tls_auth_server(tls_files: tuple[Path, Path]) -> Iterator[tuple[Inbox, int]]
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == (b"mailer", b"s3cret-pass")
         return AuthResult(success=ok)
 
-    inbox, port = Inbox(), _free_port()
+    inbox, port = Inbox(), free_port()
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
@@ -188,6 +182,6 @@ def test_auth_without_starttls_is_refused_at_construction() -> None:
 
 
 def test_unreachable_server_is_a_clear_unavailable_error() -> None:
-    mailer = SmtpMailer(host="127.0.0.1", port=_free_port(), mail_from=MAIL_FROM, starttls=False, timeout_s=5)
+    mailer = SmtpMailer(host="127.0.0.1", port=free_port(), mail_from=MAIL_FROM, starttls=False, timeout_s=5)
     with pytest.raises(ServiceUnavailableError):
         mailer.send(MESSAGE)

@@ -23,8 +23,9 @@ from sayzhong.notifications import preferences as prefs
 from sayzhong.notifications.reminders import run_reminders
 from sayzhong.settings import Settings, reset_settings_cache
 from tests.factories import AttemptFactory
-from tests.integration.notifications.test_notifications_smtp import Inbox, _free_port
+from tests.integration.notifications.test_notifications_smtp import Inbox
 from tests.integration.notifications.test_reminders_job import BEFORE_CHANGE, learner
+from tests.support.ports import free_port
 
 SECRET = "bounce-webhook-secret-for-tests"
 
@@ -32,7 +33,7 @@ SECRET = "bounce-webhook-secret-for-tests"
 @pytest.fixture
 def smtp(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """The app configured with SMTP pointing at a local aiosmtpd, and the HTTP app's database ready."""
-    inbox, port = Inbox(), _free_port()
+    inbox, port = Inbox(), free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setenv("SMTP_HOST", "127.0.0.1")

@@ -28,13 +28,8 @@ from sayzhong.models import load_all_models
 from sayzhong.practice.models import Attempt
 from sayzhong.settings import REPO_ROOT, Settings
 from tests.factories import signed_in_learner
+from tests.support.ports import free_port
 from tests.support.pron_synth import synth_wav_bytes
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_serving(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -138,7 +133,7 @@ def test_sigterm_during_an_upload_finishes_the_take_and_refuses_new_connections(
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
     token = signed_in_learner("mei@example.org")
-    port = _free_port()
+    port = free_port()
     proc = _granian(port, workers=2, log=tmp_path / "granian.log")
     try:
         _wait_serving(port, proc)
@@ -177,7 +172,7 @@ def test_a_replica_stopped_in_the_middle_of_a_stream_of_uploads_loses_no_take(
     cookies = [
         f"{settings.session_cookie_name}={signed_in_learner(f'learner{i}@example.org')}" for i in range(4)
     ]
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     replicas = [_granian(port, workers=1, log=tmp_path / f"granian-{i}.log") for i, port in enumerate(ports)]
     body = synth_wav_bytes([2, 3])
     takes_each = 6

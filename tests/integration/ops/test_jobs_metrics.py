@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 
@@ -16,12 +15,7 @@ from jobs.scheduler import build_scheduler, measured
 from sayzhong.db import get_engine
 from sayzhong.models import load_all_models
 from sayzhong.settings import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def _sample(name: str, **labels: str) -> float:
@@ -62,7 +56,7 @@ def test_the_jobs_metrics_port_serves_job_runs_and_the_backup_age(settings: Sett
     load_all_models()
     SQLModel.metadata.create_all(get_engine())
     measured("backup", run_backup)()
-    port = _free_port()
+    port = free_port()
     server = serve_metrics(port, host="127.0.0.1")
     try:
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()

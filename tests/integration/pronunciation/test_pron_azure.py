@@ -15,6 +15,7 @@ from sayzhong.pronunciation.service import assess_pronunciation
 from sayzhong.pronunciation.text import expected_syllables
 from sayzhong.settings import Settings
 from tests.support.human_speech import syllable_take
+from tests.support.ports import free_port
 
 TEXT = "我想喝茶"
 TAKE = syllable_take("wo2 xiang3 he1 cha2")  # a native speaker, syllable by syllable
@@ -130,11 +131,7 @@ def test_malformed_scores_fall_back_to_offline_instead_of_raising(corruption: st
 
 
 def test_adapter_raises_with_a_reason_when_nothing_listens() -> None:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nobody listens there
+    port = free_port()  # nobody listens there
     assessor = AzureSpeechAssessor(key="k", host=f"ws://127.0.0.1:{port}", timeout_s=8.0)
     audio = decode_audio(syllable_take("ni2 hao3"))
     with pytest.raises(AssessorUnavailableError) as info:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import socket
 import wave
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sayzhong.curriculum.reference_audio import ReferenceAudioStore, render_all
 from sayzhong.integrations.azure_tts import AzureReferenceVoice
 from sayzhong.settings import Settings
 from sayzhong.wiring import get_reference_voice
+from tests.support.ports import free_port
 
 
 def _tiny_wav() -> bytes:
@@ -132,16 +132,10 @@ def test_azure_voice_is_chosen_when_configured_and_builds_its_config_offline(set
     assert voice.voice_id == "azure:zh-CN-XiaoxiaoNeural"
 
 
-def _closed_loopback_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_azure_falls_back_to_the_offline_voice_when_it_cannot_connect(tmp_path: Path) -> None:
     fallback = FakeVoice("espeak:fallback")
     voice = AzureReferenceVoice(
-        key="test", host=f"ws://127.0.0.1:{_closed_loopback_port()}", fallback=fallback, timeout_s=15
+        key="test", host=f"ws://127.0.0.1:{free_port()}", fallback=fallback, timeout_s=15
     )
     out = tmp_path / "out.wav"
     assert voice.render("你好", out) == "espeak:fallback"
