@@ -12,10 +12,9 @@ SAYZHONG_SKIP_SEED=1 "$ROOT/scripts/setup.sh"
 
 stages=("$@")
 # Two lanes for the two cores, each about as long as the other (the timings in the README's Test
-# section), in one group so neither waits for the other half-way: the pytest stages one after
-# another in one lane, the browser journeys (embedded, then the production-like stack) in the other.
-# The embedded e2e stage alone is the longest stage, so it starts first.
-[ ${#stages[@]} -eq 0 ] && stages=(lint,unit,unit-db,integration,postgres+e2e,production)
+# section): the pytest runs are single-threaded and CPU-bound; the browser stages wait on the
+# browser and the app, so the two modes of e2e share the machine.
+[ ${#stages[@]} -eq 0 ] && stages=(lint,integration+unit,unit-db,postgres e2e+production)
 PYTEST=(python -m pytest -p no:cacheprovider --durations=8)  # the slowest tests of each stage, for whoever shortens the run next
 WORK="$(mktemp -d /tmp/sayzhong-test.XXXXXX)"
 chmod 755 "$WORK"
