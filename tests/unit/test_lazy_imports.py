@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import sys
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -42,30 +43,36 @@ def _covered_by(call: ast.Call) -> set[str]:
     return names
 
 
+@lru_cache(maxsize=1)
+def _sources() -> tuple[tuple[str, ast.Module], ...]:
+    """Every Python file under ROOTS, parsed once for all the tests here."""
+    return tuple(
+        (str(path.relative_to(root.parent)), ast.parse(path.read_text(encoding="utf-8")))
+        for root in ROOTS
+        for path in sorted(root.rglob("*.py"))
+    )
+
+
 def _lazy_imports() -> list[tuple[str, Function, str, int]]:
     found = []
-    for root in ROOTS:
-        for path in sorted(root.rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for func in ast.walk(tree):
-                if not isinstance(func, Function):
-                    continue
-                for node in ast.walk(func):
-                    if isinstance(node, ast.Import | ast.ImportFrom):
-                        where = f"{path.relative_to(root.parent)}:{node.lineno}"
-                        found += [(where, func, n, node.lineno) for n in _imported(node) if _is_guarded(n)]
+    for file, tree in _sources():
+        for func in ast.walk(tree):
+            if not isinstance(func, Function):
+                continue
+            for node in ast.walk(func):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    where = f"{file}:{node.lineno}"
+                    found += [(where, func, n, node.lineno) for n in _imported(node) if _is_guarded(n)]
     return found
 
 
 def _top_level_guarded_imports() -> list[str]:
-    found = []
-    for root in ROOTS:
-        for path in sorted(root.rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in tree.body:
-                if isinstance(node, ast.Import | ast.ImportFrom) and any(map(_is_guarded, _imported(node))):
-                    found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
-    return found
+    return [
+        f"{file}:{node.lineno}"
+        for file, tree in _sources()
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(map(_is_guarded, _imported(node)))
+    ]
 
 
 def test_every_function_level_import_of_a_guarded_package_is_imported_whole_first() -> None:
