@@ -4,9 +4,10 @@ SayZhong imports SciPy, pypinyin, jieba, Praat, PyAV and matplotlib inside the f
 them, so a web worker or a CLI starts without paying for what it never uses. But several of those
 packages import their own modules in a circle, and two threads importing parts of such a package at
 once can fail half-initialised: Python breaks the deadlock by handing one thread a partly executed
-module. A clean-clone run saw it twice — a scoring thread and a request importing SciPy together, and
-the tone-notes warm-up and an API request importing pypinyin together ("cannot import name
-'tone_to_tone2' from partially initialized module 'pypinyin.contrib.tone_convert'").
+module. A clean-clone run proved it with pypinyin: the tone-notes warm-up and an API request imported
+it together, and the request failed with "cannot import name 'tone_to_tone2' from partially
+initialized module 'pypinyin.contrib.tone_convert'". CI's 500 on a fresh replica's first take, when
+two scoring threads imported SciPy together, is very likely the same thing (its log was lost).
 
 `import_whole(...)` is the one guard: called before a function-level `import` of such a package, it
 imports the named modules completely under one process-wide lock (re-entrant, since importing one
