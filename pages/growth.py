@@ -64,6 +64,7 @@ def _step_row(row: Row) -> rx.Component:
                 rx.badge(
                     row["target"],
                     color_scheme=rx.cond(row["target"].to(str).startswith("meets"), "green", "red"),
+                    high_contrast=True,  # axe colour-contrast: soft green text on a table row fails
                 ),
             )
         ),
@@ -218,7 +219,11 @@ def _tag_row(row: Row) -> rx.Component:
         rx.table.row_header_cell(row["name"]),
         rx.table.cell(rx.code(row["url"], size="1", style={"wordBreak": "break-all"})),
         rx.table.cell(row["pages"]),
-        rx.table.cell(rx.badge(row["state"], color_scheme=rx.cond(row["state"] == "on", "green", "gray"))),
+        rx.table.cell(
+            rx.badge(
+                row["state"], color_scheme=rx.cond(row["state"] == "on", "green", "gray"), high_contrast=True
+            )
+        ),
         rx.table.cell(
             rx.hstack(
                 rx.button(
