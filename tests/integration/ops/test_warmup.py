@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -58,21 +59,22 @@ class _CountingLock:
     def __init__(self, lock: threading.Lock) -> None:
         self.lock = lock
         self.callers = 0
-        self.changed = threading.Condition()
 
     def __enter__(self) -> None:
-        with self.changed:
-            self.callers += 1
-            self.changed.notify_all()
+        self.callers += 1  # read by the test thread only after it changes (ints are atomic in CPython)
         self.lock.acquire()
 
     def __exit__(self, *_exc: object) -> None:
         self.lock.release()
 
-    def wait_for(self, others: int) -> bool:
-        """Until `others` callers besides the first have arrived (False after a minute: a hang guard)."""
-        with self.changed:
-            return self.changed.wait_for(lambda: self.callers >= 1 + others, timeout=60)
+
+def _until(reached: Callable[[], bool], threads: list[threading.Thread]) -> None:
+    """Until `reached()`; fails as soon as every thread that could bring it about has ended, so a
+    broken lock fails the test instead of hanging it. No time limit: nothing here is timed."""
+    tick = threading.Event()  # never set: `wait` is only a pause between looks
+    while not reached():
+        assert any(t.is_alive() for t in threads), "the threads ended before the state the test waits for"
+        tick.wait(0.005)
 
 
 LOAD_RESULT = 3.7  # what a fake load reports; compared as a value, never timed
@@ -87,7 +89,7 @@ def test_concurrent_first_takes_wait_for_one_load(monkeypatch: pytest.MonkeyPatc
     def held_load() -> float:  # stays "loading" until the test lets it finish
         loads.append(threading.current_thread().name)
         loading.set()
-        assert finish.wait(timeout=60)  # a hang guard, not a measurement
+        finish.wait()  # the test sets it, also when it fails (finally below)
         return LOAD_RESULT
 
     arrived = _CountingLock(warmup._ready_lock)
@@ -97,14 +99,17 @@ def test_concurrent_first_takes_wait_for_one_load(monkeypatch: pytest.MonkeyPatc
     try:
         first = threading.Thread(target=warmup.ensure_scoring_ready, name="scoring-0")
         first.start()
-        assert loading.wait(timeout=60)
+        _until(loading.is_set, [first])
         # The first take is loading the engine; three more arrive meanwhile and must wait for it.
         others = [
             threading.Thread(target=warmup.ensure_scoring_ready, name=f"scoring-{i}") for i in (1, 2, 3)
         ]
         for thread in others:
             thread.start()
-        assert arrived.wait_for(3)  # all three are at the lock while the first still loads
+        # All three reach the lock while the first still loads (or, were the lock broken, start a
+        # second load: the assertion below then fails instead of the test hanging).
+        _until(lambda: arrived.callers >= 4 or len(loads) > 1, others)
+        assert loads == ["scoring-0"]
         finish.set()
         for thread in (first, *others):
             thread.join()
@@ -113,6 +118,7 @@ def test_concurrent_first_takes_wait_for_one_load(monkeypatch: pytest.MonkeyPatc
         assert warmup.ensure_scoring_ready() == LOAD_RESULT
         assert loads == ["scoring-0"]
     finally:
+        finish.set()
         warmup._loaded_once.cache_clear()
 
 
