@@ -59,9 +59,11 @@ class _CountingLock:
     def __init__(self, lock: threading.Lock) -> None:
         self.lock = lock
         self.callers = 0
+        self._counting = threading.Lock()  # `+=` is not atomic between threads
 
     def __enter__(self) -> None:
-        self.callers += 1  # read by the test thread only after it changes (ints are atomic in CPython)
+        with self._counting:
+            self.callers += 1
         self.lock.acquire()
 
     def __exit__(self, *_exc: object) -> None:
